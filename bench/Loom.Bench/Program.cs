@@ -1,0 +1,51 @@
+// Loom's benchmark runner: `dotnet run -c Release --project bench/Loom.Bench -- <suite> [--threads N]
+// [--seconds S] [--filter TEXT]` prints a table and writes bench/results/<suite>.json.
+using System.Text.Json;
+using Loom.Bench;
+using Loom.Bench.Suites;
+
+var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["gemm"] = GemmSuite.Run,
+    ["kernels"] = KernelSuite.Run,
+};
+
+if (args.Length == 0 || !suites.ContainsKey(args[0]))
+{
+    Console.Error.WriteLine($"usage: Loom.Bench <{string.Join('|', suites.Keys)}> [--threads N[,N...]] [--seconds S] [--filter TEXT]");
+    return 2;
+}
+
+var threads = new List<int>();
+double seconds = 1.0;
+string? filter = null;
+for (int i = 1; i < args.Length; i++)
+{
+    string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+    switch (args[i])
+    {
+        case "--threads": threads.AddRange(Next().Split(',').Select(int.Parse)); break;
+        case "--seconds": seconds = double.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture); break;
+        case "--filter": filter = Next(); break;
+        default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
+    }
+}
+if (threads.Count == 0) threads.AddRange(Environment.ProcessorCount > 1 ? [1, Environment.ProcessorCount] : [1]);
+
+var ctx = new BenchContext { Threads = threads, SecondsPerCase = seconds, Filter = filter };
+Console.WriteLine($"suite {args[0]}: {Environment.ProcessorCount} cores, .NET {Environment.Version}, threads {string.Join(',', threads)}");
+suites[args[0]](ctx);
+
+string dir = Path.Combine(FindRepoRoot(), "bench", "results");
+Directory.CreateDirectory(dir);
+string path = Path.Combine(dir, $"{args[0].ToLowerInvariant()}.json");
+File.WriteAllText(path, JsonSerializer.Serialize(ctx.Rows, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+Console.WriteLine($"wrote {path}");
+return 0;
+
+static string FindRepoRoot()
+{
+    for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
+        if (File.Exists(Path.Combine(d.FullName, "Loom.sln"))) return d.FullName;
+    return Directory.GetCurrentDirectory();
+}

@@ -1,0 +1,109 @@
+// The `gemm` suite: GFLOP/s of Loom's SGEMM in the three layouts training uses, at each thread
+// count, on square sizes and the GPT-2 124M training shapes; OpenBLAS on the same shapes and
+// buffers in the same process when it is installed. Each case is checked against OpenBLAS (or
+// a naive loop) before it is timed.
+using Loom.Bench.Anchors;
+using Loom.Core.Kernels;
+using Loom.Core.Tensors;
+
+namespace Loom.Bench.Suites;
+
+internal static unsafe class GemmSuite
+{
+    // Layout names follow the training role, e.g. "NT" = X·Wᵀ (forward), "NN" = dY·W
+    // (input gradient), "TN" = dYᵀ·X (weight gradient). m/k/n are those of the forward X[m×k]·W[n×k]ᵀ.
+    private enum Layout { NT, NN, TN }
+
+    public static void Run(BenchContext ctx)
+    {
+        var shapes = new List<(int M, int K, int N)> { (1024, 1024, 1024), (2048, 2048, 2048) };
+        foreach (int m in new[] { 256, 2048 })
+            foreach (var (k, n) in new[] { (768, 2304), (768, 768), (768, 3072), (3072, 768), (768, 50304) })
+                shapes.Add((m, k, n));
+
+        Console.WriteLine(OpenBlas.IsAvailable
+            ? $"anchor: OpenBLAS ({OpenBlas.LoadedFrom})"
+            : "anchor: OpenBLAS not found (apt-get install libopenblas0-pthread to measure the ratio)");
+
+        foreach (var (m, k, n) in shapes)
+        {
+            foreach (var layout in new[] { Layout.NT, Layout.NN, Layout.TN })
+            {
+                foreach (int threads in ctx.Threads)
+                {
+                    string name = $"{m}x{k}x{n} {layout} threads={threads}";
+                    if (!ctx.Selected(name)) continue;
+                    RunCase(ctx, name, layout, m, k, n, threads);
+                }
+            }
+        }
+    }
+
+    private static void RunCase(BenchContext ctx, string name, Layout layout, int m, int k, int n, int threads)
+    {
+        // Operands of the training role: X[m×k], W[n×k], Y/dY[m×n], dX[m×k], dW[n×k].
+        using var x = new NativeBuffer((long)m * k * 4, zero: false);
+        using var w = new NativeBuffer((long)n * k * 4, zero: false);
+        using var y = new NativeBuffer((long)m * n * 4, zero: false);
+        using var outLoom = new NativeBuffer(Math.Max((long)m * n, Math.Max((long)m * k, (long)n * k)) * 4);
+        using var outRef = new NativeBuffer(outLoom.ByteLength);
+        Fill(x, 1); Fill(w, 2); Fill(y, 3);
+        float* px = (float*)x.Pointer, pw = (float*)w.Pointer, py = (float*)y.Pointer;
+        float* pl = (float*)outLoom.Pointer, pr = (float*)outRef.Pointer;
+        var pool = ctx.Pool(threads);
+
+        // (transA, transB, M, N, K, A, lda, B, ldb, ldc) of the GEMM this role performs.
+        var (ta, tb, gm, gn, gk, a, lda, b, ldb, ldc) = layout switch
+        {
+            Layout.NT => (Transpose.No, Transpose.Yes, m, n, k, (nint)px, k, (nint)pw, k, n),   // Y  = X·Wᵀ
+            Layout.NN => (Transpose.No, Transpose.No, m, k, n, (nint)py, n, (nint)pw, k, k),    // dX = dY·W
+            _ => (Transpose.Yes, Transpose.No, n, k, m, (nint)py, n, (nint)px, k, k),           // dW = dYᵀ·X
+        };
+        nint pln = (nint)pl, prn = (nint)pr;
+        double flops = 2.0 * gm * gn * gk;
+
+        void Loom() => Gemm.Run(ta, tb, gm, gn, gk, 1f, (float*)a, lda, (float*)b, ldb, 0f, (float*)pln, ldc, null, pool);
+        void Blas() => OpenBlas.Sgemm(ta == Transpose.Yes, tb == Transpose.Yes, gm, gn, gk, 1f, (float*)a, lda, (float*)b, ldb, 0f, (float*)prn, ldc);
+
+        Loom();
+        if (OpenBlas.IsAvailable)
+        {
+            OpenBlas.SetThreads(threads);
+            Blas();
+            Check(name, pl, pr, (long)gm * gn, gk);
+        }
+
+        double tLoom = ctx.Time(Loom);
+        double gfLoom = flops / tLoom / 1e9;
+        BenchRow row = new(name, "gflops", Math.Round(gfLoom, 2), "GFLOP/s");
+        string anchorText = "";
+        if (OpenBlas.IsAvailable)
+        {
+            double tBlas = ctx.Time(Blas);
+            double gfBlas = flops / tBlas / 1e9;
+            row = row with { Anchor = Math.Round(gfBlas, 2), Ratio = Math.Round(gfLoom / gfBlas, 3) };
+            anchorText = $"  openblas {gfBlas,7:F1}  ratio {gfLoom / gfBlas:F3}";
+        }
+        ctx.Rows.Add(row);
+        Console.WriteLine($"{name,-36} loom {gfLoom,7:F1} GFLOP/s{anchorText}");
+    }
+
+    private static void Fill(NativeBuffer buf, int seed)
+    {
+        var rng = new Random(seed);
+        var s = buf.AsSpan<float>();
+        for (int i = 0; i < s.Length; i++) s[i] = (float)(rng.NextDouble() * 2 - 1);
+    }
+
+    private static void Check(string name, float* got, float* want, long count, int k)
+    {
+        // Both sum k products of values in [-1, 1]; allow rounding that grows like sqrt(k).
+        double tol = 1e-5 * Math.Sqrt(k) * 4;
+        for (long i = 0; i < count; i++)
+        {
+            double d = Math.Abs(got[i] - want[i]);
+            if (d > tol * Math.Max(1, Math.Abs(want[i])))
+                throw new InvalidOperationException($"{name}: Loom differs from OpenBLAS at {i}: {got[i]} vs {want[i]}.");
+        }
+    }
+}

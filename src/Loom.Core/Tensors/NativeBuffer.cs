@@ -1,0 +1,103 @@
+// The one kind of owner of native memory in Loom. Parameters, gradients, optimizer moments and
+// activations are each one NativeBuffer planned before the first step (llm.c style); tensors
+// are TensorView structs pointing into it and own nothing. The finalizer is a safety net only:
+// code should dispose, and tests assert LiveBytes returns to its starting value.
+using System.Runtime.InteropServices;
+
+namespace Loom.Core.Tensors;
+
+/// <summary>A 64-byte-aligned block of native memory with a single owner.</summary>
+public sealed unsafe class NativeBuffer : IDisposable
+{
+    /// <summary>Alignment of every block: one cache line, and a multiple of any SIMD width we use.</summary>
+    public const int Alignment = 64;
+
+    private static long s_liveBytes;
+    private static long s_liveCount;
+
+    private void* _pointer;
+    private readonly long _byteLength;
+    private readonly bool _tracked;
+    private int _disposed;
+
+    /// <summary>Bytes held by all undisposed tracked buffers in the process.</summary>
+    public static long LiveBytes => Interlocked.Read(ref s_liveBytes);
+
+    /// <summary>Number of undisposed tracked buffers in the process.</summary>
+    public static long LiveCount => Interlocked.Read(ref s_liveCount);
+
+    /// <summary>Allocates <paramref name="byteLength"/> bytes, zeroed unless <paramref name="zero"/> is false.</summary>
+    public NativeBuffer(long byteLength, bool zero = true) : this(byteLength, zero, tracked: true) { }
+
+    /// <summary>
+    /// Untracked buffers are process-lifetime scratch (per-thread GEMM packing space) that would
+    /// otherwise make every "nothing left alive" assertion depend on which threads ran a GEMM.
+    /// </summary>
+    internal NativeBuffer(long byteLength, bool zero, bool tracked)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(byteLength);
+        _byteLength = byteLength;
+        _tracked = tracked;
+        // AlignedAlloc(0) may return null; always ask for at least one line so Pointer is valid.
+        nuint size = (nuint)Math.Max(byteLength, Alignment);
+        _pointer = NativeMemory.AlignedAlloc(size, Alignment);
+        if (_pointer == null)
+            throw new OutOfMemoryException($"Could not allocate {byteLength:N0} bytes of native memory; reduce the batch size or model size.");
+        if (zero) NativeMemory.Clear(_pointer, size);
+        if (_tracked)
+        {
+            Interlocked.Add(ref s_liveBytes, byteLength);
+            Interlocked.Increment(ref s_liveCount);
+        }
+    }
+
+    /// <summary>Size of the block in bytes.</summary>
+    public long ByteLength => _byteLength;
+
+    /// <summary>True once <see cref="Dispose"/> has run.</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Start of the block. Throws <see cref="ObjectDisposedException"/> after dispose.</summary>
+    public void* Pointer
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            return _pointer;
+        }
+    }
+
+    /// <summary>A span over <paramref name="count"/> elements of <typeparamref name="T"/> starting at <paramref name="byteOffset"/>.</summary>
+    public Span<T> AsSpan<T>(long byteOffset, int count) where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        long bytes = (long)count * sizeof(T);
+        if (byteOffset < 0 || count < 0 || byteOffset + bytes > _byteLength)
+            throw new ArgumentOutOfRangeException(nameof(byteOffset), $"Range [{byteOffset}, {byteOffset + bytes}) lies outside the buffer of {_byteLength} bytes.");
+        return new Span<T>((byte*)_pointer + byteOffset, count);
+    }
+
+    /// <summary>The whole block as a span of <typeparamref name="T"/>.</summary>
+    public Span<T> AsSpan<T>() where T : unmanaged => AsSpan<T>(0, checked((int)(_byteLength / sizeof(T))));
+
+    /// <summary>Frees the memory. Safe to call more than once.</summary>
+    public void Dispose()
+    {
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
+    ~NativeBuffer() => Free();
+
+    private void Free()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        NativeMemory.AlignedFree(_pointer);
+        _pointer = null;
+        if (_tracked)
+        {
+            Interlocked.Add(ref s_liveBytes, -_byteLength);
+            Interlocked.Decrement(ref s_liveCount);
+        }
+    }
+}
