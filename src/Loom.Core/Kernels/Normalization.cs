@@ -1,0 +1,235 @@
+// LayerNorm (Ba et al. 2016) and RMSNorm (Zhang & Sennrich 2019), forward and backward.
+// LayerNorm:  μ = mean(x), σ⁻¹ = 1/√(var(x)+ε) (biased variance, as PyTorch), n = (x−μ)σ⁻¹,
+//             y = n⊙w + b.   Backward (llm.c layernorm_backward):
+//             dn = dy⊙w;  dx = σ⁻¹ (dn − mean(dn) − n·mean(dn⊙n));  dw += Σ_rows dy⊙n;  db += Σ_rows dy.
+// RMSNorm:    r = 1/√(mean(x²)+ε), n = x·r, y = n⊙w.
+//             dx = r (dn − n·mean(dn⊙n));  dw += Σ_rows dy⊙n.
+// The per-row statistics (μ, σ⁻¹ or r) are saved by the forward for the backward.
+// The weight gradients are column sums over rows: a second pass split by columns, so each
+// column is summed by one thread in row order (deterministic, no per-thread scratch).
+using System.Numerics;
+using Loom.Core.Threading;
+
+namespace Loom.Core.Kernels;
+
+/// <summary>LayerNorm over the last axis.</summary>
+public static unsafe class LayerNorm
+{
+    /// <summary>y = LayerNorm(x)·w + b per row of <paramref name="cols"/>; saves per-row mean and rstd.</summary>
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
+        Span<float> mean, Span<float> rstd, int cols, float epsilon = 1e-5f, WorkerPool? pool = null)
+    {
+        int rows = Softmax.CheckRows(x.Length, cols, "x");
+        Elementwise.CheckLengths(x.Length, y.Length, "x", "y");
+        Elementwise.CheckOverlap(x, y);
+        Elementwise.CheckLengths(cols, weight.Length, "cols", "weight");
+        Elementwise.CheckLengths(cols, bias.Length, "cols", "bias");
+        Elementwise.CheckLengths(rows, mean.Length, "rows", "mean");
+        Elementwise.CheckLengths(rows, rstd.Length, "rows", "rstd");
+        fixed (float* px = x, pw = weight, pb = bias, py = y, pm = mean, pr = rstd)
+        {
+            var k = new ForwardKernel { X = px, W = pw, B = pb, Y = py, Mean = pm, Rstd = pr, Cols = cols, Eps = epsilon };
+            Ranges.Run(pool, rows, cols * 3L, k);
+        }
+    }
+
+    /// <summary>
+    /// Backward: writes dx (or adds to it when <paramref name="accumulate"/>), and adds to
+    /// dweight and dbias (gradients accumulate; zero them before the first micro-batch).
+    /// </summary>
+    public static void Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd, Span<float> dx, Span<float> dweight, Span<float> dbias,
+        int cols, bool accumulate = false, WorkerPool? pool = null)
+    {
+        int rows = Softmax.CheckRows(x.Length, cols, "x");
+        Elementwise.CheckLengths(x.Length, dy.Length, "x", "dy");
+        Elementwise.CheckLengths(x.Length, dx.Length, "x", "dx");
+        Elementwise.CheckLengths(cols, weight.Length, "cols", "weight");
+        Elementwise.CheckLengths(cols, dweight.Length, "cols", "dweight");
+        Elementwise.CheckLengths(cols, dbias.Length, "cols", "dbias");
+        Elementwise.CheckLengths(rows, mean.Length, "rows", "mean");
+        Elementwise.CheckLengths(rows, rstd.Length, "rows", "rstd");
+        fixed (float* pdy = dy, px = x, pw = weight, pm = mean, pr = rstd, pdx = dx, pdw = dweight, pdb = dbias)
+        {
+            // Weight gradients first: dx may alias dy (in place), and they read dy.
+            var cols2 = new WeightGradKernel { DY = pdy, X = px, Mean = pm, Rstd = pr, DW = pdw, DB = pdb, Rows = rows, Cols = cols };
+            Ranges.Run(pool, cols, rows * 2L, cols2, granule: 16);
+            var k = new InputGradKernel { DY = pdy, X = px, W = pw, Mean = pm, Rstd = pr, DX = pdx, Cols = cols, Accumulate = accumulate, Centered = true };
+            Ranges.Run(pool, rows, cols * 4L, k);
+        }
+    }
+
+    private struct ForwardKernel : IRangeKernel
+    {
+        public float* X, W, B, Y, Mean, Rstd;
+        public int Cols;
+        public float Eps;
+
+        public readonly void Run(int start, int end)
+        {
+            int w = Vector<float>.Count;
+            for (int r = start; r < end; r++)
+            {
+                float* x = X + (long)r * Cols, y = Y + (long)r * Cols;
+                float mu = VectorOps.Sum(x, Cols) / Cols;
+                float var = VectorOps.SumSquaredDeviation(x, Cols, mu) / Cols;
+                float rs = 1f / MathF.Sqrt(var + Eps);
+                Mean[r] = mu;
+                Rstd[r] = rs;
+                var vmu = new Vector<float>(mu);
+                var vrs = new Vector<float>(rs);
+                int j = 0;
+                for (; j <= Cols - w; j += w)
+                    VectorOps.Store(y + j, (VectorOps.Load(x + j) - vmu) * vrs * VectorOps.Load(W + j) + VectorOps.Load(B + j));
+                for (; j < Cols; j++) y[j] = (x[j] - mu) * rs * W[j] + B[j];
+            }
+        }
+    }
+
+    // Shared by LayerNorm (Centered) and RMSNorm (Mean == null).
+    internal struct InputGradKernel : IRangeKernel
+    {
+        public float* DY, X, W, Mean, Rstd, DX;
+        public int Cols;
+        public bool Accumulate, Centered;
+
+        public readonly void Run(int start, int end)
+        {
+            int w = Vector<float>.Count;
+            for (int r = start; r < end; r++)
+            {
+                float* dy = DY + (long)r * Cols, x = X + (long)r * Cols, dx = DX + (long)r * Cols;
+                float mu = Centered ? Mean[r] : 0f, rs = Rstd[r];
+                var vmu = new Vector<float>(mu);
+                var vrs = new Vector<float>(rs);
+                // mean(dn) and mean(dn ⊙ n), dn = dy ⊙ w, n = (x − μ)·rstd.
+                var accDn = Vector<float>.Zero;
+                var accDnN = Vector<float>.Zero;
+                int j = 0;
+                for (; j <= Cols - w; j += w)
+                {
+                    var dn = VectorOps.Load(dy + j) * VectorOps.Load(W + j);
+                    var n = (VectorOps.Load(x + j) - vmu) * vrs;
+                    accDn += dn;
+                    accDnN += dn * n;
+                }
+                float sDn = Vector.Sum(accDn), sDnN = Vector.Sum(accDnN);
+                for (; j < Cols; j++)
+                {
+                    float dn = dy[j] * W[j];
+                    sDn += dn;
+                    sDnN += dn * (x[j] - mu) * rs;
+                }
+                float meanDn = Centered ? sDn / Cols : 0f, meanDnN = sDnN / Cols;
+                var vMeanDn = new Vector<float>(meanDn);
+                var vMeanDnN = new Vector<float>(meanDnN);
+                j = 0;
+                for (; j <= Cols - w; j += w)
+                {
+                    var dn = VectorOps.Load(dy + j) * VectorOps.Load(W + j);
+                    var n = (VectorOps.Load(x + j) - vmu) * vrs;
+                    var g = (dn - vMeanDn - n * vMeanDnN) * vrs;
+                    VectorOps.Store(dx + j, Accumulate ? VectorOps.Load(dx + j) + g : g);
+                }
+                for (; j < Cols; j++)
+                {
+                    float n = (x[j] - mu) * rs;
+                    float g = (dy[j] * W[j] - meanDn - n * meanDnN) * rs;
+                    dx[j] = Accumulate ? dx[j] + g : g;
+                }
+            }
+        }
+    }
+
+    // dW[j] += Σ_r dy[r,j]·n[r,j]; dB[j] += Σ_r dy[r,j] (DB null for RMSNorm, Mean null for RMSNorm).
+    internal struct WeightGradKernel : IRangeKernel
+    {
+        public float* DY, X, Mean, Rstd, DW, DB;
+        public int Rows, Cols;
+
+        public readonly void Run(int start, int end)
+        {
+            int w = Vector<float>.Count;
+            for (int r = 0; r < Rows; r++)
+            {
+                float* dy = DY + (long)r * Cols, x = X + (long)r * Cols;
+                float mu = Mean == null ? 0f : Mean[r], rs = Rstd[r];
+                var vmu = new Vector<float>(mu);
+                var vrs = new Vector<float>(rs);
+                int j = start;
+                for (; j <= end - w; j += w)
+                {
+                    var d = VectorOps.Load(dy + j);
+                    VectorOps.Store(DW + j, VectorOps.Load(DW + j) + d * ((VectorOps.Load(x + j) - vmu) * vrs));
+                    if (DB != null) VectorOps.Store(DB + j, VectorOps.Load(DB + j) + d);
+                }
+                for (; j < end; j++)
+                {
+                    DW[j] += dy[j] * ((x[j] - mu) * rs);
+                    if (DB != null) DB[j] += dy[j];
+                }
+            }
+        }
+    }
+}
+
+/// <summary>RMSNorm over the last axis (Llama).</summary>
+public static unsafe class RmsNorm
+{
+    /// <summary>y = x·rstd·w per row of <paramref name="cols"/>; saves per-row rstd.</summary>
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, Span<float> y, Span<float> rstd,
+        int cols, float epsilon = 1e-6f, WorkerPool? pool = null)
+    {
+        int rows = Softmax.CheckRows(x.Length, cols, "x");
+        Elementwise.CheckLengths(x.Length, y.Length, "x", "y");
+        Elementwise.CheckOverlap(x, y);
+        Elementwise.CheckLengths(cols, weight.Length, "cols", "weight");
+        Elementwise.CheckLengths(rows, rstd.Length, "rows", "rstd");
+        fixed (float* px = x, pw = weight, py = y, pr = rstd)
+        {
+            var k = new ForwardKernel { X = px, W = pw, Y = py, Rstd = pr, Cols = cols, Eps = epsilon };
+            Ranges.Run(pool, rows, cols * 3L, k);
+        }
+    }
+
+    /// <summary>Backward: writes dx (or adds when <paramref name="accumulate"/>) and adds to dweight.</summary>
+    public static void Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> rstd,
+        Span<float> dx, Span<float> dweight, int cols, bool accumulate = false, WorkerPool? pool = null)
+    {
+        int rows = Softmax.CheckRows(x.Length, cols, "x");
+        Elementwise.CheckLengths(x.Length, dy.Length, "x", "dy");
+        Elementwise.CheckLengths(x.Length, dx.Length, "x", "dx");
+        Elementwise.CheckLengths(cols, weight.Length, "cols", "weight");
+        Elementwise.CheckLengths(cols, dweight.Length, "cols", "dweight");
+        Elementwise.CheckLengths(rows, rstd.Length, "rows", "rstd");
+        fixed (float* pdy = dy, px = x, pw = weight, pr = rstd, pdx = dx, pdw = dweight)
+        {
+            var wk = new LayerNorm.WeightGradKernel { DY = pdy, X = px, Mean = null, Rstd = pr, DW = pdw, DB = null, Rows = rows, Cols = cols };
+            Ranges.Run(pool, cols, rows * 2L, wk, granule: 16);
+            var k = new LayerNorm.InputGradKernel { DY = pdy, X = px, W = pw, Mean = null, Rstd = pr, DX = pdx, Cols = cols, Accumulate = accumulate, Centered = false };
+            Ranges.Run(pool, rows, cols * 4L, k);
+        }
+    }
+
+    private struct ForwardKernel : IRangeKernel
+    {
+        public float* X, W, Y, Rstd;
+        public int Cols;
+        public float Eps;
+
+        public readonly void Run(int start, int end)
+        {
+            int w = Vector<float>.Count;
+            for (int r = start; r < end; r++)
+            {
+                float* x = X + (long)r * Cols, y = Y + (long)r * Cols;
+                float rs = 1f / MathF.Sqrt(VectorOps.Dot(x, x, Cols) / Cols + Eps);
+                Rstd[r] = rs;
+                var vrs = new Vector<float>(rs);
+                int j = 0;
+                for (; j <= Cols - w; j += w) VectorOps.Store(y + j, VectorOps.Load(x + j) * vrs * VectorOps.Load(W + j));
+                for (; j < Cols; j++) y[j] = x[j] * rs * W[j];
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using Loom.Core.Kernels;
+using Loom.Core.Threading;
+
+namespace Loom.Core.Tests.Kernels;
+
+public class GemmTests
+{
+    private static double[] Naive(Transpose ta, Transpose tb, int m, int n, int k, float alpha, float[] a, int lda, float[] b, int ldb, float beta, float[] c, int ldc)
+    {
+        var r = new double[c.Length];
+        for (int i = 0; i < c.Length; i++) r[i] = c[i];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (int p = 0; p < k; p++)
+                {
+                    double av = ta == Transpose.No ? a[i * lda + p] : a[p * lda + i];
+                    double bv = tb == Transpose.No ? b[p * ldb + j] : b[j * ldb + p];
+                    s += av * bv;
+                }
+                r[i * ldc + j] = alpha * s + (beta == 0 ? 0 : beta * c[i * ldc + j]);
+            }
+        return r;
+    }
+
+    public static IEnumerable<object[]> Sizes()
+    {
+        // Every m, n, k in 1..67 appears (all micro-tile tails of MR=6 and NR=16), then sizes that
+        // cross the KC=256, MC=144 and NC=4096 blocking boundaries.
+        for (int s = 1; s <= 67; s++) yield return [s, (s * 7) % 67 + 1, (s * 13) % 67 + 1];
+        yield return [145, 33, 257];
+        yield return [301, 47, 517];
+        yield return [7, 4099, 5];
+        yield return [64, 64, 64];
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void MatchesNaiveInEveryLayout(int m, int n, int k)
+    {
+        foreach (var ta in new[] { Transpose.No, Transpose.Yes })
+            foreach (var tb in new[] { Transpose.No, Transpose.Yes })
+            {
+                int lda = ta == Transpose.No ? k + 3 : m + 1;  // padded leading dimensions
+                int ldb = tb == Transpose.No ? n + 2 : k;
+                int ldc = n + 5;
+                var a = TestUtil.Random(1, (ta == Transpose.No ? m : k) * lda);
+                var b = TestUtil.Random(2, (tb == Transpose.No ? k : n) * ldb);
+                var c = TestUtil.Random(3, m * ldc);
+                var want = Naive(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 2f, c, ldc);
+                Gemm.Sgemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 2f, c, ldc);
+                TestUtil.Close(want, c, 1e-5, 1e-5 * Math.Sqrt(k), $"{ta}{tb} {m}x{n}x{k}");
+            }
+    }
+
+    [Fact]
+    public void BetaZeroDoesNotReadC()
+    {
+        int m = 13, n = 19, k = 7;
+        var a = TestUtil.Random(1, m * k);
+        var b = TestUtil.Random(2, k * n);
+        var c = Enumerable.Repeat(float.NaN, m * n).ToArray();
+        Gemm.Sgemm(Transpose.No, Transpose.No, m, n, k, 1f, a, k, b, n, 0f, c, n);
+        Assert.All(c, v => Assert.False(float.IsNaN(v)));
+    }
+
+    [Fact]
+    public void KZeroScalesC()
+    {
+        var c = new float[] { 1, 2, 3, 4 };
+        Gemm.Sgemm(Transpose.No, Transpose.No, 2, 2, 0, 1f, [], 1, [], 2, 3f, c, 2);
+        Assert.Equal(new float[] { 3, 6, 9, 12 }, c);
+    }
+
+    [Fact]
+    public void ResultIsIdenticalForEveryThreadCount()
+    {
+        foreach (var (m, n, k) in new[] { (200, 100, 300), (50, 400, 129) })
+        {
+            var a = TestUtil.Random(4, m * k);
+            var b = TestUtil.Random(5, n * k);
+            float[]? first = null;
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                using var pool = new WorkerPool(threads);
+                var c = new float[m * n];
+                Gemm.Sgemm(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, b, k, 0f, c, n, pool);
+                if (first == null) first = c;
+                else Assert.Equal(first, c);
+            }
+        }
+    }
+
+    [Fact]
+    public void BatchedMatchesPerItem()
+    {
+        int batch = 5, m = 17, n = 23, k = 11;
+        var a = TestUtil.Random(6, batch * m * k);
+        var b = TestUtil.Random(7, batch * n * k);
+        var c = new float[batch * m * n];
+        Gemm.SgemmBatched(Transpose.No, Transpose.Yes, m, n, k, 0.25f, a, k, m * k, b, k, n * k, 0f, c, n, m * n, batch);
+        for (int i = 0; i < batch; i++)
+        {
+            var want = Naive(Transpose.No, Transpose.Yes, m, n, k, 0.25f, a[(i * m * k)..((i + 1) * m * k)], k, b[(i * n * k)..((i + 1) * n * k)], k, 0f, new float[m * n], n);
+            TestUtil.Close(want, c.AsSpan(i * m * n, m * n), 1e-5, 1e-5, $"batch item {i}");
+        }
+    }
+
+    [Fact]
+    public void RejectsShortOperandsAndBadLeadingDimensions()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Gemm.Sgemm(Transpose.No, Transpose.No, 4, 4, 4, 1f, new float[15], 4, new float[16], 4, 0f, new float[16], 4));
+        Assert.Contains("A is stored as 4×4", ex.Message);
+        ex = Assert.Throws<ArgumentException>(() => Gemm.Sgemm(Transpose.No, Transpose.No, 4, 4, 4, 1f, new float[16], 3, new float[16], 4, 0f, new float[16], 4));
+        Assert.Contains("Leading dimension of A is 3", ex.Message);
+    }
+}

@@ -1,0 +1,109 @@
+using Loom.Core.Kernels;
+
+namespace Loom.Core.Tests.Kernels;
+
+public class SoftmaxTests
+{
+    // Reference: softmax over the visible keys of each row, hidden keys 0, all-hidden row 0.
+    private static double[] Reference(double[] x, int cols, Func<int, int, bool> visible)
+    {
+        int rows = x.Length / cols;
+        var y = new double[x.Length];
+        for (int r = 0; r < rows; r++)
+        {
+            double max = double.NegativeInfinity;
+            for (int j = 0; j < cols; j++) if (visible(r, j)) max = Math.Max(max, x[r * cols + j]);
+            if (double.IsNegativeInfinity(max)) continue;
+            double sum = 0;
+            for (int j = 0; j < cols; j++) if (visible(r, j)) sum += Math.Exp(x[r * cols + j] - max);
+            for (int j = 0; j < cols; j++) y[r * cols + j] = visible(r, j) ? Math.Exp(x[r * cols + j] - max) / sum : 0;
+        }
+        return y;
+    }
+
+    [Theory]
+    [MemberData(nameof(TestUtil.TailLengths), MemberType = typeof(TestUtil))]
+    public void DenseMatchesReference(int cols)
+    {
+        int rows = cols > 1000 ? 2 : 3;
+        var x = TestUtil.Random(cols, rows * cols, 5f);
+        var y = new float[x.Length];
+        Softmax.Forward(x, y, cols);
+        TestUtil.Close(Reference(TestUtil.ToDouble(x), cols, (_, _) => true), y, 1e-5, 1e-7);
+        Softmax.Forward(x, x, cols); // in place
+        Assert.Equal(y, x);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(33)]
+    public void CausalMatchesReference(int t)
+    {
+        int groups = 3;
+        var x = TestUtil.Random(t, groups * t * t, 3f);
+        var y = new float[x.Length];
+        Softmax.Forward(x, y, t, SoftmaxMask.CausalSquare);
+        TestUtil.Close(Reference(TestUtil.ToDouble(x), t, (r, j) => j <= r % t), y, 1e-5, 1e-7);
+    }
+
+    [Fact]
+    public void CausalWithCachedKeysSeesThePrefix()
+    {
+        // 2 new queries attending over 5 keys (3 cached): query q sees keys j ≤ q + 3.
+        var x = TestUtil.Random(9, 2 * 5, 2f);
+        var y = new float[x.Length];
+        Softmax.Forward(x, y, 5, new SoftmaxMask { Causal = true, QueryRows = 2 });
+        TestUtil.Close(Reference(TestUtil.ToDouble(x), 5, (r, j) => j <= r + 3), y, 1e-5, 1e-7);
+    }
+
+    [Fact]
+    public void PaddingMaskHidesKeysAndEmptyRowsAreZero()
+    {
+        int b = 2, h = 2, t = 4;
+        // batch 0: last key is padding; batch 1: only key 0 is real.
+        byte[] keep = [1, 1, 1, 0, 1, 0, 0, 0];
+        var x = TestUtil.Random(11, b * h * t * t, 2f);
+        var y = new float[x.Length];
+        Softmax.Forward(x, y, t, new SoftmaxMask { Causal = true, KeyPadding = keep, RowsPerMaskRow = h * t });
+        TestUtil.Close(Reference(TestUtil.ToDouble(x), t, (r, j) => j <= r % t && keep[r / (h * t) * t + j] != 0), y, 1e-5, 1e-7);
+
+        byte[] none = [0, 0, 0, 0];
+        Softmax.Forward(x.AsSpan(0, t * t), y.AsSpan(0, t * t), t, new SoftmaxMask { KeyPadding = none, RowsPerMaskRow = t });
+        Assert.All(y.Take(t * t), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
+    public void LargeLogitsDoNotOverflow()
+    {
+        var x = new float[] { 1e30f, 1e30f, -1e30f, 0f, 88f, 89f, 100f, 1000f };
+        var y = new float[x.Length];
+        Softmax.Forward(x, y, 8);
+        Assert.All(y, v => Assert.True(float.IsFinite(v)));
+        Assert.Equal(0.5f, y[0], 6);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(19)]
+    public void BackwardMatchesFiniteDifferences(int cols)
+    {
+        int rows = 3;
+        var x = TestUtil.Random(cols, rows * cols, 2f);
+        var r = TestUtil.Random(cols + 1, rows * cols);
+        var y = new float[x.Length];
+        Softmax.Forward(x, y, cols, SoftmaxMask.CausalSquare with { QueryRows = 1 });
+        var dx = new float[x.Length];
+        Softmax.Backward(y, r, dx, cols);
+        var want = TestUtil.FiniteDifference(v => Reference(v, cols, (_, j) => true), TestUtil.ToDouble(x), TestUtil.ToDouble(r));
+        TestUtil.Close(want, dx, 1e-4, 1e-6);
+    }
+
+    [Fact]
+    public void RejectsRaggedInput()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => Softmax.Forward(new float[10], new float[10], 3));
+        Assert.Contains("not a whole number of rows of 3", ex.Message);
+    }
+}
