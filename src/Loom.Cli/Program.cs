@@ -1,1 +1,4 @@
-return 0;
+using Loom.Cli;
+using Spectre.Console;
+
+return LoomCommand.Create(AnsiConsole.Console).Parse(args).Invoke();

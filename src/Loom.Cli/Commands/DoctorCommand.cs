@@ -1,0 +1,73 @@
+// `loom doctor`: what the machine offers Loom, and a measured GEMM rate.
+using System.CommandLine;
+using Loom.Core.Diagnostics;
+using Loom.Core.Threading;
+using Spectre.Console;
+
+namespace Loom.Cli.Commands;
+
+internal static class DoctorCommand
+{
+    public static Command Create(IAnsiConsole console)
+    {
+        var seconds = new Option<double>("--seconds")
+        {
+            Description = "How long to time the GEMM, in seconds.",
+            DefaultValueFactory = _ => 1.0,
+        };
+        var size = new Option<int>("--size")
+        {
+            Description = "Side of the square matrices multiplied (m = n = k).",
+            DefaultValueFactory = _ => 1024,
+        };
+        var threads = new Option<int?>("--threads")
+        {
+            Description = "Threads for the GEMM (default: LOOM_THREADS or one per core).",
+        };
+        var command = new Command("doctor", "Print the runtime, cores, SIMD support and a measured GEMM GFLOP/s.")
+        {
+            seconds, size, threads,
+        };
+        command.SetAction(parse =>
+        {
+            double s = parse.GetValue(seconds);
+            int n = parse.GetValue(size);
+            int? t = parse.GetValue(threads);
+            if (s <= 0 || s > 600) return Fail(console, $"--seconds must be in (0, 600]; got {s}.");
+            if (n < 16 || n > 8192) return Fail(console, $"--size must be in [16, 8192]; got {n}.");
+            if (t is < 1 or > 1024) return Fail(console, $"--threads must be in [1, 1024]; got {t}.");
+            using var own = t is { } count ? new WorkerPool(count) : null;
+            return Run(console, s, n, own ?? WorkerPool.Shared);
+        });
+        return command;
+    }
+
+    private static int Run(IAnsiConsole console, double seconds, int size, WorkerPool pool)
+    {
+        var r = MachineReport.Current(pool);
+        var table = new Table().Border(TableBorder.Rounded).Title("[bold]loom doctor[/]");
+        table.AddColumn("check");
+        table.AddColumn("value");
+        table.AddRow("runtime", Markup.Escape(r.Runtime));
+        table.AddRow("os", Markup.Escape($"{r.OperatingSystem} ({r.Architecture})"));
+        table.AddRow("cores", $"{r.LogicalCores} logical; worker pool {r.PoolThreads} threads");
+        table.AddRow("simd", $"Vector256 {YesNo(r.Vector256Accelerated)}, Vector128 {YesNo(r.Vector128Accelerated)}, AVX2 {YesNo(r.Avx2)}, FMA {YesNo(r.Fma)}, AVX-512F {YesNo(r.Avx512F)} (unused)");
+        table.AddRow("Vector<float>", $"{r.VectorFloatWidth} lanes");
+        table.AddRow("gemm kernel", Markup.Escape(r.GemmPath));
+
+        GemmMeasurement m = null!;
+        console.Status().Start($"timing {size}×{size}×{size} SGEMM for {seconds:0.#} s…", _ => m = GemmProbe.Measure(seconds, size, pool));
+        table.AddRow("gemm", $"[bold]{m.GflopsPerSecond:F1} GFLOP/s[/] ({size}³, {m.Threads} threads, {m.Calls} calls in {m.Seconds:F2} s)");
+        table.AddRow("gemm check", m.MaxAbsError < 1e-3 ? $"[green]ok[/] (max |error| {m.MaxAbsError:E1} vs double)" : $"[red]FAILED[/] (max |error| {m.MaxAbsError:E1})");
+        console.Write(table);
+        return m.MaxAbsError < 1e-3 ? 0 : 1;
+    }
+
+    private static int Fail(IAnsiConsole console, string message)
+    {
+        console.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
+        return 2;
+    }
+
+    private static string YesNo(bool b) => b ? "[green]yes[/]" : "[grey]no[/]";
+}

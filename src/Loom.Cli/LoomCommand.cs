@@ -1,0 +1,19 @@
+// The `loom` command tree. Each group lives in Commands/; this file only assembles them, so
+// tests can build the same tree against a recording console.
+using System.CommandLine;
+using Loom.Cli.Commands;
+using Spectre.Console;
+
+namespace Loom.Cli;
+
+/// <summary>Builds the root command.</summary>
+public static class LoomCommand
+{
+    /// <summary>The root `loom` command writing to <paramref name="console"/>.</summary>
+    public static RootCommand Create(IAnsiConsole console)
+    {
+        var root = new RootCommand("Loom: curate data, train tokenizers, train, evaluate, compress, serve, explain and monitor language models — in .NET.");
+        root.Subcommands.Add(DoctorCommand.Create(console));
+        return root;
+    }
+}
