@@ -53,7 +53,7 @@ public static class Activations
         public static Vector256<float> Invoke(Vector256<float> x)
         {
             var u2 = Vector256.Create(2f * SqrtTwoOverPi) * (x + Vector256.Create(GeluCoeff) * x * x * x);
-            return x / (Vector256<float>.One + Vector256.Exp(-u2));
+            return x / (Vector256<float>.One + FastMath.Exp(-u2));
         }
     }
 
@@ -89,7 +89,7 @@ public static class Activations
             var x2 = x * x;
             var k = Vector256.Create(2f * SqrtTwoOverPi);
             var one = Vector256<float>.One;
-            var s = one / (one + Vector256.Exp(-(k * (x + Vector256.Create(GeluCoeff) * x2 * x))));
+            var s = one / (one + FastMath.Exp(-(k * (x + Vector256.Create(GeluCoeff) * x2 * x))));
             var du2 = k * (one + Vector256.Create(3f * GeluCoeff) * x2);
             return dy * (s + x * s * (one - s) * du2);
         }
@@ -105,7 +105,7 @@ public static class Activations
         public static Vector128<float> Invoke(Vector128<float> x) => x / (Vector128<float>.One + Vector128.Exp(-x));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + Vector256.Exp(-x));
+        public static Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + FastMath.Exp(-x));
     }
 
     /// <summary>(x, dy) → dy · silu'(x).</summary>
@@ -130,7 +130,7 @@ public static class Activations
         public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy)
         {
             var one = Vector256<float>.One;
-            var s = one / (one + Vector256.Exp(-x));
+            var s = one / (one + FastMath.Exp(-x));
             return dy * (s * (one + x * (one - s)));
         }
     }

@@ -64,7 +64,6 @@ public static unsafe class CrossEntropy
 
         public readonly void Run(int start, int end)
         {
-            int w = Vector<float>.Count;
             for (int r = start; r < end; r++)
             {
                 float* z = Z + (long)r * V;
@@ -76,19 +75,19 @@ public static unsafe class CrossEntropy
                     continue;
                 }
                 float max = VectorOps.Max(z, V);
-                float sum = VectorOps.SumExpShifted(z, V, max);
-                float logSum = MathF.Log(sum);
-                float zt = z[t];
-                Loss[r] = logSum + max - zt;
-                if (D == null) continue;
-                // softmax_j · scale, then subtract scale at the target.
+                if (D == null)
+                {
+                    Loss[r] = MathF.Log(VectorOps.SumExpShifted(z, V, max)) + max - z[t];
+                    continue;
+                }
+                // One exp per logit: store e_j = exp(z_j − max) in the gradient row while summing
+                // (the row, ≤ 200 KB for a GPT-2 vocabulary, stays in L2), then scale it in place.
+                // z[t] is read first because d may overwrite z.
                 float* d = D + (long)r * V;
-                float shift = max + logSum;
-                var vshift = new Vector<float>(shift);
-                var vscale = new Vector<float>(Scale);
-                int j = 0;
-                for (; j <= V - w; j += w) VectorOps.Store(d + j, Vector.Exp(VectorOps.Load(z + j) - vshift) * vscale);
-                for (; j < V; j++) d[j] = MathF.Exp(z[j] - shift) * Scale;
+                float zt = z[t];
+                float sum = VectorOps.ExpShiftedSum(z, d, V, max);
+                Loss[r] = MathF.Log(sum) + max - zt;
+                VectorOps.Scale(d, d, V, Scale / sum);
                 d[t] -= Scale;
             }
         }

@@ -76,7 +76,7 @@ internal static unsafe class VectorOps
         var vmax = new Vector<float>(max);
         for (; i <= n - w; i += w)
         {
-            var e = Vector.Exp(Load(x + i) - vmax);
+            var e = FastMath.Exp(Load(x + i) - vmax);
             Store(y + i, e);
             acc += e;
         }
@@ -96,7 +96,7 @@ internal static unsafe class VectorOps
         int w = Vector<float>.Count, i = 0;
         var acc = Vector<float>.Zero;
         var vmax = new Vector<float>(max);
-        for (; i <= n - w; i += w) acc += Vector.Exp(Load(x + i) - vmax);
+        for (; i <= n - w; i += w) acc += FastMath.Exp(Load(x + i) - vmax);
         float s = Vector.Sum(acc);
         for (; i < n; i++) s += MathF.Exp(x[i] - max);
         return s;
