@@ -5,8 +5,9 @@
 // RMSNorm:    r = 1/√(mean(x²)+ε), n = x·r, y = n⊙w.
 //             dx = r (dn − n·mean(dn⊙n));  dw += Σ_rows dy⊙n.
 // The per-row statistics (μ, σ⁻¹ or r) are saved by the forward for the backward.
-// The weight gradients are column sums over rows: a second pass split by columns, so each
-// column is summed by one thread in row order (deterministic, no per-thread scratch).
+// The backward is one pass over the rows: each thread writes dx for its rows and sums its rows'
+// dw (and db) into its own partial vector; the caller then adds the partials in thread order.
+// For a given thread count the result is bit-identical run to run.
 using System.Numerics;
 using Loom.Core.Threading;
 
@@ -51,11 +52,8 @@ public static unsafe class LayerNorm
         Elementwise.CheckLengths(rows, rstd.Length, "rows", "rstd");
         fixed (float* pdy = dy, px = x, pw = weight, pm = mean, pr = rstd, pdx = dx, pdw = dweight, pdb = dbias)
         {
-            // Weight gradients first: dx may alias dy (in place), and they read dy.
-            var cols2 = new WeightGradKernel { DY = pdy, X = px, Mean = pm, Rstd = pr, DW = pdw, DB = pdb, Rows = rows, Cols = cols };
-            Ranges.Run(pool, cols, rows * 2L, cols2, granule: 16);
             var k = new InputGradKernel { DY = pdy, X = px, W = pw, Mean = pm, Rstd = pr, DX = pdx, Cols = cols, Accumulate = accumulate, Centered = true };
-            Ranges.Run(pool, rows, cols * 4L, k);
+            BackwardJob.Run(pool, k, rows, pdw, pdb);
         }
     }
 
@@ -86,10 +84,11 @@ public static unsafe class LayerNorm
         }
     }
 
-    // Shared by LayerNorm (Centered) and RMSNorm (Mean == null).
+    // Shared by LayerNorm (Centered) and RMSNorm (Mean == null). Also sums dy⊙n into DWPart and
+    // dy into DBPart (this thread's partial weight gradients; DBPart null for RMSNorm).
     internal struct InputGradKernel : IRangeKernel
     {
-        public float* DY, X, W, Mean, Rstd, DX;
+        public float* DY, X, W, Mean, Rstd, DX, DWPart, DBPart;
         public int Cols;
         public bool Accumulate, Centered;
 
@@ -106,19 +105,26 @@ public static unsafe class LayerNorm
                 var accDn = Vector<float>.Zero;
                 var accDnN = Vector<float>.Zero;
                 int j = 0;
+                // This pass reads dy before the next one writes dx, so dx may alias dy.
                 for (; j <= Cols - w; j += w)
                 {
-                    var dn = VectorOps.Load(dy + j) * VectorOps.Load(W + j);
+                    var d = VectorOps.Load(dy + j);
+                    var dn = d * VectorOps.Load(W + j);
                     var n = (VectorOps.Load(x + j) - vmu) * vrs;
                     accDn += dn;
                     accDnN += dn * n;
+                    VectorOps.Store(DWPart + j, VectorOps.Load(DWPart + j) + d * n);
+                    if (DBPart != null) VectorOps.Store(DBPart + j, VectorOps.Load(DBPart + j) + d);
                 }
                 float sDn = Vector.Sum(accDn), sDnN = Vector.Sum(accDnN);
                 for (; j < Cols; j++)
                 {
                     float dn = dy[j] * W[j];
+                    float n = (x[j] - mu) * rs;
                     sDn += dn;
-                    sDnN += dn * (x[j] - mu) * rs;
+                    sDnN += dn * n;
+                    DWPart[j] += dy[j] * n;
+                    if (DBPart != null) DBPart[j] += dy[j];
                 }
                 float meanDn = Centered ? sDn / Cols : 0f, meanDnN = sDnN / Cols;
                 var vMeanDn = new Vector<float>(meanDn);
@@ -141,34 +147,42 @@ public static unsafe class LayerNorm
         }
     }
 
-    // dW[j] += Σ_r dy[r,j]·n[r,j]; dB[j] += Σ_r dy[r,j] (DB null for RMSNorm, Mean null for RMSNorm).
-    internal struct WeightGradKernel : IRangeKernel
+    // Runs InputGradKernel over row shares, giving each thread a zeroed partial dw (and db) in
+    // the caller's scratch, then adds the partials into dw/db in thread order.
+    internal struct BackwardJob : IParallelJob
     {
-        public float* DY, X, Mean, Rstd, DW, DB;
-        public int Rows, Cols;
+        public InputGradKernel Kernel;
+        public float* Scratch;
+        public int Rows;
 
-        public readonly void Run(int start, int end)
+        public static void Run(WorkerPool? pool, in InputGradKernel kernel, int rows, float* dw, float* db)
         {
-            int w = Vector<float>.Count;
-            for (int r = 0; r < Rows; r++)
+            pool ??= WorkerPool.Shared;
+            int cols = kernel.Cols;
+            int threads = pool.ThreadsFor((long)rows * cols * 4, 1 << 14);
+            // Two partial vectors per thread, each padded to a cache line so threads never share one.
+            int stride = (cols + 15) & ~15;
+            float* scratch = CallerScratch.Floats(2L * stride * threads);
+            var job = new BackwardJob { Kernel = kernel, Scratch = scratch, Rows = rows };
+            if (threads == 1) job.Execute(0, 1);
+            else pool.Run(job, threads);
+            for (int t = 0; t < threads; t++)
             {
-                float* dy = DY + (long)r * Cols, x = X + (long)r * Cols;
-                float mu = Mean == null ? 0f : Mean[r], rs = Rstd[r];
-                var vmu = new Vector<float>(mu);
-                var vrs = new Vector<float>(rs);
-                int j = start;
-                for (; j <= end - w; j += w)
-                {
-                    var d = VectorOps.Load(dy + j);
-                    VectorOps.Store(DW + j, VectorOps.Load(DW + j) + d * ((VectorOps.Load(x + j) - vmu) * vrs));
-                    if (DB != null) VectorOps.Store(DB + j, VectorOps.Load(DB + j) + d);
-                }
-                for (; j < end; j++)
-                {
-                    DW[j] += dy[j] * ((x[j] - mu) * rs);
-                    if (DB != null) DB[j] += dy[j];
-                }
+                float* part = scratch + 2L * stride * t;
+                VectorOps.AddInPlace(dw, part, cols);
+                if (db != null) VectorOps.AddInPlace(db, part + stride, cols);
             }
+        }
+
+        public readonly void Execute(int threadIndex, int threadCount)
+        {
+            int cols = Kernel.Cols, stride = (cols + 15) & ~15;
+            InputGradKernel k = Kernel;
+            k.DWPart = Scratch + 2L * stride * threadIndex;
+            k.DBPart = k.Centered ? k.DWPart + stride : null;
+            VectorOps.Clear(k.DWPart, 2 * stride);
+            var (s, e) = WorkerPool.Partition(Rows, threadIndex, threadCount);
+            k.Run(s, e);
         }
     }
 }
@@ -204,10 +218,8 @@ public static unsafe class RmsNorm
         Elementwise.CheckLengths(rows, rstd.Length, "rows", "rstd");
         fixed (float* pdy = dy, px = x, pw = weight, pr = rstd, pdx = dx, pdw = dweight)
         {
-            var wk = new LayerNorm.WeightGradKernel { DY = pdy, X = px, Mean = null, Rstd = pr, DW = pdw, DB = null, Rows = rows, Cols = cols };
-            Ranges.Run(pool, cols, rows * 2L, wk, granule: 16);
             var k = new LayerNorm.InputGradKernel { DY = pdy, X = px, W = pw, Mean = null, Rstd = pr, DX = pdx, Cols = cols, Accumulate = accumulate, Centered = false };
-            Ranges.Run(pool, rows, cols * 4L, k);
+            LayerNorm.BackwardJob.Run(pool, k, rows, pdw, null);
         }
     }
 
