@@ -1,0 +1,161 @@
+// Hugging Face tokenizers' tokenizer.json for byte-level BPE models (GPT-2, RoBERTa, Llama 3,
+// tiktoken conversions). Read: model.type "BPE" with vocab + merges (strings "a b" or pairs
+// ["a","b"]), pre_tokenizer ByteLevel (use_regex → GPT-2's pattern) or a Sequence of
+// Split(Regex, Isolated) + ByteLevel(use_regex=false), and added_tokens with special=true.
+// Write: the same shape, so a Loom tokenizer opens in HF tokenizers.
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Loom.Tokenizers.Model;
+
+namespace Loom.Tokenizers.Formats;
+
+/// <summary>Reads and writes Hugging Face tokenizer.json (byte-level BPE).</summary>
+public static class HuggingFaceTokenizerJson
+{
+    /// <summary>Loads a tokenizer.json file.</summary>
+    public static BpeTokenizer Load(string path)
+    {
+        JsonNode root;
+        try
+        {
+            using var s = File.OpenRead(path);
+            root = JsonNode.Parse(s) ?? throw new FormatException($"{path}: empty JSON.");
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"{path}: invalid JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine}: {e.Message}", e);
+        }
+        var model = root["model"] as JsonObject ?? throw new FormatException($"{path}: no \"model\" object.");
+        string type = (string?)model["type"] ?? "BPE";
+        if (type != "BPE") throw new NotSupportedException($"{path}: model type \"{type}\" is not supported; Loom reads byte-level BPE tokenizers.");
+        var vocabNode = model["vocab"] as JsonObject ?? throw new FormatException($"{path}: model.vocab is missing.");
+        var vocab = new Dictionary<string, int>(vocabNode.Count, StringComparer.Ordinal);
+        foreach (var (k, v) in vocabNode) vocab[k] = v?.GetValue<int>() ?? throw new FormatException($"{path}: model.vocab[\"{k}\"] has no id.");
+        var merges = new List<(string, string)>();
+        if (model["merges"] is JsonArray mergeArray)
+        {
+            for (int i = 0; i < mergeArray.Count; i++)
+            {
+                var m = mergeArray[i];
+                if (m is JsonArray pair && pair.Count == 2) merges.Add(((string)pair[0]!, (string)pair[1]!));
+                else if (m is JsonValue && (string?)m is { } str && str.IndexOf(' ') is int sp && sp > 0)
+                    merges.Add((str[..sp], str[(sp + 1)..]));
+                else throw new FormatException($"{path}: model.merges[{i}] is neither \"left right\" nor [left, right].");
+            }
+        }
+        string pattern = ReadPattern(root["pre_tokenizer"], path);
+        var specials = new Dictionary<string, int>();
+        if (root["added_tokens"] is JsonArray added)
+            foreach (var t in added)
+                if (t is JsonObject o && (bool?)o["special"] == true)
+                    specials[(string)o["content"]!] = (int)o["id"]!;
+        string name = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) ?? "tokenizer";
+        return Gpt2VocabFiles.Build(name, vocab, merges, path, path, pattern, specials);
+    }
+
+    private static string ReadPattern(JsonNode? pre, string path)
+    {
+        switch ((string?)pre?["type"])
+        {
+            case "ByteLevel":
+                if ((bool?)pre!["add_prefix_space"] == true)
+                    throw new NotSupportedException($"{path}: ByteLevel add_prefix_space=true is not supported yet; set it to false.");
+                if ((bool?)pre["use_regex"] == false)
+                    throw new NotSupportedException($"{path}: a ByteLevel pre-tokenizer without a regex is not supported.");
+                return Gpt2VocabFiles.Pattern;
+            case "Sequence":
+                string? pattern = null;
+                foreach (var step in (JsonArray)pre!["pretokenizers"]!)
+                {
+                    string? t = (string?)step?["type"];
+                    if (t == "Split")
+                    {
+                        pattern = (string?)step!["pattern"]?["Regex"] ?? throw new NotSupportedException($"{path}: only Split with a Regex pattern is supported.");
+                        if ((string?)step["behavior"] is { } b && b != "Isolated")
+                            throw new NotSupportedException($"{path}: Split behavior \"{b}\" is not supported; Loom supports \"Isolated\".");
+                    }
+                    else if (t == "ByteLevel")
+                    {
+                        if ((bool?)step!["add_prefix_space"] == true) throw new NotSupportedException($"{path}: ByteLevel add_prefix_space=true is not supported yet.");
+                        if ((bool?)step["use_regex"] != false) pattern ??= Gpt2VocabFiles.Pattern;
+                    }
+                    else throw new NotSupportedException($"{path}: pre-tokenizer \"{t}\" in the Sequence is not supported.");
+                }
+                return pattern ?? throw new FormatException($"{path}: the pre-tokenizer Sequence has no Split or ByteLevel regex.");
+            case null:
+                throw new NotSupportedException($"{path}: no pre_tokenizer; Loom needs a byte-level pre-tokenizer.");
+            default:
+                throw new NotSupportedException($"{path}: pre-tokenizer \"{(string?)pre!["type"]}\" is not supported.");
+        }
+    }
+
+    /// <summary>Writes <paramref name="tokenizer"/> as tokenizer.json with explicit merges.</summary>
+    public static void Save(BpeTokenizer tokenizer, string path, IReadOnlyList<(byte[] Left, byte[] Right)>? merges = null)
+    {
+        merges ??= RecoverMerges(tokenizer.Tokens);
+        var vocab = new JsonObject();
+        foreach (var (bytes, id, _) in tokenizer.Tokens.Entries().OrderBy(e => e.Id)) vocab[ByteLevelAlphabet.Encode(bytes)] = id;
+        var mergeArray = new JsonArray();
+        foreach (var (l, r) in merges) mergeArray.Add(new JsonArray(ByteLevelAlphabet.Encode(l), ByteLevelAlphabet.Encode(r)));
+        var added = new JsonArray();
+        foreach (var (text, id) in tokenizer.SpecialTokens.OrderBy(s => s.Value))
+            added.Add(new JsonObject
+            {
+                ["id"] = id, ["content"] = text, ["single_word"] = false, ["lstrip"] = false, ["rstrip"] = false,
+                ["normalized"] = false, ["special"] = true,
+            });
+        JsonNode preTokenizer = tokenizer.PreTokenizer.Pattern == Gpt2VocabFiles.Pattern
+            ? ByteLevel(useRegex: true)
+            : new JsonObject
+            {
+                ["type"] = "Sequence",
+                ["pretokenizers"] = new JsonArray(
+                    new JsonObject
+                    {
+                        ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = tokenizer.PreTokenizer.Pattern },
+                        ["behavior"] = "Isolated", ["invert"] = false,
+                    },
+                    ByteLevel(useRegex: false)),
+            };
+        var root = new JsonObject
+        {
+            ["version"] = "1.0",
+            ["truncation"] = null,
+            ["padding"] = null,
+            ["added_tokens"] = added,
+            ["normalizer"] = null,
+            ["pre_tokenizer"] = preTokenizer,
+            ["post_processor"] = ByteLevel(useRegex: true),
+            ["decoder"] = ByteLevel(useRegex: true),
+            ["model"] = new JsonObject
+            {
+                ["type"] = "BPE", ["dropout"] = null, ["unk_token"] = null, ["continuing_subword_prefix"] = null,
+                ["end_of_word_suffix"] = null, ["fuse_unk"] = false, ["byte_fallback"] = false, ["ignore_merges"] = false,
+                ["vocab"] = vocab, ["merges"] = mergeArray,
+            },
+        };
+        string tmp = path + ".tmp";
+        File.WriteAllText(tmp, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    private static JsonObject ByteLevel(bool useRegex) => new()
+    {
+        ["type"] = "ByteLevel", ["add_prefix_space"] = false, ["trim_offsets"] = true, ["use_regex"] = useRegex,
+    };
+
+    /// <summary>
+    /// Recovers the merge list from ranks (as HF's tiktoken converter does): each multi-byte token,
+    /// in rank order, is BPE-encoded using only lower-ranked merges, which leaves exactly two parts.
+    /// </summary>
+    public static List<(byte[] Left, byte[] Right)> RecoverMerges(TokenTable table)
+    {
+        var merges = new List<(byte[], byte[])>();
+        foreach (var (bytes, _, rank) in table.Entries().Where(e => e.Bytes.Length > 1 && e.Rank < int.MaxValue - 1).OrderBy(e => e.Rank))
+        {
+            var parts = BytePairMerger.Split(table, bytes, rank);
+            if (parts.Count == 2) merges.Add((bytes[..parts[0]], bytes[parts[0]..]));
+        }
+        return merges;
+    }
+}
