@@ -241,6 +241,7 @@ public sealed class BpeTokenizer
             if (startChar > 0 && char.IsLowSurrogate(piece[startChar]) && charEndByte[startChar - 1] == charEndByte[startChar]) startChar--;
             int endChar = startChar;
             while (endChar < piece.Length && charEndByte[endChar] < byteEnd) endChar++;
+            if (endChar + 1 < piece.Length && char.IsHighSurrogate(piece[endChar]) && char.IsLowSurrogate(piece[endChar + 1])) endChar++;
             endChar = Math.Min(piece.Length, endChar + 1);
             offsets.Add(new Range(pieceStart + startChar, pieceStart + endChar));
             byteStart = byteEnd;
