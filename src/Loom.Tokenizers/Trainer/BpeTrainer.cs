@@ -234,12 +234,51 @@ public static class TextChunks
 {
     private const int ChunkChars = 1 << 20;
 
+    /// <summary>
+    /// The last index i at which text may be cut without changing pre-tokenization: text[i−1] is
+    /// '\n' between two non-whitespace characters. Every tokenizer pattern here then ends a piece
+    /// at the '\n' and starts a new one at text[i], on the whole text and on the two halves alike
+    /// (a cut inside a whitespace run could turn "  " + "\n" into one "  \n" piece). −1 if none.
+    /// </summary>
+    public static int SafeCut(StringBuilder text)
+    {
+        for (int i = text.Length - 1; i >= 2; i--)
+            if (text[i - 1] == '\n' && !char.IsWhiteSpace(text[i]) && !char.IsWhiteSpace(text[i - 2])) return i;
+        return -1;
+    }
+
     /// <summary>Opens <paramref name="path"/>, decompressing .gz.</summary>
     public static StreamReader OpenText(string path)
     {
         Stream s = File.OpenRead(path);
         if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) s = new System.IO.Compression.GZipStream(s, System.IO.Compression.CompressionMode.Decompress);
         return new StreamReader(s, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
+    }
+
+    /// <summary>The string field <paramref name="field"/> of each JSON line; errors name the file and line.</summary>
+    public static IEnumerable<string> JsonLinesField(string path, string field)
+    {
+        using var reader = OpenText(path);
+        int lineNo = 0;
+        string? line;
+        while ((line = reader.ReadLine()) != null)
+        {
+            lineNo++;
+            if (line.Length == 0) continue;
+            string text;
+            try
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(line);
+                if (!doc.RootElement.TryGetProperty(field, out var f) || f.ValueKind != System.Text.Json.JsonValueKind.String)
+                    throw new FormatException($"{path}:{lineNo}: no string field \"{field}\"; choose the field with --field.");
+                text = f.GetString()!;
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                throw new FormatException($"{path}:{lineNo}: invalid JSON: {e.Message}", e);
+            }
+            yield return text;
+        }
     }
 
     /// <summary>True for .jsonl / .jsonl.gz / .json.gz paths.</summary>
@@ -252,47 +291,30 @@ public static class TextChunks
     /// <summary>The documents of a file: each JSONL record's field, or the whole text file in chunks cut at line ends.</summary>
     public static IEnumerable<string> Read(string path, string jsonField = "text", IProgress<long>? bytesRead = null)
     {
-        using var reader = OpenText(path);
         if (IsJsonLines(path))
         {
             var sb = new StringBuilder();
-            int lineNo = 0;
-            string? line;
-            while ((line = reader.ReadLine()) != null)
+            foreach (var text in JsonLinesField(path, jsonField))
             {
-                lineNo++;
-                if (line.Length == 0) continue;
-                string text;
-                try
-                {
-                    using var doc = System.Text.Json.JsonDocument.Parse(line);
-                    if (!doc.RootElement.TryGetProperty(jsonField, out var f) || f.ValueKind != System.Text.Json.JsonValueKind.String)
-                        throw new FormatException($"{path}:{lineNo}: no string field \"{jsonField}\"; choose the field with --field.");
-                    text = f.GetString()!;
-                }
-                catch (System.Text.Json.JsonException e)
-                {
-                    throw new FormatException($"{path}:{lineNo}: invalid JSON: {e.Message}", e);
-                }
-                bytesRead?.Report(line.Length + 1);
+                bytesRead?.Report(text.Length + 1);
                 sb.Append(text).Append('\n');
                 if (sb.Length >= ChunkChars) { yield return sb.ToString(); sb.Clear(); }
             }
             if (sb.Length > 0) yield return sb.ToString();
             yield break;
         }
+        using var reader = OpenText(path);
         var buffer = new char[ChunkChars];
         var carry = new StringBuilder();
         int read;
         while ((read = reader.ReadBlock(buffer, 0, buffer.Length)) > 0)
         {
             bytesRead?.Report(read);
-            int lastNewline = Array.LastIndexOf(buffer, '\n', read - 1);
-            if (lastNewline < 0) { carry.Append(buffer, 0, read); continue; }
-            carry.Append(buffer, 0, lastNewline + 1);
-            yield return carry.ToString();
-            carry.Clear();
-            carry.Append(buffer, lastNewline + 1, read - lastNewline - 1);
+            carry.Append(buffer, 0, read);
+            int cut = SafeCut(carry);
+            if (cut <= 0) continue;
+            yield return carry.ToString(0, cut);
+            carry.Remove(0, cut);
         }
         if (carry.Length > 0) yield return carry.ToString();
     }

@@ -1,5 +1,3 @@
-using Loom.Cli;
-using Spectre.Console;
 
 namespace Loom.Cli.Tests.Commands;
 
@@ -7,19 +5,8 @@ public class DoctorCommandTests
 {
     private static (int Code, string Output) Run(params string[] args)
     {
-        var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(writer),
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 200;
-        var root = LoomCommand.Create(console);
-        var config = new System.CommandLine.InvocationConfiguration { Output = writer, Error = writer };
-        int code = root.Parse(args).Invoke(config);
-        return (code, writer.ToString());
+        var (code, output, console) = CliRunner.Run(args);
+        return (code, output + console);
     }
 
     [Fact]
