@@ -8,6 +8,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
 {
     ["gemm"] = GemmSuite.Run,
     ["kernels"] = KernelSuite.Run,
+    ["tokenizer"] = TokenizerSuite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))
@@ -36,16 +37,9 @@ var ctx = new BenchContext { Threads = threads, SecondsPerCase = seconds, Filter
 Console.WriteLine($"suite {args[0]}: {Environment.ProcessorCount} cores, .NET {Environment.Version}, threads {string.Join(',', threads)}");
 suites[args[0]](ctx);
 
-string dir = Path.Combine(FindRepoRoot(), "bench", "results");
+string dir = Path.Combine(BenchPaths.RepoRoot, "bench", "results");
 Directory.CreateDirectory(dir);
 string path = Path.Combine(dir, $"{args[0].ToLowerInvariant()}.json");
 File.WriteAllText(path, JsonSerializer.Serialize(ctx.Rows, new JsonSerializerOptions { WriteIndented = true }) + "\n");
 Console.WriteLine($"wrote {path}");
 return 0;
-
-static string FindRepoRoot()
-{
-    for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
-        if (File.Exists(Path.Combine(d.FullName, "Loom.sln"))) return d.FullName;
-    return Directory.GetCurrentDirectory();
-}

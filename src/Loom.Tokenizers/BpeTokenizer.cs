@@ -22,6 +22,7 @@ public sealed class BpeTokenizer
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
     private readonly (string Text, int Id)[] _specials;
+    private int _cacheEntries; // ConcurrentDictionary.Count takes every lock; count adds ourselves
     private readonly Dictionary<int, byte[]> _specialBytes = new();
 
     /// <summary>Name of the encoding (e.g. cl100k_base) or the file it came from.</summary>
@@ -203,8 +204,9 @@ public sealed class BpeTokenizer
             List<int>? lengths = offsets == null ? null : new List<int>();
             int added = BytePairMerger.Encode(Tokens, buffer[..n], ids, lengths);
             if (offsets != null) AddOffsets(piece, pieceStart, lengths!, offsets);
-            else if (piece.Length <= MaxCachedPieceLength && _cache.Count < MaxCacheEntries)
-                _cache.TryAdd(piece.ToString(), ids.GetRange(first, added).ToArray());
+            else if (piece.Length <= MaxCachedPieceLength && Volatile.Read(ref _cacheEntries) < MaxCacheEntries
+                     && _cache.TryAdd(piece.ToString(), ids.GetRange(first, added).ToArray()))
+                Interlocked.Increment(ref _cacheEntries);
             return added;
         }
         finally
