@@ -104,7 +104,8 @@ internal static class TokenizerCommands
         var specials = new Option<string[]>("--special-tokens") { Description = "Special tokens (ids 0, 1, ... in order).", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["<|endoftext|>"] };
         var field = new Option<string>("--field") { Description = "JSONL field holding the text.", DefaultValueFactory = _ => "text" };
         var output = new Option<DirectoryInfo>("--output") { Description = "Directory to write tokenizer.json into.", Required = true };
-        var cmd = new Command("train", "Train a byte-level BPE tokenizer and write tokenizer.json.") { input, vocab, minFreq, specials, field, output };
+        var pattern = new Option<string>("--pattern") { Description = "Pre-tokenizer regex, or the name of an encoding whose regex to use (default: GPT-2's)." };
+        var cmd = new Command("train", "Train a byte-level BPE tokenizer and write tokenizer.json.") { input, vocab, minFreq, specials, field, output, pattern };
         cmd.SetAction(parse => Guard(console, () =>
         {
             var files = parse.GetValue(input)!.Select(f => f.FullName).ToList();
@@ -115,6 +116,8 @@ internal static class TokenizerCommands
                 SpecialTokens = parse.GetValue(specials)!,
                 JsonField = parse.GetValue(field)!,
             };
+            if (parse.GetValue(pattern) is { } p)
+                options = options with { Pattern = TiktokenEncodings.IsKnown(p) ? TiktokenEncodings.Get(p).PreTokenizer.Pattern : p };
             console.MarkupLine($"[grey]training:[/] {Markup.Escape(JsonSerializer.Serialize(options, RelaxedJson))}");
             long totalBytes = files.Sum(f => new FileInfo(f).Length);
             BpeTrainingResult result = null!;
