@@ -1,0 +1,96 @@
+// AdamW over a model's ParameterSet, as torch.optim.AdamW with two parameter groups: weight decay
+// on tensors marked WeightDecay (the matmul weights), none on norms, biases and embeddings (the
+// usual GPT/nanoGPT grouping). The moments are two native blocks of the parameter block's layout,
+// allocated once. Global-norm clipping follows torch.nn.utils.clip_grad_norm_ exactly.
+using Loom.Core.Kernels;
+using Loom.Core.Tensors;
+using Loom.Core.Threading;
+using Loom.Models.Parameters;
+
+namespace Loom.Training.Optimizers;
+
+/// <summary>AdamW hyper-parameters (PyTorch defaults except weight decay, nanoGPT's 0.1).</summary>
+public sealed record AdamWOptions
+{
+    public float LearningRate { get; init; } = 6e-4f;
+    public float Beta1 { get; init; } = 0.9f;
+    public float Beta2 { get; init; } = 0.999f;
+    public float Epsilon { get; init; } = 1e-8f;
+    public float WeightDecay { get; init; } = 0.1f;
+}
+
+/// <summary>The AdamW optimizer state and update.</summary>
+public sealed unsafe class AdamWOptimizer : IDisposable
+{
+    private readonly ParameterSet _parameters;
+    private readonly NativeBuffer _m, _v;
+    private readonly WorkerPool _pool;
+
+    /// <summary>Updates taken so far.</summary>
+    public int Step { get; private set; }
+
+    /// <summary>Settings.</summary>
+    public AdamWOptions Options { get; }
+
+    public AdamWOptimizer(ParameterSet parameters, AdamWOptions options, WorkerPool? pool = null)
+    {
+        _parameters = parameters;
+        Options = options;
+        _pool = pool ?? WorkerPool.Shared;
+        _m = new NativeBuffer(parameters.Floats * sizeof(float));
+        _v = new NativeBuffer(parameters.Floats * sizeof(float));
+    }
+
+    /// <summary>First and second moments (for checkpoints).</summary>
+    public Span<float> FirstMoment => new((float*)_m.Pointer, checked((int)_parameters.Floats));
+    public Span<float> SecondMoment => new((float*)_v.Pointer, checked((int)_parameters.Floats));
+
+    /// <summary>Applies one update with learning rate <paramref name="learningRate"/> (from a schedule) using the current gradients.</summary>
+    public void Update(float learningRate)
+    {
+        Step++;
+        var specs = _parameters.Specs;
+        var decay = new AdamWSettings(learningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay);
+        var noDecay = decay with { WeightDecay = 0f };
+        var values = _parameters.AllValues;
+        var grads = _parameters.AllGradients;
+        var m = FirstMoment;
+        var v = SecondMoment;
+        for (int i = 0; i < specs.Count; i++)
+        {
+            var s = specs[i];
+            int off = checked((int)s.Offset), n = checked((int)s.Count);
+            AdamW.Update(values.Slice(off, n), grads.Slice(off, n), m.Slice(off, n), v.Slice(off, n), s.WeightDecay ? decay : noDecay, Step, _pool);
+        }
+    }
+
+    public void Dispose()
+    {
+        _m.Dispose();
+        _v.Dispose();
+    }
+}
+
+/// <summary>Gradient clipping by global norm.</summary>
+public static class GradientClipping
+{
+    /// <summary>
+    /// As torch.nn.utils.clip_grad_norm_: total = ‖all gradients‖₂; gradients ×= min(1, max/(total + 1e-6)).
+    /// Returns the norm before clipping. The sum runs in double in a fixed order (deterministic).
+    /// </summary>
+    public static float ClipGlobalNorm(ParameterSet parameters, float maxNorm, WorkerPool? pool = null)
+    {
+        var g = parameters.AllGradients;
+        double sum = 0;
+        foreach (var s in parameters.Specs)
+        {
+            var t = g.Slice(checked((int)s.Offset), checked((int)s.Count));
+            double part = System.Numerics.Tensors.TensorPrimitives.Dot(t, t);
+            sum += part;
+        }
+        float total = (float)Math.Sqrt(sum);
+        float coef = Math.Min(1f, maxNorm / (total + 1e-6f));
+        if (coef < 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(g, coef, g);
+        return total;
+    }
+}
