@@ -16,6 +16,9 @@ public sealed class BenchContext
     /// <summary>Case-name filter (from --filter); a case runs when its name contains it.</summary>
     public string? Filter { get; init; }
 
+    /// <summary>Step bound for training suites (from --steps).</summary>
+    public int? Steps { get; init; }
+
     /// <summary>Rows collected so far.</summary>
     public List<BenchRow> Rows { get; } = new();
 

@@ -9,17 +9,19 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["gemm"] = GemmSuite.Run,
     ["kernels"] = KernelSuite.Run,
     ["tokenizer"] = TokenizerSuite.Run,
+    ["train"] = TrainSuite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))
 {
-    Console.Error.WriteLine($"usage: Loom.Bench <{string.Join('|', suites.Keys)}> [--threads N[,N...]] [--seconds S] [--filter TEXT]");
+    Console.Error.WriteLine($"usage: Loom.Bench <{string.Join('|', suites.Keys)}> [--threads N[,N...]] [--seconds S] [--filter TEXT] [--steps N]");
     return 2;
 }
 
 var threads = new List<int>();
 double seconds = 1.0;
 string? filter = null;
+int? steps = null;
 for (int i = 1; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -28,12 +30,13 @@ for (int i = 1; i < args.Length; i++)
         case "--threads": threads.AddRange(Next().Split(',').Select(int.Parse)); break;
         case "--seconds": seconds = double.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture); break;
         case "--filter": filter = Next(); break;
+        case "--steps": steps = int.Parse(Next()); break;
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
 }
 if (threads.Count == 0) threads.AddRange(Environment.ProcessorCount > 1 ? [1, Environment.ProcessorCount] : [1]);
 
-var ctx = new BenchContext { Threads = threads, SecondsPerCase = seconds, Filter = filter };
+var ctx = new BenchContext { Threads = threads, SecondsPerCase = seconds, Filter = filter, Steps = steps };
 Console.WriteLine($"suite {args[0]}: {Environment.ProcessorCount} cores, .NET {Environment.Version}, threads {string.Join(',', threads)}");
 suites[args[0]](ctx);
 

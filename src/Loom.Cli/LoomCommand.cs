@@ -13,6 +13,7 @@ public static class LoomCommand
     public static RootCommand Create(IAnsiConsole console)
     {
         var root = new RootCommand("Loom: curate data, train tokenizers, train, evaluate, compress, serve, explain and monitor language models — in .NET.");
+        root.Subcommands.Add(QuickstartCommand.Create(console));
         root.Subcommands.Add(DoctorCommand.Create(console));
         root.Subcommands.Add(TokenizerCommands.CreateGroup(console));
         root.Subcommands.Add(TokenizerCommands.CreateTokenize(console));

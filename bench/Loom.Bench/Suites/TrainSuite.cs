@@ -1,0 +1,62 @@
+// The `train` suite: GPT-2 124M training steps (forward, backward, AdamW) on random tokens.
+// Rows: `gpt2-124M B=4 T=64 threads=2 fp32` with s_per_step, tokens_per_s, mfu (against the
+// machine's FMA peak measured by the `gemm` suite: ≈98 GFLOP/s per core) and peak_bytes.
+// FLOPs per step: 6·N·tokens for the matmuls plus attention (llm.c's estimate).
+using System.Diagnostics;
+using Loom.Models.Gpt2;
+using Loom.Training.Optimizers;
+
+namespace Loom.Bench.Suites;
+
+internal static class TrainSuite
+{
+    private const double PeakGflopsPerCore = 98.0;
+
+    public static void Run(BenchContext ctx)
+    {
+        int steps = ctx.Steps ?? 5;
+        var config = new Gpt2Config();
+        foreach (var (b, t) in new[] { (4, 64), (8, 256) })
+        {
+            foreach (int threads in ctx.Threads)
+            {
+                string name = $"gpt2-124M B={b} T={t} threads={threads} fp32";
+                if (!ctx.Selected(name)) continue;
+                var pool = ctx.Pool(threads);
+                using var model = new Gpt2Model(config, pool);
+                model.InitializeWeights(1);
+                using var opt = new AdamWOptimizer(model.Parameters, new AdamWOptions(), pool);
+                var rng = new Random(1);
+                var ids = Enumerable.Range(0, b * t).Select(_ => rng.Next(config.VocabSize)).ToArray();
+                var targets = Enumerable.Range(0, b * t).Select(_ => rng.Next(config.VocabSize)).ToArray();
+                void Step()
+                {
+                    model.Forward(ids, targets, b, t);
+                    model.Parameters.ZeroGradients();
+                    model.Backward();
+                    GradientClipping.ClipGlobalNorm(model.Parameters, 1f);
+                    opt.Update(6e-4f);
+                }
+                Step(); // warm-up and plan
+                var times = new List<double>();
+                for (int s = 0; s < steps; s++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    Step();
+                    times.Add(sw.Elapsed.TotalSeconds);
+                }
+                times.Sort();
+                double sec = times[times.Count / 2];
+                long n = model.Parameters.Count;
+                double flops = 6.0 * n * b * t + 6.0 * config.Layers * b * t * t * config.Embedding; // + attention (fwd+bwd)
+                double mfu = flops / sec / (PeakGflopsPerCore * 1e9 * threads);
+                long peak = Environment.WorkingSet;
+                ctx.Rows.Add(new BenchRow(name, "s_per_step", Math.Round(sec, 3), "s"));
+                ctx.Rows.Add(new BenchRow(name, "tokens_per_s", Math.Round(b * t / sec, 1), "tokens/s"));
+                ctx.Rows.Add(new BenchRow(name, "mfu", Math.Round(mfu, 3), "fraction"));
+                ctx.Rows.Add(new BenchRow(name, "peak_bytes", peak, "bytes"));
+                Console.WriteLine($"{name,-40} {sec,7:F3} s/step  {b * t / sec,8:F1} tokens/s  MFU {mfu:P1}  {flops / 1e9:F0} GFLOP/step  working set {peak / 1e9:F2} GB  activations {model.ActivationBytes / 1e6:F0} MB");
+            }
+        }
+    }
+}

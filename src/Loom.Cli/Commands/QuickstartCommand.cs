@@ -1,0 +1,117 @@
+// `loom quickstart`: the whole life in one command, on the shipped tiny Shakespeare text —
+// train a byte-level BPE tokenizer, tokenize, train a small GPT for a few minutes, report the
+// validation loss, write the model, metrics and report.html, and print a generated sample.
+using System.CommandLine;
+using Loom.Core.Threading;
+using Loom.Inference.Generation;
+using Loom.Models.Gpt2;
+using Loom.Tokenizers;
+using Loom.Tokenizers.Formats;
+using Loom.Tokenizers.Trainer;
+using Loom.Training.Loop;
+using Spectre.Console;
+
+namespace Loom.Cli.Commands;
+
+internal static class QuickstartCommand
+{
+    public static Command Create(IAnsiConsole console)
+    {
+        var minutes = new Option<double>("--minutes") { Description = "Training time budget in minutes.", DefaultValueFactory = _ => 3.0 };
+        var steps = new Option<int>("--steps") { Description = "Most optimizer steps (the learning-rate schedule spans these; ~1000 fit in 3 minutes on 2 cores).", DefaultValueFactory = _ => 1000 };
+        var data = new Option<FileInfo?>("--data") { Description = "Text file to train on (default: the shipped data/tinyshakespeare/input.txt)." };
+        var output = new Option<DirectoryInfo>("--output") { Description = "Run directory.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("runs", "quickstart")) };
+        var seed = new Option<int>("--seed") { Description = "Seed for data order, initialisation and sampling.", DefaultValueFactory = _ => 1337 };
+        var cmd = new Command("quickstart", "Train a tokenizer and a small GPT on tiny Shakespeare, report validation loss, write report.html and print a sample.")
+        {
+            minutes, steps, data, output, seed,
+        };
+        cmd.SetAction(parse =>
+        {
+            double m = parse.GetValue(minutes);
+            if (m <= 0 || m > 600) { console.MarkupLine("[red]error:[/] --minutes must be in (0, 600]."); return 2; }
+            string? path = parse.GetValue(data)?.FullName ?? FindShippedData();
+            if (path is null || !File.Exists(path))
+            {
+                console.MarkupLine($"[red]error:[/] training text not found{(path is null ? "" : $" at {Markup.Escape(path)}")}; run from the repository root or pass --data FILE.");
+                return 1;
+            }
+            return Run(console, path, m, parse.GetValue(steps), parse.GetValue(output)!.FullName, parse.GetValue(seed));
+        });
+        return cmd;
+    }
+
+    private static string? FindShippedData()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
+            {
+                string p = Path.Combine(d.FullName, "data", "tinyshakespeare", "input.txt");
+                if (File.Exists(p)) return p;
+            }
+        return null;
+    }
+
+    private static int Run(IAnsiConsole console, string dataPath, double minutes, int maxSteps, string outDir, int seed)
+    {
+        Directory.CreateDirectory(outDir);
+        string text = File.ReadAllText(dataPath);
+        // nanoGPT's split: the first 90% trains, the last 10% validates.
+        int cut = (int)(text.Length * 0.9);
+        cut = text.IndexOf('\n', cut) + 1 is > 0 and var c ? c : cut;
+        string trainText = text[..cut], valText = text[cut..];
+        console.MarkupLine($"[bold]1/4 tokenizer[/]: byte-level BPE, 1024 ids, trained on {trainText.Length:N0} chars of {Markup.Escape(Path.GetFileName(dataPath))}");
+        var bpe = BpeTrainer.Train([trainText], new BpeTrainerOptions { VocabularySize = 1024, SpecialTokens = ["<|endoftext|>"] });
+        var tokenizer = bpe.Tokenizer;
+        HuggingFaceTokenizerJson.Save(tokenizer, Path.Combine(outDir, "tokenizer.json"), bpe.Merges);
+        int[] trainTokens = tokenizer.Encode(trainText, SpecialTokenPolicy.PlainText);
+        int[] valTokens = tokenizer.Encode(valText, SpecialTokenPolicy.PlainText);
+        console.MarkupLine($"[bold]2/4 tokenize[/]: {trainTokens.Length:N0} train and {valTokens.Length:N0} validation tokens ({(double)trainText.Length / trainTokens.Length:F2} chars/token)");
+
+        var config = new Gpt2Config { VocabSize = tokenizer.VocabularySize, MaxPositions = 128, Embedding = 192, Layers = 4, Heads = 6 };
+        var options = new TrainOptions
+        {
+            BatchSize = 16, SequenceLength = 128, MaxSteps = maxSteps, TimeBudgetSeconds = minutes * 60,
+            LearningRate = 2e-3f, MinLearningRate = 2e-4f, WarmupSteps = 50, WeightDecay = 0.1f, GradientClip = 1f,
+            EvalEvery = 100, EvalBatches = 8, Seed = seed,
+        };
+        using var model = new Gpt2Model(config, WorkerPool.Shared);
+        model.InitializeWeights(seed);
+        console.MarkupLine($"[bold]3/4 train[/]: GPT-2 architecture, {config.Layers} layers × {config.Embedding} wide, {config.Heads} heads, context {config.MaxPositions}; " +
+                           $"{model.Parameters.Count / 1e6:F2}M parameters; batch {options.BatchSize}×{options.SequenceLength}; up to {maxSteps} steps or {minutes:0.#} min on {WorkerPool.Shared.ThreadCount} threads");
+        TrainResult result = null!;
+        console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask("training", maxValue: maxSteps);
+                double budget = minutes * 60;
+                var progress = new SyncProgress<StepMetrics>(s =>
+                {
+                    // Whichever ends first, steps or time, drives the bar.
+                    task.Value = Math.Max(s.Step, s.ElapsedSeconds / budget * maxSteps);
+                    task.Description = $"step {s.Step} loss {s.Loss:F3} lr {s.LearningRate:E1} {s.TokensPerSecond:F0} tok/s";
+                });
+                result = LanguageModelTraining.Train(model, trainTokens, valTokens, options, outDir, progress);
+                task.Value = task.MaxValue;
+            });
+        model.Save(outDir);
+        console.MarkupLine($"trained {result.Steps} steps in {result.Seconds:F0} s: train loss {result.LastTrainLoss:F3}, [bold]validation loss {result.ValidationLoss:F3}[/] " +
+                           $"(started at {result.Evaluations[0].ValidationLoss:F3}; uniform guessing is {Math.Log(config.VocabSize):F3})");
+
+        console.MarkupLine("[bold]4/4 sample[/] (temperature 0.8, top-k 40):");
+        var generator = new Gpt2Generator(model, tokenizer);
+        var sample = new System.Text.StringBuilder("ROMEO:");
+        foreach (var piece in generator.Generate("ROMEO:", new SamplingOptions { MaxNewTokens = 120, Temperature = 0.8f, TopK = 40, Seed = seed }))
+            sample.Append(piece);
+        console.WriteLine(sample.ToString());
+        console.MarkupLine($"wrote {Markup.Escape(Path.Combine(outDir, "report.html"))}, metrics.jsonl, model.safetensors, config.json, tokenizer.json");
+        return 0;
+    }
+
+    // Progress<T> posts to the thread pool; the bar wants updates in order, on the training thread.
+    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

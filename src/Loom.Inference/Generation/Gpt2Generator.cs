@@ -1,0 +1,68 @@
+// Token-by-token generation with a GPT-2 model, streamed through the tokenizer's streaming
+// decoder so no half character is ever emitted. This first version recomputes the forward pass
+// over the window (at most n_positions tokens, left-aligned, padded) for each new token: causal
+// attention makes the logits at the last real position independent of the padding. A KV cache
+// (one forward per new token) is the planned replacement.
+using Loom.Models.Gpt2;
+using Loom.Tokenizers;
+
+namespace Loom.Inference.Generation;
+
+/// <summary>Generates text from a prompt.</summary>
+public sealed class Gpt2Generator
+{
+    private readonly Gpt2Model _model;
+    private readonly BpeTokenizer _tokenizer;
+    private readonly int _window;
+
+    public Gpt2Generator(Gpt2Model model, BpeTokenizer tokenizer, int? window = null)
+    {
+        if (tokenizer.VocabularySize > model.Config.VocabSize)
+            throw new ArgumentException($"The tokenizer has {tokenizer.VocabularySize} ids but the model's vocab_size is {model.Config.VocabSize}; they do not belong together.");
+        _model = model;
+        _tokenizer = tokenizer;
+        _window = Math.Min(window ?? model.Config.MaxPositions, model.Config.MaxPositions);
+    }
+
+    /// <summary>Streams the continuation of <paramref name="prompt"/>, piece by piece.</summary>
+    public IEnumerable<string> Generate(string prompt, SamplingOptions options, CancellationToken ct = default)
+    {
+        options.Validate();
+        var tokens = new List<int>(_tokenizer.Encode(prompt, SpecialTokenPolicy.PlainText));
+        if (tokens.Count == 0 && _tokenizer.SpecialTokens.TryGetValue("<|endoftext|>", out int eot)) tokens.Add(eot);
+        if (tokens.Count == 0) throw new ArgumentException("The prompt is empty and the tokenizer has no <|endoftext|> to start from.");
+        int promptLength = tokens.Count;
+        var sampler = new Sampler(options);
+        var decoder = _tokenizer.CreateStreamingDecoder();
+        var text = new System.Text.StringBuilder();
+        int V = _model.Config.VocabSize;
+        var window = new int[_window];
+        for (int step = 0; step < options.MaxNewTokens; step++)
+        {
+            ct.ThrowIfCancellationRequested();
+            int n = Math.Min(tokens.Count, _window);
+            Array.Clear(window);
+            for (int i = 0; i < n; i++) window[i] = tokens[tokens.Count - n + i];
+            _model.Forward(window, default, 1, _window);
+            var logits = _model.Logits.Slice((n - 1) * V, V);
+            int next = sampler.Next(logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tokens)[promptLength..]);
+            tokens.Add(next);
+            if (_tokenizer.SpecialTokens.TryGetValue("<|endoftext|>", out int end) && next == end) break;
+            string piece = decoder.Push(next);
+            if (piece.Length == 0) continue;
+            text.Append(piece);
+            string? stop = options.StopSequences.FirstOrDefault(s => s.Length > 0 && text.ToString().Contains(s, StringComparison.Ordinal));
+            if (stop != null)
+            {
+                string full = text.ToString();
+                int at = full.IndexOf(stop, StringComparison.Ordinal);
+                int before = full.Length - piece.Length;
+                if (at > before) yield return full[before..at];
+                yield break;
+            }
+            yield return piece;
+        }
+        string tail = decoder.Flush();
+        if (tail.Length > 0) yield return tail;
+    }
+}

@@ -1,0 +1,56 @@
+using Loom.Inference.Generation;
+using Loom.Models.Formats;
+using Loom.Models.Gpt2;
+using Loom.Tokenizers.Trainer;
+
+namespace Loom.Inference.Tests.Generation;
+
+public class Gpt2GeneratorTests
+{
+    [Fact]
+    public void GreedyTokensAreTheArgMaxOfAFullForward()
+    {
+        // A tokenizer of 97 ids (specials + bytes... trimmed) is not needed: check at the model level.
+        using var file = SafetensorsFile.Open(Path.Combine(AppContext.BaseDirectory, "Fixtures", "gpt2_tiny.safetensors"));
+        var config = Gpt2Config.Parse(file.Metadata["config"]);
+        using var model = new Gpt2Model(config);
+        model.LoadWeights(file, "w.");
+        // Window of 16 with 5 real tokens: the logits at position 4 must not depend on the padding.
+        int[] a = [5, 17, 3, 90, 44, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        int[] b = [5, 17, 3, 90, 44, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9];
+        model.Forward(a, default, 1, 16);
+        var la = model.Logits.Slice(4 * config.VocabSize, config.VocabSize).ToArray();
+        model.Forward(b, default, 1, 16);
+        var lb = model.Logits.Slice(4 * config.VocabSize, config.VocabSize).ToArray();
+        Assert.Equal(la, lb);
+        model.Forward(a[..5], default, 1, 5);
+        Assert.Equal(la, model.Logits.Slice(4 * config.VocabSize, config.VocabSize).ToArray());
+    }
+
+    [Fact]
+    public void GeneratesDeterministicallyAndHonoursStopSequences()
+    {
+        var bpe = BpeTrainer.Train(["the cat sat on the mat.\nthe dog sat on the log.\n"], new BpeTrainerOptions { VocabularySize = 280, MinFrequency = 1 });
+        var config = new Gpt2Config { VocabSize = bpe.Tokenizer.VocabularySize, MaxPositions = 32, Embedding = 16, Layers = 1, Heads = 2 };
+        using var model = new Gpt2Model(config);
+        model.InitializeWeights(5);
+        var gen = new Gpt2Generator(model, bpe.Tokenizer);
+        var opts = new SamplingOptions { MaxNewTokens = 20, Temperature = 1f, Seed = 3 };
+        string one = string.Concat(gen.Generate("the cat", opts));
+        string two = string.Concat(gen.Generate("the cat", opts));
+        Assert.Equal(one, two);
+        Assert.True(one.Length > 0);
+        string stopAt = one.Length > 2 ? one.Substring(1, 1) : one;
+        string stopped = string.Concat(gen.Generate("the cat", opts with { StopSequences = [stopAt] }));
+        Assert.DoesNotContain(stopAt, stopped.Length > 0 ? stopped[1..] : stopped);
+    }
+
+    [Fact]
+    public void MismatchedTokenizerIsRejected()
+    {
+        var bpe = BpeTrainer.Train(["abc abc abc"], new BpeTrainerOptions { VocabularySize = 260, MinFrequency = 1 });
+        using var model = new Gpt2Model(new Gpt2Config { VocabSize = 100, MaxPositions = 8, Embedding = 8, Layers = 1, Heads = 2 });
+        var ex = Assert.Throws<ArgumentException>(() => new Gpt2Generator(model, bpe.Tokenizer));
+        Assert.Contains("vocab_size", ex.Message);
+    }
+}

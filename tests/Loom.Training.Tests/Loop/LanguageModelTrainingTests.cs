@@ -1,0 +1,76 @@
+using Loom.Core.Tensors;
+using Loom.Models.Gpt2;
+using Loom.Training.Loop;
+
+namespace Loom.Training.Tests.Loop;
+
+public class LanguageModelTrainingTests
+{
+    private static readonly Gpt2Config Tiny = new() { VocabSize = 64, MaxPositions = 16, Embedding = 32, Layers = 2, Heads = 4 };
+
+    private static int[] Pattern(int n) => Enumerable.Range(0, n).Select(i => (i * 7 + i / 13) % 64).ToArray();
+
+    private static TrainResult Run(int seed, string dir, int steps = 30)
+    {
+        using var model = new Gpt2Model(Tiny);
+        model.InitializeWeights(seed);
+        var options = new TrainOptions { BatchSize = 4, SequenceLength = 16, MaxSteps = steps, WarmupSteps = 5, EvalEvery = 10, EvalBatches = 2, Seed = seed, LearningRate = 3e-3f, MinLearningRate = 3e-4f };
+        return LanguageModelTraining.Train(model, Pattern(4000), Pattern(800), options, dir);
+    }
+
+    private static string TempDir() => Path.Combine(Path.GetTempPath(), "loom-train-" + Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public void LossFallsAndOutputsAreWritten()
+    {
+        string dir = TempDir();
+        var r = Run(1, dir);
+        Assert.Equal(30, r.Steps);
+        Assert.True(r.ValidationLoss < r.Evaluations[0].ValidationLoss - 0.5, $"validation loss {r.Evaluations[0].ValidationLoss} → {r.ValidationLoss}");
+        Assert.Equal(30 + r.Evaluations.Count, File.ReadAllLines(Path.Combine(dir, "metrics.jsonl")).Length);
+        string html = File.ReadAllText(Path.Combine(dir, "report.html"));
+        Assert.Contains("<svg", html);
+        Assert.Contains("polyline", html);
+        Assert.DoesNotContain("<script", html);
+        Assert.Contains("\"BatchSize\": 4", File.ReadAllText(Path.Combine(dir, "options.json")));
+    }
+
+    [Fact]
+    public void TheSameSeedGivesTheSameLossCurve()
+    {
+        var a = Run(7, TempDir(), 12);
+        var b = Run(7, TempDir(), 12);
+        Assert.Equal(a.History.Select(h => h.Loss), b.History.Select(h => h.Loss));
+        var c = Run(8, TempDir(), 12);
+        Assert.NotEqual(a.History.Select(h => h.Loss), c.History.Select(h => h.Loss));
+    }
+
+    [Fact]
+    public void ScheduleWarmsUpThenDecaysToTheMinimum()
+    {
+        Assert.Equal(0.1f, LearningRateSchedule.WarmupCosine(0, 10, 100, 1f, 0.1f), 5);
+        Assert.Equal(1f, LearningRateSchedule.WarmupCosine(9, 10, 100, 1f, 0.1f), 5);
+        Assert.Equal(0.55f, LearningRateSchedule.WarmupCosine(55, 10, 100, 1f, 0.1f), 5);
+        Assert.Equal(0.1f, LearningRateSchedule.WarmupCosine(100, 10, 100, 1f, 0.1f), 5);
+    }
+
+    [Fact]
+    public void NothingIsLeftAliveAfterARun()
+    {
+        long before = NativeBuffer.LiveBytes;
+        Run(3, TempDir(), 3);
+        Assert.Equal(before, NativeBuffer.LiveBytes);
+    }
+
+    [Fact]
+    public void DivergenceStopsWithAMessage()
+    {
+        using var model = new Gpt2Model(Tiny);
+        model.InitializeWeights(1);
+        model.Parameters.Value(0).Fill(float.NaN);
+        var options = new TrainOptions { BatchSize = 2, SequenceLength = 16, MaxSteps = 3, EvalEvery = 100, EvalBatches = 1 };
+        var ex = Record.Exception(() => LanguageModelTraining.Train(model, Pattern(1000), Pattern(100), options, TempDir()));
+        Assert.True(ex is InvalidOperationException, ex?.ToString());
+        Assert.Contains("learning rate", ex!.Message);
+    }
+}
