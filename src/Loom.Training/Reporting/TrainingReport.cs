@@ -52,7 +52,9 @@ public static class TrainingReport
         {
             double y = y0 + (y1 - y0) * i / 4, x = x0 + (x1 - x0) * i / 4;
             sb.Append($"<text x=\"{L - 6}\" y=\"{Py(y)}\" font-size=\"11\" text-anchor=\"end\">{y.ToString("G4", CultureInfo.InvariantCulture)}</text>");
-            sb.Append($"<text x=\"{Px(x)}\" y=\"{H - Bottom + 16}\" font-size=\"11\" text-anchor=\"middle\">{x.ToString("G5", CultureInfo.InvariantCulture)}</text>");
+            // Steps are integers: label the ticks as such once the range is wide enough.
+            string xText = x1 - x0 >= 8 ? Math.Round(x).ToString(CultureInfo.InvariantCulture) : x.ToString("G5", CultureInfo.InvariantCulture);
+            sb.Append($"<text x=\"{Px(x)}\" y=\"{H - Bottom + 16}\" font-size=\"11\" text-anchor=\"middle\">{xText}</text>");
         }
         sb.Append($"<text x=\"{(L + W - R) / 2}\" y=\"{H - 6}\" font-size=\"12\" text-anchor=\"middle\">{WebUtility.HtmlEncode(xLabel)}</text>");
         sb.Append($"<text x=\"14\" y=\"{(Top + H - Bottom) / 2}\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 14 {(Top + H - Bottom) / 2})\">{WebUtility.HtmlEncode(yLabel)}</text>");
