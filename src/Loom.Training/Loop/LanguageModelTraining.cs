@@ -26,6 +26,10 @@ public sealed record TrainOptions
     public int EvalEvery { get; init; } = 100;
     public int EvalBatches { get; init; } = 8;
     public int Seed { get; init; } = 1337;
+    /// <summary>Write a checkpoint every N steps (0: only at the end).</summary>
+    public int CheckpointEvery { get; init; } = 0;
+    /// <summary>Newest checkpoints kept (the best by validation loss is kept too).</summary>
+    public int KeepCheckpoints { get; init; } = 2;
 
     public void Validate()
     {
@@ -61,13 +65,16 @@ public static class LearningRateSchedule
 public sealed class TokenBatches
 {
     private readonly int[] _tokens;
-    private readonly Random _rng;
+    private readonly SplitMix64 _rng;
 
     public TokenBatches(int[] tokens, int seed)
     {
         _tokens = tokens;
-        _rng = new Random(seed);
+        _rng = new SplitMix64((ulong)seed);
     }
+
+    /// <summary>The sampler's RNG state (saved in checkpoints).</summary>
+    public ulong State { get => _rng.State; set => _rng.State = value; }
 
     /// <summary>Fills B windows of T inputs and their next-token targets.</summary>
     public void Next(Span<int> inputs, Span<int> targets, int batch, int time)
@@ -88,8 +95,12 @@ public static class LanguageModelTraining
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Runs the loop; writes options.json, metrics.jsonl and report.html into <paramref name="outputDirectory"/>.</summary>
+    /// <remarks>
+    /// With <paramref name="resumeFrom"/> (a checkpoint directory) the weights, optimizer, data order and step
+    /// are restored and the run continues exactly as if it had never stopped.
+    /// </remarks>
     public static TrainResult Train(Gpt2Model model, int[] trainTokens, int[] validationTokens, TrainOptions options, string outputDirectory,
-        IProgress<StepMetrics>? progress = null, CancellationToken ct = default)
+        IProgress<StepMetrics>? progress = null, CancellationToken ct = default, string? resumeFrom = null)
     {
         options.Validate();
         Directory.CreateDirectory(outputDirectory);
@@ -101,10 +112,29 @@ public static class LanguageModelTraining
         using var optimizer = new AdamWOptimizer(model.Parameters, new AdamWOptions { LearningRate = options.LearningRate, WeightDecay = options.WeightDecay });
         var history = new List<StepMetrics>();
         var evals = new List<EvalMetrics>();
-        using var log = new StreamWriter(Path.Combine(outputDirectory, "metrics.jsonl")) { AutoFlush = true };
+        string checkpoints = Path.Combine(outputDirectory, "checkpoints");
+        int step = 0;
+        float best = float.PositiveInfinity;
+        string? bestPath = null;
+        if (resumeFrom != null)
+        {
+            var state = Checkpoints.TrainingCheckpoint.Load(resumeFrom, model, optimizer);
+            step = state.Step;
+            train.State = state.DataRngState;
+            best = state.BestValidationLoss;
+        }
+        using var log = new StreamWriter(Path.Combine(outputDirectory, "metrics.jsonl"), append: resumeFrom != null) { AutoFlush = true };
         var clock = Stopwatch.StartNew();
         float lastLoss = float.NaN;
-        int step = 0;
+        void Checkpoint(int completedSteps)
+        {
+            bool isBest = evals.Count > 0 && evals[^1].ValidationLoss <= best;
+            if (isBest) best = evals[^1].ValidationLoss;
+            string saved = Checkpoints.TrainingCheckpoint.Save(checkpoints, model, optimizer,
+                new Checkpoints.CheckpointState(completedSteps, train.State, optimizer.Step, best, JsonSerializer.Serialize(options)));
+            if (isBest) bestPath = saved;
+            Checkpoints.TrainingCheckpoint.Prune(checkpoints, options.KeepCheckpoints, bestPath);
+        }
         for (; step < options.MaxSteps; step++)
         {
             ct.ThrowIfCancellationRequested();
@@ -132,10 +162,13 @@ public static class LanguageModelTraining
             history.Add(m);
             log.WriteLine(JsonSerializer.Serialize(new { type = "train", step = m.Step, loss = m.Loss, lr = m.LearningRate, grad_norm = m.GradientNorm, tokens_per_s = m.TokensPerSecond }, Json));
             progress?.Report(m);
+            if (options.CheckpointEvery > 0 && (step + 1) % options.CheckpointEvery == 0 && step + 1 < options.MaxSteps)
+                Checkpoint(step + 1);
         }
         var final = new EvalMetrics(step, Evaluate(model, validationTokens, options));
         evals.Add(final);
         log.WriteLine(JsonSerializer.Serialize(new { type = "eval", step = final.Step, val_loss = final.ValidationLoss }, Json));
+        Checkpoint(step);
         var result = new TrainResult(step, lastLoss, final.ValidationLoss, history, evals, clock.Elapsed.TotalSeconds);
         TrainingReport.Write(Path.Combine(outputDirectory, "report.html"), result, options, model.Config);
         return result;

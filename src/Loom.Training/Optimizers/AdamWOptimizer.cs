@@ -45,6 +45,13 @@ public sealed unsafe class AdamWOptimizer : IDisposable
     public Span<float> FirstMoment => new((float*)_m.Pointer, checked((int)_parameters.Floats));
     public Span<float> SecondMoment => new((float*)_v.Pointer, checked((int)_parameters.Floats));
 
+    /// <summary>Sets the step count when resuming from a checkpoint (the moments are loaded separately).</summary>
+    public void Restore(int step)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        Step = step;
+    }
+
     /// <summary>Applies one update with learning rate <paramref name="learningRate"/> (from a schedule) using the current gradients.</summary>
     public void Update(float learningRate)
     {

@@ -74,3 +74,61 @@ public class LanguageModelTrainingTests
         Assert.Contains("learning rate", ex!.Message);
     }
 }
+
+public class CheckpointResumeTests
+{
+    private static readonly Gpt2Config Tiny = new() { VocabSize = 64, MaxPositions = 16, Embedding = 32, Layers = 2, Heads = 4 };
+    private static int[] Pattern(int n) => Enumerable.Range(0, n).Select(i => (i * 7 + i / 13) % 64).ToArray();
+    private static readonly TrainOptions Options = new()
+    {
+        BatchSize = 4, SequenceLength = 16, MaxSteps = 20, WarmupSteps = 3, EvalEvery = 5, EvalBatches = 2, Seed = 11,
+        LearningRate = 3e-3f, MinLearningRate = 3e-4f, CheckpointEvery = 10, KeepCheckpoints = 5,
+    };
+
+    [Fact]
+    public void TwentyStraightStepsEqualTenThenResumeForTen()
+    {
+        string straight = Path.Combine(Path.GetTempPath(), "loom-ckpt-a-" + Guid.NewGuid().ToString("N"));
+        TrainResult full;
+        using (var model = new Gpt2Model(Tiny))
+        {
+            model.InitializeWeights(1);
+            full = LanguageModelTraining.Train(model, Pattern(4000), Pattern(800), Options, straight);
+        }
+        string at10 = Path.Combine(straight, "checkpoints", "step_000010");
+        Assert.True(Directory.Exists(at10));
+
+        // A fresh process after a kill at step 10: different initial weights, restored from the checkpoint.
+        string resumed = Path.Combine(Path.GetTempPath(), "loom-ckpt-b-" + Guid.NewGuid().ToString("N"));
+        using var again = new Gpt2Model(Tiny);
+        again.InitializeWeights(999);
+        var rest = LanguageModelTraining.Train(again, Pattern(4000), Pattern(800), Options, resumed, resumeFrom: at10);
+        Assert.Equal(10, rest.History.Count);
+        Assert.Equal(full.History.Skip(10).Select(h => h.Step), rest.History.Select(h => h.Step));
+        Assert.Equal(full.History.Skip(10).Select(h => h.Loss), rest.History.Select(h => h.Loss)); // bit-identical
+        Assert.Equal(full.ValidationLoss, rest.ValidationLoss);
+    }
+
+    [Fact]
+    public void OnlyCompleteCheckpointsAreListedAndBadOnesAreNamed()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "loom-ckpt-c-" + Guid.NewGuid().ToString("N"));
+        using var model = new Gpt2Model(Tiny);
+        model.InitializeWeights(1);
+        LanguageModelTraining.Train(model, Pattern(4000), Pattern(800), Options with { MaxSteps = 10, CheckpointEvery = 0 }, dir);
+        string ckpts = Path.Combine(dir, "checkpoints");
+        Directory.CreateDirectory(Path.Combine(ckpts, "step_000099.tmp")); // a crash mid-write
+        Assert.Equal([Path.Combine(ckpts, "step_000010")], Checkpoints.TrainingCheckpoint.List(ckpts));
+
+        string weights = Path.Combine(ckpts, "step_000010", "model.safetensors");
+        var bytes = File.ReadAllBytes(weights);
+        File.WriteAllBytes(weights, bytes[..(bytes.Length / 2)]);
+        using var other = new Gpt2Model(Tiny);
+        var ex = Assert.Throws<InvalidDataException>(() => LanguageModelTraining.Train(other, Pattern(4000), Pattern(800), Options, dir + "-x", resumeFrom: Path.Combine(ckpts, "step_000010")));
+        Assert.Contains("model.safetensors", ex.Message);
+
+        using var bigger = new Gpt2Model(Tiny with { Layers = 3 });
+        var ex2 = Assert.Throws<InvalidDataException>(() => LanguageModelTraining.Train(bigger, Pattern(4000), Pattern(800), Options, dir + "-y", resumeFrom: Path.Combine(ckpts, "step_000010")));
+        Assert.Contains("3 layers", ex2.Message);
+    }
+}

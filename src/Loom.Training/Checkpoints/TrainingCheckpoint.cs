@@ -1,0 +1,81 @@
+// A training checkpoint: everything a run needs to continue bit for bit — weights
+// (model.safetensors + config.json, loadable by `loom generate` and by Hugging Face), AdamW moments
+// and step (optimizer.safetensors), and state.json (completed steps, data RNG state, options,
+// best validation loss). Written into "<name>.tmp", each file fsynced, then the directory is
+// renamed, so a crash leaves either the previous checkpoint or the complete new one.
+using System.Text.Json;
+using Loom.Models.Formats;
+using Loom.Models.Gpt2;
+using Loom.Training.Optimizers;
+
+namespace Loom.Training.Checkpoints;
+
+/// <summary>The small state of a run beside its tensors.</summary>
+public sealed record CheckpointState(int Step, ulong DataRngState, int OptimizerStep, float BestValidationLoss, string OptionsJson);
+
+/// <summary>Writes, lists and reads checkpoints.</summary>
+public static class TrainingCheckpoint
+{
+    private const string StateFile = "state.json";
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    /// <summary>Writes a checkpoint called step_NNNNNN under <paramref name="directory"/>; returns its path.</summary>
+    public static string Save(string directory, Gpt2Model model, AdamWOptimizer optimizer, CheckpointState state)
+    {
+        Directory.CreateDirectory(directory);
+        string final = Path.Combine(directory, $"step_{state.Step:D6}");
+        string tmp = final + ".tmp";
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
+        model.Save(tmp);
+        long floats = model.Parameters.Floats;
+        SafetensorsWriter.Write(Path.Combine(tmp, "optimizer.safetensors"),
+        [
+            new("adam.m", [floats], optimizer.FirstMoment.ToArray()),
+            new("adam.v", [floats], optimizer.SecondMoment.ToArray()),
+        ], new Dictionary<string, string> { ["step"] = optimizer.Step.ToString() });
+        string statePath = Path.Combine(tmp, StateFile);
+        using (var fs = new FileStream(statePath, FileMode.Create, FileAccess.Write))
+        {
+            JsonSerializer.Serialize(fs, state, Json);
+            fs.Flush(flushToDisk: true);
+        }
+        if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
+        Directory.Move(tmp, final);
+        return final;
+    }
+
+    /// <summary>Complete checkpoints under <paramref name="directory"/>, oldest first.</summary>
+    public static IReadOnlyList<string> List(string directory) =>
+        Directory.Exists(directory)
+            ? Directory.GetDirectories(directory, "step_*").Where(d => !d.EndsWith(".tmp", StringComparison.Ordinal) && File.Exists(Path.Combine(d, StateFile))).Order(StringComparer.Ordinal).ToList()
+            : [];
+
+    /// <summary>Deletes all but the newest <paramref name="keep"/> checkpoints (and <paramref name="protect"/>, the best one).</summary>
+    public static void Prune(string directory, int keep, string? protect)
+    {
+        var all = List(directory);
+        foreach (var d in all.Take(Math.Max(0, all.Count - keep)))
+            if (!string.Equals(d, protect, StringComparison.Ordinal)) Directory.Delete(d, recursive: true);
+    }
+
+    /// <summary>Loads a checkpoint into <paramref name="model"/> and <paramref name="optimizer"/>; returns its state.</summary>
+    public static CheckpointState Load(string path, Gpt2Model model, AdamWOptimizer optimizer)
+    {
+        string statePath = Path.Combine(path, StateFile);
+        if (!File.Exists(statePath)) throw new FileNotFoundException($"{path} is not a complete checkpoint: {StateFile} is missing.", statePath);
+        var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(statePath), Json)
+            ?? throw new InvalidDataException($"{statePath}: empty state.");
+        var config = Gpt2Config.Load(Path.Combine(path, "config.json"));
+        if (config != model.Config)
+            throw new InvalidDataException($"{path}: the checkpoint's model ({config.Layers} layers × {config.Embedding}, vocab {config.VocabSize}) is not the model being trained ({model.Config.Layers} layers × {model.Config.Embedding}, vocab {model.Config.VocabSize}).");
+        using (var weights = SafetensorsFile.Open(Path.Combine(path, "model.safetensors"))) model.LoadWeights(weights);
+        using (var opt = SafetensorsFile.Open(Path.Combine(path, "optimizer.safetensors")))
+        {
+            long floats = model.Parameters.Floats;
+            opt.ReadSingle("adam.m", optimizer.FirstMoment, [floats]);
+            opt.ReadSingle("adam.v", optimizer.SecondMoment, [floats]);
+            optimizer.Restore(int.Parse(opt.Metadata["step"]));
+        }
+        return state;
+    }
+}
