@@ -170,11 +170,16 @@ internal static class TokenizerCommands
         return cmd;
     }
 
-    // Turns the errors a user can fix (bad files, bad values) into one red line and exit code 1.
-    private static int Guard(IAnsiConsole console, Func<int> body)
+    private static int Guard(IAnsiConsole console, Func<int> body) => TokenizerCommandsGuard.Run(console, body);
+}
+
+/// <summary>Turns the errors a user can fix (bad files, bad values) into one red line and exit code 1.</summary>
+internal static class TokenizerCommandsGuard
+{
+    public static int Run(IAnsiConsole console, Func<int> body)
     {
         try { return body(); }
-        catch (Exception e) when (e is FormatException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or NotSupportedException or InvalidDataException)
+        catch (Exception e) when (e is FormatException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or NotSupportedException or InvalidDataException or KeyNotFoundException)
         {
             console.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
             return 1;

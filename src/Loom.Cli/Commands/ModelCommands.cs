@@ -1,0 +1,110 @@
+// `loom generate` and `loom eval` on a model directory laid out as Hugging Face lays out GPT-2:
+// config.json, model.safetensors, and tokenizer.json (or vocab.json + merges.txt, encoder.json + vocab.bpe).
+using System.CommandLine;
+using Loom.Inference.Generation;
+using Loom.Models.Formats;
+using Loom.Models.Gpt2;
+using Loom.Tokenizers;
+using Loom.Tokenizers.Shards;
+using Spectre.Console;
+
+namespace Loom.Cli.Commands;
+
+internal static class ModelCommands
+{
+    private static Option<DirectoryInfo> ModelOption() => new("--model") { Description = "Model directory: config.json, model.safetensors and a tokenizer.", Required = true };
+
+    internal static Gpt2Model LoadModel(string dir)
+    {
+        string config = Path.Combine(dir, "config.json"), weights = Path.Combine(dir, "model.safetensors");
+        if (!File.Exists(config)) throw new FileNotFoundException($"{dir} has no config.json; a model directory holds config.json, model.safetensors and a tokenizer.");
+        var model = new Gpt2Model(Gpt2Config.Load(config));
+        try
+        {
+            using var f = SafetensorsFile.Open(weights);
+            model.LoadWeights(f);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    public static Command Generate(IAnsiConsole console)
+    {
+        var model = ModelOption();
+        var prompt = new Option<string>("--prompt") { Description = "Text to continue.", Required = true };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "Most tokens to generate.", DefaultValueFactory = _ => 64 };
+        var temperature = new Option<float>("--temperature") { Description = "0 is greedy.", DefaultValueFactory = _ => 0f };
+        var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely (0: all).", DefaultValueFactory = _ => 0 };
+        var topP = new Option<float>("--top-p") { Description = "Nucleus sampling threshold (1: off).", DefaultValueFactory = _ => 1f };
+        var penalty = new Option<float>("--repetition-penalty") { Description = "CTRL repetition penalty (1: off).", DefaultValueFactory = _ => 1f };
+        var stop = new Option<string[]>("--stop") { Description = "Stop sequences.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
+        var seed = new Option<int>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0 };
+        var cmd = new Command("generate", "Continue a prompt; prints only the continuation, streamed.") { model, prompt, maxNew, temperature, topK, topP, penalty, stop, seed };
+        cmd.SetAction(parse => TokenizerCommandsGuard.Run(console, () =>
+        {
+            string dir = parse.GetValue(model)!.FullName;
+            using var m = LoadModel(dir);
+            var tok = TokenizerLoader.Load(dir);
+            var options = new SamplingOptions
+            {
+                MaxNewTokens = parse.GetValue(maxNew), Temperature = parse.GetValue(temperature), TopK = parse.GetValue(topK),
+                TopP = parse.GetValue(topP), RepetitionPenalty = parse.GetValue(penalty), StopSequences = parse.GetValue(stop)!, Seed = parse.GetValue(seed),
+            };
+            var output = parse.InvocationConfiguration.Output;
+            foreach (var piece in new Gpt2Generator(m, tok).Generate(parse.GetValue(prompt)!, options))
+            {
+                output.Write(piece);
+                output.Flush();
+            }
+            output.WriteLine();
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Eval(IAnsiConsole console)
+    {
+        var model = ModelOption();
+        var data = new Option<FileSystemInfo[]>("--data") { Description = "Token shards (files or directories of shard_*.bin) from `loom tokenize`.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var batch = new Option<int>("--batch-size") { Description = "Windows per forward pass.", DefaultValueFactory = _ => 4 };
+        var maxBatches = new Option<int>("--max-batches") { Description = "Stop after this many batches (0: all).", DefaultValueFactory = _ => 0 };
+        var cmd = new Command("eval", "Loss and perplexity of a model on token shards (non-overlapping windows of n_positions).") { model, data, batch, maxBatches };
+        cmd.SetAction(parse => TokenizerCommandsGuard.Run(console, () =>
+        {
+            string dir = parse.GetValue(model)!.FullName;
+            using var m = LoadModel(dir);
+            var shards = parse.GetValue(data)!.SelectMany(f => f is DirectoryInfo d ? d.GetFiles("shard_*.bin").OrderBy(x => x.Name).Select(x => x.FullName) : [f.FullName]).ToList();
+            if (shards.Count == 0) throw new FileNotFoundException("No shard_*.bin files were found in --data.");
+            int B = parse.GetValue(batch), T = m.Config.MaxPositions, limit = parse.GetValue(maxBatches);
+            var tokens = new List<int>();
+            foreach (var path in shards)
+            {
+                using var s = TokenShard.Open(path);
+                if (s.Header.VocabularySize > m.Config.VocabSize)
+                    throw new InvalidDataException($"{path} was tokenized with a {s.Header.VocabularySize}-id tokenizer ({s.Header.TokenizerName}); the model has vocab_size {m.Config.VocabSize}.");
+                var buf = new int[s.Count];
+                s.CopyTo(0, buf);
+                tokens.AddRange(buf);
+            }
+            var ids = new int[B * T];
+            var targets = new int[B * T];
+            double sum = 0;
+            int batches = 0;
+            for (long start = 0; start + (long)B * T + 1 <= tokens.Count && (limit == 0 || batches < limit); start += (long)B * T)
+            {
+                for (int i = 0; i < B * T; i++) { ids[i] = tokens[(int)start + i]; targets[i] = tokens[(int)start + i + 1]; }
+                sum += m.Forward(ids, targets, B, T);
+                batches++;
+            }
+            if (batches == 0) throw new InvalidDataException($"The shards hold {tokens.Count} tokens, fewer than one batch of {B}×{T} + 1.");
+            double loss = sum / batches;
+            console.MarkupLine($"loss [bold]{loss:F4}[/]  perplexity [bold]{Math.Exp(loss):F2}[/]  ({batches} batches of {B}×{T} tokens)");
+            return 0;
+        }));
+        return cmd;
+    }
+}
