@@ -14,6 +14,8 @@ namespace Loom.Training.Loop;
 public sealed record TrainOptions
 {
     public int BatchSize { get; init; } = 16;
+    /// <summary>Micro-batches whose gradients are summed before each update (effective batch = BatchSize × this).</summary>
+    public int GradientAccumulation { get; init; } = 1;
     public int SequenceLength { get; init; } = 128;
     public int MaxSteps { get; init; } = 2000;
     /// <summary>Stops after this long even before MaxSteps (the schedule still assumes MaxSteps).</summary>
@@ -33,7 +35,7 @@ public sealed record TrainOptions
 
     public void Validate()
     {
-        if (BatchSize < 1 || SequenceLength < 2 || MaxSteps < 1 || EvalEvery < 1 || EvalBatches < 1 || WarmupSteps < 0)
+        if (BatchSize < 1 || GradientAccumulation < 1 || SequenceLength < 2 || MaxSteps < 1 || EvalEvery < 1 || EvalBatches < 1 || WarmupSteps < 0)
             throw new ArgumentException($"Invalid training options: {this}.");
         if (LearningRate <= 0 || MinLearningRate < 0 || MinLearningRate > LearningRate)
             throw new ArgumentException($"Learning rates must satisfy 0 ≤ min ≤ max, max > 0; got max {LearningRate}, min {MinLearningRate}.");
@@ -148,17 +150,24 @@ public static class LanguageModelTraining
                 log.WriteLine(JsonSerializer.Serialize(new { type = "eval", step = e.Step, val_loss = e.ValidationLoss }, Json));
             }
             var stepClock = Stopwatch.StartNew();
-            train.Next(inputs, targets, B, T);
-            float loss = model.Forward(inputs, targets, B, T);
-            if (!float.IsFinite(loss))
-                throw new InvalidOperationException($"The loss became {loss} at step {step}; lower the learning rate (now {options.LearningRate}) or check the data.");
+            // Gradient accumulation: each micro-batch adds the gradient of loss/N, so the update
+            // sees the mean over all N micro-batches.
             model.Parameters.ZeroGradients();
-            model.Backward();
+            float loss = 0f;
+            for (int micro = 0; micro < options.GradientAccumulation; micro++)
+            {
+                train.Next(inputs, targets, B, T);
+                float microLoss = model.Forward(inputs, targets, B, T);
+                if (!float.IsFinite(microLoss))
+                    throw new InvalidOperationException($"The loss became {microLoss} at step {step}; lower the learning rate (now {options.LearningRate}) or check the data. The last checkpoint is kept.");
+                model.Backward(1f / options.GradientAccumulation);
+                loss += microLoss / options.GradientAccumulation;
+            }
             float norm = GradientClipping.ClipGlobalNorm(model.Parameters, options.GradientClip);
             float lr = LearningRateSchedule.WarmupCosine(step, options.WarmupSteps, options.MaxSteps, options.LearningRate, options.MinLearningRate);
             optimizer.Update(lr);
             lastLoss = loss;
-            var m = new StepMetrics(step + 1, loss, lr, norm, B * T / stepClock.Elapsed.TotalSeconds, clock.Elapsed.TotalSeconds, options.MaxSteps);
+            var m = new StepMetrics(step + 1, loss, lr, norm, (double)B * T * options.GradientAccumulation / stepClock.Elapsed.TotalSeconds, clock.Elapsed.TotalSeconds, options.MaxSteps);
             history.Add(m);
             log.WriteLine(JsonSerializer.Serialize(new { type = "train", step = m.Step, loss = m.Loss, lr = m.LearningRate, grad_norm = m.GradientNorm, tokens_per_s = m.TokensPerSecond }, Json));
             progress?.Report(m);

@@ -132,3 +132,32 @@ public class CheckpointResumeTests
         Assert.Contains("3 layers", ex2.Message);
     }
 }
+
+public class GradientAccumulationTests
+{
+    [Fact]
+    public void TwoMicroBatchesOfTwoEqualOneBatchOfFour()
+    {
+        // The gradient of the mean loss over 4 sequences equals the sum of the gradients of
+        // (loss over 2)/2 for each half: accumulate two halves and compare with one full batch.
+        var cfg = new Gpt2Config { VocabSize = 64, MaxPositions = 16, Embedding = 32, Layers = 2, Heads = 4 };
+        var rng = new Random(3);
+        int[] ids = Enumerable.Range(0, 4 * 16).Select(_ => rng.Next(64)).ToArray();
+        int[] tg = Enumerable.Range(0, 4 * 16).Select(_ => rng.Next(64)).ToArray();
+        using var model = new Gpt2Model(cfg);
+        model.InitializeWeights(2);
+        model.Forward(ids, tg, 4, 16);
+        model.Parameters.ZeroGradients();
+        model.Backward();
+        float[] full = model.Parameters.AllGradients.ToArray();
+        model.Parameters.ZeroGradients();
+        for (int half = 0; half < 2; half++)
+        {
+            model.Forward(ids.AsSpan(half * 32, 32), tg.AsSpan(half * 32, 32), 2, 16);
+            model.Backward(0.5f);
+        }
+        float[] acc = model.Parameters.AllGradients.ToArray();
+        double scale = full.Max(Math.Abs);
+        for (int i = 0; i < full.Length; i++) Assert.True(Math.Abs(full[i] - acc[i]) <= 1e-5 * scale + 1e-7, $"grad {i}: {full[i]} vs {acc[i]}");
+    }
+}
