@@ -1,8 +1,7 @@
 // Token-by-token generation with a GPT-2 model, streamed through the tokenizer's streaming
-// decoder so no half character is ever emitted. This first version recomputes the forward pass
-// over the window (at most n_positions tokens, left-aligned, padded) for each new token: causal
-// attention makes the logits at the last real position independent of the padding. A KV cache
-// (one forward per new token) is the planned replacement.
+// decoder so no half character is ever emitted. The prompt fills a key/value cache one position
+// at a time, then each new token costs one single-position forward (Gpt2Model.DecodeNext). When
+// the context window fills, the cache is re-primed with the most recent half window.
 using Loom.Models.Gpt2;
 using Loom.Tokenizers;
 
@@ -35,18 +34,21 @@ public sealed class Gpt2Generator
         var sampler = new Sampler(options);
         var decoder = _tokenizer.CreateStreamingDecoder();
         var text = new System.Text.StringBuilder();
-        int V = _model.Config.VocabSize;
-        var window = new int[_window];
+        using var cache = _model.CreateCache(_window);
+        // The logits live in the cache's scratch; an iterator cannot hold a span across yields, so copy.
+        var logits = new float[_model.Config.VocabSize];
+        foreach (int t in tokens.TakeLast(_window)) _model.DecodeNext(cache, t).CopyTo(logits);
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
             ct.ThrowIfCancellationRequested();
-            int n = Math.Min(tokens.Count, _window);
-            Array.Clear(window);
-            for (int i = 0; i < n; i++) window[i] = tokens[tokens.Count - n + i];
-            _model.Forward(window, default, 1, _window);
-            var logits = _model.Logits.Slice((n - 1) * V, V);
             int next = sampler.Next(logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(tokens)[promptLength..]);
             tokens.Add(next);
+            if (cache.Length == cache.Capacity)
+            {
+                cache.Clear();
+                foreach (int t in tokens.Skip(tokens.Count - 1 - _window / 2).Take(_window / 2)) _model.DecodeNext(cache, t);
+            }
+            _model.DecodeNext(cache, next).CopyTo(logits);
             if (_tokenizer.SpecialTokens.TryGetValue("<|endoftext|>", out int end) && next == end) break;
             string piece = decoder.Push(next);
             if (piece.Length == 0) continue;

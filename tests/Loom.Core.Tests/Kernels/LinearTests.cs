@@ -66,3 +66,29 @@ public class LinearTests
         Assert.Contains("y has 5 elements but must be 2×2", ex.Message);
     }
 }
+
+public class MatVecTests
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 13)]
+    [InlineData(64, 100)]
+    [InlineData(192, 1027)]
+    public void BothFormsMatchNaive(int k, int n)
+    {
+        var w = TestUtil.Random(1, k * n);
+        var x = TestUtil.Random(2, k);
+        var b = TestUtil.Random(3, n);
+        var y = new float[n];
+        MatVec.ColumnsAxpy(x, w, b, y);
+        var want = new double[n];
+        for (int j = 0; j < n; j++) { want[j] = b[j]; for (int i = 0; i < k; i++) want[j] += (double)x[i] * w[i * n + j]; }
+        TestUtil.Close(want, y, 1e-5, 1e-5, "xᵀW+b");
+        var xr = TestUtil.Random(4, n);
+        var yr = new float[k];
+        MatVec.RowsDot(w, xr, yr); // w viewed as (k, n)
+        var wantR = new double[k];
+        for (int i = 0; i < k; i++) for (int j = 0; j < n; j++) wantR[i] += (double)w[i * n + j] * xr[j];
+        TestUtil.Close(wantR, yr, 1e-5, 1e-5, "Wx");
+    }
+}

@@ -46,6 +46,16 @@ public class Gpt2GeneratorTests
     }
 
     [Fact]
+    public void GeneratesPastTheContextWindow()
+    {
+        var bpe = BpeTrainer.Train(["the cat sat on the mat.\n"], new BpeTrainerOptions { VocabularySize = 270, MinFrequency = 1 });
+        using var model = new Gpt2Model(new Gpt2Config { VocabSize = bpe.Tokenizer.VocabularySize, MaxPositions = 8, Embedding = 16, Layers = 1, Heads = 2 });
+        model.InitializeWeights(9);
+        int pieces = new Gpt2Generator(model, bpe.Tokenizer).Generate("the cat", new SamplingOptions { MaxNewTokens = 40, Temperature = 1f, Seed = 1 }).Count();
+        Assert.True(pieces > 8, $"only {pieces} pieces for 40 tokens with an 8-position window");
+    }
+
+    [Fact]
     public void MismatchedTokenizerIsRejected()
     {
         var bpe = BpeTrainer.Train(["abc abc abc"], new BpeTrainerOptions { VocabularySize = 260, MinFrequency = 1 });

@@ -86,3 +86,28 @@ public class Gpt2ReferenceTests
         Assert.Contains(cut, tex.Message);
     }
 }
+
+public class Gpt2DecodeTests
+{
+    [Fact]
+    public void CachedDecodingMatchesTheFullForwardAtEveryPosition()
+    {
+        var (model, file, _, _) = Gpt2ReferenceTests.Load();
+        using var _m = model; using var _f = file;
+        int T = model.Config.MaxPositions, V = model.Config.VocabSize;
+        var rng = new Random(5);
+        int[] ids = Enumerable.Range(0, T).Select(_ => rng.Next(V)).ToArray();
+        model.Forward(ids, default, 1, T);
+        float[] full = model.Logits.ToArray();
+        using var cache = model.CreateCache();
+        for (int pos = 0; pos < T; pos++)
+        {
+            var step = model.DecodeNext(cache, ids[pos]);
+            Gpt2ReferenceTests.AssertClose(full.AsSpan(pos * V, V), step, $"logits at position {pos}", 1e-5);
+        }
+        Assert.Equal(T, cache.Length);
+        Assert.Throws<InvalidOperationException>(() => model.DecodeNext(cache, 0));
+        cache.Clear();
+        Gpt2ReferenceTests.AssertClose(full.AsSpan(0, V), model.DecodeNext(cache, ids[0]), "after Clear", 1e-5);
+    }
+}
