@@ -10,12 +10,33 @@ namespace Loom.Bench.Suites;
 
 internal static class TrainSuite
 {
+    // KV-cache decoding: tokens/s generating 64 tokens after a 64-token prompt, one sequence.
+    private static void RunDecode(BenchContext ctx, Gpt2Config config)
+    {
+        foreach (int threads in ctx.Threads)
+        {
+            string name = $"gpt2-124M decode kv-cache threads={threads}";
+            if (!ctx.Selected(name)) continue;
+            using var model = new Gpt2Model(config, ctx.Pool(threads));
+            model.InitializeWeights(1);
+            using var cache = model.CreateCache(128);
+            var rng = new Random(2);
+            for (int i = 0; i < 64; i++) model.DecodeNext(cache, rng.Next(config.VocabSize));
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < 64; i++) model.DecodeNext(cache, rng.Next(config.VocabSize));
+            double tps = 64 / sw.Elapsed.TotalSeconds;
+            ctx.Rows.Add(new BenchRow(name, "tokens_per_s", Math.Round(tps, 1), "tokens/s"));
+            Console.WriteLine($"{name,-40} {tps,7:F1} tokens/s ({1000 / tps:F1} ms/token, weights {model.Parameters.Count * 4 / 1e6:F0} MB read per token)");
+        }
+    }
+
     private const double PeakGflopsPerCore = 98.0;
 
     public static void Run(BenchContext ctx)
     {
         int steps = ctx.Steps ?? 5;
         var config = new Gpt2Config();
+        RunDecode(ctx, config);
         foreach (var (b, t) in new[] { (4, 64), (8, 256) })
         {
             foreach (int threads in ctx.Threads)

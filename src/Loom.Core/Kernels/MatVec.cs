@@ -26,8 +26,26 @@ public static unsafe class MatVec
         if (weight.Length != (long)x.Length * y.Length)
             throw new ArgumentException($"weight has {weight.Length} elements; a ({x.Length}, {y.Length}) matrix needs {(long)x.Length * y.Length}.");
         if (!bias.IsEmpty && bias.Length != y.Length) throw new ArgumentException($"bias has {bias.Length} elements; y has {y.Length}.");
+        pool ??= WorkerPool.Shared;
+        int k = x.Length, n = y.Length;
+        int threads = pool.ThreadsFor((long)k * n, 1 << 16);
+        // Each thread streams a contiguous block of rows into its own partial y (a column split made
+        // both threads stride through every row and ran slower on 2 threads than on 1); the caller
+        // then adds the partials in thread order, so the result depends only on the thread count.
+        int stride = (n + 15) & ~15;
+        float* partials = threads == 1 ? null : CallerScratch.Floats((long)stride * threads);
         fixed (float* pw = weight, px = x, pb = bias, py = y)
-            Ranges.Run(pool, y.Length, x.Length, new ColumnsKernel { W = pw, X = px, B = bias.IsEmpty ? null : pb, Y = py, K = x.Length, N = y.Length }, granule: 64);
+        {
+            var job = new RowBlockJob { W = pw, X = px, Y = py, Partials = partials, Stride = stride, K = k, N = n };
+            if (threads == 1) job.Execute(0, 1);
+            else pool.Run(job, threads);
+            if (threads > 1)
+            {
+                new Span<float>(py, n).Clear();
+                for (int t = 0; t < threads; t++) VectorOps.AddInPlace(py, partials + (long)stride * t, n);
+            }
+            if (!bias.IsEmpty) VectorOps.AddInPlace(py, pb, n);
+        }
     }
 
     private struct RowsKernel : IRangeKernel
@@ -40,24 +58,25 @@ public static unsafe class MatVec
         }
     }
 
-    // Each thread owns columns [start, end): it walks the K rows and accumulates x[k]·W[k, start..end).
-    private struct ColumnsKernel : IRangeKernel
+    // Thread t accumulates rows [k0, k1) of xᵀ·W into its own vector (y itself when alone).
+    private struct RowBlockJob : IParallelJob
     {
-        public float* W, X, B, Y;
-        public int K, N;
-        public readonly void Run(int start, int end)
+        public float* W, X, Y, Partials;
+        public int Stride, K, N;
+
+        public readonly void Execute(int threadIndex, int threadCount)
         {
-            int len = end - start, w = Vector<float>.Count;
-            float* y = Y + start;
-            if (B != null) new ReadOnlySpan<float>(B + start, len).CopyTo(new Span<float>(y, len));
-            else new Span<float>(y, len).Clear();
-            for (int k = 0; k < K; k++)
+            var (k0, k1) = WorkerPool.Partition(K, threadIndex, threadCount);
+            float* y = threadCount == 1 ? Y : Partials + (long)Stride * threadIndex;
+            new Span<float>(y, N).Clear();
+            int w = Vector<float>.Count;
+            for (int k = k0; k < k1; k++)
             {
-                float* row = W + (long)k * N + start;
+                float* row = W + (long)k * N;
                 var xk = new Vector<float>(X[k]);
                 int j = 0;
-                for (; j <= len - w; j += w) VectorOps.Store(y + j, VectorOps.Load(y + j) + xk * VectorOps.Load(row + j));
-                for (; j < len; j++) y[j] += X[k] * row[j];
+                for (; j <= N - w; j += w) VectorOps.Store(y + j, VectorOps.Load(y + j) + xk * VectorOps.Load(row + j));
+                for (; j < N; j++) y[j] += X[k] * row[j];
             }
         }
     }
