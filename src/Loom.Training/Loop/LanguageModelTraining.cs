@@ -32,6 +32,10 @@ public sealed record TrainOptions
     public int CheckpointEvery { get; init; } = 0;
     /// <summary>Newest checkpoints kept (the best by validation loss is kept too).</summary>
     public int KeepCheckpoints { get; init; } = 2;
+    /// <summary>Stop after this many evaluations without improvement (0: never stop early).</summary>
+    public int EarlyStoppingPatience { get; init; } = 0;
+    /// <summary>An evaluation improves when it beats the best by more than this.</summary>
+    public float EarlyStoppingMinDelta { get; init; } = 0f;
 
     public void Validate()
     {
@@ -49,7 +53,11 @@ public sealed record StepMetrics(int Step, float Loss, float LearningRate, float
 public sealed record EvalMetrics(int Step, float ValidationLoss);
 
 /// <summary>What a run produced.</summary>
-public sealed record TrainResult(int Steps, float LastTrainLoss, float ValidationLoss, IReadOnlyList<StepMetrics> History, IReadOnlyList<EvalMetrics> Evaluations, double Seconds);
+public sealed record TrainResult(int Steps, float LastTrainLoss, float ValidationLoss, IReadOnlyList<StepMetrics> History, IReadOnlyList<EvalMetrics> Evaluations, double Seconds)
+{
+    /// <summary>True when the run ended because validation loss stopped improving.</summary>
+    public bool StoppedEarly { get; init; }
+}
 
 /// <summary>Warmup then cosine decay to the minimum.</summary>
 public static class LearningRateSchedule
@@ -128,6 +136,9 @@ public static class LanguageModelTraining
         using var log = new StreamWriter(Path.Combine(outputDirectory, "metrics.jsonl"), append: resumeFrom != null) { AutoFlush = true };
         var clock = Stopwatch.StartNew();
         float lastLoss = float.NaN;
+        float bestEval = float.PositiveInfinity;
+        int sinceImprovement = 0;
+        bool stoppedEarly = false;
         void Checkpoint(int completedSteps)
         {
             bool isBest = evals.Count > 0 && evals[^1].ValidationLoss <= best;
@@ -148,6 +159,12 @@ public static class LanguageModelTraining
                     throw new InvalidOperationException($"The validation loss is {e.ValidationLoss} at step {step}: the weights hold NaN or infinity. Lower the learning rate (now {options.LearningRate}) or check the initial weights.");
                 evals.Add(e);
                 log.WriteLine(JsonSerializer.Serialize(new { type = "eval", step = e.Step, val_loss = e.ValidationLoss }, Json));
+                if (e.ValidationLoss < bestEval - options.EarlyStoppingMinDelta) { bestEval = e.ValidationLoss; sinceImprovement = 0; }
+                else if (options.EarlyStoppingPatience > 0 && ++sinceImprovement >= options.EarlyStoppingPatience)
+                {
+                    stoppedEarly = true;
+                    break;
+                }
             }
             var stepClock = Stopwatch.StartNew();
             // Gradient accumulation: each micro-batch adds the gradient of loss/N, so the update
@@ -178,7 +195,7 @@ public static class LanguageModelTraining
         evals.Add(final);
         log.WriteLine(JsonSerializer.Serialize(new { type = "eval", step = final.Step, val_loss = final.ValidationLoss }, Json));
         Checkpoint(step);
-        var result = new TrainResult(step, lastLoss, final.ValidationLoss, history, evals, clock.Elapsed.TotalSeconds);
+        var result = new TrainResult(step, lastLoss, final.ValidationLoss, history, evals, clock.Elapsed.TotalSeconds) { StoppedEarly = stoppedEarly };
         TrainingReport.Write(Path.Combine(outputDirectory, "report.html"), result, options, model.Config);
         return result;
     }

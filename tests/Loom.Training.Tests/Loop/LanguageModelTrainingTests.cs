@@ -161,3 +161,23 @@ public class GradientAccumulationTests
         for (int i = 0; i < full.Length; i++) Assert.True(Math.Abs(full[i] - acc[i]) <= 1e-5 * scale + 1e-7, $"grad {i}: {full[i]} vs {acc[i]}");
     }
 }
+
+public class EarlyStoppingTests
+{
+    [Fact]
+    public void StopsWhenValidationStopsImproving()
+    {
+        var cfg = new Gpt2Config { VocabSize = 64, MaxPositions = 16, Embedding = 32, Layers = 1, Heads = 2 };
+        using var model = new Gpt2Model(cfg);
+        model.InitializeWeights(1);
+        // Validation tokens unrelated to training: after a short while the validation loss only rises.
+        var rng = new Random(4);
+        int[] train = Enumerable.Range(0, 3000).Select(i => i % 5).ToArray();
+        int[] val = Enumerable.Range(0, 500).Select(_ => rng.Next(64)).ToArray();
+        var options = new TrainOptions { BatchSize = 4, SequenceLength = 16, MaxSteps = 400, WarmupSteps = 2, EvalEvery = 5, EvalBatches = 2,
+            LearningRate = 1e-2f, MinLearningRate = 1e-3f, EarlyStoppingPatience = 3 };
+        var r = LanguageModelTraining.Train(model, train, val, options, Path.Combine(Path.GetTempPath(), "loom-es-" + Guid.NewGuid().ToString("N")));
+        Assert.True(r.StoppedEarly);
+        Assert.True(r.Steps < 400, $"ran {r.Steps} steps");
+    }
+}
