@@ -45,9 +45,7 @@ public static unsafe class Attention
         {
             Ranges.Run(pool, s.Batch * T, 3L * s.Channels, new SplitKernel { Qkv = pqkv, Q = pq, K = pk, V = pv, S = s });
         }
-        Gemm.SgemmBatched(Transpose.No, Transpose.Yes, T, T, hs, scale, q, hs, (long)T * hs, k, hs, (long)T * hs, 0f, probabilities, T, (long)T * T, bh, pool);
-        Softmax.Forward(probabilities, probabilities, T, SoftmaxMask.CausalSquare, pool);
-        Gemm.SgemmBatched(Transpose.No, Transpose.No, T, hs, T, 1f, probabilities, T, (long)T * T, v, hs, (long)T * hs, 0f, headOutput, hs, (long)T * hs, bh, pool);
+        ForwardHeads(q, k, v, probabilities, headOutput, bh, T, hs, pool);
         fixed (float* py = headOutput, pout = output)
             Ranges.Run(pool, s.Batch * T, s.Channels, new MergeKernel { Heads = py, Out = pout, S = s, Stride = s.Channels, Offset = 0 });
     }
@@ -70,17 +68,89 @@ public static unsafe class Attention
         float scale = 1f / MathF.Sqrt(hs);
         fixed (float* pdo = doutput, pdy = dHeadOutput)
             Ranges.Run(pool, s.Batch * T, s.Channels, new SplitOneKernel { Src = pdo, Dst = pdy, S = s });
-        Gemm.SgemmBatched(Transpose.No, Transpose.Yes, T, T, hs, 1f, dHeadOutput, hs, th, v, hs, th, 0f, dScores, T, tt, bh, pool);   // dP = dY·Vᵀ
-        Gemm.SgemmBatched(Transpose.Yes, Transpose.No, T, hs, T, 1f, probabilities, T, tt, dHeadOutput, hs, th, 0f, dv, hs, th, bh, pool); // dV = Pᵀ·dY
-        Softmax.Backward(probabilities, dScores, dScores, T, pool);                                                                    // dS
-        Gemm.SgemmBatched(Transpose.No, Transpose.No, T, hs, T, scale, dScores, T, tt, k, hs, th, 0f, dq, hs, th, bh, pool);         // dQ = dS·K/√hs
-        Gemm.SgemmBatched(Transpose.Yes, Transpose.No, T, hs, T, scale, dScores, T, tt, q, hs, th, 0f, dk, hs, th, bh, pool);        // dK = dSᵀ·Q/√hs
+        BackwardHeads(dHeadOutput, q, k, v, probabilities, dq, dk, dv, dScores, bh, T, hs, pool);
         fixed (float* pdq = dq, pdk = dk, pdv = dv, pdqkv = dqkv)
         {
             int c = s.Channels;
             Ranges.Run(pool, s.Batch * T, c, new MergeKernel { Heads = pdq, Out = pdqkv, S = s, Stride = 3 * c, Offset = 0 });
             Ranges.Run(pool, s.Batch * T, c, new MergeKernel { Heads = pdk, Out = pdqkv, S = s, Stride = 3 * c, Offset = c });
             Ranges.Run(pool, s.Batch * T, c, new MergeKernel { Heads = pdv, Out = pdqkv, S = s, Stride = 3 * c, Offset = 2 * c });
+        }
+    }
+
+    /// <summary>
+    /// The attention core on head-major tensors (batchHeads, T, hs): P = softmax_causal(Q·Kᵀ/√hs), Y = P·V.
+    /// </summary>
+    public static void ForwardHeads(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> probabilities,
+        Span<float> headOutput, int batchHeads, int time, int headSize, WorkerPool? pool = null)
+    {
+        long th = (long)time * headSize, tt = (long)time * time;
+        Require(q.Length, batchHeads * th, "q"); Require(k.Length, batchHeads * th, "k"); Require(v.Length, batchHeads * th, "v");
+        Require(probabilities.Length, batchHeads * tt, "probabilities"); Require(headOutput.Length, batchHeads * th, "headOutput");
+        float scale = 1f / MathF.Sqrt(headSize);
+        Gemm.SgemmBatched(Transpose.No, Transpose.Yes, time, time, headSize, scale, q, headSize, th, k, headSize, th, 0f, probabilities, time, tt, batchHeads, pool);
+        Softmax.Forward(probabilities, probabilities, time, SoftmaxMask.CausalSquare, pool);
+        Gemm.SgemmBatched(Transpose.No, Transpose.No, time, headSize, time, 1f, probabilities, time, tt, v, headSize, th, 0f, headOutput, headSize, th, batchHeads, pool);
+    }
+
+    /// <summary>Backward of <see cref="ForwardHeads"/>: dQ, dK, dV (head-major) from dY; dScores is scratch.</summary>
+    public static void BackwardHeads(ReadOnlySpan<float> dHeadOutput, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+        ReadOnlySpan<float> probabilities, Span<float> dq, Span<float> dk, Span<float> dv, Span<float> dScores, int batchHeads, int time, int headSize, WorkerPool? pool = null)
+    {
+        long th = (long)time * headSize, tt = (long)time * time;
+        Require(dq.Length, batchHeads * th, "dq"); Require(dk.Length, batchHeads * th, "dk"); Require(dv.Length, batchHeads * th, "dv");
+        Require(dScores.Length, batchHeads * tt, "dScores");
+        float scale = 1f / MathF.Sqrt(headSize);
+        int T = time, hs = headSize, bh = batchHeads;
+        Gemm.SgemmBatched(Transpose.No, Transpose.Yes, T, T, hs, 1f, dHeadOutput, hs, th, v, hs, th, 0f, dScores, T, tt, bh, pool);   // dP = dY·Vᵀ
+        Gemm.SgemmBatched(Transpose.Yes, Transpose.No, T, hs, T, 1f, probabilities, T, tt, dHeadOutput, hs, th, 0f, dv, hs, th, bh, pool); // dV = Pᵀ·dY
+        Softmax.Backward(probabilities, dScores, dScores, T, pool);                                                                    // dS
+        Gemm.SgemmBatched(Transpose.No, Transpose.No, T, hs, T, scale, dScores, T, tt, k, hs, th, 0f, dq, hs, th, bh, pool);         // dQ = dS·K/√hs
+        Gemm.SgemmBatched(Transpose.Yes, Transpose.No, T, hs, T, scale, dScores, T, tt, q, hs, th, 0f, dk, hs, th, bh, pool);        // dK = dSᵀ·Q/√hs
+    }
+
+    /// <summary>
+    /// (B, T, srcHeads·hs) rows → head-major (B, heads, T, hs). With grouped-query attention
+    /// (srcHeads &lt; heads), query head h reads source head h / (heads / srcHeads), as HF's repeat_interleave.
+    /// </summary>
+    public static void ToHeads(ReadOnlySpan<float> rows, Span<float> heads, int batch, int time, int srcHeads, int headCount, int headSize, WorkerPool? pool = null)
+    {
+        if (headCount % srcHeads != 0) throw new ArgumentException($"{headCount} heads cannot share {srcHeads} key/value heads evenly.");
+        Require(rows.Length, (long)batch * time * srcHeads * headSize, "rows"); Require(heads.Length, (long)batch * headCount * time * headSize, "heads");
+        fixed (float* pr = rows, ph = heads)
+            Ranges.Run(pool, batch * time, (long)headCount * headSize, new HeadsKernel { Rows = pr, Heads = ph, T = time, RowHeads = srcHeads, HeadCount = headCount, Hs = headSize, ToHeadLayout = true });
+    }
+
+    /// <summary>Head-major (B, heads, T, hs) → rows (B, T, dstHeads·hs); groups of heads sharing a destination head are summed (the backward of <see cref="ToHeads"/>).</summary>
+    public static void FromHeads(ReadOnlySpan<float> heads, Span<float> rows, int batch, int time, int dstHeads, int headCount, int headSize, WorkerPool? pool = null)
+    {
+        if (headCount % dstHeads != 0) throw new ArgumentException($"{headCount} heads cannot share {dstHeads} key/value heads evenly.");
+        Require(rows.Length, (long)batch * time * dstHeads * headSize, "rows"); Require(heads.Length, (long)batch * headCount * time * headSize, "heads");
+        fixed (float* pr = rows, ph = heads)
+            Ranges.Run(pool, batch * time, (long)headCount * headSize, new HeadsKernel { Rows = pr, Heads = ph, T = time, RowHeads = dstHeads, HeadCount = headCount, Hs = headSize, ToHeadLayout = false });
+    }
+
+    private struct HeadsKernel : IRangeKernel
+    {
+        public float* Rows, Heads;
+        public int T, RowHeads, HeadCount, Hs;
+        public bool ToHeadLayout;
+        public readonly void Run(int start, int end)
+        {
+            int group = HeadCount / RowHeads;
+            for (int bt = start; bt < end; bt++)
+            {
+                int b = bt / T, t = bt % T;
+                float* row = Rows + (long)bt * RowHeads * Hs;
+                if (!ToHeadLayout) new Span<float>(row, RowHeads * Hs).Clear();
+                for (int h = 0; h < HeadCount; h++)
+                {
+                    float* head = Heads + (((long)b * HeadCount + h) * T + t) * Hs;
+                    float* r = row + (h / group) * Hs;
+                    if (ToHeadLayout) new ReadOnlySpan<float>(r, Hs).CopyTo(new Span<float>(head, Hs));
+                    else VectorOps.AddInPlace(r, head, Hs);
+                }
+            }
         }
     }
 

@@ -11,9 +11,9 @@ namespace Loom.Core.Kernels;
 /// <summary>y = x·Wᵀ + b and its backward, on row-major spans.</summary>
 public static unsafe class Linear
 {
-    /// <summary>y[m×n] = x[m×k]·weight[n×k]ᵀ (+ bias[n] when not empty).</summary>
+    /// <summary>y[m×n] = x[m×k]·weight[n×k]ᵀ (+ bias[n] when not empty); added to y when <paramref name="accumulate"/> (a residual add).</summary>
     public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
-        int m, int k, int n, WorkerPool? pool = null)
+        int m, int k, int n, WorkerPool? pool = null, bool accumulate = false)
     {
         CheckSize("x", x.Length, m, k);
         CheckSize("weight", weight.Length, n, k);
@@ -21,7 +21,7 @@ public static unsafe class Linear
         if (!bias.IsEmpty && bias.Length != n)
             throw new ArgumentException($"bias has {bias.Length} elements but the layer has {n} outputs.");
         fixed (float* px = x, pw = weight, pb = bias, py = y)
-            Gemm.Run(Transpose.No, Transpose.Yes, m, n, k, 1f, px, k, pw, k, 0f, py, n, bias.IsEmpty ? null : pb, pool ?? WorkerPool.Shared);
+            Gemm.Run(Transpose.No, Transpose.Yes, m, n, k, 1f, px, k, pw, k, accumulate ? 1f : 0f, py, n, bias.IsEmpty ? null : pb, pool ?? WorkerPool.Shared);
     }
 
     /// <summary>
