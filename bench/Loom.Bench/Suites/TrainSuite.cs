@@ -37,14 +37,14 @@ internal static class TrainSuite
         int steps = ctx.Steps ?? 5;
         var config = new Gpt2Config();
         RunDecode(ctx, config);
-        foreach (var (b, t) in new[] { (4, 64), (8, 256) })
+        foreach (var (b, t, ckpt) in new[] { (4, 64, false), (8, 256, false), (8, 256, true) })
         {
             foreach (int threads in ctx.Threads)
             {
-                string name = $"gpt2-124M B={b} T={t} threads={threads} fp32";
+                string name = $"gpt2-124M B={b} T={t} threads={threads} fp32" + (ckpt ? " ckpt" : "");
                 if (!ctx.Selected(name)) continue;
                 var pool = ctx.Pool(threads);
-                using var model = new Gpt2Model(config, pool);
+                using var model = new Gpt2Model(config, pool) { ActivationCheckpointing = ckpt };
                 model.InitializeWeights(1);
                 using var opt = new AdamWOptimizer(model.Parameters, new AdamWOptions(), pool);
                 var rng = new Random(1);
@@ -76,6 +76,7 @@ internal static class TrainSuite
                 ctx.Rows.Add(new BenchRow(name, "tokens_per_s", Math.Round(b * t / sec, 1), "tokens/s"));
                 ctx.Rows.Add(new BenchRow(name, "mfu", Math.Round(mfu, 3), "fraction"));
                 ctx.Rows.Add(new BenchRow(name, "peak_bytes", peak, "bytes"));
+                ctx.Rows.Add(new BenchRow(name, "activation_bytes", model.ActivationBytes, "bytes"));
                 Console.WriteLine($"{name,-40} {sec,7:F3} s/step  {b * t / sec,8:F1} tokens/s  MFU {mfu:P1}  {flops / 1e9:F0} GFLOP/step  working set {peak / 1e9:F2} GB  activations {model.ActivationBytes / 1e6:F0} MB");
             }
         }

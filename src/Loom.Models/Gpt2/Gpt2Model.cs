@@ -125,6 +125,25 @@ public sealed partial class Gpt2Model : IDisposable
         Config.Save(Path.Combine(directory, "config.json"));
     }
 
+    /// <summary>
+    /// Activation checkpointing per block (Chen et al. 2016, "Training Deep Nets with Sublinear Memory
+    /// Cost"): keep only each block's output, compute the rest of a block's activations into one shared
+    /// scratch, and recompute them just before that block's backward. Less memory for one extra forward.
+    /// </summary>
+    public bool ActivationCheckpointing
+    {
+        get => _checkpointing;
+        set
+        {
+            if (value == _checkpointing) return;
+            _checkpointing = value;
+            _acts?.Dispose();
+            _acts = null;
+        }
+    }
+
+    private bool _checkpointing;
+
     /// <summary>Bytes of the planned activation block (0 before the first Plan).</summary>
     public long ActivationBytes => _acts?.Plan.Bytes ?? 0;
 
@@ -134,7 +153,7 @@ public sealed partial class Gpt2Model : IDisposable
         if (time > Config.MaxPositions) throw new ArgumentException($"Sequence length {time} exceeds n_positions {Config.MaxPositions}.");
         if (_acts is { } a && a.B == batch && a.T == time) return;
         _acts?.Dispose();
-        _acts = new ActivationBlock(Config, batch, time);
+        _acts = new ActivationBlock(Config, batch, time, _checkpointing);
     }
 
     /// <summary>
@@ -163,19 +182,8 @@ public sealed partial class Gpt2Model : IDisposable
         Span<float> x = encoded;
         for (int l = 0; l < Config.Layers; l++)
         {
-            var L = _layers[l];
-            var s = a.Layer(l);
-            LayerNorm.Forward(x, p.Value(L.Ln1W), p.Value(L.Ln1B), s.Ln1, s.Ln1Mean, s.Ln1Rstd, C, eps, _pool);
-            Conv1D.Forward(s.Ln1, p.Value(L.AttnW), p.Value(L.AttnB), a.Qkv, BT, C, 3 * C, false, _pool);
-            Attention.Forward(a.Qkv, s.AttY, s.Q, s.K, s.V, s.Att, a.HeadScratch0, shape, _pool);
-            x.CopyTo(s.Residual2);
-            Conv1D.Forward(s.AttY, p.Value(L.ProjW), p.Value(L.ProjB), s.Residual2, BT, C, C, accumulate: true, _pool);
-            LayerNorm.Forward(s.Residual2, p.Value(L.Ln2W), p.Value(L.Ln2B), s.Ln2, s.Ln2Mean, s.Ln2Rstd, C, eps, _pool);
-            Conv1D.Forward(s.Ln2, p.Value(L.FcW), p.Value(L.FcB), s.Fch, BT, C, 4 * C, false, _pool);
-            Activations.GeluForward(s.Fch, s.FchGelu, _pool);
-            s.Residual2.CopyTo(s.Residual3);
-            Conv1D.Forward(s.FchGelu, p.Value(L.MprojW), p.Value(L.MprojB), s.Residual3, BT, 4 * C, C, accumulate: true, _pool);
-            x = s.Residual3;
+            ForwardLayer(a, l, x, shape);
+            x = a.Layer(l).Residual3;
         }
         LayerNorm.Forward(x, p.Value(_lnfW), p.Value(_lnfB), a.Lnf, a.LnfMean, a.LnfRstd, C, eps, _pool);
         Linear.Forward(a.Lnf, p.Value(_wte), default, a.Logits, BT, C, V, _pool);
@@ -183,6 +191,26 @@ public sealed partial class Gpt2Model : IDisposable
         if (!a.HasTargets) return float.NaN;
         targets.CopyTo(a.Targets);
         return CrossEntropy.ForwardBackward(a.Logits, targets, V, a.Losses, default, CrossEntropy.DefaultIgnoreIndex, 1f, _pool);
+    }
+
+    // One block: x → Residual3 of layer l, saving the block's activations in a.Layer(l).
+    private void ForwardLayer(ActivationBlock a, int l, ReadOnlySpan<float> x, AttentionShape shape)
+    {
+        var p = Parameters;
+        var L = _layers[l];
+        var s = a.Layer(l);
+        int C = Config.Embedding, BT = a.B * a.T;
+        float eps = Config.LayerNormEpsilon;
+        LayerNorm.Forward(x, p.Value(L.Ln1W), p.Value(L.Ln1B), s.Ln1, s.Ln1Mean, s.Ln1Rstd, C, eps, _pool);
+        Conv1D.Forward(s.Ln1, p.Value(L.AttnW), p.Value(L.AttnB), a.Qkv, BT, C, 3 * C, false, _pool);
+        Attention.Forward(a.Qkv, s.AttY, s.Q, s.K, s.V, s.Att, a.HeadScratch0, shape, _pool);
+        x.CopyTo(s.Residual2);
+        Conv1D.Forward(s.AttY, p.Value(L.ProjW), p.Value(L.ProjB), s.Residual2, BT, C, C, accumulate: true, _pool);
+        LayerNorm.Forward(s.Residual2, p.Value(L.Ln2W), p.Value(L.Ln2B), s.Ln2, s.Ln2Mean, s.Ln2Rstd, C, eps, _pool);
+        Conv1D.Forward(s.Ln2, p.Value(L.FcW), p.Value(L.FcB), s.Fch, BT, C, 4 * C, false, _pool);
+        Activations.GeluForward(s.Fch, s.FchGelu, _pool);
+        s.Residual2.CopyTo(s.Residual3);
+        Conv1D.Forward(s.FchGelu, p.Value(L.MprojW), p.Value(L.MprojB), s.Residual3, BT, 4 * C, C, accumulate: true, _pool);
     }
 
     /// <summary>Logits of the last forward, (B·T, V).</summary>
@@ -211,8 +239,9 @@ public sealed partial class Gpt2Model : IDisposable
         for (int l = Config.Layers - 1; l >= 0; l--)
         {
             var L = _layers[l];
-            var s = a.Layer(l);
             Span<float> input = l == 0 ? a.Encoded : a.Layer(l - 1).Residual3;
+            if (_checkpointing) ForwardLayer(a, l, input, shape); // rebuild this block's activations in the scratch
+            var s = a.Layer(l);
             // x = x + gelu(ln_2(x)·W_fc + b)·W_mproj + b
             Conv1D.Backward(a.DResidual, s.FchGelu, p.Value(L.MprojW), a.DFch, p.Gradient(L.MprojW), p.Gradient(L.MprojB), BT, 4 * C, C, false, _pool);
             Activations.GeluBackward(s.Fch, a.DFch, a.DFch, _pool);
@@ -250,17 +279,26 @@ public sealed partial class Gpt2Model : IDisposable
         private readonly long _bt, _c, _heads;
         private readonly long _v;
 
-        public ActivationBlock(Gpt2Config cfg, int b, int t)
+        private readonly bool _checkpointing;
+        private readonly long[] _savedOutput; // with checkpointing: each layer's Residual3 (B, T, C)
+
+        public ActivationBlock(Gpt2Config cfg, int b, int t, bool checkpointing)
         {
+            _checkpointing = checkpointing;
             B = b; T = t;
             long BT = (long)b * t, C = cfg.Embedding, NH = cfg.Heads, V = cfg.VocabSize;
             _bt = BT; _c = C; _heads = NH; _v = V;
             _encoded = Plan.Add(BT * C);     // (B, T, C)
             _qkv = Plan.Add(BT * 3 * C);     // (B, T, 3C), rewritten per layer
+            // Without checkpointing every layer has its own activations; with it, one scratch layer
+            // serves all, and only each layer's output (Residual3) is kept.
             _layer = new long[cfg.Layers];
+            _savedOutput = new long[cfg.Layers];
+            long scratch = checkpointing ? Plan.Add(LayerFloats(BT, C, NH, t)) : 0;
             for (int l = 0; l < cfg.Layers; l++)
             {
-                _layer[l] = Plan.Add(LayerFloats(BT, C, NH, t));
+                _layer[l] = checkpointing ? scratch : Plan.Add(LayerFloats(BT, C, NH, t));
+                if (checkpointing) _savedOutput[l] = Plan.Add(BT * C);
             }
             _lnf = Plan.Add(BT * C);         // (B, T, C)
             _lnfMean = Plan.Add(BT);         // (B, T)
@@ -305,7 +343,7 @@ public sealed partial class Gpt2Model : IDisposable
         public Span<int> Ids => _ids;
         public Span<int> Targets => _targets;
 
-        public LayerActs Layer(int l) => new(Plan, _layer[l], _bt, _c, _heads, T);
+        public LayerActs Layer(int l) => new(Plan, _layer[l], _bt, _c, _heads, T, _checkpointing ? Plan.Span(_savedOutput[l], _bt * _c) : default);
 
         public void Dispose() => Plan.Dispose();
     }
@@ -314,7 +352,7 @@ public sealed partial class Gpt2Model : IDisposable
     {
         public readonly Span<float> Ln1, Ln1Mean, Ln1Rstd, Q, K, V, Att, AttY, Residual2, Ln2, Ln2Mean, Ln2Rstd, Fch, FchGelu, Residual3;
 
-        public LayerActs(BufferPlan plan, long at, long BT, long C, long NH, long T)
+        public LayerActs(BufferPlan plan, long at, long BT, long C, long NH, long T, Span<float> savedOutput)
         {
             long o = at;
             Span<float> Take(long n) { var s = plan.Span(o, n); o += (n + 15) & ~15L; return s; }
@@ -323,6 +361,7 @@ public sealed partial class Gpt2Model : IDisposable
             Att = Take(BT * NH * T);                                // (B, NH, T, T)
             AttY = Take(BT * C); Residual2 = Take(BT * C); Ln2 = Take(BT * C); Ln2Mean = Take(BT); Ln2Rstd = Take(BT);
             Fch = Take(BT * 4 * C); FchGelu = Take(BT * 4 * C); Residual3 = Take(BT * C);
+            if (!savedOutput.IsEmpty) Residual3 = savedOutput;
         }
     }
 }

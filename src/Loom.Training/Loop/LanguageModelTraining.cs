@@ -32,6 +32,8 @@ public sealed record TrainOptions
     public int CheckpointEvery { get; init; } = 0;
     /// <summary>Newest checkpoints kept (the best by validation loss is kept too).</summary>
     public int KeepCheckpoints { get; init; } = 2;
+    /// <summary>Recompute each block's activations in the backward instead of keeping them (less memory, one extra forward).</summary>
+    public bool ActivationCheckpointing { get; init; }
     /// <summary>Stop after this many evaluations without improvement (0: never stop early).</summary>
     public int EarlyStoppingPatience { get; init; } = 0;
     /// <summary>An evaluation improves when it beats the best by more than this.</summary>
@@ -113,6 +115,7 @@ public static class LanguageModelTraining
         IProgress<StepMetrics>? progress = null, CancellationToken ct = default, string? resumeFrom = null)
     {
         options.Validate();
+        model.ActivationCheckpointing = options.ActivationCheckpointing;
         Directory.CreateDirectory(outputDirectory);
         File.WriteAllText(Path.Combine(outputDirectory, "options.json"), JsonSerializer.Serialize(new { train = options, model = model.Config }, new JsonSerializerOptions { WriteIndented = true }));
         int B = options.BatchSize, T = options.SequenceLength;

@@ -111,3 +111,29 @@ public class Gpt2DecodeTests
         Gpt2ReferenceTests.AssertClose(full.AsSpan(0, V), model.DecodeNext(cache, ids[0]), "after Clear", 1e-5);
     }
 }
+
+public class Gpt2CheckpointingTests
+{
+    [Fact]
+    public void CheckpointedGradientsAreIdenticalWithLessMemory()
+    {
+        var (model, file, B, T) = Gpt2ReferenceTests.Load();
+        using var _ = model; using var __ = file;
+        int[] ids = file.ReadInt32("ids"), targets = file.ReadInt32("targets");
+        float plainLoss = model.Forward(ids, targets, B, T);
+        model.Parameters.ZeroGradients();
+        model.Backward();
+        float[] plain = model.Parameters.AllGradients.ToArray();
+        long plainBytes = model.ActivationBytes;
+
+        model.ActivationCheckpointing = true;
+        float loss = model.Forward(ids, targets, B, T);
+        model.Parameters.ZeroGradients();
+        model.Backward();
+        Assert.Equal(plainLoss, loss);
+        Assert.Equal(plain, model.Parameters.AllGradients.ToArray());
+        Assert.True(model.ActivationBytes < plainBytes, $"{model.ActivationBytes} ≥ {plainBytes}");
+        for (int i = 0; i < model.Parameters.Specs.Count; i++)
+            Gpt2ReferenceTests.AssertClose(file.ReadSingle("g." + model.Parameters.Specs[i].Name), model.Parameters.Gradient(i), "grad " + model.Parameters.Specs[i].Name);
+    }
+}
