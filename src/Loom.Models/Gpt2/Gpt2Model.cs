@@ -16,7 +16,7 @@ using Loom.Models.Parameters;
 namespace Loom.Models.Gpt2;
 
 /// <summary>A GPT-2 language model with training support.</summary>
-public sealed partial class Gpt2Model : IDisposable
+public sealed partial class Gpt2Model : ICausalLanguageModel
 {
     private readonly WorkerPool _pool;
 

@@ -16,7 +16,7 @@ using Loom.Models.Parameters;
 namespace Loom.Models.Llama;
 
 /// <summary>A Llama causal language model with training support.</summary>
-public sealed class LlamaModel : IDisposable
+public sealed class LlamaModel : ICausalLanguageModel
 {
     private readonly WorkerPool _pool;
     private readonly int _embed, _norm, _head;   // (V, C), (C), (V, C)

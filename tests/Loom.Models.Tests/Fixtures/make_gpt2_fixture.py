@@ -8,8 +8,11 @@
 #
 # Run with Debian's python3 and python3-torch (apt-get install python3-torch):
 #   /usr/bin/python3 tests/Loom.Models.Tests/Fixtures/make_gpt2_fixture.py
-import json, math, os, struct
+import json, math, os, sys
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_io import save_safetensors  # noqa: E402
 import torch.nn.functional as F
 
 torch.manual_seed(1234)
@@ -86,24 +89,6 @@ for step in range(10):
     opt.step()
     losses.append(l.item())
 out["step_losses"] = torch.tensor(losses, dtype=torch.float32)
-
-def save_safetensors(tensors, path, metadata):
-    # safetensors: u64 header length, JSON header {name: {dtype, shape, data_offsets}}, raw data.
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].contiguous()
-        dtype = {torch.float32: "F32", torch.int32: "I32"}[t.dtype]
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 config = {"vocab_size": V, "n_positions": NPOS, "n_embd": C, "n_head": NH, "n_layer": L, "layer_norm_epsilon": EPS}
 here = os.path.dirname(os.path.abspath(__file__))

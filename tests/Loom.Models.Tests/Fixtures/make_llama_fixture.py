@@ -7,8 +7,11 @@
 # ("g.<name>"), and 10 AdamW step losses (lr 1e-2, weight decay 0.1 on 2-D weights except the
 # embedding, global-norm clipping at 1.0).
 #   /usr/bin/python3 tests/Loom.Models.Tests/Fixtures/make_llama_fixture.py
-import json, math, os, struct
+import json, math, os, sys
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_io import save_safetensors  # noqa: E402
 import torch.nn.functional as F
 
 torch.manual_seed(4321)
@@ -99,22 +102,6 @@ for step in range(10):
     opt.step()
     losses.append(l.item())
 out["step_losses"] = torch.tensor(losses, dtype=torch.float32)
-
-def save_safetensors(tensors, path, metadata):
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].contiguous()
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": {torch.float32: "F32", torch.int32: "I32"}[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 config = {"model_type": "llama", "vocab_size": V, "hidden_size": C, "intermediate_size": I, "num_hidden_layers": L,
           "num_attention_heads": NH, "num_key_value_heads": NKV, "max_position_embeddings": MAXPOS, "rms_norm_eps": EPS,

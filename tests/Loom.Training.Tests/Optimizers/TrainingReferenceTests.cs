@@ -1,0 +1,47 @@
+// Ten AdamW steps (weight decay on matmul weights only, global-norm clipping at 1.0) on each tiny
+// reference model: the loss curve must equal PyTorch's within 1e-5.
+using Loom.Models;
+using Loom.Models.Formats;
+using Loom.Models.Gpt2;
+using Loom.Models.Llama;
+using Loom.Training.Optimizers;
+
+namespace Loom.Training.Tests.Optimizers;
+
+public class TrainingReferenceTests
+{
+    private static ICausalLanguageModel Load(string family, SafetensorsFile file)
+    {
+        if (family == "gpt2")
+        {
+            var g = new Gpt2Model(Gpt2Config.Parse(file.Metadata["config"]));
+            g.LoadWeights(file, "w.");
+            return g;
+        }
+        var l = new LlamaModel(LlamaConfig.Parse(file.Metadata["config"]));
+        l.LoadWeights(file, "w.");
+        return l;
+    }
+
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("llama")]
+    public void TenStepLossCurveMatchesPyTorch(string family)
+    {
+        using var file = SafetensorsFile.Open(Path.Combine(AppContext.BaseDirectory, "Fixtures", $"{family}_tiny.safetensors"));
+        using var model = Load(family, file);
+        int B = int.Parse(file.Metadata["batch"]), T = int.Parse(file.Metadata["time"]);
+        int[] ids = file.ReadInt32("ids"), targets = file.ReadInt32("targets");
+        float[] want = file.ReadSingle("step_losses");
+        using var opt = new AdamWOptimizer(model.Parameters, new AdamWOptions { LearningRate = 1e-2f, WeightDecay = 0.1f });
+        for (int step = 0; step < want.Length; step++)
+        {
+            float loss = model.Forward(ids, targets, B, T);
+            Assert.True(Math.Abs(loss - want[step]) <= 1e-5, $"{family} step {step}: PyTorch loss {want[step]:R}, Loom {loss:R}");
+            model.Parameters.ZeroGradients();
+            model.Backward();
+            GradientClipping.ClipGlobalNorm(model.Parameters, 1f);
+            opt.Update(1e-2f);
+        }
+    }
+}
