@@ -12,7 +12,7 @@ import json, math, os, sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fixture_io import save_safetensors  # noqa: E402
+from fixture_io import adamw_step_losses, save_safetensors  # noqa: E402
 import torch.nn.functional as F
 
 torch.manual_seed(1234)
@@ -74,21 +74,8 @@ out["targets"] = targets.to(torch.int32)
 out["logits"] = logits.detach()
 out["loss"] = loss.detach().reshape(1)
 
-decay = [v for k, v in params.items() if v.dim() == 2 and not k.startswith(("wte", "wpe"))]
-no_decay = [v for k, v in params.items() if not (v.dim() == 2 and not k.startswith(("wte", "wpe")))]
-opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
-                        lr=1e-2, betas=(0.9, 0.999), eps=1e-8, foreach=False)
-for v in params.values():
-    v.grad = None
-losses = []
-for step in range(10):
-    opt.zero_grad()
-    l = F.cross_entropy(forward(ids).view(-1, V), targets.view(-1), ignore_index=-100)
-    l.backward()
-    torch.nn.utils.clip_grad_norm_(list(params.values()), 1.0)
-    opt.step()
-    losses.append(l.item())
-out["step_losses"] = torch.tensor(losses, dtype=torch.float32)
+out["step_losses"] = adamw_step_losses(params, forward, ids, targets, V, lambda k, v: v.dim() == 2 and not k.startswith(("wte", "wpe")))
+losses = out["step_losses"].tolist()
 
 config = {"vocab_size": V, "n_positions": NPOS, "n_embd": C, "n_head": NH, "n_layer": L, "layer_norm_epsilon": EPS}
 here = os.path.dirname(os.path.abspath(__file__))

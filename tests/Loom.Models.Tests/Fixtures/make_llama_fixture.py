@@ -11,7 +11,7 @@ import json, math, os, sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fixture_io import save_safetensors  # noqa: E402
+from fixture_io import adamw_step_losses, save_safetensors  # noqa: E402
 import torch.nn.functional as F
 
 torch.manual_seed(4321)
@@ -87,21 +87,8 @@ out.update({f"g.{k}": v.grad.detach().clone() for k, v in params.items()})
 out["ids"], out["targets"] = ids.to(torch.int32), targets.to(torch.int32)
 out["logits"], out["loss"] = logits.detach(), loss.detach().reshape(1)
 
-decay = [v for k, v in params.items() if v.dim() == 2 and "embed_tokens" not in k]
-no_decay = [v for k, v in params.items() if not (v.dim() == 2 and "embed_tokens" not in k)]
-opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
-                        lr=1e-2, betas=(0.9, 0.999), eps=1e-8, foreach=False)
-for v in params.values():
-    v.grad = None
-losses = []
-for step in range(10):
-    opt.zero_grad()
-    l = F.cross_entropy(forward(ids).view(-1, V), targets.view(-1), ignore_index=-100)
-    l.backward()
-    torch.nn.utils.clip_grad_norm_(list(params.values()), 1.0)
-    opt.step()
-    losses.append(l.item())
-out["step_losses"] = torch.tensor(losses, dtype=torch.float32)
+out["step_losses"] = adamw_step_losses(params, forward, ids, targets, V, lambda k, v: v.dim() == 2 and "embed_tokens" not in k)
+losses = out["step_losses"].tolist()
 
 config = {"model_type": "llama", "vocab_size": V, "hidden_size": C, "intermediate_size": I, "num_hidden_layers": L,
           "num_attention_heads": NH, "num_key_value_heads": NKV, "max_position_embeddings": MAXPOS, "rms_norm_eps": EPS,
