@@ -82,18 +82,27 @@ public static unsafe class Attention
     /// The attention core on head-major tensors (batchHeads, T, hs): P = softmax_causal(Q·Kᵀ/√hs), Y = P·V.
     /// </summary>
     public static void ForwardHeads(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> probabilities,
-        Span<float> headOutput, int batchHeads, int time, int headSize, WorkerPool? pool = null)
+        Span<float> headOutput, int batchHeads, int time, int headSize, WorkerPool? pool = null) =>
+        ForwardHeads(q, k, v, probabilities, headOutput, batchHeads, time, headSize, SoftmaxMask.CausalSquare, pool);
+
+    /// <summary>
+    /// The attention core under any <see cref="SoftmaxMask"/>: causal for decoders, or bidirectional with a
+    /// key padding mask for encoders (BERT: one keep-byte per key per sequence, RowsPerMaskRow = heads·T).
+    /// Masked keys get probability 0, so the backward needs no mask.
+    /// </summary>
+    public static void ForwardHeads(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> probabilities,
+        Span<float> headOutput, int batchHeads, int time, int headSize, SoftmaxMask mask, WorkerPool? pool = null)
     {
         long th = (long)time * headSize, tt = (long)time * time;
         Require(q.Length, batchHeads * th, "q"); Require(k.Length, batchHeads * th, "k"); Require(v.Length, batchHeads * th, "v");
         Require(probabilities.Length, batchHeads * tt, "probabilities"); Require(headOutput.Length, batchHeads * th, "headOutput");
         float scale = 1f / MathF.Sqrt(headSize);
         Gemm.SgemmBatched(Transpose.No, Transpose.Yes, time, time, headSize, scale, q, headSize, th, k, headSize, th, 0f, probabilities, time, tt, batchHeads, pool);
-        Softmax.Forward(probabilities, probabilities, time, SoftmaxMask.CausalSquare, pool);
+        Softmax.Forward(probabilities, probabilities, time, mask, pool);
         Gemm.SgemmBatched(Transpose.No, Transpose.No, time, headSize, time, 1f, probabilities, time, tt, v, headSize, th, 0f, headOutput, headSize, th, batchHeads, pool);
     }
 
-    /// <summary>Backward of <see cref="ForwardHeads"/>: dQ, dK, dV (head-major) from dY; dScores is scratch.</summary>
+    /// <summary>Backward of the ForwardHeads overloads: dQ, dK, dV (head-major) from dY; dScores is scratch.</summary>
     public static void BackwardHeads(ReadOnlySpan<float> dHeadOutput, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
         ReadOnlySpan<float> probabilities, Span<float> dq, Span<float> dk, Span<float> dv, Span<float> dScores, int batchHeads, int time, int headSize, WorkerPool? pool = null)
     {

@@ -84,3 +84,50 @@ public class ActivationTests
         Assert.Contains("overlap", ex.Message);
     }
 }
+
+public class GeluExactTests
+{
+    // erf by its Maclaurin series in double (converges fast for |z| ≤ 4), erfc tail beyond.
+    private static double Erf(double z)
+    {
+        if (Math.Abs(z) > 4) return Math.Sign(z) * (1 - Math.Exp(-z * z) / (Math.Abs(z) * Math.Sqrt(Math.PI)));
+        double sum = 0, term = z;
+        for (int n = 0; n < 200; n++) { sum += term / (2 * n + 1); term *= -z * z / (n + 1); }
+        return 2 / Math.Sqrt(Math.PI) * sum;
+    }
+
+    private static double Gelu(double x) => 0.5 * x * (1 + Erf(x / Math.Sqrt(2)));
+
+    [Theory]
+    [MemberData(nameof(TestUtil.TailLengths), MemberType = typeof(TestUtil))]
+    public void ForwardMatchesTheSeries(int n)
+    {
+        var x = TestUtil.Random(n, n, 6f);
+        var y = new float[n];
+        GeluExact.Forward(x, y);
+        // erf's absolute error (≤ 1.5e-7) reaches GELU scaled by ½|x| ≤ 3 here.
+        TestUtil.Close(x.Select(v => Gelu(v)).ToArray(), y, 1e-5, 5e-7);
+    }
+
+    [Fact]
+    public void ErfIsWithinItsStatedError()
+    {
+        // A&S 7.1.26 is within 1.5e-7; evaluating it in float adds rounding.
+        double worst = 0;
+        for (double z = -5; z <= 5; z += 0.001) worst = Math.Max(worst, Math.Abs(GeluExact.Erf((float)z) - Erf((float)z)));
+        Assert.True(worst <= 5e-7, $"max |erf error| {worst:E2}");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(9)]
+    [InlineData(37)]
+    public void BackwardMatchesFiniteDifferences(int n)
+    {
+        var x = TestUtil.Random(3, n, 4f);
+        var r = TestUtil.Random(4, n);
+        var dx = new float[n];
+        GeluExact.Backward(x, r, dx);
+        TestUtil.Close(TestUtil.FiniteDifference(v => v.Select(Gelu).ToArray(), TestUtil.ToDouble(x), TestUtil.ToDouble(r)), dx, 1e-4, 1e-6);
+    }
+}
