@@ -105,17 +105,19 @@ public class GeluExactTests
         var x = TestUtil.Random(n, n, 6f);
         var y = new float[n];
         GeluExact.Forward(x, y);
-        // erf's absolute error (≤ 1.5e-7) reaches GELU scaled by ½|x| ≤ 3 here.
-        TestUtil.Close(x.Select(v => Gelu(v)).ToArray(), y, 1e-5, 5e-7);
+        // For x ≪ 0, ½x(1 + erf) cancels in float (PyTorch's float GELU evaluates the same expression):
+        // erf's error near −1 (a few ulp, ~1e-7) times ½|x| ≤ 3 bounds the absolute error by 1e-6 here.
+        TestUtil.Close(x.Select(v => Gelu(v)).ToArray(), y, 1e-5, 1e-6);
+        for (int i = 0; i < n; i++) Assert.True(x[i] >= 0 ? y[i] >= 0 : y[i] <= 0, $"gelu({x[i]}) = {y[i]} has the wrong sign");
     }
 
     [Fact]
     public void ErfIsWithinItsStatedError()
     {
-        // A&S 7.1.26 is within 1.5e-7; evaluating it in float adds rounding.
+        // The rational approximation is within 6.5e-8 in exact arithmetic; evaluated in float it measures 3.2e-7 at worst.
         double worst = 0;
         for (double z = -5; z <= 5; z += 0.001) worst = Math.Max(worst, Math.Abs(GeluExact.Erf((float)z) - Erf((float)z)));
-        Assert.True(worst <= 5e-7, $"max |erf error| {worst:E2}");
+        Assert.True(worst <= 4e-7, $"max |erf error| {worst:E2}");
     }
 
     [Theory]

@@ -22,14 +22,14 @@ def save_safetensors(tensors, path, metadata):
             f.write(b)
 
 
-def adamw_step_losses(params, forward, ids, targets, vocab, decays, steps=10):
-    """Losses of `steps` AdamW updates (lr 1e-2, betas (0.9, 0.999), eps 1e-8, weight decay 0.1 on the
+def adamw_step_losses(params, forward, ids, targets, vocab, decays, steps=10, lr=1e-2):
+    """Losses of `steps` AdamW updates (lr `lr`, betas (0.9, 0.999), eps 1e-8, weight decay 0.1 on the
     tensors for which decays(name, tensor) is true, none on the rest) with global-norm clipping at 1.0."""
     import torch.nn.functional as F
     decay = [v for k, v in params.items() if decays(k, v)]
     no_decay = [v for k, v in params.items() if not decays(k, v)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=1e-2, betas=(0.9, 0.999), eps=1e-8, foreach=False)
+                            lr=lr, betas=(0.9, 0.999), eps=1e-8, foreach=False)
     for v in params.values():
         v.grad = None
     losses = []

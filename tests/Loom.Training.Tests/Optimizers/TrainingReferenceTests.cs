@@ -23,6 +23,28 @@ public class TrainingReferenceTests
         return l;
     }
 
+    [Fact]
+    public void BertTenStepLossCurveMatchesPyTorch()
+    {
+        using var file = SafetensorsFile.Open(Path.Combine(AppContext.BaseDirectory, "Fixtures", "bert_tiny.safetensors"));
+        using var model = new Loom.Models.Bert.BertModel(Loom.Models.Bert.BertConfig.Parse(file.Metadata["config"]));
+        model.LoadWeights(file, "w.");
+        int B = int.Parse(file.Metadata["batch"]), T = int.Parse(file.Metadata["time"]);
+        int[] ids = file.ReadInt32("ids"), types = file.ReadInt32("token_types"), mask = file.ReadInt32("attention_mask"), targets = file.ReadInt32("targets");
+        float[] want = file.ReadSingle("step_losses");
+        float lr = float.Parse(file.Metadata["lr"], System.Globalization.CultureInfo.InvariantCulture);
+        using var opt = new AdamWOptimizer(model.Parameters, new AdamWOptions { LearningRate = lr, WeightDecay = 0.1f });
+        for (int step = 0; step < want.Length; step++)
+        {
+            float loss = model.Forward(ids, types, mask, targets, B, T);
+            Assert.True(Math.Abs(loss - want[step]) <= 1e-5, $"bert step {step}: PyTorch loss {want[step]:R}, Loom {loss:R}");
+            model.Parameters.ZeroGradients();
+            model.Backward();
+            GradientClipping.ClipGlobalNorm(model.Parameters, 1f);
+            opt.Update(lr);
+        }
+    }
+
     [Theory]
     [InlineData("gpt2")]
     [InlineData("llama")]
