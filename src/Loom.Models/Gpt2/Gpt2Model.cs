@@ -41,6 +41,9 @@ public sealed partial class Gpt2Model : ICausalLanguageModel
     public ParameterSet Parameters { get; }
 
     private ActivationBlock? _acts;
+    // Plans of the shapes seen so far: length-bucketed batches switch between a few (B, T), each
+    // planned once and reused, so a training loop over buckets allocates only while warming up.
+    private readonly Dictionary<(int B, int T), ActivationBlock> _plans = new();
 
     /// <summary>Creates a model with zeroed parameters (load or initialise them next).</summary>
     public Gpt2Model(Gpt2Config config, WorkerPool? pool = null)
@@ -137,14 +140,21 @@ public sealed partial class Gpt2Model : ICausalLanguageModel
         {
             if (value == _checkpointing) return;
             _checkpointing = value;
-            _acts?.Dispose();
-            _acts = null;
+            DisposePlans();
         }
     }
 
     private bool _checkpointing;
 
-    /// <summary>Bytes of the planned activation block (0 before the first Plan).</summary>
+    /// <summary>Frees every planned activation block (the next Forward plans again).</summary>
+    public void DisposePlans()
+    {
+        foreach (var plan in _plans.Values) plan.Dispose();
+        _plans.Clear();
+        _acts = null;
+    }
+
+    /// <summary>Bytes of the current activation block (0 before the first Plan).</summary>
     public long ActivationBytes => _acts?.Plan.Bytes ?? 0;
 
     /// <summary>Plans activations for batches of <paramref name="batch"/> × <paramref name="time"/>; cheap when unchanged.</summary>
@@ -152,8 +162,9 @@ public sealed partial class Gpt2Model : ICausalLanguageModel
     {
         if (time > Config.MaxPositions) throw new ArgumentException($"Sequence length {time} exceeds n_positions {Config.MaxPositions}.");
         if (_acts is { } a && a.B == batch && a.T == time) return;
-        _acts?.Dispose();
-        _acts = new ActivationBlock(Config, batch, time, _checkpointing);
+        if (!_plans.TryGetValue((batch, time), out var plan))
+            _plans[(batch, time)] = plan = new ActivationBlock(Config, batch, time, _checkpointing);
+        _acts = plan;
     }
 
     /// <summary>
@@ -262,7 +273,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel
 
     public void Dispose()
     {
-        _acts?.Dispose();
+        DisposePlans();
         Parameters.Dispose();
     }
 

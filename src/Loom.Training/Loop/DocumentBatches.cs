@@ -1,0 +1,97 @@
+// Dynamic padding with length-bucketed batching for causal language models: documents of
+// different lengths are grouped by length (rounded up to BucketWidth), each batch is padded only to
+// its own longest input, and padded positions get target −100 so the loss ignores them. With right
+// padding the causal mask already keeps every real token from attending to padding, so padded and
+// unpadded sequences give the same loss and gradients (tested). Fewer wasted positions than padding
+// everything to the maximum length; the model plans one activation block per distinct shape.
+namespace Loom.Training.Loop;
+
+/// <summary>One padded batch: inputs and targets, B × T, row-major.</summary>
+public sealed record PaddedBatch(int[] Inputs, int[] Targets, int Batch, int Time, int RealTokens);
+
+/// <summary>Length-bucketed, dynamically padded batches over a set of token documents.</summary>
+public sealed class DocumentBatches
+{
+    private readonly List<int[]> _documents;
+    private readonly int _batchSize, _maxLength, _bucketWidth, _padId;
+    private readonly SplitMix64 _rng;
+    private readonly Queue<int[]> _epoch = new();
+
+    /// <summary>Batches handed out so far.</summary>
+    public long Produced { get; private set; }
+
+    /// <param name="documents">Token ids per document; each yields inputs of up to <paramref name="maxLength"/> tokens.</param>
+    /// <param name="batchSize">Most documents per batch.</param>
+    /// <param name="maxLength">Longest input; longer documents are truncated.</param>
+    /// <param name="bucketWidth">Documents are grouped by input length rounded up to a multiple of this.</param>
+    /// <param name="padId">Input id at padded positions (never predicted, never attended to by real tokens).</param>
+    /// <param name="seed">Seed of the shuffles.</param>
+    public DocumentBatches(IEnumerable<int[]> documents, int batchSize, int maxLength, int bucketWidth = 32, int padId = 0, int seed = 1)
+    {
+        if (batchSize < 1 || maxLength < 1 || bucketWidth < 1) throw new ArgumentException("batchSize, maxLength and bucketWidth must be positive.");
+        _documents = documents.Where(d => d.Length >= 2).Select(d => d.Length > maxLength + 1 ? d[..(maxLength + 1)] : d).ToList();
+        if (_documents.Count == 0) throw new ArgumentException("No document has the two tokens a (input, target) pair needs.");
+        _batchSize = batchSize;
+        _maxLength = maxLength;
+        _bucketWidth = bucketWidth;
+        _padId = padId;
+        _rng = new SplitMix64((ulong)seed);
+    }
+
+    /// <summary>The padded input length a document of <paramref name="tokens"/> tokens falls into.</summary>
+    public int BucketOf(int tokens) => Math.Min(_maxLength, (tokens - 1 + _bucketWidth - 1) / _bucketWidth * _bucketWidth);
+
+    /// <summary>The next batch; a new epoch (reshuffled) starts when the last one is used up.</summary>
+    public PaddedBatch Next()
+    {
+        if (_epoch.Count == 0) PlanEpoch();
+        var docs = new List<int[]>(_batchSize);
+        while (docs.Count < _batchSize && _epoch.Count > 0)
+        {
+            var d = _epoch.Peek();
+            if (docs.Count > 0 && BucketOf(d.Length) != BucketOf(docs[0].Length)) break; // a batch never mixes buckets
+            docs.Add(_epoch.Dequeue());
+        }
+        int T = docs.Max(d => d.Length - 1);
+        int B = docs.Count;
+        var inputs = new int[B * T];
+        var targets = new int[B * T];
+        Array.Fill(inputs, _padId);
+        Array.Fill(targets, Kernels.IgnoreIndex);
+        int real = 0;
+        for (int b = 0; b < B; b++)
+        {
+            var d = docs[b];
+            d.AsSpan(0, d.Length - 1).CopyTo(inputs.AsSpan(b * T));
+            d.AsSpan(1, d.Length - 1).CopyTo(targets.AsSpan(b * T));
+            real += d.Length - 1;
+        }
+        Produced++;
+        return new PaddedBatch(inputs, targets, B, T, real);
+    }
+
+    // Shuffle, then order by bucket so consecutive documents share a bucket, then shuffle the order of
+    // the resulting batches so buckets interleave across the epoch.
+    private void PlanEpoch()
+    {
+        var order = _documents.ToArray();
+        for (int i = order.Length - 1; i > 0; i--)
+        {
+            int j = _rng.Next(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        var chunks = order.GroupBy(d => BucketOf(d.Length)).OrderBy(g => g.Key)
+            .SelectMany(g => g.Chunk(_batchSize)).ToArray();
+        for (int i = chunks.Length - 1; i > 0; i--)
+        {
+            int j = _rng.Next(i + 1);
+            (chunks[i], chunks[j]) = (chunks[j], chunks[i]);
+        }
+        foreach (var c in chunks) foreach (var d in c) _epoch.Enqueue(d);
+    }
+
+    private static class Kernels
+    {
+        public const int IgnoreIndex = Loom.Core.Kernels.CrossEntropy.DefaultIgnoreIndex;
+    }
+}
