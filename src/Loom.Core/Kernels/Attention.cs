@@ -119,6 +119,38 @@ public static unsafe class Attention
     }
 
     /// <summary>
+    /// Attention from separate projection rows, as Llama and BERT produce them: q (B, T, heads·hs),
+    /// k and v (B, T, kvHeads·hs). Writes the head-major q, k, v (B, heads, T, hs) and probabilities
+    /// saved for the backward, and the output rows (B, T, heads·hs); headScratch is (B, heads, T, hs).
+    /// </summary>
+    public static void ForwardRows(ReadOnlySpan<float> qRows, ReadOnlySpan<float> kRows, ReadOnlySpan<float> vRows,
+        Span<float> q, Span<float> k, Span<float> v, Span<float> probabilities, Span<float> headScratch, Span<float> output,
+        int batch, int time, int heads, int kvHeads, int headSize, SoftmaxMask mask, WorkerPool? pool = null)
+    {
+        ToHeads(qRows, q, batch, time, heads, heads, headSize, pool);
+        ToHeads(kRows, k, batch, time, kvHeads, heads, headSize, pool);
+        ToHeads(vRows, v, batch, time, kvHeads, heads, headSize, pool);
+        ForwardHeads(q, k, v, probabilities, headScratch, batch * heads, time, headSize, mask, pool);
+        FromHeads(headScratch, output, batch, time, heads, heads, headSize, pool);
+    }
+
+    /// <summary>
+    /// Backward of <see cref="ForwardRows"/>: gradients of the q, k, v rows from the output rows' gradient.
+    /// Key/value gradients of query heads that share a KV head are summed. dY, dQ, dK, dV are head-major
+    /// scratch (B, heads, T, hs); dScores is (B, heads, T, T).
+    /// </summary>
+    public static void BackwardRows(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+        ReadOnlySpan<float> probabilities, Span<float> dY, Span<float> dQ, Span<float> dK, Span<float> dV, Span<float> dScores,
+        Span<float> dqRows, Span<float> dkRows, Span<float> dvRows, int batch, int time, int heads, int kvHeads, int headSize, WorkerPool? pool = null)
+    {
+        ToHeads(dOutput, dY, batch, time, heads, heads, headSize, pool);
+        BackwardHeads(dY, q, k, v, probabilities, dQ, dK, dV, dScores, batch * heads, time, headSize, pool);
+        FromHeads(dQ, dqRows, batch, time, heads, heads, headSize, pool);
+        FromHeads(dK, dkRows, batch, time, kvHeads, heads, headSize, pool);
+        FromHeads(dV, dvRows, batch, time, kvHeads, heads, headSize, pool);
+    }
+
+    /// <summary>
     /// (B, T, srcHeads·hs) rows → head-major (B, heads, T, hs). With grouped-query attention
     /// (srcHeads &lt; heads), query head h reads source head h / (heads / srcHeads), as HF's repeat_interleave.
     /// </summary>

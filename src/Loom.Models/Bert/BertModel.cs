@@ -129,11 +129,8 @@ public sealed class BertModel : IDisposable
             Linear.Forward(x, p.Value(L.QW), p.Value(L.QB), a.Span(a.QRow), BT, C, C, _pool);
             Linear.Forward(x, p.Value(L.KW), p.Value(L.KB), a.Span(a.KRow), BT, C, C, _pool);
             Linear.Forward(x, p.Value(L.VW), p.Value(L.VB), a.Span(a.VRow), BT, C, C, _pool);
-            Attention.ToHeads(a.Span(a.QRow), a.Span(s.Q), B, T, NH, NH, hd, _pool);
-            Attention.ToHeads(a.Span(a.KRow), a.Span(s.K), B, T, NH, NH, hd, _pool);
-            Attention.ToHeads(a.Span(a.VRow), a.Span(s.V), B, T, NH, NH, hd, _pool);
-            Attention.ForwardHeads(a.Span(s.Q), a.Span(s.K), a.Span(s.V), a.Span(s.Att), a.Span(a.H0), B * NH, T, hd, mask, _pool);
-            Attention.FromHeads(a.Span(a.H0), a.Span(s.Ctx), B, T, NH, NH, hd, _pool);
+            Attention.ForwardRows(a.Span(a.QRow), a.Span(a.KRow), a.Span(a.VRow), a.Span(s.Q), a.Span(s.K), a.Span(s.V), a.Span(s.Att),
+                a.Span(a.H0), a.Span(s.Ctx), B, T, NH, NH, hd, mask, _pool);
             x.CopyTo(a.Span(s.R1));
             Linear.Forward(a.Span(s.Ctx), p.Value(L.AoW), p.Value(L.AoB), a.Span(s.R1), BT, C, C, _pool, accumulate: true);
             LayerNorm.Forward(a.Span(s.R1), p.Value(L.Ln1W), p.Value(L.Ln1B), a.Span(s.X1), a.Span(s.Mean1), a.Span(s.Rstd1), C, eps, _pool);
@@ -193,11 +190,8 @@ public sealed class BertModel : IDisposable
             // x1 = LN(r1), r1 = x + ctx·Woᵀ + b
             LayerNorm.Backward(d1, a.Span(s.R1), p.Value(L.Ln1W), a.Span(s.Mean1), a.Span(s.Rstd1), d0, p.Gradient(L.Ln1W), p.Gradient(L.Ln1B), C, false, _pool);
             Linear.Backward(d0, a.Span(s.Ctx), p.Value(L.AoW), d1, p.Gradient(L.AoW), p.Gradient(L.AoB), BT, C, C, false, _pool);
-            Attention.ToHeads(d1, a.Span(a.H0), B, T, NH, NH, hd, _pool);
-            Attention.BackwardHeads(a.Span(a.H0), a.Span(s.Q), a.Span(s.K), a.Span(s.V), a.Span(s.Att), a.Span(a.H1), a.Span(a.H2), a.Span(a.H3), a.Span(a.DAtt), B * NH, T, hd, _pool);
-            Attention.FromHeads(a.Span(a.H1), a.Span(a.QRow), B, T, NH, NH, hd, _pool);
-            Attention.FromHeads(a.Span(a.H2), a.Span(a.KRow), B, T, NH, NH, hd, _pool);
-            Attention.FromHeads(a.Span(a.H3), a.Span(a.VRow), B, T, NH, NH, hd, _pool);
+            Attention.BackwardRows(d1, a.Span(s.Q), a.Span(s.K), a.Span(s.V), a.Span(s.Att), a.Span(a.H0), a.Span(a.H1), a.Span(a.H2), a.Span(a.H3),
+                a.Span(a.DAtt), a.Span(a.QRow), a.Span(a.KRow), a.Span(a.VRow), B, T, NH, NH, hd, _pool);
             d0.CopyTo(dres); // the residual path
             Linear.Backward(a.Span(a.QRow), input, p.Value(L.QW), dres, p.Gradient(L.QW), p.Gradient(L.QB), BT, C, C, accumulateInput: true, _pool);
             Linear.Backward(a.Span(a.KRow), input, p.Value(L.KW), dres, p.Gradient(L.KW), p.Gradient(L.KB), BT, C, C, accumulateInput: true, _pool);

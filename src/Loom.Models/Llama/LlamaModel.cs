@@ -112,11 +112,8 @@ public sealed class LlamaModel : ICausalLanguageModel
             Linear.Forward(a.Span(s.Ln1), p.Value(L.V), default, a.Span(a.VRow), BT, C, KV, _pool);
             Rotary.Apply(a.Span(a.QRow), T, NH, hd, a.Span(a.Cos), a.Span(a.Sin), false, 0, _pool);
             Rotary.Apply(a.Span(a.KRow), T, NKV, hd, a.Span(a.Cos), a.Span(a.Sin), false, 0, _pool);
-            Attention.ToHeads(a.Span(a.QRow), a.Span(s.Q), B, T, NH, NH, hd, _pool);
-            Attention.ToHeads(a.Span(a.KRow), a.Span(s.K), B, T, NKV, NH, hd, _pool);
-            Attention.ToHeads(a.Span(a.VRow), a.Span(s.V), B, T, NKV, NH, hd, _pool);
-            Attention.ForwardHeads(a.Span(s.Q), a.Span(s.K), a.Span(s.V), a.Span(s.Att), a.Span(a.H0), B * NH, T, hd, _pool);
-            Attention.FromHeads(a.Span(a.H0), a.Span(s.Y), B, T, NH, NH, hd, _pool);
+            Attention.ForwardRows(a.Span(a.QRow), a.Span(a.KRow), a.Span(a.VRow), a.Span(s.Q), a.Span(s.K), a.Span(s.V), a.Span(s.Att),
+                a.Span(a.H0), a.Span(s.Y), B, T, NH, NKV, hd, SoftmaxMask.CausalSquare, _pool);
             x.CopyTo(a.Span(s.Residual2));
             Linear.Forward(a.Span(s.Y), p.Value(L.O), default, a.Span(s.Residual2), BT, Q, C, _pool, accumulate: true);
             RmsNorm.Forward(a.Span(s.Residual2), p.Value(L.PostNorm), a.Span(s.Ln2), a.Span(s.Rstd2), C, eps, _pool);
@@ -171,11 +168,8 @@ public sealed class LlamaModel : ICausalLanguageModel
             // x = x + attention(...)·Woᵀ
             var dy = a.Span(a.QRow);
             Linear.Backward(dres, a.Span(s.Y), p.Value(L.O), dy, p.Gradient(L.O), default, BT, Q, C, false, _pool);
-            Attention.ToHeads(dy, a.Span(a.H0), B, T, NH, NH, hd, _pool);
-            Attention.BackwardHeads(a.Span(a.H0), a.Span(s.Q), a.Span(s.K), a.Span(s.V), a.Span(s.Att), a.Span(a.H1), a.Span(a.H2), a.Span(a.H3), a.Span(a.DAtt), B * NH, T, hd, _pool);
-            Attention.FromHeads(a.Span(a.H1), a.Span(a.QRow), B, T, NH, NH, hd, _pool);
-            Attention.FromHeads(a.Span(a.H2), a.Span(a.KRow), B, T, NKV, NH, hd, _pool);
-            Attention.FromHeads(a.Span(a.H3), a.Span(a.VRow), B, T, NKV, NH, hd, _pool);
+            Attention.BackwardRows(dy, a.Span(s.Q), a.Span(s.K), a.Span(s.V), a.Span(s.Att), a.Span(a.H0), a.Span(a.H1), a.Span(a.H2), a.Span(a.H3),
+                a.Span(a.DAtt), a.Span(a.QRow), a.Span(a.KRow), a.Span(a.VRow), B, T, NH, NKV, hd, _pool);
             Rotary.Apply(a.Span(a.QRow), T, NH, hd, a.Span(a.Cos), a.Span(a.Sin), inverse: true, 0, _pool);
             Rotary.Apply(a.Span(a.KRow), T, NKV, hd, a.Span(a.Cos), a.Span(a.Sin), inverse: true, 0, _pool);
             Linear.Backward(a.Span(a.QRow), a.Span(s.Ln1), p.Value(L.Q), dln, p.Gradient(L.Q), default, BT, C, Q, false, _pool);
