@@ -23,6 +23,24 @@ public sealed class Gpt2Generator
         _window = Math.Min(window ?? model.Config.MaxPositions, model.Config.MaxPositions);
     }
 
+    // Index in text where the earliest stop sequence ending inside the last `pieceLength` chars starts, or −1.
+    private static int FindStop(System.Text.StringBuilder text, int pieceLength, IReadOnlyList<string> stops)
+    {
+        int best = -1;
+        foreach (var stop in stops)
+        {
+            if (stop.Length == 0) continue;
+            int from = Math.Max(0, text.Length - pieceLength - stop.Length + 1);
+            for (int i = from; i + stop.Length <= text.Length; i++)
+            {
+                int j = 0;
+                while (j < stop.Length && text[i + j] == stop[j]) j++;
+                if (j == stop.Length) { if (best < 0 || i < best) best = i; break; }
+            }
+        }
+        return best;
+    }
+
     /// <summary>Streams the continuation of <paramref name="prompt"/>, piece by piece.</summary>
     public IEnumerable<string> Generate(string prompt, SamplingOptions options, CancellationToken ct = default)
     {
@@ -34,6 +52,10 @@ public sealed class Gpt2Generator
         var sampler = new Sampler(options);
         var decoder = _tokenizer.CreateStreamingDecoder();
         var text = new System.Text.StringBuilder();
+        // With stop sequences, the last (longest stop − 1) chars are held back until no stop can begin in
+        // them, so text that turns out to start a stop sequence is never printed.
+        int holdBack = Math.Max(0, options.StopSequences.Select(st => st.Length).DefaultIfEmpty(0).Max() - 1);
+        int emitted = 0;
         using var cache = _model.CreateCache(_window);
         // The logits live in the cache's scratch; an iterator cannot hold a span across yields, so copy.
         var logits = new float[_model.Config.VocabSize];
@@ -53,18 +75,24 @@ public sealed class Gpt2Generator
             string piece = decoder.Push(next);
             if (piece.Length == 0) continue;
             text.Append(piece);
-            string? stop = options.StopSequences.FirstOrDefault(s => s.Length > 0 && text.ToString().Contains(s, StringComparison.Ordinal));
-            if (stop != null)
+            // A stop sequence can only be completed by this piece, so only the tail that ends with it is searched.
+            int stopAt = FindStop(text, piece.Length, options.StopSequences);
+            if (stopAt >= 0)
             {
-                string full = text.ToString();
-                int at = full.IndexOf(stop, StringComparison.Ordinal);
-                int before = full.Length - piece.Length;
-                if (at > before) yield return full[before..at];
+                if (stopAt > emitted) yield return text.ToString(emitted, stopAt - emitted);
                 yield break;
             }
-            yield return piece;
+            int safe = text.Length - holdBack;
+            if (safe > emitted)
+            {
+                yield return text.ToString(emitted, safe - emitted);
+                emitted = safe;
+            }
         }
         string tail = decoder.Flush();
-        if (tail.Length > 0) yield return tail;
+        text.Append(tail);
+        int last = FindStop(text, tail.Length, options.StopSequences);
+        if (last < 0) last = text.Length;
+        if (last > emitted) yield return text.ToString(emitted, last - emitted);
     }
 }

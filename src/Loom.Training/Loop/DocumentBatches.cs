@@ -6,8 +6,11 @@
 // everything to the maximum length; the model plans one activation block per distinct shape.
 namespace Loom.Training.Loop;
 
-/// <summary>One padded batch: inputs and targets, B × T, row-major.</summary>
-public sealed record PaddedBatch(int[] Inputs, int[] Targets, int Batch, int Time, int RealTokens);
+/// <summary>
+/// One padded batch: inputs and targets, B × T, row-major. The arrays are reused for the next batch of the
+/// same shape, so use (or copy) a batch before asking for the next one.
+/// </summary>
+public readonly record struct PaddedBatch(int[] Inputs, int[] Targets, int Batch, int Time, int RealTokens);
 
 /// <summary>Length-bucketed, dynamically padded batches over a set of token documents.</summary>
 public sealed class DocumentBatches
@@ -16,6 +19,10 @@ public sealed class DocumentBatches
     private readonly int _batchSize, _maxLength, _bucketWidth, _padId;
     private readonly SplitMix64 _rng;
     private readonly Queue<int[]> _epoch = new();
+    private readonly List<int[]> _current;
+    // One (inputs, targets) pair per batch shape, reused: a training loop allocates nothing per batch
+    // once every shape has been seen.
+    private readonly Dictionary<(int B, int T), (int[] Inputs, int[] Targets)> _buffers = new();
 
     /// <summary>Batches handed out so far.</summary>
     public long Produced { get; private set; }
@@ -36,6 +43,7 @@ public sealed class DocumentBatches
         _bucketWidth = bucketWidth;
         _padId = padId;
         _rng = new SplitMix64((ulong)seed);
+        _current = new List<int[]>(batchSize);
     }
 
     /// <summary>The padded input length a document of <paramref name="tokens"/> tokens falls into.</summary>
@@ -45,17 +53,19 @@ public sealed class DocumentBatches
     public PaddedBatch Next()
     {
         if (_epoch.Count == 0) PlanEpoch();
-        var docs = new List<int[]>(_batchSize);
+        var docs = _current;
+        docs.Clear();
         while (docs.Count < _batchSize && _epoch.Count > 0)
         {
             var d = _epoch.Peek();
             if (docs.Count > 0 && BucketOf(d.Length) != BucketOf(docs[0].Length)) break; // a batch never mixes buckets
             docs.Add(_epoch.Dequeue());
         }
-        int T = docs.Max(d => d.Length - 1);
+        int T = 0;
+        foreach (var d in docs) T = Math.Max(T, d.Length - 1);
         int B = docs.Count;
-        var inputs = new int[B * T];
-        var targets = new int[B * T];
+        if (!_buffers.TryGetValue((B, T), out var buffers)) _buffers[(B, T)] = buffers = (new int[B * T], new int[B * T]);
+        var (inputs, targets) = buffers;
         Array.Fill(inputs, _padId);
         Array.Fill(targets, Kernels.IgnoreIndex);
         int real = 0;

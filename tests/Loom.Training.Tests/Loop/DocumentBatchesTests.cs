@@ -71,6 +71,26 @@ public class DocumentBatchesTests
     }
 
     [Fact]
+    public void BatchesReuseTheirBuffersOnceEveryShapeWasSeen()
+    {
+        // Equal-length documents: one shape, and epochs divide evenly, so after the first epoch (which
+        // plans the epoch queue and the shape's buffers) the next epochs allocate only the epoch plan.
+        var docs = Enumerable.Range(0, 8).Select(i => Enumerable.Range(0, 10).Select(j => (i + j) % 50).ToArray()).ToList();
+        var batches = new DocumentBatches(docs, 4, 16, 8, seed: 3);
+        var first = batches.Next();
+        var second = batches.Next();
+        Assert.Same(first.Inputs, second.Inputs);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var third = batches.Next(); // starts a new epoch: the shuffle plan allocates, the batch does not
+        long epochStart = GC.GetAllocatedBytesForCurrentThread() - before;
+        before = GC.GetAllocatedBytesForCurrentThread();
+        batches.Next();
+        long midEpoch = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Same(first.Inputs, third.Inputs);
+        Assert.True(midEpoch == 0, $"a batch in the middle of an epoch allocated {midEpoch} bytes (the epoch start: {epochStart})");
+    }
+
+    [Fact]
     public void TheSameSeedGivesTheSameBatches()
     {
         var docs = Enumerable.Range(0, 30).Select(i => Enumerable.Range(0, 3 + i % 17).Select(j => (i + j) % 50).ToArray()).ToList();
