@@ -1,9 +1,9 @@
-// `loom generate` and `loom eval` on a model directory laid out as Hugging Face lays out GPT-2:
-// config.json, model.safetensors, and tokenizer.json (or vocab.json + merges.txt, encoder.json + vocab.bpe).
+// `loom generate` and `loom eval` on a model directory laid out as Hugging Face lays out GPT-2 or
+// Llama: config.json (its model_type picks the family), model.safetensors, and tokenizer.json (or
+// vocab.json + merges.txt, encoder.json + vocab.bpe).
 using System.CommandLine;
 using Loom.Inference.Generation;
-using Loom.Models.Formats;
-using Loom.Models.Gpt2;
+using Loom.Models;
 using Loom.Tokenizers;
 using Loom.Tokenizers.Shards;
 using Spectre.Console;
@@ -14,23 +14,7 @@ internal static class ModelCommands
 {
     private static Option<DirectoryInfo> ModelOption() => new("--model") { Description = "Model directory: config.json, model.safetensors and a tokenizer.", Required = true };
 
-    internal static Gpt2Model LoadModel(string dir)
-    {
-        string config = Path.Combine(dir, "config.json"), weights = Path.Combine(dir, "model.safetensors");
-        if (!File.Exists(config)) throw new FileNotFoundException($"{dir} has no config.json; a model directory holds config.json, model.safetensors and a tokenizer.");
-        var model = new Gpt2Model(Gpt2Config.Load(config));
-        try
-        {
-            using var f = SafetensorsFile.Open(weights);
-            model.LoadWeights(f);
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-    }
+    internal static ICausalLanguageModel LoadModel(string dir) => CausalLanguageModels.Load(dir);
 
     public static Command Generate(IAnsiConsole console)
     {
@@ -55,7 +39,7 @@ internal static class ModelCommands
                 TopP = parse.GetValue(topP), RepetitionPenalty = parse.GetValue(penalty), StopSequences = parse.GetValue(stop)!, Seed = parse.GetValue(seed),
             };
             var output = parse.InvocationConfiguration.Output;
-            foreach (var piece in new Gpt2Generator(m, tok).Generate(parse.GetValue(prompt)!, options))
+            foreach (var piece in new TextGenerator(m, tok).Generate(parse.GetValue(prompt)!, options))
             {
                 output.Write(piece);
                 output.Flush();
@@ -79,13 +63,13 @@ internal static class ModelCommands
             using var m = LoadModel(dir);
             var shards = parse.GetValue(data)!.SelectMany(f => f is DirectoryInfo d ? d.GetFiles("shard_*.bin").OrderBy(x => x.Name).Select(x => x.FullName) : [f.FullName]).ToList();
             if (shards.Count == 0) throw new FileNotFoundException("No shard_*.bin files were found in --data.");
-            int B = parse.GetValue(batch), T = m.Config.MaxPositions, limit = parse.GetValue(maxBatches);
+            int B = parse.GetValue(batch), T = m.ContextLength, limit = parse.GetValue(maxBatches);
             var tokens = new List<int>();
             foreach (var path in shards)
             {
                 using var s = TokenShard.Open(path);
-                if (s.Header.VocabularySize > m.Config.VocabSize)
-                    throw new InvalidDataException($"{path} was tokenized with a {s.Header.VocabularySize}-id tokenizer ({s.Header.TokenizerName}); the model has vocab_size {m.Config.VocabSize}.");
+                if (s.Header.VocabularySize > m.VocabularySize)
+                    throw new InvalidDataException($"{path} was tokenized with a {s.Header.VocabularySize}-id tokenizer ({s.Header.TokenizerName}); the model has vocab_size {m.VocabularySize}.");
                 var buf = new int[s.Count];
                 s.CopyTo(0, buf);
                 tokens.AddRange(buf);

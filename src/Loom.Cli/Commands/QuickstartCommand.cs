@@ -100,7 +100,7 @@ internal static class QuickstartCommand
                            $"(started at {result.Evaluations[0].ValidationLoss:F3}; uniform guessing is {Math.Log(config.VocabSize):F3})");
 
         console.MarkupLine("[bold]4/4 sample[/] (temperature 0.8, top-k 40):");
-        var generator = new Gpt2Generator(model, tokenizer);
+        var generator = new TextGenerator(model, tokenizer);
         var sample = new System.Text.StringBuilder("ROMEO:");
         foreach (var piece in generator.Generate("ROMEO:", new SamplingOptions { MaxNewTokens = 120, Temperature = 0.8f, TopK = 40, Seed = seed }))
             sample.Append(piece);

@@ -2,7 +2,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Loom.Models.Gpt2;
+using Loom.Models;
 using Loom.Tokenizers;
 using Loom.Tokenizers.Formats;
 using Loom.Tokenizers.Shards;
@@ -20,7 +20,7 @@ internal static class TrainCommand
         var config = new Option<FileInfo?>("--config") { Description = "YAML file mirroring the training configuration (see docs/TRAINING.md)." };
         var set = new Option<string[]>("--set") { Description = "Override a setting: key=value, e.g. train.max_steps=200 or model.n_layer=6.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var resume = new Option<string?>("--resume") { Description = "Continue from a checkpoint directory, or from the latest under the run's output when given no value.", Arity = ArgumentArity.ZeroOrOne };
-        var cmd = new Command("train", "Train a GPT-2-family model from a YAML configuration.") { config, set, resume };
+        var cmd = new Command("train", "Train a GPT-2 or Llama model from a YAML configuration.") { config, set, resume };
         cmd.SetAction(parse => TokenizerCommandsGuard.Run(console, () =>
         {
             var file = parse.GetValue(config);
@@ -47,43 +47,44 @@ internal static class TrainCommand
     {
         if (cfg.Data.Count == 0) throw new ArgumentException("No training data: set data: [files...] in the configuration or --set data=[\"file.txt\"].");
         var tokenizer = TokenizerLoader.Load(cfg.Tokenizer);
-        var tokens = new List<int>();
-        foreach (var path in cfg.Data)
-        {
-            if (Directory.Exists(path) || path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase))
-            {
-                IEnumerable<string> files = Directory.Exists(path) ? Directory.GetFiles(path, "shard_*.bin").Order(StringComparer.Ordinal) : [path];
-                foreach (var f in files)
-                {
-                    using var shard = TokenShard.Open(f);
-                    if (!shard.Header.Fingerprint.AsSpan().SequenceEqual(TokenShardHeader.FingerprintOf(tokenizer)))
-                        throw new InvalidDataException($"{f} was tokenized with {shard.Header.TokenizerName}, not with the configured tokenizer {cfg.Tokenizer}.");
-                    var buf = new int[shard.Count];
-                    shard.CopyTo(0, buf);
-                    tokens.AddRange(buf);
-                }
-            }
-            else
-            {
-                if (!File.Exists(path)) throw new FileNotFoundException($"Training data {path} does not exist.");
-                foreach (var chunk in TextChunks.Read(path, cfg.Field))
-                    tokens.AddRange(tokenizer.Encode(chunk, SpecialTokenPolicy.PlainText));
-            }
-        }
-        int cut = (int)(tokens.Count * (1 - cfg.ValidationFraction));
-        int[] train = tokens.GetRange(0, cut).ToArray(), val = tokens.GetRange(cut, tokens.Count - cut).ToArray();
-        var modelConfig = cfg.Model.VocabSize == 0 ? cfg.Model with { VocabSize = tokenizer.VocabularySize } : cfg.Model;
-        if (cfg.InitFrom != null) modelConfig = Gpt2Config.Load(Path.Combine(cfg.InitFrom, "config.json"));
-        cfg = cfg with { Model = modelConfig };
+        var modelNode = cfg.Model.DeepClone().AsObject();
+        if (cfg.InitFrom != null)
+            modelNode = JsonNode.Parse(File.ReadAllText(Path.Combine(cfg.InitFrom, "config.json")))!.AsObject();
+        else if (modelNode["vocab_size"] is null || modelNode["vocab_size"]!.GetValue<int>() == 0)
+            modelNode["vocab_size"] = tokenizer.VocabularySize;
+        using var model = cfg.InitFrom != null ? ModelCommands.LoadModel(cfg.InitFrom) : CausalLanguageModels.Create(modelNode, "model");
+        if (cfg.InitFrom == null) model.InitializeWeights(cfg.Seed);
+        // Print and save the resolved model config (every field, defaults included).
+        cfg = cfg with { Model = JsonSerializer.SerializeToNode(model.Configuration, model.Configuration.GetType())!.AsObject() };
+        if (tokenizer.VocabularySize > model.VocabularySize)
+            throw new ArgumentException($"The tokenizer has {tokenizer.VocabularySize} ids but model.vocab_size is {model.VocabularySize}.");
         console.MarkupLine("[bold]configuration[/]");
         console.WriteLine(JsonSerializer.Serialize(cfg, TrainConfig.Json));
         Directory.CreateDirectory(cfg.Output);
         File.WriteAllText(Path.Combine(cfg.Output, "train_config.json"), JsonSerializer.Serialize(cfg, TrainConfig.Json));
-        using var model = cfg.InitFrom != null ? ModelCommands.LoadModel(cfg.InitFrom) : new Gpt2Model(modelConfig);
-        if (cfg.InitFrom == null) model.InitializeWeights(cfg.Seed);
-        if (tokenizer.VocabularySize > model.Config.VocabSize)
-            throw new ArgumentException($"The tokenizer has {tokenizer.VocabularySize} ids but model.vocab_size is {model.Config.VocabSize}.");
-        console.MarkupLine($"{train.Length:N0} train and {val.Length:N0} validation tokens; {model.Parameters.Count / 1e6:F2}M parameters" +
+
+        var documents = TrainingData.Load(cfg.Data, cfg.Field, tokenizer, cfg.Tokenizer, asDocuments: cfg.Batching == "documents");
+        IBatchSource train, validation;
+        string summary;
+        var o = cfg.Train;
+        if (cfg.Batching == "documents")
+        {
+            int cut = Math.Clamp((int)Math.Round(documents.Count * (1 - cfg.ValidationFraction)), 1, documents.Count - 1);
+            if (documents.Count < 2) throw new ArgumentException($"Documents batching needs at least two documents (one for validation); the data holds {documents.Count}.");
+            int pad = tokenizer.SpecialTokens.TryGetValue("<|endoftext|>", out int eot) ? eot : 0;
+            train = new DocumentBatches(documents.Take(cut), o.BatchSize, o.SequenceLength, cfg.BucketWidth, pad, o.Seed);
+            validation = new DocumentBatches(documents.Skip(cut), o.BatchSize, o.SequenceLength, cfg.BucketWidth, pad, seed: 0);
+            summary = $"{cut:N0} train and {documents.Count - cut:N0} validation documents ({documents.Take(cut).Sum(d => (long)d.Length):N0} and {documents.Skip(cut).Sum(d => (long)d.Length):N0} tokens)";
+        }
+        else
+        {
+            int[] tokens = documents.Count == 1 ? documents[0] : documents.SelectMany(d => d).ToArray();
+            int cut = (int)(tokens.Length * (1 - cfg.ValidationFraction));
+            train = new WindowBatches(tokens[..cut], o.BatchSize, o.SequenceLength, o.Seed);
+            validation = new WindowBatches(tokens[cut..], o.BatchSize, o.SequenceLength, seed: 0);
+            summary = $"{cut:N0} train and {tokens.Length - cut:N0} validation tokens";
+        }
+        console.MarkupLine($"{summary}; {model.Parameters.Count / 1e6:F2}M parameters ({Markup.Escape(CausalLanguageModels.Describe(model.Configuration))}), {o.Precision.ToString().ToLowerInvariant()}" +
                            (resumeFrom != null ? $"; resuming from {Markup.Escape(resumeFrom)}" : ""));
         TrainResult result = null!;
         console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()).Start(ctx =>
@@ -92,9 +93,9 @@ internal static class TrainCommand
             var progress = new InlineProgress<StepMetrics>(s =>
             {
                 task.Value = s.Step;
-                task.Description = $"step {s.Step}/{s.MaxSteps} loss {s.Loss:F3} lr {s.LearningRate:E1} {s.TokensPerSecond:F0} tok/s";
+                task.Description = $"step {s.Step}/{s.MaxSteps} loss {s.Loss:F3} lr {s.LearningRate:E1} {s.TokensPerSecond:F0} tok/s" + (s.Applied ? "" : " (skipped: fp16 overflow)");
             });
-            result = LanguageModelTraining.Train(model, train, val, cfg.Train, cfg.Output, progress, default, resumeFrom);
+            result = LanguageModelTraining.Train(model, train, validation, cfg.Train, cfg.Output, progress, default, resumeFrom);
         });
         model.Save(cfg.Output);
         if (File.Exists(cfg.Tokenizer) || Directory.Exists(cfg.Tokenizer) || TiktokenEncodings.IsKnown(cfg.Tokenizer))

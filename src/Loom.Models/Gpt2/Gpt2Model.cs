@@ -37,6 +37,15 @@ public sealed partial class Gpt2Model : ICausalLanguageModel
     /// <summary>The configuration.</summary>
     public Gpt2Config Config { get; }
 
+    /// <inheritdoc/>
+    public object Configuration => Config;
+
+    /// <inheritdoc/>
+    public int VocabularySize => Config.VocabSize;
+
+    /// <inheritdoc/>
+    public int ContextLength => Config.MaxPositions;
+
     /// <summary>Parameters and their gradients.</summary>
     public ParameterSet Parameters { get; }
 

@@ -22,6 +22,8 @@ public sealed class LlamaModel : ICausalLanguageModel
     private readonly int _embed, _norm, _head;   // (V, C), (C), (V, C)
     private readonly LayerIndex[] _layers;
     private Acts? _acts;
+    private readonly Dictionary<(int B, int T), Acts> _plans = new();
+    private const int MaxPlans = 16;
 
     private readonly record struct LayerIndex(
         int InNorm,               // (C)
@@ -30,6 +32,38 @@ public sealed class LlamaModel : ICausalLanguageModel
         int Gate, int Up, int Down); // (I, C), (I, C), (C, I)
 
     public LlamaConfig Config { get; }
+
+    /// <inheritdoc/>
+    public object Configuration => Config;
+
+    /// <inheritdoc/>
+    public int VocabularySize => Config.VocabSize;
+
+    /// <inheritdoc/>
+    public int ContextLength => Config.MaxPositions;
+
+    /// <summary>Not implemented for Llama yet (GPT-2 has it); setting true throws.</summary>
+    public bool ActivationCheckpointing
+    {
+        get => false;
+        set { if (value) throw new NotSupportedException("Activation checkpointing is implemented for GPT-2 only; set train.activation_checkpointing=false for Llama."); }
+    }
+
+    /// <summary>N(0, 0.02) for every matrix (HF's initializer_range), RMSNorm weights 1.</summary>
+    public void InitializeWeights(int seed)
+    {
+        var rng = new Random(seed);
+        foreach (var (spec, i) in Parameters.Specs.Select((s, i) => (s, i)))
+        {
+            var v = Parameters.Value(i);
+            if (spec.Shape.Length == 1) { v.Fill(1f); continue; }
+            for (int j = 0; j < v.Length; j++)
+            {
+                double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
+                v[j] = 0.02f * (float)(Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
+            }
+        }
+    }
     public ParameterSet Parameters { get; }
 
     public LlamaModel(LlamaConfig config, WorkerPool? pool = null)
@@ -90,7 +124,21 @@ public sealed class LlamaModel : ICausalLanguageModel
     public float Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> targets, int batch, int time)
     {
         if (time > Config.MaxPositions) throw new ArgumentException($"Sequence length {time} exceeds max_position_embeddings {Config.MaxPositions}.");
-        if (_acts is null || _acts.B != batch || _acts.T != time) { _acts?.Dispose(); _acts = new Acts(Config, batch, time); }
+        // One planned block per batch shape, kept: dynamic padding cycles through a few shapes. Past
+        // MaxPlans shapes (generation without a cache grows T by one each token) the others are freed.
+        if (_acts is null || _acts.B != batch || _acts.T != time)
+        {
+            if (!_plans.TryGetValue((batch, time), out var plan))
+            {
+                if (_plans.Count >= MaxPlans)
+                {
+                    foreach (var old in _plans.Values) old.Dispose();
+                    _plans.Clear();
+                }
+                _plans[(batch, time)] = plan = new Acts(Config, batch, time);
+            }
+            _acts = plan;
+        }
         var a = _acts;
         int B = batch, T = time, C = Config.HiddenSize, V = Config.VocabSize, NH = Config.Heads, NKV = Config.KvHeads, hd = Config.HeadDim, I = Config.IntermediateSize, BT = B * T;
         int Q = NH * hd, KV = NKV * hd;
@@ -182,7 +230,9 @@ public sealed class LlamaModel : ICausalLanguageModel
 
     public void Dispose()
     {
-        _acts?.Dispose();
+        foreach (var plan in _plans.Values) plan.Dispose();
+        _plans.Clear();
+        _acts = null;
         Parameters.Dispose();
     }
 

@@ -5,13 +5,21 @@
 // renamed, so a crash leaves either the previous checkpoint or the complete new one.
 using System.Text.Json;
 using Loom.Models.Formats;
-using Loom.Models.Gpt2;
+using Loom.Models;
 using Loom.Training.Optimizers;
 
 namespace Loom.Training.Checkpoints;
 
 /// <summary>The small state of a run beside its tensors.</summary>
-public sealed record CheckpointState(int Step, ulong DataRngState, int OptimizerStep, float BestValidationLoss, string OptionsJson);
+public sealed record CheckpointState(int Step, ulong DataRngState, int OptimizerStep, float BestValidationLoss, string OptionsJson)
+{
+    /// <summary>Items the data sampler had consumed since <see cref="DataRngState"/> (−1: none to replay).</summary>
+    public long DataPosition { get; init; } = -1;
+    /// <summary>The fp16 loss scale (1 otherwise).</summary>
+    public float LossScale { get; init; } = 1f;
+    /// <summary>Updates skipped for fp16 overflow so far.</summary>
+    public int SkippedSteps { get; init; }
+}
 
 /// <summary>Writes, lists and reads checkpoints.</summary>
 public static class TrainingCheckpoint
@@ -20,7 +28,7 @@ public static class TrainingCheckpoint
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Writes a checkpoint called step_NNNNNN under <paramref name="directory"/>; returns its path.</summary>
-    public static string Save(string directory, Gpt2Model model, AdamWOptimizer optimizer, CheckpointState state)
+    public static string Save(string directory, ICausalLanguageModel model, AdamWOptimizer optimizer, CheckpointState state)
     {
         Directory.CreateDirectory(directory);
         string final = Path.Combine(directory, $"step_{state.Step:D6}");
@@ -59,15 +67,27 @@ public static class TrainingCheckpoint
     }
 
     /// <summary>Loads a checkpoint into <paramref name="model"/> and <paramref name="optimizer"/>; returns its state.</summary>
-    public static CheckpointState Load(string path, Gpt2Model model, AdamWOptimizer optimizer)
+    public static CheckpointState Load(string path, ICausalLanguageModel model, AdamWOptimizer optimizer)
     {
         string statePath = Path.Combine(path, StateFile);
         if (!File.Exists(statePath)) throw new FileNotFoundException($"{path} is not a complete checkpoint: {StateFile} is missing.", statePath);
         var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(statePath), Json)
             ?? throw new InvalidDataException($"{statePath}: empty state.");
-        var config = Gpt2Config.Load(Path.Combine(path, "config.json"));
-        if (config != model.Config)
-            throw new InvalidDataException($"{path}: the checkpoint's model ({config.Layers} layers × {config.Embedding}, vocab {config.VocabSize}) is not the model being trained ({model.Config.Layers} layers × {model.Config.Embedding}, vocab {model.Config.VocabSize}).");
+        string configPath = Path.Combine(path, "config.json");
+        string want = CausalLanguageModels.Describe(model.Configuration);
+        object? config;
+        try
+        {
+            string text = File.ReadAllText(configPath);
+            string? type = System.Text.Json.Nodes.JsonNode.Parse(text)?["model_type"]?.GetValue<string>();
+            string? expected = JsonSerializer.SerializeToNode(model.Configuration)?["model_type"]?.GetValue<string>();
+            if (type != expected)
+                throw new InvalidDataException($"{path}: the checkpoint holds a \"{type}\" model; the model being trained is \"{expected}\" ({want}).");
+            config = JsonSerializer.Deserialize(text, model.Configuration.GetType());
+        }
+        catch (JsonException e) { throw new InvalidDataException($"{configPath} does not describe the model being trained ({want}): {e.Message}", e); }
+        if (config is null || !config.Equals(model.Configuration))
+            throw new InvalidDataException($"{path}: the checkpoint's model ({(config is null ? "none" : CausalLanguageModels.Describe(config))}) is not the model being trained ({want}).");
         using (var weights = SafetensorsFile.Open(Path.Combine(path, "model.safetensors"))) model.LoadWeights(weights);
         using (var opt = SafetensorsFile.Open(Path.Combine(path, "optimizer.safetensors")))
         {

@@ -13,12 +13,19 @@ namespace Loom.Training.Loop;
 public readonly record struct PaddedBatch(int[] Inputs, int[] Targets, int Batch, int Time, int RealTokens);
 
 /// <summary>Length-bucketed, dynamically padded batches over a set of token documents.</summary>
-public sealed class DocumentBatches
+public sealed class DocumentBatches : IBatchSource
 {
     private readonly List<int[]> _documents;
     private readonly int _batchSize, _maxLength, _bucketWidth, _padId;
     private readonly SplitMix64 _rng;
     private readonly Queue<int[]> _epoch = new();
+    // The RNG state the current epoch was planned from and how many documents of it were handed out:
+    // enough to rebuild the exact position on resume.
+    private ulong _epochSeed;
+    private long _epochTaken;
+    private int[]? _order;                  // (N) document indices of the epoch being planned
+    private long[]? _keys;                  // (N) bucket << 32 | shuffled position, the sort keys
+    private (int Start, int Count)[]? _batchStarts; // (≤ N) batches as runs of _order
     private readonly List<int[]> _current;
     // One (inputs, targets) pair per batch shape, reused: a training loop allocates nothing per batch
     // once every shape has been seen.
@@ -46,6 +53,21 @@ public sealed class DocumentBatches
         _current = new List<int[]>(batchSize);
     }
 
+    /// <inheritdoc/>
+    public BatchSourceState State
+    {
+        get => _epoch.Count == 0 ? new(_rng.State, -1) : new(_epochSeed, _epochTaken);
+        set
+        {
+            _epoch.Clear();
+            _rng.State = value.Rng;
+            if (value.Position < 0) return;       // between epochs: the next Next() plans from Rng
+            PlanEpoch();
+            for (long i = 0; i < value.Position && _epoch.Count > 0; i++) _epoch.Dequeue();
+            _epochTaken = value.Position;
+        }
+    }
+
     /// <summary>The padded input length a document of <paramref name="tokens"/> tokens falls into.</summary>
     public int BucketOf(int tokens) => Math.Min(_maxLength, (tokens - 1 + _bucketWidth - 1) / _bucketWidth * _bucketWidth);
 
@@ -60,6 +82,7 @@ public sealed class DocumentBatches
             var d = _epoch.Peek();
             if (docs.Count > 0 && BucketOf(d.Length) != BucketOf(docs[0].Length)) break; // a batch never mixes buckets
             docs.Add(_epoch.Dequeue());
+            _epochTaken++;
         }
         int T = 0;
         foreach (var d in docs) T = Math.Max(T, d.Length - 1);
@@ -81,23 +104,42 @@ public sealed class DocumentBatches
     }
 
     // Shuffle, then order by bucket so consecutive documents share a bucket, then shuffle the order of
-    // the resulting batches so buckets interleave across the epoch.
+    // the resulting batches so buckets interleave across the epoch. Works in arrays sized once, so a
+    // new epoch allocates nothing.
     private void PlanEpoch()
     {
-        var order = _documents.ToArray();
-        for (int i = order.Length - 1; i > 0; i--)
+        _epochSeed = _rng.State;
+        _epochTaken = 0;
+        int n = _documents.Count;
+        _order ??= new int[n];
+        _keys ??= new long[n];
+        _batchStarts ??= new (int, int)[n];
+        for (int i = 0; i < n; i++) _order[i] = i;
+        for (int i = n - 1; i > 0; i--)
         {
             int j = _rng.Next(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
+            (_order[i], _order[j]) = (_order[j], _order[i]);
         }
-        var chunks = order.GroupBy(d => BucketOf(d.Length)).OrderBy(g => g.Key)
-            .SelectMany(g => g.Chunk(_batchSize)).ToArray();
-        for (int i = chunks.Length - 1; i > 0; i--)
+        // Sort by (bucket, shuffled position): a stable grouping by bucket.
+        for (int i = 0; i < n; i++) _keys[i] = ((long)BucketOf(_documents[_order[i]].Length) << 32) | (uint)i;
+        Array.Sort(_keys, _order, 0, n);
+        int batches = 0;
+        for (int i = 0; i < n;)
+        {
+            int bucket = (int)(_keys[i] >> 32), start = i;
+            while (i < n && i - start < _batchSize && (int)(_keys[i] >> 32) == bucket) i++;
+            _batchStarts[batches++] = (start, i - start);
+        }
+        for (int i = batches - 1; i > 0; i--)
         {
             int j = _rng.Next(i + 1);
-            (chunks[i], chunks[j]) = (chunks[j], chunks[i]);
+            (_batchStarts[i], _batchStarts[j]) = (_batchStarts[j], _batchStarts[i]);
         }
-        foreach (var c in chunks) foreach (var d in c) _epoch.Enqueue(d);
+        for (int b = 0; b < batches; b++)
+        {
+            var (start, count) = _batchStarts[b];
+            for (int k = 0; k < count; k++) _epoch.Enqueue(_documents[_order[start + k]]);
+        }
     }
 
     private static class Kernels

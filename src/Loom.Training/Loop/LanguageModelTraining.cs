@@ -4,8 +4,9 @@
 // and an HTML report. The whole typed options record is written next to the outputs.
 using System.Diagnostics;
 using System.Text.Json;
-using Loom.Models.Gpt2;
+using Loom.Models;
 using Loom.Training.Optimizers;
+using Loom.Training.Precision;
 using Loom.Training.Reporting;
 
 namespace Loom.Training.Loop;
@@ -38,6 +39,10 @@ public sealed record TrainOptions
     public int EarlyStoppingPatience { get; init; } = 0;
     /// <summary>An evaluation improves when it beats the best by more than this.</summary>
     public float EarlyStoppingMinDelta { get; init; } = 0f;
+    /// <summary>Number format of forward and backward (fp32 master weights either way); see MixedPrecision.</summary>
+    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Fp32;
+    /// <summary>fp16 dynamic loss scaling.</summary>
+    public LossScalerOptions LossScaling { get; init; } = new();
 
     public void Validate()
     {
@@ -49,7 +54,13 @@ public sealed record TrainOptions
 }
 
 /// <summary>One optimizer step's figures.</summary>
-public sealed record StepMetrics(int Step, float Loss, float LearningRate, float GradientNorm, double TokensPerSecond, double ElapsedSeconds, int MaxSteps);
+public sealed record StepMetrics(int Step, float Loss, float LearningRate, float GradientNorm, double TokensPerSecond, double ElapsedSeconds, int MaxSteps)
+{
+    /// <summary>False when fp16 gradients overflowed and the update was skipped.</summary>
+    public bool Applied { get; init; } = true;
+    /// <summary>The fp16 loss scale after this step (1 otherwise).</summary>
+    public float LossScale { get; init; } = 1f;
+}
 
 /// <summary>One validation's figures.</summary>
 public sealed record EvalMetrics(int Step, float ValidationLoss);
@@ -101,29 +112,112 @@ public sealed class TokenBatches
     }
 }
 
-/// <summary>Trains a GPT-2-family model on a token stream.</summary>
+/// <summary>What one optimizer step did.</summary>
+public readonly record struct StepOutcome(float Loss, float LearningRate, float GradientNorm, long Tokens, bool Applied);
+
+/// <summary>
+/// One optimizer step — micro-batches through forward and backward, mixed-precision rounding and loss
+/// scaling, global-norm clipping, AdamW — with every buffer allocated up front: after the first step
+/// of each batch shape it allocates nothing (tested).
+/// </summary>
+public sealed class TrainingStep : IDisposable
+{
+    private readonly ICausalLanguageModel _model;
+    private readonly IBatchSource _batches;
+    private readonly TrainOptions _options;
+
+    /// <summary>The optimizer (its moments are saved in checkpoints).</summary>
+    public AdamWOptimizer Optimizer { get; }
+
+    /// <summary>The mixed-precision state.</summary>
+    public MixedPrecision Precision { get; }
+
+    /// <param name="model">The model to train.</param>
+    /// <param name="batches">Training batches.</param>
+    /// <param name="options">Optimisation settings.</param>
+    public TrainingStep(ICausalLanguageModel model, IBatchSource batches, TrainOptions options)
+    {
+        options.Validate();
+        _model = model;
+        _batches = batches;
+        _options = options;
+        Optimizer = new AdamWOptimizer(model.Parameters, new AdamWOptions { LearningRate = options.LearningRate, WeightDecay = options.WeightDecay });
+        Precision = new MixedPrecision(model.Parameters, options.Precision, options.LossScaling);
+    }
+
+    /// <summary>Runs optimizer step number <paramref name="step"/> (0-based, for the schedule).</summary>
+    public StepOutcome Run(int step)
+    {
+        // Gradient accumulation: each micro-batch adds the gradient of loss/N, so the update sees the
+        // mean over all N micro-batches.
+        _model.Parameters.ZeroGradients();
+        Precision.BeginStep();
+        float loss = 0f;
+        long tokens = 0;
+        int n = _options.GradientAccumulation;
+        try
+        {
+            for (int micro = 0; micro < n; micro++)
+            {
+                var batch = _batches.Next();
+                float microLoss = _model.Forward(batch.Inputs, batch.Targets, batch.Batch, batch.Time);
+                if (!float.IsFinite(microLoss))
+                    throw new InvalidOperationException($"The loss became {microLoss} at step {step}; lower the learning rate (now {_options.LearningRate}) or check the data. The last checkpoint is kept.");
+                _model.Backward(Precision.LossScale / n);
+                loss += microLoss / n;
+                tokens += batch.RealTokens;
+            }
+        }
+        catch
+        {
+            Precision.EndStep();   // put the fp32 masters back before the error leaves the step
+            throw;
+        }
+        float lr = LearningRateSchedule.WarmupCosine(step, _options.WarmupSteps, _options.MaxSteps, _options.LearningRate, _options.MinLearningRate);
+        if (!Precision.EndStep()) return new StepOutcome(loss, lr, float.PositiveInfinity, tokens, Applied: false);
+        float norm = GradientClipping.ClipGlobalNorm(_model.Parameters, _options.GradientClip);
+        Optimizer.Update(lr);
+        return new StepOutcome(loss, lr, norm, tokens, Applied: true);
+    }
+
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        Precision.Dispose();
+    }
+}
+
+/// <summary>Trains a causal language model (GPT-2, Llama).</summary>
 public static class LanguageModelTraining
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-    /// <summary>Runs the loop; writes options.json, metrics.jsonl and report.html into <paramref name="outputDirectory"/>.</summary>
-    /// <remarks>
-    /// With <paramref name="resumeFrom"/> (a checkpoint directory) the weights, optimizer, data order and step
-    /// are restored and the run continues exactly as if it had never stopped.
-    /// </remarks>
-    public static TrainResult Train(Gpt2Model model, int[] trainTokens, int[] validationTokens, TrainOptions options, string outputDirectory,
+    /// <summary>Trains on random windows of a token stream; validation uses fixed windows of the validation stream.</summary>
+    public static TrainResult Train(ICausalLanguageModel model, int[] trainTokens, int[] validationTokens, TrainOptions options, string outputDirectory,
         IProgress<StepMetrics>? progress = null, CancellationToken ct = default, string? resumeFrom = null)
     {
         options.Validate();
-        model.ActivationCheckpointing = options.ActivationCheckpointing;
+        return Train(model, new WindowBatches(trainTokens, options.BatchSize, options.SequenceLength, options.Seed),
+            new WindowBatches(validationTokens, options.BatchSize, options.SequenceLength, seed: 0), options, outputDirectory, progress, ct, resumeFrom);
+    }
+
+    /// <summary>Runs the loop; writes options.json, metrics.jsonl and report.html into <paramref name="outputDirectory"/>.</summary>
+    /// <remarks>
+    /// Every evaluation replays the same <see cref="TrainOptions.EvalBatches"/> validation batches. With
+    /// <paramref name="resumeFrom"/> (a checkpoint directory) the weights, optimizer, loss scale, data
+    /// position and step are restored and the run continues exactly as if it had never stopped.
+    /// </remarks>
+    public static TrainResult Train(ICausalLanguageModel model, IBatchSource train, IBatchSource validation, TrainOptions options, string outputDirectory,
+        IProgress<StepMetrics>? progress = null, CancellationToken ct = default, string? resumeFrom = null)
+    {
+        options.Validate();
+        if (options.ActivationCheckpointing || model.ActivationCheckpointing) model.ActivationCheckpointing = options.ActivationCheckpointing;
         Directory.CreateDirectory(outputDirectory);
-        File.WriteAllText(Path.Combine(outputDirectory, "options.json"), JsonSerializer.Serialize(new { train = options, model = model.Config }, new JsonSerializerOptions { WriteIndented = true }));
-        int B = options.BatchSize, T = options.SequenceLength;
-        var train = new TokenBatches(trainTokens, options.Seed);
-        var inputs = new int[B * T];
-        var targets = new int[B * T];
-        using var optimizer = new AdamWOptimizer(model.Parameters, new AdamWOptions { LearningRate = options.LearningRate, WeightDecay = options.WeightDecay });
-        var history = new List<StepMetrics>();
+        File.WriteAllText(Path.Combine(outputDirectory, "options.json"), JsonSerializer.Serialize(new { train = options, model = model.Configuration }, new JsonSerializerOptions { WriteIndented = true }));
+        using var trainer = new TrainingStep(model, train, options);
+        var optimizer = trainer.Optimizer;
+        var validationStart = validation.State;
+        var history = new List<StepMetrics>(Math.Min(options.MaxSteps, 1 << 20));
         var evals = new List<EvalMetrics>();
         string checkpoints = Path.Combine(outputDirectory, "checkpoints");
         int step = 0;
@@ -133,7 +227,8 @@ public static class LanguageModelTraining
         {
             var state = Checkpoints.TrainingCheckpoint.Load(resumeFrom, model, optimizer);
             step = state.Step;
-            train.State = state.DataRngState;
+            train.State = new BatchSourceState(state.DataRngState, state.DataPosition);
+            trainer.Precision.Restore(state.LossScale, state.SkippedSteps);
             best = state.BestValidationLoss;
         }
         using var log = new StreamWriter(Path.Combine(outputDirectory, "metrics.jsonl"), append: resumeFrom != null) { AutoFlush = true };
@@ -142,12 +237,21 @@ public static class LanguageModelTraining
         float bestEval = float.PositiveInfinity;
         int sinceImprovement = 0;
         bool stoppedEarly = false;
+        float Validate()
+        {
+            validation.State = validationStart;
+            return Evaluate(model, validation, options.EvalBatches);
+        }
         void Checkpoint(int completedSteps)
         {
             bool isBest = evals.Count > 0 && evals[^1].ValidationLoss <= best;
             if (isBest) best = evals[^1].ValidationLoss;
+            var position = train.State;
             string saved = Checkpoints.TrainingCheckpoint.Save(checkpoints, model, optimizer,
-                new Checkpoints.CheckpointState(completedSteps, train.State, optimizer.Step, best, JsonSerializer.Serialize(options)));
+                new Checkpoints.CheckpointState(completedSteps, position.Rng, optimizer.Step, best, JsonSerializer.Serialize(options))
+                {
+                    DataPosition = position.Position, LossScale = trainer.Precision.LossScale, SkippedSteps = trainer.Precision.SkippedSteps,
+                });
             if (isBest) bestPath = saved;
             Checkpoints.TrainingCheckpoint.Prune(checkpoints, options.KeepCheckpoints, bestPath);
         }
@@ -157,7 +261,7 @@ public static class LanguageModelTraining
             if (options.TimeBudgetSeconds is { } budget && clock.Elapsed.TotalSeconds >= budget) break;
             if (step % options.EvalEvery == 0)
             {
-                var e = new EvalMetrics(step, Evaluate(model, validationTokens, options));
+                var e = new EvalMetrics(step, Validate());
                 if (!float.IsFinite(e.ValidationLoss))
                     throw new InvalidOperationException($"The validation loss is {e.ValidationLoss} at step {step}: the weights hold NaN or infinity. Lower the learning rate (now {options.LearningRate}) or check the initial weights.");
                 evals.Add(e);
@@ -169,53 +273,46 @@ public static class LanguageModelTraining
                     break;
                 }
             }
-            var stepClock = Stopwatch.StartNew();
-            // Gradient accumulation: each micro-batch adds the gradient of loss/N, so the update
-            // sees the mean over all N micro-batches.
-            model.Parameters.ZeroGradients();
-            float loss = 0f;
-            for (int micro = 0; micro < options.GradientAccumulation; micro++)
+            long started = Stopwatch.GetTimestamp();
+            var outcome = trainer.Run(step);
+            double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            lastLoss = outcome.Loss;
+            var m = new StepMetrics(step + 1, outcome.Loss, outcome.LearningRate, outcome.GradientNorm, outcome.Tokens / seconds, clock.Elapsed.TotalSeconds, options.MaxSteps)
             {
-                train.Next(inputs, targets, B, T);
-                float microLoss = model.Forward(inputs, targets, B, T);
-                if (!float.IsFinite(microLoss))
-                    throw new InvalidOperationException($"The loss became {microLoss} at step {step}; lower the learning rate (now {options.LearningRate}) or check the data. The last checkpoint is kept.");
-                model.Backward(1f / options.GradientAccumulation);
-                loss += microLoss / options.GradientAccumulation;
-            }
-            float norm = GradientClipping.ClipGlobalNorm(model.Parameters, options.GradientClip);
-            float lr = LearningRateSchedule.WarmupCosine(step, options.WarmupSteps, options.MaxSteps, options.LearningRate, options.MinLearningRate);
-            optimizer.Update(lr);
-            lastLoss = loss;
-            var m = new StepMetrics(step + 1, loss, lr, norm, (double)B * T * options.GradientAccumulation / stepClock.Elapsed.TotalSeconds, clock.Elapsed.TotalSeconds, options.MaxSteps);
+                Applied = outcome.Applied, LossScale = trainer.Precision.LossScale,
+            };
             history.Add(m);
-            log.WriteLine(JsonSerializer.Serialize(new { type = "train", step = m.Step, loss = m.Loss, lr = m.LearningRate, grad_norm = m.GradientNorm, tokens_per_s = m.TokensPerSecond }, Json));
+            log.WriteLine(outcome.Applied
+                ? JsonSerializer.Serialize(new { type = "train", step = m.Step, loss = m.Loss, lr = m.LearningRate, grad_norm = m.GradientNorm, tokens_per_s = m.TokensPerSecond, loss_scale = m.LossScale }, Json)
+                : JsonSerializer.Serialize(new { type = "skip", step = m.Step, loss = m.Loss, reason = "fp16 gradient overflow", loss_scale = m.LossScale }, Json));
             progress?.Report(m);
             if (options.CheckpointEvery > 0 && (step + 1) % options.CheckpointEvery == 0 && step + 1 < options.MaxSteps)
                 Checkpoint(step + 1);
         }
-        var final = new EvalMetrics(step, Evaluate(model, validationTokens, options));
+        var final = new EvalMetrics(step, Validate());
         evals.Add(final);
         log.WriteLine(JsonSerializer.Serialize(new { type = "eval", step = final.Step, val_loss = final.ValidationLoss }, Json));
         Checkpoint(step);
         var result = new TrainResult(step, lastLoss, final.ValidationLoss, history, evals, clock.Elapsed.TotalSeconds) { StoppedEarly = stoppedEarly };
-        TrainingReport.Write(Path.Combine(outputDirectory, "report.html"), result, options, model.Config);
+        TrainingReport.Write(Path.Combine(outputDirectory, "report.html"), result, options, model.Configuration);
         return result;
     }
 
     /// <summary>Mean loss over EvalBatches fixed windows of the validation stream (same windows every time).</summary>
-    public static float Evaluate(Gpt2Model model, int[] tokens, TrainOptions options)
+    public static float Evaluate(ICausalLanguageModel model, int[] tokens, TrainOptions options) =>
+        Evaluate(model, new WindowBatches(tokens, options.BatchSize, options.SequenceLength, seed: 0), options.EvalBatches);
+
+    /// <summary>Token-weighted mean loss over the next <paramref name="batches"/> batches of <paramref name="source"/>.</summary>
+    public static float Evaluate(ICausalLanguageModel model, IBatchSource source, int batches)
     {
-        int B = options.BatchSize, T = options.SequenceLength;
-        var batches = new TokenBatches(tokens, seed: 0);
-        var inputs = new int[B * T];
-        var targets = new int[B * T];
         double sum = 0;
-        for (int i = 0; i < options.EvalBatches; i++)
+        long tokens = 0;
+        for (int i = 0; i < batches; i++)
         {
-            batches.Next(inputs, targets, B, T);
-            sum += model.Forward(inputs, targets, B, T);
+            var b = source.Next();
+            sum += (double)model.Forward(b.Inputs, b.Targets, b.Batch, b.Time) * b.RealTokens;
+            tokens += b.RealTokens;
         }
-        return (float)(sum / options.EvalBatches);
+        return (float)(sum / Math.Max(1, tokens));
     }
 }

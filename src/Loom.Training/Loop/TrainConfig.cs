@@ -1,11 +1,11 @@
 // The whole typed configuration of `loom train`: data, tokenizer, model, training options and the
-// output directory. Files are YAML that mirror these records (snake_case keys; the model block uses
-// Hugging Face's GPT-2 config names), converted to JSON and bound with System.Text.Json, so a
-// `--set train.max_steps=100` override and the saved run config share one representation.
+// output directory. Files are YAML that mirror these records (snake_case keys; the model block is a
+// Hugging Face config.json, its model_type choosing the family), converted to JSON and bound with
+// System.Text.Json, so a `--set train.max_steps=100` override and the saved run config share one
+// representation.
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using Loom.Models.Gpt2;
 
 namespace Loom.Training.Loop;
 
@@ -22,8 +22,22 @@ public sealed record TrainConfig
     public double ValidationFraction { get; init; } = 0.1;
     /// <summary>Tokenizer name or path (see `loom tokenizer`).</summary>
     public string Tokenizer { get; init; } = "gpt2";
-    /// <summary>Model architecture (vocab_size defaults to the tokenizer's when 0).</summary>
-    public Gpt2Config Model { get; init; } = new() { VocabSize = 0, MaxPositions = 128, Embedding = 192, Layers = 4, Heads = 6 };
+    /// <summary>
+    /// Model architecture as a Hugging Face config.json block: model_type "gpt2" (default; n_embd, n_layer, ...)
+    /// or "llama" (hidden_size, num_hidden_layers, ...). vocab_size defaults to the tokenizer's when 0 or absent.
+    /// </summary>
+    public JsonObject Model { get; init; } = new()
+    {
+        ["model_type"] = "gpt2", ["vocab_size"] = 0, ["n_positions"] = 128, ["n_embd"] = 192, ["n_layer"] = 4, ["n_head"] = 6,
+    };
+    /// <summary>
+    /// "windows": random windows of train.sequence_length over the concatenated token stream (nanoGPT).
+    /// "documents": each JSONL record, blank-line block of a text file, or separator-delimited shard span
+    /// is one document; batches are length-bucketed and padded only to their longest document.
+    /// </summary>
+    public string Batching { get; init; } = "windows";
+    /// <summary>With documents batching: lengths are rounded up to a multiple of this to form buckets.</summary>
+    public int BucketWidth { get; init; } = 32;
     /// <summary>Optional model directory to start from (fine-tuning).</summary>
     public string? InitFrom { get; init; }
     /// <summary>Initialisation seed when not starting from a model.</summary>
@@ -36,7 +50,8 @@ public sealed record TrainConfig
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        NumberHandling = JsonNumberHandling.AllowReadingFromString,
+        NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
     /// <summary>Binds a JSON tree (from YAML) after applying <paramref name="overrides"/> ("a.b=value").</summary>
@@ -46,7 +61,10 @@ public sealed record TrainConfig
         foreach (var o in overrides) Apply(root.AsObject(), o);
         try
         {
-            return root.Deserialize<TrainConfig>(Json) ?? new TrainConfig();
+            var config = root.Deserialize<TrainConfig>(Json) ?? new TrainConfig();
+            if (config.Batching is not ("windows" or "documents"))
+                throw new FormatException($"{source}: batching is \"{config.Batching}\"; use \"windows\" or \"documents\".");
+            return config;
         }
         catch (JsonException e)
         {

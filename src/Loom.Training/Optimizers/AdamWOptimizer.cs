@@ -89,8 +89,10 @@ public static class GradientClipping
     {
         var g = parameters.AllGradients;
         double sum = 0;
-        foreach (var s in parameters.Specs)
+        var specs = parameters.Specs;
+        for (int i = 0; i < specs.Count; i++)   // an index loop: foreach over the interface would box an enumerator
         {
+            var s = specs[i];
             var t = g.Slice(checked((int)s.Offset), checked((int)s.Count));
             double part = System.Numerics.Tensors.TensorPrimitives.Dot(t, t);
             sum += part;

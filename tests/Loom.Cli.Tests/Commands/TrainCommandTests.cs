@@ -60,3 +60,66 @@ public class TrainCommandTests
         Assert.Contains("No training data", console);
     }
 }
+
+public class TrainFamiliesTests
+{
+    [Fact]
+    public void TrainsALlamaOnDocumentsInBf16ThenGeneratesAndEvaluates()
+    {
+        string dir = CliRunner.TempDir();
+        string data = Path.Combine(dir, "docs.jsonl");
+        var rng = new Random(3);
+        string[] words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"];
+        File.WriteAllLines(data, Enumerable.Range(0, 60).Select(i =>
+            System.Text.Json.JsonSerializer.Serialize(new { text = string.Join(' ', Enumerable.Range(0, rng.Next(3, 25)).Select(_ => words[rng.Next(words.Length)])) + "." })));
+        string yaml = Path.Combine(dir, "train.yaml");
+        File.WriteAllText(yaml, $"""
+            output: {dir}/run
+            data: [{data}]
+            tokenizer: gpt2
+            batching: documents
+            bucket_width: 8
+            model: {"{"}model_type: llama, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 32{"}"}
+            train:
+              batch_size: 4
+              sequence_length: 32
+              max_steps: 6
+              warmup_steps: 1
+              eval_every: 3
+              eval_batches: 2
+              precision: bf16
+            """);
+        var (code, _, console) = CliRunner.Run("train", "--config", yaml);
+        Assert.True(code == 0, console);
+        Assert.Contains("\"model_type\": \"llama\"", console);
+        Assert.Contains("\"precision\": \"bf16\"", console);
+        Assert.Contains("validation documents", console);
+        string run = Path.Combine(dir, "run");
+        Assert.Contains("\"llama\"", File.ReadAllText(Path.Combine(run, "config.json")));
+
+        var (gcode, output, gconsole) = CliRunner.Run("generate", "--model", run, "--prompt", "alpha beta", "--max-new-tokens", "5");
+        Assert.True(gcode == 0, gconsole);
+        Assert.False(string.IsNullOrWhiteSpace(output));
+
+        (code, _, console) = CliRunner.Run("tokenize", "--tokenizer", "gpt2", "--input", data, "--output", Path.Combine(dir, "shards"));
+        Assert.True(code == 0, console);
+        (code, _, console) = CliRunner.Run("eval", "--model", run, "--data", Path.Combine(dir, "shards"), "--batch-size", "2", "--max-batches", "2");
+        Assert.True(code == 0, console);
+        Assert.Matches(@"loss \d+\.\d+\s+perplexity", console);
+    }
+
+    [Fact]
+    public void UnknownModelTypesAndBadBatchingAreReported()
+    {
+        string dir = CliRunner.TempDir();
+        string data = Path.Combine(dir, "t.txt");
+        File.WriteAllText(data, "some text\n\nmore text\n");
+        var (code, _, console) = CliRunner.Run("train", "--set", "data=[\"" + data + "\"]", "--set", "model.model_type=mamba", "--set", "output=" + dir);
+        Assert.Equal(1, code);
+        Assert.Contains("mamba", console);
+        Assert.Contains("gpt2, llama", console);
+        (code, _, console) = CliRunner.Run("train", "--set", "data=[\"" + data + "\"]", "--set", "batching=packed", "--set", "output=" + dir);
+        Assert.Equal(1, code);
+        Assert.Contains("\"windows\" or \"documents\"", console);
+    }
+}

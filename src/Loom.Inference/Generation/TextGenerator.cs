@@ -1,26 +1,67 @@
-// Token-by-token generation with a GPT-2 model, streamed through the tokenizer's streaming
-// decoder so no half character is ever emitted. The prompt fills a key/value cache one position
-// at a time, then each new token costs one single-position forward (Gpt2Model.DecodeNext). When
-// the context window fills, the cache is re-primed with the most recent half window.
+// Token-by-token generation with a causal language model, streamed through the tokenizer's
+// streaming decoder so no half character is ever emitted. GPT-2 keeps a key/value cache: the prompt
+// fills it one position at a time, then each new token costs one single-position forward
+// (Gpt2Model.DecodeNext). Families without a cache yet (Llama) run the full forward over the
+// window for each new token: the same logits, at quadratic cost. When the context window fills,
+// the cache is re-primed with the most recent half window.
+using Loom.Models;
 using Loom.Models.Gpt2;
 using Loom.Tokenizers;
 
 namespace Loom.Inference.Generation;
 
 /// <summary>Generates text from a prompt.</summary>
-public sealed class Gpt2Generator
+public sealed class TextGenerator
 {
-    private readonly Gpt2Model _model;
+    private readonly ICausalLanguageModel _model;
     private readonly BpeTokenizer _tokenizer;
     private readonly int _window;
 
-    public Gpt2Generator(Gpt2Model model, BpeTokenizer tokenizer, int? window = null)
+    /// <param name="model">The model (GPT-2 decodes with a KV cache; other families recompute the window).</param>
+    /// <param name="tokenizer">Its tokenizer.</param>
+    /// <param name="window">Context kept (defaults to the model's context length).</param>
+    public TextGenerator(ICausalLanguageModel model, BpeTokenizer tokenizer, int? window = null)
     {
-        if (tokenizer.VocabularySize > model.Config.VocabSize)
-            throw new ArgumentException($"The tokenizer has {tokenizer.VocabularySize} ids but the model's vocab_size is {model.Config.VocabSize}; they do not belong together.");
+        if (tokenizer.VocabularySize > model.VocabularySize)
+            throw new ArgumentException($"The tokenizer has {tokenizer.VocabularySize} ids but the model's vocab_size is {model.VocabularySize}; they do not belong together.");
         _model = model;
         _tokenizer = tokenizer;
-        _window = Math.Min(window ?? model.Config.MaxPositions, model.Config.MaxPositions);
+        _window = Math.Min(window ?? model.ContextLength, model.ContextLength);
+    }
+
+    // One token in, next-token logits out, over a bounded window.
+    private interface IStepper : IDisposable
+    {
+        int Length { get; }
+        int Capacity { get; }
+        void Clear();
+        ReadOnlySpan<float> Next(int token);
+    }
+
+    private sealed class CachedStepper(Gpt2Model model, int window) : IStepper
+    {
+        private readonly Gpt2KvCache _cache = model.CreateCache(window);
+        public int Length => _cache.Length;
+        public int Capacity => _cache.Capacity;
+        public void Clear() => _cache.Clear();
+        public ReadOnlySpan<float> Next(int token) => model.DecodeNext(_cache, token);
+        public void Dispose() => _cache.Dispose();
+    }
+
+    private sealed class RecomputeStepper(ICausalLanguageModel model, int window) : IStepper
+    {
+        private readonly int[] _ids = new int[window];
+        public int Length { get; private set; }
+        public int Capacity => window;
+        public void Clear() => Length = 0;
+        public ReadOnlySpan<float> Next(int token)
+        {
+            _ids[Length++] = token;
+            model.Forward(_ids.AsSpan(0, Length), default, 1, Length);
+            int v = model.VocabularySize;
+            return model.Logits.Slice((Length - 1) * v, v);
+        }
+        public void Dispose() { }
     }
 
     // Index in text where the earliest stop sequence ending inside the last `pieceLength` chars starts, or −1.
@@ -56,10 +97,10 @@ public sealed class Gpt2Generator
         // them, so text that turns out to start a stop sequence is never printed.
         int holdBack = Math.Max(0, options.StopSequences.Select(st => st.Length).DefaultIfEmpty(0).Max() - 1);
         int emitted = 0;
-        using var cache = _model.CreateCache(_window);
-        // The logits live in the cache's scratch; an iterator cannot hold a span across yields, so copy.
-        var logits = new float[_model.Config.VocabSize];
-        foreach (int t in tokens.TakeLast(_window)) _model.DecodeNext(cache, t).CopyTo(logits);
+        using IStepper cache = _model is Gpt2Model gpt2 ? new CachedStepper(gpt2, _window) : new RecomputeStepper(_model, _window);
+        // The logits live in the model's scratch; an iterator cannot hold a span across yields, so copy.
+        var logits = new float[_model.VocabularySize];
+        foreach (int t in tokens.TakeLast(_window)) cache.Next(t).CopyTo(logits);
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
             ct.ThrowIfCancellationRequested();
@@ -68,9 +109,9 @@ public sealed class Gpt2Generator
             if (cache.Length == cache.Capacity)
             {
                 cache.Clear();
-                foreach (int t in tokens.Skip(tokens.Count - 1 - _window / 2).Take(_window / 2)) _model.DecodeNext(cache, t);
+                foreach (int t in tokens.Skip(tokens.Count - 1 - _window / 2).Take(_window / 2)) cache.Next(t);
             }
-            _model.DecodeNext(cache, next).CopyTo(logits);
+            cache.Next(next).CopyTo(logits);
             if (_tokenizer.SpecialTokens.TryGetValue("<|endoftext|>", out int end) && next == end) break;
             string piece = decoder.Push(next);
             if (piece.Length == 0) continue;

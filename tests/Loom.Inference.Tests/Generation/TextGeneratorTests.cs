@@ -5,7 +5,7 @@ using Loom.Tokenizers.Trainer;
 
 namespace Loom.Inference.Tests.Generation;
 
-public class Gpt2GeneratorTests
+public class TextGeneratorTests
 {
     [Fact]
     public void GreedyTokensAreTheArgMaxOfAFullForward()
@@ -34,7 +34,7 @@ public class Gpt2GeneratorTests
         var config = new Gpt2Config { VocabSize = bpe.Tokenizer.VocabularySize, MaxPositions = 32, Embedding = 16, Layers = 1, Heads = 2 };
         using var model = new Gpt2Model(config);
         model.InitializeWeights(5);
-        var gen = new Gpt2Generator(model, bpe.Tokenizer);
+        var gen = new TextGenerator(model, bpe.Tokenizer);
         var opts = new SamplingOptions { MaxNewTokens = 20, Temperature = 1f, Seed = 3 };
         string one = string.Concat(gen.Generate("the cat", opts));
         string two = string.Concat(gen.Generate("the cat", opts));
@@ -55,7 +55,7 @@ public class Gpt2GeneratorTests
         var bpe = BpeTrainer.Train(["the cat sat on the mat.\n"], new BpeTrainerOptions { VocabularySize = 270, MinFrequency = 1 });
         using var model = new Gpt2Model(new Gpt2Config { VocabSize = bpe.Tokenizer.VocabularySize, MaxPositions = 8, Embedding = 16, Layers = 1, Heads = 2 });
         model.InitializeWeights(9);
-        int pieces = new Gpt2Generator(model, bpe.Tokenizer).Generate("the cat", new SamplingOptions { MaxNewTokens = 40, Temperature = 1f, Seed = 1 }).Count();
+        int pieces = new TextGenerator(model, bpe.Tokenizer).Generate("the cat", new SamplingOptions { MaxNewTokens = 40, Temperature = 1f, Seed = 1 }).Count();
         Assert.True(pieces > 8, $"only {pieces} pieces for 40 tokens with an 8-position window");
     }
 
@@ -64,7 +64,36 @@ public class Gpt2GeneratorTests
     {
         var bpe = BpeTrainer.Train(["abc abc abc"], new BpeTrainerOptions { VocabularySize = 260, MinFrequency = 1 });
         using var model = new Gpt2Model(new Gpt2Config { VocabSize = 100, MaxPositions = 8, Embedding = 8, Layers = 1, Heads = 2 });
-        var ex = Assert.Throws<ArgumentException>(() => new Gpt2Generator(model, bpe.Tokenizer));
+        var ex = Assert.Throws<ArgumentException>(() => new TextGenerator(model, bpe.Tokenizer));
         Assert.Contains("vocab_size", ex.Message);
+    }
+}
+
+public class RecomputingGeneratorTests
+{
+    [Fact]
+    public void LlamaGreedyGenerationIsTheArgMaxOfTheFullForwardEachStep()
+    {
+        var bpe = BpeTrainer.Train(["the cat sat on the mat.\nthe dog sat on the log.\n"], new BpeTrainerOptions { VocabularySize = 280, MinFrequency = 1 });
+        var tok = bpe.Tokenizer;
+        var config = new Loom.Models.Llama.LlamaConfig { VocabSize = tok.VocabularySize, HiddenSize = 32, IntermediateSize = 64, Layers = 2, Heads = 4, KeyValueHeads = 2, MaxPositions = 64 };
+        using var model = new Loom.Models.Llama.LlamaModel(config);
+        model.InitializeWeights(6);
+        string text = string.Concat(new TextGenerator(model, tok).Generate("the cat", new SamplingOptions { MaxNewTokens = 10, Temperature = 0f }));
+
+        // The same by hand: full forward over all tokens so far, argmax of the last row.
+        var ids = new List<int>(tok.Encode("the cat"));
+        var produced = new List<int>();
+        for (int i = 0; i < 10; i++)
+        {
+            model.Forward(ids.ToArray(), default, 1, ids.Count);
+            var last = model.Logits.Slice((ids.Count - 1) * config.VocabSize, config.VocabSize);
+            int best = 0;
+            for (int v = 1; v < last.Length; v++) if (last[v] > last[best]) best = v;
+            if (tok.SpecialTokens.TryGetValue("<|endoftext|>", out int eot) && best == eot) break; // where the generator stops
+            ids.Add(best);
+            produced.Add(best);
+        }
+        Assert.Equal(tok.Decode(produced.ToArray()), text);
     }
 }
