@@ -20,6 +20,7 @@ public static class LoomCommand
         root.Subcommands.Add(DoctorCommand.Create(console));
         root.Subcommands.Add(TokenizerCommands.CreateGroup(console));
         root.Subcommands.Add(TokenizerCommands.CreateTokenize(console));
+        root.Subcommands.Add(DataCommands.CreateGroup(console));
         return root;
     }
 }

@@ -4,7 +4,9 @@
 // FLOPs per step: 6·N·tokens for the matmuls plus attention (llm.c's estimate).
 using System.Diagnostics;
 using Loom.Models.Gpt2;
+using Loom.Core.Tensors;
 using Loom.Training.Optimizers;
+using Loom.Training.Precision;
 
 namespace Loom.Bench.Suites;
 
@@ -37,24 +39,34 @@ internal static class TrainSuite
         int steps = ctx.Steps ?? 5;
         var config = new Gpt2Config();
         RunDecode(ctx, config);
-        foreach (var (b, t, ckpt) in new[] { (4, 64, false), (8, 256, false), (8, 256, true) })
+        var cases = new[]
+        {
+            (4, 64, false, TrainingPrecision.Fp32), (4, 64, false, TrainingPrecision.Bf16), (4, 64, false, TrainingPrecision.Fp16),
+            (8, 256, false, TrainingPrecision.Fp32), (8, 256, true, TrainingPrecision.Fp32), (8, 256, false, TrainingPrecision.Bf16),
+        };
+        foreach (var (b, t, ckpt, precision) in cases)
         {
             foreach (int threads in ctx.Threads)
             {
-                string name = $"gpt2-124M B={b} T={t} threads={threads} fp32" + (ckpt ? " ckpt" : "");
+                string name = $"gpt2-124M B={b} T={t} threads={threads} {precision.ToString().ToLowerInvariant()}" + (ckpt ? " ckpt" : "");
                 if (!ctx.Selected(name)) continue;
                 var pool = ctx.Pool(threads);
                 using var model = new Gpt2Model(config, pool) { ActivationCheckpointing = ckpt };
                 model.InitializeWeights(1);
                 using var opt = new AdamWOptimizer(model.Parameters, new AdamWOptions(), pool);
+                // Emulated 16-bit weights and gradients with fp32 masters (see MixedPrecision): the
+                // rows show what that costs on a CPU without bf16/fp16 arithmetic.
+                using var mp = new MixedPrecision(model.Parameters, precision);
                 var rng = new Random(1);
                 var ids = Enumerable.Range(0, b * t).Select(_ => rng.Next(config.VocabSize)).ToArray();
                 var targets = Enumerable.Range(0, b * t).Select(_ => rng.Next(config.VocabSize)).ToArray();
                 void Step()
                 {
+                    mp.BeginStep();
                     model.Forward(ids, targets, b, t);
                     model.Parameters.ZeroGradients();
-                    model.Backward();
+                    model.Backward(mp.LossScale);
+                    if (!mp.EndStep()) return;
                     GradientClipping.ClipGlobalNorm(model.Parameters, 1f);
                     opt.Update(6e-4f);
                 }
@@ -77,7 +89,9 @@ internal static class TrainSuite
                 ctx.Rows.Add(new BenchRow(name, "mfu", Math.Round(mfu, 3), "fraction"));
                 ctx.Rows.Add(new BenchRow(name, "peak_bytes", peak, "bytes"));
                 ctx.Rows.Add(new BenchRow(name, "activation_bytes", model.ActivationBytes, "bytes"));
-                Console.WriteLine($"{name,-40} {sec,7:F3} s/step  {b * t / sec,8:F1} tokens/s  MFU {mfu:P1}  {flops / 1e9:F0} GFLOP/step  working set {peak / 1e9:F2} GB  activations {model.ActivationBytes / 1e6:F0} MB");
+                long native = NativeBuffer.LiveBytes;   // parameters, gradients, moments, masters, activations
+                ctx.Rows.Add(new BenchRow(name, "native_bytes", native, "bytes"));
+                Console.WriteLine($"{name,-44} {sec,7:F3} s/step  {b * t / sec,8:F1} tokens/s  MFU {mfu:P1}  {flops / 1e9:F0} GFLOP/step  working set {peak / 1e9:F2} GB  native {native / 1e6:F0} MB  activations {model.ActivationBytes / 1e6:F0} MB");
             }
         }
     }

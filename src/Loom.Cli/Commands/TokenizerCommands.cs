@@ -179,7 +179,7 @@ internal static class TokenizerCommandsGuard
     public static int Run(IAnsiConsole console, Func<int> body)
     {
         try { return body(); }
-        catch (Exception e) when (e is FormatException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or NotSupportedException or InvalidDataException or KeyNotFoundException)
+        catch (Exception e) when (e is FormatException or InvalidOperationException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or NotSupportedException or InvalidDataException or KeyNotFoundException)
         {
             console.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
             return 1;

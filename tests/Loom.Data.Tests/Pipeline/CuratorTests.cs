@@ -1,0 +1,133 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using Loom.Data.Pipeline;
+
+namespace Loom.Data.Tests.Pipeline;
+
+public class CuratorTests
+{
+    internal static string TempDir()
+    {
+        string d = Path.Combine(Path.GetTempPath(), "loom-curate-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(d);
+        return d;
+    }
+
+    // Paragraphs with at least six sentences, so C4's five-sentence rule keeps them.
+    private static string[] Paragraphs() => File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Fixtures", "wikitext2_paragraphs.txt"))
+        .Where(p => p.Split(" . ").Length >= 7).ToArray();
+
+    // A corpus with known faults: good paragraphs, an exact copy (different spacing and case), a
+    // near copy, a short line, a German paragraph, code, a malformed JSON line and invalid UTF-8.
+    private static string WriteCorpus(string dir)
+    {
+        var p = Paragraphs();
+        string path = Path.Combine(dir, "corpus.jsonl");
+        var lines = new List<string>();
+        for (int i = 0; i < 60; i++) lines.Add(JsonSerializer.Serialize(new { id = $"w{i}", text = p[i], source = "wikitext" }));
+        lines.Add(JsonSerializer.Serialize(new { id = "exact", text = "  " + p[3].ToUpperInvariant().Replace(" ", "   ") }));
+        int cut = p[5].IndexOf(" the ", StringComparison.Ordinal);   // one word changed: Jaccard ≈ 0.9
+        lines.Add(JsonSerializer.Serialize(new { id = "near", text = p[5][..cut] + " a " + p[5][(cut + 5)..] }));
+        lines.Add(JsonSerializer.Serialize(new { id = "short", text = "Too short to be a document." }));
+        lines.Add(JsonSerializer.Serialize(new { id = "german", text = string.Concat(Enumerable.Repeat("Die Stadt liegt am Fluss, und die Menschen, die dort wohnen, sind freundlich und hilfsbereit. Jeden Morgen gehen sie zur Arbeit und kommen am Abend wieder nach Hause. ", 4)) }));
+        lines.Add(JsonSerializer.Serialize(new { id = "code", text = p[7] + " function f() { return 1; }" }));
+        lines.Add("{\"id\": \"broken\", \"text\": \"unterminated");
+        lines.Add(JsonSerializer.Serialize(new { id = "pii", text = p[70] + " Write to jane.doe@example.com or call 212-555-0175 for details." }));
+        var bytes = new List<byte>(Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n"));
+        // Invalid UTF-8 inside the last paragraph's text: 0xFF is never valid.
+        string last = JsonSerializer.Serialize(new { id = "bad-utf8", text = p[71] + " The end." });
+        var lastBytes = Encoding.UTF8.GetBytes(last).ToList();
+        lastBytes.Insert(lastBytes.Count / 2, 0xFF);
+        bytes.AddRange(lastBytes);
+        bytes.Add((byte)'\n');
+        File.WriteAllBytes(path, bytes.ToArray());
+        return path;
+    }
+
+    private static List<JsonElement> Read(string path) => File.ReadLines(path).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+
+    [Fact]
+    public void DefaultPipelineRemovesEachFaultWithItsStageAndKeepsTheRest()
+    {
+        string dir = TempDir();
+        string input = WriteCorpus(dir);
+        string output = Path.Combine(dir, "out");
+        var report = Curator.Run(new CurationConfig { Input = [input], Output = output }, threads: 2)!;
+        var kept = Read(Path.Combine(output, "kept.jsonl"));
+        var removed = Read(Path.Combine(output, "removed.jsonl")).ToDictionary(e => e.GetProperty("id").GetString()!);
+        Assert.True(removed["exact"].GetProperty("_stage").GetString() == "exact_dedup", removed["exact"].ToString());
+        Assert.Equal("w3", removed["exact"].GetProperty("_duplicate_of").GetString());
+        Assert.Equal("near_dedup", removed["near"].GetProperty("_stage").GetString());
+        Assert.Equal("w5", removed["near"].GetProperty("_duplicate_of").GetString());
+        Assert.Equal("gopher_quality", removed["short"].GetProperty("_stage").GetString());
+        Assert.Contains(removed["german"].GetProperty("_stage").GetString(), new[] { "gopher_quality", "language" }); // English stop-word rule or language id
+        Assert.Equal("c4_curly_bracket", removed["code"].GetProperty("_reason").GetString());
+        Assert.False(removed.ContainsKey("pii"), removed.GetValueOrDefault("pii").ToString());
+        var pii = kept.Single(e => e.GetProperty("id").GetString() == "pii").GetProperty("text").GetString()!;
+        Assert.Contains("<EMAIL_ADDRESS>", pii);
+        Assert.Contains("<PHONE_NUMBER>", pii);
+        Assert.DoesNotContain("jane.doe", pii);
+        Assert.Equal("wikitext", kept.First(e => e.GetProperty("id").GetString() == "w0").GetProperty("source").GetString()); // metadata kept
+        Assert.Equal(1, report.Quarantined);
+        Assert.Contains("broken", File.ReadAllText(Path.Combine(output, "quarantine.jsonl")));
+        Assert.Equal(1, report.InvalidUtf8);
+        Assert.False(removed.ContainsKey("bad-utf8"), removed.GetValueOrDefault("bad-utf8").ToString());
+        Assert.Contains(kept, e => e.GetProperty("id").GetString() == "bad-utf8" && e.GetProperty("text").GetString()!.Contains('\uFFFD'));
+        Assert.Equal(report.Documents, report.Kept + removed.Count);
+        Assert.Equal(report.Kept, kept.Count);
+        string html = File.ReadAllText(Path.Combine(output, "report.html"));
+        Assert.Contains("<svg", html);
+        Assert.DoesNotContain("<script", html);
+        Assert.Contains("\"removed_by_stage\"", File.ReadAllText(Path.Combine(output, "report.json")));
+    }
+
+    [Fact]
+    public void ShardedRunsMergeToTheSameOutputAndACrashedShardIsRedone()
+    {
+        string dir = TempDir();
+        string input = WriteCorpus(dir);
+        string whole = Path.Combine(dir, "whole"), sharded = Path.Combine(dir, "sharded");
+        Curator.Run(new CurationConfig { Input = [input], Output = whole }, threads: 1);
+        var config = new CurationConfig { Input = [input], Output = sharded };
+        for (int i = 0; i < 3; i++) Assert.Null(Curator.Run(config, new ShardSpec(i, 3)));
+        // Merging before every shard is done says which are missing.
+        string shard1 = Path.Combine(sharded, "shards", "shard-00001-of-00003");
+        Directory.Move(shard1, shard1 + ".tmp");   // as a crash mid-shard leaves it
+        var ex = Assert.Throws<InvalidOperationException>(() => Curator.Merge(sharded));
+        Assert.Contains("1/3", ex.Message);
+        Assert.Null(Curator.Run(config, new ShardSpec(1, 3)));   // the same command again: only shard 1 is redone
+        Curator.Merge(sharded);
+        Assert.Equal(File.ReadAllLines(Path.Combine(whole, "kept.jsonl")), File.ReadAllLines(Path.Combine(sharded, "kept.jsonl")));
+        Assert.Equal(File.ReadAllLines(Path.Combine(whole, "removed.jsonl")).Order(), File.ReadAllLines(Path.Combine(sharded, "removed.jsonl")).Order());
+        // A different configuration in the same output folder is refused.
+        Assert.Throws<InvalidOperationException>(() => Curator.Run(config with { Gzip = true }, new ShardSpec(0, 3)));
+    }
+
+    [Fact]
+    public void ReadsTextBlocksCsvAndGzipAndSaysWhenInputIsEmpty()
+    {
+        string dir = TempDir();
+        var p = Paragraphs();
+        File.WriteAllText(Path.Combine(dir, "a.txt"), p[0] + "\n\n" + p[1] + "\n");
+        File.WriteAllText(Path.Combine(dir, "b.csv"), "id,review,stars\nr1,\"" + p[2].Replace("\"", "\"\"") + "\nsecond line, \"\"quoted\"\".\",5\n");
+        using (var gz = new GZipStream(File.Create(Path.Combine(dir, "c.jsonl.gz")), CompressionLevel.Fastest))
+            gz.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { review = p[4] }) + "\n"));
+        var stats = new Readers.ReadStatistics();
+        var text = Readers.CorpusReader.Read(Readers.CorpusReader.ExpandInputs([Path.Combine(dir, "a.txt")]), new Readers.ReaderOptions(), stats).ToList();
+        Assert.Equal(2, text.Count);
+        Assert.Equal(p[1], text[1].Text);
+        var csv = Readers.CorpusReader.Read([Path.Combine(dir, "b.csv")], new Readers.ReaderOptions { Field = "review" }, stats).Single();
+        Assert.Equal("r1", csv.Id);
+        Assert.EndsWith("second line, \"quoted\".", csv.Text);
+        Assert.Equal("5", csv.Metadata!["stars"]!.GetValue<string>());
+        var gzDoc = Readers.CorpusReader.Read(Readers.CorpusReader.ExpandInputs([Path.Combine(dir, "*.jsonl.gz")]), new Readers.ReaderOptions { Field = "review" }, stats).Single();
+        Assert.Equal(p[4], gzDoc.Text);
+        Assert.Throws<FileNotFoundException>(() => Readers.CorpusReader.ExpandInputs([Path.Combine(dir, "*.parquet")]));
+
+        File.WriteAllText(Path.Combine(dir, "empty.jsonl"), "");
+        var report = Curator.Run(new CurationConfig { Input = [Path.Combine(dir, "empty.jsonl")], Output = Path.Combine(dir, "out") }, threads: 2)!;
+        Assert.Equal(0, report.Documents);
+        Assert.Empty(File.ReadAllLines(Path.Combine(dir, "out", "kept.jsonl")));
+    }
+}
