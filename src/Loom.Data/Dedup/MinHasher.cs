@@ -102,8 +102,14 @@ public sealed class MinHasher
     {
         var sb = new StringBuilder(text.Length);
         NormalizedWords(text, new List<ulong>(), sb);
+        return ContentHash(sb);
+    }
+
+    /// <summary>128-bit hash of text already normalised by <see cref="NormalizedWords"/> (one pass for both signatures).</summary>
+    public static UInt128 ContentHash(StringBuilder canonical)
+    {
         Span<byte> digest = stackalloc byte[32];
-        var bytes = Encoding.UTF8.GetBytes(sb.ToString());
+        var bytes = Encoding.UTF8.GetBytes(canonical.ToString());
         SHA256.HashData(bytes, digest);
         return new UInt128(BitConverter.ToUInt64(digest), BitConverter.ToUInt64(digest[8..]));
     }

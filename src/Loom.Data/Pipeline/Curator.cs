@@ -108,7 +108,7 @@ public static class Curator
         {
             var words = new List<ulong>();
             var signature = new uint[hashes];
-            var pii = new List<PiiMatch>();
+            var canonical = new System.Text.StringBuilder();
             long pendingDocs = 0, pendingBytes = 0;
             foreach (var doc in CorpusReader.Read(files, config.Reader, read, q =>
                      {
@@ -137,10 +137,11 @@ public static class Curator
                     removed.Write(doc, field, w => WriteRemoval(w, doc, stage!, verdict.Reason!, verdict.Detail, null));
                     continue;
                 }
-                MinHasher.NormalizedWords(doc.Text, words);
+                canonical.Clear();
+                MinHasher.NormalizedWords(doc.Text, words, canonical);   // one pass feeds both the exact and the MinHash signature
                 bool hasSignature = hasher.Signature(words, signature);
                 if (!hasSignature) Array.Fill(signature, uint.MaxValue);
-                var content = MinHasher.ContentHash(doc.Text);
+                var content = MinHasher.ContentHash(canonical);
                 signatures.Write(doc.Index);
                 signatures.Write((ulong)(content >> 64));
                 signatures.Write((ulong)content);
