@@ -10,6 +10,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["kernels"] = KernelSuite.Run,
     ["tokenizer"] = TokenizerSuite.Run,
     ["train"] = TrainSuite.Run,
+    ["curate"] = CurateSuite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))

@@ -1,7 +1,8 @@
 // Signatures for de-duplication.
 //
-// Exact: SHA-256 (first 16 bytes) of the text lower-cased with punctuation dropped and whitespace
-// collapsed, so copies differing only in case, spacing or punctuation collide.
+// Exact: SHA-256 (first 16 bytes) of the canonical text — the words reduced to their lower-cased
+// letters and digits, joined by single spaces (TextAnalysis) — so copies differing only in case,
+// spacing or punctuation collide.
 //
 // Near: MinHash (Broder 1997) over word n-gram shingles of the same normalised words, with LSH
 // banding (Leskovec, Rajaraman & Ullman, "Mining of Massive Datasets", ch. 3): B bands of R rows;
@@ -10,9 +11,11 @@
 // defaults: 5-grams, 14 bands × 8 rows. Each of the B·R hash functions is h_i(x) = fmix32(a_i·x + b_i)
 // (a_i odd, so a bijection of 32-bit values; fmix32 from MurmurHash3), computed eight at a time in
 // 256-bit vectors.
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 using System.Text;
+using Loom.Data.Text;
 
 namespace Loom.Data.Dedup;
 
@@ -71,46 +74,34 @@ public sealed class MinHasher
     /// <summary>The settings.</summary>
     public MinHashOptions Options => _o;
 
-    /// <summary>Normalised words: letters and digits only, lower case.</summary>
+    /// <summary>
+    /// The de-duplication words of <paramref name="text"/> (whitespace-separated, reduced to lower-cased letters and
+    /// digits, those with neither dropped) as hashes, and optionally the canonical text they spell (joined by spaces).
+    /// </summary>
     public static void NormalizedWords(string text, List<ulong> wordHashes, StringBuilder? canonical = null)
     {
+        var analysis = TextAnalysis.Of(text);
         wordHashes.Clear();
-        ulong h = 14695981039346656037UL;
-        bool inWord = false;
-        foreach (char ch in text)
-        {
-            if (char.IsLetterOrDigit(ch))
-            {
-                char c = char.ToLowerInvariant(ch);
-                h = (h ^ c) * 1099511628211UL;
-                canonical?.Append(c);
-                inWord = true;
-            }
-            else if (char.IsWhiteSpace(ch) && inWord)
-            {
-                wordHashes.Add(h);
-                canonical?.Append(' ');
-                h = 14695981039346656037UL;
-                inWord = false;
-            }
-        }
-        if (inWord) wordHashes.Add(h);
+        foreach (ulong w in analysis.Normalized) wordHashes.Add(w);
+        if (canonical is null) return;
+        char[] buffer = [];
+        int length = analysis.Canonical(ref buffer);
+        canonical.Append(buffer, 0, length);
     }
 
     /// <summary>128-bit hash of the normalised text (exact de-duplication).</summary>
     public static UInt128 ContentHash(string text)
     {
-        var sb = new StringBuilder(text.Length);
-        NormalizedWords(text, new List<ulong>(), sb);
-        return ContentHash(sb);
+        char[] buffer = [];
+        int length = TextAnalysis.Of(text).Canonical(ref buffer);
+        return ContentHash(buffer.AsSpan(0, length));
     }
 
-    /// <summary>128-bit hash of text already normalised by <see cref="NormalizedWords"/> (one pass for both signatures).</summary>
-    public static UInt128 ContentHash(StringBuilder canonical)
+    /// <summary>128-bit hash (the first half of SHA-256 over the UTF-16 code units) of a canonical text.</summary>
+    public static UInt128 ContentHash(ReadOnlySpan<char> canonical)
     {
         Span<byte> digest = stackalloc byte[32];
-        var bytes = Encoding.UTF8.GetBytes(canonical.ToString());
-        SHA256.HashData(bytes, digest);
+        SHA256.HashData(MemoryMarshal.AsBytes(canonical), digest);
         return new UInt128(BitConverter.ToUInt64(digest), BitConverter.ToUInt64(digest[8..]));
     }
 
@@ -118,10 +109,13 @@ public sealed class MinHasher
     /// Fills <paramref name="signature"/> (Bands × Rows values) from the words' hashes; returns false when the
     /// text has no words (no signature).
     /// </summary>
-    public bool Signature(List<ulong> wordHashes, Span<uint> signature)
+    public bool Signature(List<ulong> wordHashes, Span<uint> signature) => Signature(CollectionsMarshal.AsSpan(wordHashes), signature);
+
+    /// <inheritdoc cref="Signature(List{ulong}, Span{uint})"/>
+    public bool Signature(ReadOnlySpan<ulong> wordHashes, Span<uint> signature)
     {
         if (signature.Length != _o.Hashes) throw new ArgumentException($"signature needs {_o.Hashes} values; got {signature.Length}.");
-        int n = wordHashes.Count, g = _o.NGram;
+        int n = wordHashes.Length, g = _o.NGram;
         if (n == 0) return false;
         int vectors = _a.Length;
         Span<Vector256<uint>> mins = stackalloc Vector256<uint>[vectors];
@@ -130,7 +124,7 @@ public sealed class MinHasher
         for (int s = 0; s < shingles; s++)
         {
             ulong x = 0x9E3779B97F4A7C15UL;
-            for (int i = s; i < Math.Min(n, s + g); i++) x = Fmix64(x ^ wordHashes[i]);
+            for (int i = s; i < Math.Min(n, s + g); i++) x = Hashing.Mix(x ^ wordHashes[i]);
             var v = Vector256.Create((uint)(x ^ (x >> 32)));
             for (int k = 0; k < vectors; k++)
             {
@@ -151,7 +145,7 @@ public sealed class MinHasher
     public ulong BandKey(ReadOnlySpan<uint> signature, int band)
     {
         ulong h = 0xCBF29CE484222325UL ^ (ulong)band;
-        foreach (uint v in signature.Slice(band * _o.Rows, _o.Rows)) h = Fmix64(h ^ v);
+        foreach (uint v in signature.Slice(band * _o.Rows, _o.Rows)) h = Hashing.Mix(h ^ v);
         return h;
     }
 
@@ -161,14 +155,5 @@ public sealed class MinHasher
         int same = 0;
         for (int i = 0; i < a.Length; i++) if (a[i] == b[i]) same++;
         return (double)same / a.Length;
-    }
-
-    private static ulong Fmix64(ulong k)
-    {
-        k ^= k >> 33;
-        k *= 0xFF51AFD7ED558CCDUL;
-        k ^= k >> 33;
-        k *= 0xC4CEB9FE1A85EC53UL;
-        return k ^ (k >> 33);
     }
 }

@@ -14,8 +14,23 @@ public sealed class Document
     /// <summary>The text; stages may replace it.</summary>
     public required string Text { get; set; }
 
+    private JsonObject? _metadata;
+
     /// <summary>The source record's other fields (JSONL) or columns (CSV); null for plain text.</summary>
-    public JsonObject? Metadata { get; init; }
+    public JsonObject? Metadata
+    {
+        get => _metadata ??= MetadataJson is { } raw ? JsonNode.Parse("{" + System.Text.Encoding.UTF8.GetString(raw) + "}")!.AsObject() : null;
+        init => _metadata = value;
+    }
+
+    /// <summary>
+    /// The JSONL record's other members exactly as read (UTF-8, comma-separated, without braces), so that
+    /// writers copy them instead of parsing and re-serialising them; null when there are none.
+    /// </summary>
+    public byte[]? MetadataJson { get; init; }
+
+    /// <summary>Position of <see cref="Source"/> in the run's list of input files.</summary>
+    public int SourceIndex { get; set; }
 
     /// <summary>Source file.</summary>
     public required string Source { get; init; }

@@ -21,6 +21,11 @@ public sealed record DedupOptions
     public bool Near { get; init; } = true;
     /// <summary>MinHash settings.</summary>
     public MinHashOptions Minhash { get; init; } = new();
+    /// <summary>
+    /// Memory for the merge's sort tables (32 bytes per document for the exact pass, 16 per band); beyond it
+    /// they are sorted in runs written under the output folder and merged from disk.
+    /// </summary>
+    public double MaxSortMegabytes { get; init; } = 1024;
 }
 
 /// <summary>Everything a curation run needs.</summary>

@@ -1,22 +1,27 @@
 // The curation run, in two phases as datatrove runs it:
 //
-//  map    (per shard, in parallel): read the shard's documents (record index mod n), run the map
-//         stages, write survivors to spool.jsonl, removals to removed.jsonl, quarantined lines to
-//         quarantine.jsonl, and one fixed-size record per survivor to signatures.bin (index, exact
-//         hash, MinHash signature). A shard is written into "shard-i.tmp" and renamed when complete,
-//         so a crashed run restarted with the same command skips finished shards and redoes the rest.
-//  merge  (once): exact duplicates by sorting (hash, index); near duplicates by LSH — for each band,
-//         sort (band key, index), confirm candidates on the full signatures, union-find — then one
-//         ordered pass over the spools writes kept/removed and the report. The oldest document
-//         (lowest index) of each cluster survives.
+//  map    (per shard, in parallel): read the shard's documents (record index mod n; the others are
+//         stepped over as bytes, never decoded), run the map stages, write survivors to spool.jsonl
+//         exactly as they will appear in kept.jsonl, removals to removed.jsonl, quarantined lines
+//         to quarantine.jsonl, and one fixed-size record per survivor to signatures.bin (index,
+//         exact hash, where its spool line lies, source and line, MinHash signature). A shard is
+//         written into "shard-….tmp" and renamed when complete, so a crashed run restarted with the
+//         same command skips finished shards and redoes the rest.
+//  merge  (once): exact duplicates by sorting (hash, document); near duplicates by LSH — for each
+//         band, sort (band key, document), confirm candidates on the full signatures, union-find —
+//         then one ordered pass over the spools copies kept lines and writes removed ones. The
+//         oldest document (lowest index) of each cluster survives.
 //
-// Memory: the map phase holds one document per worker. The merge holds 24 bytes per document for
-// the exact pass, then 16 (one band's keys) + 8 (union-find) per document; the signatures
-// (24 + 4·B·R bytes per document) stay in the shard files and are memory-mapped, so the OS pages
-// them to disk beyond physical memory.
+// Memory: the map phase holds one document per worker. The merge keeps 25 bytes per document in
+// memory (where its signature lies, 16; union-find parent, 4; duplicate-of, 4; verdict, 1) and
+// sorts 32 (exact) or 16 (one band) bytes per document; those sorts spill to sorted run files
+// beyond dedup.max_sort_megabytes. The signatures themselves (48 + 4·B·R bytes per document) stay
+// in the shard files and are memory-mapped, so the OS pages them.
 using System.Diagnostics;
 using System.IO.MemoryMappedFiles;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Loom.Data.Dedup;
@@ -24,6 +29,7 @@ using Loom.Data.Documents;
 using Loom.Data.Readers;
 using Loom.Data.Reporting;
 using Loom.Data.Stages;
+using Loom.Data.Text;
 using Loom.Data.Writers;
 
 namespace Loom.Data.Pipeline;
@@ -91,6 +97,20 @@ public static class Curator
 
     private static string ShardDir(string shardsDir, int i, int n) => Path.Combine(shardsDir, $"shard-{i:D5}-of-{n:D5}");
 
+    // The fixed part of a signatures.bin record; the B·R MinHash values follow it.
+    [StructLayout(LayoutKind.Sequential, Pack = 1)]
+    private struct SignatureHeader
+    {
+        public long Index;
+        public ulong HashHigh, HashLow;
+        public long SpoolOffset;
+        public int SpoolLength;
+        public int Source;
+        public long Line;
+    }
+
+    private static readonly int HeaderBytes = Unsafe.SizeOf<SignatureHeader>();
+
     private static void MapShard(CurationConfig config, IReadOnlyList<string> files, IReadOnlyList<IDocumentStage> stages, MinHasher hasher, ShardSpec shard,
         string shardsDir, Action<long, long> report, CancellationToken ct)
     {
@@ -104,11 +124,11 @@ public static class Curator
         using (var spool = new JsonlWriter(Path.Combine(tmp, "spool.jsonl")))
         using (var removed = new JsonlWriter(Path.Combine(tmp, "removed.jsonl")))
         using (var quarantine = new JsonlWriter(Path.Combine(tmp, "quarantine.jsonl")))
-        using (var signatures = new BinaryWriter(new FileStream(Path.Combine(tmp, "signatures.bin"), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16)))
+        using (var signatures = new FileStream(Path.Combine(tmp, "signatures.bin"), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
         {
-            var words = new List<ulong>();
-            var signature = new uint[hashes];
-            var canonical = new System.Text.StringBuilder();
+            var record = new byte[HeaderBytes + 4 * hashes];
+            var signature = MemoryMarshal.Cast<byte, uint>(record.AsSpan(HeaderBytes));
+            char[] canonical = new char[4096];
             long pendingDocs = 0, pendingBytes = 0;
             foreach (var doc in CorpusReader.Read(files, config.Reader, read, q =>
                      {
@@ -137,28 +157,29 @@ public static class Curator
                     removed.Write(doc, field, w => WriteRemoval(w, doc, stage!, verdict.Reason!, verdict.Detail, null));
                     continue;
                 }
-                canonical.Clear();
-                MinHasher.NormalizedWords(doc.Text, words, canonical);   // one pass feeds both the exact and the MinHash signature
-                bool hasSignature = hasher.Signature(words, signature);
-                if (!hasSignature) Array.Fill(signature, uint.MaxValue);
-                var content = MinHasher.ContentHash(canonical);
-                signatures.Write(doc.Index);
-                signatures.Write((ulong)(content >> 64));
-                signatures.Write((ulong)content);
-                foreach (uint v in signature) signatures.Write(v);
-                spool.Write(doc, field, w => { w.WriteNumber("_index", doc.Index); w.WriteString("_source", doc.Source); w.WriteNumber("_line", doc.Line); });
+                // One analysis of the final text feeds both the exact and the MinHash signature.
+                var analysis = TextAnalysis.Of(doc.Text);
+                if (!hasher.Signature(analysis.Normalized, signature)) signature.Fill(uint.MaxValue);
+                int canonicalLength = analysis.Canonical(ref canonical);
+                var content = MinHasher.ContentHash(canonical.AsSpan(0, canonicalLength));
+                long offset = spool.Position;
+                spool.Write(doc, field);
+                var header = new SignatureHeader
+                {
+                    Index = doc.Index, HashHigh = (ulong)(content >> 64), HashLow = (ulong)content,
+                    SpoolOffset = offset, SpoolLength = checked((int)(spool.Position - offset - 1)), Source = doc.SourceIndex, Line = doc.Line,
+                };
+                MemoryMarshal.Write(record, in header);
+                signatures.Write(record);
                 stats.Survived++;
             }
             report(pendingDocs, pendingBytes);
             spool.Complete();
             removed.Complete();
             quarantine.Complete();
-            signatures.Flush();
-            ((FileStream)signatures.BaseStream).Flush(flushToDisk: true);
+            signatures.Flush(flushToDisk: true);
         }
-        // Every shard decodes every byte (it skips other shards' records only after splitting them), so
-        // shard 0's count is the corpus's count.
-        stats.InvalidUtf8 = shard.Index == 0 ? read.InvalidUtf8Sequences : 0;
+        stats.InvalidUtf8 = read.InvalidUtf8Sequences;     // of this shard's records only: the shards' counts add up
         File.WriteAllText(Path.Combine(tmp, "stats.json"), JsonSerializer.Serialize(stats, CurationConfig.Json));
         Directory.Move(tmp, final);
     }
@@ -173,8 +194,15 @@ public static class Curator
         w.WriteNumber("_line", doc.Line);
     }
 
+    // A document's place: which shard's signatures.bin, which record.
+    private readonly record struct DocumentRef(long Index, int Shard, int Record);
+
+    private readonly record struct ExactKey(ulong High, ulong Low, int Doc);
+
+    private readonly record struct BandKey(ulong Key, int Doc);
+
     /// <summary>Joins finished shards: de-duplicates and writes kept/removed/report.</summary>
-    public static CurationReport Merge(string output, IProgress<CurationProgress>? progress = null, double mapSeconds = 0)
+    public static unsafe CurationReport Merge(string output, IProgress<CurationProgress>? progress = null, double mapSeconds = 0)
     {
         var clock = Stopwatch.StartNew();
         string shardsDir = Path.Combine(output, "shards");
@@ -182,98 +210,115 @@ public static class Curator
         if (!File.Exists(planPath)) throw new FileNotFoundException($"{output} holds no curation run ({planPath} is missing); run `loom data curate` with --shard first.", planPath);
         var plan = JsonNode.Parse(File.ReadAllText(planPath))!;
         int n = plan["shards"]!.GetValue<int>();
+        var inputFiles = plan["files"]!.AsArray().Select(f => f!.GetValue<string>()).ToList();
         var config = plan["config"]!.Deserialize<CurationConfig>(CurationConfig.Json)!;
         var missing = Enumerable.Range(0, n).Where(i => !Directory.Exists(ShardDir(shardsDir, i, n))).ToList();
         if (missing.Count > 0) throw new InvalidOperationException($"Shards {string.Join(", ", missing.Select(i => $"{i}/{n}"))} are not finished; run them (loom data curate --shard i/{n}) before merging.");
         var shards = Enumerable.Range(0, n).Select(i => ShardDir(shardsDir, i, n)).ToList();
         var stats = shards.Select(d => JsonSerializer.Deserialize<ShardStatistics>(File.ReadAllText(Path.Combine(d, "stats.json")), CurationConfig.Json)!).ToList();
         var total = ShardStatistics.Sum(stats);
+        string sortDir = Path.Combine(shardsDir, "sort.tmp");
+        long sortBytes = (long)(config.Dedup.MaxSortMegabytes * 1024 * 1024);
 
         int hashes = config.Dedup.Minhash.Hashes;
-        int recordBytes = 24 + 4 * hashes;
-        var maps = new List<(MemoryMappedFile File, MemoryMappedViewAccessor View, long Count)>();
+        int recordBytes = HeaderBytes + 4 * hashes;
+        var maps = new List<(MemoryMappedFile? File, MemoryMappedViewAccessor? View, long Count)>();
+        var bases = new byte*[n];
         try
         {
-            foreach (var d in shards)
+            for (int s = 0; s < n; s++)
             {
-                string path = Path.Combine(d, "signatures.bin");
+                string path = Path.Combine(shards[s], "signatures.bin");
                 long length = new FileInfo(path).Length;
                 if (length % recordBytes != 0) throw new InvalidDataException($"{path}: {length} bytes is not a whole number of {recordBytes}-byte records; the shard is damaged, delete its folder and run it again.");
-                if (length == 0) { maps.Add((null!, null!, 0)); continue; }
+                if (length == 0) { maps.Add((null, null, 0)); continue; }
                 var mmf = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-                maps.Add((mmf, mmf.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read), length / recordBytes));
+                var view = mmf.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+                byte* p = null;
+                view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+                bases[s] = p + view.PointerOffset;
+                maps.Add((mmf, view, length / recordBytes));
             }
             // Every survivor of the map stages, as (shard, record) ordered by document index.
             long count = maps.Sum(m => m.Count);
             if (count > int.MaxValue) throw new NotSupportedException($"{count} documents exceed one merge's limit of {int.MaxValue}; merge in groups.");
-            var refs = new (long Index, int Shard, int Record)[count];
+            var refs = new DocumentRef[count];
             int k = 0;
-            for (int s = 0; s < maps.Count; s++)
-                for (int r = 0; r < maps[s].Count; r++) refs[k++] = (maps[s].View.ReadInt64((long)r * recordBytes), s, r);
+            for (int s = 0; s < n; s++)
+                for (int r = 0; r < maps[s].Count; r++) refs[k++] = new DocumentRef(Header(bases[s] + (long)r * recordBytes).Index, s, r);
             Array.Sort(refs, (a, b) => a.Index.CompareTo(b.Index));
-            long Offset(int doc) => (long)refs[doc].Record * recordBytes;
-            MemoryMappedViewAccessor View(int doc) => maps[refs[doc].Shard].View;
+            byte* Record(int doc) => bases[refs[doc].Shard] + (long)refs[doc].Record * recordBytes;
+            ref readonly SignatureHeader Header(byte* record) => ref Unsafe.AsRef<SignatureHeader>(record);
+            ReadOnlySpan<uint> Signature(int doc) => new(Record(doc) + HeaderBytes, hashes);
 
-            // Exact duplicates: sort (hash, position); all but the first of equal hashes go.
+            // Exact duplicates: sort (hash, document); all but the first of equal hashes go.
             var duplicateOf = new int[count];
             Array.Fill(duplicateOf, -1);
             var reason = new byte[count];     // 0 kept, 1 exact, 2 near
+            int spills = 0;
             if (config.Dedup.Exact)
             {
-                var keys = new (UInt128 Hash, int Doc)[count];
+                using var sorter = new SpillingSorter<ExactKey>(count, sortBytes / Unsafe.SizeOf<ExactKey>(),
+                    static (a, b) => a.High != b.High ? a.High.CompareTo(b.High) : a.Low != b.Low ? a.Low.CompareTo(b.Low) : a.Doc.CompareTo(b.Doc), sortDir);
                 for (int d = 0; d < count; d++)
                 {
-                    var v = View(d);
-                    keys[d] = (new UInt128(v.ReadUInt64(Offset(d) + 8), v.ReadUInt64(Offset(d) + 16)), d);
+                    ref readonly var h = ref Header(Record(d));
+                    sorter.Add(new ExactKey(h.HashHigh, h.HashLow, d));
                 }
-                Array.Sort(keys, (a, b) => a.Hash != b.Hash ? a.Hash.CompareTo(b.Hash) : a.Doc.CompareTo(b.Doc));
-                for (int i = 1; i < keys.Length; i++)
-                    if (keys[i].Hash == keys[i - 1].Hash)
+                ExactKey previous = default;
+                bool first = true;
+                int survivor = -1;
+                foreach (var key in sorter.Sorted())
+                {
+                    if (!first && key.High == previous.High && key.Low == previous.Low)
                     {
-                        int first = duplicateOf[keys[i - 1].Doc] >= 0 ? duplicateOf[keys[i - 1].Doc] : keys[i - 1].Doc;
-                        duplicateOf[keys[i].Doc] = first;
-                        reason[keys[i].Doc] = 1;
+                        duplicateOf[key.Doc] = survivor;
+                        reason[key.Doc] = 1;
                     }
+                    else survivor = key.Doc;
+                    previous = key;
+                    first = false;
+                }
+                spills += sorter.Spills;
             }
             var clusterSizes = new Dictionary<int, int>();
+            var parent = config.Dedup.Near ? new int[count] : [];
             if (config.Dedup.Near)
             {
                 var hasher = new MinHasher(config.Dedup.Minhash);
-                var parent = new int[count];
                 for (int i = 0; i < count; i++) parent[i] = i;
                 int Find(int x) { while (parent[x] != x) { parent[x] = parent[parent[x]]; x = parent[x]; } return x; }
                 void Union(int a, int b) { a = Find(a); b = Find(b); if (a == b) return; if (a < b) parent[b] = a; else parent[a] = b; }  // the lower index roots
-                var sigA = new uint[hashes];
-                var sigB = new uint[hashes];
-                void Read(int doc, uint[] into) => View(doc).ReadArray(Offset(doc) + 24, into, 0, hashes);
-                var band = new (ulong Key, int Doc)[count];
+                var group = new List<int>();
+                void Confirm(List<int> group)
+                {
+                    // Candidates share a band; each is checked against the group's oldest on the full signature.
+                    if (group.Count < 2) return;
+                    int anchor = group.Min();
+                    var a = Signature(anchor);
+                    foreach (int d in group)
+                        if (d != anchor && Find(d) != Find(anchor) && MinHasher.EstimatedJaccard(a, Signature(d)) >= config.Dedup.Minhash.Threshold) Union(anchor, d);
+                }
                 for (int b = 0; b < config.Dedup.Minhash.Bands; b++)
                 {
-                    int m = 0;
+                    using var sorter = new SpillingSorter<BandKey>(count, sortBytes / Unsafe.SizeOf<BandKey>(), static (x, y) => x.Key != y.Key ? x.Key.CompareTo(y.Key) : x.Doc.CompareTo(y.Doc), sortDir);
                     for (int d = 0; d < count; d++)
                     {
                         if (reason[d] != 0) continue;
-                        Read(d, sigA);
-                        if (sigA[0] == uint.MaxValue && sigA.All(x => x == uint.MaxValue)) continue;   // no words
-                        band[m++] = (hasher.BandKey(sigA, b), d);
+                        var sig = Signature(d);
+                        if (sig[0] == uint.MaxValue && !sig.ContainsAnyExcept(uint.MaxValue)) continue;   // no words
+                        sorter.Add(new BandKey(hasher.BandKey(sig, b), d));
                     }
-                    Array.Sort(band, 0, m, Comparer<(ulong Key, int Doc)>.Create((x, y) => x.Key != y.Key ? x.Key.CompareTo(y.Key) : x.Doc.CompareTo(y.Doc)));
-                    for (int i = 0; i < m;)
+                    group.Clear();
+                    ulong current = 0;
+                    foreach (var key in sorter.Sorted())
                     {
-                        int j = i + 1;
-                        while (j < m && band[j].Key == band[i].Key) j++;
-                        if (j - i > 1)
-                        {
-                            Read(band[i].Doc, sigA);
-                            for (int t = i + 1; t < j; t++)
-                            {
-                                if (Find(band[t].Doc) == Find(band[i].Doc)) continue;
-                                Read(band[t].Doc, sigB);
-                                if (MinHasher.EstimatedJaccard(sigA, sigB) >= config.Dedup.Minhash.Threshold) Union(band[i].Doc, band[t].Doc);
-                            }
-                        }
-                        i = j;
+                        if (group.Count > 0 && key.Key != current) { Confirm(group); group.Clear(); }
+                        current = key.Key;
+                        group.Add(key.Doc);
                     }
+                    Confirm(group);
+                    spills += sorter.Spills;
                     progress?.Report(new CurationProgress($"dedup band {b + 1}/{config.Dedup.Minhash.Bands}", count, 0));
                 }
                 var sizes = new Dictionary<int, int>();
@@ -286,74 +331,86 @@ public static class Curator
                 }
                 foreach (var size in sizes.Values) if (size > 1) clusterSizes[size] = clusterSizes.GetValueOrDefault(size) + 1;
             }
+            if (Directory.Exists(sortDir)) Directory.Delete(sortDir, recursive: true);
 
-            // One ordered pass over the spools (a k-way merge by index) writes the outputs.
+            // One ordered pass over the spools (a k-way merge by index) copies kept lines and writes removed ones.
             string ext = config.Gzip ? ".jsonl.gz" : ".jsonl";
             var lengthsOut = new Histogram();
             long kept = 0, exact = 0, near = 0, charsOut = 0;
-            string field = config.Reader.Field;
+            var sources = inputFiles.Select(f => JsonSerializer.SerializeToUtf8Bytes(f)).ToArray();
             using (var keptWriter = new JsonlWriter(Path.Combine(output, "kept" + ext)))
             using (var removedWriter = new JsonlWriter(Path.Combine(output, "removed" + ext)))
+            using (var quarantineWriter = new JsonlWriter(Path.Combine(output, "quarantine.jsonl")))
             {
                 foreach (var d in shards)
-                    using (var r = new StreamReader(Path.Combine(d, "removed.jsonl")))
-                        for (string? line; (line = r.ReadLine()) != null;) removedWriter.WriteRaw(JsonNode.Parse(line)!.AsObject());
-                var readers = shards.Select(d => new StreamReader(Path.Combine(d, "spool.jsonl"))).ToList();
+                {
+                    using (var r = File.OpenRead(Path.Combine(d, "removed.jsonl"))) removedWriter.CopyFrom(r);
+                    using (var q = File.OpenRead(Path.Combine(d, "quarantine.jsonl"))) quarantineWriter.CopyFrom(q);
+                }
+                var spools = shards.Select(d => new FileStream(Path.Combine(d, "spool.jsonl"), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20)).ToList();
                 try
                 {
-                    var heads = readers.Select(ReadSpool).ToList();
-                    var idOf = new Dictionary<int, string>();      // survivors that others duplicate
+                    var idOf = new Dictionary<int, byte[]>();      // survivors that others duplicate: their id as a JSON string
                     var wanted = new HashSet<int>(duplicateOf.Where(x => x >= 0));
+                    var line = new byte[1 << 16];
+                    var members = new System.Buffers.ArrayBufferWriter<byte>(256);
                     for (int doc = 0; doc < count; doc++)
                     {
-                        int s = refs[doc].Shard;
-                        var rec = heads[s] ?? throw new InvalidDataException($"{shards[s]}: spool.jsonl ends before signatures.bin does; delete the shard folder and run it again.");
-                        heads[s] = ReadSpool(readers[s]);
-                        if (rec["_index"]!.GetValue<long>() != refs[doc].Index) throw new InvalidDataException($"{shards[s]}: spool.jsonl and signatures.bin disagree; delete the shard folder and run it again.");
-                        string id = rec["id"]!.GetValue<string>();
-                        if (wanted.Contains(doc)) idOf[doc] = id;
+                        ref readonly var h = ref Header(Record(doc));
+                        var spool = spools[refs[doc].Shard];
+                        if (spool.Position != h.SpoolOffset) throw new InvalidDataException($"{shards[refs[doc].Shard]}: spool.jsonl and signatures.bin disagree; delete the shard folder and run it again.");
+                        if (line.Length < h.SpoolLength + 1) line = new byte[Math.Max(2 * line.Length, h.SpoolLength + 1)];
+                        spool.ReadExactly(line, 0, h.SpoolLength + 1);
+                        var text = line.AsSpan(0, h.SpoolLength);
+                        if (wanted.Contains(doc)) idOf[doc] = IdToken(text);
                         if (reason[doc] == 0)
                         {
-                            rec.Remove("_index"); rec.Remove("_source"); rec.Remove("_line");
-                            keptWriter.WriteRaw(rec);
+                            keptWriter.WriteLine(text);
                             kept++;
-                            int len = rec[field]?.GetValue<string>().Length ?? 0;
-                            lengthsOut.Add(len);
-                            charsOut += len;
+                            int length = TextLength(text);
+                            lengthsOut.Add(length);
+                            charsOut += length;
+                            continue;
                         }
-                        else
+                        if (reason[doc] == 1) exact++; else near++;
+                        members.Clear();
+                        using (var w = new Utf8JsonWriter(members, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true }))
                         {
-                            string stage = reason[doc] == 1 ? "exact_dedup" : "near_dedup";
-                            if (reason[doc] == 1) exact++; else near++;
-                            rec.Remove("_index");
-                            var source = rec["_source"]; var line = rec["_line"];
-                            rec.Remove("_source"); rec.Remove("_line");
-                            rec["_stage"] = stage;
-                            rec["_reason"] = reason[doc] == 1 ? "exact_duplicate" : "near_duplicate";
-                            rec["_duplicate_of"] = idOf.GetValueOrDefault(duplicateOf[doc], $"#{refs[duplicateOf[doc]].Index}");
-                            rec["_source"] = source?.DeepClone(); rec["_line"] = line?.DeepClone();
-                            removedWriter.WriteRaw(rec);
+                            w.WriteStartObject();
+                            w.WriteString("_stage", reason[doc] == 1 ? "exact_dedup" : "near_dedup");
+                            w.WriteString("_reason", reason[doc] == 1 ? "exact_duplicate" : "near_duplicate");
+                            w.WritePropertyName("_duplicate_of");
+                            if (idOf.TryGetValue(duplicateOf[doc], out var id)) w.WriteRawValue(id, skipInputValidation: true);
+                            else w.WriteStringValue($"#{refs[duplicateOf[doc]].Index}");
+                            w.WritePropertyName("_source");
+                            w.WriteRawValue(sources[h.Source], skipInputValidation: true);
+                            w.WriteNumber("_line", h.Line);
+                            w.WriteEndObject();
                         }
+                        removedWriter.WriteLine(text, members.WrittenSpan[1..^1]);
                     }
                 }
                 finally
                 {
-                    foreach (var r in readers) r.Dispose();
+                    foreach (var r in spools) r.Dispose();
                 }
                 keptWriter.Complete();
                 removedWriter.Complete();
+                quarantineWriter.Complete();
             }
             total.Remove("exact_dedup", "exact_duplicate", exact);
             total.Remove("near_dedup", "near_duplicate", near);
-            var quarantined = shards.SelectMany(d => File.ReadLines(Path.Combine(d, "quarantine.jsonl"))).ToList();
-            File.WriteAllLines(Path.Combine(output, "quarantine.jsonl"), quarantined);
             var report = new CurationReport
             {
                 Documents = total.Read, Kept = kept, CharactersIn = total.CharactersIn, CharactersOut = charsOut,
                 RemovedByStage = total.RemovedByStage, RemovedByReason = total.RemovedByReason, Redactions = total.Redactions,
                 Quarantined = total.Quarantined, InvalidUtf8 = total.InvalidUtf8, LengthsBefore = total.LengthsIn, LengthsAfter = lengthsOut,
                 DuplicateClusterSizes = clusterSizes.OrderBy(kv => kv.Key).ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
-                Shards = n, IndexBytesPerDocument = 24 + 16 + 8, SignatureBytesPerDocument = recordBytes,
+                Shards = n,
+                IndexBytesPerDocument = Unsafe.SizeOf<DocumentRef>() + sizeof(int) * 2 + sizeof(byte),
+                SortBytesPerDocument = Math.Max(config.Dedup.Exact ? Unsafe.SizeOf<ExactKey>() : 0, config.Dedup.Near ? Unsafe.SizeOf<BandKey>() : 0),
+                SortSpills = spills,
+                SignatureBytesPerDocument = recordBytes,
                 MapSeconds = mapSeconds, MergeSeconds = clock.Elapsed.TotalSeconds,
                 Stages = [.. (config.Stages is null ? CurationConfig.DefaultStages : config.BuildStages().Select(s => s.Name)), .. config.Dedup.Exact ? new[] { "exact_dedup" } : [], .. config.Dedup.Near ? new[] { "near_dedup" } : []],
             };
@@ -362,13 +419,30 @@ public static class Curator
         }
         finally
         {
-            foreach (var m in maps) { m.View?.Dispose(); m.File?.Dispose(); }
+            foreach (var m in maps)
+            {
+                m.View?.SafeMemoryMappedViewHandle.ReleasePointer();
+                m.View?.Dispose();
+                m.File?.Dispose();
+            }
         }
     }
 
-    private static JsonObject? ReadSpool(StreamReader r)
+    // The id member of a spooled line (the writer puts it first), as raw JSON.
+    private static byte[] IdToken(ReadOnlySpan<byte> line)
     {
-        string? line = r.ReadLine();
-        return line is null ? null : JsonNode.Parse(line)!.AsObject();
+        var r = new Utf8JsonReader(line);
+        r.Read(); r.Read(); r.Read();
+        return line[(int)r.TokenStartIndex..(int)r.BytesConsumed].ToArray();
+    }
+
+    // Characters of the text member of a spooled line (second, after the id).
+    private static int TextLength(ReadOnlySpan<byte> line)
+    {
+        var r = new Utf8JsonReader(line);
+        r.Read(); r.Read(); r.Skip(); r.Read(); r.Read();
+        if (r.TokenType != JsonTokenType.String) return 0;
+        if (!r.ValueIsEscaped) return Encoding.UTF8.GetCharCount(r.ValueSpan);
+        return r.GetString()!.Length;
     }
 }

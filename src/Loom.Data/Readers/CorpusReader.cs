@@ -11,6 +11,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Unicode;
 using System.Text.RegularExpressions;
 using Loom.Data.Documents;
 
@@ -103,52 +104,165 @@ public static class CorpusReader
 
     /// <summary>
     /// Streams the documents of <paramref name="files"/>. Only records whose index satisfies <paramref name="take"/>
-    /// are parsed and returned (null: all); quarantined records go to <paramref name="quarantine"/> under the same rule.
+    /// are decoded and returned (null: all); quarantined records go to <paramref name="quarantine"/> under the same rule.
     /// </summary>
     public static IEnumerable<Document> Read(IReadOnlyList<string> files, ReaderOptions options, ReadStatistics statistics,
         Action<QuarantinedRecord>? quarantine = null, Func<long, bool>? take = null)
     {
         long index = 0;
-        foreach (var file in files)
+        for (int f = 0; f < files.Count; f++)
         {
-            string format = options.Format ?? FormatOf(file);
-            using var reader = Open(file, statistics);
-            IEnumerable<(long Line, string Raw)> records = format switch
+            using var source = new DocumentSource(files[f], f, options, statistics, quarantine, take);
+            Document? doc;
+            while ((doc = source.Next(ref index)) != null) yield return doc;
+        }
+    }
+
+    // The records of one file as documents: splits the bytes into records, skips the records other
+    // shards own without decoding them, decodes and parses the rest.
+    private sealed class DocumentSource : IDisposable
+    {
+        private readonly RecordReader _records;
+        private readonly string _file, _stem, _format;
+        private readonly int _fileIndex;
+        private readonly char _separator;
+        private readonly ReaderOptions _options;
+        private readonly byte[] _field;
+        private readonly ReadStatistics _statistics;
+        private readonly Action<QuarantinedRecord>? _quarantine;
+        private readonly Func<long, bool>? _take;
+        private string[]? _header;
+
+        public DocumentSource(string file, int fileIndex, ReaderOptions options, ReadStatistics statistics, Action<QuarantinedRecord>? quarantine, Func<long, bool>? take)
+        {
+            _file = file;
+            _fileIndex = fileIndex;
+            _stem = Path.GetFileName(file);
+            _format = options.Format ?? FormatOf(file);
+            _separator = file.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".tsv.gz", StringComparison.OrdinalIgnoreCase) ? '\t' : ',';
+            var split = _format switch
             {
-                "jsonl" => Lines(reader).Where(l => l.Raw.Length > 0 && !string.IsNullOrWhiteSpace(l.Raw)),
-                "csv" => CsvRecords(reader, file.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase) || file.EndsWith(".tsv.gz", StringComparison.OrdinalIgnoreCase) ? '\t' : ','),
-                "text" => TextRecords(reader, options.TextSplit),
-                _ => throw new NotSupportedException($"{file}: unknown format \"{format}\"; use text, jsonl or csv."),
+                "jsonl" => RecordSplit.Lines,
+                "csv" => RecordSplit.Csv,
+                "text" => options.TextSplit switch { TextSplit.Lines => RecordSplit.Lines, TextSplit.File => RecordSplit.File, _ => RecordSplit.Blocks },
+                _ => throw new NotSupportedException($"{file}: unknown format \"{_format}\"; use text, jsonl or csv."),
             };
-            string stem = Path.GetFileName(file);
-            string[]? header = null;
-            foreach (var (line, raw) in records)
+            _options = options;
+            _field = Encoding.UTF8.GetBytes(options.Field);
+            _statistics = statistics;
+            _quarantine = quarantine;
+            _take = take;
+            _records = new RecordReader(Open(file, statistics), split);
+        }
+
+        public void Dispose() => _records.Dispose();
+
+        // The next document this reader takes, or null at the end of the file.
+        public Document? Next(ref long index)
+        {
+            while (_records.Next(out var raw, out long line))
             {
-                if (format == "csv" && header is null)
+                if (_format == "csv" && _header is null)
                 {
-                    header = ParseCsv(raw, file.Contains(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',');
-                    if (Array.IndexOf(header, options.Field) < 0)
-                        throw new InvalidDataException($"{file}: no column \"{options.Field}\" in the header ({string.Join(", ", header)}); choose one with --field.");
+                    _header = ParseCsv(Decode(raw), _separator);
+                    if (Array.IndexOf(_header, _options.Field) < 0)
+                        throw new InvalidDataException($"{_file}: no column \"{_options.Field}\" in the header ({string.Join(", ", _header)}); choose one with --field.");
                     continue;
                 }
                 long i = index++;
-                if (take != null && !take(i)) continue;
-                Document? doc = null;
-                string? problem = null;
-                switch (format)
+                if (_take != null && !_take(i)) continue;
+                Document? doc;
+                string? problem;
+                switch (_format)
                 {
-                    case "jsonl": doc = FromJson(raw, stem, file, line, options.Field, out problem); break;
-                    case "csv": doc = FromCsv(raw, header!, stem, file, line, options.Field, file.Contains(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',', out problem); break;
-                    default: doc = new Document { Id = $"{stem}:{line}", Text = raw, Source = file, Line = line }; break;
+                    case "jsonl": doc = FromJson(raw, line, out problem); break;
+                    case "csv": doc = FromCsv(Decode(raw), _header!, _stem, _file, line, _options.Field, _separator, out problem); break;
+                    default: doc = new Document { Id = $"{_stem}:{line}", Text = Decode(raw), Source = _file, Line = line }; problem = null; break;
                 }
                 if (doc is null)
                 {
-                    quarantine?.Invoke(new QuarantinedRecord(file, line, problem!, raw.Length > 2000 ? raw[..2000] : raw));
+                    string text = Decode(raw, count: false);
+                    _quarantine?.Invoke(new QuarantinedRecord(_file, line, problem!, text.Length > 2000 ? text[..2000] : text));
                     continue;
                 }
                 doc.Index = i;
-                yield return doc;
+                doc.SourceIndex = _fileIndex;
+                return doc;
             }
+            return null;
+        }
+
+        // UTF-8 to text; invalid sequences become U+FFFD and are counted (once: not again for the audit copy).
+        private string Decode(ReadOnlySpan<byte> bytes, bool count = true)
+        {
+            if (Utf8.IsValid(bytes) || !count) return Encoding.UTF8.GetString(bytes);
+            // Count the ill-formed subsequences the decoder will replace, one U+FFFD each (Unicode 3.9, "maximal subparts").
+            for (var rest = bytes; !rest.IsEmpty;)
+            {
+                if (Rune.DecodeFromUtf8(rest, out _, out int consumed) != System.Buffers.OperationStatus.Done) _statistics.AddInvalid();
+                rest = rest[consumed..];
+            }
+            return Encoding.UTF8.GetString(bytes);
+        }
+
+        // One JSON object: the text field, the id, and the other members kept verbatim as metadata.
+        private Document? FromJson(ReadOnlySpan<byte> raw, long line, out string? problem)
+        {
+            problem = null;
+            if (!Utf8.IsValid(raw)) return FromJson(Encoding.UTF8.GetBytes(Decode(raw)), line, out problem);
+            string? text = null, id = null;
+            bool textNotString = false;
+            var members = new List<Range>();
+            int metadataBytes = 0;
+            try
+            {
+                var r = new Utf8JsonReader(raw);
+                if (!r.Read() || r.TokenType != JsonTokenType.StartObject) { problem = "the line is not a JSON object"; return null; }
+                while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+                {
+                    int start = (int)r.TokenStartIndex;
+                    bool isField = r.ValueTextEquals(_field), isId = r.ValueTextEquals("id"u8);
+                    r.Read();
+                    if (isField)
+                    {
+                        if (r.TokenType == JsonTokenType.String) text = r.GetString();
+                        else { textNotString = true; r.Skip(); }
+                    }
+                    else if (isId)
+                    {
+                        id = r.TokenType switch
+                        {
+                            JsonTokenType.String => r.GetString(),
+                            JsonTokenType.Number or JsonTokenType.True or JsonTokenType.False => Encoding.UTF8.GetString(r.ValueSpan),
+                            _ => null,
+                        };
+                        r.Skip();
+                    }
+                    else
+                    {
+                        r.Skip();
+                        members.Add(start..(int)r.BytesConsumed);
+                        metadataBytes += (int)r.BytesConsumed - start + 1;
+                    }
+                }
+                if (r.Read()) { problem = "more than one JSON value on the line"; return null; }
+            }
+            catch (JsonException e) { problem = $"malformed JSON: {e.Message}"; return null; }
+            if (text is null) { problem = textNotString ? $"field \"{_options.Field}\" is not a string" : $"no string field \"{_options.Field}\""; return null; }
+            byte[]? metadata = null;
+            if (members.Count > 0)
+            {
+                metadata = new byte[metadataBytes - 1];
+                int at = 0;
+                foreach (var m in members)
+                {
+                    if (at > 0) metadata[at++] = (byte)',';
+                    var part = raw[m];
+                    part.CopyTo(metadata.AsSpan(at));
+                    at += part.Length;
+                }
+            }
+            return new Document { Id = id ?? $"{_stem}:{line}", Text = text, MetadataJson = metadata, Source = _file, Line = line };
         }
     }
 
@@ -162,69 +276,11 @@ public static class CorpusReader
         return "text";
     }
 
-    private static StreamReader Open(string file, ReadStatistics statistics)
+    private static Stream Open(string file, ReadStatistics statistics)
     {
         Stream s = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         statistics.Bytes += s.Length;
-        if (file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) s = new GZipStream(s, CompressionMode.Decompress);
-        var encoding = (Encoding)new UTF8Encoding(false).Clone();
-        encoding.DecoderFallback = new CountingFallback(statistics);
-        return new StreamReader(s, encoding, detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 16);
-    }
-
-    private static IEnumerable<(long Line, string Raw)> Lines(StreamReader reader)
-    {
-        long n = 0;
-        string? line;
-        while ((line = reader.ReadLine()) != null)
-        {
-            n++;
-            if (n == 1 && line.Length > 0 && line[0] == '\uFEFF') line = line[1..];
-            yield return (n, line);
-        }
-    }
-
-    private static IEnumerable<(long, string)> TextRecords(StreamReader reader, TextSplit split)
-    {
-        if (split == TextSplit.File)
-        {
-            string all = reader.ReadToEnd().TrimStart('\uFEFF');
-            if (!string.IsNullOrWhiteSpace(all)) yield return (1, all);
-            yield break;
-        }
-        var block = new StringBuilder();
-        long start = 0;
-        foreach (var (n, line) in Lines(reader))
-        {
-            bool blank = string.IsNullOrWhiteSpace(line);
-            if (split == TextSplit.Lines)
-            {
-                if (!blank) yield return (n, line);
-                continue;
-            }
-            if (blank)
-            {
-                if (block.Length > 0) { yield return (start, block.ToString(0, block.Length - 1)); block.Clear(); }
-                continue;
-            }
-            if (block.Length == 0) start = n;
-            block.Append(line).Append('\n');
-        }
-        if (block.Length > 0) yield return (start, block.ToString(0, block.Length - 1));
-    }
-
-    private static Document? FromJson(string raw, string stem, string file, long line, string field, out string? problem)
-    {
-        problem = null;
-        JsonNode? node;
-        try { node = JsonNode.Parse(raw); }
-        catch (JsonException e) { problem = $"malformed JSON: {e.Message}"; return null; }
-        if (node is not JsonObject obj) { problem = "the line is not a JSON object"; return null; }
-        if (obj[field] is not JsonValue v || !v.TryGetValue(out string? text)) { problem = $"no string field \"{field}\""; return null; }
-        obj.Remove(field);
-        string id = obj["id"] is JsonValue idv ? (idv.TryGetValue(out string? s) ? s : idv.ToJsonString()) : $"{stem}:{line}";
-        obj.Remove("id");
-        return new Document { Id = id, Text = text, Metadata = obj.Count > 0 ? obj : null, Source = file, Line = line };
+        return file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(s, CompressionMode.Decompress) : s;
     }
 
     private static Document? FromCsv(string raw, string[] header, string stem, string file, long line, string field, char sep, out string? problem)
@@ -247,31 +303,6 @@ public static class CorpusReader
         return new Document { Id = id ?? $"{stem}:{line}", Text = text, Metadata = meta.Count > 0 ? meta : null, Source = file, Line = line };
     }
 
-    // RFC 4180 records: a quoted field may hold separators, doubled quotes and newlines.
-    private static IEnumerable<(long, string)> CsvRecords(StreamReader reader, char sep)
-    {
-        var record = new StringBuilder();
-        long start = 0;
-        bool inQuotes = false;
-        foreach (var (n, line) in Lines(reader))
-        {
-            if (record.Length == 0 && !inQuotes)
-            {
-                if (line.Length == 0) continue;
-                start = n;
-            }
-            else record.Append('\n');
-            record.Append(line);
-            foreach (char c in line) if (c == '"') inQuotes = !inQuotes;
-            if (!inQuotes)
-            {
-                yield return (start, record.ToString());
-                record.Clear();
-            }
-        }
-        if (record.Length > 0) yield return (start, record.ToString());
-    }
-
     internal static string[] ParseCsv(string record, char sep)
     {
         var cells = new List<string>();
@@ -292,32 +323,5 @@ public static class CorpusReader
         }
         cells.Add(cell.ToString());
         return cells.ToArray();
-    }
-
-    // Replaces each invalid byte sequence with U+FFFD and counts it.
-    private sealed class CountingFallback(ReadStatistics statistics) : DecoderFallback
-    {
-        public override int MaxCharCount => 1;
-        public override DecoderFallbackBuffer CreateFallbackBuffer() => new Buffer(statistics);
-
-        private sealed class Buffer(ReadStatistics statistics) : DecoderFallbackBuffer
-        {
-            private bool _pending;
-            public override int Remaining => _pending ? 1 : 0;
-            public override bool Fallback(byte[] bytesUnknown, int index)
-            {
-                statistics.AddInvalid();
-                _pending = true;
-                return true;
-            }
-            public override char GetNextChar()
-            {
-                if (!_pending) return '\0';
-                _pending = false;
-                return '\uFFFD';
-            }
-            public override bool MovePrevious() => false;
-            public override void Reset() => _pending = false;
-        }
     }
 }

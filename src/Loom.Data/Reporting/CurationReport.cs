@@ -86,10 +86,14 @@ public sealed class CurationReport
     /// <summary>Near-duplicate clusters by size ("2": 31 clusters of two, ...).</summary>
     public Dictionary<string, int> DuplicateClusterSizes { get; set; } = new();
     public int Shards { get; set; }
-    /// <summary>Merge-time memory per document (exact sort + one band's keys + union-find).</summary>
+    /// <summary>Merge-time memory per document held throughout (where its signature lies, union-find parent, duplicate-of, verdict).</summary>
     public int IndexBytesPerDocument { get; set; }
     /// <summary>On-disk (memory-mapped) signature bytes per document.</summary>
     public int SignatureBytesPerDocument { get; set; }
+    /// <summary>Bytes per document of the largest merge sort table (held in memory up to dedup.max_sort_megabytes).</summary>
+    public int SortBytesPerDocument { get; set; }
+    /// <summary>Sorted runs the merge wrote to disk because a sort table exceeded its memory.</summary>
+    public int SortSpills { get; set; }
     public double MapSeconds { get; set; }
     public double MergeSeconds { get; set; }
 
@@ -108,7 +112,7 @@ public sealed class CurationReport
           .Append("body{font-family:system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}td:first-child,th:first-child{text-align:left}")
           .Append("</style></head><body><h1>Curation report</h1>");
         sb.Append(CultureInfo.InvariantCulture, $"<p><b>{Kept:N0}</b> of <b>{Documents:N0}</b> documents kept ({(Documents == 0 ? 0 : 100.0 * Kept / Documents):F1}%); characters {CharactersIn:N0} → {CharactersOut:N0}. ")
-          .Append(CultureInfo.InvariantCulture, $"{Quarantined:N0} malformed records quarantined; {InvalidUtf8:N0} invalid UTF-8 sequences replaced. {Shards} shards, map {MapSeconds:F1} s, merge {MergeSeconds:F1} s.</p>");
+          .Append(CultureInfo.InvariantCulture, $"{Quarantined:N0} malformed records quarantined; {InvalidUtf8:N0} invalid UTF-8 sequences replaced. {Shards} shards, map {MapSeconds:F1} s, merge {MergeSeconds:F1} s; de-duplication index {IndexBytesPerDocument} B per document in memory, sort tables {SortBytesPerDocument} B per document ({SortSpills} runs spilled to disk), signatures {SignatureBytesPerDocument} B per document on disk.</p>");
         sb.Append("<h2>Removed per stage</h2>").Append(Bars(Stages.Select(s => (s, (double)RemovedByStage.GetValueOrDefault(s))).ToList()));
         sb.Append("<h2>Removal reasons</h2>").Append(Bars(RemovedByReason.OrderByDescending(kv => kv.Value).Select(kv => (kv.Key, (double)kv.Value)).ToList()));
         if (Redactions.Count > 0) sb.Append("<h2>PII redactions</h2>").Append(Bars(Redactions.OrderByDescending(kv => kv.Value).Select(kv => (kv.Key, (double)kv.Value)).ToList()));

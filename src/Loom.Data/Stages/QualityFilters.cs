@@ -4,8 +4,9 @@
 //  - C4 rules, Raffel et al. 2020 (T5), section 2.2, applied per line then per document;
 //  - Gopher repetition rules, Rae et al. 2021, table A1: duplicate line/paragraph fractions, the
 //    character share of the most frequent 2–4-gram and of repeated 5–10-grams.
-using System.Text;
+using System.Buffers;
 using Loom.Data.Documents;
+using Loom.Data.Text;
 
 namespace Loom.Data.Stages;
 
@@ -31,8 +32,9 @@ public sealed record GopherQualityOptions
 /// <summary>Gopher quality filter.</summary>
 public sealed class GopherQualityFilter(GopherQualityOptions? options = null) : IDocumentStage
 {
-    private static readonly HashSet<string> StopWords = ["the", "be", "to", "of", "and", "that", "have", "with"];
-    private static readonly char[] Bullets = ['•', '●', '○', '■', '□', '▪', '▫', '–', '-', '*', '‣', '⁃', '◦'];
+    private static readonly ulong[] StopWords = [.. new[] { "the", "be", "to", "of", "and", "that", "have", "with" }.Select(TextAnalysis.CleanHash)];
+    private static readonly SearchValues<char> Bullets = SearchValues.Create("•●○■□▪▫–-*‣⁃◦");
+    private static readonly SearchValues<char> HashOrEllipsis = SearchValues.Create("#….");
     private readonly GopherQualityOptions _o = options ?? new GopherQualityOptions();
 
     /// <inheritdoc/>
@@ -42,43 +44,41 @@ public sealed class GopherQualityFilter(GopherQualityOptions? options = null) : 
     public Verdict Process(Document document)
     {
         string text = document.Text;
-        var words = Words.Scratch;
-        Words.Split(text, words);
+        var analysis = TextAnalysis.Of(text);
         int real = 0, alpha = 0, stop = 0;
         long letters = 0;
-        foreach (var r in words)
+        foreach (ref readonly var w in analysis.Words)
         {
-            var w = text.AsSpan(r);
-            if (Words.IsSymbolOnly(w)) continue;
+            if (!w.HasLetterOrDigit) continue;
             real++;
             letters += w.Length;
-            bool hasLetter = false;
-            foreach (char c in w) if (char.IsLetter(c)) { hasLetter = true; break; }
-            if (hasLetter) alpha++;
-            if (stop < _o.MinStopWords && w.Length <= 5 && StopWords.Contains(Words.Clean(w))) stop++;
+            if (w.HasLetter) alpha++;
+            if (stop < _o.MinStopWords && w.Length <= 5 && StopWords.AsSpan().Contains(w.Clean)) stop++;
         }
+        int words = analysis.Count;
         if (real < _o.MinWords) return Verdict.Remove("gopher_short_doc", $"{real} words < {_o.MinWords}");
         if (real > _o.MaxWords) return Verdict.Remove("gopher_long_doc", $"{real} words > {_o.MaxWords}");
         double mean = (double)letters / real;
         if (mean < _o.MinMeanWordLength) return Verdict.Remove("gopher_below_avg_word_length", $"mean word length {mean:F2}");
         if (mean > _o.MaxMeanWordLength) return Verdict.Remove("gopher_above_avg_word_length", $"mean word length {mean:F2}");
         int hashes = 0, ellipses = 0;
-        for (int i = 0; i < text.Length; i++)
+        var rest = text.AsSpan();
+        for (int i; (i = rest.IndexOfAny(HashOrEllipsis)) >= 0; rest = rest[(i + 1)..])
         {
-            char c = text[i];
+            char c = rest[i];
             if (c == '#') hashes++;
             else if (c == '…') ellipses++;
-            else if (c == '.' && i + 2 < text.Length && text[i + 1] == '.' && text[i + 2] == '.') { ellipses++; i += 2; }
+            else if (i + 2 < rest.Length && rest[i + 1] == '.' && rest[i + 2] == '.') { ellipses++; i += 2; }
         }
-        if (hashes > _o.MaxSymbolWordRatio * words.Count) return Verdict.Remove("gopher_too_many_hashes", $"{hashes} '#' for {words.Count} words");
-        if (ellipses > _o.MaxSymbolWordRatio * words.Count) return Verdict.Remove("gopher_too_many_ellipsis", $"{ellipses} ellipses for {words.Count} words");
+        if (hashes > _o.MaxSymbolWordRatio * words) return Verdict.Remove("gopher_too_many_hashes", $"{hashes} '#' for {words} words");
+        if (ellipses > _o.MaxSymbolWordRatio * words) return Verdict.Remove("gopher_too_many_ellipsis", $"{ellipses} ellipses for {words} words");
         int lines = 0, bullet = 0, endEllipsis = 0;
         foreach (var range in text.AsSpan().Split('\n'))
         {
             var line = text.AsSpan(range).Trim();
             if (line.Length == 0) continue;
             lines++;
-            if (line.IndexOfAny(Bullets) == 0) bullet++;
+            if (Bullets.Contains(line[0])) bullet++;
             if (line.EndsWith("...") || line.EndsWith("…")) endEllipsis++;
         }
         if (lines > 0 && bullet > _o.MaxBulletLines * lines) return Verdict.Remove("gopher_too_many_bullets", $"{bullet} of {lines} lines start with a bullet");
@@ -111,10 +111,21 @@ public sealed record C4Options
 }
 
 /// <summary>C4 filter: drops bad lines (rewriting the text), then removes documents failing the document rules.</summary>
-public sealed class C4Filter(C4Options? options = null) : IDocumentStage
+public sealed class C4Filter : IDocumentStage
 {
     private static readonly string[] PolicyPhrases = ["terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies"];
-    private readonly C4Options _o = options ?? new C4Options();
+    private static readonly SearchValues<char> SentenceEnds = SearchValues.Create(".?!…");
+    private readonly C4Options _o;
+    private readonly SearchValues<string>? _dropPhrases;     // "javascript" and the policy phrases, case-insensitive, in one search
+    [ThreadStatic] private static List<Range>? t_kept;
+
+    /// <param name="options">Settings.</param>
+    public C4Filter(C4Options? options = null)
+    {
+        _o = options ?? new C4Options();
+        string[] phrases = [.. _o.Javascript ? ["javascript"] : Array.Empty<string>(), .. _o.Policy ? PolicyPhrases : []];
+        if (phrases.Length > 0) _dropPhrases = SearchValues.Create(phrases, StringComparison.OrdinalIgnoreCase);
+    }
 
     /// <inheritdoc/>
     public string Name => "c4_quality";
@@ -125,46 +136,81 @@ public sealed class C4Filter(C4Options? options = null) : IDocumentStage
         string text = document.Text;
         if (_o.LoremIpsum && text.Contains("lorem ipsum", StringComparison.OrdinalIgnoreCase)) return Verdict.Remove("c4_lorem_ipsum");
         if (_o.CurlyBraces && text.AsSpan().IndexOfAny('{', '}') >= 0) return Verdict.Remove("c4_curly_bracket");
-        var kept = new StringBuilder(text.Length);
-        int sentences = 0, dropped = 0;
-        var words = Words.Scratch;
+        var kept = t_kept ??= [];
+        kept.Clear();
+        int sentences = 0, dropped = 0, keptChars = 0;
         foreach (var range in text.AsSpan().Split('\n'))
         {
-            string line = text[range].Trim();
+            var (offset, length) = range.GetOffsetAndLength(text.Length);
+            var line = text.AsSpan(offset, length);
+            int lead = line.Length - line.TrimStart().Length;
+            line = line.Trim();
             if (line.Length == 0) continue;
-            Words.Split(line, words);
-            bool keep = words.Count >= _o.MinWordsPerLine;
-            if (keep && _o.TerminalPunctuation) keep = EndsSentence(line);
-            if (keep) foreach (var w in words) if (w.End.Value - w.Start.Value > _o.MaxWordLength) { keep = false; break; }
-            if (keep && _o.Javascript && line.Contains("javascript", StringComparison.OrdinalIgnoreCase)) keep = false;
-            if (keep && _o.Policy) foreach (var p in PolicyPhrases) if (line.Contains(p, StringComparison.OrdinalIgnoreCase)) { keep = false; break; }
+            bool keep = EndsSentence(line) || !_o.TerminalPunctuation;
+            if (keep)
+            {
+                var (words, longest) = CountWords(line);
+                keep = words >= _o.MinWordsPerLine && longest <= _o.MaxWordLength;
+            }
+            if (keep && _dropPhrases != null && line.IndexOfAny(_dropPhrases) >= 0) keep = false;
             if (!keep) { dropped++; continue; }
             sentences += CountSentences(line);
-            if (kept.Length > 0) kept.Append('\n');
-            kept.Append(line);
+            kept.Add(new Range(offset + lead, offset + lead + line.Length));
+            keptChars += line.Length;
         }
-        if (kept.Length == 0) return Verdict.Remove("c4_no_lines_left", $"{dropped} lines dropped");
+        if (kept.Count == 0) return Verdict.Remove("c4_no_lines_left", $"{dropped} lines dropped");
         if (sentences < _o.MinSentences) return Verdict.Remove("c4_too_few_sentences", $"{sentences} sentences < {_o.MinSentences}");
-        if (dropped > 0) document.Text = kept.ToString();
+        if (dropped > 0)
+            document.Text = string.Create(keptChars + kept.Count - 1, (text, kept), static (dst, state) =>
+            {
+                int at = 0;
+                foreach (var r in state.kept)
+                {
+                    if (at > 0) dst[at++] = '\n';
+                    var src = state.text.AsSpan(r);
+                    src.CopyTo(dst[at..]);
+                    at += src.Length;
+                }
+            });
         return Verdict.Keep;
     }
 
-    private static bool EndsSentence(string line)
+    private static bool EndsSentence(ReadOnlySpan<char> line)
     {
         char c = line[^1];
         return c is '.' or '?' or '!' or '"' or '\'' or '…' or '”' or '’' or '»';
     }
 
+    // Whitespace-separated words and the longest one's length.
+    private static (int Words, int Longest) CountWords(ReadOnlySpan<char> line)
+    {
+        int words = 0, longest = 0, start = -1;
+        for (int i = 0; i <= line.Length; i++)
+        {
+            bool space = i == line.Length || char.IsWhiteSpace(line[i]);
+            if (!space) { if (start < 0) start = i; continue; }
+            if (start < 0) continue;
+            words++;
+            longest = Math.Max(longest, i - start);
+            start = -1;
+        }
+        return (words, longest);
+    }
+
     // Sentence ends: terminal punctuation followed by space or the end of the line.
-    private static int CountSentences(string line)
+    private static int CountSentences(ReadOnlySpan<char> line)
     {
         int n = 0;
-        for (int i = 0; i < line.Length; i++)
-            if (line[i] is '.' or '?' or '!' or '…' && (i + 1 == line.Length || char.IsWhiteSpace(line[i + 1]) || line[i + 1] is '"' or '\'' or '”'))
+        for (int i = line.IndexOfAny(SentenceEnds); i >= 0 && i < line.Length; )
+        {
+            if (i + 1 == line.Length || char.IsWhiteSpace(line[i + 1]) || line[i + 1] is '"' or '\'' or '”')
             {
                 n++;
                 while (i + 1 < line.Length && line[i + 1] is '.' or '?' or '!') i++;
             }
+            int next = line[(i + 1)..].IndexOfAny(SentenceEnds);
+            i = next < 0 ? -1 : i + 1 + next;
+        }
         return Math.Max(n, 1);
     }
 }
@@ -186,8 +232,8 @@ public sealed record RepetitionOptions
 public sealed class RepetitionFilter(RepetitionOptions? options = null) : IDocumentStage
 {
     private readonly RepetitionOptions _o = options ?? new RepetitionOptions();
-    [ThreadStatic] private static Dictionary<ulong, int>? t_counts;
-    [ThreadStatic] private static ulong[]? t_hashes;
+    [ThreadStatic] private static CountTable? t_counts;
+    [ThreadStatic] private static ulong[]? t_grams;
 
     /// <inheritdoc/>
     public string Name => "gopher_repetition";
@@ -197,101 +243,92 @@ public sealed class RepetitionFilter(RepetitionOptions? options = null) : IDocum
     {
         string text = document.Text;
         if (text.Length == 0) return Verdict.Keep;
-        var counts = t_counts ??= new Dictionary<ulong, int>(1024);
-        // Paragraphs (blank-line separated) and lines.
-        foreach (var (sep, maxFrac, maxChars, reason) in new[]
-        {
-            ("\n\n", _o.MaxDuplicateParagraphFraction, _o.MaxDuplicateParagraphCharFraction, "paragraph"),
-            ("\n", _o.MaxDuplicateLineFraction, _o.MaxDuplicateLineCharFraction, "line"),
-        })
-        {
-            counts.Clear();
-            int total = 0, dups = 0;
-            long dupChars = 0;
-            foreach (var range in text.AsSpan().Split(sep))
-            {
-                var part = text.AsSpan(range).Trim();
-                if (part.Length == 0) continue;
-                total++;
-                ulong h = Hash(part);
-                if (counts.TryGetValue(h, out int c)) { dups++; dupChars += part.Length; counts[h] = c + 1; }
-                else counts[h] = 1;
-            }
-            if (total > 0 && dups > maxFrac * total) return Verdict.Remove($"dup_{reason}_frac", $"{dups} of {total} {reason}s repeat");
-            if (dupChars > maxChars * text.Length) return Verdict.Remove($"dup_{reason}_char_frac", $"{dupChars} of {text.Length} characters in repeated {reason}s");
-        }
-        var words = Words.Scratch;
-        Words.Split(text, words);
-        int n = words.Count;
+        var counts = t_counts ??= new CountTable();
+        var verdict = RepeatedParts(text, "\n\n", "paragraph", _o.MaxDuplicateParagraphFraction, _o.MaxDuplicateParagraphCharFraction, counts);
+        if (verdict.Removed) return verdict;
+        verdict = RepeatedParts(text, "\n", "line", _o.MaxDuplicateLineFraction, _o.MaxDuplicateLineCharFraction, counts);
+        if (verdict.Removed) return verdict;
+
+        var analysis = TextAnalysis.Of(text);
+        var words = analysis.Words;
+        int n = words.Length;
         if (n < 2) return Verdict.Keep;
-        var hashes = t_hashes is { } th && th.Length >= n ? th : t_hashes = new ulong[Math.Max(n, 1024) * 2];
+        // grams[i] is the hash of the k-gram starting at word i, extended in place from the (k−1)-gram.
+        var grams = t_grams is { } g0 && g0.Length >= n ? g0 : t_grams = new ulong[Math.Max(2 * n, 1024)];
         long wordChars = 0;
         for (int i = 0; i < n; i++)
         {
-            var w = text.AsSpan(words[i]);
-            hashes[i] = Hash(w);
-            wordChars += w.Length;
+            grams[i] = Hashing.Mix(0x9E3779B97F4A7C15UL ^ words[i].Raw);   // not symmetric: (a, b) and (b, a) differ
+            wordChars += words[i].Length;
         }
-        // Most frequent n-gram, n = 2..4: its character length × count over all word characters.
-        for (int k = 0; k < _o.TopNGramFractions.Count; k++)
+        int order = 1;
+        void Extend(Span<ulong> grams, ReadOnlySpan<WordInfo> words)
         {
-            int g = k + 2;
-            if (n < g) break;
-            counts.Clear();
-            int bestCount = 0, bestAt = 0;
-            for (int i = 0; i + g <= n; i++)
+            order++;
+            for (int i = 0; i + order <= words.Length; i++) grams[i] = Hashing.Mix(grams[i] ^ words[i + order - 1].Raw) + (ulong)order;
+        }
+        // Most frequent n-gram, n = 2..4: its character length × count over all word characters. An
+        // n-gram occurs at most as often as its (n−1)-gram prefix, so once nothing repeats, nothing longer does.
+        bool repeats = true;
+        for (int k = 0; k < _o.TopNGramFractions.Count && repeats; k++)
+        {
+            Extend(grams, words);
+            if (n < order) return Verdict.Keep;
+            int count = n - order + 1, bestCount = 0, bestAt = 0;
+            counts.Reset(count);
+            for (int i = 0; i < count; i++)
             {
-                ulong h = Combine(hashes, i, g);
-                int c = counts.TryGetValue(h, out int prev) ? prev + 1 : 1;
-                counts[h] = c;
+                int c = counts.Add(grams[i]);
                 if (c > bestCount) { bestCount = c; bestAt = i; }
             }
-            if (bestCount < 2) continue;
+            repeats = bestCount >= 2;
+            if (!repeats) break;
             long chars = 0;
-            for (int j = bestAt; j < bestAt + g; j++) chars += words[j].End.Value - words[j].Start.Value;
+            for (int j = bestAt; j < bestAt + order; j++) chars += words[j].Length;
             if (chars * bestCount > _o.TopNGramFractions[k] * wordChars)
-                return Verdict.Remove($"top_{g}_gram", $"the most frequent {g}-gram covers {(double)chars * bestCount / wordChars:P0} of the characters");
+                return Verdict.Remove($"top_{order}_gram", $"the most frequent {order}-gram covers {(double)chars * bestCount / wordChars:P0} of the characters");
         }
+        if (!repeats) return Verdict.Keep;
+        while (order < 4) Extend(grams, words);
         // Repeated n-grams, n = 5..10: characters of every n-gram occurrence after its first, not overlapping.
         for (int k = 0; k < _o.DuplicateNGramFractions.Count; k++)
         {
-            int g = k + 5;
-            if (n < g) break;
-            counts.Clear();
+            Extend(grams, words);
+            if (n < order) break;
+            int count = n - order + 1;
+            counts.Reset(count);
             long dupChars = 0;
             int covered = -1;   // words up to this index already counted
-            for (int i = 0; i + g <= n; i++)
+            for (int i = 0; i < count; i++)
             {
-                ulong h = Combine(hashes, i, g);
-                if (counts.TryAdd(h, 1)) continue;
-                for (int j = Math.Max(i, covered + 1); j < i + g; j++) dupChars += words[j].End.Value - words[j].Start.Value;
-                covered = i + g - 1;
+                if (counts.Add(grams[i]) == 1) continue;
+                for (int j = Math.Max(i, covered + 1); j < i + order; j++) dupChars += words[j].Length;
+                covered = i + order - 1;
             }
             if (dupChars > _o.DuplicateNGramFractions[k] * wordChars)
-                return Verdict.Remove($"duplicated_{g}_n_grams", $"repeated {g}-grams cover {(double)dupChars / wordChars:P0} of the characters");
+                return Verdict.Remove($"duplicated_{order}_n_grams", $"repeated {order}-grams cover {(double)dupChars / wordChars:P0} of the characters");
+            if (dupChars == 0) break;
         }
         return Verdict.Keep;
     }
 
-    // FNV-1a over UTF-16 units, then a final avalanche (SplitMix64's mixer).
-    internal static ulong Hash(ReadOnlySpan<char> s)
+    // Duplicate paragraphs ("\n\n") or lines ("\n"): their share of all, and the characters they hold.
+    private static Verdict RepeatedParts(string text, string separator, string what, double maxFraction, double maxChars, CountTable counts)
     {
-        ulong h = 14695981039346656037UL;
-        foreach (char c in s) h = (h ^ c) * 1099511628211UL;
-        return Mix(h);
-    }
-
-    internal static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    private static ulong Combine(ulong[] hashes, int start, int count)
-    {
-        ulong h = 0x9E3779B97F4A7C15UL;
-        for (int i = start; i < start + count; i++) h = Mix(h ^ hashes[i]) + (ulong)i - (ulong)start;
-        return h;
+        int parts = text.AsSpan().Count(separator) + 1;
+        if (parts == 1) return Verdict.Keep;     // one part cannot repeat
+        counts.Reset(parts);
+        int total = 0, dups = 0;
+        long dupChars = 0;
+        foreach (var range in text.AsSpan().Split(separator))
+        {
+            var part = text.AsSpan(range).Trim();
+            if (part.Length == 0) continue;
+            total++;
+            if (counts.Add(Hashing.Hash(part)) > 1) { dups++; dupChars += part.Length; }
+        }
+        if (total > 0 && dups > maxFraction * total) return Verdict.Remove($"dup_{what}_frac", $"{dups} of {total} {what}s repeat");
+        if (dupChars > maxChars * text.Length) return Verdict.Remove($"dup_{what}_char_frac", $"{dupChars} of {text.Length} characters in repeated {what}s");
+        return Verdict.Keep;
     }
 }

@@ -5,6 +5,7 @@
 // lists over-match ("Scunthorpe" cases, medical terms), so the audit keeps the matched terms.
 using System.Reflection;
 using Loom.Data.Documents;
+using Loom.Data.Text;
 
 namespace Loom.Data.Stages;
 
@@ -23,9 +24,10 @@ public sealed record ToxicityOptions
 public sealed class ToxicityFilter : IDocumentStage
 {
     private readonly ToxicityOptions _o;
-    private readonly HashSet<string> _single = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _phrases = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _phraseStarts = new(StringComparer.Ordinal);
+    // Keyed by TextAnalysis's clean word hash; phrases by the hash of their words' clean hashes.
+    private readonly Dictionary<ulong, string> _single = new();
+    private readonly Dictionary<ulong, string> _phrases = new();
+    private readonly HashSet<ulong> _phraseStarts = new();
     private readonly int _longestPhrase;
 
     /// <param name="options">Settings.</param>
@@ -38,16 +40,34 @@ public sealed class ToxicityFilter : IDocumentStage
         foreach (var raw in entries)
         {
             var words = raw.Trim().ToLowerInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (words.Length == 0) continue;
-            if (words.Length == 1) _single.Add(words[0]);
+            // A text word is matched after its leading and trailing punctuation is cut, so an entry that
+            // has some (or no letter at all, such as an emoji) could never match; it is left out.
+            if (words.Length == 0 || words.Any(w => Clean(w) != w)) continue;
+            var hashes = words.Select(TextAnalysis.CleanHash).ToArray();
+            if (words.Length == 1) _single.TryAdd(hashes[0], words[0]);
             else
             {
-                _phrases.Add(string.Join(' ', words));
-                _phraseStarts.Add(words[0]);
+                _phrases.TryAdd(PhraseKey(hashes), string.Join(' ', words));
+                _phraseStarts.Add(hashes[0]);
                 _longestPhrase = Math.Max(_longestPhrase, words.Length);
             }
         }
         if (_single.Count + _phrases.Count == 0) throw new InvalidDataException($"The toxicity word list {_o.WordList ?? "ldnoobw_en.txt"} is empty.");
+    }
+
+    private static string Clean(string word)
+    {
+        int a = 0, b = word.Length;
+        while (a < b && !char.IsLetterOrDigit(word[a])) a++;
+        while (b > a && !char.IsLetterOrDigit(word[b - 1])) b--;
+        return word[a..b];
+    }
+
+    private static ulong PhraseKey(ReadOnlySpan<ulong> words)
+    {
+        ulong h = 0x9E3779B97F4A7C15UL;
+        foreach (ulong w in words) h = Hashing.Mix(h ^ w);
+        return h;
     }
 
     internal static IEnumerable<string> ReadEmbedded(string name)
@@ -63,34 +83,23 @@ public sealed class ToxicityFilter : IDocumentStage
     /// <summary>(matches, words, the matched terms).</summary>
     public (int Matches, int Words, List<string>? Terms) Score(string text)
     {
-        var ranges = Words.Scratch;
-        Words.Split(text, ranges);
-        var single = _single.GetAlternateLookup<ReadOnlySpan<char>>();
-        var starts = _phraseStarts.GetAlternateLookup<ReadOnlySpan<char>>();
-        Span<char> buffer = stackalloc char[64];
+        var words = TextAnalysis.Of(text).Words;
         int matches = 0;
         List<string>? terms = null;
-        for (int i = 0; i < ranges.Count; i++)
+        Span<ulong> phrase = stackalloc ulong[Math.Max(_longestPhrase, 1)];
+        for (int i = 0; i < words.Length; i++)
         {
-            var w = text.AsSpan(ranges[i]);
-            int a = 0, b = w.Length;
-            while (a < b && !char.IsLetterOrDigit(w[a])) a++;
-            while (b > a && !char.IsLetterOrDigit(w[b - 1])) b--;
-            if (b == a || b - a > buffer.Length) continue;
-            var lower = buffer[..(b - a)];
-            w[a..b].ToLowerInvariant(lower);
-            if (single.Contains(lower)) { matches++; (terms ??= []).Add(lower.ToString()); continue; }
-            if (_longestPhrase < 2 || !starts.Contains(lower)) continue;
-            for (int len = _longestPhrase; len >= 2; len--)
+            ulong clean = words[i].Clean;
+            if (clean == 0) continue;
+            if (_single.TryGetValue(clean, out var term)) { matches++; (terms ??= []).Add(term); continue; }
+            if (_longestPhrase < 2 || !_phraseStarts.Contains(clean)) continue;
+            for (int len = Math.Min(_longestPhrase, words.Length - i); len >= 2; len--)
             {
-                if (i + len > ranges.Count) continue;
-                var parts = new string[len];
-                for (int k = 0; k < len; k++) parts[k] = Words.Clean(text.AsSpan(ranges[i + k]));
-                string phrase = string.Join(' ', parts);
-                if (_phrases.Contains(phrase)) { matches += len; (terms ??= []).Add(phrase); i += len - 1; break; }
+                for (int k = 0; k < len; k++) phrase[k] = words[i + k].Clean;
+                if (_phrases.TryGetValue(PhraseKey(phrase[..len]), out var p)) { matches += len; (terms ??= []).Add(p); i += len - 1; break; }
             }
         }
-        return (matches, ranges.Count, terms);
+        return (matches, words.Length, terms);
     }
 
     /// <inheritdoc/>

@@ -39,6 +39,17 @@ public sealed class JsonlWriter : IDisposable
         _json.WriteString("id", doc.Id);
         _json.WriteString(textField, doc.Text);
         extra?.Invoke(_json);
+        if (doc.MetadataJson is { } raw)
+        {
+            // The source's members verbatim, then the closing brace the writer would have written.
+            _json.Flush();
+            _stream.WriteByte((byte)',');
+            _stream.Write(raw);
+            _stream.Write("}\n"u8);
+            _json.Reset();
+            Count++;
+            return;
+        }
         if (doc.Metadata != null)
             foreach (var (key, value) in doc.Metadata)
             {
@@ -53,6 +64,36 @@ public sealed class JsonlWriter : IDisposable
         _json.Reset();
         Count++;
     }
+
+    /// <summary>Copies a file of whole JSON lines.</summary>
+    public void CopyFrom(Stream lines) => lines.CopyTo(_stream);
+
+    /// <summary>Writes bytes that already form whole JSON lines (each ending in '\n').</summary>
+    public void WriteLines(ReadOnlySpan<byte> lines)
+    {
+        _stream.Write(lines);
+        Count += lines.Count((byte)'\n');
+    }
+
+    /// <summary>Writes one JSON line held as bytes (without its '\n'), adding <paramref name="members"/> (UTF-8 JSON members, comma-separated) before its closing brace.</summary>
+    public void WriteLine(ReadOnlySpan<byte> line, ReadOnlySpan<byte> members = default)
+    {
+        if (members.IsEmpty) _stream.Write(line);
+        else
+        {
+            int close = line.LastIndexOf((byte)'}');
+            if (close < 0) throw new InvalidDataException("A spooled record is not a JSON object; delete the shard folder and run it again.");
+            _stream.Write(line[..close]);
+            _stream.WriteByte((byte)',');
+            _stream.Write(members);
+            _stream.Write(line[close..]);
+        }
+        _stream.Write(Newline);
+        Count++;
+    }
+
+    /// <summary>Bytes written so far to the uncompressed stream (the spool offsets of the records).</summary>
+    public long Position => _stream == _file ? _file.Position : throw new NotSupportedException("Position is known only for an uncompressed file.");
 
     /// <summary>Writes a raw JSON object line.</summary>
     public void WriteRaw(JsonObject record)
