@@ -72,13 +72,16 @@ public sealed partial class PiiRedactor : IDocumentStage
     /// Finds PII in <paramref name="text"/> (offsets into the original text). Detectors run in order; a
     /// later detector does not see spans claimed by an earlier one.
     /// </summary>
-    public List<PiiMatch> Find(string text)
+    public List<PiiMatch> Find(string text) => Find(text, useCues: true);
+
+    /// <summary>As <see cref="Find(string)"/>; without cues every pattern runs on every text (the reference the cues are tested against).</summary>
+    internal List<PiiMatch> Find(string text, bool useCues)
     {
         var found = new List<PiiMatch>();
-        var cues = Cues.Of(text);
+        var cues = useCues ? Cues.Of(text) : default;
         foreach (var (type, pattern, valid) in _detectors)
         {
-            if (!cues.Allows(type)) continue;
+            if (useCues && !cues.Allows(type)) continue;
             for (var m = pattern.Match(text); m.Success; m = m.NextMatch())
             {
                 var g = m.Groups["v"].Success ? m.Groups["v"] : (Group)m;

@@ -113,21 +113,42 @@ public class CuratorTests
         File.WriteAllText(Path.Combine(dir, "b.csv"), "id,review,stars\nr1,\"" + p[2].Replace("\"", "\"\"") + "\nsecond line, \"\"quoted\"\".\",5\n");
         using (var gz = new GZipStream(File.Create(Path.Combine(dir, "c.jsonl.gz")), CompressionLevel.Fastest))
             gz.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { review = p[4] }) + "\n"));
-        var stats = new Readers.ReadStatistics();
-        var text = Readers.CorpusReader.Read(Readers.CorpusReader.ExpandInputs([Path.Combine(dir, "a.txt")]), new Readers.ReaderOptions(), stats).ToList();
+        var stats = new Loom.Data.Readers.ReadStatistics();
+        var text = Loom.Data.Readers.CorpusReader.Read(Loom.Data.Readers.CorpusReader.ExpandInputs([Path.Combine(dir, "a.txt")]), new Loom.Data.Readers.ReaderOptions(), stats).ToList();
         Assert.Equal(2, text.Count);
         Assert.Equal(p[1], text[1].Text);
-        var csv = Readers.CorpusReader.Read([Path.Combine(dir, "b.csv")], new Readers.ReaderOptions { Field = "review" }, stats).Single();
+        var csv = Loom.Data.Readers.CorpusReader.Read([Path.Combine(dir, "b.csv")], new Loom.Data.Readers.ReaderOptions { Field = "review" }, stats).Single();
         Assert.Equal("r1", csv.Id);
         Assert.EndsWith("second line, \"quoted\".", csv.Text);
         Assert.Equal("5", csv.Metadata!["stars"]!.GetValue<string>());
-        var gzDoc = Readers.CorpusReader.Read(Readers.CorpusReader.ExpandInputs([Path.Combine(dir, "*.jsonl.gz")]), new Readers.ReaderOptions { Field = "review" }, stats).Single();
+        var gzDoc = Loom.Data.Readers.CorpusReader.Read(Loom.Data.Readers.CorpusReader.ExpandInputs([Path.Combine(dir, "*.jsonl.gz")]), new Loom.Data.Readers.ReaderOptions { Field = "review" }, stats).Single();
         Assert.Equal(p[4], gzDoc.Text);
-        Assert.Throws<FileNotFoundException>(() => Readers.CorpusReader.ExpandInputs([Path.Combine(dir, "*.parquet")]));
+        Assert.Throws<FileNotFoundException>(() => Loom.Data.Readers.CorpusReader.ExpandInputs([Path.Combine(dir, "*.parquet")]));
 
         File.WriteAllText(Path.Combine(dir, "empty.jsonl"), "");
         var report = Curator.Run(new CurationConfig { Input = [Path.Combine(dir, "empty.jsonl")], Output = Path.Combine(dir, "out") }, threads: 2)!;
         Assert.Equal(0, report.Documents);
         Assert.Empty(File.ReadAllLines(Path.Combine(dir, "out", "kept.jsonl")));
+    }
+
+    // A sort table larger than dedup.max_sort_megabytes is sorted in runs on disk: the result is the
+    // same. The corpus also holds a document far longer than the signature buffers start at.
+    [Fact]
+    public void MergeSortsSpilledToDiskGiveTheSameResult()
+    {
+        string dir = TempDir();
+        string input = WriteCorpus(dir);
+        var p = Paragraphs();
+        string longText = string.Join(" ", p.Skip(80).Take(30));
+        Assert.True(longText.Length > 10_000);
+        File.AppendAllText(input, JsonSerializer.Serialize(new { id = "long", text = longText }) + "\n");
+        var inMemory = Curator.Run(new CurationConfig { Input = [input], Output = Path.Combine(dir, "memory") }, threads: 2)!;
+        var spilled = Curator.Run(new CurationConfig { Input = [input], Output = Path.Combine(dir, "spilled"), Dedup = new DedupOptions { MaxSortMegabytes = 0.0005 } }, threads: 2)!;
+        Assert.Equal(0, inMemory.SortSpills);
+        Assert.True(spilled.SortSpills > 14, $"{spilled.SortSpills} spills");
+        foreach (var name in new[] { "kept.jsonl", "removed.jsonl" })
+            Assert.Equal(File.ReadAllLines(Path.Combine(dir, "memory", name)), File.ReadAllLines(Path.Combine(dir, "spilled", name)));
+        Assert.Contains(Read(Path.Combine(dir, "spilled", "kept.jsonl")), e => e.GetProperty("id").GetString() == "long");
+        Assert.False(Directory.Exists(Path.Combine(dir, "spilled", "shards", "sort.tmp")));
     }
 }

@@ -1,0 +1,106 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Loom.Data.Documents;
+using Loom.Data.Readers;
+using Loom.Data.Writers;
+
+namespace Loom.Data.Tests.Readers;
+
+public class CorpusReaderTests
+{
+    private static string Write(string name, byte[] bytes)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "loom-read-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, name);
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    private static List<Document> Read(string path, ReaderOptions? options = null, List<QuarantinedRecord>? quarantined = null, ReadStatistics? stats = null) =>
+        CorpusReader.Read([path], options ?? new ReaderOptions(), stats ?? new ReadStatistics(), q => quarantined?.Add(q)).ToList();
+
+    [Fact]
+    public void JsonlKeepsOtherMembersVerbatimAndQuarantinesWhatItCannotRead()
+    {
+        string lines = "\uFEFF{\"id\": 7, \"text\": \"caf\\u00e9 \\\"quoted\\\"\", \"meta\": {\"a\": [1, 2.50, null]}, \"name\": \"Zoë\"}\r\n" +
+                       "   \r\n" +                                         // blank (with a CR): not a record
+                       "{\"text\": \"no id\"}\n" +
+                       "{\"id\": \"x\", \"text\": 5}\n" +                  // text not a string
+                       "{\"id\": \"y\", \"body\": \"wrong field\"}\n" +
+                       "{\"id\": \"z\", \"text\": \"ok\"} trailing\n" +
+                       "[1, 2]\n" +
+                       "{\"id\": \"last\", \"text\": \"no newline at the end\"}";
+        string path = Write("c.jsonl", Encoding.UTF8.GetBytes(lines));
+        var quarantined = new List<QuarantinedRecord>();
+        var docs = Read(path, quarantined: quarantined);
+        Assert.Equal(["7", "c.jsonl:3", "last"], docs.Select(d => d.Id));
+        Assert.Equal("café \"quoted\"", docs[0].Text);
+        Assert.Equal("\"meta\": {\"a\": [1, 2.50, null]},\"name\": \"Zoë\"", Encoding.UTF8.GetString(docs[0].MetadataJson!));
+        Assert.Equal("Zoë", docs[0].Metadata!["name"]!.GetValue<string>());
+        Assert.Null(docs[1].MetadataJson);
+        Assert.Equal([4L, 5, 6, 7], quarantined.Select(q => q.Line));
+        Assert.Contains("is not a string", quarantined[0].Reason);
+        Assert.Contains("no string field \"text\"", quarantined[1].Reason);
+        Assert.Contains("malformed JSON", quarantined[2].Reason);
+        Assert.Contains("not a JSON object", quarantined[3].Reason);
+        Assert.Equal(8, docs[2].Line);
+
+        // Written back, the members come out byte for byte as they came in.
+        string outPath = Path.Combine(Path.GetDirectoryName(path)!, "out.jsonl");
+        using (var w = new JsonlWriter(outPath))
+        {
+            foreach (var d in docs) w.Write(d, "text");
+            w.Complete();
+        }
+        var written = File.ReadAllLines(outPath);
+        Assert.Equal("{\"id\":\"7\",\"text\":\"café \\\"quoted\\\"\",\"meta\": {\"a\": [1, 2.50, null]},\"name\": \"Zoë\"}", written[0]);
+        Assert.Equal("2.50", JsonNode.Parse(written[0])!["meta"]!["a"]![1]!.ToJsonString());
+    }
+
+    [Fact]
+    public void InvalidUtf8IsReplacedAndCountedOncePerSequence()
+    {
+        var bytes = new List<byte>(Encoding.UTF8.GetBytes("{\"id\": \"a\", \"text\": \"x"));
+        bytes.AddRange([0xFF, 0xC3, (byte)'y', 0xE2, 0x82]);               // three ill-formed subsequences
+        bytes.AddRange(Encoding.UTF8.GetBytes("z\"}\n{\"id\": \"b\", \"text\": \"fine\"}\n"));
+        var stats = new ReadStatistics();
+        var docs = Read(Write("u.jsonl", bytes.ToArray()), stats: stats);
+        Assert.Equal("x\uFFFD\uFFFDy\uFFFDz", docs[0].Text);
+        Assert.Equal(3, stats.InvalidUtf8Sequences);
+        Assert.Equal("fine", docs[1].Text);
+    }
+
+    [Fact]
+    public void TextBlocksLinesAndCsvSplitOnBytes()
+    {
+        string text = "first block\r\nstill first\n\u00A0\u3000\n\nsecond\n \t\nthird";
+        string path = Write("t.txt", Encoding.UTF8.GetBytes(text));
+        var blocks = Read(path);
+        Assert.Equal(["first block\nstill first", "second", "third"], blocks.Select(d => d.Text));
+        Assert.Equal([1L, 5, 7], blocks.Select(d => d.Line));
+        Assert.Equal(["first block", "still first", "second", "third"], Read(path, new ReaderOptions { TextSplit = TextSplit.Lines }).Select(d => d.Text));
+        Assert.Equal("first block\nstill first\n\u00A0\u3000\n\nsecond\n \t\nthird", Read(path, new ReaderOptions { TextSplit = TextSplit.File }).Single().Text);
+
+        string csv = "id,text,stars\n\nr1,\"multi\nline, \"\"quoted\"\"\",5\nr2,plain,4\n";
+        var rows = Read(Write("r.csv", Encoding.UTF8.GetBytes(csv)));
+        Assert.Equal(["multi\nline, \"quoted\"", "plain"], rows.Select(d => d.Text));
+        Assert.Equal([3L, 5], rows.Select(d => d.Line));
+        Assert.Equal("4", rows[1].Metadata!["stars"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void ALineLongerThanTheBufferAndShardSkippingWork()
+    {
+        string big = new('w', 3_000_000);
+        var sb = new StringBuilder();
+        for (int i = 0; i < 10; i++) sb.Append("{\"id\": \"d").Append(i).Append("\", \"text\": \"").Append(i == 4 ? big : "t" + i).Append("\"}\n");
+        string path = Write("big.jsonl", Encoding.UTF8.GetBytes(sb.ToString()));
+        var all = Read(path);
+        Assert.Equal(10, all.Count);
+        Assert.Equal(big, all[4].Text);
+        var odd = CorpusReader.Read([path], new ReaderOptions(), new ReadStatistics(), take: i => i % 2 == 1).ToList();
+        Assert.Equal(["d1", "d3", "d5", "d7", "d9"], odd.Select(d => d.Id));
+        Assert.Equal([1L, 3, 5, 7, 9], odd.Select(d => d.Index));
+    }
+}
