@@ -54,8 +54,17 @@ public sealed partial class Normalizer(NormalizerOptions? options = null) : IDoc
         return text;
     }
 
+    // Printable ASCII with single spaces and no space at either end is already clean (most text):
+    // two vectorised searches decide it.
+    private static bool AlreadyClean(string text)
+    {
+        var span = text.AsSpan();
+        return span.Length > 0 && span.IndexOfAnyExceptInRange(' ', '~') < 0 && span.IndexOf("  ", StringComparison.Ordinal) < 0 && span[0] != ' ' && span[^1] != ' ';
+    }
+
     private string Clean(string text)
     {
+        if (AlreadyClean(text)) return text;
         var sb = new StringBuilder(text.Length);
         int blankRun = 0;
         bool lineHasText = false;

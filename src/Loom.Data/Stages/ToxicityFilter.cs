@@ -29,6 +29,13 @@ public sealed class ToxicityFilter : IDocumentStage
     private readonly Dictionary<ulong, string> _phrases = new();
     private readonly HashSet<ulong> _phraseStarts = new();
     private readonly int _longestPhrase;
+    // One bit per 16-bit prefix of every single-word and phrase-start hash: most words of a text are on
+    // no list, and one bit test turns them away before any dictionary lookup.
+    private readonly ulong[] _maybe = new ulong[(1 << 16) / 64];
+
+    private static int Prefix(ulong hash) => (int)(hash >> 48);
+
+    private bool Maybe(ulong hash) => (_maybe[Prefix(hash) >> 6] & (1UL << (Prefix(hash) & 63))) != 0;
 
     /// <param name="options">Settings.</param>
     public ToxicityFilter(ToxicityOptions? options = null)
@@ -52,6 +59,7 @@ public sealed class ToxicityFilter : IDocumentStage
                 _longestPhrase = Math.Max(_longestPhrase, words.Length);
             }
         }
+        foreach (ulong h in _single.Keys.Concat(_phraseStarts)) _maybe[Prefix(h) >> 6] |= 1UL << (Prefix(h) & 63);
         if (_single.Count + _phrases.Count == 0) throw new InvalidDataException($"The toxicity word list {_o.WordList ?? "ldnoobw_en.txt"} is empty.");
     }
 
@@ -90,7 +98,7 @@ public sealed class ToxicityFilter : IDocumentStage
         for (int i = 0; i < words.Length; i++)
         {
             ulong clean = words[i].Clean;
-            if (clean == 0) continue;
+            if (clean == 0 || !Maybe(clean)) continue;
             if (_single.TryGetValue(clean, out var term)) { matches++; (terms ??= []).Add(term); continue; }
             if (_longestPhrase < 2 || !_phraseStarts.Contains(clean)) continue;
             for (int len = Math.Min(_longestPhrase, words.Length - i); len >= 2; len--)
