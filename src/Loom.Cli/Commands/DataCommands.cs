@@ -88,6 +88,9 @@ internal static class DataCommands
         if (r.Redactions.Count > 0) console.MarkupLine("redacted: " + string.Join(", ", r.Redactions.Select(kv => $"{kv.Key} {kv.Value:N0}")));
         console.MarkupLine($"kept [bold]{r.Kept:N0}[/] of {r.Documents:N0} documents; {r.Quarantined:N0} malformed records quarantined, {r.InvalidUtf8:N0} invalid UTF-8 sequences replaced; " +
                            $"wrote {Markup.Escape(output)}/kept, removed, report.json and report.html");
+        console.MarkupLine($"de-duplication index: {r.IndexBytesPerDocument} B per document in memory, sort tables {r.SortBytesPerDocument} B per document" +
+                           (r.SortSpills > 0 ? $" ({r.SortSpills} sorted runs spilled to disk)" : "") + $", signatures {r.SignatureBytesPerDocument} B per document on disk; " +
+                           $"map {r.MapSeconds:F1} s, merge {r.MergeSeconds:F1} s");
     }
 
     private sealed class Progress(Action<CurationProgress> report) : IProgress<CurationProgress>

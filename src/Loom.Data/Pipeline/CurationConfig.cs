@@ -22,7 +22,7 @@ public sealed record DedupOptions
     /// <summary>MinHash settings.</summary>
     public MinHashOptions Minhash { get; init; } = new();
     /// <summary>
-    /// Memory for the merge's sort tables (32 bytes per document for the exact pass, 16 per band); beyond it
+    /// Memory for the merge's sort tables (24 bytes per document for the exact pass, 16 per band); beyond it
     /// they are sorted in runs written under the output folder and merged from disk.
     /// </summary>
     public double MaxSortMegabytes { get; init; } = 1024;

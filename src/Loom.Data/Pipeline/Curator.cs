@@ -14,7 +14,7 @@
 //
 // Memory: the map phase holds one document per worker. The merge keeps 25 bytes per document in
 // memory (where its signature lies, 16; union-find parent, 4; duplicate-of, 4; verdict, 1) and
-// sorts 32 (exact) or 16 (one band) bytes per document; those sorts spill to sorted run files
+// sorts 24 (exact) or 16 (one band) bytes per document; those sorts spill to sorted run files
 // beyond dedup.max_sort_megabytes. The signatures themselves (48 + 4·B·R bytes per document) stay
 // in the shard files and are memory-mapped, so the OS pages them.
 using System.Diagnostics;
@@ -218,6 +218,7 @@ public static class Curator
         var stats = shards.Select(d => JsonSerializer.Deserialize<ShardStatistics>(File.ReadAllText(Path.Combine(d, "stats.json")), CurationConfig.Json)!).ToList();
         var total = ShardStatistics.Sum(stats);
         string sortDir = Path.Combine(shardsDir, "sort.tmp");
+        if (Directory.Exists(sortDir)) Directory.Delete(sortDir, recursive: true);      // runs left by a merge that crashed
         long sortBytes = (long)(config.Dedup.MaxSortMegabytes * 1024 * 1024);
 
         int hashes = config.Dedup.Minhash.Hashes;
