@@ -103,4 +103,34 @@ public class CorpusReaderTests
         Assert.Equal(["d1", "d3", "d5", "d7", "d9"], odd.Select(d => d.Id));
         Assert.Equal([1L, 3, 5, 7, 9], odd.Select(d => d.Index));
     }
+
+    // A stream that hands out 1 to 7 bytes per read, as pipes and decompressors may: records must not
+    // depend on where reads end.
+    private sealed class TrickleStream(byte[] data, int seed) : MemoryStream(data)
+    {
+        private readonly Random _rng = new(seed);
+        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, _rng.Next(1, 8)));
+        public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(buffer.Length, _rng.Next(1, 8))]);
+    }
+
+    private static List<(string Record, long Line)> Records(Stream stream, RecordSplit split)
+    {
+        var records = new List<(string, long)>();
+        using var reader = new RecordReader(stream, split);
+        while (reader.Next(out var record, out long line)) records.Add((Encoding.UTF8.GetString(record), line));
+        return records;
+    }
+
+    [Fact]
+    public void RecordsDoNotDependOnHowTheStreamIsRead()
+    {
+        var rng = new Random(4);
+        string[] pieces = ["word", " ", "\n", "\r\n", "\n\n", "\"", "\"\"", ",", "é", "\t", "  \n"];
+        for (int t = 0; t < 200; t++)
+        {
+            var bytes = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, rng.Next(0, 200)).Select(_ => pieces[rng.Next(pieces.Length)])));
+            foreach (var split in new[] { RecordSplit.Lines, RecordSplit.Blocks, RecordSplit.Csv, RecordSplit.File })
+                Assert.Equal(Records(new MemoryStream(bytes), split), Records(new TrickleStream(bytes, t), split));
+        }
+    }
 }
