@@ -2,11 +2,13 @@
 // blank-line block, or per line), JSONL (a chosen text field; the other fields kept as metadata)
 // and CSV (a chosen column, RFC 4180 quoting), each optionally gzipped. Nothing is held beyond the
 // current record. Bytes that are not UTF-8 are replaced by U+FFFD and counted; a JSON line that does
-// not parse, or lacks the field, is quarantined with its file and line and reading goes on.
+// not parse, or lacks the field, is quarantined with its file and line and reading goes on. JSON is
+// read with Utf8JsonReader straight from the bytes; the record's other members are kept as their
+// original bytes, so writing the document back copies them instead of re-serialising a tree.
 //
 // Every record — good or quarantined — takes the next index in reading order, so `--shard i/n` runs
-// agree on which documents are whose (index mod n) and a shard skips other shards' records without
-// parsing them.
+// agree on which documents are whose (index mod n); records are split as bytes (RecordReader), so a
+// shard steps over other shards' records without decoding or parsing them.
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
