@@ -13,7 +13,7 @@ public sealed class JsonlWriter : IDisposable
 {
     private static readonly byte[] Newline = [(byte)'\n'];
     private readonly string _path, _tmp;
-    private readonly Stream _file;
+    private readonly FileStream _file;
     private readonly Stream _stream;
     private readonly Utf8JsonWriter _json;
     private bool _completed;
@@ -28,7 +28,7 @@ public sealed class JsonlWriter : IDisposable
         _tmp = path + ".tmp";
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _file = new FileStream(_tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-        _stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(_file, CompressionLevel.Fastest) : _file;
+        _stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(_file, CompressionLevel.Fastest, leaveOpen: true) : _file;
         _json = new Utf8JsonWriter(_stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true });
     }
 
@@ -109,19 +109,21 @@ public sealed class JsonlWriter : IDisposable
     public void Complete()
     {
         _json.Flush();
-        _stream.Flush();
-        if (_stream != _file) _stream.Dispose();
-        ((FileStream)_file).Flush(flushToDisk: true);
+        if (_stream != _file) _stream.Dispose();     // writes the gzip trailer; the file stays open (leaveOpen)
+        _file.Flush(flushToDisk: true);
         _file.Dispose();
         File.Move(_tmp, _path, overwrite: true);
         _completed = true;
     }
 
+    /// <summary>Without <see cref="Complete"/>: closes and deletes the temporary file, so no partial output remains.</summary>
     public void Dispose()
     {
         if (_completed) return;
-        _json.Dispose();
-        _stream.Dispose();
+        _completed = true;
+        // Best effort: this runs while another exception is propagating, which must not be masked.
+        try { _json.Dispose(); } catch (Exception e) when (e is IOException or ObjectDisposedException) { }
+        try { _stream.Dispose(); } catch (Exception e) when (e is IOException or ObjectDisposedException) { }
         _file.Dispose();
         try { File.Delete(_tmp); } catch (IOException) { }
     }

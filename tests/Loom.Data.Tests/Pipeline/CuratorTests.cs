@@ -151,4 +151,19 @@ public class CuratorTests
         Assert.Contains(Read(Path.Combine(dir, "spilled", "kept.jsonl")), e => e.GetProperty("id").GetString() == "long");
         Assert.False(Directory.Exists(Path.Combine(dir, "spilled", "shards", "sort.tmp")));
     }
+
+    [Fact]
+    public void GzipOutputHoldsTheSameLines()
+    {
+        string dir = TempDir();
+        string input = WriteCorpus(dir);
+        Curator.Run(new CurationConfig { Input = [input], Output = Path.Combine(dir, "plain") }, threads: 2);
+        Curator.Run(new CurationConfig { Input = [input], Output = Path.Combine(dir, "gz"), Gzip = true }, threads: 2);
+        foreach (var name in new[] { "kept", "removed" })
+        {
+            using var gz = new StreamReader(new GZipStream(File.OpenRead(Path.Combine(dir, "gz", name + ".jsonl.gz")), CompressionMode.Decompress));
+            Assert.Equal(File.ReadAllText(Path.Combine(dir, "plain", name + ".jsonl")), gz.ReadToEnd());
+        }
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(dir, "gz"), "*.tmp"));
+    }
 }
