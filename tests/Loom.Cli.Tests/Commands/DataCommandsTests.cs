@@ -61,4 +61,33 @@ public class DataCommandsTests
         Assert.Equal(1, code);
         Assert.Contains("--shard", console);
     }
+
+    // A pipeline file chooses the stages, their options and the de-duplication: here no C4, toxicity or
+    // repetition stage, only e-mail redaction, and no near dedup, so the near copy stays.
+    [Fact]
+    public void APipelineFileChoosesStagesOptionsAndDedup()
+    {
+        string dir = CliRunner.TempDir();
+        string yaml = Path.Combine(dir, "pipeline.yaml");
+        File.WriteAllText(yaml, """
+            stages:
+              - normalize: {unicode: nfkc, html: true}
+              - gopher_quality: {min_words: 10}
+              - language: {languages: [en, de], min_confidence: 0.5}
+              - pii: {types: [EMAIL_ADDRESS]}
+            dedup:
+              near: false
+              max_sort_megabytes: 64
+            """);
+        string output = Path.Combine(dir, "out");
+        var (code, _, console) = CliRunner.Run("data", "curate", "--input", Sample(), "--output", output, "--config", yaml);
+        Assert.True(code == 0, console);
+        var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "report.json"))).RootElement;
+        Assert.Equal(["normalize", "gopher_quality", "language", "pii", "exact_dedup"], report.GetProperty("stages").EnumerateArray().Select(e => e.GetString()!));
+        string kept = File.ReadAllText(Path.Combine(output, "kept.jsonl"));
+        Assert.Contains("<EMAIL_ADDRESS>", kept);
+        Assert.DoesNotContain("<CREDIT_CARD>", kept);
+        Assert.Contains("\"copy-near\"", kept);
+        Assert.DoesNotContain("\"copy-exact\"", kept);
+    }
 }
