@@ -89,12 +89,6 @@ internal sealed class TextAnalysis
     private void Analyse(string text)
     {
         int count = 0, normalized = 0, i = 0, n = text.Length;
-        if (_words.Length < n / 2 + 1)
-        {
-            int size = Math.Max(n / 2 + 1, 2 * _words.Length);
-            _words = new WordInfo[size];
-            _normalized = new ulong[size];
-        }
         while (i < n)
         {
             char lower;
@@ -118,6 +112,12 @@ internal sealed class TextAnalysis
                     norm = Hashing.Fnv(norm, lower);
                 }
                 else if (alnum) clean = Hashing.Fnv(clean, lower);
+            }
+            if (count == _words.Length)
+            {
+                // Grown as words come (not sized for the worst case of one-letter words: 40 bytes a character).
+                Array.Resize(ref _words, 2 * _words.Length);
+                Array.Resize(ref _normalized, 2 * _normalized.Length);
             }
             ref var w = ref _words[count++];
             w.Start = start;
