@@ -96,6 +96,8 @@ public sealed record CurationConfig
         {
             var config = root?.Deserialize<CurationConfig>(Json) ?? new CurationConfig();
             config.Dedup.Minhash.Validate();
+            if (!(config.Dedup.MaxSortMegabytes > 0))
+                throw new FormatException($"{source}: dedup.max_sort_megabytes must be a positive number of megabytes; got {config.Dedup.MaxSortMegabytes}.");
             return config;
         }
         catch (JsonException e)

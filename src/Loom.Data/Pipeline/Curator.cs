@@ -4,7 +4,7 @@
 //         stepped over as bytes, never decoded), run the map stages, write survivors to spool.jsonl
 //         exactly as they will appear in kept.jsonl, removals to removed.jsonl, quarantined lines
 //         to quarantine.jsonl, and one fixed-size record per survivor to signatures.bin (index,
-//         exact hash, where its spool line lies, source and line, MinHash signature). A shard is
+//         exact hash, where its spool line lies, source and line, text length, MinHash signature). A shard is
 //         written into "shard-….tmp" and renamed when complete, so a crashed run restarted with the
 //         same command skips finished shards and redoes the rest.
 //  merge  (once): exact duplicates by sorting (hash, document); near duplicates by LSH — for each
@@ -15,7 +15,7 @@
 // Memory: the map phase holds one document per worker. The merge keeps 25 bytes per document in
 // memory (where its signature lies, 16; union-find parent, 4; duplicate-of, 4; verdict, 1) and
 // sorts 24 (exact) or 16 (one band) bytes per document; those sorts spill to sorted run files
-// beyond dedup.max_sort_megabytes. The signatures themselves (48 + 4·B·R bytes per document) stay
+// beyond dedup.max_sort_megabytes. The signatures themselves (52 + 4·B·R bytes per document) stay
 // in the shard files and are memory-mapped, so the OS pages them.
 using System.Diagnostics;
 using System.IO.MemoryMappedFiles;
@@ -107,6 +107,7 @@ public static class Curator
         public int SpoolLength;
         public int Source;
         public long Line;
+        public int TextLength;      // characters of the final text, for the report's length histogram
     }
 
     private static readonly int HeaderBytes = Unsafe.SizeOf<SignatureHeader>();
@@ -168,6 +169,7 @@ public static class Curator
                 {
                     Index = doc.Index, HashHigh = (ulong)(content >> 64), HashLow = (ulong)content,
                     SpoolOffset = offset, SpoolLength = checked((int)(spool.Position - offset - 1)), Source = doc.SourceIndex, Line = doc.Line,
+                    TextLength = doc.Text.Length,
                 };
                 MemoryMarshal.Write(record, in header);
                 signatures.Write(record);
@@ -355,6 +357,7 @@ public static class Curator
                     var wanted = new HashSet<int>(duplicateOf.Where(x => x >= 0));
                     var line = new byte[1 << 16];
                     var members = new System.Buffers.ArrayBufferWriter<byte>(256);
+                    using var dedupMembers = new Utf8JsonWriter(members, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true });
                     for (int doc = 0; doc < count; doc++)
                     {
                         ref readonly var h = ref Header(Record(doc));
@@ -368,26 +371,25 @@ public static class Curator
                         {
                             keptWriter.WriteLine(text);
                             kept++;
-                            int length = TextLength(text);
-                            lengthsOut.Add(length);
-                            charsOut += length;
+                            lengthsOut.Add(h.TextLength);
+                            charsOut += h.TextLength;
                             continue;
                         }
                         if (reason[doc] == 1) exact++; else near++;
                         members.Clear();
-                        using (var w = new Utf8JsonWriter(members, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true }))
-                        {
-                            w.WriteStartObject();
-                            w.WriteString("_stage", reason[doc] == 1 ? "exact_dedup" : "near_dedup");
-                            w.WriteString("_reason", reason[doc] == 1 ? "exact_duplicate" : "near_duplicate");
-                            w.WritePropertyName("_duplicate_of");
-                            if (idOf.TryGetValue(duplicateOf[doc], out var id)) w.WriteRawValue(id, skipInputValidation: true);
-                            else w.WriteStringValue($"#{refs[duplicateOf[doc]].Index}");
-                            w.WritePropertyName("_source");
-                            w.WriteRawValue(sources[h.Source], skipInputValidation: true);
-                            w.WriteNumber("_line", h.Line);
-                            w.WriteEndObject();
-                        }
+                        dedupMembers.Reset(members);
+                        var w = dedupMembers;
+                        w.WriteStartObject();
+                        w.WriteString("_stage", reason[doc] == 1 ? "exact_dedup" : "near_dedup");
+                        w.WriteString("_reason", reason[doc] == 1 ? "exact_duplicate" : "near_duplicate");
+                        w.WritePropertyName("_duplicate_of");
+                        if (idOf.TryGetValue(duplicateOf[doc], out var id)) w.WriteRawValue(id, skipInputValidation: true);
+                        else w.WriteStringValue($"#{refs[duplicateOf[doc]].Index}");
+                        w.WritePropertyName("_source");
+                        w.WriteRawValue(sources[h.Source], skipInputValidation: true);
+                        w.WriteNumber("_line", h.Line);
+                        w.WriteEndObject();
+                        w.Flush();
                         removedWriter.WriteLine(text, members.WrittenSpan[1..^1]);
                     }
                 }
@@ -435,15 +437,5 @@ public static class Curator
         var r = new Utf8JsonReader(line);
         r.Read(); r.Read(); r.Read();
         return line[(int)r.TokenStartIndex..(int)r.BytesConsumed].ToArray();
-    }
-
-    // Characters of the text member of a spooled line (second, after the id).
-    private static int TextLength(ReadOnlySpan<byte> line)
-    {
-        var r = new Utf8JsonReader(line);
-        r.Read(); r.Read(); r.Skip(); r.Read(); r.Read();
-        if (r.TokenType != JsonTokenType.String) return 0;
-        if (!r.ValueIsEscaped) return Encoding.UTF8.GetCharCount(r.ValueSpan);
-        return r.GetString()!.Length;
     }
 }

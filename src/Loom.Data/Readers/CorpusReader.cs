@@ -134,6 +134,7 @@ public static class CorpusReader
         private readonly Action<QuarantinedRecord>? _quarantine;
         private readonly Func<long, bool>? _take;
         private string[]? _header;
+        private readonly List<Range> _members = [];     // the current JSON record's other members, reused
 
         public DocumentSource(string file, int fileIndex, ReaderOptions options, ReadStatistics statistics, Action<QuarantinedRecord>? quarantine, Func<long, bool>? take)
         {
@@ -214,7 +215,8 @@ public static class CorpusReader
             if (!Utf8.IsValid(raw)) return FromJson(Encoding.UTF8.GetBytes(Decode(raw)), line, out problem);
             string? text = null, id = null;
             bool textNotString = false;
-            var members = new List<Range>();
+            var members = _members;
+            members.Clear();
             int metadataBytes = 0;
             try
             {

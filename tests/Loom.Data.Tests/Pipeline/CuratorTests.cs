@@ -76,6 +76,7 @@ public class CuratorTests
         Assert.Contains(kept, e => e.GetProperty("id").GetString() == "bad-utf8" && e.GetProperty("text").GetString()!.Contains('\uFFFD'));
         Assert.Equal(report.Documents, report.Kept + removed.Count);
         Assert.Equal(report.Kept, kept.Count);
+        Assert.Equal(kept.Sum(e => (long)e.GetProperty("text").GetString()!.Length), report.CharactersOut);
         string html = File.ReadAllText(Path.Combine(output, "report.html"));
         Assert.Contains("<svg", html);
         Assert.DoesNotContain("<script", html);
@@ -165,5 +166,13 @@ public class CuratorTests
             Assert.Equal(File.ReadAllText(Path.Combine(dir, "plain", name + ".jsonl")), gz.ReadToEnd());
         }
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(dir, "gz"), "*.tmp"));
+    }
+
+    [Fact]
+    public void ANonPositiveSortMemoryIsRefusedWithTheKeyNamed()
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse("""{"dedup": {"max_sort_megabytes": 0}}""");
+        var e = Assert.Throws<FormatException>(() => CurationConfig.FromJson(root, "p.yaml"));
+        Assert.Contains("dedup.max_sort_megabytes", e.Message);
     }
 }
