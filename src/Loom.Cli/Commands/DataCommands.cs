@@ -30,7 +30,7 @@ internal static class DataCommands
         var threads = new Option<int?>("--threads") { Description = "Parallel shards (default: the number of cores)." };
         var gzip = new Option<bool>("--gzip") { Description = "Write kept.jsonl.gz and removed.jsonl.gz." };
         var cmd = new Command("curate", "Run the curation pipeline over a corpus.") { input, output, config, field, shard, threads, gzip };
-        cmd.SetAction(parse => TokenizerCommandsGuard.Run(console, () =>
+        cmd.SetAction(parse =>
         {
             JsonNode? root = null;
             var file = parse.GetValue(config);
@@ -62,7 +62,7 @@ internal static class DataCommands
             }
             Print(console, report, cfg.Output);
             return 0;
-        }));
+        });
         return cmd;
     }
 
@@ -70,12 +70,12 @@ internal static class DataCommands
     {
         var output = new Option<string>("--output") { Description = "The output folder the shards were mapped into.", Required = true };
         var cmd = new Command("dedup-merge", "Join mapped shards: exact and near de-duplication, then kept/removed/report.") { output };
-        cmd.SetAction(parse => TokenizerCommandsGuard.Run(console, () =>
+        cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(output)!;
             Print(console, Curator.Merge(dir), dir);
             return 0;
-        }));
+        });
         return cmd;
     }
 

@@ -28,7 +28,7 @@ internal static class ModelCommands
         var stop = new Option<string[]>("--stop") { Description = "Stop sequences.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var seed = new Option<int>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0 };
         var cmd = new Command("generate", "Continue a prompt; prints only the continuation, streamed.") { model, prompt, maxNew, temperature, topK, topP, penalty, stop, seed };
-        cmd.SetAction(parse => TokenizerCommandsGuard.Run(console, () =>
+        cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!.FullName;
             using var m = LoadModel(dir);
@@ -46,7 +46,7 @@ internal static class ModelCommands
             }
             output.WriteLine();
             return 0;
-        }));
+        });
         return cmd;
     }
 
@@ -57,7 +57,7 @@ internal static class ModelCommands
         var batch = new Option<int>("--batch-size") { Description = "Windows per forward pass.", DefaultValueFactory = _ => 4 };
         var maxBatches = new Option<int>("--max-batches") { Description = "Stop after this many batches (0: all).", DefaultValueFactory = _ => 0 };
         var cmd = new Command("eval", "Loss and perplexity of a model on token shards (non-overlapping windows of n_positions).") { model, data, batch, maxBatches };
-        cmd.SetAction(parse => TokenizerCommandsGuard.Run(console, () =>
+        cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!.FullName;
             using var m = LoadModel(dir);
@@ -88,7 +88,7 @@ internal static class ModelCommands
             double loss = sum / batches;
             console.MarkupLine($"loss [bold]{loss:F4}[/]  perplexity [bold]{Math.Exp(loss):F2}[/]  ({batches} batches of {B}×{T} tokens)");
             return 0;
-        }));
+        });
         return cmd;
     }
 }

@@ -29,14 +29,14 @@ internal static class QuickstartCommand
         cmd.SetAction(parse =>
         {
             double m = parse.GetValue(minutes);
-            if (m <= 0 || m > 600) { console.MarkupLine("[red]error:[/] --minutes must be in (0, 600]."); return 2; }
+            if (!(m > 0 && m <= 600)) throw new ArgumentException($"--minutes must be more than 0 and at most 600; got {m}.");
+            int n = parse.GetValue(steps);
+            if (n < 1) throw new ArgumentException($"--steps must be at least 1; got {n}.");
             string? path = parse.GetValue(data)?.FullName ?? FindShippedData();
-            if (path is null || !File.Exists(path))
-            {
-                console.MarkupLine($"[red]error:[/] training text not found{(path is null ? "" : $" at {Markup.Escape(path)}")}; run from the repository root or pass --data FILE.");
-                return 1;
-            }
-            return Run(console, path, m, parse.GetValue(steps), parse.GetValue(output)!.FullName, parse.GetValue(seed));
+            if (path is null) throw new FileNotFoundException("The shipped training text data/tinyshakespeare/input.txt was not found; run from the repository root or pass --data FILE.");
+            if (Directory.Exists(path)) throw new ArgumentException($"--data {path} is a directory; pass a text file.");
+            if (!File.Exists(path)) throw new FileNotFoundException($"--data {path} does not exist.");
+            return Run(console, path, m, n, parse.GetValue(output)!.FullName, parse.GetValue(seed));
         });
         return cmd;
     }

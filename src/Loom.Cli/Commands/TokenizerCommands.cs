@@ -38,7 +38,7 @@ internal static class TokenizerCommands
         var allowed = new Option<string>("--allowed-special") { Description = "all: special-token text becomes special tokens; none: it is an error (as tiktoken).", DefaultValueFactory = _ => "none" };
         allowed.AcceptOnlyFromAmong("all", "none");
         var cmd = new Command("encode", "Print one JSON array of token ids per input line.") { tokenizer, input, field, allowed };
-        cmd.SetAction(parse => Guard(console, () =>
+        cmd.SetAction(parse =>
         {
             var tok = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
             var policy = parse.GetValue(allowed) == "all" ? SpecialTokenPolicy.All : SpecialTokenPolicy.None;
@@ -62,7 +62,7 @@ internal static class TokenizerCommands
             }
             output.Flush();
             return 0;
-        }));
+        });
         return cmd;
     }
 
@@ -71,7 +71,7 @@ internal static class TokenizerCommands
         var tokenizer = TokenizerOption();
         var input = new Option<FileInfo>("--input") { Description = "File with one JSON array of ids per line.", Required = true };
         var cmd = new Command("decode", "Print one JSON string per input line of ids.") { tokenizer, input };
-        cmd.SetAction(parse => Guard(console, () =>
+        cmd.SetAction(parse =>
         {
             var tok = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
             var path = parse.GetValue(input)!.FullName;
@@ -92,7 +92,7 @@ internal static class TokenizerCommands
             }
             output.Flush();
             return 0;
-        }));
+        });
         return cmd;
     }
 
@@ -106,7 +106,7 @@ internal static class TokenizerCommands
         var output = new Option<DirectoryInfo>("--output") { Description = "Directory to write tokenizer.json into.", Required = true };
         var pattern = new Option<string>("--pattern") { Description = "Pre-tokenizer regex, or the name of an encoding whose regex to use (default: GPT-2's)." };
         var cmd = new Command("train", "Train a byte-level BPE tokenizer and write tokenizer.json.") { input, vocab, minFreq, specials, field, output, pattern };
-        cmd.SetAction(parse => Guard(console, () =>
+        cmd.SetAction(parse =>
         {
             var files = parse.GetValue(input)!.Select(f => f.FullName).ToList();
             var options = new BpeTrainerOptions
@@ -136,7 +136,7 @@ internal static class TokenizerCommands
             console.MarkupLine($"wrote [bold]{Markup.Escape(path)}[/]: {result.Tokenizer.VocabularySize} ids, {result.Merges.Count} merges, " +
                                $"{result.DistinctPreTokens:N0} distinct of {result.PreTokenCount:N0} pre-tokens, {sw.Elapsed.TotalSeconds:F1} s");
             return 0;
-        }));
+        });
         return cmd;
     }
 
@@ -148,7 +148,7 @@ internal static class TokenizerCommands
         var field = new Option<string>("--field") { Description = "JSONL field holding the text.", DefaultValueFactory = _ => "text" };
         var shardTokens = new Option<long>("--shard-tokens") { Description = "Tokens per shard.", DefaultValueFactory = _ => 100_000_000 };
         var cmd = new Command("tokenize", "Stream text into binary token shards (see docs/FORMATS.md).") { tokenizer, input, output, field, shardTokens };
-        cmd.SetAction(parse => Guard(console, () =>
+        cmd.SetAction(parse =>
         {
             var tok = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
             var files = parse.GetValue(input)!.Select(f => f.FullName).ToList();
@@ -166,23 +166,8 @@ internal static class TokenizerCommands
             console.MarkupLine($"{summary.Documents:N0} documents → {summary.Tokens:N0} tokens in {summary.Shards.Count} shard(s) " +
                                $"({summary.InputChars / Math.Max(1e-9, sw.Elapsed.TotalSeconds) / 1e6:F1} M chars/s): {Markup.Escape(string.Join(", ", summary.Shards.Select(Path.GetFileName)))}");
             return 0;
-        }));
+        });
         return cmd;
     }
 
-    private static int Guard(IAnsiConsole console, Func<int> body) => TokenizerCommandsGuard.Run(console, body);
-}
-
-/// <summary>Turns the errors a user can fix (bad files, bad values) into one red line and exit code 1.</summary>
-internal static class TokenizerCommandsGuard
-{
-    public static int Run(IAnsiConsole console, Func<int> body)
-    {
-        try { return body(); }
-        catch (Exception e) when (e is FormatException or InvalidOperationException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or NotSupportedException or InvalidDataException or KeyNotFoundException)
-        {
-            console.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-            return 1;
-        }
-    }
 }

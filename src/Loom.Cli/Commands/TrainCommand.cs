@@ -21,7 +21,7 @@ internal static class TrainCommand
         var set = new Option<string[]>("--set") { Description = "Override a setting: key=value, e.g. train.max_steps=200 or model.n_layer=6.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var resume = new Option<string?>("--resume") { Description = "Continue from a checkpoint directory, or from the latest under the run's output when given no value.", Arity = ArgumentArity.ZeroOrOne };
         var cmd = new Command("train", "Train a GPT-2 or Llama model from a YAML configuration.") { config, set, resume };
-        cmd.SetAction(parse => TokenizerCommandsGuard.Run(console, () =>
+        cmd.SetAction(parse =>
         {
             var file = parse.GetValue(config);
             JsonNode? root = null;
@@ -39,7 +39,7 @@ internal static class TrainCommand
                     ?? throw new FileNotFoundException($"--resume: no checkpoint under {Path.Combine(cfg.Output, "checkpoints")}.");
             }
             return Run(console, cfg, resumeFrom);
-        }));
+        });
         return cmd;
     }
 
