@@ -1,4 +1,5 @@
 // `loom train --config train.yaml [--set key=value]... [--resume [CHECKPOINT]]`.
+using Loom.Core.IO;
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -61,7 +62,7 @@ internal static class TrainCommand
         console.MarkupLine("[bold]configuration[/]");
         console.WriteLine(JsonSerializer.Serialize(cfg, TrainConfig.Json));
         Directory.CreateDirectory(cfg.Output);
-        File.WriteAllText(Path.Combine(cfg.Output, "train_config.json"), JsonSerializer.Serialize(cfg, TrainConfig.Json));
+        DurableFile.WriteAllText(Path.Combine(cfg.Output, "train_config.json"), JsonSerializer.Serialize(cfg, TrainConfig.Json));
 
         var documents = TrainingData.Load(cfg.Data, cfg.Field, tokenizer, cfg.Tokenizer, asDocuments: cfg.Batching == "documents");
         IBatchSource train, validation;

@@ -17,6 +17,7 @@
 // sorts 24 (exact) or 16 (one band) bytes per document; those sorts spill to sorted run files
 // beyond dedup.max_sort_megabytes. The signatures themselves (52 + 4·B·R bytes per document) stay
 // in the shard files and are memory-mapped, so the OS pages them.
+using Loom.Core.IO;
 using System.Diagnostics;
 using System.IO.MemoryMappedFiles;
 using System.Runtime.CompilerServices;
@@ -78,7 +79,7 @@ public static class Curator
             if (!JsonNode.DeepEquals(existing, plan))
                 throw new InvalidOperationException($"{config.Output} already holds a run with other inputs, settings or shard count ({planPath}); use a new --output or delete it.");
         }
-        else File.WriteAllText(planPath, plan.ToJsonString(CurationConfig.Json));
+        else DurableFile.WriteAllText(planPath, plan.ToJsonString(CurationConfig.Json));
 
         var clock = Stopwatch.StartNew();
         var todo = (only is { } s ? [s.Index] : Enumerable.Range(0, shardCount)).Where(i => !Directory.Exists(ShardDir(shardsDir, i, shardCount))).ToList();
@@ -182,8 +183,8 @@ public static class Curator
             signatures.Flush(flushToDisk: true);
         }
         stats.InvalidUtf8 = read.InvalidUtf8Sequences;     // of this shard's records only: the shards' counts add up
-        File.WriteAllText(Path.Combine(tmp, "stats.json"), JsonSerializer.Serialize(stats, CurationConfig.Json));
-        Directory.Move(tmp, final);
+        DurableFile.WriteAllText(Path.Combine(tmp, "stats.json"), JsonSerializer.Serialize(stats, CurationConfig.Json));
+        DurableFile.MoveDirectory(tmp, final);
     }
 
     internal static void WriteRemoval(Utf8JsonWriter w, Document doc, string stage, string reason, string? detail, string? duplicateOf)

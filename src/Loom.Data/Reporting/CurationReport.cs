@@ -1,6 +1,7 @@
 // The audit of a curation run: counts per stage and reason, redactions per type, length histograms
 // before and after, duplicate-cluster sizes, and rates; written as report.json and a self-contained
 // report.html (inline SVG bar charts, no scripts, no network).
+using Loom.Core.IO;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -100,8 +101,8 @@ public sealed class CurationReport
     /// <summary>Writes report.json and report.html into <paramref name="directory"/>.</summary>
     public void Write(string directory)
     {
-        File.WriteAllText(Path.Combine(directory, "report.json"), JsonSerializer.Serialize(this, CurationConfig.Json));
-        File.WriteAllText(Path.Combine(directory, "report.html"), Html());
+        DurableFile.WriteAllText(Path.Combine(directory, "report.json"), JsonSerializer.Serialize(this, CurationConfig.Json));
+        DurableFile.WriteAllText(Path.Combine(directory, "report.html"), Html());
     }
 
     private string Html()

@@ -1,6 +1,7 @@
 // JSON Lines output, optionally gzipped, one record per document: id, the text under the input's
 // field name, then the source record's other fields. Written to "<path>.tmp" and renamed on
 // Complete, so a crash never leaves a truncated file under the final name.
+using Loom.Core.IO;
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -12,7 +13,7 @@ namespace Loom.Data.Writers;
 public sealed class JsonlWriter : IDisposable
 {
     private static readonly byte[] Newline = [(byte)'\n'];
-    private readonly string _path, _tmp;
+    private readonly DurableFileWriter _durable;
     private readonly FileStream _file;
     private readonly Stream _stream;
     private readonly Utf8JsonWriter _json;
@@ -24,10 +25,8 @@ public sealed class JsonlWriter : IDisposable
     /// <param name="path">Final path; ".gz" compresses.</param>
     public JsonlWriter(string path)
     {
-        _path = path;
-        _tmp = path + ".tmp";
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        _file = new FileStream(_tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        _durable = DurableFile.Create(path);
+        _file = _durable.Stream;
         _stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(_file, CompressionLevel.Fastest, leaveOpen: true) : _file;
         _json = new Utf8JsonWriter(_stream, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true });
     }
@@ -110,9 +109,7 @@ public sealed class JsonlWriter : IDisposable
     {
         _json.Flush();
         if (_stream != _file) _stream.Dispose();     // writes the gzip trailer; the file stays open (leaveOpen)
-        _file.Flush(flushToDisk: true);
-        _file.Dispose();
-        File.Move(_tmp, _path, overwrite: true);
+        _durable.Commit();
         _completed = true;
     }
 
@@ -124,7 +121,6 @@ public sealed class JsonlWriter : IDisposable
         // Best effort: this runs while another exception is propagating, which must not be masked.
         try { _json.Dispose(); } catch (Exception e) when (e is IOException or ObjectDisposedException) { }
         try { _stream.Dispose(); } catch (Exception e) when (e is IOException or ObjectDisposedException) { }
-        _file.Dispose();
-        try { File.Delete(_tmp); } catch (IOException) { }
+        _durable.Dispose();
     }
 }

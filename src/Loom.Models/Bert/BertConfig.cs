@@ -1,4 +1,5 @@
 // BERT's configuration with Hugging Face's config.json field names (BertConfig).
+using Loom.Core.IO;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -28,5 +29,5 @@ public sealed record BertConfig
 
     public static BertConfig Parse(string json) => JsonSerializer.Deserialize<BertConfig>(json)!;
 
-    public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
+    public void Save(string path) => DurableFile.WriteAllText(path, JsonSerializer.Serialize(this, new JsonSerializerOptions { WriteIndented = true }));
 }

@@ -3,6 +3,7 @@
 // then the data; offsets are relative to the start of the data. The format has no magic, so every
 // field is checked: header length within the file, offsets within the data and in order, byte
 // counts equal to shape × dtype size. Errors name the file, the tensor and the offending value.
+using Loom.Core.IO;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -195,9 +196,9 @@ public static class SafetensorsWriter
         }
         byte[] h = Encoding.UTF8.GetBytes(header.ToJsonString());
         int pad = (8 - h.Length % 8) % 8;
-        string tmp = path + ".tmp";
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        using (var writer = DurableFile.Create(path, 1 << 20))
         {
+            var fs = writer.Stream;
             Span<byte> len = stackalloc byte[8];
             BinaryPrimitives.WriteInt64LittleEndian(len, h.Length + pad);
             fs.Write(len);
@@ -208,8 +209,7 @@ public static class SafetensorsWriter
                 if (it.Int32.Length > 0) fs.Write(MemoryMarshal.AsBytes(it.Int32.Span));
                 else fs.Write(MemoryMarshal.AsBytes(it.Single.Span));
             }
-            fs.Flush(flushToDisk: true);
+            writer.Commit();
         }
-        File.Move(tmp, path, overwrite: true);
     }
 }

@@ -1,4 +1,5 @@
 // GPT-2's configuration with Hugging Face's config.json field names (GPT2Config).
+using Loom.Core.IO;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -40,7 +41,7 @@ public sealed record Gpt2Config
     }
 
     /// <summary>Writes config.json.</summary>
-    public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+    public void Save(string path) => DurableFile.WriteAllText(path, JsonSerializer.Serialize(this, Json));
 
     /// <summary>Parses the JSON text of a config.</summary>
     public static Gpt2Config Parse(string json) => JsonSerializer.Deserialize<Gpt2Config>(json)!;

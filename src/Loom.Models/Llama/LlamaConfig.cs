@@ -1,4 +1,5 @@
 // Llama's configuration with Hugging Face's config.json field names (LlamaConfig).
+using Loom.Core.IO;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Loom.Core.Kernels;
@@ -55,5 +56,5 @@ public sealed record LlamaConfig
         return c;
     }
 
-    public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+    public void Save(string path) => DurableFile.WriteAllText(path, JsonSerializer.Serialize(this, Json));
 }

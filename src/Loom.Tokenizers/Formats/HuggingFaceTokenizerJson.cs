@@ -3,6 +3,7 @@
 // ["a","b"]), pre_tokenizer ByteLevel (use_regex → GPT-2's pattern) or a Sequence of
 // Split(Regex, Isolated) + ByteLevel(use_regex=false), and added_tokens with special=true.
 // Write: the same shape, so a Loom tokenizer opens in HF tokenizers.
+using Loom.Core.IO;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Loom.Tokenizers.Model;
@@ -134,9 +135,7 @@ public static class HuggingFaceTokenizerJson
                 ["vocab"] = vocab, ["merges"] = mergeArray,
             },
         };
-        string tmp = path + ".tmp";
-        File.WriteAllText(tmp, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
-        File.Move(tmp, path, overwrite: true);
+        DurableFile.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
     }
 
     private static JsonObject ByteLevel(bool useRegex) => new()

@@ -10,6 +10,7 @@
 //  40  32  tokenizer fingerprint: SHA-256 of its ids, bytes and specials
 //  72  56  tokenizer name, UTF-8, zero-padded
 // 128      tokens
+using Loom.Core.IO;
 using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
 using System.Security.Cryptography;
@@ -81,7 +82,7 @@ public sealed record TokenShardHeader(int BytesPerToken, long TokenCount, long D
 /// <summary>Writes one shard; the file appears under its final name only when complete.</summary>
 public sealed class TokenShardWriter : IDisposable
 {
-    private readonly string _path, _tmp;
+    private readonly DurableFileWriter _file;
     private readonly FileStream _stream;
     private readonly TokenShardHeader _template;
     private readonly byte[] _buffer = new byte[1 << 16];
@@ -97,11 +98,10 @@ public sealed class TokenShardWriter : IDisposable
     /// <summary>Starts a shard at <paramref name="path"/> for <paramref name="tokenizer"/>.</summary>
     public TokenShardWriter(string path, BpeTokenizer tokenizer, int separatorId)
     {
-        _path = path;
-        _tmp = path + ".tmp";
+        _file = DurableFile.Create(path);
         int width = tokenizer.VocabularySize <= 65536 ? 2 : 4;
         _template = new TokenShardHeader(width, 0, 0, tokenizer.VocabularySize, separatorId, TokenShardHeader.FingerprintOf(tokenizer), tokenizer.Name);
-        _stream = new FileStream(_tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        _stream = _file.Stream;
         _stream.Write(new byte[TokenShardHeader.Size]);
     }
 
@@ -136,9 +136,7 @@ public sealed class TokenShardWriter : IDisposable
         (_template with { TokenCount = TokenCount, DocumentCount = DocumentCount }).Write(header);
         _stream.Position = 0;
         _stream.Write(header);
-        _stream.Flush(flushToDisk: true);
-        _stream.Dispose();
-        File.Move(_tmp, _path, overwrite: true);
+        _file.Commit();
         _closed = true;
     }
 
@@ -146,8 +144,7 @@ public sealed class TokenShardWriter : IDisposable
     public void Dispose()
     {
         if (_closed) return;
-        _stream.Dispose();
-        File.Delete(_tmp);
+        _file.Dispose();
         _closed = true;
     }
 }

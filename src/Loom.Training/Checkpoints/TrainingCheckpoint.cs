@@ -3,6 +3,7 @@
 // and step (optimizer.safetensors), and state.json (completed steps, data RNG state, options,
 // best validation loss). Written into "<name>.tmp", each file fsynced, then the directory is
 // renamed, so a crash leaves either the previous checkpoint or the complete new one.
+using Loom.Core.IO;
 using System.Text.Json;
 using Loom.Models.Formats;
 using Loom.Models;
@@ -42,13 +43,9 @@ public static class TrainingCheckpoint
             new("adam.v", [floats], optimizer.SecondMoment.ToArray()),
         ], new Dictionary<string, string> { ["step"] = optimizer.Step.ToString() });
         string statePath = Path.Combine(tmp, StateFile);
-        using (var fs = new FileStream(statePath, FileMode.Create, FileAccess.Write))
-        {
-            JsonSerializer.Serialize(fs, state, Json);
-            fs.Flush(flushToDisk: true);
-        }
+        DurableFile.Write(statePath, fs => JsonSerializer.Serialize(fs, state, Json));
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
-        Directory.Move(tmp, final);
+        DurableFile.MoveDirectory(tmp, final);
         return final;
     }
 

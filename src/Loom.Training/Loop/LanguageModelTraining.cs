@@ -2,6 +2,7 @@
 // windows of a token stream, AdamW with a warmup + cosine learning-rate schedule (Loshchilov &
 // Hutter 2017, SGDR), global-norm clipping, validation every EvalEvery steps, a JSONL metrics log
 // and an HTML report. The whole typed options record is written next to the outputs.
+using Loom.Core.IO;
 using System.Diagnostics;
 using System.Text.Json;
 using Loom.Models;
@@ -213,7 +214,7 @@ public static class LanguageModelTraining
         options.Validate();
         if (options.ActivationCheckpointing || model.ActivationCheckpointing) model.ActivationCheckpointing = options.ActivationCheckpointing;
         Directory.CreateDirectory(outputDirectory);
-        File.WriteAllText(Path.Combine(outputDirectory, "options.json"), JsonSerializer.Serialize(new { train = options, model = model.Configuration }, new JsonSerializerOptions { WriteIndented = true }));
+        DurableFile.WriteAllText(Path.Combine(outputDirectory, "options.json"), JsonSerializer.Serialize(new { train = options, model = model.Configuration }, new JsonSerializerOptions { WriteIndented = true }));
         using var trainer = new TrainingStep(model, train, options);
         var optimizer = trainer.Optimizer;
         var validationStart = validation.State;

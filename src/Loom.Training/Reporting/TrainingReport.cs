@@ -1,5 +1,6 @@
 // A self-contained report.html for a run: loss and learning-rate curves as inline SVG (no script,
 // no network), and the run's settings.
+using Loom.Core.IO;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -30,7 +31,7 @@ public static class TrainingReport
         sb.Append("<h2>Settings</h2><pre>")
           .Append(WebUtility.HtmlEncode(JsonSerializer.Serialize(new { train = options, model = modelConfig }, new JsonSerializerOptions { WriteIndented = true })))
           .Append("</pre></body></html>");
-        File.WriteAllText(path, sb.ToString());
+        DurableFile.WriteAllText(path, sb.ToString());
     }
 
     private static string F(float v) => v.ToString("F4", CultureInfo.InvariantCulture);

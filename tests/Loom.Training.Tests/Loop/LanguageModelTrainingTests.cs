@@ -4,6 +4,8 @@ using Loom.Training.Loop;
 
 namespace Loom.Training.Tests.Loop;
 
+// NothingIsLeftAliveAfterARun reads the process-wide live-bytes counter: run apart from tests that allocate.
+[Collection(nameof(AllocationCollection))]
 public class LanguageModelTrainingTests
 {
     private static readonly Gpt2Config Tiny = new() { VocabSize = 64, MaxPositions = 16, Embedding = 32, Layers = 2, Heads = 4 };
