@@ -31,13 +31,15 @@ internal static class ModelCommands
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!.FullName;
-            using var m = LoadModel(dir);
-            var tok = TokenizerLoader.Load(dir);
             var options = new SamplingOptions
             {
                 MaxNewTokens = parse.GetValue(maxNew), Temperature = parse.GetValue(temperature), TopK = parse.GetValue(topK),
                 TopP = parse.GetValue(topP), RepetitionPenalty = parse.GetValue(penalty), StopSequences = parse.GetValue(stop)!, Seed = parse.GetValue(seed),
             };
+            // Options are checked before the model loads, and named as the user typed them (MaxNewTokens → --max-new-tokens).
+            options.Validate(OptionName);
+            using var m = LoadModel(dir);
+            var tok = TokenizerLoader.Load(dir);
             var output = parse.InvocationConfiguration.Output;
             foreach (var piece in new TextGenerator(m, tok).Generate(parse.GetValue(prompt)!, options))
             {
@@ -49,6 +51,11 @@ internal static class ModelCommands
         });
         return cmd;
     }
+
+    // PascalCase property → the CLI's kebab-case option ("TopP" → "--top-p").
+    private static string OptionName(string property) =>
+        "--" + string.Concat(property.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()))
+            .Replace("--stop-sequences", "--stop", StringComparison.Ordinal);
 
     public static Command Eval(IAnsiConsole console)
     {

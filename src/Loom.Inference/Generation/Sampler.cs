@@ -19,13 +19,22 @@ public sealed record SamplingOptions
     public IReadOnlyList<string> StopSequences { get; init; } = [];
     public int Seed { get; init; } = 0;
 
-    public void Validate()
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming the first bad setting. NaN and infinities are refused
+    /// (every comparison with NaN is false, so each check is written to fail on it). <paramref name="name"/>
+    /// maps a property name to the name the user wrote (the CLI passes its option names).
+    /// </summary>
+    public void Validate(Func<string, string>? name = null)
     {
-        if (MaxNewTokens < 0) throw new ArgumentException($"MaxNewTokens must be ≥ 0; got {MaxNewTokens}.");
-        if (Temperature < 0) throw new ArgumentException($"Temperature must be ≥ 0; got {Temperature}.");
-        if (TopK < 0) throw new ArgumentException($"TopK must be ≥ 0; got {TopK}.");
-        if (TopP is <= 0 or > 1) throw new ArgumentException($"TopP must be in (0, 1]; got {TopP}.");
-        if (RepetitionPenalty <= 0) throw new ArgumentException($"RepetitionPenalty must be > 0; got {RepetitionPenalty}.");
+        name ??= n => n;
+        if (MaxNewTokens < 0) throw new ArgumentException($"{name(nameof(MaxNewTokens))} must be ≥ 0; got {MaxNewTokens}.", nameof(MaxNewTokens));
+        if (!(Temperature >= 0 && float.IsFinite(Temperature)))
+            throw new ArgumentException($"{name(nameof(Temperature))} must be a finite number ≥ 0 (0 is greedy); got {Temperature}.", nameof(Temperature));
+        if (TopK < 0) throw new ArgumentException($"{name(nameof(TopK))} must be ≥ 0 (0: no cut); got {TopK}.", nameof(TopK));
+        if (!(TopP > 0 && TopP <= 1)) throw new ArgumentException($"{name(nameof(TopP))} must be in (0, 1] (1: no cut); got {TopP}.", nameof(TopP));
+        if (!(RepetitionPenalty > 0 && float.IsFinite(RepetitionPenalty)))
+            throw new ArgumentException($"{name(nameof(RepetitionPenalty))} must be a finite number > 0 (1: off); got {RepetitionPenalty}.", nameof(RepetitionPenalty));
+        if (StopSequences.Any(string.IsNullOrEmpty)) throw new ArgumentException($"{name(nameof(StopSequences))} must not contain an empty string.", nameof(StopSequences));
     }
 }
 

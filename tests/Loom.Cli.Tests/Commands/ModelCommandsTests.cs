@@ -20,18 +20,63 @@ public class ModelCommandsTests
     }
 
     [Fact]
-    public void GeneratePrintsADeterministicContinuation()
+    public void GreedyGenerateIsTheArgMaxOfAFullForwardEachStep()
     {
         string dir = MakeModelDir();
-        var (code, first, console) = CliRunner.Run("generate", "--model", dir, "--prompt", "to be", "--max-new-tokens", "12", "--temperature", "0.9", "--seed", "5");
+        var (code, output, console) = CliRunner.Run("generate", "--model", dir, "--prompt", "to be", "--max-new-tokens", "12", "--temperature", "0");
         Assert.True(code == 0, console);
-        Assert.False(first.StartsWith("to be", StringComparison.Ordinal), "only the continuation is printed");
-        var (_, second, _) = CliRunner.Run("generate", "--model", dir, "--prompt", "to be", "--max-new-tokens", "12", "--temperature", "0.9", "--seed", "5");
-        Assert.Equal(first, second);
+
+        // The reference, by hand: full forward over all tokens so far, argmax of the last row, decoded at the end.
+        using var model = Loom.Models.CausalLanguageModels.Load(dir);
+        var tok = Loom.Tokenizers.TokenizerLoader.Load(dir);
+        var ids = new List<int>(tok.Encode("to be"));
+        var produced = new List<int>();
+        for (int i = 0; i < 12; i++)
+        {
+            model.Forward(ids.ToArray(), default, 1, ids.Count);
+            var last = model.Logits.Slice((ids.Count - 1) * model.VocabularySize, model.VocabularySize);
+            int best = 0;
+            for (int v = 1; v < last.Length; v++) if (last[v] > last[best]) best = v;
+            if (tok.SpecialTokens.TryGetValue("<|endoftext|>", out int eot) && best == eot) break;
+            ids.Add(best);
+            produced.Add(best);
+        }
+        string expected = tok.Decode(produced.ToArray());
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected + "\n", output);
     }
 
     [Fact]
-    public void EvalReportsLossAndPerplexityOnShards()
+    public void SampledGenerateIsReproducibleForASeed()
+    {
+        string dir = MakeModelDir();
+        string[] args = ["generate", "--model", dir, "--prompt", "to be", "--max-new-tokens", "12", "--temperature", "0.9", "--seed", "5"];
+        var (code, first, console) = CliRunner.Run(args);
+        Assert.True(code == 0, console);
+        Assert.True(first.TrimEnd('\n').Length > 0, "a continuation is printed");
+        Assert.Equal(first, CliRunner.Run(args).Output);
+    }
+
+    [Theory]
+    [InlineData("--temperature", "NaN")]
+    [InlineData("--temperature", "-1")]
+    [InlineData("--temperature", "Infinity")]
+    [InlineData("--top-p", "0")]
+    [InlineData("--top-p", "NaN")]
+    [InlineData("--top-k", "-2")]
+    [InlineData("--repetition-penalty", "0")]
+    [InlineData("--max-new-tokens", "-5")]
+    public void BadSamplingOptionsAreNamed(string option, string value)
+    {
+        string dir = CliRunner.TempDir();   // no model: the options are checked first
+        var (code, _, console) = CliRunner.Run("generate", "--model", dir, "--prompt", "x", option, value);
+        Assert.Equal(1, code);
+        Assert.Contains(option + " must", console);
+        Assert.DoesNotContain("   at ", console);
+    }
+
+    [Fact]
+    public void EvalLossIsTheMeanCrossEntropyOverNonOverlappingWindows()
     {
         string dir = MakeModelDir();
         string text = Path.Combine(dir, "text.txt");
@@ -40,10 +85,46 @@ public class ModelCommandsTests
         Assert.True(code == 0, console);
         (code, _, console) = CliRunner.Run("eval", "--model", dir, "--data", Path.Combine(dir, "shards"), "--batch-size", "2");
         Assert.True(code == 0, console);
-        var match = System.Text.RegularExpressions.Regex.Match(console, @"loss (\d+\.\d+)\s+perplexity (\d+\.\d+)");
+        var match = System.Text.RegularExpressions.Regex.Match(console, @"loss (\d+\.\d+)\s+perplexity (\d+\.\d+)\s+\((\d+) batches of 2×32");
         Assert.True(match.Success, console);
         double loss = double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(loss, 4.0, 7.0); // an untrained model is near ln(V) = ln(301) ≈ 5.7
+        double perplexity = double.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        int batches = int.Parse(match.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture);
+
+        // Reference: the shard's tokens cut into windows of B·T inputs with next-token targets, the
+        // cross-entropy of each position computed here in double from the model's logits.
+        var tokens = new List<int>();
+        foreach (var f in Directory.GetFiles(Path.Combine(dir, "shards"), "*.bin").Order(StringComparer.Ordinal))
+        {
+            using var shard = Loom.Tokenizers.Shards.TokenShard.Open(f);
+            var buf = new int[shard.Count];
+            shard.CopyTo(0, buf);
+            tokens.AddRange(buf);
+        }
+        using var model = Loom.Models.CausalLanguageModels.Load(dir);
+        const int B = 2, T = 32;
+        int V = model.VocabularySize;
+        double sum = 0;
+        int windows = 0;
+        for (int start = 0; start + B * T + 1 <= tokens.Count; start += B * T, windows++)
+        {
+            model.Forward(tokens.GetRange(start, B * T).ToArray(), default, B, T);
+            var logits = model.Logits;
+            double batchLoss = 0;
+            for (int p = 0; p < B * T; p++)
+            {
+                var row = logits.Slice(p * V, V);
+                double max = double.NegativeInfinity, z = 0;
+                for (int v = 0; v < V; v++) max = Math.Max(max, row[v]);
+                for (int v = 0; v < V; v++) z += Math.Exp(row[v] - max);
+                batchLoss += Math.Log(z) + max - row[tokens[start + p + 1]];
+            }
+            sum += batchLoss / (B * T);
+        }
+        Assert.True(windows >= 2, $"the test text should span several batches; it gave {windows}");
+        Assert.Equal(windows, batches);
+        Assert.Equal(sum / windows, loss, 3);
+        Assert.Equal(Math.Exp(sum / windows), perplexity, 1);
     }
 
     [Fact]
