@@ -138,8 +138,10 @@ public static class MultiLabelMetrics
     {
         Check.NotEmpty(yTrue.Length, nameof(yTrue));
         if (labelCount < 1) throw new ArgumentOutOfRangeException(nameof(labelCount), labelCount, "labelCount must be at least 1.");
+        if (yTrue.Length % labelCount != 0)
+            throw new ArgumentException(
+                $"yTrue has {yTrue.Length} values, not a multiple of labelCount {labelCount}: pass a row-major (samples × labels) matrix.", nameof(yTrue));
         int n = yTrue.Length / labelCount;
-        Check.Matrix(yTrue.Length, nameof(yTrue), n, "its rows", labelCount, nameof(labelCount));
         Check.SameLength(yTrue.Length, nameof(yTrue), yPred.Length, nameof(yPred));
         Check.Binary01(yTrue, nameof(yTrue));
         Check.Binary01(yPred, nameof(yPred));
@@ -150,8 +152,10 @@ public static class MultiLabelMetrics
     {
         Check.NotEmpty(yTrue.Length, nameof(yTrue));
         if (labelCount < 1) throw new ArgumentOutOfRangeException(nameof(labelCount), labelCount, "labelCount must be at least 1.");
+        if (yTrue.Length % labelCount != 0)
+            throw new ArgumentException(
+                $"yTrue has {yTrue.Length} values, not a multiple of labelCount {labelCount}: pass a row-major (samples × labels) matrix.", nameof(yTrue));
         int n = yTrue.Length / labelCount;
-        Check.Matrix(yTrue.Length, nameof(yTrue), n, "its rows", labelCount, nameof(labelCount));
         Check.SameLength(yTrue.Length, nameof(yTrue), scores.Length, nameof(scores));
         Check.Binary01(yTrue, nameof(yTrue));
         Check.Finite(scores, nameof(scores));
