@@ -11,7 +11,16 @@ public sealed class ConfusionMatrix
     public int[] Labels { get; }
 
     /// <summary>Number of samples with true label <c>Labels[row]</c> predicted as <c>Labels[column]</c>.</summary>
-    public long this[int row, int column] => _counts[row * Labels.Length + column];
+    public long this[int row, int column]
+    {
+        get
+        {
+            // checked separately: a flat index alone would read the next row for an out-of-range column
+            if ((uint)row >= (uint)Labels.Length) throw new ArgumentOutOfRangeException(nameof(row), row, $"row must lie in 0..{Labels.Length - 1}.");
+            if ((uint)column >= (uint)Labels.Length) throw new ArgumentOutOfRangeException(nameof(column), column, $"column must lie in 0..{Labels.Length - 1}.");
+            return _counts[row * Labels.Length + column];
+        }
+    }
 
     /// <summary>Total number of samples.</summary>
     public long Total { get; }

@@ -161,8 +161,9 @@ def multilabel_case(name, y, pred, scores, note):
             "subset_accuracy": f(metrics.accuracy_score(y, pred)),
             "hamming_loss": f(metrics.hamming_loss(y, pred))}
     for average in ["micro", "macro", "weighted", "samples"]:
-        p, r, fs, _ = metrics.precision_recall_fscore_support(y, pred, average=average, zero_division=0)
-        case["prf_" + average] = {"precision": f(p), "recall": f(r), "fscore": f(fs)}
+        for zd in [0, 1]:
+            p, r, fs, _ = metrics.precision_recall_fscore_support(y, pred, average=average, zero_division=zd)
+            case["prf_" + average + ("" if zd == 0 else "_zd1")] = {"precision": f(p), "recall": f(r), "fscore": f(fs)}
     p, r, fs, s = metrics.precision_recall_fscore_support(y, pred, average=None, zero_division=0)
     case["per_label"] = {"precision": f(p), "recall": f(r), "fscore": f(fs), "support": ints(s)}
     if all(0 < y[:, j].sum() < n for j in range(L)):
@@ -270,6 +271,11 @@ splits.append(kfold_case("kfold_binary", rng.randint(0, 2, 50), 4, "50 samples, 
 holdouts = [holdout_case("holdout_no_ties", rng.choice(3, 97, p=[0.5, 0.3, 0.2]), 0.2, "remainders unique")]
 y = np.array([0] * 50 + [1] * 30 + [2] * 20)
 holdouts.append(holdout_case("holdout_exact", y, 0.3, "proportions divide exactly"))
+
+# appended last so the vectors above keep their random draws
+Y = np.zeros((12, 3), dtype=int); P = (rng.rand(12, 3) < 0.3).astype(int); S = rng.rand(12, 3)
+multilabel.append(multilabel_case("multilabel_all_negative", Y, P, S,
+                                  "no true label anywhere: sklearn's weighted-average special case"))
 
 out = {"versions": {"sklearn": sklearn.__version__, "scipy": scipy.__version__, "numpy": np.__version__},
        "classification": cases, "calibration": calibration, "regression": regression,

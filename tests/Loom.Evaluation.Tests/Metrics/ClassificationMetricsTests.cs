@@ -205,6 +205,15 @@ public sealed class ClassificationMetricsTests
     }
 
     [Fact]
+    public void ConfusionMatrixIndexerChecksRowAndColumnSeparately()
+    {
+        var cm = ConfusionMatrix.Compute([0, 1, 2], [0, 2, 2], [0, 1, 2]);
+        Assert.Equal(1, cm[1, 2]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => cm[0, 3]);   // flat index 3 would be row 1, column 0
+        Assert.Throws<ArgumentOutOfRangeException>(() => cm[-1, 0]);
+    }
+
+    [Fact]
     public void FixtureWasMadeWithTheDocumentedSklearn()
     {
         Assert.Equal("1.2.1", Root.GetProperty("versions").GetProperty("sklearn").GetString());
