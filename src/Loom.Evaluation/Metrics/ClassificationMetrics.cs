@@ -52,7 +52,7 @@ public static class ClassificationMetrics
             case Average.Binary:
             {
                 int pos = options.PositiveLabel;
-                CheckBinary(yTrue, yPred, pos, index);
+                CheckBinary(yTrue, yPred, pos, options.Labels is null ? null : index);
                 long tp = 0, predicted = 0, truth = 0;
                 for (int i = 0; i < yTrue.Length; i++)
                 {
@@ -199,7 +199,8 @@ public static class ClassificationMetrics
         return index;
     }
 
-    private static void CheckBinary(ReadOnlySpan<int> yTrue, ReadOnlySpan<int> yPred, int positiveLabel, LabelIndex index)
+    /// <summary>sklearn's binary checks; <paramref name="explicitLabels"/> is the caller's label set, null when inferred.</summary>
+    private static void CheckBinary(ReadOnlySpan<int> yTrue, ReadOnlySpan<int> yPred, int positiveLabel, LabelIndex? explicitLabels)
     {
         var present = LabelIndex.Create(null, yTrue, nameof(yTrue), yPred, nameof(yPred));
         if (present.Count > 2)
@@ -209,8 +210,9 @@ public static class ClassificationMetrics
         if (present.Count == 2 && !present.Contains(positiveLabel))
             throw new ArgumentException(
                 $"options.PositiveLabel is {positiveLabel}, which is not one of the labels [{string.Join(", ", present.Labels)}].", "options");
-        if (!index.Contains(positiveLabel))
+        // (with one label present, sklearn scores the absent positive label: every count is 0 and zero_division decides)
+        if (explicitLabels is not null && !explicitLabels.Contains(positiveLabel))
             throw new ArgumentException(
-                $"options.PositiveLabel is {positiveLabel}, which is not in options.Labels [{string.Join(", ", index.Labels)}].", "options");
+                $"options.PositiveLabel is {positiveLabel}, which is not in options.Labels [{string.Join(", ", explicitLabels.Labels)}].", "options");
     }
 }

@@ -233,6 +233,9 @@ cases.append(classification_case("multi3_one_hot_probabilities", y, p.argmax(1),
 y = np.zeros(20, dtype=int); y[:3] = 1; pred = np.zeros(20, dtype=int); p = noisy_probabilities(y, 2, 0.5)
 cases.append(classification_case("binary_no_positive_predictions", y, pred, p, 2,
                                  "positive class never predicted: precision zero-division"))
+y = np.zeros(10, dtype=int); p = np.tile([0.8, 0.2], (10, 1))
+cases.append(classification_case("binary_single_class", y, y.copy(), p, 2,
+                                 "only class 0 anywhere: binary scores of the absent positive class are zero-division"))
 
 # --- calibration (binary) ---
 calibration = []

@@ -106,6 +106,24 @@ public sealed class ClassificationMetricsTests
     }
 
     [Fact]
+    public void BinaryScoresOfAnAbsentPositiveLabelFollowZeroDivisionWithInferredLabels()
+    {
+        // sklearn's precision_score([0]*10, [0]*10): pos_label 1 is absent, counts are 0, zero_division decides.
+        var c = Case("classification", "binary_single_class");
+        int[] y = Ints(c.GetProperty("y_true")), pred = Ints(c.GetProperty("y_pred"));
+        foreach (var e in c.GetProperty("prf").EnumerateArray())
+        {
+            if (e.GetProperty("average").GetString() != "binary" || e.GetProperty("pos_label").GetInt32() != 1 || e.GetProperty("beta").GetDouble() != 1.0)
+                continue;
+            var zd = ParseZeroDivision(e.GetProperty("zero_division").GetString()!);
+            var s = ClassificationMetrics.PrecisionRecallFScore(y, pred, 1.0, new PrecisionRecallOptions { ZeroDivision = zd });
+            Near(e.GetProperty("precision"), s.Precision, $"precision {zd}");
+            Near(e.GetProperty("recall"), s.Recall, $"recall {zd}");
+            Near(e.GetProperty("fscore"), s.FScore, $"f1 {zd}");
+        }
+    }
+
+    [Fact]
     public void LogLossOfCertainWrongPredictionIsMinusLogEpsilon()
     {
         // A probability of exactly 0 on the true class is clipped to eps: the loss is −log(eps), not ∞.
