@@ -9,17 +9,29 @@ namespace Loom.Evaluation.Reports;
 /// <summary>Multi-label metrics over (samples × labels) 0/1 indicator matrices, as scikit-learn.</summary>
 public sealed record MultiLabelReport
 {
+    /// <summary>Number of evaluated samples.</summary>
     public required int SampleCount { get; init; }
+    /// <summary>Label names, index = column.</summary>
     public required string[] LabelNames { get; init; }
+    /// <summary>Fraction of samples whose whole label row is right (<c>accuracy_score</c>).</summary>
     public required double SubsetAccuracy { get; init; }
+    /// <summary>Fraction of wrong (sample, label) entries (<c>hamming_loss</c>).</summary>
     public required double HammingLoss { get; init; }
+    /// <summary><c>average="micro"</c>.</summary>
     public required AveragedScores Micro { get; init; }
+    /// <summary><c>average="macro"</c>.</summary>
     public required AveragedScores Macro { get; init; }
+    /// <summary><c>average="weighted"</c> (by label support).</summary>
     public required AveragedScores Weighted { get; init; }
+    /// <summary><c>average="samples"</c>.</summary>
     public required AveragedScores Samples { get; init; }
+    /// <summary>Per-label scores, in column order.</summary>
     public required ClassReport[] PerLabel { get; init; }
+    /// <summary>Macro ROC-AUC over labels; null without scores or when a label is never or always true.</summary>
     public double? RocAucMacro { get; init; }
+    /// <summary>Macro average precision over labels; null without scores.</summary>
     public double? AveragePrecisionMacro { get; init; }
+    /// <summary>Why a metric is null.</summary>
     public required string[] Warnings { get; init; }
 
     /// <summary>
