@@ -67,7 +67,11 @@ internal static class TrainCommand
         TrainingMemory.EnsureFits(modelConfig, cfg.Train);
         var fixedSettings = FixedSettings(cfg, tokenizer);
         if (resumeFrom != null)
+        {
+            // Checked here too, before train_config.json is rewritten, so a refused resume changes nothing.
             TrainingCheckpoint.EnsureSameFixedSettings(resumeFrom, TrainingCheckpoint.ReadState(resumeFrom), LanguageModelTraining.FixedSettings(cfg.Train, fixedSettings));
+            TrainingCheckpoint.EnsureSameModel(resumeFrom, modelConfig);
+        }
         else
             RunDirectory.PrepareFresh(cfg.Output, overwrite);
         using var model = cfg.InitFrom != null ? ModelCommands.LoadModel(cfg.InitFrom) : CausalLanguageModels.Create(modelConfig);
@@ -157,7 +161,7 @@ internal static class TrainCommand
         if (stream.Documents.Count == 0) return null;
         var top = stream.Documents[0].RootNode;
         if (top is not YamlDotNet.RepresentationModel.YamlMappingNode)
-            throw new FormatException($"{source}:{top.Start.Line}:{top.Start.Column}: the top level is {(top is YamlDotNet.RepresentationModel.YamlSequenceNode ? "a list" : "a single value")}; a training configuration is a mapping of settings (output:, data:, tokenizer:, model:, train:).");
+            throw new FormatException($"{source}:{top.Start.Line}:{top.Start.Column}: the top level is {(top is YamlDotNet.RepresentationModel.YamlSequenceNode ? "a list" : "a single value")}; a configuration file is a mapping of settings, one \"key: value\" per line.");
         return Convert(top);
 
         JsonNode? Convert(YamlDotNet.RepresentationModel.YamlNode node) => node switch

@@ -50,7 +50,7 @@ public sealed record LlamaConfig
         if (HiddenSize % Heads != 0)
             throw Setting.Error(prefix + "hidden_size", HiddenSize, $"divisible by {prefix}num_attention_heads ({Heads})");
         if (Heads % KvHeads != 0)
-            throw Setting.Error(prefix + "num_attention_heads", Heads, $"a multiple of {prefix}num_key_value_heads ({KvHeads})");
+            throw Setting.Error(prefix + "num_key_value_heads", KvHeads, $"a divisor of {prefix}num_attention_heads ({Heads})");
         if (HeadDim % 2 != 0)
             throw Setting.Error(prefix + "hidden_size", HiddenSize, $"such that hidden_size / num_attention_heads is even for rotary embeddings (it is {HeadDim})");
         Setting.Positive(prefix + "rms_norm_eps", RmsNormEpsilon);

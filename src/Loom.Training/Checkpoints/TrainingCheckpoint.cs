@@ -118,13 +118,15 @@ public static class TrainingCheckpoint
                                                 "restore them, or start a new run (another output, or --overwrite).");
     }
 
-    /// <summary>Loads a checkpoint into <paramref name="model"/> and <paramref name="optimizer"/>; returns its state.</summary>
-    public static CheckpointState Load(string path, ICausalLanguageModel model, AdamWOptimizer optimizer)
+    /// <summary>
+    /// Throws <see cref="InvalidDataException"/> unless the checkpoint's config.json describes
+    /// <paramref name="configuration"/>, naming each differing field with both values.
+    /// </summary>
+    public static void EnsureSameModel(string path, object configuration)
     {
-        var state = ReadState(path);
         string configPath = Path.Combine(path, "config.json");
         object config = CausalLanguageModels.ReadConfig(path);
-        var want = JsonSerializer.SerializeToNode(model.Configuration, model.Configuration.GetType())!.AsObject();
+        var want = JsonSerializer.SerializeToNode(configuration, configuration.GetType())!.AsObject();
         var have = JsonSerializer.SerializeToNode(config, config.GetType())!.AsObject();
         // Name each differing field: "model.n_layer is 2 in the checkpoint and 3 in the configuration".
         var diffs = want.Select(kv => kv.Key).Union(have.Select(kv => kv.Key))
@@ -132,6 +134,13 @@ public static class TrainingCheckpoint
             .Select(k => $"model.{k} is {have[k]?.ToJsonString() ?? "absent"} in the checkpoint and {want[k]?.ToJsonString() ?? "absent"} in the configuration").ToList();
         if (diffs.Count > 0)
             throw new InvalidDataException($"{configPath} does not describe the model being trained: {string.Join("; ", diffs)}. The model's shape cannot change on resume.");
+    }
+
+    /// <summary>Loads a checkpoint into <paramref name="model"/> and <paramref name="optimizer"/>; returns its state.</summary>
+    public static CheckpointState Load(string path, ICausalLanguageModel model, AdamWOptimizer optimizer)
+    {
+        var state = ReadState(path);
+        EnsureSameModel(path, model.Configuration);
         CausalLanguageModels.LoadWeights(model, Path.Combine(path, "model.safetensors"));
         string optPath = Path.Combine(path, "optimizer.safetensors");
         using (var opt = SafetensorsFile.Open(optPath))
