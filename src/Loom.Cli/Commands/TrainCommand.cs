@@ -148,15 +148,22 @@ internal static class TrainCommand
     internal static JsonNode? YamlToJson(string yaml, string source)
     {
         var stream = new YamlDotNet.RepresentationModel.YamlStream();
-        var parser = new YamlDotNet.Core.Parser(new StringReader(yaml));
+        var scanner = new YamlDotNet.Core.Scanner(new StringReader(yaml), skipComments: true);
+        var parser = new YamlDotNet.Core.Parser(scanner);
         try { stream.Load(parser); }
-        catch (YamlDotNet.Core.YamlException e) { throw new FormatException($"{source}:{e.Start.Line}:{e.Start.Column}: {YamlMessage(e)}", e); }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            // End is where the problem was found; when YamlDotNet gives only the enclosing mapping's start
+            // (a tab used as indentation on line 2 is reported at 1:1), the scanner's position is better.
+            var at = e.End.Line != e.Start.Line || e.End.Column != e.Start.Column ? e.End : scanner.CurrentPosition;
+            throw new FormatException($"{source}:{at.Line}:{at.Column}: {YamlMessage(e)}", e);
+        }
         catch (InvalidOperationException e)
         {
             // YamlDotNet's loader throws this, without a position, when the event stream ends early
             // (an unclosed [ or {, a block cut short); the parser's last event says where.
-            var at = parser.Current?.End;
-            throw new FormatException($"{source}:{at?.Line ?? 0}:{at?.Column ?? 0}: the YAML ends inside an unfinished list, mapping or quoted value; close it.", e);
+            var at = parser.Current?.End ?? scanner.CurrentPosition;
+            throw new FormatException($"{source}:{at.Line}:{at.Column}: the YAML ends inside an unfinished list, mapping or quoted value; close it.", e);
         }
         if (stream.Documents.Count == 0) return null;
         var top = stream.Documents[0].RootNode;

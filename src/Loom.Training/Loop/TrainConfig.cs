@@ -112,7 +112,7 @@ public sealed record TrainConfig
         foreach (var part in path.Split('.', StringSplitOptions.RemoveEmptyEntries))
             value = value is JsonObject o && o.TryGetPropertyValue(part, out var child) ? child : null;
         var type = System.Text.RegularExpressions.Regex.Match(message, @"converted to ([\w.`\[\]]+)");
-        string? expected = type.Success ? type.Groups[1].Value switch
+        string? expected = type.Success ? type.Groups[1].Value.TrimEnd('.') switch
         {
             "System.Int32" or "System.Int64" or "System.Nullable`1[System.Int32]" => "a whole number",
             "System.Single" or "System.Double" or "System.Nullable`1[System.Double]" or "System.Nullable`1[System.Single]" => "a number",
