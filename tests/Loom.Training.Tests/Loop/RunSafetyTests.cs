@@ -83,6 +83,22 @@ public class RunSafetyTests
     }
 
     [Fact]
+    public void ACheckpointWithNonFiniteWeightsOrMomentsIsRefusedOnResume()
+    {
+        string dir = TempDir();
+        Train(dir, Options with { MaxSteps = 6 });
+        string ckpt = Path.Combine(dir, "checkpoints", "step_000006");
+        using (var model = Loom.Models.CausalLanguageModels.Load(ckpt))
+        {
+            model.Parameters.Value(model.Parameters.IndexOf("h.0.attn.c_proj.weight"))[3] = float.NaN;
+            model.Save(ckpt);
+        }
+        var ex = Assert.Throws<InvalidDataException>(() => Train(TempDir(), Options with { MaxSteps = 8 }, resumeFrom: ckpt));
+        Assert.Contains("h.0.attn.c_proj.weight", ex.Message);
+        Assert.Contains("NaN", ex.Message);
+    }
+
+    [Fact]
     public void AbsurdBatchesAreRefusedBeforeAllocation()
     {
         // 100,000 × 1,024 tokens of a 50,257-id vocabulary: terabytes of logits alone. Planned, never allocated.
