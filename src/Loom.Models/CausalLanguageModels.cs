@@ -69,6 +69,9 @@ public static class CausalLanguageModels
         }
     }
 
+    /// <summary>True when <see cref="PlanMemory"/> knows the family of <paramref name="config"/>.</summary>
+    public static bool CanPlanMemory(object config) => config is Gpt2Config or LlamaConfig;
+
     /// <summary>Bytes a model of <paramref name="config"/> would take, with activations planned for <paramref name="batch"/> × <paramref name="time"/>.</summary>
     public static ModelMemory PlanMemory(object config, int batch = 0, int time = 0, bool activationCheckpointing = false) => config switch
     {

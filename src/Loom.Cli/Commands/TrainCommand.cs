@@ -153,9 +153,9 @@ internal static class TrainCommand
         try { stream.Load(parser); }
         catch (YamlDotNet.Core.YamlException e)
         {
-            // End is where the problem was found; when YamlDotNet gives only the enclosing mapping's start
-            // (a tab used as indentation on line 2 is reported at 1:1), the scanner's position is better.
-            var at = e.End.Line != e.Start.Line || e.End.Column != e.Start.Column ? e.End : scanner.CurrentPosition;
+            // Start is where the offending token begins; when YamlDotNet gives only an empty span at the
+            // enclosing mapping (a tab used as indentation on line 2 is reported at 1:1), the scanner's position is better.
+            var at = e.End.Line != e.Start.Line || e.End.Column != e.Start.Column ? e.Start : scanner.CurrentPosition;
             throw new FormatException($"{source}:{at.Line}:{at.Column}: {YamlMessage(e)}", e);
         }
         catch (InvalidOperationException e)
@@ -167,6 +167,7 @@ internal static class TrainCommand
         }
         if (stream.Documents.Count == 0) return null;
         var top = stream.Documents[0].RootNode;
+        if (top is YamlDotNet.RepresentationModel.YamlScalarNode { Style: YamlDotNet.Core.ScalarStyle.Plain, Value: null or "" or "~" or "null" }) return null;   // an empty document
         if (top is not YamlDotNet.RepresentationModel.YamlMappingNode)
             throw new FormatException($"{source}:{top.Start.Line}:{top.Start.Column}: the top level is {(top is YamlDotNet.RepresentationModel.YamlSequenceNode ? "a list" : "a single value")}; a configuration file is a mapping of settings, one \"key: value\" per line.");
         return Convert(top);

@@ -24,6 +24,7 @@ public static class TrainingMemory
     /// <remarks>The settings are named as a training YAML names them (<paramref name="modelPrefix"/>vocab_size, <paramref name="trainPrefix"/>batch_size).</remarks>
     public static void EnsureFits(object modelConfig, TrainOptions options, string modelPrefix = "model.", string trainPrefix = "train.")
     {
+        if (!CausalLanguageModels.CanPlanMemory(modelConfig)) return;   // a family from elsewhere: nothing to plan with
         var (parameters, activations, m) = Plan(modelConfig, options);
         string reduce;
         if (parameters >= activations)

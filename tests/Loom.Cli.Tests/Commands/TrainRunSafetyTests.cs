@@ -136,6 +136,7 @@ public class TrainRunSafetyTests
     }
 
     [Theory]
+    [InlineData("data: [a.txt, b.txt\nseed: 3\n", ":1:")]   // once "Operation is not valid due to the current state of the object"
     [InlineData("train:\n  max_steps: [1, 2\n", ":")]
     [InlineData("train:\n\tmax_steps: 3\n", ":2:")]
     [InlineData("output: 'unclosed\n", ":")]
