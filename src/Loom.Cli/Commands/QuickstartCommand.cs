@@ -8,6 +8,7 @@ using Loom.Models.Gpt2;
 using Loom.Tokenizers;
 using Loom.Tokenizers.Formats;
 using Loom.Tokenizers.Trainer;
+using Loom.Training.Checkpoints;
 using Loom.Training.Loop;
 using Spectre.Console;
 
@@ -22,9 +23,10 @@ internal static class QuickstartCommand
         var data = new Option<FileInfo?>("--data") { Description = "Text file to train on (default: the shipped data/tinyshakespeare/input.txt)." };
         var output = new Option<DirectoryInfo>("--output") { Description = "Run directory.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("runs", "quickstart")) };
         var seed = new Option<int>("--seed") { Description = "Seed for data order, initialisation and sampling.", DefaultValueFactory = _ => 1337 };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Delete an earlier run in the output directory and start afresh." };
         var cmd = new Command("quickstart", "Train a tokenizer and a small GPT on tiny Shakespeare, report validation loss, write report.html and print a sample.")
         {
-            minutes, steps, data, output, seed,
+            minutes, steps, data, output, seed, overwrite,
         };
         cmd.SetAction(parse =>
         {
@@ -36,7 +38,10 @@ internal static class QuickstartCommand
             if (path is null) throw new FileNotFoundException("The shipped training text data/tinyshakespeare/input.txt was not found; run from the repository root or pass --data FILE.");
             if (Directory.Exists(path)) throw new ArgumentException($"--data {path} is a directory; pass a text file.");
             if (!File.Exists(path)) throw new FileNotFoundException($"--data {path} does not exist.");
-            return Run(console, path, m, n, parse.GetValue(output)!.FullName, parse.GetValue(seed));
+            string outDir = parse.GetValue(output)!.FullName;
+            // Never mix with or silently replace an earlier run (the same rule as `loom train`).
+            RunDirectory.PrepareFresh(outDir, parse.GetValue(overwrite));
+            return Run(console, path, m, n, outDir, parse.GetValue(seed));
         });
         return cmd;
     }

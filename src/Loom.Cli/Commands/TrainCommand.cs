@@ -21,7 +21,8 @@ internal static class TrainCommand
         var config = new Option<FileInfo?>("--config") { Description = "YAML file mirroring the training configuration (see docs/TRAINING.md)." };
         var set = new Option<string[]>("--set") { Description = "Override a setting: key=value, e.g. train.max_steps=200 or model.n_layer=6.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var resume = new Option<string?>("--resume") { Description = "Continue from a checkpoint directory, or from the latest under the run's output when given no value.", Arity = ArgumentArity.ZeroOrOne };
-        var cmd = new Command("train", "Train a GPT-2 or Llama model from a YAML configuration.") { config, set, resume };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Delete an earlier run in the output directory (checkpoints, metrics, model) and start afresh." };
+        var cmd = new Command("train", "Train a GPT-2 or Llama model from a YAML configuration.") { config, set, resume, overwrite };
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(config);
@@ -29,31 +30,51 @@ internal static class TrainCommand
             string source = file?.FullName ?? "(defaults)";
             if (file != null)
             {
+                if (Directory.Exists(file.FullName)) throw new ArgumentException($"--config {file.FullName} is a directory; pass a YAML file.");
                 if (!file.Exists) throw new FileNotFoundException($"Configuration {file.FullName} does not exist.");
                 root = YamlToJson(File.ReadAllText(file.FullName), file.FullName);
             }
             var cfg = TrainConfig.FromJson(root, parse.GetValue(set)!, source);
+            bool fresh = parse.GetResult(resume) is null;
+            if (!fresh && parse.GetValue(overwrite))
+                throw new ArgumentException("--resume continues the run in the output directory and --overwrite deletes it; pass one of them.");
             string? resumeFrom = null;
-            if (parse.GetResult(resume) is not null)
+            if (!fresh)
             {
-                resumeFrom = parse.GetValue(resume) ?? TrainingCheckpoint.List(Path.Combine(cfg.Output, "checkpoints")).LastOrDefault()
-                    ?? throw new FileNotFoundException($"--resume: no checkpoint under {Path.Combine(cfg.Output, "checkpoints")}.");
+                string checkpoints = Path.Combine(cfg.Output, "checkpoints");
+                resumeFrom = parse.GetValue(resume) ?? TrainingCheckpoint.Latest(checkpoints)
+                    ?? throw new FileNotFoundException($"--resume: no checkpoint under {checkpoints}; start a fresh run without --resume.");
             }
-            return Run(console, cfg, resumeFrom);
+            return Run(console, cfg, resumeFrom, parse.GetValue(overwrite));
         });
         return cmd;
     }
 
-    private static int Run(IAnsiConsole console, TrainConfig cfg, string? resumeFrom)
+    private static int Run(IAnsiConsole console, TrainConfig cfg, string? resumeFrom, bool overwrite)
     {
         if (cfg.Data.Count == 0) throw new ArgumentException("No training data: set data: [files...] in the configuration or --set data=[\"file.txt\"].");
         var tokenizer = TokenizerLoader.Load(cfg.Tokenizer);
-        var modelNode = cfg.Model.DeepClone().AsObject();
-        if (cfg.InitFrom != null)
-            modelNode = JsonNode.Parse(File.ReadAllText(Path.Combine(cfg.InitFrom, "config.json")))!.AsObject();
-        else if (modelNode["vocab_size"] is null || modelNode["vocab_size"]!.GetValue<int>() == 0)
-            modelNode["vocab_size"] = tokenizer.VocabularySize;
-        using var model = cfg.InitFrom != null ? ModelCommands.LoadModel(cfg.InitFrom) : CausalLanguageModels.Create(modelNode, "model");
+        // The model's config, checked (fields named model.n_layer, ...) and sized before anything is allocated.
+        object modelConfig;
+        if (cfg.InitFrom != null) modelConfig = CausalLanguageModels.ReadConfig(cfg.InitFrom);
+        else
+        {
+            var modelNode = cfg.Model.DeepClone().AsObject();
+            if (modelNode["vocab_size"] is null || (modelNode["vocab_size"] is JsonValue v && v.TryGetValue<long>(out long vocab) && vocab == 0))
+                modelNode["vocab_size"] = tokenizer.VocabularySize;
+            modelConfig = CausalLanguageModels.ParseConfig(modelNode, "model");
+        }
+        TrainingMemory.EnsureFits(modelConfig, cfg.Train);
+        var fixedSettings = FixedSettings(cfg, tokenizer);
+        if (resumeFrom != null)
+        {
+            // Checked here too, before train_config.json is rewritten, so a refused resume changes nothing.
+            TrainingCheckpoint.EnsureSameFixedSettings(resumeFrom, TrainingCheckpoint.ReadState(resumeFrom), LanguageModelTraining.FixedSettings(cfg.Train, fixedSettings));
+            TrainingCheckpoint.EnsureSameModel(resumeFrom, modelConfig);
+        }
+        else
+            RunDirectory.PrepareFresh(cfg.Output, overwrite);
+        using var model = cfg.InitFrom != null ? ModelCommands.LoadModel(cfg.InitFrom) : CausalLanguageModels.Create(modelConfig);
         if (cfg.InitFrom == null) model.InitializeWeights(cfg.Seed);
         // Print and save the resolved model config (every field, defaults included).
         cfg = cfg with { Model = JsonSerializer.SerializeToNode(model.Configuration, model.Configuration.GetType())!.AsObject() };
@@ -96,7 +117,7 @@ internal static class TrainCommand
                 task.Value = s.Step;
                 task.Description = $"step {s.Step}/{s.MaxSteps} loss {s.Loss:F3} lr {s.LearningRate:E1} {s.TokensPerSecond:F0} tok/s" + (s.Applied ? "" : " (skipped: fp16 overflow)");
             });
-            result = LanguageModelTraining.Train(model, train, validation, cfg.Train, cfg.Output, progress, default, resumeFrom);
+            result = LanguageModelTraining.Train(model, train, validation, cfg.Train, cfg.Output, progress, default, resumeFrom, fixedSettings);
         });
         model.Save(cfg.Output);
         if (File.Exists(cfg.Tokenizer) || Directory.Exists(cfg.Tokenizer) || TiktokenEncodings.IsKnown(cfg.Tokenizer))
@@ -106,18 +127,56 @@ internal static class TrainCommand
         return 0;
     }
 
+    // What decides the batches besides the train.* options: the tokenizer (by fingerprint, not by name),
+    // the data files and their content, and how they are cut into batches.
+    private static Dictionary<string, string> FixedSettings(TrainConfig cfg, BpeTokenizer tokenizer)
+    {
+        var d = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["tokenizer (fingerprint)"] = Convert.ToHexString(TokenShardHeader.FingerprintOf(tokenizer)).ToLowerInvariant(),
+            ["batching"] = cfg.Batching,
+            ["validation_fraction"] = cfg.ValidationFraction.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["field"] = cfg.Field,
+        };
+        if (cfg.Batching == "documents") d["bucket_width"] = cfg.BucketWidth.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (file, print) in TrainingData.Fingerprints(cfg.Data)) d["data file " + file] = print;
+        return d;
+    }
+
     // YAML → JSON tree: mappings become objects, sequences arrays, and scalars numbers, booleans or strings.
+    // Malformed YAML is reported as file:line:column, whatever part of YamlDotNet notices it.
     internal static JsonNode? YamlToJson(string yaml, string source)
     {
         var stream = new YamlDotNet.RepresentationModel.YamlStream();
-        try { stream.Load(new StringReader(yaml)); }
-        catch (YamlDotNet.Core.YamlException e) { throw new FormatException($"{source}:{e.Start.Line}:{e.Start.Column}: {e.Message}", e); }
-        return stream.Documents.Count == 0 ? null : Convert(stream.Documents[0].RootNode);
+        var scanner = new YamlDotNet.Core.Scanner(new StringReader(yaml), skipComments: true);
+        var parser = new YamlDotNet.Core.Parser(scanner);
+        try { stream.Load(parser); }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            // Start is where the offending token begins; when YamlDotNet gives only an empty span at the
+            // enclosing mapping (a tab used as indentation on line 2 is reported at 1:1), the scanner's position is better.
+            var at = e.End.Line != e.Start.Line || e.End.Column != e.Start.Column ? e.Start : scanner.CurrentPosition;
+            throw new FormatException($"{source}:{at.Line}:{at.Column}: {YamlMessage(e)}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet's loader throws this, without a position, when the event stream ends early
+            // (an unclosed [ or {, a block cut short); the parser's last event says where.
+            var at = parser.Current?.End ?? scanner.CurrentPosition;
+            throw new FormatException($"{source}:{at.Line}:{at.Column}: the YAML ends inside an unfinished list, mapping or quoted value; close it.", e);
+        }
+        if (stream.Documents.Count == 0) return null;
+        var top = stream.Documents[0].RootNode;
+        if (top is YamlDotNet.RepresentationModel.YamlScalarNode { Style: YamlDotNet.Core.ScalarStyle.Plain, Value: null or "" or "~" or "null" }) return null;   // an empty document
+        if (top is not YamlDotNet.RepresentationModel.YamlMappingNode)
+            throw new FormatException($"{source}:{top.Start.Line}:{top.Start.Column}: the top level is {(top is YamlDotNet.RepresentationModel.YamlSequenceNode ? "a list" : "a single value")}; a configuration file is a mapping of settings, one \"key: value\" per line.");
+        return Convert(top);
 
-        static JsonNode? Convert(YamlDotNet.RepresentationModel.YamlNode node) => node switch
+        JsonNode? Convert(YamlDotNet.RepresentationModel.YamlNode node) => node switch
         {
             YamlDotNet.RepresentationModel.YamlMappingNode m => new JsonObject(m.Children.Select(kv =>
-                KeyValuePair.Create(((YamlDotNet.RepresentationModel.YamlScalarNode)kv.Key).Value!, Convert(kv.Value)))),
+                KeyValuePair.Create(kv.Key is YamlDotNet.RepresentationModel.YamlScalarNode { Value: { } key } ? key
+                    : throw new FormatException($"{source}:{kv.Key.Start.Line}:{kv.Key.Start.Column}: a key must be a plain name, not a list or mapping."), Convert(kv.Value)))),
             YamlDotNet.RepresentationModel.YamlSequenceNode s => new JsonArray(s.Children.Select(Convert).ToArray()),
             YamlDotNet.RepresentationModel.YamlScalarNode sc => Scalar(sc),
             _ => null,
@@ -130,9 +189,20 @@ internal static class TrainCommand
             if (v is "" or "~" or "null") return null;
             if (v is "true" or "false") return JsonValue.Create(v == "true");
             if (long.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long l)) return JsonValue.Create(l);
-            if (double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double d)) return JsonValue.Create(d);
+            // NaN and infinities stay text: the binder reads them as numbers and validation names the field.
+            if (double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double d) && double.IsFinite(d)) return JsonValue.Create(d);
             return JsonValue.Create(v);
         }
+    }
+
+    // YamlDotNet's messages repeat the position ("(Line: 2, Col: 5, Idx: 9) - (Line: ...): "); keep the words.
+    private static string YamlMessage(YamlDotNet.Core.YamlException e)
+    {
+        string m = e.Message;
+        int cut = m.LastIndexOf("): ", StringComparison.Ordinal);
+        m = cut >= 0 && m.StartsWith('(') ? m[(cut + 3)..] : m;
+        if (e.InnerException is { Message: { Length: > 0 } inner } && !m.Contains(inner, StringComparison.Ordinal)) m += " " + inner;
+        return m;
     }
 
     private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>

@@ -65,6 +65,25 @@ internal static class TrainingData
         return result;
     }
 
+    /// <summary>
+    /// Each data file (shards of a directory included, as <see cref="Load"/> reads them) with its size and
+    /// SHA-256, so a resume can tell that the data changed even when the paths did not.
+    /// </summary>
+    public static IEnumerable<(string File, string Fingerprint)> Fingerprints(IReadOnlyList<string> paths)
+    {
+        foreach (var path in paths)
+        {
+            IEnumerable<string> files = Directory.Exists(path) ? Directory.GetFiles(path, "shard_*.bin").Order(StringComparer.Ordinal) : [path];
+            foreach (var f in files)
+            {
+                if (!File.Exists(f)) throw new FileNotFoundException($"Training data {f} does not exist.", f);
+                using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
+                string hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)).ToLowerInvariant();
+                yield return (Path.GetFullPath(f), $"{stream.Length:N0} bytes, sha256 {hash[..16]}");
+            }
+        }
+    }
+
     private static IEnumerable<string> BlankLineBlocks(string path)
     {
         using var reader = TextChunks.OpenText(path);

@@ -1,5 +1,6 @@
 // BERT's configuration with Hugging Face's config.json field names (BertConfig).
 using Loom.Core.IO;
+using Loom.Core.Validation;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -19,12 +20,20 @@ public sealed record BertConfig
     [JsonPropertyName("layer_norm_eps")] public float LayerNormEpsilon { get; init; } = 1e-12f;
     [JsonPropertyName("hidden_act")] public string HiddenAct { get; init; } = "gelu";
 
-    public void Validate()
+    /// <summary>Throws <see cref="ArgumentException"/> naming the field (<paramref name="prefix"/> + its config.json name) and its value.</summary>
+    public void Validate(string prefix = "")
     {
-        if (VocabSize <= 0 || HiddenSize <= 0 || Layers <= 0 || Heads <= 0 || IntermediateSize <= 0 || MaxPositions <= 0 || TypeVocabSize <= 0)
-            throw new ArgumentException($"BERT config needs positive sizes; got {this}.");
-        if (HiddenSize % Heads != 0) throw new ArgumentException($"hidden_size ({HiddenSize}) must be divisible by num_attention_heads ({Heads}).");
-        if (HiddenAct != "gelu") throw new NotSupportedException($"hidden_act \"{HiddenAct}\" is not supported; Loom's BERT uses the exact GELU (\"gelu\").");
+        Setting.AtLeast(prefix + "vocab_size", VocabSize, 1);
+        Setting.AtLeast(prefix + "hidden_size", HiddenSize, 1);
+        Setting.AtLeast(prefix + "num_hidden_layers", Layers, 1);
+        Setting.AtLeast(prefix + "num_attention_heads", Heads, 1);
+        Setting.AtLeast(prefix + "intermediate_size", IntermediateSize, 1);
+        Setting.AtLeast(prefix + "max_position_embeddings", MaxPositions, 1);
+        Setting.AtLeast(prefix + "type_vocab_size", TypeVocabSize, 1);
+        if (HiddenSize % Heads != 0)
+            throw Setting.Error(prefix + "hidden_size", HiddenSize, $"divisible by {prefix}num_attention_heads ({Heads})");
+        Setting.Positive(prefix + "layer_norm_eps", LayerNormEpsilon);
+        if (HiddenAct != "gelu") throw new NotSupportedException($"{prefix}hidden_act \"{HiddenAct}\" is not supported; Loom's BERT uses the exact GELU (\"gelu\").");
     }
 
     public static BertConfig Parse(string json) => JsonSerializer.Deserialize<BertConfig>(json)!;

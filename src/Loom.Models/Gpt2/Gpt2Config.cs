@@ -1,5 +1,6 @@
 // GPT-2's configuration with Hugging Face's config.json field names (GPT2Config).
 using Loom.Core.IO;
+using Loom.Core.Validation;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -18,15 +19,21 @@ public sealed record Gpt2Config
     [JsonPropertyName("activation_function")] public string Activation { get; init; } = "gelu_new";
     [JsonPropertyName("tie_word_embeddings")] public bool TieWordEmbeddings { get; init; } = true;
 
-    /// <summary>Throws with the offending field when the configuration cannot be built.</summary>
-    public void Validate()
+    /// <summary>Throws <see cref="ArgumentException"/> naming the field (<paramref name="prefix"/> + its config.json name) and its value.</summary>
+    /// <param name="prefix">How the user reaches these fields: "model." in a training YAML, "" for a config.json.</param>
+    public void Validate(string prefix = "")
     {
-        if (VocabSize <= 0 || MaxPositions <= 0 || Embedding <= 0 || Layers <= 0 || Heads <= 0)
-            throw new ArgumentException($"GPT-2 config needs positive vocab_size, n_positions, n_embd, n_layer, n_head; got {this}.");
-        if (Embedding % Heads != 0) throw new ArgumentException($"n_embd ({Embedding}) must be divisible by n_head ({Heads}).");
+        Setting.AtLeast(prefix + "vocab_size", VocabSize, 1);
+        Setting.AtLeast(prefix + "n_positions", MaxPositions, 1);
+        Setting.AtLeast(prefix + "n_embd", Embedding, 1);
+        Setting.AtLeast(prefix + "n_layer", Layers, 1);
+        Setting.AtLeast(prefix + "n_head", Heads, 1);
+        if (Embedding % Heads != 0)
+            throw Setting.Error(prefix + "n_embd", Embedding, $"divisible by {prefix}n_head ({Heads})");
+        Setting.Positive(prefix + "layer_norm_epsilon", LayerNormEpsilon);
         if (Activation is not ("gelu_new" or "gelu_pytorch_tanh"))
-            throw new NotSupportedException($"activation_function \"{Activation}\" is not supported; Loom's GPT-2 uses the tanh GELU (gelu_new).");
-        if (!TieWordEmbeddings) throw new NotSupportedException("GPT-2 with untied embeddings is not supported.");
+            throw new NotSupportedException($"{prefix}activation_function \"{Activation}\" is not supported; Loom's GPT-2 uses the tanh GELU (gelu_new).");
+        if (!TieWordEmbeddings) throw new NotSupportedException($"{prefix}tie_word_embeddings is false: GPT-2 with untied embeddings is not supported.");
     }
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };

@@ -60,6 +60,25 @@ public sealed partial class Gpt2Model : ICausalLanguageModel
         config.Validate();
         Config = config;
         _pool = pool ?? WorkerPool.Shared;
+        var specs = ParameterSpecs(config);
+        Parameters = new ParameterSet(specs);
+        _wte = Parameters.IndexOf("wte.weight");
+        _wpe = Parameters.IndexOf("wpe.weight");
+        _lnfW = Parameters.IndexOf("ln_f.weight");
+        _lnfB = Parameters.IndexOf("ln_f.bias");
+        _layers = new LayerIndex[config.Layers];
+        for (int l = 0; l < config.Layers; l++)
+        {
+            int I(string n) => Parameters.IndexOf($"h.{l}.{n}");
+            _layers[l] = new LayerIndex(I("ln_1.weight"), I("ln_1.bias"), I("attn.c_attn.weight"), I("attn.c_attn.bias"),
+                I("attn.c_proj.weight"), I("attn.c_proj.bias"), I("ln_2.weight"), I("ln_2.bias"),
+                I("mlp.c_fc.weight"), I("mlp.c_fc.bias"), I("mlp.c_proj.weight"), I("mlp.c_proj.bias"));
+        }
+    }
+
+    // The parameter tensors of a configuration, in block order (HF names, shapes as HF's GPT-2).
+    private static List<(string, long[], bool)> ParameterSpecs(Gpt2Config config)
+    {
         long V = config.VocabSize, C = config.Embedding, P = config.MaxPositions;
         var specs = new List<(string, long[], bool)>
         {
@@ -81,19 +100,23 @@ public sealed partial class Gpt2Model : ICausalLanguageModel
         }
         specs.Add(("ln_f.weight", [C], false));
         specs.Add(("ln_f.bias", [C], false));
-        Parameters = new ParameterSet(specs);
-        _wte = Parameters.IndexOf("wte.weight");
-        _wpe = Parameters.IndexOf("wpe.weight");
-        _lnfW = Parameters.IndexOf("ln_f.weight");
-        _lnfB = Parameters.IndexOf("ln_f.bias");
-        _layers = new LayerIndex[config.Layers];
-        for (int l = 0; l < config.Layers; l++)
-        {
-            int I(string n) => Parameters.IndexOf($"h.{l}.{n}");
-            _layers[l] = new LayerIndex(I("ln_1.weight"), I("ln_1.bias"), I("attn.c_attn.weight"), I("attn.c_attn.bias"),
-                I("attn.c_proj.weight"), I("attn.c_proj.bias"), I("ln_2.weight"), I("ln_2.bias"),
-                I("mlp.c_fc.weight"), I("mlp.c_fc.bias"), I("mlp.c_proj.weight"), I("mlp.c_proj.bias"));
-        }
+        return specs;
+    }
+
+    /// <summary>
+    /// Bytes that a model of <paramref name="config"/> would take, without allocating anything: the
+    /// parameter block, and the activation block planned for <paramref name="batch"/> × <paramref name="time"/>.
+    /// </summary>
+    public static ModelMemory PlanMemory(Gpt2Config config, int batch, int time, bool activationCheckpointing)
+    {
+        config.Validate();
+        double bt = (double)Math.Max(0, batch) * Math.Max(0, time);
+        double parameters = ModelMemory.LinearInLayers(config.Layers, l => ParameterSet.PlanFloats(ParameterSpecs(config with { Layers = l }))) * sizeof(float);
+        // Past ~2⁵⁸ bytes the long arithmetic of a plan would overflow; no machine has that much anyway.
+        double activations = bt == 0 ? 0
+            : bt * ((double)config.VocabSize + 32.0 * config.Embedding * config.Layers + (double)config.Heads * time * config.Layers) > 1e16 ? double.PositiveInfinity
+            : ModelMemory.LinearInLayers(config.Layers, l => new ActivationBlock(config with { Layers = l }, batch, time, activationCheckpointing, allocate: false).Plan.Bytes);
+        return new ModelMemory(parameters, (double)config.VocabSize * config.Embedding * sizeof(float), activations, bt * config.VocabSize * sizeof(float));
     }
 
     /// <summary>GPT-2's initialisation: N(0, 0.02) weights, N(0, 0.02/√(2L)) on residual projections, LayerNorm 1/0, biases 0.</summary>
@@ -302,7 +325,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel
         private readonly bool _checkpointing;
         private readonly long[] _savedOutput; // with checkpointing: each layer's Residual3 (B, T, C)
 
-        public ActivationBlock(Gpt2Config cfg, int b, int t, bool checkpointing)
+        public ActivationBlock(Gpt2Config cfg, int b, int t, bool checkpointing, bool allocate = true)
         {
             _checkpointing = checkpointing;
             B = b; T = t;
@@ -332,6 +355,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel
             _dQkv = Plan.Add(BT * 3 * C);    // gradient at qkv
             _dAtt = Plan.Add(BT * NH * t);   // (B, NH, T, T) score gradients
             _h0 = Plan.Add(BT * C); _h1 = Plan.Add(BT * C); _h2 = Plan.Add(BT * C); _h3 = Plan.Add(BT * C); // (B, NH, T, hs) scratch
+            if (!allocate) { _ids = _targets = []; return; }   // a plan only, to size memory before allocating
             Plan.Allocate();
             _ids = new int[BT];
             _targets = new int[BT];

@@ -1,5 +1,6 @@
 // Llama's configuration with Hugging Face's config.json field names (LlamaConfig).
 using Loom.Core.IO;
+using Loom.Core.Validation;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Loom.Core.Kernels;
@@ -35,13 +36,27 @@ public sealed record LlamaConfig
     [JsonIgnore] public int KvHeads => KeyValueHeads ?? Heads;
     [JsonIgnore] public int HeadDim => HiddenSize / Heads;
 
-    public void Validate()
+    /// <summary>Throws <see cref="ArgumentException"/> naming the field (<paramref name="prefix"/> + its config.json name) and its value.</summary>
+    /// <param name="prefix">How the user reaches these fields: "model." in a training YAML, "" for a config.json.</param>
+    public void Validate(string prefix = "")
     {
-        if (VocabSize <= 0 || HiddenSize <= 0 || IntermediateSize <= 0 || Layers <= 0 || Heads <= 0 || KvHeads <= 0 || MaxPositions <= 0)
-            throw new ArgumentException($"Llama config needs positive sizes; got {this}.");
-        if (HiddenSize % Heads != 0) throw new ArgumentException($"hidden_size ({HiddenSize}) must be divisible by num_attention_heads ({Heads}).");
-        if (Heads % KvHeads != 0) throw new ArgumentException($"num_attention_heads ({Heads}) must be a multiple of num_key_value_heads ({KvHeads}).");
-        if (TieWordEmbeddings) throw new NotSupportedException("Llama with tied embeddings is not supported yet.");
+        Setting.AtLeast(prefix + "vocab_size", VocabSize, 1);
+        Setting.AtLeast(prefix + "hidden_size", HiddenSize, 1);
+        Setting.AtLeast(prefix + "intermediate_size", IntermediateSize, 1);
+        Setting.AtLeast(prefix + "num_hidden_layers", Layers, 1);
+        Setting.AtLeast(prefix + "num_attention_heads", Heads, 1);
+        Setting.AtLeast(prefix + "num_key_value_heads", KvHeads, 1);
+        Setting.AtLeast(prefix + "max_position_embeddings", MaxPositions, 1);
+        if (HiddenSize % Heads != 0)
+            throw Setting.Error(prefix + "hidden_size", HiddenSize, $"divisible by {prefix}num_attention_heads ({Heads})");
+        if (Heads % KvHeads != 0)
+            throw Setting.Error(prefix + "num_key_value_heads", KvHeads, $"a divisor of {prefix}num_attention_heads ({Heads})");
+        if (HeadDim % 2 != 0)
+            throw Setting.Error(prefix + "hidden_size", HiddenSize, $"such that hidden_size / num_attention_heads is even for rotary embeddings (it is {HeadDim})");
+        Setting.Positive(prefix + "rms_norm_eps", RmsNormEpsilon);
+        Setting.Positive(prefix + "rope_theta", RopeTheta);
+        if (RopeScaling is { } r) Setting.Positive(prefix + "rope_scaling.factor", r.Factor);
+        if (TieWordEmbeddings) throw new NotSupportedException($"{prefix}tie_word_embeddings is true: Llama with tied embeddings is not supported yet.");
     }
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };

@@ -66,11 +66,9 @@ public sealed class LlamaModel : ICausalLanguageModel
     }
     public ParameterSet Parameters { get; }
 
-    public LlamaModel(LlamaConfig config, WorkerPool? pool = null)
+    // The parameter tensors of a configuration, in block order (HF names, nn.Linear (out, in) shapes).
+    private static List<(string, long[], bool)> ParameterSpecs(LlamaConfig config)
     {
-        config.Validate();
-        Config = config;
-        _pool = pool ?? WorkerPool.Shared;
         long V = config.VocabSize, C = config.HiddenSize, I = config.IntermediateSize, Q = config.Heads * config.HeadDim, KV = config.KvHeads * config.HeadDim;
         var specs = new List<(string, long[], bool)> { ("model.embed_tokens.weight", [V, C], false) };
         for (int l = 0; l < config.Layers; l++)
@@ -87,6 +85,31 @@ public sealed class LlamaModel : ICausalLanguageModel
         }
         specs.Add(("model.norm.weight", [C], false));
         specs.Add(("lm_head.weight", [V, C], true));
+        return specs;
+    }
+
+    /// <summary>
+    /// Bytes that a model of <paramref name="config"/> would take, without allocating anything: the
+    /// parameter block, and the activation block planned for <paramref name="batch"/> × <paramref name="time"/>.
+    /// </summary>
+    public static ModelMemory PlanMemory(LlamaConfig config, int batch, int time)
+    {
+        config.Validate();
+        double bt = (double)Math.Max(0, batch) * Math.Max(0, time);
+        double parameters = ModelMemory.LinearInLayers(config.Layers, l => ParameterSet.PlanFloats(ParameterSpecs(config with { Layers = l }))) * sizeof(float);
+        // Past ~2⁵⁸ bytes the long arithmetic of a plan would overflow; no machine has that much anyway.
+        double activations = bt == 0 ? 0
+            : bt * ((double)config.VocabSize + (16.0 * config.HiddenSize + 4.0 * config.IntermediateSize) * config.Layers + (double)config.Heads * time * config.Layers) > 1e16 ? double.PositiveInfinity
+            : ModelMemory.LinearInLayers(config.Layers, l => new Acts(config with { Layers = l }, batch, time, allocate: false).Bytes);
+        return new ModelMemory(parameters, 2.0 * config.VocabSize * config.HiddenSize * sizeof(float), activations, bt * config.VocabSize * sizeof(float));
+    }
+
+    public LlamaModel(LlamaConfig config, WorkerPool? pool = null)
+    {
+        config.Validate();
+        Config = config;
+        _pool = pool ?? WorkerPool.Shared;
+        var specs = ParameterSpecs(config);
         Parameters = new ParameterSet(specs);
         _embed = Parameters.IndexOf("model.embed_tokens.weight");
         _norm = Parameters.IndexOf("model.norm.weight");
@@ -249,7 +272,7 @@ public sealed class LlamaModel : ICausalLanguageModel
         public readonly record struct LayerRegions((long, long) Ln1, (long, long) Rstd1, (long, long) Q, (long, long) K, (long, long) V, (long, long) Att,
             (long, long) Y, (long, long) Residual2, (long, long) Ln2, (long, long) Rstd2, (long, long) Gate, (long, long) Up, (long, long) Act, (long, long) Residual3);
 
-        public Acts(LlamaConfig c, int b, int t)
+        public Acts(LlamaConfig c, int b, int t, bool allocate = true)
         {
             B = b; T = t;
             long BT = (long)b * t, C = c.HiddenSize, I = c.IntermediateSize, NH = c.Heads, hd = c.HeadDim, Q = NH * hd, KV = c.KvHeads * hd, V = c.VocabSize;
@@ -265,12 +288,14 @@ public sealed class LlamaModel : ICausalLanguageModel
             DRes = R(BT * C); DLn = R(BT * C); DI0 = R(BT * I); DI1 = R(BT * I);
             H0 = R(BT * Q); H1 = R(BT * Q); H2 = R(BT * Q); H3 = R(BT * Q);   // (B, NH, T, hd)
             DAtt = R(BT * NH * t);                                           // (B, NH, T, T)
+            if (!allocate) { Ids = Targets = []; return; }   // a plan only, to size memory before allocating
             _plan.Allocate();
             Ids = new int[BT];
             Targets = new int[BT];
         }
 
         public LayerRegions Layer(int l) => _layers[l];
+        public long Bytes => _plan.Bytes;
         public Span<float> Span((long Offset, long Count) r) => _plan.Span(r.Offset, r.Count);
         public void Dispose() => _plan.Dispose();
     }

@@ -40,13 +40,20 @@ public sealed unsafe class ParameterSet : IDisposable
             var spec = new ParameterSpec(name, shape, offset, decay);
             _index[name] = _specs.Count;
             _specs.Add(spec);
-            offset += (spec.Count + 15) & ~15L;
+            offset += Padded(spec.Count);
         }
         Count = _specs.Sum(s => s.Count);
         Values = new NativeBuffer(offset * sizeof(float));
         Gradients = new NativeBuffer(offset * sizeof(float));
         Floats = offset;
     }
+
+    /// <summary>Floats one block of <paramref name="tensors"/> would hold (padding included), without allocating it.</summary>
+    public static long PlanFloats(IEnumerable<(string Name, long[] Shape, bool WeightDecay)> tensors) =>
+        tensors.Sum(t => Padded(t.Shape.Aggregate(1L, (a, b) => checked(a * b))));
+
+    // Each tensor starts 64-byte aligned.
+    private static long Padded(long count) => (count + 15) & ~15L;
 
     /// <summary>Floats in each block, alignment padding included.</summary>
     public long Floats { get; }

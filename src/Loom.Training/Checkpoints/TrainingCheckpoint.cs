@@ -20,6 +20,12 @@ public sealed record CheckpointState(int Step, ulong DataRngState, int Optimizer
     public float LossScale { get; init; } = 1f;
     /// <summary>Updates skipped for fp16 overflow so far.</summary>
     public int SkippedSteps { get; init; }
+    /// <summary>
+    /// The settings that decide the data order and the shapes (train.batch_size, train.seed, data files
+    /// and their content, tokenizer, ...), as the user names them; a resume that changes one is refused.
+    /// Absent in checkpoints written before it existed.
+    /// </summary>
+    public Dictionary<string, string>? FixedSettings { get; init; }
 }
 
 /// <summary>Writes, lists and reads checkpoints.</summary>
@@ -49,13 +55,29 @@ public static class TrainingCheckpoint
         return final;
     }
 
-    /// <summary>Complete checkpoints under <paramref name="directory"/>, oldest first.</summary>
+    /// <summary>Complete checkpoints under <paramref name="directory"/>, oldest first — ordered by step number, not as text (step_1000000 comes after step_999999).</summary>
     public static IReadOnlyList<string> List(string directory) =>
         Directory.Exists(directory)
-            ? Directory.GetDirectories(directory, "step_*").Where(d => !d.EndsWith(".tmp", StringComparison.Ordinal) && File.Exists(Path.Combine(d, StateFile))).Order(StringComparer.Ordinal).ToList()
+            ? Directory.GetDirectories(directory, "step_*")
+                .Select(d => (Path: d, Step: StepOf(d)))
+                .Where(d => d.Step >= 0 && File.Exists(Path.Combine(d.Path, StateFile)))
+                .OrderBy(d => d.Step).ThenBy(d => d.Path, StringComparer.Ordinal)
+                .Select(d => d.Path).ToList()
             : [];
 
-    /// <summary>Deletes all but the newest <paramref name="keep"/> checkpoints (and <paramref name="protect"/>, the best one).</summary>
+    /// <summary>The checkpoint with the highest step under <paramref name="directory"/>, or null.</summary>
+    public static string? Latest(string directory) => List(directory) is { Count: > 0 } all ? all[^1] : null;
+
+    /// <summary>The step of a checkpoint directory named step_N; −1 for any other name (step_N.tmp included).</summary>
+    public static long StepOf(string path)
+    {
+        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
+        return name.StartsWith("step_", StringComparison.Ordinal) && name.Length > 5 && name.AsSpan(5).IndexOfAnyExceptInRange('0', '9') < 0
+               && long.TryParse(name.AsSpan(5), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long step)
+            ? step : -1;
+    }
+
+    /// <summary>Deletes all but the newest <paramref name="keep"/> checkpoints by step (and <paramref name="protect"/>, the best one).</summary>
     public static void Prune(string directory, int keep, string? protect)
     {
         var all = List(directory);
@@ -63,35 +85,74 @@ public static class TrainingCheckpoint
             if (!string.Equals(d, protect, StringComparison.Ordinal)) Directory.Delete(d, recursive: true);
     }
 
+    /// <summary>Reads a checkpoint's state.json (no tensors).</summary>
+    public static CheckpointState ReadState(string path)
+    {
+        if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"Checkpoint {path} does not exist.");
+        string statePath = Path.Combine(path, StateFile);
+        if (!File.Exists(statePath)) throw new FileNotFoundException($"{path} is not a complete checkpoint: {StateFile} is missing.", statePath);
+        try
+        {
+            return JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(statePath), Json)
+                ?? throw new InvalidDataException($"{statePath}: empty state.");
+        }
+        catch (JsonException e) { throw new InvalidDataException($"{statePath} is damaged: {e.Message}", e); }
+    }
+
+    /// <summary>
+    /// Refuses a resume whose <paramref name="current"/> settings differ from those the checkpoint
+    /// recorded: a changed batch size, seed or data file would silently train on other batches than
+    /// the run it claims to continue. Names each setting with both values.
+    /// </summary>
+    public static void EnsureSameFixedSettings(string path, CheckpointState state, IReadOnlyDictionary<string, string> current)
+    {
+        if (state.FixedSettings is not { } saved) return;
+        var changes = new List<string>();
+        foreach (var (key, was) in saved)
+            if (!current.TryGetValue(key, out var now)) changes.Add($"{key} was {was} and is now absent");
+            else if (now != was) changes.Add($"{key} was {was} and is now {now}");
+        foreach (var (key, now) in current)
+            if (!saved.ContainsKey(key)) changes.Add($"{key} is {now} but was absent");
+        if (changes.Count > 0)
+            throw new InvalidOperationException($"Cannot resume from {path}: {string.Join("; ", changes)}. These settings decide the data order and the shapes, so they cannot change on resume; " +
+                                                "restore them, or start a new run (another output, or --overwrite).");
+    }
+
+    /// <summary>
+    /// Throws <see cref="InvalidDataException"/> unless the checkpoint's config.json describes
+    /// <paramref name="configuration"/>, naming each differing field with both values.
+    /// </summary>
+    public static void EnsureSameModel(string path, object configuration)
+    {
+        string configPath = Path.Combine(path, "config.json");
+        object config = CausalLanguageModels.ReadConfig(path);
+        var want = JsonSerializer.SerializeToNode(configuration, configuration.GetType())!.AsObject();
+        var have = JsonSerializer.SerializeToNode(config, config.GetType())!.AsObject();
+        // Name each differing field: "model.n_layer is 2 in the checkpoint and 3 in the configuration".
+        var diffs = want.Select(kv => kv.Key).Union(have.Select(kv => kv.Key))
+            .Where(k => !System.Text.Json.Nodes.JsonNode.DeepEquals(want[k], have[k]))
+            .Select(k => $"model.{k} is {have[k]?.ToJsonString() ?? "absent"} in the checkpoint and {want[k]?.ToJsonString() ?? "absent"} in the configuration").ToList();
+        if (diffs.Count > 0)
+            throw new InvalidDataException($"{configPath} does not describe the model being trained: {string.Join("; ", diffs)}. The model's shape cannot change on resume.");
+    }
+
     /// <summary>Loads a checkpoint into <paramref name="model"/> and <paramref name="optimizer"/>; returns its state.</summary>
     public static CheckpointState Load(string path, ICausalLanguageModel model, AdamWOptimizer optimizer)
     {
-        string statePath = Path.Combine(path, StateFile);
-        if (!File.Exists(statePath)) throw new FileNotFoundException($"{path} is not a complete checkpoint: {StateFile} is missing.", statePath);
-        var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(statePath), Json)
-            ?? throw new InvalidDataException($"{statePath}: empty state.");
-        string configPath = Path.Combine(path, "config.json");
-        string want = CausalLanguageModels.Describe(model.Configuration);
-        object? config;
-        try
-        {
-            string text = File.ReadAllText(configPath);
-            string? type = System.Text.Json.Nodes.JsonNode.Parse(text)?["model_type"]?.GetValue<string>();
-            string? expected = JsonSerializer.SerializeToNode(model.Configuration)?["model_type"]?.GetValue<string>();
-            if (type != expected)
-                throw new InvalidDataException($"{path}: the checkpoint holds a \"{type}\" model; the model being trained is \"{expected}\" ({want}).");
-            config = JsonSerializer.Deserialize(text, model.Configuration.GetType());
-        }
-        catch (JsonException e) { throw new InvalidDataException($"{configPath} does not describe the model being trained ({want}): {e.Message}", e); }
-        if (config is null || !config.Equals(model.Configuration))
-            throw new InvalidDataException($"{path}: the checkpoint's model ({(config is null ? "none" : CausalLanguageModels.Describe(config))}) is not the model being trained ({want}).");
-        using (var weights = SafetensorsFile.Open(Path.Combine(path, "model.safetensors"))) model.LoadWeights(weights);
-        using (var opt = SafetensorsFile.Open(Path.Combine(path, "optimizer.safetensors")))
+        var state = ReadState(path);
+        EnsureSameModel(path, model.Configuration);
+        CausalLanguageModels.LoadWeights(model, Path.Combine(path, "model.safetensors"));
+        string optPath = Path.Combine(path, "optimizer.safetensors");
+        using (var opt = SafetensorsFile.Open(optPath))
         {
             long floats = model.Parameters.Floats;
             opt.ReadSingle("adam.m", optimizer.FirstMoment, [floats]);
             opt.ReadSingle("adam.v", optimizer.SecondMoment, [floats]);
-            optimizer.Restore(int.Parse(opt.Metadata["step"]));
+            Loom.Models.Parameters.ParameterCheck.EnsureFinite(optimizer.FirstMoment, "adam.m", optPath);
+            Loom.Models.Parameters.ParameterCheck.EnsureFinite(optimizer.SecondMoment, "adam.v", optPath);
+            if (!opt.Metadata.TryGetValue("step", out var step) || !int.TryParse(step, out int optimizerStep) || optimizerStep < 0)
+                throw new InvalidDataException($"{optPath}: the metadata has no valid optimizer step (\"step\": {(step is null ? "absent" : $"\"{step}\"")}).");
+            optimizer.Restore(optimizerStep);
         }
         return state;
     }

@@ -3,6 +3,7 @@
 // Hutter 2017, SGDR), global-norm clipping, validation every EvalEvery steps, a JSONL metrics log
 // and an HTML report. The whole typed options record is written next to the outputs.
 using Loom.Core.IO;
+using Loom.Core.Validation;
 using System.Diagnostics;
 using System.Text.Json;
 using Loom.Models;
@@ -45,12 +46,30 @@ public sealed record TrainOptions
     /// <summary>fp16 dynamic loss scaling.</summary>
     public LossScalerOptions LossScaling { get; init; } = new();
 
-    public void Validate()
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting (<paramref name="prefix"/> + its snake_case name) and its value.</summary>
+    /// <param name="prefix">How the user reaches these settings: "train." in a training YAML, "" from code.</param>
+    public void Validate(string prefix = "")
     {
-        if (BatchSize < 1 || GradientAccumulation < 1 || SequenceLength < 2 || MaxSteps < 1 || EvalEvery < 1 || EvalBatches < 1 || WarmupSteps < 0)
-            throw new ArgumentException($"Invalid training options: {this}.");
-        if (LearningRate <= 0 || MinLearningRate < 0 || MinLearningRate > LearningRate)
-            throw new ArgumentException($"Learning rates must satisfy 0 ≤ min ≤ max, max > 0; got max {LearningRate}, min {MinLearningRate}.");
+        Setting.AtLeast(prefix + "batch_size", BatchSize, 1);
+        Setting.AtLeast(prefix + "gradient_accumulation", GradientAccumulation, 1);
+        Setting.AtLeast(prefix + "sequence_length", SequenceLength, 2);
+        Setting.AtLeast(prefix + "max_steps", MaxSteps, 1);
+        if (TimeBudgetSeconds is { } budget) Setting.Positive(prefix + "time_budget_seconds", budget);
+        Setting.Positive(prefix + "learning_rate", LearningRate);
+        Setting.NonNegative(prefix + "min_learning_rate", MinLearningRate);
+        if (MinLearningRate > LearningRate)
+            throw Setting.Error(prefix + "min_learning_rate", MinLearningRate, $"at most {prefix}learning_rate ({LearningRate})");
+        Setting.AtLeast(prefix + "warmup_steps", WarmupSteps, 0);
+        Setting.NonNegative(prefix + "weight_decay", WeightDecay);
+        Setting.Positive(prefix + "gradient_clip", GradientClip);
+        Setting.AtLeast(prefix + "eval_every", EvalEvery, 1);
+        Setting.AtLeast(prefix + "eval_batches", EvalBatches, 1);
+        Setting.AtLeast(prefix + "checkpoint_every", CheckpointEvery, 0);
+        Setting.AtLeast(prefix + "keep_checkpoints", KeepCheckpoints, 1);
+        Setting.AtLeast(prefix + "early_stopping_patience", EarlyStoppingPatience, 0);
+        Setting.NonNegative(prefix + "early_stopping_min_delta", EarlyStoppingMinDelta);
+        if (!Enum.IsDefined(Precision)) throw Setting.Error(prefix + "precision", Precision, "fp32, bf16 or fp16");
+        LossScaling.Validate(prefix + "loss_scaling.");
     }
 }
 
@@ -209,30 +228,38 @@ public static class LanguageModelTraining
     /// position and step are restored and the run continues exactly as if it had never stopped.
     /// </remarks>
     public static TrainResult Train(ICausalLanguageModel model, IBatchSource train, IBatchSource validation, TrainOptions options, string outputDirectory,
-        IProgress<StepMetrics>? progress = null, CancellationToken ct = default, string? resumeFrom = null)
+        IProgress<StepMetrics>? progress = null, CancellationToken ct = default, string? resumeFrom = null, IReadOnlyDictionary<string, string>? fixedSettings = null)
     {
         options.Validate();
+        if (resumeFrom == null) Checkpoints.RunDirectory.EnsureNoRun(outputDirectory);
+        TrainingMemory.EnsureFits(model.Configuration, options);
+        var runSettings = FixedSettings(options, fixedSettings);
         if (options.ActivationCheckpointing || model.ActivationCheckpointing) model.ActivationCheckpointing = options.ActivationCheckpointing;
         Directory.CreateDirectory(outputDirectory);
-        DurableFile.WriteAllText(Path.Combine(outputDirectory, "options.json"), JsonSerializer.Serialize(new { train = options, model = model.Configuration }, new JsonSerializerOptions { WriteIndented = true }));
         using var trainer = new TrainingStep(model, train, options);
         var optimizer = trainer.Optimizer;
         var validationStart = validation.State;
         var history = new List<StepMetrics>(Math.Min(options.MaxSteps, 1 << 20));
         var evals = new List<EvalMetrics>();
         string checkpoints = Path.Combine(outputDirectory, "checkpoints");
+        string metrics = Path.Combine(outputDirectory, "metrics.jsonl");
         int step = 0;
         float best = float.PositiveInfinity;
         string? bestPath = null;
         if (resumeFrom != null)
         {
+            var saved = Checkpoints.TrainingCheckpoint.ReadState(resumeFrom);
+            Checkpoints.TrainingCheckpoint.EnsureSameFixedSettings(resumeFrom, saved, runSettings);
             var state = Checkpoints.TrainingCheckpoint.Load(resumeFrom, model, optimizer);
             step = state.Step;
             train.State = new BatchSourceState(state.DataRngState, state.DataPosition);
             trainer.Precision.Restore(state.LossScale, state.SkippedSteps);
             best = state.BestValidationLoss;
+            // The resumed run replays every step after the checkpoint: drop their old lines.
+            MetricsLog.TruncateToStep(metrics, step);
         }
-        using var log = new StreamWriter(Path.Combine(outputDirectory, "metrics.jsonl"), append: resumeFrom != null) { AutoFlush = true };
+        DurableFile.WriteAllText(Path.Combine(outputDirectory, "options.json"), JsonSerializer.Serialize(new { train = options, model = model.Configuration }, new JsonSerializerOptions { WriteIndented = true }));
+        using var log = new StreamWriter(metrics, append: resumeFrom != null) { AutoFlush = true };
         var clock = Stopwatch.StartNew();
         float lastLoss = float.NaN;
         float bestEval = float.PositiveInfinity;
@@ -251,6 +278,7 @@ public static class LanguageModelTraining
             string saved = Checkpoints.TrainingCheckpoint.Save(checkpoints, model, optimizer,
                 new Checkpoints.CheckpointState(completedSteps, position.Rng, optimizer.Step, best, JsonSerializer.Serialize(options))
                 {
+                    FixedSettings = runSettings,
                     DataPosition = position.Position, LossScale = trainer.Precision.LossScale, SkippedSteps = trainer.Precision.SkippedSteps,
                 });
             if (isBest) bestPath = saved;
@@ -297,6 +325,24 @@ public static class LanguageModelTraining
         var result = new TrainResult(step, lastLoss, final.ValidationLoss, history, evals, clock.Elapsed.TotalSeconds) { StoppedEarly = stoppedEarly };
         TrainingReport.Write(Path.Combine(outputDirectory, "report.html"), result, options, model.Configuration);
         return result;
+    }
+
+    /// <summary>
+    /// The settings a resume must not change: those of <paramref name="options"/> that decide the batches
+    /// and their shapes, plus the caller's (data files, tokenizer, batching, ...).
+    /// </summary>
+    public static Dictionary<string, string> FixedSettings(TrainOptions options, IReadOnlyDictionary<string, string>? more = null)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var d = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["train.batch_size"] = options.BatchSize.ToString(inv),
+            ["train.sequence_length"] = options.SequenceLength.ToString(inv),
+            ["train.gradient_accumulation"] = options.GradientAccumulation.ToString(inv),
+            ["train.seed"] = options.Seed.ToString(inv),
+        };
+        if (more != null) foreach (var (k, v) in more) d[k] = v;
+        return d;
     }
 
     /// <summary>Mean loss over EvalBatches fixed windows of the validation stream (same windows every time).</summary>

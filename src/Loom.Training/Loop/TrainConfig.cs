@@ -3,6 +3,7 @@
 // Hugging Face config.json, its model_type choosing the family), converted to JSON and bound with
 // System.Text.Json, so a `--set train.max_steps=100` override and the saved run config share one
 // representation.
+using Loom.Core.Validation;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -54,34 +55,104 @@ public sealed record TrainConfig
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
-    /// <summary>Binds a JSON tree (from YAML) after applying <paramref name="overrides"/> ("a.b=value").</summary>
+    /// <summary>
+    /// Binds a JSON tree (from YAML) after applying <paramref name="overrides"/> ("a.b=value"), then validates it.
+    /// A value that does not bind is blamed on the --set argument that wrote it, else on <paramref name="source"/>,
+    /// and named by its snake_case path (train.batch_size), never by a JSON line number.
+    /// </summary>
     public static TrainConfig FromJson(JsonNode? root, IEnumerable<string> overrides, string source)
     {
         root ??= new JsonObject();
-        foreach (var o in overrides) Apply(root.AsObject(), o);
+        if (root is not JsonObject obj)
+            throw new FormatException($"{source}: the top level is {Describe(root)}; a training configuration is a mapping of settings (output:, data:, tokenizer:, model:, train:).");
+        var applied = new List<(string Key, string Argument)>();
+        foreach (var o in overrides) applied.Add((Apply(obj, o), o));
+        TrainConfig config;
         try
         {
-            var config = root.Deserialize<TrainConfig>(Json) ?? new TrainConfig();
-            if (config.Batching is not ("windows" or "documents"))
-                throw new FormatException($"{source}: batching is \"{config.Batching}\"; use \"windows\" or \"documents\".");
-            return config;
+            config = obj.Deserialize<TrainConfig>(Json) ?? new TrainConfig();
         }
         catch (JsonException e)
         {
-            throw new FormatException($"{source}: {e.Message.Replace("$.", "", StringComparison.Ordinal)} (keys are snake_case: output, data, tokenizer, model.n_layer, train.batch_size, ...)", e);
+            string path = (e.Path ?? "$").TrimStart('$').TrimStart('.');
+            // The last --set that wrote this path (or a value above or below it) is the culprit.
+            string where = applied.LastOrDefault(a => path == a.Key || path.StartsWith(a.Key + ".", StringComparison.Ordinal) || a.Key.StartsWith(path + ".", StringComparison.Ordinal)) is { Argument: { } arg }
+                ? $"--set \"{arg}\""
+                : source;
+            throw new FormatException($"{where}: {BindError(e, path, obj)}", e);
         }
+        config.Validate();
+        return config;
     }
 
-    private static void Apply(JsonObject root, string assignment)
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting as the YAML writes it (validation_fraction, train.max_steps, ...).</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(Output)) throw Setting.Error("output", Output, "a directory path");
+        if (string.IsNullOrWhiteSpace(Field)) throw Setting.Error("field", Field, "the name of the JSONL field holding the text");
+        if (string.IsNullOrWhiteSpace(Tokenizer)) throw Setting.Error("tokenizer", Tokenizer, "a tokenizer name or path");
+        if (Data.Any(string.IsNullOrWhiteSpace)) throw Setting.Error("data", "", "a list of file or directory paths");
+        Setting.Between("validation_fraction", ValidationFraction, 0, 1);
+        if (Batching is not ("windows" or "documents")) throw Setting.Error("batching", Batching, "\"windows\" or \"documents\"");
+        Setting.AtLeast("bucket_width", BucketWidth, 1);
+        Train.Validate("train.");
+    }
+
+    // What a JSON binding error means, in the user's terms.
+    private static string BindError(JsonException e, string path, JsonObject root)
+    {
+        string message = e.Message;
+        var unmapped = System.Text.RegularExpressions.Regex.Match(message, "property '([^']*)' could not be mapped");
+        if (unmapped.Success)
+        {
+            string key = path.EndsWith(unmapped.Groups[1].Value, StringComparison.Ordinal) ? path : (path.Length > 0 ? path + "." : "") + unmapped.Groups[1].Value;
+            return $"{key} is not a setting (keys are snake_case: output, data, field, validation_fraction, tokenizer, model.n_layer, batching, seed, train.batch_size, train.max_steps, ...; see docs/TRAINING.md).";
+        }
+        JsonNode? value = root;
+        foreach (var part in path.Split('.', StringSplitOptions.RemoveEmptyEntries))
+            value = value is JsonObject o && o.TryGetPropertyValue(part, out var child) ? child : null;
+        var type = System.Text.RegularExpressions.Regex.Match(message, @"converted to ([\w.`\[\]]+)");
+        string? expected = type.Success ? type.Groups[1].Value.TrimEnd('.') switch
+        {
+            "System.Int32" or "System.Int64" or "System.Nullable`1[System.Int32]" => "a whole number",
+            "System.Single" or "System.Double" or "System.Nullable`1[System.Double]" or "System.Nullable`1[System.Single]" => "a number",
+            "System.Boolean" => "true or false",
+            "System.String" => "a string",
+            var t when t.Contains("List", StringComparison.Ordinal) => "a list, e.g. [a.txt, b.txt]",
+            var t when t.Contains("JsonObject", StringComparison.Ordinal) || t.Contains("Options", StringComparison.Ordinal) => "a mapping of settings",
+            var t when t.Contains("TrainingPrecision", StringComparison.Ordinal) => "fp32, bf16 or fp16",
+            _ => null,
+        } : null;
+        if (path.Length > 0 && expected != null) return $"{path} is {Describe(value)}; it must be {expected}.";
+        return path.Length > 0 ? $"{path}: {message.Split(" Path:")[0]}" : message;
+    }
+
+    private static string Describe(JsonNode? node) => node switch
+    {
+        null => "empty",
+        JsonArray => "a list",
+        JsonObject => "a mapping",
+        _ => node.ToJsonString(),
+    };
+
+    // Applies one "a.b=value" override; returns its key path.
+    private static string Apply(JsonObject root, string assignment)
     {
         int eq = assignment.IndexOf('=');
-        if (eq <= 0) throw new FormatException($"--set expects key=value (e.g. train.max_steps=100); got \"{assignment}\".");
-        string[] path = assignment[..eq].Split('.');
+        if (eq <= 0) throw new FormatException($"--set \"{assignment}\": expected key=value (e.g. train.max_steps=100).");
+        string key = assignment[..eq].Trim();
+        string[] path = key.Split('.');
+        if (path.Any(p => p.Length == 0)) throw new FormatException($"--set \"{assignment}\": the key \"{key}\" has an empty part; write it as section.setting, e.g. train.max_steps=100.");
         string raw = assignment[(eq + 1)..];
         JsonObject node = root;
         for (int i = 0; i < path.Length - 1; i++)
         {
-            if (node[path[i]] is not JsonObject child) node[path[i]] = child = new JsonObject();
+            if (node[path[i]] is not JsonObject child)
+            {
+                if (node[path[i]] is not null)
+                    throw new FormatException($"--set \"{assignment}\": {string.Join('.', path[..(i + 1)])} is {Describe(node[path[i]])}, not a mapping of settings.");
+                node[path[i]] = child = new JsonObject();
+            }
             node = child;
         }
         // A value that parses as JSON (number, bool, list) is taken as such; anything else is a string.
@@ -89,5 +160,6 @@ public sealed record TrainConfig
         try { value = JsonNode.Parse(raw); }
         catch (JsonException) { value = JsonValue.Create(raw); }
         node[path[^1]] = value;
+        return key;
     }
 }

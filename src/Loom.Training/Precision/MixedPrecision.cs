@@ -15,6 +15,8 @@ using Loom.Core.Kernels;
 using Loom.Core.Tensors;
 using Loom.Models.Parameters;
 
+using Loom.Core.Validation;
+
 namespace Loom.Training.Precision;
 
 /// <summary>The number format of weights and gradients during forward and backward.</summary>
@@ -39,6 +41,15 @@ public sealed record LossScalerOptions
     public float BackoffFactor { get; init; } = 0.5f;
     /// <summary>Good steps between growths.</summary>
     public int GrowthInterval { get; init; } = 2000;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the bad setting (<paramref name="prefix"/> + its snake_case name).</summary>
+    public void Validate(string prefix = "")
+    {
+        Setting.Positive(prefix + "initial_scale", InitialScale);
+        if (!(GrowthFactor >= 1 && float.IsFinite(GrowthFactor))) throw Setting.Error(prefix + "growth_factor", GrowthFactor, "a finite number of at least 1");
+        Setting.Between(prefix + "backoff_factor", BackoffFactor, 0, 1);
+        Setting.AtLeast(prefix + "growth_interval", GrowthInterval, 1);
+    }
 }
 
 /// <summary>Rounds weights before a step, restores the masters after it, and scales and checks fp16 gradients.</summary>

@@ -120,7 +120,7 @@ public class CheckpointResumeTests
         LanguageModelTraining.Train(model, Pattern(4000), Pattern(800), Options with { MaxSteps = 10, CheckpointEvery = 0 }, dir);
         string ckpts = Path.Combine(dir, "checkpoints");
         Directory.CreateDirectory(Path.Combine(ckpts, "step_000099.tmp")); // a crash mid-write
-        Assert.Equal([Path.Combine(ckpts, "step_000010")], Checkpoints.TrainingCheckpoint.List(ckpts));
+        Assert.Equal([Path.Combine(ckpts, "step_000010")], Loom.Training.Checkpoints.TrainingCheckpoint.List(ckpts));
 
         string weights = Path.Combine(ckpts, "step_000010", "model.safetensors");
         var bytes = File.ReadAllBytes(weights);
@@ -131,7 +131,7 @@ public class CheckpointResumeTests
 
         using var bigger = new Gpt2Model(Tiny with { Layers = 3 });
         var ex2 = Assert.Throws<InvalidDataException>(() => LanguageModelTraining.Train(bigger, Pattern(4000), Pattern(800), Options, dir + "-y", resumeFrom: Path.Combine(ckpts, "step_000010")));
-        Assert.Contains("3 layers", ex2.Message);
+        Assert.Contains("model.n_layer is 2 in the checkpoint and 3 in the configuration", ex2.Message);
     }
 }
 

@@ -1,0 +1,24 @@
+// Loaded weights must be numbers: a NaN or an infinity in a checkpoint (a run that diverged, a
+// corrupt download) would otherwise give NaN losses or garbage text with exit code 0.
+namespace Loom.Models.Parameters;
+
+/// <summary>Checks parameter values after a load.</summary>
+public static class ParameterCheck
+{
+    /// <summary>Throws <see cref="InvalidDataException"/> naming the first tensor that holds NaN or ±∞, the element and <paramref name="source"/>.</summary>
+    public static void EnsureFinite(ParameterSet parameters, string source)
+    {
+        for (int i = 0; i < parameters.Specs.Count; i++)
+            EnsureFinite(parameters.Value(i), parameters.Specs[i].Name, source);
+    }
+
+    /// <summary>Throws <see cref="InvalidDataException"/> when <paramref name="values"/> (tensor <paramref name="name"/> of <paramref name="source"/>) holds NaN or ±∞.</summary>
+    public static void EnsureFinite(ReadOnlySpan<float> values, string name, string source)
+    {
+        // Any NaN or infinity makes the sum of x·0 NaN; a cheap vector pass finds whether to look further.
+        if (float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Dot(values, values) * 0f)) return;
+        for (int j = 0; j < values.Length; j++)
+            if (!float.IsFinite(values[j]))
+                throw new InvalidDataException($"{source}: tensor \"{name}\" holds {values[j]} at element {j:N0} of {values.Length:N0}; the weights are corrupt (a diverged run or a damaged file). Use an earlier checkpoint or the original model.");
+    }
+}
