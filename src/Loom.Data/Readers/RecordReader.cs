@@ -3,14 +3,23 @@
 // blocks (joined with '\n'), CSV records (RFC 4180: a quoted field may span lines, so a record
 // ends at a line end outside quotes) or the whole file. A UTF-8 byte order mark at the start of the
 // stream is dropped; blank lines (only whitespace) are not records.
+//
+// An unbalanced quote would make the rest of a CSV file one record. A quoted field may therefore
+// span at most MaxQuotedLines lines and MaxQuotedBytes bytes; a record that is still inside quotes
+// past either bound, or at the end of the file, is returned as its first line alone with Problem
+// set (the caller quarantines it), and the lines after that first line are read again as records
+// ("replayed" from a copy), so one stray quote costs one row. The bounds act on bytes and lines
+// only, so every shard splits the file into the same records.
 using System.Text;
 
 namespace Loom.Data.Readers;
 
 internal enum RecordSplit { Lines, Blocks, Csv, File }
 
-internal sealed class RecordReader(Stream stream, RecordSplit split) : IDisposable
+internal sealed class RecordReader(Stream stream, RecordSplit split, int maxQuotedLines = int.MaxValue, long maxQuotedBytes = long.MaxValue) : IDisposable
 {
+    private byte[] _replay = [];                    // lines to read again after an unterminated quoted field, '\n'-separated
+    private int _replayAt, _replayLines;
     private byte[] _buffer = new byte[1 << 20];
     private int _start, _end;
     private bool _eof, _done;
@@ -20,11 +29,15 @@ internal sealed class RecordReader(Stream stream, RecordSplit split) : IDisposab
 
     public void Dispose() => stream.Dispose();
 
+    /// <summary>Why the last record is malformed (an unterminated quoted field), or null.</summary>
+    public string? Problem { get; private set; }
+
     /// <summary>The next record and the 1-based line it starts on; the span is valid until the next call.</summary>
     public bool Next(out ReadOnlySpan<byte> record, out long line)
     {
         record = default;
         line = 0;
+        Problem = null;
         if (_done) return false;
         _length = 0;
         switch (split)
@@ -49,6 +62,7 @@ internal sealed class RecordReader(Stream stream, RecordSplit split) : IDisposab
                 break;
             case RecordSplit.Csv:
                 bool quoted = false;
+                int lines = 0, firstLineEnd = 0;
                 while (NextLine(out var l, out long n))
                 {
                     if (_length == 0 && !quoted)
@@ -58,10 +72,29 @@ internal sealed class RecordReader(Stream stream, RecordSplit split) : IDisposab
                     }
                     else Append("\n"u8);
                     Append(l);
+                    if (++lines == 1) firstLineEnd = _length;
                     quoted ^= (l.Count((byte)'"') & 1) == 1;
                     if (!quoted) { record = _record.AsSpan(0, _length); return true; }
+                    if (lines >= maxQuotedLines || _length > maxQuotedBytes)
+                    {
+                        Unterminated(line, firstLineEnd, lines, $"a quoted field opened on line {line} is still open after {lines:N0} lines and {_length:N0} bytes " +
+                                                                $"(limits: reader.csv_max_quoted_lines {maxQuotedLines:N0}, reader.csv_max_quoted_bytes {maxQuotedBytes:N0}); an unbalanced quote?");
+                        record = _record.AsSpan(0, firstLineEnd);
+                        return true;
+                    }
                 }
-                if (_length > 0) { _done = true; record = _record.AsSpan(0, _length); return true; }
+                if (_length > 0)
+                {
+                    if (quoted)
+                    {
+                        Unterminated(line, firstLineEnd, lines, $"a quoted field opened on line {line} is not closed before the end of the file; an unbalanced quote?");
+                        record = _record.AsSpan(0, firstLineEnd);
+                        return true;
+                    }
+                    _done = true;
+                    record = _record.AsSpan(0, _length);
+                    return true;
+                }
                 break;
             case RecordSplit.File:
                 _done = true;
@@ -77,6 +110,26 @@ internal sealed class RecordReader(Stream stream, RecordSplit split) : IDisposab
         return false;
     }
 
+    // Keeps the first line of the current record as the (malformed) record and queues its other lines to be read again.
+    private void Unterminated(long line, int firstLineEnd, int lines, string problem)
+    {
+        Problem = problem;
+        var rest = _record.AsSpan(firstLineEnd, _length - firstLineEnd);      // "\n" line2 "\n" ... line_k
+        var pending = _replay.AsSpan(_replayAt);
+        var replay = new byte[Math.Max(0, rest.Length - 1) + (_replayLines > 0 && lines > 1 ? 1 : 0) + pending.Length];
+        int at = 0;
+        if (lines > 1) { rest[1..].CopyTo(replay); at = rest.Length - 1; }
+        if (_replayLines > 0)
+        {
+            if (lines > 1) replay[at++] = (byte)'\n';
+            pending.CopyTo(replay.AsSpan(at));
+        }
+        _replay = replay;
+        _replayAt = 0;
+        _replayLines += lines - 1;
+        _line = line;                                   // the replayed lines keep their numbers
+    }
+
     private void Append(ReadOnlySpan<byte> bytes)
     {
         if (_length + bytes.Length > _record.Length) Array.Resize(ref _record, Math.Max(2 * _record.Length, _length + bytes.Length));
@@ -86,6 +139,15 @@ internal sealed class RecordReader(Stream stream, RecordSplit split) : IDisposab
 
     private bool NextLine(out ReadOnlySpan<byte> line, out long number)
     {
+        if (_replayLines > 0)
+        {
+            var rest = _replay.AsSpan(_replayAt);
+            int nl = --_replayLines > 0 ? rest.IndexOf((byte)'\n') : rest.Length;
+            line = rest[..nl];
+            _replayAt += nl + (_replayLines > 0 ? 1 : 0);
+            number = ++_line;
+            return true;
+        }
         int searched = 0;
         while (true)
         {
