@@ -77,14 +77,15 @@ public sealed class CheckedGZipStream : Stream
         if (at == _length)
         {
             if (_members > 0) return false;
-            throw new InvalidDataException($"{_path} is empty, not a gzip file; remove it or give it a name without .gz.");
+            throw new InvalidDataException($"{_path} is empty: the data ends at byte 0, before any gzip member. Remove it or give it a name without .gz.");
         }
         Span<byte> h = stackalloc byte[10];
-        ReadHeader(h, at);
-        if (h[0] != 0x1F || h[1] != 0x8B)
+        int got = _file.ReadAtLeast(h, h.Length, throwOnEndOfStream: false);
+        if ((got >= 1 && h[0] != 0x1F) || (got >= 2 && h[1] != 0x8B))
             throw new InvalidDataException(_members == 0
                 ? $"{_path} is not a gzip file (no gzip signature at byte 0); rename it without .gz if it is plain text."
-                : $"{_path} is corrupt: {_length - at} bytes after the gzip member that ends at byte {at} are not another gzip member (no signature at byte {at}).");
+                : $"{_path} is corrupt: the {_length - at} bytes from byte {at}, after the last complete gzip member, are not another gzip member (no gzip signature).");
+        if (got < h.Length) throw Truncated(at);
         if (h[2] != 8) throw new InvalidDataException($"{_path}: the gzip member at byte {at} uses compression method {h[2]}, not deflate (8); it cannot be read.");
         byte flags = h[3];
         Span<byte> two = stackalloc byte[2];
