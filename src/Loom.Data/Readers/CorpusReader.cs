@@ -139,7 +139,7 @@ public static class CorpusReader
             _statistics = statistics;
             _quarantine = quarantine;
             _take = take;
-            _records = new RecordReader(Open(file, statistics), split, options.CsvMaxQuotedLines, options.CsvMaxQuotedBytes);
+            _records = new RecordReader(Open(file, statistics), split, options.CsvMaxQuotedLines, options.CsvMaxQuotedBytes, (byte)_separator);
         }
 
         public void Dispose() => _records.Dispose();

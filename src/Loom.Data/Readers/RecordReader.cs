@@ -16,8 +16,9 @@ namespace Loom.Data.Readers;
 
 internal enum RecordSplit { Lines, Blocks, Csv, File }
 
-internal sealed class RecordReader(Stream stream, RecordSplit split, int maxQuotedLines = int.MaxValue, long maxQuotedBytes = long.MaxValue) : IDisposable
+internal sealed class RecordReader(Stream stream, RecordSplit split, int maxQuotedLines = int.MaxValue, long maxQuotedBytes = long.MaxValue, byte separator = (byte)',') : IDisposable
 {
+    private int _columns = -1;                      // CSV: the first record's (the header's) column count
     private byte[] _replay = [];                    // lines to read again after an unterminated quoted field, '\n'-separated
     private int _replayAt, _replayLines;
     private byte[] _buffer = new byte[1 << 20];
@@ -74,7 +75,23 @@ internal sealed class RecordReader(Stream stream, RecordSplit split, int maxQuot
                     Append(l);
                     if (++lines == 1) firstLineEnd = _length;
                     quoted ^= (l.Count((byte)'"') & 1) == 1;
-                    if (!quoted) { record = _record.AsSpan(0, _length); return true; }
+                    if (!quoted)
+                    {
+                        record = _record.AsSpan(0, _length);
+                        bool wellFormed = CsvShape(record, separator, out int columns);
+                        if (_columns < 0) _columns = columns;
+                        // A record that spans lines must be strict RFC 4180 with the header's width, or its first
+                        // quote was most likely a stray one that swallowed the lines after it.
+                        if (lines > 1 && (_length > maxQuotedBytes || !wellFormed || columns != _columns))
+                        {
+                            Unterminated(line, firstLineEnd, lines, _length > maxQuotedBytes
+                                ? $"a quoted field opened on line {line} spans {lines:N0} lines and {_length:N0} bytes, more than reader.csv_max_quoted_bytes {maxQuotedBytes:N0}; an unbalanced quote?"
+                                : $"a quoted field opened on line {line} closes on line {line + lines - 1} in a record that is not well-formed CSV " +
+                                  $"({(wellFormed ? $"{columns} columns where the header has {_columns}" : "a closing quote not followed by a separator or line end")}); an unbalanced quote?");
+                            record = _record.AsSpan(0, firstLineEnd);
+                        }
+                        return true;
+                    }
                     if (lines >= maxQuotedLines || _length > maxQuotedBytes)
                     {
                         Unterminated(line, firstLineEnd, lines, $"a quoted field opened on line {line} is still open after {lines:N0} lines and {_length:N0} bytes " +
@@ -108,6 +125,38 @@ internal sealed class RecordReader(Stream stream, RecordSplit split, int maxQuot
         }
         _done = true;
         return false;
+    }
+
+    // Strict RFC 4180 check of one record (lines joined by '\n') and its number of fields: a quoted field
+    // starts at the field's start and its closing quote is followed by the separator or the end; an
+    // unquoted field holds no quote.
+    private static bool CsvShape(ReadOnlySpan<byte> record, byte separator, out int columns)
+    {
+        columns = 1;
+        bool wellFormed = true;
+        int i = 0;
+        while (i <= record.Length)
+        {
+            if (i < record.Length && record[i] == '"')
+            {
+                i++;
+                while (true)
+                {
+                    int q = record[i..].IndexOf((byte)'"');
+                    if (q < 0) return false;                                  // never closed
+                    i += q + 1;
+                    if (i < record.Length && record[i] == '"') { i++; continue; }   // "" inside quotes
+                    break;
+                }
+                if (i < record.Length && record[i] != separator) wellFormed = false;
+            }
+            int next = record[i..].IndexOf(separator);
+            if (record[i..(next < 0 ? record.Length : i + next)].Contains((byte)'"')) wellFormed = false;
+            if (next < 0) break;
+            i += next + 1;
+            columns++;
+        }
+        return wellFormed;
     }
 
     // Keeps the first line of the current record as the (malformed) record and queues its other lines to be read again.
