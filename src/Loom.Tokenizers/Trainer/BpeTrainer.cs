@@ -77,40 +77,48 @@ public static class BpeTrainer
         long grand = 0;
         object gate = new();
         var specials = options.SpecialTokens.Where(s => s.Length > 0).ToArray();
-        Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads), CancellationToken = ct },
-            () => (Counts: new Dictionary<string, long>(StringComparer.Ordinal), Total: 0L),
-            (chunk, _, local) =>
-            {
-                var lookup = local.Counts.GetAlternateLookup<ReadOnlySpan<char>>();
-                ReadOnlySpan<char> rest = chunk;
-                while (true)
+        try
+        {
+            Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads), CancellationToken = ct },
+                () => (Counts: new Dictionary<string, long>(StringComparer.Ordinal), Total: 0L),
+                (chunk, _, local) =>
                 {
-                    int cut = rest.Length, cutLen = 0;
-                    foreach (var s in specials)
+                    var lookup = local.Counts.GetAlternateLookup<ReadOnlySpan<char>>();
+                    ReadOnlySpan<char> rest = chunk;
+                    while (true)
                     {
-                        int at = rest.IndexOf(s.AsSpan(), StringComparison.Ordinal);
-                        if (at >= 0 && at < cut) { cut = at; cutLen = s.Length; }
+                        int cut = rest.Length, cutLen = 0;
+                        foreach (var s in specials)
+                        {
+                            int at = rest.IndexOf(s.AsSpan(), StringComparison.Ordinal);
+                            if (at >= 0 && at < cut) { cut = at; cutLen = s.Length; }
+                        }
+                        var segment = rest[..cut];
+                        foreach (var m in pre.Split(segment))
+                        {
+                            var piece = segment.Slice(m.Index, m.Length);
+                            lookup[piece] = lookup.TryGetValue(piece, out long c) ? c + 1 : 1;
+                            local.Total++;
+                        }
+                        if (cutLen == 0) break;
+                        rest = rest[(cut + cutLen)..];
                     }
-                    var segment = rest[..cut];
-                    foreach (var m in pre.Split(segment))
-                    {
-                        var piece = segment.Slice(m.Index, m.Length);
-                        lookup[piece] = lookup.TryGetValue(piece, out long c) ? c + 1 : 1;
-                        local.Total++;
-                    }
-                    if (cutLen == 0) break;
-                    rest = rest[(cut + cutLen)..];
-                }
-                return local;
-            },
-            local =>
-            {
-                lock (gate)
+                    return local;
+                },
+                local =>
                 {
-                    foreach (var (k, v) in local.Counts) merged[k] = merged.TryGetValue(k, out long c) ? c + v : v;
-                    grand += local.Total;
-                }
-            });
+                    lock (gate)
+                    {
+                        foreach (var (k, v) in local.Counts) merged[k] = merged.TryGetValue(k, out long c) ? c + v : v;
+                        grand += local.Total;
+                    }
+                });
+        }
+        catch (AggregateException e)
+        {
+            // A bad input line (named with file and line) surfaces while the chunks are enumerated: throw it as itself.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw();
+        }
         total = grand;
         return merged;
     }
