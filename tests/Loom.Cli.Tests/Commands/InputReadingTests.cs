@@ -127,7 +127,7 @@ public class InputReadingTests
             Assert.Contains("missing.jsonl", console);
         }
         // Named directly, a FIFO is an error (it could block forever, and curation reads inputs more than once).
-        foreach (var (name, args) in Commands(dir, fifo))
+        foreach (var (name, args) in Commands(dir, fifo).Append(("quickstart", ["quickstart", "--data", fifo, "--output", Path.Combine(dir, "qs")])))
         {
             var (code, _, console) = await Task.Run(() => CliRunner.Run(args)).WaitAsync(TimeSpan.FromSeconds(120));
             Assert.True(code == 1, $"{name}: exit {code}\n{console}");
