@@ -81,6 +81,10 @@ internal static class DataCommands
 
     private static void Print(IAnsiConsole console, CurationReport r, string output)
     {
+        foreach (var changed in r.ChangedInputs) console.MarkupLine($"[yellow]note:[/] {Markup.Escape(changed)} changed since the earlier run into {Markup.Escape(output)}; every shard was mapped again.");
+        foreach (var skipped in r.SkippedInputs) console.MarkupLine($"[yellow]warning:[/] skipped {Markup.Escape(skipped.Path)}: {Markup.Escape(skipped.Reason)}.");
+        if (r.Quarantined > 0) console.MarkupLine($"[yellow]warning:[/] {r.Quarantined:N0} record(s) could not be read as documents and were quarantined; see {Markup.Escape(Path.Combine(output, "quarantine.jsonl"))}.");
+        if (r.LoneSurrogates > 0) console.MarkupLine($"[yellow]warning:[/] {r.LoneSurrogates:N0} lone-surrogate JSON escape(s) (such as \\ud800) were read as U+FFFD.");
         if (r.Documents == 0) console.MarkupLine("[yellow]warning:[/] the input holds no documents.");
         var table = new Table().AddColumns("stage", "removed");
         foreach (var s in r.Stages) table.AddRow(s, r.RemovedByStage.GetValueOrDefault(s).ToString("N0"));

@@ -2,6 +2,7 @@
 // train a byte-level BPE tokenizer, tokenize, train a small GPT for a few minutes, report the
 // validation loss, write the model, metrics and report.html, and print a generated sample.
 using System.CommandLine;
+using Loom.Core.IO;
 using Loom.Core.Threading;
 using Loom.Inference.Generation;
 using Loom.Models.Gpt2;
@@ -36,8 +37,7 @@ internal static class QuickstartCommand
             if (n < 1) throw new ArgumentException($"--steps must be at least 1; got {n}.");
             string? path = parse.GetValue(data)?.FullName ?? FindShippedData();
             if (path is null) throw new FileNotFoundException("The shipped training text data/tinyshakespeare/input.txt was not found; run from the repository root or pass --data FILE.");
-            if (Directory.Exists(path)) throw new ArgumentException($"--data {path} is a directory; pass a text file.");
-            if (!File.Exists(path)) throw new FileNotFoundException($"--data {path} does not exist.");
+            path = InputFiles.RequireFile(path, "--data");     // a directory, a missing path, a FIFO (which would block) or a dangling link: one clear error
             string outDir = parse.GetValue(output)!.FullName;
             // Never mix with or silently replace an earlier run (the same rule as `loom train`).
             RunDirectory.PrepareFresh(outDir, parse.GetValue(overwrite));

@@ -3,6 +3,7 @@
 using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Loom.Core.IO;
 using Loom.Tokenizers;
 using Loom.Tokenizers.Formats;
 using Loom.Tokenizers.Shards;
@@ -42,11 +43,12 @@ internal static class TokenizerCommands
         {
             var tok = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
             var policy = parse.GetValue(allowed) == "all" ? SpecialTokenPolicy.All : SpecialTokenPolicy.None;
-            var path = parse.GetValue(input)!.FullName;
+            var path = InputFiles.RequireFile(parse.GetValue(input)!.FullName, "--input");
             var output = parse.InvocationConfiguration.Output;
             int line = 0;
             var ids = new List<int>();
-            foreach (var text in TextChunks.JsonLinesField(path, parse.GetValue(field)!))
+            var repaired = new InputCounters();
+            foreach (var text in TextChunks.JsonLinesField(path, parse.GetValue(field)!, repaired))
             {
                 line++;
                 ids.Clear();
@@ -61,6 +63,7 @@ internal static class TokenizerCommands
                 output.Write("]\n");
             }
             output.Flush();
+            Warn(console, repaired.Warning(path));
             return 0;
         });
         return cmd;
@@ -74,7 +77,7 @@ internal static class TokenizerCommands
         cmd.SetAction(parse =>
         {
             var tok = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
-            var path = parse.GetValue(input)!.FullName;
+            var path = InputFiles.RequireFile(parse.GetValue(input)!.FullName, "--input");
             var output = parse.InvocationConfiguration.Output;
             int lineNo = 0;
             foreach (var line in File.ReadLines(path))
@@ -98,7 +101,7 @@ internal static class TokenizerCommands
 
     private static Command Train(IAnsiConsole console)
     {
-        var input = new Option<FileInfo[]>("--input") { Description = "Text, JSONL (see --field) or .gz files.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var input = new Option<FileInfo[]>("--input") { Description = "Text, JSONL (see --field) or .gz files, folders or globs.", Required = true, AllowMultipleArgumentsPerToken = true };
         var vocab = new Option<int>("--vocab-size") { Description = "Vocabulary size, specials and the 256 bytes included.", Required = true };
         var minFreq = new Option<long>("--min-frequency") { Description = "Pairs seen fewer times are not merged.", DefaultValueFactory = _ => 2 };
         var specials = new Option<string[]>("--special-tokens") { Description = "Special tokens (ids 0, 1, ... in order).", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => ["<|endoftext|>"] };
@@ -108,7 +111,7 @@ internal static class TokenizerCommands
         var cmd = new Command("train", "Train a byte-level BPE tokenizer and write tokenizer.json.") { input, vocab, minFreq, specials, field, output, pattern };
         cmd.SetAction(parse =>
         {
-            var files = parse.GetValue(input)!.Select(f => f.FullName).ToList();
+            var files = SelectInputs(console, parse.GetValue(input)!);
             var options = new BpeTrainerOptions
             {
                 VocabularySize = parse.GetValue(vocab),
@@ -129,6 +132,7 @@ internal static class TokenizerCommands
                 result = BpeTrainer.TrainFromFiles(files, options, progress);
                 task.Value = task.MaxValue;
             });
+            Warn(console, result.LoneSurrogates == 0 ? null : $"{result.LoneSurrogates:N0} lone-surrogate JSON escape(s) (such as \\ud800) in the input were read as U+FFFD.");
             var dir = parse.GetValue(output)!;
             dir.Create();
             string path = Path.Combine(dir.FullName, "tokenizer.json");
@@ -143,7 +147,7 @@ internal static class TokenizerCommands
     public static Command CreateTokenize(IAnsiConsole console)
     {
         var tokenizer = TokenizerOption();
-        var input = new Option<FileInfo[]>("--input") { Description = "Text, JSONL or .gz files (a JSONL record or a whole text file is one document).", Required = true, AllowMultipleArgumentsPerToken = true };
+        var input = new Option<FileInfo[]>("--input") { Description = "Text, JSONL or .gz files, folders or globs (a JSONL record or a whole text file is one document).", Required = true, AllowMultipleArgumentsPerToken = true };
         var output = new Option<DirectoryInfo>("--output") { Description = "Directory for shard_00000.bin, ...", Required = true };
         var field = new Option<string>("--field") { Description = "JSONL field holding the text.", DefaultValueFactory = _ => "text" };
         var shardTokens = new Option<long>("--shard-tokens") { Description = "Tokens per shard.", DefaultValueFactory = _ => 100_000_000 };
@@ -151,8 +155,8 @@ internal static class TokenizerCommands
         cmd.SetAction(parse =>
         {
             var tok = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
-            var files = parse.GetValue(input)!.Select(f => f.FullName).ToList();
-            long totalBytes = files.Sum(f => File.Exists(f) ? new FileInfo(f).Length : 0);
+            var files = SelectInputs(console, parse.GetValue(input)!);
+            long totalBytes = files.Sum(f => new FileInfo(f).Length);
             var options = new TokenizeOptions { JsonField = parse.GetValue(field)!, ShardTokens = parse.GetValue(shardTokens) };
             TokenizeSummary summary = null!;
             var sw = System.Diagnostics.Stopwatch.StartNew();
@@ -163,6 +167,7 @@ internal static class TokenizerCommands
                 summary = TokenizePipeline.Run(tok, files, parse.GetValue(output)!.FullName, options, new Progress<long>(c => task.Value = Math.Min(c, task.MaxValue)));
                 task.Value = task.MaxValue;
             });
+            Warn(console, summary.LoneSurrogates == 0 ? null : $"{summary.LoneSurrogates:N0} lone-surrogate JSON escape(s) (such as \\ud800) in the input were read as U+FFFD.");
             console.MarkupLine($"{summary.Documents:N0} documents → {summary.Tokens:N0} tokens in {summary.Shards.Count} shard(s) " +
                                $"({summary.InputChars / Math.Max(1e-9, sw.Elapsed.TotalSeconds) / 1e6:F1} M chars/s): {Markup.Escape(string.Join(", ", summary.Shards.Select(Path.GetFileName)))}");
             return 0;
@@ -170,4 +175,18 @@ internal static class TokenizerCommands
         return cmd;
     }
 
+    // Files, folders (searched for .txt, .md, .jsonl and their .gz) and globs; folder entries that are not regular files are skipped with a warning.
+    private static List<string> SelectInputs(IAnsiConsole console, FileInfo[] inputs)
+    {
+        var selection = TextChunks.SelectInputs(inputs.Select(f => f.FullName), "--input");
+        foreach (var skipped in selection.Skipped) Warn(console, $"skipped {skipped.Path}: {skipped.Reason}.");
+        if (selection.Files.Count == 0) throw new ArgumentException("--input names no readable file.");
+        return [.. selection.Files];
+    }
+
+    // Warnings go to the console (stderr), never into the data output.
+    private static void Warn(IAnsiConsole console, string? warning)
+    {
+        if (warning != null) console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(warning)}");
+    }
 }

@@ -85,7 +85,9 @@ internal static class TrainCommand
         Directory.CreateDirectory(cfg.Output);
         DurableFile.WriteAllText(Path.Combine(cfg.Output, "train_config.json"), JsonSerializer.Serialize(cfg, TrainConfig.Json));
 
-        var documents = TrainingData.Load(cfg.Data, cfg.Field, tokenizer, cfg.Tokenizer, asDocuments: cfg.Batching == "documents");
+        var repaired = new InputCounters();
+        var documents = TrainingData.Load(cfg.Data, cfg.Field, tokenizer, cfg.Tokenizer, asDocuments: cfg.Batching == "documents", repaired);
+        if (repaired.Warning("the training data") is { } warning) console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(warning)}");
         IBatchSource train, validation;
         string summary;
         var o = cfg.Train;

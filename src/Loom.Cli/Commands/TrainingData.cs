@@ -3,6 +3,7 @@
 // span of a shard between separator ids. As a stream: everything concatenated in order (text files
 // tokenized in large chunks cut where pre-tokenization is unaffected).
 using System.Text;
+using Loom.Core.IO;
 using Loom.Tokenizers;
 using Loom.Tokenizers.Shards;
 using Loom.Tokenizers.Trainer;
@@ -12,7 +13,7 @@ namespace Loom.Cli.Commands;
 internal static class TrainingData
 {
     /// <summary>Token documents (or, when not <paramref name="asDocuments"/>, a single stream as one entry per source).</summary>
-    public static List<int[]> Load(IReadOnlyList<string> paths, string field, BpeTokenizer tokenizer, string tokenizerName, bool asDocuments)
+    public static List<int[]> Load(IReadOnlyList<string> paths, string field, BpeTokenizer tokenizer, string tokenizerName, bool asDocuments, InputCounters? counters = null)
     {
         var result = new List<int[]>();
         foreach (var path in paths)
@@ -43,17 +44,17 @@ internal static class TrainingData
             }
             else
             {
-                if (!File.Exists(path)) throw new FileNotFoundException($"Training data {path} does not exist.", path);
+                InputFiles.RequireFile(path, "data");      // a FIFO, a dangling link or a missing path is an error naming the config field
                 if (!asDocuments)
                 {
                     var tokens = new List<int>();
-                    foreach (var chunk in TextChunks.Read(path, field))
+                    foreach (var chunk in TextChunks.Read(path, field, counters: counters))
                         tokens.AddRange(tokenizer.Encode(chunk, SpecialTokenPolicy.PlainText));
                     result.Add(tokens.ToArray());
                     continue;
                 }
                 bool jsonl = path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".jsonl.gz", StringComparison.OrdinalIgnoreCase);
-                foreach (var text in jsonl ? TextChunks.JsonLinesField(path, field) : BlankLineBlocks(path))
+                foreach (var text in jsonl ? TextChunks.JsonLinesField(path, field, counters) : BlankLineBlocks(path))
                 {
                     var ids = tokenizer.Encode(text, SpecialTokenPolicy.PlainText);
                     if (tokenizer.SpecialTokens.TryGetValue("<|endoftext|>", out int eot)) ids = [.. ids, eot];

@@ -96,6 +96,10 @@ public sealed record CurationConfig
         {
             var config = root?.Deserialize<CurationConfig>(Json) ?? new CurationConfig();
             config.Dedup.Minhash.Validate();
+            if (config.Reader.CsvMaxQuotedLines < 1)
+                throw new FormatException($"{source}: reader.csv_max_quoted_lines must be at least 1; got {config.Reader.CsvMaxQuotedLines}.");
+            if (config.Reader.CsvMaxQuotedBytes < 1)
+                throw new FormatException($"{source}: reader.csv_max_quoted_bytes must be at least 1; got {config.Reader.CsvMaxQuotedBytes}.");
             if (!(config.Dedup.MaxSortMegabytes > 0))
                 throw new FormatException($"{source}: dedup.max_sort_megabytes must be a positive number of megabytes; got {config.Dedup.MaxSortMegabytes}.");
             return config;

@@ -19,6 +19,7 @@
 // in the shard files and are memory-mapped, so the OS pages them.
 using Loom.Core.IO;
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.IO.MemoryMappedFiles;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -60,24 +61,45 @@ public static class Curator
     public static CurationReport? Run(CurationConfig config, ShardSpec? only = null, int? threads = null, IProgress<CurationProgress>? progress = null, CancellationToken ct = default)
     {
         if (config.Input.Count == 0) throw new ArgumentException("No input: give files, folders or globs (--input).");
-        var files = CorpusReader.ExpandInputs(config.Input);
+        var selection = CorpusReader.SelectInputs(config.Input);
+        var files = selection.Files;
         var stages = config.BuildStages();           // fail on a bad pipeline before reading anything
         int workers = Math.Max(1, threads ?? Environment.ProcessorCount);
         int shardCount = only?.Count ?? workers;
         string shardsDir = Path.Combine(config.Output, "shards");
         Directory.CreateDirectory(shardsDir);
+        string planPath = Path.Combine(shardsDir, PlanFile);
+        var existing = File.Exists(planPath) ? JsonNode.Parse(File.ReadAllText(planPath)) : null;
+        var previous = (existing?["inputs"]?.Deserialize<List<InputFingerprint>>(CurationConfig.Json) ?? []).ToDictionary(f => f.Path, StringComparer.Ordinal);
+        var fingerprints = new InputFingerprint[files.Count];
+        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = ct },
+            i => fingerprints[i] = InputFingerprint.Of(files[i], previous.GetValueOrDefault(files[i])));
+        var configNode = JsonSerializer.SerializeToNode(config with { Output = "" }, CurationConfig.Json);
         var plan = new JsonObject
         {
             ["shards"] = shardCount,
             ["files"] = new JsonArray(files.Select(f => (JsonNode)f).ToArray()),
-            ["config"] = JsonSerializer.SerializeToNode(config with { Output = "" }, CurationConfig.Json),
+            ["inputs"] = JsonSerializer.SerializeToNode(fingerprints, CurationConfig.Json),
+            ["skipped"] = JsonSerializer.SerializeToNode(selection.Skipped, CurationConfig.Json),
+            ["config"] = configNode,
         };
-        string planPath = Path.Combine(shardsDir, PlanFile);
-        if (File.Exists(planPath))
+        List<string>? changed = null;
+        if (existing != null)
         {
-            var existing = JsonNode.Parse(File.ReadAllText(planPath));
-            if (!JsonNode.DeepEquals(existing, plan))
-                throw new InvalidOperationException($"{config.Output} already holds a run with other inputs, settings or shard count ({planPath}); use a new --output or delete it.");
+            if (existing["shards"]?.GetValue<int>() != shardCount || !JsonNode.DeepEquals(existing["config"], configNode))
+                throw new InvalidOperationException($"{config.Output} already holds a run with other settings or shard count ({planPath}); use a new --output or delete it.");
+            // Inputs that changed since the shards were mapped (content, or the set of files) make every
+            // shard stale: each shard reads every file (records are dealt out by index), so all are redone.
+            var oldFiles = existing["files"]?.AsArray().Select(f => f!.GetValue<string>()).ToList() ?? [];
+            changed = [.. files.Where((f, i) => !previous.TryGetValue(f, out var p) || !p.SameContent(fingerprints[i])), .. oldFiles.Except(files, StringComparer.Ordinal)];
+            if (changed.Count > 0 || !oldFiles.SequenceEqual(files, StringComparer.Ordinal))
+            {
+                // Shards first, then the plan: a crash in between leaves the old plan, which the next run finds stale again.
+                foreach (var dir in Directory.EnumerateDirectories(shardsDir)) Directory.Delete(dir, recursive: true);
+                DurableFile.WriteAllText(planPath, plan.ToJsonString(CurationConfig.Json));
+            }
+            else if (!JsonNode.DeepEquals(existing, plan)) DurableFile.WriteAllText(planPath, plan.ToJsonString(CurationConfig.Json));   // new times, same content
+            if (changed.Count == 0) changed = null;
         }
         else DurableFile.WriteAllText(planPath, plan.ToJsonString(CurationConfig.Json));
 
@@ -85,15 +107,23 @@ public static class Curator
         var todo = (only is { } s ? [s.Index] : Enumerable.Range(0, shardCount)).Where(i => !Directory.Exists(ShardDir(shardsDir, i, shardCount))).ToList();
         long docs = 0, bytes = 0;
         var hasher = new MinHasher(config.Dedup.Minhash);
-        Parallel.ForEach(todo, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = ct }, i =>
+        try
         {
-            MapShard(config, files, stages, hasher, new ShardSpec(i, shardCount), shardsDir, (d, b) =>
+            Parallel.ForEach(todo, new ParallelOptions { MaxDegreeOfParallelism = workers, CancellationToken = ct }, i =>
             {
-                progress?.Report(new CurationProgress("map", Interlocked.Add(ref docs, d), Interlocked.Add(ref bytes, b)));
-            }, ct);
-        });
+                MapShard(config, files, stages, hasher, new ShardSpec(i, shardCount), shardsDir, (d, b) =>
+                {
+                    progress?.Report(new CurationProgress("map", Interlocked.Add(ref docs, d), Interlocked.Add(ref bytes, b)));
+                }, ct);
+            });
+        }
+        catch (AggregateException e)
+        {
+            // Every shard reads every file, so a bad input fails each of them with the same error: report it once.
+            ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw();
+        }
         if (only != null) return null;
-        return Merge(config.Output, progress, clock.Elapsed.TotalSeconds);
+        return Merge(config.Output, progress, clock.Elapsed.TotalSeconds, changed);
     }
 
     private static string ShardDir(string shardsDir, int i, int n) => Path.Combine(shardsDir, $"shard-{i:D5}-of-{n:D5}");
@@ -182,7 +212,8 @@ public static class Curator
             quarantine.Complete();
             signatures.Flush(flushToDisk: true);
         }
-        stats.InvalidUtf8 = read.InvalidUtf8Sequences;     // of this shard's records only: the shards' counts add up
+        stats.InvalidUtf8 = read.InvalidUtf8Sequences;
+        stats.LoneSurrogates = read.LoneSurrogates;     // of this shard's records only: the shards' counts add up
         DurableFile.WriteAllText(Path.Combine(tmp, "stats.json"), JsonSerializer.Serialize(stats, CurationConfig.Json));
         DurableFile.MoveDirectory(tmp, final);
     }
@@ -205,7 +236,9 @@ public static class Curator
     private readonly record struct BandKey(ulong Key, int Doc);
 
     /// <summary>Joins finished shards: de-duplicates and writes kept/removed/report.</summary>
-    public static unsafe CurationReport Merge(string output, IProgress<CurationProgress>? progress = null, double mapSeconds = 0)
+    public static CurationReport Merge(string output, IProgress<CurationProgress>? progress = null, double mapSeconds = 0) => Merge(output, progress, mapSeconds, null);
+
+    private static unsafe CurationReport Merge(string output, IProgress<CurationProgress>? progress, double mapSeconds, List<string>? changedInputs)
     {
         var clock = Stopwatch.StartNew();
         string shardsDir = Path.Combine(output, "shards");
@@ -215,6 +248,7 @@ public static class Curator
         int n = plan["shards"]!.GetValue<int>();
         var inputFiles = plan["files"]!.AsArray().Select(f => f!.GetValue<string>()).ToList();
         var config = plan["config"]!.Deserialize<CurationConfig>(CurationConfig.Json)!;
+        var skipped = plan["skipped"]?.Deserialize<List<SkippedInput>>(CurationConfig.Json) ?? [];
         var missing = Enumerable.Range(0, n).Where(i => !Directory.Exists(ShardDir(shardsDir, i, n))).ToList();
         if (missing.Count > 0) throw new InvalidOperationException($"Shards {string.Join(", ", missing.Select(i => $"{i}/{n}"))} are not finished; run them (loom data curate --shard i/{n}) before merging.");
         var shards = Enumerable.Range(0, n).Select(i => ShardDir(shardsDir, i, n)).ToList();
@@ -408,7 +442,8 @@ public static class Curator
             {
                 Documents = total.Read, Kept = kept, CharactersIn = total.CharactersIn, CharactersOut = charsOut,
                 RemovedByStage = total.RemovedByStage, RemovedByReason = total.RemovedByReason, Redactions = total.Redactions,
-                Quarantined = total.Quarantined, InvalidUtf8 = total.InvalidUtf8, LengthsBefore = total.LengthsIn, LengthsAfter = lengthsOut,
+                Quarantined = total.Quarantined, InvalidUtf8 = total.InvalidUtf8, LoneSurrogates = total.LoneSurrogates,
+                SkippedInputs = skipped, ChangedInputs = changedInputs ?? [], LengthsBefore = total.LengthsIn, LengthsAfter = lengthsOut,
                 DuplicateClusterSizes = clusterSizes.OrderBy(kv => kv.Key).ToDictionary(kv => kv.Key.ToString(), kv => kv.Value),
                 Shards = n,
                 IndexBytesPerDocument = Unsafe.SizeOf<DocumentRef>() + sizeof(int) * 2 + sizeof(byte),

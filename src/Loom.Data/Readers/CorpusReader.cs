@@ -9,7 +9,7 @@
 // Every record — good or quarantined — takes the next index in reading order, so `--shard i/n` runs
 // agree on which documents are whose (index mod n); records are split as bytes (RecordReader), so a
 // shard steps over other shards' records without decoding or parsing them.
-using System.IO.Compression;
+using Loom.Core.IO;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -39,17 +39,31 @@ public sealed record ReaderOptions
     public TextSplit TextSplit { get; init; } = TextSplit.Blocks;
     /// <summary>Force a format ("text", "jsonl", "csv") instead of going by the extension.</summary>
     public string? Format { get; init; }
+    /// <summary>
+    /// Most lines one CSV quoted field may span; a record still inside quotes after them is quarantined as its
+    /// first line and reading resumes at the next line. 1,000 by default: multi-paragraph fields fit, and one
+    /// stray quote re-reads at most that many lines.
+    /// </summary>
+    public int CsvMaxQuotedLines { get; init; } = 1_000;
+    /// <summary>
+    /// Most bytes one CSV record inside a quoted field may reach (same handling); 1 MiB by default, eight times
+    /// the 131,072 characters of Python's csv.field_size_limit().
+    /// </summary>
+    public long CsvMaxQuotedBytes { get; init; } = 1 << 20;
 }
 
 /// <summary>Counts gathered while reading.</summary>
 public sealed class ReadStatistics
 {
-    private long _invalid;
+    private long _invalid, _loneSurrogates;
     /// <summary>Byte sequences that were not UTF-8 and were replaced by U+FFFD.</summary>
     public long InvalidUtf8Sequences => Interlocked.Read(ref _invalid);
+    /// <summary>JSON escapes of lone UTF-16 surrogates ("\ud800") read as U+FFFD.</summary>
+    public long LoneSurrogates => Interlocked.Read(ref _loneSurrogates);
     /// <summary>Bytes read (before decompression).</summary>
     public long Bytes { get; set; }
     internal void AddInvalid() => Interlocked.Increment(ref _invalid);
+    internal void AddLoneSurrogates(long count) { if (count != 0) Interlocked.Add(ref _loneSurrogates, count); }
 }
 
 /// <summary>Reads corpora.</summary>
@@ -60,30 +74,11 @@ public static class CorpusReader
     private static readonly string[] CsvExtensions = [".csv", ".tsv"];
 
     /// <summary>Files named by paths, folders (searched recursively for supported files) and globs (*, ?, **), in a stable order.</summary>
-    public static IReadOnlyList<string> ExpandInputs(IEnumerable<string> inputs)
-    {
-        var files = new List<string>();
-        foreach (var input in inputs)
-        {
-            if (File.Exists(input)) { files.Add(Path.GetFullPath(input)); continue; }
-            if (Directory.Exists(input))
-            {
-                var found = Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories).Where(IsSupported).Select(Path.GetFullPath).Order(StringComparer.Ordinal).ToList();
-                if (found.Count == 0) throw new FileNotFoundException($"The folder {input} holds no .txt, .jsonl, .csv (or .gz of them) files.");
-                files.AddRange(found);
-                continue;
-            }
-            if (input.IndexOfAny(['*', '?']) >= 0)
-            {
-                var matched = Glob(input);
-                if (matched.Count == 0) throw new FileNotFoundException($"No file matches {input}.");
-                files.AddRange(matched);
-                continue;
-            }
-            throw new FileNotFoundException($"Input {input} does not exist.", input);
-        }
-        return files.Distinct(StringComparer.Ordinal).ToList();
-    }
+    public static IReadOnlyList<string> ExpandInputs(IEnumerable<string> inputs) => SelectInputs(inputs).Files;
+
+    /// <summary>As <see cref="ExpandInputs"/>, with the entries of folders and globs that are not regular files (FIFOs, dangling links, ...) listed as skipped.</summary>
+    public static InputSelection SelectInputs(IEnumerable<string> inputs) =>
+        InputFiles.Expand(inputs, IsSupported, "--input", ".txt, .jsonl, .csv (or .gz of them)");
 
     /// <summary>True for the extensions the reader knows.</summary>
     public static bool IsSupported(string path)
@@ -91,17 +86,6 @@ public static class CorpusReader
         string p = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? path[..^3] : path;
         string ext = Path.GetExtension(p).ToLowerInvariant();
         return TextExtensions.Contains(ext) || JsonExtensions.Contains(ext) || CsvExtensions.Contains(ext);
-    }
-
-    private static List<string> Glob(string pattern)
-    {
-        string full = Path.GetFullPath(pattern.Replace("**", "\u0001").Replace("*", "\u0002").Replace("?", "\u0003"));
-        full = full.Replace("\u0001", "**").Replace("\u0002", "*").Replace("\u0003", "?");
-        int wild = full.IndexOfAny(['*', '?']);
-        string root = full[..(full.LastIndexOf(Path.DirectorySeparatorChar, wild) + 1)];
-        if (!Directory.Exists(root)) return [];
-        var regex = new Regex("^" + Regex.Escape(full).Replace(@"\*\*/", "(.*/)?").Replace(@"\*\*", ".*").Replace(@"\*", "[^/]*").Replace(@"\?", "[^/]") + "$");
-        return Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Select(Path.GetFullPath).Where(f => regex.IsMatch(f)).Order(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>
@@ -155,7 +139,7 @@ public static class CorpusReader
             _statistics = statistics;
             _quarantine = quarantine;
             _take = take;
-            _records = new RecordReader(Open(file, statistics), split);
+            _records = new RecordReader(Open(file, statistics), split, options.CsvMaxQuotedLines, options.CsvMaxQuotedBytes, (byte)_separator);
         }
 
         public void Dispose() => _records.Dispose();
@@ -175,8 +159,9 @@ public static class CorpusReader
                 long i = index++;
                 if (_take != null && !_take(i)) continue;
                 Document? doc;
-                string? problem;
-                switch (_format)
+                string? problem = _records.Problem;
+                if (problem != null) doc = null;
+                else switch (_format)
                 {
                     case "jsonl": doc = FromJson(raw, line, out problem); break;
                     case "csv": doc = FromCsv(Decode(raw), _header!, _stem, _file, line, _options.Field, _separator, out problem); break;
@@ -218,6 +203,7 @@ public static class CorpusReader
             var members = _members;
             members.Clear();
             int metadataBytes = 0;
+            long lone = 0;
             try
             {
                 var r = new Utf8JsonReader(raw);
@@ -229,14 +215,14 @@ public static class CorpusReader
                     r.Read();
                     if (isField)
                     {
-                        if (r.TokenType == JsonTokenType.String) text = r.GetString();
+                        if (r.TokenType == JsonTokenType.String) text = JsonString.Get(ref r, ref lone);
                         else { textNotString = true; r.Skip(); }
                     }
                     else if (isId)
                     {
                         id = r.TokenType switch
                         {
-                            JsonTokenType.String => r.GetString(),
+                            JsonTokenType.String => JsonString.Get(ref r, ref lone),
                             JsonTokenType.Number or JsonTokenType.True or JsonTokenType.False => Encoding.UTF8.GetString(r.ValueSpan),
                             _ => null,
                         };
@@ -252,6 +238,7 @@ public static class CorpusReader
                 if (r.Read()) { problem = "more than one JSON value on the line"; return null; }
             }
             catch (JsonException e) { problem = $"malformed JSON: {e.Message}"; return null; }
+            finally { _statistics.AddLoneSurrogates(lone); }
             if (text is null) { problem = textNotString ? $"field \"{_options.Field}\" is not a string" : $"no string field \"{_options.Field}\""; return null; }
             byte[]? metadata = null;
             if (members.Count > 0)
@@ -280,11 +267,13 @@ public static class CorpusReader
         return "text";
     }
 
+    // Through the shared opener: regular files only, and gzip checked member by member, so a truncated
+    // .gz is an error naming the file and offset rather than a shorter corpus.
     private static Stream Open(string file, ReadStatistics statistics)
     {
-        Stream s = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        statistics.Bytes += s.Length;
-        return file.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(s, CompressionMode.Decompress) : s;
+        var s = CompressedInput.Open(file, out long length, "--input");
+        statistics.Bytes += length;
+        return s;
     }
 
     private static Document? FromCsv(string raw, string[] header, string stem, string file, long line, string field, char sep, out string? problem)

@@ -42,6 +42,7 @@ public sealed class ShardStatistics
     public long CharactersIn { get; set; }
     public long Quarantined { get; set; }
     public long InvalidUtf8 { get; set; }
+    public long LoneSurrogates { get; set; }
     public Dictionary<string, long> RemovedByStage { get; set; } = new();
     public Dictionary<string, long> RemovedByReason { get; set; } = new();
     public Dictionary<string, long> Redactions { get; set; } = new();
@@ -59,7 +60,7 @@ public sealed class ShardStatistics
         var t = new ShardStatistics();
         foreach (var p in parts)
         {
-            t.Read += p.Read; t.Survived += p.Survived; t.CharactersIn += p.CharactersIn; t.Quarantined += p.Quarantined; t.InvalidUtf8 += p.InvalidUtf8;
+            t.Read += p.Read; t.Survived += p.Survived; t.CharactersIn += p.CharactersIn; t.Quarantined += p.Quarantined; t.InvalidUtf8 += p.InvalidUtf8; t.LoneSurrogates += p.LoneSurrogates;
             foreach (var (k, v) in p.RemovedByStage) t.RemovedByStage[k] = t.RemovedByStage.GetValueOrDefault(k) + v;
             foreach (var (k, v) in p.RemovedByReason) t.RemovedByReason[k] = t.RemovedByReason.GetValueOrDefault(k) + v;
             foreach (var (k, v) in p.Redactions) t.Redactions[k] = t.Redactions.GetValueOrDefault(k) + v;
@@ -80,8 +81,15 @@ public sealed class CurationReport
     public Dictionary<string, long> RemovedByStage { get; set; } = new();
     public Dictionary<string, long> RemovedByReason { get; set; } = new();
     public Dictionary<string, long> Redactions { get; set; } = new();
+    /// <summary>Records that could not be read as documents (malformed JSON, a missing field, an unterminated CSV quote, ...); see quarantine.jsonl.</summary>
     public long Quarantined { get; set; }
     public long InvalidUtf8 { get; set; }
+    /// <summary>JSON escapes of lone UTF-16 surrogates ("\ud800") read as U+FFFD.</summary>
+    public long LoneSurrogates { get; set; }
+    /// <summary>Entries of input folders and globs that were not read (FIFOs, sockets, devices, dangling links), with the reason.</summary>
+    public List<SkippedInput> SkippedInputs { get; set; } = [];
+    /// <summary>Inputs whose content (or presence) changed since an earlier run into the same output; every shard was mapped again.</summary>
+    public List<string> ChangedInputs { get; set; } = [];
     public Histogram LengthsBefore { get; set; } = new();
     public Histogram LengthsAfter { get; set; } = new();
     /// <summary>Near-duplicate clusters by size ("2": 31 clusters of two, ...).</summary>
@@ -113,7 +121,11 @@ public sealed class CurationReport
           .Append("body{font-family:system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}td:first-child,th:first-child{text-align:left}")
           .Append("</style></head><body><h1>Curation report</h1>");
         sb.Append(CultureInfo.InvariantCulture, $"<p><b>{Kept:N0}</b> of <b>{Documents:N0}</b> documents kept ({(Documents == 0 ? 0 : 100.0 * Kept / Documents):F1}%); characters {CharactersIn:N0} → {CharactersOut:N0}. ")
-          .Append(CultureInfo.InvariantCulture, $"{Quarantined:N0} malformed records quarantined; {InvalidUtf8:N0} invalid UTF-8 sequences replaced. {Shards} shards, map {MapSeconds:F1} s, merge {MergeSeconds:F1} s; de-duplication index {IndexBytesPerDocument} B per document in memory, sort tables {SortBytesPerDocument} B per document ({SortSpills} runs spilled to disk), signatures {SignatureBytesPerDocument} B per document on disk.</p>");
+          .Append(CultureInfo.InvariantCulture, $"{Quarantined:N0} malformed records quarantined (not counted as documents); {InvalidUtf8:N0} invalid UTF-8 sequences and {LoneSurrogates:N0} lone-surrogate escapes replaced by U+FFFD. {Shards} shards, map {MapSeconds:F1} s, merge {MergeSeconds:F1} s; de-duplication index {IndexBytesPerDocument} B per document in memory, sort tables {SortBytesPerDocument} B per document ({SortSpills} runs spilled to disk), signatures {SignatureBytesPerDocument} B per document on disk.</p>");
+        if (SkippedInputs.Count > 0)
+            sb.Append("<h2>Skipped inputs</h2><ul>").AppendJoin("", SkippedInputs.Select(x => $"<li>{E(x.Path)}: {E(x.Reason)}</li>")).Append("</ul>");
+        if (ChangedInputs.Count > 0)
+            sb.Append("<h2>Inputs changed since the previous run (all shards redone)</h2><ul>").AppendJoin("", ChangedInputs.Select(x => $"<li>{E(x)}</li>")).Append("</ul>");
         sb.Append("<h2>Removed per stage</h2>").Append(Bars(Stages.Select(s => (s, (double)RemovedByStage.GetValueOrDefault(s))).ToList()));
         sb.Append("<h2>Removal reasons</h2>").Append(Bars(RemovedByReason.OrderByDescending(kv => kv.Value).Select(kv => (kv.Key, (double)kv.Value)).ToList()));
         if (Redactions.Count > 0) sb.Append("<h2>PII redactions</h2>").Append(Bars(Redactions.OrderByDescending(kv => kv.Value).Select(kv => (kv.Key, (double)kv.Value)).ToList()));

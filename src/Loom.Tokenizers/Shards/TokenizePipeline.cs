@@ -4,6 +4,7 @@
 // and written in input order; a separator id ends each document. Shards roll over at
 // ShardTokens and are named shard_00000.bin, ...; each appears only when complete.
 using System.Text;
+using Loom.Core.IO;
 using Loom.Tokenizers.Trainer;
 
 namespace Loom.Tokenizers.Shards;
@@ -25,7 +26,11 @@ public sealed record TokenizeOptions
 }
 
 /// <summary>What a tokenize run produced.</summary>
-public sealed record TokenizeSummary(IReadOnlyList<string> Shards, long Documents, long Tokens, long InputChars);
+public sealed record TokenizeSummary(IReadOnlyList<string> Shards, long Documents, long Tokens, long InputChars)
+{
+    /// <summary>Lone-surrogate JSON escapes in the input, read as U+FFFD.</summary>
+    public long LoneSurrogates { get; init; }
+}
 
 /// <summary>Runs the tokenize pipeline.</summary>
 public static class TokenizePipeline
@@ -38,8 +43,7 @@ public static class TokenizePipeline
     public static TokenizeSummary Run(BpeTokenizer tokenizer, IReadOnlyList<string> inputs, string outputDirectory, TokenizeOptions options,
         IProgress<long>? charsDone = null, CancellationToken ct = default)
     {
-        foreach (var f in inputs)
-            if (!File.Exists(f)) throw new FileNotFoundException($"Input {f} does not exist.", f);
+        foreach (var f in inputs) InputFiles.RequireFile(f, "--input");
         if (inputs.Count == 0) throw new ArgumentException("No input files were given.");
         Directory.CreateDirectory(outputDirectory);
         int separator = -1;
@@ -51,9 +55,10 @@ public static class TokenizePipeline
         TokenShardWriter? writer = null;
         long documents = 0, tokens = 0, chars = 0;
         var pending = new List<int>();
+        var counters = new InputCounters();
         try
         {
-            foreach (var batch in Batches(inputs, options.JsonField))
+            foreach (var batch in Batches(inputs, options.JsonField, counters))
             {
                 ct.ThrowIfCancellationRequested();
                 var encoded = new List<int>[batch.Count];
@@ -85,7 +90,7 @@ public static class TokenizePipeline
             writer?.Dispose();
         }
         if (documents == 0) throw new InvalidDataException($"The inputs ({string.Join(", ", inputs)}) hold no documents; nothing was written.");
-        return new TokenizeSummary(shards, documents, tokens, chars);
+        return new TokenizeSummary(shards, documents, tokens, chars) { LoneSurrogates = counters.LoneSurrogates };
     }
 
     // Special-token text inside documents is data, not control: encode it as plain text.
@@ -96,14 +101,14 @@ public static class TokenizePipeline
         return ids;
     }
 
-    private static IEnumerable<List<Item>> Batches(IReadOnlyList<string> inputs, string field)
+    private static IEnumerable<List<Item>> Batches(IReadOnlyList<string> inputs, string field, InputCounters counters)
     {
         var batch = new List<Item>();
         int size = 0;
         foreach (var path in inputs)
         {
             IEnumerable<Item> items = TextChunks.IsJsonLines(path)
-                ? JsonDocuments(path, field)
+                ? JsonDocuments(path, field, counters)
                 : FileChunks(path);
             foreach (var item in items)
             {
@@ -126,6 +131,6 @@ public static class TokenizePipeline
         if (previous != null) yield return new Item(previous, true);
     }
 
-    private static IEnumerable<Item> JsonDocuments(string path, string field) =>
-        TextChunks.JsonLinesField(path, field).Select(text => new Item(text, true));
+    private static IEnumerable<Item> JsonDocuments(string path, string field, InputCounters counters) =>
+        TextChunks.JsonLinesField(path, field, counters).Select(text => new Item(text, true));
 }

@@ -11,6 +11,8 @@
 // those words, and a max-heap with lazy invalidation finds the next pair.
 using System.Collections.Concurrent;
 using System.Text;
+using System.Text.Json;
+using Loom.Core.IO;
 using Loom.Tokenizers.Formats;
 using Loom.Tokenizers.Model;
 using Loom.Tokenizers.PreTokenizer;
@@ -40,7 +42,11 @@ public sealed record BpeTrainerOptions
 }
 
 /// <summary>The outcome of training.</summary>
-public sealed record BpeTrainingResult(BpeTokenizer Tokenizer, IReadOnlyList<(byte[] Left, byte[] Right)> Merges, int DistinctPreTokens, long PreTokenCount);
+public sealed record BpeTrainingResult(BpeTokenizer Tokenizer, IReadOnlyList<(byte[] Left, byte[] Right)> Merges, int DistinctPreTokens, long PreTokenCount)
+{
+    /// <summary>Lone-surrogate JSON escapes in the input, read as U+FFFD.</summary>
+    public long LoneSurrogates { get; init; }
+}
 
 /// <summary>Trains byte-level BPE vocabularies.</summary>
 public static class BpeTrainer
@@ -48,10 +54,10 @@ public static class BpeTrainer
     /// <summary>Trains on files (plain text, .jsonl with <see cref="BpeTrainerOptions.JsonField"/>, either optionally .gz).</summary>
     public static BpeTrainingResult TrainFromFiles(IEnumerable<string> paths, BpeTrainerOptions options, IProgress<long>? bytesRead = null, CancellationToken ct = default)
     {
-        var files = paths.ToList();
-        foreach (var f in files)
-            if (!File.Exists(f)) throw new FileNotFoundException($"Training input {f} does not exist.", f);
-        return Train(files.SelectMany(f => TextChunks.Read(f, options.JsonField, bytesRead)), options, ct);
+        var files = paths.Select(f => InputFiles.RequireFile(f, "input")).ToList();
+        var counters = new InputCounters();
+        var result = Train(files.SelectMany(f => TextChunks.Read(f, options.JsonField, bytesRead, counters)), options, ct);
+        return result with { LoneSurrogates = counters.LoneSurrogates };
     }
 
     /// <summary>Trains on in-memory texts (each a chunk; documents may be joined by special tokens).</summary>
@@ -71,40 +77,48 @@ public static class BpeTrainer
         long grand = 0;
         object gate = new();
         var specials = options.SpecialTokens.Where(s => s.Length > 0).ToArray();
-        Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads), CancellationToken = ct },
-            () => (Counts: new Dictionary<string, long>(StringComparer.Ordinal), Total: 0L),
-            (chunk, _, local) =>
-            {
-                var lookup = local.Counts.GetAlternateLookup<ReadOnlySpan<char>>();
-                ReadOnlySpan<char> rest = chunk;
-                while (true)
+        try
+        {
+            Parallel.ForEach(chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads), CancellationToken = ct },
+                () => (Counts: new Dictionary<string, long>(StringComparer.Ordinal), Total: 0L),
+                (chunk, _, local) =>
                 {
-                    int cut = rest.Length, cutLen = 0;
-                    foreach (var s in specials)
+                    var lookup = local.Counts.GetAlternateLookup<ReadOnlySpan<char>>();
+                    ReadOnlySpan<char> rest = chunk;
+                    while (true)
                     {
-                        int at = rest.IndexOf(s.AsSpan(), StringComparison.Ordinal);
-                        if (at >= 0 && at < cut) { cut = at; cutLen = s.Length; }
+                        int cut = rest.Length, cutLen = 0;
+                        foreach (var s in specials)
+                        {
+                            int at = rest.IndexOf(s.AsSpan(), StringComparison.Ordinal);
+                            if (at >= 0 && at < cut) { cut = at; cutLen = s.Length; }
+                        }
+                        var segment = rest[..cut];
+                        foreach (var m in pre.Split(segment))
+                        {
+                            var piece = segment.Slice(m.Index, m.Length);
+                            lookup[piece] = lookup.TryGetValue(piece, out long c) ? c + 1 : 1;
+                            local.Total++;
+                        }
+                        if (cutLen == 0) break;
+                        rest = rest[(cut + cutLen)..];
                     }
-                    var segment = rest[..cut];
-                    foreach (var m in pre.Split(segment))
-                    {
-                        var piece = segment.Slice(m.Index, m.Length);
-                        lookup[piece] = lookup.TryGetValue(piece, out long c) ? c + 1 : 1;
-                        local.Total++;
-                    }
-                    if (cutLen == 0) break;
-                    rest = rest[(cut + cutLen)..];
-                }
-                return local;
-            },
-            local =>
-            {
-                lock (gate)
+                    return local;
+                },
+                local =>
                 {
-                    foreach (var (k, v) in local.Counts) merged[k] = merged.TryGetValue(k, out long c) ? c + v : v;
-                    grand += local.Total;
-                }
-            });
+                    lock (gate)
+                    {
+                        foreach (var (k, v) in local.Counts) merged[k] = merged.TryGetValue(k, out long c) ? c + v : v;
+                        grand += local.Total;
+                    }
+                });
+        }
+        catch (AggregateException e)
+        {
+            // A bad input line (named with file and line) surfaces while the chunks are enumerated: throw it as itself.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw();
+        }
         total = grand;
         return merged;
     }
@@ -247,39 +261,79 @@ public static class TextChunks
         return -1;
     }
 
-    /// <summary>Opens <paramref name="path"/>, decompressing .gz.</summary>
-    public static StreamReader OpenText(string path)
-    {
-        Stream s = File.OpenRead(path);
-        if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)) s = new System.IO.Compression.GZipStream(s, System.IO.Compression.CompressionMode.Decompress);
-        return new StreamReader(s, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
-    }
+    /// <summary>Opens <paramref name="path"/> (a regular file; .gz decompressed and checked, so truncation is an error naming the byte offset).</summary>
+    public static StreamReader OpenText(string path) =>
+        new(CompressedInput.Open(path), Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
 
-    /// <summary>The string field <paramref name="field"/> of each JSON line; errors name the file and line.</summary>
-    public static IEnumerable<string> JsonLinesField(string path, string field)
+    /// <summary>
+    /// The string field <paramref name="field"/> of each JSON line. A line that is not a JSON object, lacks the field or holds
+    /// a non-string there is an error naming the file and line (every command but `data curate`, which quarantines, refuses
+    /// bad lines rather than train or encode on a silently smaller corpus). Lone-surrogate escapes become U+FFFD and are
+    /// counted in <paramref name="counters"/>.
+    /// </summary>
+    public static IEnumerable<string> JsonLinesField(string path, string field, InputCounters? counters = null)
     {
         using var reader = OpenText(path);
+        byte[] name = Encoding.UTF8.GetBytes(field);
+        byte[] bytes = new byte[1 << 12];
         int lineNo = 0;
         string? line;
         while ((line = reader.ReadLine()) != null)
         {
             lineNo++;
-            if (line.Length == 0) continue;
-            string text;
-            try
-            {
-                using var doc = System.Text.Json.JsonDocument.Parse(line);
-                if (!doc.RootElement.TryGetProperty(field, out var f) || f.ValueKind != System.Text.Json.JsonValueKind.String)
-                    throw new FormatException($"{path}:{lineNo}: no string field \"{field}\"; choose the field with --field.");
-                text = f.GetString()!;
-            }
-            catch (System.Text.Json.JsonException e)
-            {
-                throw new FormatException($"{path}:{lineNo}: invalid JSON: {e.Message}", e);
-            }
-            yield return text;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            int needed = Encoding.UTF8.GetMaxByteCount(line.Length);
+            if (bytes.Length < needed) bytes = new byte[Math.Max(needed, 2 * bytes.Length)];
+            int length = Encoding.UTF8.GetBytes(line, bytes);
+            yield return FieldOf(bytes.AsSpan(0, length), name, path, lineNo, field, counters);
         }
     }
+
+    private static string FieldOf(ReadOnlySpan<byte> json, ReadOnlySpan<byte> name, string path, int lineNo, string field, InputCounters? counters)
+    {
+        string? text = null;
+        string? wrongKind = null;
+        long lone = 0;
+        try
+        {
+            var r = new Utf8JsonReader(json);
+            if (!r.Read() || r.TokenType != JsonTokenType.StartObject)
+                throw new FormatException($"{path}:{lineNo}: the line is not a JSON object; each line must be one object such as {{\"{field}\": \"...\"}}.");
+            while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+            {
+                bool isField = r.ValueTextEquals(name);
+                r.Read();
+                if (isField && r.TokenType == JsonTokenType.String) text = JsonString.Get(ref r, ref lone);
+                else
+                {
+                    if (isField) wrongKind = r.TokenType.ToString().ToLowerInvariant();
+                    r.Skip();
+                }
+            }
+            if (r.Read()) throw new FormatException($"{path}:{lineNo}: more than one JSON value on the line.");
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"{path}:{lineNo}: invalid JSON: {e.Message}", e);
+        }
+        counters?.AddLoneSurrogates(lone);
+        if (text is null)
+            throw new FormatException(wrongKind != null
+                ? $"{path}:{lineNo}: field \"{field}\" is a {wrongKind}, not a string."
+                : $"{path}:{lineNo}: no string field \"{field}\"; choose the field with --field.");
+        return text;
+    }
+
+    /// <summary>True for the names a folder of text input is searched for: .txt, .text, .md, .jsonl, .ndjson, optionally .gz.</summary>
+    public static bool IsSupported(string path)
+    {
+        string p = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? path[..^3] : path;
+        return IsJsonLines(p) || p.EndsWith(".txt", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".text", StringComparison.OrdinalIgnoreCase) || p.EndsWith(".md", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The files <paramref name="inputs"/> (files, folders, globs) name, for commands that read text and JSONL.</summary>
+    public static InputSelection SelectInputs(IEnumerable<string> inputs, string option = "--input") =>
+        InputFiles.Expand(inputs, IsSupported, option, ".txt, .md, .jsonl (or .gz of them)");
 
     /// <summary>True for .jsonl / .jsonl.gz / .json.gz paths.</summary>
     public static bool IsJsonLines(string path)
@@ -289,12 +343,12 @@ public static class TextChunks
     }
 
     /// <summary>The documents of a file: each JSONL record's field, or the whole text file in chunks cut at line ends.</summary>
-    public static IEnumerable<string> Read(string path, string jsonField = "text", IProgress<long>? bytesRead = null)
+    public static IEnumerable<string> Read(string path, string jsonField = "text", IProgress<long>? bytesRead = null, InputCounters? counters = null)
     {
         if (IsJsonLines(path))
         {
             var sb = new StringBuilder();
-            foreach (var text in JsonLinesField(path, jsonField))
+            foreach (var text in JsonLinesField(path, jsonField, counters))
             {
                 bytesRead?.Report(text.Length + 1);
                 sb.Append(text).Append('\n');

@@ -175,4 +175,92 @@ public class CuratorTests
         var e = Assert.Throws<FormatException>(() => CurationConfig.FromJson(root, "p.yaml"));
         Assert.Contains("dedup.max_sort_megabytes", e.Message);
     }
+
+    // No stages and no de-duplication: what is read is what is kept, so the tests below see the reader's effect.
+    private static CurationConfig Plain(string output, params string[] input) =>
+        new() { Input = [.. input], Output = output, Stages = new System.Text.Json.Nodes.JsonArray(), Dedup = new DedupOptions { Exact = false, Near = false } };
+
+    private static List<string> KeptTexts(string output) => Read(Path.Combine(output, "kept.jsonl")).Select(e => e.GetProperty("text").GetString()!).ToList();
+
+    [Fact]
+    public void AnInputChangedAtTheSamePathIsReadAgainOnRerun()
+    {
+        string dir = TempDir(), input = Path.Combine(dir, "a.jsonl"), output = Path.Combine(dir, "out");
+        File.WriteAllText(input, "{\"text\": \"alpha one\"}\n{\"text\": \"beta two\"}\n");
+        var start = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(input, start);
+        Curator.Run(Plain(output, input), threads: 2);
+        Assert.Equal(["alpha one", "beta two"], KeptTexts(output));
+
+        // Same size, new content and time: the hash tells.
+        File.WriteAllText(input, "{\"text\": \"gamma one\"}\n{\"text\": \"delta two\"}\n");
+        File.SetLastWriteTimeUtc(input, start.AddMinutes(1));
+        var report = Curator.Run(Plain(output, input), threads: 2)!;
+        Assert.Equal(["gamma one", "delta two"], KeptTexts(output));
+        Assert.Equal([input], report.ChangedInputs);
+
+        // Only the time changes (a touch): nothing is redone, the output stays right.
+        File.SetLastWriteTimeUtc(input, start.AddMinutes(2));
+        report = Curator.Run(Plain(output, input), threads: 2)!;
+        Assert.Empty(report.ChangedInputs);
+        Assert.Equal(["gamma one", "delta two"], KeptTexts(output));
+
+        // A new file in an input folder is a change too.
+        string folder = Path.Combine(dir, "folder"), folderOut = Path.Combine(dir, "folder-out");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "1.jsonl"), "{\"text\": \"first\"}\n");
+        Curator.Run(Plain(folderOut, folder), threads: 2);
+        File.WriteAllText(Path.Combine(folder, "2.jsonl"), "{\"text\": \"second\"}\n");
+        Curator.Run(Plain(folderOut, folder), threads: 2);
+        Assert.Equal(["first", "second"], KeptTexts(folderOut));
+    }
+
+    [Fact]
+    public async Task AFifoAndADanglingLinkInAnInputFolderAreSkippedAndReported()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        string dir = TempDir(), folder = Path.Combine(dir, "in");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "a.jsonl"), "{\"text\": \"kept\"}\n");
+        string fifo = Path.Combine(folder, "pipe.jsonl"), link = Path.Combine(folder, "gone.jsonl");
+        using (var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("mkfifo", [fifo]))!) p.WaitForExit();
+        File.CreateSymbolicLink(link, Path.Combine(dir, "missing.jsonl"));
+        // Opening the FIFO would block forever: a regression must fail here, not hang the suite.
+        var report = await Task.Run(() => Curator.Run(Plain(Path.Combine(dir, "out"), folder), threads: 2)!).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(["kept"], KeptTexts(Path.Combine(dir, "out")));
+        Assert.Contains(report.SkippedInputs, s => s.Path == fifo && s.Reason.Contains("FIFO"));
+        Assert.Contains(report.SkippedInputs, s => s.Path == link && s.Reason.Contains("missing.jsonl"));
+        Assert.Contains("pipe.jsonl", File.ReadAllText(Path.Combine(dir, "out", "report.html")));
+    }
+
+    [Fact]
+    public void ATruncatedGzipInputStopsTheRunWithTheFileAndOffset()
+    {
+        string dir = TempDir(), input = Path.Combine(dir, "c.jsonl.gz");
+        var ms = new MemoryStream();
+        using (var gz = new GZipStream(ms, CompressionLevel.Optimal, true))
+            gz.Write(Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 84).Select(i => $"{{\"text\": \"document {i} {new string('q', 3 * i)}\"}}\n"))));
+        var bytes = ms.ToArray();
+        File.WriteAllBytes(input, bytes[..(bytes.Length * 2 / 3)]);
+        // Every shard reads the file and fails the same way: one error, not an AggregateException of them.
+        var e = Assert.Throws<InvalidDataException>(() => Curator.Run(Plain(Path.Combine(dir, "out"), input), threads: 3));
+        Assert.Contains(input, e.Message);
+        Assert.Contains($"byte {bytes.Length * 2 / 3}", e.Message);
+    }
+
+    [Fact]
+    public void LoneSurrogatesAndAnUnbalancedCsvQuoteAreCountedInTheReport()
+    {
+        string dir = TempDir(), json = Path.Combine(dir, "s.jsonl"), csv = Path.Combine(dir, "u.csv");
+        File.WriteAllText(json, "{\"text\": \"a\\ud800b\"}\n{\"text\": \"fine\"}\n");
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "Fixtures", "csv_unbalanced.csv"), csv);
+        var report = Curator.Run(Plain(Path.Combine(dir, "out"), json, csv), threads: 2)!;
+        Assert.Equal(1, report.LoneSurrogates);
+        Assert.Contains("a\uFFFDb", KeptTexts(Path.Combine(dir, "out")));
+        Assert.Equal(1, report.Quarantined);
+        Assert.Equal(2 + 9, report.Documents);       // the nine rows after the bad one are read, not swallowed
+        Assert.Equal(report.Documents, report.Kept);
+        var q = Read(Path.Combine(dir, "out", "quarantine.jsonl")).Single();
+        Assert.Equal(4, q.GetProperty("line").GetInt64());
+    }
 }

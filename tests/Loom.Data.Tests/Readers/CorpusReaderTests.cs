@@ -133,4 +133,95 @@ public class CorpusReaderTests
                 Assert.Equal(Records(new MemoryStream(bytes), split), Records(new TrickleStream(bytes, t), split));
         }
     }
+
+    private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
+
+    // Python's csv keeps "\r\n" inside a quoted field; Loom drops the '\r' of every line end, inside quotes too (documented).
+    private static string Lf(string s) => s.Replace("\r\n", "\n");
+
+    [Fact]
+    public void WellFormedCsvReadsAsPythonsCsvModule()
+    {
+        var expected = JsonNode.Parse(File.ReadAllText(Fixture("csv_wellformed.expected.json")))!.AsArray();
+        var quarantined = new List<QuarantinedRecord>();
+        var docs = Read(Fixture("csv_wellformed.csv"), quarantined: quarantined);
+        Assert.Empty(quarantined);
+        Assert.Equal(expected.Select(r => Lf(r![2]!.GetValue<string>())), docs.Select(d => d.Text));
+        Assert.Equal(expected.Select(r => r![1]!.GetValue<string>()), docs.Select(d => d.Id));
+        Assert.Equal(expected.Select(r => r![0]!.GetValue<long>()), docs.Select(d => d.Line));
+    }
+
+    [Fact]
+    public void AnUnbalancedQuoteQuarantinesItsRowAndReadingResumesOnTheNextLine()
+    {
+        // Reference: Python's csv module on the same file without the broken line (make_csv_fixture.py).
+        var expected = JsonNode.Parse(File.ReadAllText(Fixture("csv_unbalanced.expected.json")))!;
+        long badLine = expected["bad_line"]!.GetValue<long>();
+        var rows = expected["rows"]!.AsArray();
+        var quarantined = new List<QuarantinedRecord>();
+        var docs = Read(Fixture("csv_unbalanced.csv"), quarantined: quarantined);
+        Assert.Equal(rows.Select(r => Lf(r![2]!.GetValue<string>())), docs.Select(d => d.Text));
+        Assert.Equal(rows.Select(r => r![0]!.GetValue<long>()), docs.Select(d => d.Line));
+        var bad = Assert.Single(quarantined);
+        Assert.Equal(badLine, bad.Line);
+        Assert.Contains($"line {badLine}", bad.Reason);
+        Assert.StartsWith("3,\"an unclosed quote", bad.Raw);
+
+        // Shards split the file into the same records: the union of two halves is the whole.
+        var even = CorpusReader.Read([Fixture("csv_unbalanced.csv")], new ReaderOptions(), new ReadStatistics(), take: i => i % 2 == 0).ToList();
+        var odd = CorpusReader.Read([Fixture("csv_unbalanced.csv")], new ReaderOptions(), new ReadStatistics(), take: i => i % 2 == 1).ToList();
+        Assert.Equal(docs.Select(d => d.Id).Order(), even.Concat(odd).Select(d => d.Id).Order());
+    }
+
+    [Fact]
+    public void AQuotedFieldLongerThanTheLimitsIsQuarantinedAndReadingResumes()
+    {
+        string csv = "id,text\n1,\"a\nb\nc\nd\"\n2,ok\n3,\"" + new string('x', 200) + "\n" + new string('y', 200) + "\"\n4,fine\n";
+        string path = Write("long.csv", Encoding.UTF8.GetBytes(csv));
+        // Within the limits the fields are whole.
+        Assert.Equal(["a\nb\nc\nd", "ok", new string('x', 200) + "\n" + new string('y', 200), "fine"], Read(path).Select(d => d.Text));
+        var quarantined = new List<QuarantinedRecord>();
+        var docs = Read(path, new ReaderOptions { CsvMaxQuotedLines = 3, CsvMaxQuotedBytes = 300 }, quarantined);
+        Assert.Contains(quarantined, q => q.Line == 2 && q.Reason.Contains("csv_max_quoted_lines"));
+        Assert.Contains(quarantined, q => q.Line == 7 && q.Reason.Contains("csv_max_quoted_bytes"));
+        Assert.Contains("ok", docs.Select(d => d.Text));
+        Assert.Contains("fine", docs.Select(d => d.Text));
+        Assert.Equal([6L, 9], docs.Where(d => d.Text is "ok" or "fine").Select(d => d.Line));
+    }
+
+    [Fact]
+    public void TruncatedGzipIsAnErrorAndConcatenatedGzipReadsWhole()
+    {
+        byte[] Gz(string text)
+        {
+            var ms = new MemoryStream();
+            using (var gz = new System.IO.Compression.GZipStream(ms, System.IO.Compression.CompressionLevel.Optimal, true)) gz.Write(Encoding.UTF8.GetBytes(text));
+            return ms.ToArray();
+        }
+        string a = string.Concat(Enumerable.Range(0, 84).Select(i => $"{{\"text\": \"document {i} {new string('z', i)}\"}}\n"));
+        var full = Gz(a);
+        string both = Write("both.jsonl.gz", [.. full, .. Gz("{\"text\": \"tail\"}\n")]);
+        Assert.Equal(85, Read(both).Count);
+        foreach (int cut in new[] { 5, full.Length / 2, full.Length - 4 })
+        {
+            string path = Write("cut.jsonl.gz", full[..cut]);
+            var e = Assert.Throws<InvalidDataException>(() => Read(path));
+            Assert.Contains(path, e.Message);
+            Assert.Contains($"byte {cut}", e.Message);
+        }
+    }
+
+    [Fact]
+    public void LoneSurrogateEscapesBecomeReplacementCharactersAndAreCounted()
+    {
+        // What Python's json.dumps({"id": "s\ud800", "text": "x\udc00y"}) writes.
+        string path = Write("s.jsonl", Encoding.UTF8.GetBytes("{\"id\": \"s\\ud800\", \"text\": \"x\\udc00y\"}\n{\"text\": \"fine \\ud83d\\ude00\"}\n"));
+        var stats = new ReadStatistics();
+        var quarantined = new List<QuarantinedRecord>();
+        var docs = Read(path, quarantined: quarantined, stats: stats);
+        Assert.Empty(quarantined);
+        Assert.Equal(["x\uFFFDy", "fine " + char.ConvertFromUtf32(0x1F600)], docs.Select(d => d.Text));
+        Assert.Equal("s\uFFFD", docs[0].Id);
+        Assert.Equal(2, stats.LoneSurrogates);
+    }
 }
