@@ -1,0 +1,163 @@
+// BERT's normalizer, as Hugging Face's BertNormalizer (tokenizers/src/normalizers/bert.rs), in its order:
+//   1. clean_text: drop NUL, U+FFFD and control/format/unassigned characters; whitespace → ' ';
+//   2. handle_chinese_chars: put a space on each side of every CJK ideograph;
+//   3. strip_accents (null = follow lowercase, as HF): NFD, then drop nonspacing marks (Mn);
+//   4. lowercase: Rust's char::to_lowercase (full mapping: 'İ' → "i̇").
+// Character classes and the lowercase table are HF's own (BertCharacters, BertUnicodeTables).
+// One pass over the input code points; every output unit keeps the original range of the code point
+// it came from, so tokens map back to slices of the input. Not done: NFD's canonical reordering of
+// combining marks across code points (marks are dropped by strip_accents anyway).
+using System.Text;
+
+namespace Loom.Tokenizers.Normalizer;
+
+/// <summary>Options of <see cref="BertNormalizer"/>; defaults are HF's (uncased BERT).</summary>
+public sealed record BertNormalizerOptions
+{
+    /// <summary>Remove control characters and map whitespace to a space. Default true.</summary>
+    public bool CleanText { get; init; } = true;
+
+    /// <summary>Surround CJK ideographs with spaces. Default true.</summary>
+    public bool HandleChineseChars { get; init; } = true;
+
+    /// <summary>Strip accents; null (default) means "as <see cref="Lowercase"/>", as HF.</summary>
+    public bool? StripAccents { get; init; }
+
+    /// <summary>Lowercase. Default true.</summary>
+    public bool Lowercase { get; init; } = true;
+}
+
+/// <summary>Hugging Face's BertNormalizer.</summary>
+public sealed class BertNormalizer
+{
+    // Decomposition with nonspacing marks removed, per BMP code point, filled on first use
+    // (a benign race: two threads compute the same string).
+    private static readonly string?[] s_stripped = new string?[0x10000];
+
+    private readonly bool _clean, _chinese, _strip, _lower;
+
+    /// <summary>Creates the normalizer.</summary>
+    public BertNormalizer(BertNormalizerOptions? options = null)
+    {
+        Options = options ?? new BertNormalizerOptions();
+        _clean = Options.CleanText;
+        _chinese = Options.HandleChineseChars;
+        _strip = Options.StripAccents ?? Options.Lowercase;
+        _lower = Options.Lowercase;
+    }
+
+    /// <summary>The options.</summary>
+    public BertNormalizerOptions Options { get; }
+
+    /// <summary>Normalizes <paramref name="input"/> into <paramref name="output"/> (cleared first), keeping alignments.</summary>
+    public void Normalize(ReadOnlySpan<char> input, NormalizedText output)
+    {
+        output.Clear();
+        int i = 0;
+        while (i < input.Length)
+        {
+            int start = i;
+            int cp = input[i];
+            if (char.IsHighSurrogate((char)cp) && i + 1 < input.Length && char.IsLowSurrogate(input[i + 1]))
+            {
+                cp = char.ConvertToUtf32((char)cp, input[i + 1]);
+                i += 2;
+            }
+            else
+            {
+                i++;
+                // A lone surrogate cannot exist in Rust's UTF-8 strings; it reaches HF as U+FFFD.
+                if (char.IsSurrogate((char)cp)) cp = 0xFFFD;
+            }
+
+            if (cp < 0x80)
+            {
+                // ASCII fast path: no CJK, no accents; lowercase is A-Z only.
+                if (_clean)
+                {
+                    if (cp is '\t' or '\n' or '\r') cp = ' ';
+                    else if (cp < 0x20 || cp == 0x7F) continue;
+                }
+                if (_lower && cp is >= 'A' and <= 'Z') cp += 32;
+                output.Append((char)cp, start, i);
+                continue;
+            }
+
+            if (_clean)
+            {
+                if (BertCharacters.IsRemovedByCleanText(cp)) continue;
+                if (BertCharacters.IsWhitespace(cp)) cp = ' ';
+            }
+            if (_chinese && BertCharacters.IsChinese(cp))
+            {
+                output.Append(' ', start, i);
+                output.Append(cp, start, i);
+                output.Append(' ', start, i);
+                continue;
+            }
+            if (_strip)
+            {
+                string stripped = Stripped(cp);
+                for (int k = 0; k < stripped.Length; k++)
+                {
+                    int part = stripped[k];
+                    if (char.IsHighSurrogate(stripped[k]) && k + 1 < stripped.Length)
+                        part = char.ConvertToUtf32(stripped[k], stripped[++k]);
+                    AppendCased(output, part, start, i);
+                }
+                continue;
+            }
+            AppendCased(output, cp, start, i);
+        }
+    }
+
+    /// <summary>Normalizes a string (allocates; for tests and tools).</summary>
+    public string Normalize(string input)
+    {
+        var buffer = new NormalizedText(input.Length + 16);
+        Normalize(input, buffer);
+        return buffer.ToString();
+    }
+
+    private void AppendCased(NormalizedText output, int cp, int start, int end)
+    {
+        if (_lower)
+        {
+            if (cp == 0x130)
+            {
+                // The one unconditional multi-character lowercase mapping (SpecialCasing.txt).
+                output.Append('i', start, end);
+                output.Append('\u0307', start, end);
+                return;
+            }
+            cp = BertCharacters.ToLower(cp);
+        }
+        output.Append(cp, start, end);
+    }
+
+    private static string Stripped(int cp)
+    {
+        if (cp < 0x10000)
+            return s_stripped[cp] ??= ComputeStripped(cp);
+        return ComputeStripped(cp);
+    }
+
+    private static string ComputeStripped(int cp)
+    {
+        string s = char.ConvertFromUtf32(cp);
+        // The one code point whose canonical decomposition HF's unicode-normalization tables lack
+        // (U+11938 DIVES AKURU VOWEL SIGN O; found by the full sweep in BertCharactersTests).
+        if (cp == 0x11938) return s;
+        string d;
+        try { d = s.Normalize(NormalizationForm.FormD); }
+        catch (ArgumentException) { return s; } // noncharacters (U+FFFE, U+FDD0…): ICU refuses them; they have no decomposition
+        var sb = new StringBuilder(d.Length);
+        for (int k = 0; k < d.Length; k++)
+        {
+            var r = Rune.GetRuneAt(d, k);
+            if (!BertCharacters.IsNonspacingMark(r.Value)) sb.Append(r.ToString());
+            if (r.Utf16SequenceLength == 2) k++;
+        }
+        return sb.ToString();
+    }
+}
