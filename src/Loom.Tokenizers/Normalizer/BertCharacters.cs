@@ -43,9 +43,6 @@ public static class BertCharacters
         return InRanges(BertUnicodeTables.Punctuation, codePoint);
     }
 
-    /// <summary>A nonspacing mark (Mn), removed by strip_accents after NFD.</summary>
-    public static bool IsNonspacingMark(int codePoint) => codePoint >= 0x300 && InRanges(BertUnicodeTables.NonspacingMark, codePoint);
-
     /// <summary>HF's lowercase of one code point (Rust's char::to_lowercase), except U+0130 which maps to two.</summary>
     public static int ToLower(int codePoint)
     {

@@ -7,7 +7,6 @@
 // One pass over the input code points; every output unit keeps the original range of the code point
 // it came from, so tokens map back to slices of the input. Not done: NFD's canonical reordering of
 // combining marks across code points (marks are dropped by strip_accents anyway).
-using System.Text;
 
 namespace Loom.Tokenizers.Normalizer;
 
@@ -30,10 +29,6 @@ public sealed record BertNormalizerOptions
 /// <summary>Hugging Face's BertNormalizer.</summary>
 public sealed class BertNormalizer
 {
-    // Decomposition with nonspacing marks removed, per BMP code point, filled on first use
-    // (a benign race: two threads compute the same string).
-    private static readonly string?[] s_stripped = new string?[0x10000];
-
     private readonly bool _clean, _chinese, _strip, _lower;
 
     /// <summary>Creates the normalizer.</summary>
@@ -97,15 +92,31 @@ public sealed class BertNormalizer
             }
             if (_strip)
             {
-                string stripped = Stripped(cp);
-                for (int k = 0; k < stripped.Length; k++)
+                if (cp is >= 0xAC00 and <= 0xD7A3)
                 {
-                    int part = stripped[k];
-                    if (char.IsHighSurrogate(stripped[k]) && k + 1 < stripped.Length)
-                        part = char.ConvertToUtf32(stripped[k], stripped[++k]);
-                    AppendCased(output, part, start, i);
+                    // Hangul syllable → leading, vowel and optional trailing jamo (Unicode 3.12); none is a mark.
+                    int h = cp - 0xAC00;
+                    AppendCased(output, 0x1100 + h / 588, start, i);
+                    AppendCased(output, 0x1161 + h % 588 / 28, start, i);
+                    if (h % 28 != 0) AppendCased(output, 0x11A7 + h % 28, start, i);
+                    continue;
                 }
-                continue;
+                int k = BertUnicodeTables.StripKeys.BinarySearch(cp);
+                if (k >= 0)
+                {
+                    // HF's NFD with nonspacing marks dropped, from HF's own tables (.NET's string.Normalize
+                    // is unavailable under invariant globalization, and its Unicode version differs).
+                    var offsets = BertUnicodeTables.StripOffsets;
+                    var stripped = BertUnicodeTables.StripText.AsSpan(offsets[k], offsets[k + 1] - offsets[k]);
+                    for (int j = 0; j < stripped.Length; j++)
+                    {
+                        int part = stripped[j];
+                        if (char.IsHighSurrogate(stripped[j]) && j + 1 < stripped.Length)
+                            part = char.ConvertToUtf32(stripped[j], stripped[++j]);
+                        AppendCased(output, part, start, i);
+                    }
+                    continue;
+                }
             }
             AppendCased(output, cp, start, i);
         }
@@ -133,31 +144,5 @@ public sealed class BertNormalizer
             cp = BertCharacters.ToLower(cp);
         }
         output.Append(cp, start, end);
-    }
-
-    private static string Stripped(int cp)
-    {
-        if (cp < 0x10000)
-            return s_stripped[cp] ??= ComputeStripped(cp);
-        return ComputeStripped(cp);
-    }
-
-    private static string ComputeStripped(int cp)
-    {
-        string s = char.ConvertFromUtf32(cp);
-        // The one code point whose canonical decomposition HF's unicode-normalization tables lack
-        // (U+11938 DIVES AKURU VOWEL SIGN O; found by the full sweep in BertCharactersTests).
-        if (cp == 0x11938) return s;
-        string d;
-        try { d = s.Normalize(NormalizationForm.FormD); }
-        catch (ArgumentException) { return s; } // noncharacters (U+FFFE, U+FDD0…): ICU refuses them; they have no decomposition
-        var sb = new StringBuilder(d.Length);
-        for (int k = 0; k < d.Length; k++)
-        {
-            var r = Rune.GetRuneAt(d, k);
-            if (!BertCharacters.IsNonspacingMark(r.Value)) sb.Append(r.ToString());
-            if (r.Utf16SequenceLength == 2) k++;
-        }
-        return sb.ToString();
     }
 }
