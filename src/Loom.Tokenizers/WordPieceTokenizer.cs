@@ -94,7 +94,16 @@ public sealed class WordPieceTokenizer
         s.Second.Clear();
         s.Final.Clear();
         EncodeSequence(text, s.First, s);
-        if (pair is not null) EncodeSequence(pair, s.Second, s);
+        // HF (tokenizers >= 0.23) already stops tokenizing each sequence at max_length tokens, at a
+        // word boundary, before the pair truncation below (TokenizerImpl::do_tokenize →
+        // tokenize_with_limit); that changes how longest_first splits a pair, so it is reproduced.
+        // Under only_second the first sequence is not limited.
+        if (Truncation is { } limit && limit.Strategy != TruncationStrategy.OnlySecond) LimitWords(s.First, s, limit);
+        if (pair is not null)
+        {
+            EncodeSequence(pair, s.Second, s);
+            if (Truncation is { } limit2) LimitWords(s.Second, s, limit2);
+        }
         var second = pair is null ? null : s.Second;
 
         if (Truncation is { } trunc)
@@ -171,8 +180,44 @@ public sealed class WordPieceTokenizer
         return Model.TokenToId(token);
     }
 
+    // Keeps whole splits (words, added tokens) from the start (or the end, for left truncation)
+    // until the first word that brings the count to max_length or more; added tokens count but never
+    // stop the scan (HF's PreTokenizedString::tokenize_with_limit).
+    private static void LimitWords(List<EncodedToken> tokens, Scratch s, TruncationOptions limit)
+    {
+        var splits = s.Splits; // (first token index, is added token), in order
+        int max = limit.MaxLength, total = 0;
+        if (!limit.FromLeft)
+        {
+            for (int k = 0; k < splits.Count; k++)
+            {
+                int end = k + 1 < splits.Count ? splits[k + 1].Start : tokens.Count;
+                total += end - splits[k].Start;
+                if (!splits[k].Added && total >= max)
+                {
+                    tokens.RemoveRange(end, tokens.Count - end);
+                    return;
+                }
+            }
+        }
+        else
+        {
+            for (int k = splits.Count - 1; k >= 0; k--)
+            {
+                int end = k + 1 < splits.Count ? splits[k + 1].Start : tokens.Count;
+                total += end - splits[k].Start;
+                if (!splits[k].Added && total >= max)
+                {
+                    tokens.RemoveRange(0, splits[k].Start);
+                    return;
+                }
+            }
+        }
+    }
+
     private void EncodeSequence(string text, List<EncodedToken> output, Scratch s)
     {
+        s.Splits.Clear();
         int segmentStart = 0;
         int i = _added.Length == 0 ? text.Length : text.AsSpan().IndexOfAny(_addedFirstChars);
         if (i < 0) i = text.Length;
@@ -183,6 +228,7 @@ public sealed class WordPieceTokenizer
             {
                 var (content, id, special) = _added[match];
                 EncodeSegment(text, segmentStart, i, output, s);
+                s.Splits.Add((output.Count, true));
                 output.Add(new EncodedToken(id, content, i, i + content.Length, 0, false));
                 i += content.Length;
                 segmentStart = i;
@@ -219,6 +265,7 @@ public sealed class WordPieceTokenizer
         foreach (var (wordStart, wordEnd) in s.Words)
         {
             s.Pieces.Clear();
+            s.Splits.Add((output.Count, false));
             Model.Tokenize(chars[wordStart..wordEnd], s.Pieces);
             foreach (var (id, pieceStart, pieceEnd) in s.Pieces)
             {
@@ -296,6 +343,7 @@ public sealed class WordPieceTokenizer
         public readonly NormalizedText Normalized = new(1024);
         public readonly List<(int Start, int End)> Words = new(256);
         public readonly List<(int Id, int Start, int End)> Pieces = new(16);
+        public readonly List<(int Start, bool Added)> Splits = new(256);
         public readonly List<EncodedToken> First = new(512);
         public readonly List<EncodedToken> Second = new(512);
         public readonly List<EncodedToken> Final = new(1024);
