@@ -156,7 +156,9 @@ public static class WordPieceTrainer
         long seq = 0;
         void Flush()
         {
-            foreach (var (pair, pos) in whereToUpdate.OrderBy(kv => kv.Key))
+            // Dictionary enumeration is insertion order here (only added to, then cleared), so the
+            // queue order, and so the result, is the same on every run.
+            foreach (var (pair, pos) in whereToUpdate)
             {
                 long c = pairCounts[pair];
                 if (c > 0) queue.Enqueue(new Entry(pair, c, pos), (-c, pair.Item1, pair.Item2, seq++));
@@ -183,7 +185,8 @@ public static class WordPieceTrainer
             if (prefix.Length > 0 && right.StartsWith(prefix, StringComparison.Ordinal)) right = right[prefix.Length..];
             int newId = Add(idToWord[top.Pair.Item1] + right);
 
-            foreach (int i in top.Positions.Order())
+            // Order does not matter: the changes only add up into counts and sets.
+            foreach (int i in top.Positions)
             {
                 changes.Clear();
                 MergeWord(symbols[i], top.Pair.Item1, top.Pair.Item2, newId, changes);
