@@ -44,6 +44,12 @@ public sealed class WordPieceFormatTests : IDisposable
         Assert.Null(tokenizer.ModelMaxLength);
         var e = tokenizer.Encode("Hello hello Worlds");
         Assert.Equal(["[CLS]", "Hello", "hello", "[unk]", "[SEP]"], e.Tokens);
+
+        Write("tokenizer_config.json", """{"do_lower_case": true, "strip_accents": false, "tokenize_chinese_chars": false, "model_max_length": 128}""");
+        tokenizer = WordPieceFormats.Load(_dir);
+        Assert.Equal(128, tokenizer.ModelMaxLength);
+        Assert.Equal(new Normalizer.BertNormalizerOptions { Lowercase = true, StripAccents = false, HandleChineseChars = false }, tokenizer.Normalizer!.Options);
+        Assert.Equal("hello ünï 我爱", tokenizer.Normalizer.Normalize("HELLO Ünï 我爱")); // accents kept, no CJK spacing
     }
 
     [Theory]
