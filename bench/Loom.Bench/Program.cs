@@ -11,6 +11,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["tokenizer"] = TokenizerSuite.Run,
     ["train"] = TrainSuite.Run,
     ["curate"] = CurateSuite.Run,
+    ["wordpiece"] = WordPieceSuite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))
