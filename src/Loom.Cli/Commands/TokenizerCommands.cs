@@ -3,6 +3,7 @@
 using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Loom.Cli.Output;
 using Loom.Tokenizers;
 using Loom.Tokenizers.Formats;
 using Loom.Tokenizers.Shards;
@@ -40,31 +41,45 @@ internal static class TokenizerCommands
         var cmd = new Command("encode", "Print one JSON array of token ids per input line.") { tokenizer, input, field, allowed };
         cmd.SetAction(parse =>
         {
+            string path = RequireFile(parse.GetValue(input)!, "--input");
+            string jsonField = RequireNonEmpty(parse.GetValue(field)!, "--field");
             var tok = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
             var policy = parse.GetValue(allowed) == "all" ? SpecialTokenPolicy.All : SpecialTokenPolicy.None;
-            var path = parse.GetValue(input)!.FullName;
-            var output = parse.InvocationConfiguration.Output;
+            using var output = Utf8DataWriter.For(parse.InvocationConfiguration.Output);
             int line = 0;
             var ids = new List<int>();
-            foreach (var text in TextChunks.JsonLinesField(path, parse.GetValue(field)!))
+            foreach (var text in TextChunks.JsonLinesField(path, jsonField))
             {
                 line++;
                 ids.Clear();
                 try { tok.Encode(text, ids, policy); }
-                catch (ArgumentException e) { throw new FormatException($"{path}: record {line}: {e.Message}"); }
-                output.Write('[');
-                for (int i = 0; i < ids.Count; i++)
+                catch (DisallowedSpecialTokenException e)
                 {
-                    if (i > 0) output.Write(',');
-                    output.Write(ids[i]);
+                    throw new FormatException(
+                        $"{path}: record {line}: the text contains the special token '{e.Token}' at char {e.Index}. " +
+                        "Pass --allowed-special all to encode it as a special token.");
                 }
-                output.Write("]\n");
+                output.WriteIdArrayLine(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids));
             }
-            output.Flush();
             return 0;
         });
         return cmd;
     }
+
+    // Option values are checked here, before any work, with the option's name as the user wrote it.
+    private static string RequireFile(FileInfo file, string option)
+    {
+        if (Directory.Exists(file.FullName)) throw new ArgumentException($"{option} {file.FullName} is a directory; give a file.");
+        if (!file.Exists) throw new FileNotFoundException($"{option} {file.FullName} does not exist.", file.FullName);
+        return file.FullName;
+    }
+
+    private static string RequireNonEmpty(string value, string option) =>
+        value.Length > 0 ? value : throw new ArgumentException($"{option} is empty; give the JSON field that holds the text (default \"text\").");
+
+    // Library option names → this command's flags, so the library's validation messages name what the user typed.
+    private static Func<string, string> OptionNames(params (string Property, string Option)[] map) =>
+        property => map.FirstOrDefault(m => m.Property == property).Option ?? property;
 
     private static Command Decode(IAnsiConsole console)
     {
@@ -73,8 +88,8 @@ internal static class TokenizerCommands
         var cmd = new Command("decode", "Print one JSON string per input line of ids.") { tokenizer, input };
         cmd.SetAction(parse =>
         {
+            var path = RequireFile(parse.GetValue(input)!, "--input");
             var tok = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
-            var path = parse.GetValue(input)!.FullName;
             var output = parse.InvocationConfiguration.Output;
             int lineNo = 0;
             foreach (var line in File.ReadLines(path))
@@ -108,7 +123,7 @@ internal static class TokenizerCommands
         var cmd = new Command("train", "Train a byte-level BPE tokenizer and write tokenizer.json.") { input, vocab, minFreq, specials, field, output, pattern };
         cmd.SetAction(parse =>
         {
-            var files = parse.GetValue(input)!.Select(f => f.FullName).ToList();
+            var files = parse.GetValue(input)!.Select(f => RequireFile(f, "--input")).ToList();
             var options = new BpeTrainerOptions
             {
                 VocabularySize = parse.GetValue(vocab),
@@ -118,6 +133,10 @@ internal static class TokenizerCommands
             };
             if (parse.GetValue(pattern) is { } p)
                 options = options with { Pattern = TiktokenEncodings.IsKnown(p) ? TiktokenEncodings.Get(p).PreTokenizer.Pattern : p };
+            options.Validate(OptionNames(("VocabularySize", "--vocab-size"), ("MinFrequency", "--min-frequency"), ("SpecialTokens", "--special-tokens"),
+                ("JsonField", "--field"), ("Pattern", "--pattern")));
+            var dir = parse.GetValue(output)!;
+            if (File.Exists(dir.FullName)) throw new IOException($"--output {dir.FullName} is a file; give a folder for tokenizer.json.");
             console.MarkupLine($"[grey]training:[/] {Markup.Escape(JsonSerializer.Serialize(options, RelaxedJson))}");
             long totalBytes = files.Sum(f => new FileInfo(f).Length);
             BpeTrainingResult result = null!;
@@ -129,7 +148,6 @@ internal static class TokenizerCommands
                 result = BpeTrainer.TrainFromFiles(files, options, progress);
                 task.Value = task.MaxValue;
             });
-            var dir = parse.GetValue(output)!;
             dir.Create();
             string path = Path.Combine(dir.FullName, "tokenizer.json");
             HuggingFaceTokenizerJson.Save(result.Tokenizer, path, result.Merges);
@@ -147,24 +165,27 @@ internal static class TokenizerCommands
         var output = new Option<DirectoryInfo>("--output") { Description = "Directory for shard_00000.bin, ...", Required = true };
         var field = new Option<string>("--field") { Description = "JSONL field holding the text.", DefaultValueFactory = _ => "text" };
         var shardTokens = new Option<long>("--shard-tokens") { Description = "Tokens per shard.", DefaultValueFactory = _ => 100_000_000 };
-        var cmd = new Command("tokenize", "Stream text into binary token shards (see docs/FORMATS.md).") { tokenizer, input, output, field, shardTokens };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the shard set already in --output (its manifest.json and shard_*.bin); without it such a folder is refused." };
+        var cmd = new Command("tokenize", "Stream text into binary token shards and their manifest.json (see docs/FORMATS.md).") { tokenizer, input, output, field, shardTokens, overwrite };
         cmd.SetAction(parse =>
         {
+            var files = parse.GetValue(input)!.Select(f => RequireFile(f, "--input")).ToList();
+            var options = new TokenizeOptions { JsonField = parse.GetValue(field)!, ShardTokens = parse.GetValue(shardTokens), Overwrite = parse.GetValue(overwrite) };
+            var names = OptionNames(("JsonField", "--field"), ("ShardTokens", "--shard-tokens"), ("Overwrite", "--overwrite"), ("Output", "--output"));
+            options.Validate(names);
             var tok = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
-            var files = parse.GetValue(input)!.Select(f => f.FullName).ToList();
-            long totalBytes = files.Sum(f => File.Exists(f) ? new FileInfo(f).Length : 0);
-            var options = new TokenizeOptions { JsonField = parse.GetValue(field)!, ShardTokens = parse.GetValue(shardTokens) };
+            long totalBytes = files.Sum(f => new FileInfo(f).Length);
             TokenizeSummary summary = null!;
             var sw = System.Diagnostics.Stopwatch.StartNew();
             console.Progress().AutoClear(true).Start(ctx =>
             {
                 // Progress counts decoded chars against the input's bytes: exact for ASCII text, an estimate for gzip.
                 var task = ctx.AddTask("tokenizing", maxValue: Math.Max(1, totalBytes));
-                summary = TokenizePipeline.Run(tok, files, parse.GetValue(output)!.FullName, options, new Progress<long>(c => task.Value = Math.Min(c, task.MaxValue)));
+                summary = TokenizePipeline.Run(tok, files, parse.GetValue(output)!.FullName, options, new Progress<long>(c => task.Value = Math.Min(c, task.MaxValue)), name: names);
                 task.Value = task.MaxValue;
             });
             console.MarkupLine($"{summary.Documents:N0} documents → {summary.Tokens:N0} tokens in {summary.Shards.Count} shard(s) " +
-                               $"({summary.InputChars / Math.Max(1e-9, sw.Elapsed.TotalSeconds) / 1e6:F1} M chars/s): {Markup.Escape(string.Join(", ", summary.Shards.Select(Path.GetFileName)))}");
+                               $"({summary.InputChars / Math.Max(1e-9, sw.Elapsed.TotalSeconds) / 1e6:F1} M chars/s): {Markup.Escape(string.Join(", ", summary.Shards.Select(Path.GetFileName)))} + {TokenShardManifest.FileName}");
             return 0;
         });
         return cmd;
