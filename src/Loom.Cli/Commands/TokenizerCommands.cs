@@ -46,24 +46,87 @@ internal static class TokenizerCommands
             var tok = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
             var policy = parse.GetValue(allowed) == "all" ? SpecialTokenPolicy.All : SpecialTokenPolicy.None;
             using var output = Utf8DataWriter.For(parse.InvocationConfiguration.Output);
-            int line = 0;
-            var ids = new List<int>();
-            foreach (var text in TextChunks.JsonLinesField(path, jsonField))
-            {
-                line++;
-                ids.Clear();
-                try { tok.Encode(text, ids, policy); }
-                catch (DisallowedSpecialTokenException e)
-                {
-                    throw new FormatException(
-                        $"{path}: record {line}: the text contains the special token '{e.Token}' at char {e.Index}. " +
-                        "Pass --allowed-special all to encode it as a special token.");
-                }
-                output.WriteIdArrayLine(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids));
-            }
+            EncodeRecords(tok, policy, path, jsonField, output);
             return 0;
         });
         return cmd;
+    }
+
+    private const int EncodeBatchChars = 1 << 20, EncodeBatchRecords = 1024;
+
+    // One thread reads records into batches of ~1 MB while the others encode the previous batch, each
+    // record on any core; lines are written in input order, so the output is the same as a serial loop.
+    // The first bad record (in input order) stops the run after every line before it was written.
+    private static void EncodeRecords(BpeTokenizer tok, SpecialTokenPolicy policy, string path, string field, Utf8DataWriter output)
+    {
+        using var stop = new CancellationTokenSource();
+        using var batches = new System.Collections.Concurrent.BlockingCollection<List<string>>(boundedCapacity: 2);
+        var reader = Task.Run(() =>
+        {
+            var batch = new List<string>();
+            try
+            {
+                long chars = 0;
+                foreach (var text in TextChunks.JsonLinesField(path, field))
+                {
+                    batch.Add(text);
+                    chars += text.Length;
+                    if (chars < EncodeBatchChars && batch.Count < EncodeBatchRecords) continue;
+                    batches.Add(batch, stop.Token);
+                    batch = new List<string>();
+                    chars = 0;
+                }
+            }
+            finally
+            {
+                // The records read before a bad line are still encoded and written before its error.
+                if (batch.Count > 0)
+                {
+                    try { batches.Add(batch, stop.Token); }
+                    catch (OperationCanceledException) { } // the consumer stopped first; its error is the one reported
+                }
+                batches.CompleteAdding();
+            }
+        });
+        var ids = new List<int>[EncodeBatchRecords];
+        var errors = new DisallowedSpecialTokenException?[EncodeBatchRecords];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
+        int line = 0;
+        bool drained = false;
+        try
+        {
+            foreach (var batch in batches.GetConsumingEnumerable())
+            {
+                Parallel.For(0, batch.Count, parallel, i =>
+                {
+                    var list = ids[i] ??= new List<int>(1024);
+                    list.Clear();
+                    errors[i] = null;
+                    try { tok.Encode(batch[i], list, policy); }
+                    catch (DisallowedSpecialTokenException e) { errors[i] = e; }
+                });
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    line++;
+                    if (errors[i] is { } e)
+                        throw new FormatException(
+                            $"{path}: record {line}: the text contains the special token '{e.Token}' at char {e.Index}. " +
+                            "Pass --allowed-special all to encode it as a special token.");
+                    output.WriteIdArrayLine(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids[i]));
+                }
+            }
+            drained = true;
+        }
+        finally
+        {
+            if (!drained)
+            {
+                // This thread's error wins: stop the reader and wait for it, whatever it was doing.
+                stop.Cancel();
+                try { reader.Wait(); } catch (AggregateException) { }
+            }
+        }
+        reader.GetAwaiter().GetResult(); // a read error (bad JSON at line N) surfaces after every line before it
     }
 
     // Option values are checked here, before any work, with the option's name as the user wrote it.

@@ -199,4 +199,31 @@ public class TokenizerCommandsTests
         Assert.Contains(option, console);
         Assert.DoesNotContain("   at ", console);
     }
+
+    [Fact]
+    public void ABadRecordInALaterBatchStopsAfterEveryLineBeforeIt()
+    {
+        // Records are read and encoded in batches of 1,024 on several threads; lines still come out in
+        // input order, and the first bad record is reported with its number after the lines before it.
+        string dir = CliRunner.TempDir();
+        string input = Path.Combine(dir, "in.jsonl");
+        var lines = Enumerable.Range(0, 2600).Select(i => JsonSerializer.Serialize(new { text = $"record {i}" })).ToList();
+        lines[2500] = "{\"text\": \"a <|endoftext|> b\"}";
+        lines[2550] = "{\"text\": oops}";
+        File.WriteAllLines(input, lines);
+        var (code, output, console) = CliRunner.Run("tokenizer", "encode", "--tokenizer", "gpt2", "--input", input);
+        Assert.Equal(1, code);
+        Assert.Contains("record 2501", console);
+        Assert.DoesNotContain("oops", console);
+        var tok = Loom.Tokenizers.TiktokenEncodings.Get("gpt2");
+        Assert.Equal(string.Concat(Enumerable.Range(0, 2500).Select(i => JsonSerializer.Serialize(tok.Encode($"record {i}")) + "\n")), output);
+
+        lines[2500] = JsonSerializer.Serialize(new { text = "fine" });
+        File.WriteAllLines(input, lines);
+        (code, output, console) = CliRunner.Run("tokenizer", "encode", "--tokenizer", "gpt2", "--input", input);
+        Assert.Equal(1, code);
+        Assert.Contains("in.jsonl:2551", console); // the bad JSON line, after the 2,550 lines before it
+        Assert.Equal(2550, output.Count(c => c == '\n'));
+        Assert.DoesNotContain("   at ", console);
+    }
 }
