@@ -43,7 +43,7 @@ internal static class TokenizerCommands
         {
             string path = RequireFile(parse.GetValue(input)!, "--input");
             string jsonField = RequireNonEmpty(parse.GetValue(field)!, "--field");
-            var tok = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
+            var tok = LoadTokenizer(parse.GetValue(tokenizer)!);
             var policy = parse.GetValue(allowed) == "all" ? SpecialTokenPolicy.All : SpecialTokenPolicy.None;
             using var output = Utf8DataWriter.For(parse.InvocationConfiguration.Output);
             EncodeRecords(tok, policy, path, jsonField, output);
@@ -129,6 +129,17 @@ internal static class TokenizerCommands
         reader.GetAwaiter().GetResult(); // a read error (bad JSON at line N) surfaces after every line before it
     }
 
+    // --tokenizer's value goes into every loading error, so the message says which option was wrong.
+    private static BpeTokenizer LoadTokenizer(string value)
+    {
+        try { return TokenizerLoader.Load(value); }
+        catch (FileNotFoundException e) { throw new FileNotFoundException($"--tokenizer {value}: {e.Message}", e.FileName, e); }
+        catch (DirectoryNotFoundException e) { throw new DirectoryNotFoundException($"--tokenizer {value}: {e.Message}", e); }
+        catch (FormatException e) { throw new FormatException($"--tokenizer {value}: {e.Message}", e); }
+        catch (NotSupportedException e) { throw new NotSupportedException($"--tokenizer {value}: {e.Message}", e); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"--tokenizer {value}: {e.Message}", e); }
+    }
+
     // Option values are checked here, before any work, with the option's name as the user wrote it.
     private static string RequireFile(FileInfo file, string option)
     {
@@ -152,7 +163,7 @@ internal static class TokenizerCommands
         cmd.SetAction(parse =>
         {
             var path = RequireFile(parse.GetValue(input)!, "--input");
-            var tok = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
+            var tok = LoadTokenizer(parse.GetValue(tokenizer)!);
             var output = parse.InvocationConfiguration.Output;
             int lineNo = 0;
             foreach (var line in File.ReadLines(path))
@@ -236,7 +247,7 @@ internal static class TokenizerCommands
             var options = new TokenizeOptions { JsonField = parse.GetValue(field)!, ShardTokens = parse.GetValue(shardTokens), Overwrite = parse.GetValue(overwrite) };
             var names = OptionNames(("JsonField", "--field"), ("ShardTokens", "--shard-tokens"), ("Overwrite", "--overwrite"), ("Output", "--output"));
             options.Validate(names);
-            var tok = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
+            var tok = LoadTokenizer(parse.GetValue(tokenizer)!);
             long totalBytes = files.Sum(f => new FileInfo(f).Length);
             TokenizeSummary summary = null!;
             var sw = System.Diagnostics.Stopwatch.StartNew();

@@ -68,6 +68,7 @@ public class TokenizerCommandsTests
         var (code, _, console) = CliRunner.Run("tokenizer", "decode", "--tokenizer", "nope_base", "--input", "/dev/null");
         Assert.Equal(1, code);
         Assert.Contains("cl100k_base", console);
+        Assert.Contains("--tokenizer nope_base", console);
     }
 
     private static string Corpus(string dir)
