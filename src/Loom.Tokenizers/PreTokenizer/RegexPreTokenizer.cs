@@ -32,7 +32,7 @@ public sealed class RegexPreTokenizer
         ArgumentNullException.ThrowIfNull(pattern);
         Pattern = pattern;
         if (pattern.Length == 0)
-            throw new ArgumentException("The pre-tokenizer pattern is empty; give a regex that matches words, e.g. GPT-2's, or the name of an encoding (cl100k_base).", nameof(pattern));
+            throw new ArgumentException("The pre-tokenizer pattern is empty; give a regex that matches words, e.g. GPT-2's, or the name of an encoding (cl100k_base).");
         string translated;
         try
         {
@@ -41,7 +41,7 @@ public sealed class RegexPreTokenizer
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"The pre-tokenizer pattern \"{pattern}\" cannot be compiled: {e.Message}", nameof(pattern), e);
+            throw new ArgumentException($"The pre-tokenizer pattern \"{pattern}\" cannot be compiled: {e.Message}", e);
         }
         _translated = translated;
         // A piece of zero chars encodes to nothing, and a pattern that matches "" can also split text
@@ -51,7 +51,7 @@ public sealed class RegexPreTokenizer
                 if (m.Length == 0)
                     throw new ArgumentException(
                         $"The pre-tokenizer pattern \"{pattern}\" can match the empty string (at index {m.Index} of \"{probe.ReplaceLineEndings("\\n")}\"); " +
-                        "every alternative must consume at least one character (use + rather than *, and no empty alternative).", nameof(pattern));
+                        "every alternative must consume at least one character (use + rather than *, and no empty alternative).");
         _perThread = new ThreadLocal<Regex>(() => new Regex(_translated, RegexOptions.Compiled | RegexOptions.CultureInvariant));
     }
 

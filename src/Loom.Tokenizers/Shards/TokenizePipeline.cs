@@ -37,10 +37,10 @@ public sealed record TokenizeOptions
     public void Validate(Func<string, string>? name = null)
     {
         name ??= n => n;
-        if (ShardTokens < 1) throw new ArgumentException($"{name(nameof(ShardTokens))} must be ≥ 1 (tokens per shard); got {ShardTokens}.", nameof(ShardTokens));
-        if (string.IsNullOrEmpty(JsonField)) throw new ArgumentException($"{name(nameof(JsonField))} is empty; give the JSON field that holds the text (default \"text\").", nameof(JsonField));
-        if (Threads < 1) throw new ArgumentException($"{name(nameof(Threads))} must be ≥ 1; got {Threads}.", nameof(Threads));
-        if (Separator is { Length: 0 }) throw new ArgumentException($"{name(nameof(Separator))} is empty; give a special token of the tokenizer, or leave it unset.", nameof(Separator));
+        if (ShardTokens < 1) throw new ArgumentException($"{name(nameof(ShardTokens))} must be ≥ 1 (tokens per shard); got {ShardTokens}.");
+        if (string.IsNullOrEmpty(JsonField)) throw new ArgumentException($"{name(nameof(JsonField))} is empty; give the JSON field that holds the text (default \"text\").");
+        if (Threads < 1) throw new ArgumentException($"{name(nameof(Threads))} must be ≥ 1; got {Threads}.");
+        if (Separator is { Length: 0 }) throw new ArgumentException($"{name(nameof(Separator))} is empty; give a special token of the tokenizer, or leave it unset.");
     }
 }
 

@@ -50,22 +50,22 @@ public sealed record BpeTrainerOptions
         {
             string? s = SpecialTokens[i];
             if (string.IsNullOrEmpty(s))
-                throw new ArgumentException($"{name(nameof(SpecialTokens))}: special token {i + 1} is empty; every special token needs text.", nameof(SpecialTokens));
+                throw new ArgumentException($"{name(nameof(SpecialTokens))}: special token {i + 1} is empty; every special token needs text.");
             if (!firstAt.TryAdd(s, i))
-                throw new ArgumentException($"{name(nameof(SpecialTokens))}: \"{s}\" is given twice (positions {firstAt[s] + 1} and {i + 1}); each special token gets one id, so list it once.", nameof(SpecialTokens));
+                throw new ArgumentException($"{name(nameof(SpecialTokens))}: \"{s}\" is given twice (positions {firstAt[s] + 1} and {i + 1}); each special token gets one id, so list it once.");
         }
         int minimum = 256 + SpecialTokens.Count;
         if (VocabularySize < minimum)
-            throw new ArgumentException($"{name(nameof(VocabularySize))} {VocabularySize} is too small: the 256 byte tokens and {SpecialTokens.Count} special token(s) need {minimum} ids; give at least {minimum}.", nameof(VocabularySize));
+            throw new ArgumentException($"{name(nameof(VocabularySize))} {VocabularySize} is too small: the 256 byte tokens and {SpecialTokens.Count} special token(s) need {minimum} ids; give at least {minimum}.");
         // As Hugging Face's trainer (an unsigned min_frequency): 0 is accepted and acts as 1, since every pair present was seen at least once.
         if (MinFrequency < 0)
-            throw new ArgumentException($"{name(nameof(MinFrequency))} must be ≥ 0 (0 and 1 both merge every pair that occurs); got {MinFrequency}.", nameof(MinFrequency));
+            throw new ArgumentException($"{name(nameof(MinFrequency))} must be ≥ 0 (0 and 1 both merge every pair that occurs); got {MinFrequency}.");
         if (string.IsNullOrEmpty(JsonField))
-            throw new ArgumentException($"{name(nameof(JsonField))} is empty; give the JSON field that holds the text (default \"text\").", nameof(JsonField));
+            throw new ArgumentException($"{name(nameof(JsonField))} is empty; give the JSON field that holds the text (default \"text\").");
         if (Threads < 1)
-            throw new ArgumentException($"{name(nameof(Threads))} must be ≥ 1; got {Threads}.", nameof(Threads));
+            throw new ArgumentException($"{name(nameof(Threads))} must be ≥ 1; got {Threads}.");
         try { _ = new RegexPreTokenizer(Pattern); }
-        catch (ArgumentException e) { throw new ArgumentException($"{name(nameof(Pattern))}: {e.Message}", nameof(Pattern), e); }
+        catch (ArgumentException e) { throw new ArgumentException($"{name(nameof(Pattern))}: {e.Message}", e); }
     }
 }
 

@@ -126,6 +126,7 @@ public class TokenizerCommandsTests
         Assert.Equal(1, code);
         Assert.Contains(option, console);
         Assert.Contains(value, console);
+        Assert.DoesNotContain("(Parameter", console); // no library parameter name tacked onto the CLI's message
         Assert.DoesNotContain("   at ", console);
     }
 
