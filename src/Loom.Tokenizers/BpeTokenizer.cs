@@ -62,6 +62,7 @@ public sealed class BpeTokenizer
     }
 
     /// <summary>Encodes <paramref name="text"/>; by default special-token text in it is an error (as tiktoken).</summary>
+    /// <exception cref="DisallowedSpecialTokenException">The text holds special-token text the policy does not allow.</exception>
     public int[] Encode(string text, SpecialTokenPolicy? policy = null)
     {
         var ids = new List<int>(text.Length / 3 + 4);
@@ -152,10 +153,7 @@ public sealed class BpeTokenizer
         {
             if (policy.IsAllowed(special)) continue;
             int at = text.IndexOf(special.AsSpan(), StringComparison.Ordinal);
-            if (at >= 0)
-                throw new ArgumentException(
-                    $"The text contains the special token '{special}' at index {at}, which is not allowed. " +
-                    "Pass SpecialTokenPolicy.All (or Allow(\"...\")) to encode it as a special token, or SpecialTokenPolicy.PlainText to encode it as text.");
+            if (at >= 0) throw new DisallowedSpecialTokenException(special, at);
         }
     }
 

@@ -3,6 +3,11 @@
 //  document per call, single-threaded and on all cores; anchor: npm tiktoken (WASM build of the
 //  Rust core) on the same documents in a Node child process, when Node and bench/node's
 //  node_modules are present (npm install --prefix bench/node). Token totals must agree.
+//  encode long run: MB/s of encoding 1 MB of one repeated character (one piece with no split
+//  point, the worst case of the merge loop: O(n log n) with the heap, > 300 s with the old scan).
+//  cli encode: MB/s end to end of the built `loom tokenizer encode` process (start-up, tokenizer
+//  load, JSONL read, encode, JSON output to a file) on the IMDB test reviews; anchor: npm tiktoken
+//  doing the same in Node (bench/node/tiktoken_encode_jsonl.mjs); the two outputs must be identical.
 //  train: seconds to train a 32k byte-level BPE on IMDB train+unsup text; anchor: sentencepiece's
 //  spm_train --model_type=bpe on the same text (Debian package `sentencepiece`), when installed.
 using System.Diagnostics;
@@ -32,7 +37,8 @@ internal static class TokenizerSuite
         foreach (var name in new[] { "r50k_base", "cl100k_base" })
         {
             var tok = TiktokenEncodings.Get(name);
-            var anchor = RunTiktoken(name, docsFile);
+            // The anchor runs only when one of its cases is selected (it takes a minute on this machine).
+            var anchor = ctx.Threads.Any(t => ctx.Selected($"encode {name} imdb-test threads={t}")) ? RunTiktoken(name, docsFile) : null;
             foreach (int threads in ctx.Threads)
             {
                 string caseName = $"encode {name} imdb-test threads={threads}";
@@ -53,6 +59,20 @@ internal static class TokenizerSuite
                 ctx.Rows.Add(row);
                 Console.WriteLine($"{caseName,-42} {mbps,7:F2} MB/s  {tokens:N0} tokens{extra}");
             }
+        }
+
+        foreach (var name in new[] { "r50k_base", "cl100k_base" })
+        {
+            string caseName = $"encode {name} 1MB of one character";
+            if (ctx.Selected(caseName)) RunLongRun(ctx, TiktokenEncodings.Get(name), caseName);
+        }
+
+        string jsonl = Path.Combine(Path.GetTempPath(), "loom-bench-imdb-test-records.jsonl");
+        File.WriteAllLines(jsonl, docs.Select(d => JsonSerializer.Serialize(new { text = d })));
+        foreach (var name in new[] { "r50k_base", "cl100k_base" })
+        {
+            string caseName = $"cli encode {name} imdb-test end to end";
+            if (ctx.Selected(caseName)) RunCli(ctx, name, jsonl, bytes, caseName);
         }
 
         string trainCase = "train vocab=32000 imdb-train+unsup";
@@ -81,6 +101,80 @@ internal static class TokenizerSuite
         workers.ForEach(w => w.Start());
         workers.ForEach(w => w.Join());
         return totals.Sum();
+    }
+
+    private static void RunLongRun(BenchContext ctx, BpeTokenizer tok, string caseName)
+    {
+        string text = new('x', 1 << 20);
+        int[] ids = tok.Encode(text, SpecialTokenPolicy.PlainText);
+        if (tok.Decode(ids) != text) throw new InvalidOperationException($"{caseName}: decode(encode(text)) differs from the text.");
+        var sw = Stopwatch.StartNew();
+        int reps = 0;
+        do { tok.Encode(text, SpecialTokenPolicy.PlainText); reps++; } while (sw.Elapsed.TotalSeconds < ctx.SecondsPerCase);
+        double seconds = sw.Elapsed.TotalSeconds / reps;
+        double mbps = text.Length / seconds / 1e6;
+        ctx.Rows.Add(new BenchRow(caseName, "mb_per_s", Math.Round(mbps, 2), "MB/s"));
+        Console.WriteLine($"{caseName,-42} {mbps,7:F2} MB/s  ({seconds * 1e3:F0} ms per MB, {ids.Length:N0} tokens)");
+    }
+
+    // The built CLI, as `dotnet build Loom.sln -c Release` leaves it; the suite never builds or installs anything.
+    private static string? FindCli()
+    {
+        string dll = Path.Combine(BenchPaths.RepoRoot, "src", "Loom.Cli", "bin", "Release", "net10.0", "loom.dll");
+        return File.Exists(dll) ? dll : null;
+    }
+
+    private static void RunCli(BenchContext ctx, string encoding, string jsonl, long textBytes, string caseName)
+    {
+        string? cli = FindCli();
+        if (cli is null)
+        {
+            Console.WriteLine($"{caseName}: the CLI is not built (dotnet build src/Loom.Cli -c Release) — skipped");
+            return;
+        }
+        string dotnet = BenchPaths.Which("dotnet") ?? "dotnet";
+        string loomOut = Path.Combine(Path.GetTempPath(), $"loom-bench-cli-{encoding}.loom.jsonl");
+        double loomSeconds = BestOf(3, () => TimeToFile(dotnet, $"\"{cli}\" tokenizer encode --tokenizer {encoding} --input \"{jsonl}\"", loomOut));
+        double mbps = textBytes / loomSeconds / 1e6;
+        var row = new BenchRow(caseName, "mb_per_s", Math.Round(mbps, 2), "MB/s");
+        string extra = "";
+        string script = Path.Combine(BenchPaths.RepoRoot, "bench", "node", "tiktoken_encode_jsonl.mjs");
+        if (Directory.Exists(Path.Combine(BenchPaths.RepoRoot, "bench", "node", "node_modules", "tiktoken")) && BenchPaths.Which("node") is { } node)
+        {
+            string nodeOut = Path.Combine(Path.GetTempPath(), $"loom-bench-cli-{encoding}.node.jsonl");
+            double nodeSeconds = BestOf(3, () => TimeToFile(node, $"\"{script}\" {encoding} \"{jsonl}\"", nodeOut));
+            if (!File.ReadAllBytes(loomOut).AsSpan().SequenceEqual(File.ReadAllBytes(nodeOut)))
+                throw new InvalidOperationException($"{caseName}: the CLI's output differs from npm tiktoken's ({loomOut} vs {nodeOut}).");
+            double anchor = textBytes / nodeSeconds / 1e6;
+            row = row with { Anchor = Math.Round(anchor, 2), Ratio = Math.Round(mbps / anchor, 2) };
+            extra = $"  npm tiktoken end to end {anchor,6:F2} MB/s ({nodeSeconds:F2} s)  ratio {mbps / anchor:F2}  (outputs identical)";
+        }
+        else Console.WriteLine("anchor: npm tiktoken not installed (npm install --prefix bench/node) — no ratio");
+        ctx.Rows.Add(row);
+        Console.WriteLine($"{caseName,-42} {mbps,7:F2} MB/s ({loomSeconds:F2} s){extra}");
+    }
+
+    private static double BestOf(int runs, Func<double> run)
+    {
+        double best = double.MaxValue;
+        for (int i = 0; i < runs; i++) best = Math.Min(best, run());
+        return best;
+    }
+
+    // Wall seconds of one process run with stdout written to `outputPath` (start-up included).
+    private static double TimeToFile(string program, string arguments, string outputPath)
+    {
+        var psi = new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var sw = Stopwatch.StartNew();
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {program}.");
+        using (var file = File.Create(outputPath))
+        {
+            var stderr = p.StandardError.ReadToEndAsync();
+            p.StandardOutput.BaseStream.CopyTo(file, 1 << 20);
+            p.WaitForExit();
+            if (p.ExitCode != 0) throw new InvalidOperationException($"{program} {arguments} failed ({p.ExitCode}): {stderr.Result}");
+        }
+        return sw.Elapsed.TotalSeconds;
     }
 
     private sealed record AnchorResult(double Mbps, long Tokens);

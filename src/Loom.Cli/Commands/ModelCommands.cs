@@ -16,6 +16,12 @@ internal static class ModelCommands
 
     internal static ICausalLanguageModel LoadModel(string dir) => CausalLanguageModels.Load(dir);
 
+    // The tokenizer layouts TokenizerLoader reads from a model directory.
+    private static bool HasTokenizer(string dir) =>
+        File.Exists(Path.Combine(dir, "tokenizer.json"))
+        || (File.Exists(Path.Combine(dir, "encoder.json")) && File.Exists(Path.Combine(dir, "vocab.bpe")))
+        || (File.Exists(Path.Combine(dir, "vocab.json")) && File.Exists(Path.Combine(dir, "merges.txt")));
+
     public static Command Generate(IAnsiConsole console)
     {
         var model = ModelOption();
@@ -60,27 +66,33 @@ internal static class ModelCommands
     public static Command Eval(IAnsiConsole console)
     {
         var model = ModelOption();
-        var data = new Option<FileSystemInfo[]>("--data") { Description = "Token shards (files or directories of shard_*.bin) from `loom tokenize`.", Required = true, AllowMultipleArgumentsPerToken = true };
+        var data = new Option<FileSystemInfo[]>("--data") { Description = "Token shards from `loom tokenize`: shard set folders (read through their manifest.json) or single shard files.", Required = true, AllowMultipleArgumentsPerToken = true };
         var batch = new Option<int>("--batch-size") { Description = "Windows per forward pass.", DefaultValueFactory = _ => 4 };
         var maxBatches = new Option<int>("--max-batches") { Description = "Stop after this many batches (0: all).", DefaultValueFactory = _ => 0 };
         var cmd = new Command("eval", "Loss and perplexity of a model on token shards (non-overlapping windows of n_positions).") { model, data, batch, maxBatches };
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!.FullName;
+            int B = parse.GetValue(batch), limit = parse.GetValue(maxBatches);
+            if (B < 1) throw new ArgumentException($"--batch-size must be ≥ 1 (windows per forward pass); got {B}.");
+            if (limit < 0) throw new ArgumentException($"--max-batches must be ≥ 0 (0: every batch); got {limit}.");
             using var m = LoadModel(dir);
-            var shards = parse.GetValue(data)!.SelectMany(f => f is DirectoryInfo d ? d.GetFiles("shard_*.bin").OrderBy(x => x.Name).Select(x => x.FullName) : [f.FullName]).ToList();
-            if (shards.Count == 0) throw new FileNotFoundException("No shard_*.bin files were found in --data.");
-            int B = parse.GetValue(batch), T = m.ContextLength, limit = parse.GetValue(maxBatches);
+            int T = m.ContextLength;
+            // The shards must come from the model's own tokenizer: ids of another one give a loss, but a meaningless one.
+            BpeTokenizer? modelTokenizer = HasTokenizer(dir) ? TokenizerLoader.Load(dir) : null;
+            if (modelTokenizer is null)
+                console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(dir)} holds no tokenizer, so the shards' tokenizer cannot be checked against the model's.");
             var tokens = new List<int>();
-            foreach (var path in shards)
+            foreach (var s in TokenShardSet.Read(parse.GetValue(data)!.Select(f => f.FullName), modelTokenizer, $"the tokenizer of the model {dir} ({modelTokenizer?.Name})"))
             {
-                using var s = TokenShard.Open(path);
                 if (s.Header.VocabularySize > m.VocabularySize)
-                    throw new InvalidDataException($"{path} was tokenized with a {s.Header.VocabularySize}-id tokenizer ({s.Header.TokenizerName}); the model has vocab_size {m.VocabularySize}.");
+                    throw new InvalidDataException($"{s.Path} was tokenized with a {s.Header.VocabularySize}-id tokenizer ({s.Header.TokenizerName}); the model has vocab_size {m.VocabularySize}.");
                 var buf = new int[s.Count];
                 s.CopyTo(0, buf);
                 tokens.AddRange(buf);
             }
+            if ((long)B * T + 1 > tokens.Count)
+                throw new InvalidDataException($"The shards hold {tokens.Count} tokens, fewer than one batch of --batch-size {B} × n_positions {T} + 1; lower --batch-size or give more data.");
             var ids = new int[B * T];
             var targets = new int[B * T];
             double sum = 0;
@@ -91,7 +103,6 @@ internal static class ModelCommands
                 sum += m.Forward(ids, targets, B, T);
                 batches++;
             }
-            if (batches == 0) throw new InvalidDataException($"The shards hold {tokens.Count} tokens, fewer than one batch of {B}×{T} + 1.");
             double loss = sum / batches;
             console.MarkupLine($"loss [bold]{loss:F4}[/]  perplexity [bold]{Math.Exp(loss):F2}[/]  ({batches} batches of {B}×{T} tokens)");
             return 0;

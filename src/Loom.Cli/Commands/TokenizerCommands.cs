@@ -4,6 +4,7 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Loom.Core.IO;
+using Loom.Cli.Output;
 using Loom.Tokenizers;
 using Loom.Tokenizers.Formats;
 using Loom.Tokenizers.Shards;
@@ -41,33 +42,121 @@ internal static class TokenizerCommands
         var cmd = new Command("encode", "Print one JSON array of token ids per input line.") { tokenizer, input, field, allowed };
         cmd.SetAction(parse =>
         {
-            var tok = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
+            string path = RequireFile(parse.GetValue(input)!, "--input");
+            string jsonField = RequireNonEmpty(parse.GetValue(field)!, "--field");
+            var tok = LoadTokenizer(parse.GetValue(tokenizer)!);
             var policy = parse.GetValue(allowed) == "all" ? SpecialTokenPolicy.All : SpecialTokenPolicy.None;
-            var path = InputFiles.RequireFile(parse.GetValue(input)!.FullName, "--input");
-            var output = parse.InvocationConfiguration.Output;
-            int line = 0;
-            var ids = new List<int>();
             var repaired = new InputCounters();
-            foreach (var text in TextChunks.JsonLinesField(path, parse.GetValue(field)!, repaired))
-            {
-                line++;
-                ids.Clear();
-                try { tok.Encode(text, ids, policy); }
-                catch (ArgumentException e) { throw new FormatException($"{path}: record {line}: {e.Message}"); }
-                output.Write('[');
-                for (int i = 0; i < ids.Count; i++)
-                {
-                    if (i > 0) output.Write(',');
-                    output.Write(ids[i]);
-                }
-                output.Write("]\n");
-            }
-            output.Flush();
+            using (var output = Utf8DataWriter.For(parse.InvocationConfiguration.Output))
+                EncodeRecords(tok, policy, path, jsonField, output, repaired);
             Warn(console, repaired.Warning(path));
             return 0;
         });
         return cmd;
     }
+
+    private const int EncodeBatchChars = 1 << 20, EncodeBatchRecords = 1024;
+
+    // One thread reads records into batches of ~1 MB while the others encode the previous batch, each
+    // record on any core; lines are written in input order, so the output is the same as a serial loop.
+    // The first bad record (in input order) stops the run after every line before it was written.
+    private static void EncodeRecords(BpeTokenizer tok, SpecialTokenPolicy policy, string path, string field, Utf8DataWriter output, InputCounters repaired)
+    {
+        using var stop = new CancellationTokenSource();
+        using var batches = new System.Collections.Concurrent.BlockingCollection<List<string>>(boundedCapacity: 2);
+        var reader = Task.Run(() =>
+        {
+            var batch = new List<string>();
+            try
+            {
+                long chars = 0;
+                foreach (var text in TextChunks.JsonLinesField(path, field, repaired))
+                {
+                    batch.Add(text);
+                    chars += text.Length;
+                    if (chars < EncodeBatchChars && batch.Count < EncodeBatchRecords) continue;
+                    batches.Add(batch, stop.Token);
+                    batch = new List<string>();
+                    chars = 0;
+                }
+            }
+            finally
+            {
+                // The records read before a bad line are still encoded and written before its error.
+                if (batch.Count > 0)
+                {
+                    try { batches.Add(batch, stop.Token); }
+                    catch (OperationCanceledException) { } // the consumer stopped first; its error is the one reported
+                }
+                batches.CompleteAdding();
+            }
+        });
+        var ids = new List<int>[EncodeBatchRecords];
+        var errors = new DisallowedSpecialTokenException?[EncodeBatchRecords];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
+        int line = 0;
+        bool drained = false;
+        try
+        {
+            foreach (var batch in batches.GetConsumingEnumerable())
+            {
+                Parallel.For(0, batch.Count, parallel, i =>
+                {
+                    var list = ids[i] ??= new List<int>(1024);
+                    list.Clear();
+                    errors[i] = null;
+                    try { tok.Encode(batch[i], list, policy); }
+                    catch (DisallowedSpecialTokenException e) { errors[i] = e; }
+                });
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    line++;
+                    if (errors[i] is { } e)
+                        throw new FormatException(
+                            $"{path}: record {line}: the text contains the special token '{e.Token}' at char {e.Index}. " +
+                            "Pass --allowed-special all to encode it as a special token.");
+                    output.WriteIdArrayLine(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids[i]));
+                }
+            }
+            drained = true;
+        }
+        finally
+        {
+            if (!drained)
+            {
+                // This thread's error wins: stop the reader and wait for it, whatever it was doing.
+                stop.Cancel();
+                try { reader.Wait(); } catch (AggregateException) { }
+            }
+        }
+        reader.GetAwaiter().GetResult(); // a read error (bad JSON at line N) surfaces after every line before it
+    }
+
+    // --tokenizer's value goes into every loading error, so the message says which option was wrong.
+    private static BpeTokenizer LoadTokenizer(string value)
+    {
+        try { return TokenizerLoader.Load(value); }
+        catch (FileNotFoundException e) { throw new FileNotFoundException($"--tokenizer {value}: {e.Message}", e.FileName, e); }
+        catch (DirectoryNotFoundException e) { throw new DirectoryNotFoundException($"--tokenizer {value}: {e.Message}", e); }
+        catch (FormatException e) { throw new FormatException($"--tokenizer {value}: {e.Message}", e); }
+        catch (NotSupportedException e) { throw new NotSupportedException($"--tokenizer {value}: {e.Message}", e); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"--tokenizer {value}: {e.Message}", e); }
+    }
+
+    // Option values are checked here, before any work, with the option's name as the user wrote it.
+    private static string RequireFile(FileInfo file, string option)
+    {
+        if (Directory.Exists(file.FullName)) throw new ArgumentException($"{option} {file.FullName} is a directory; give a file.");
+        // Missing paths, FIFOs (which would block), devices and dangling links: one clear error each.
+        return InputFiles.RequireFile(file.FullName, option);
+    }
+
+    private static string RequireNonEmpty(string value, string option) =>
+        value.Length > 0 ? value : throw new ArgumentException($"{option} is empty; give the JSON field that holds the text (default \"text\").");
+
+    // Library option names → this command's flags, so the library's validation messages name what the user typed.
+    private static Func<string, string> OptionNames(params (string Property, string Option)[] map) =>
+        property => map.FirstOrDefault(m => m.Property == property).Option ?? property;
 
     private static Command Decode(IAnsiConsole console)
     {
@@ -76,8 +165,8 @@ internal static class TokenizerCommands
         var cmd = new Command("decode", "Print one JSON string per input line of ids.") { tokenizer, input };
         cmd.SetAction(parse =>
         {
-            var tok = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
-            var path = InputFiles.RequireFile(parse.GetValue(input)!.FullName, "--input");
+            var path = RequireFile(parse.GetValue(input)!, "--input");
+            var tok = LoadTokenizer(parse.GetValue(tokenizer)!);
             var output = parse.InvocationConfiguration.Output;
             int lineNo = 0;
             foreach (var line in File.ReadLines(path))
@@ -121,6 +210,10 @@ internal static class TokenizerCommands
             };
             if (parse.GetValue(pattern) is { } p)
                 options = options with { Pattern = TiktokenEncodings.IsKnown(p) ? TiktokenEncodings.Get(p).PreTokenizer.Pattern : p };
+            options.Validate(OptionNames(("VocabularySize", "--vocab-size"), ("MinFrequency", "--min-frequency"), ("SpecialTokens", "--special-tokens"),
+                ("JsonField", "--field"), ("Pattern", "--pattern")));
+            var dir = parse.GetValue(output)!;
+            if (File.Exists(dir.FullName)) throw new IOException($"--output {dir.FullName} is a file; give a folder for tokenizer.json.");
             console.MarkupLine($"[grey]training:[/] {Markup.Escape(JsonSerializer.Serialize(options, RelaxedJson))}");
             long totalBytes = files.Sum(f => new FileInfo(f).Length);
             BpeTrainingResult result = null!;
@@ -133,7 +226,6 @@ internal static class TokenizerCommands
                 task.Value = task.MaxValue;
             });
             Warn(console, result.LoneSurrogates == 0 ? null : $"{result.LoneSurrogates:N0} lone-surrogate JSON escape(s) (such as \\ud800) in the input were read as U+FFFD.");
-            var dir = parse.GetValue(output)!;
             dir.Create();
             string path = Path.Combine(dir.FullName, "tokenizer.json");
             HuggingFaceTokenizerJson.Save(result.Tokenizer, path, result.Merges);
@@ -151,25 +243,28 @@ internal static class TokenizerCommands
         var output = new Option<DirectoryInfo>("--output") { Description = "Directory for shard_00000.bin, ...", Required = true };
         var field = new Option<string>("--field") { Description = "JSONL field holding the text.", DefaultValueFactory = _ => "text" };
         var shardTokens = new Option<long>("--shard-tokens") { Description = "Tokens per shard.", DefaultValueFactory = _ => 100_000_000 };
-        var cmd = new Command("tokenize", "Stream text into binary token shards (see docs/FORMATS.md).") { tokenizer, input, output, field, shardTokens };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the shard set already in --output (its manifest.json and shard_*.bin); without it such a folder is refused." };
+        var cmd = new Command("tokenize", "Stream text into binary token shards and their manifest.json (see docs/FORMATS.md).") { tokenizer, input, output, field, shardTokens, overwrite };
         cmd.SetAction(parse =>
         {
-            var tok = TokenizerLoader.Load(parse.GetValue(tokenizer)!);
             var files = SelectInputs(console, parse.GetValue(input)!);
+            var options = new TokenizeOptions { JsonField = parse.GetValue(field)!, ShardTokens = parse.GetValue(shardTokens), Overwrite = parse.GetValue(overwrite) };
+            var names = OptionNames(("JsonField", "--field"), ("ShardTokens", "--shard-tokens"), ("Overwrite", "--overwrite"), ("Output", "--output"));
+            options.Validate(names);
+            var tok = LoadTokenizer(parse.GetValue(tokenizer)!);
             long totalBytes = files.Sum(f => new FileInfo(f).Length);
-            var options = new TokenizeOptions { JsonField = parse.GetValue(field)!, ShardTokens = parse.GetValue(shardTokens) };
             TokenizeSummary summary = null!;
             var sw = System.Diagnostics.Stopwatch.StartNew();
             console.Progress().AutoClear(true).Start(ctx =>
             {
                 // Progress counts decoded chars against the input's bytes: exact for ASCII text, an estimate for gzip.
                 var task = ctx.AddTask("tokenizing", maxValue: Math.Max(1, totalBytes));
-                summary = TokenizePipeline.Run(tok, files, parse.GetValue(output)!.FullName, options, new Progress<long>(c => task.Value = Math.Min(c, task.MaxValue)));
+                summary = TokenizePipeline.Run(tok, files, parse.GetValue(output)!.FullName, options, new Progress<long>(c => task.Value = Math.Min(c, task.MaxValue)), name: names);
                 task.Value = task.MaxValue;
             });
             Warn(console, summary.LoneSurrogates == 0 ? null : $"{summary.LoneSurrogates:N0} lone-surrogate JSON escape(s) (such as \\ud800) in the input were read as U+FFFD.");
             console.MarkupLine($"{summary.Documents:N0} documents → {summary.Tokens:N0} tokens in {summary.Shards.Count} shard(s) " +
-                               $"({summary.InputChars / Math.Max(1e-9, sw.Elapsed.TotalSeconds) / 1e6:F1} M chars/s): {Markup.Escape(string.Join(", ", summary.Shards.Select(Path.GetFileName)))}");
+                               $"({summary.InputChars / Math.Max(1e-9, sw.Elapsed.TotalSeconds) / 1e6:F1} M chars/s): {Markup.Escape(string.Join(", ", summary.Shards.Select(Path.GetFileName)))} + {TokenShardManifest.FileName}");
             return 0;
         });
         return cmd;

@@ -1,5 +1,5 @@
 // Reads `loom train`'s data: text and JSONL files (tokenized here) and token shards from
-// `loom tokenize`. As documents: a JSONL record, a blank-line-separated block of a text file, or a
+// `loom tokenize` (a folder through its manifest.json, see TokenShardSet). As documents: a JSONL record, a blank-line-separated block of a text file, or a
 // span of a shard between separator ids. As a stream: everything concatenated in order (text files
 // tokenized in large chunks cut where pre-tokenization is unaffected).
 using System.Text;
@@ -18,14 +18,12 @@ internal static class TrainingData
         var result = new List<int[]>();
         foreach (var path in paths)
         {
-            if (Directory.Exists(path) || path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase))
+            if (TokenShardSet.IsShardPath(path))
             {
-                IEnumerable<string> files = Directory.Exists(path) ? Directory.GetFiles(path, "shard_*.bin").Order(StringComparer.Ordinal) : [path];
-                foreach (var f in files)
+                // A folder is read through its manifest.json (never a glob), and every shard must come from the configured tokenizer.
+                foreach (var shard in TokenShardSet.Read([path], tokenizer, $"the configured tokenizer {tokenizerName}"))
                 {
-                    using var shard = TokenShard.Open(f);
-                    if (!shard.Header.Fingerprint.AsSpan().SequenceEqual(TokenShardHeader.FingerprintOf(tokenizer)))
-                        throw new InvalidDataException($"{f} was tokenized with {shard.Header.TokenizerName}, not with the configured tokenizer {tokenizerName}.");
+                    string f = shard.Path;
                     var buf = new int[shard.Count];
                     shard.CopyTo(0, buf);
                     if (!asDocuments) { result.Add(buf); continue; }
@@ -74,7 +72,10 @@ internal static class TrainingData
     {
         foreach (var path in paths)
         {
-            IEnumerable<string> files = Directory.Exists(path) ? Directory.GetFiles(path, "shard_*.bin").Order(StringComparer.Ordinal) : [path];
+            // A shard folder is the set its manifest lists (never a glob, which would see stale shards).
+            IEnumerable<string> files = Directory.Exists(path)
+                ? TokenShardManifest.Read(path).Shards.Select(e => Path.Combine(path, e.File))
+                : [path];
             foreach (var f in files)
             {
                 // Checked before it is opened: a FIFO would block the hash forever, a dangling link is named.

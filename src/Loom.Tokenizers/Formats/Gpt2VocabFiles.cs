@@ -78,6 +78,12 @@ public static class Gpt2VocabFiles
             int rank = bytes.Length == 1 ? bytes[0] : rankOf.TryGetValue(text, out int r) ? r : int.MaxValue - 1;
             tokens.Add((bytes, id, rank));
         }
-        return new BpeTokenizer(name, new TokenTable(tokens), new RegexPreTokenizer(pattern), specials);
+        RegexPreTokenizer pre;
+        try { pre = new RegexPreTokenizer(pattern); }
+        catch (ArgumentException e)
+        {
+            throw new FormatException($"{vocabSource}: its pre_tokenizer is unusable. {e.Message} Fix the Split pattern in that file, or re-train the tokenizer with a valid --pattern.", e);
+        }
+        return new BpeTokenizer(name, new TokenTable(tokens), pre, specials);
     }
 }

@@ -26,24 +26,42 @@ public sealed class RegexPreTokenizer
     private readonly string _translated;
 
     /// <summary>Compiles <paramref name="pattern"/> after translating it to .NET syntax.</summary>
+    /// <exception cref="ArgumentException">The pattern is empty, does not compile, or can match the empty string.</exception>
     public RegexPreTokenizer(string pattern)
     {
+        ArgumentNullException.ThrowIfNull(pattern);
         Pattern = pattern;
-        string translated = TranslateToDotNet(pattern);
-        _translated = translated;
+        if (pattern.Length == 0)
+            throw new ArgumentException("The pre-tokenizer pattern is empty; give a regex that matches words, e.g. GPT-2's, or the name of an encoding (cl100k_base).");
+        string translated;
         try
         {
+            translated = TranslateToDotNet(pattern);
             Regex = new Regex(translated, RegexOptions.Compiled | RegexOptions.CultureInvariant);
-            _perThread = new ThreadLocal<Regex>(() => new Regex(_translated, RegexOptions.Compiled | RegexOptions.CultureInvariant));
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"The pre-tokenizer pattern cannot be compiled ({e.Message}). Pattern: {pattern}", nameof(pattern), e);
+            throw new ArgumentException($"The pre-tokenizer pattern \"{pattern}\" cannot be compiled: {e.Message}", e);
         }
+        _translated = translated;
+        // A piece of zero chars encodes to nothing, and a pattern that matches "" can also split text
+        // between the bytes of one character: refuse it here instead of failing (or dropping text) in encode.
+        foreach (string probe in EmptyMatchProbes)
+            foreach (var m in Regex.EnumerateMatches(probe))
+                if (m.Length == 0)
+                    throw new ArgumentException(
+                        $"The pre-tokenizer pattern \"{pattern}\" can match the empty string (at index {m.Index} of \"{probe.ReplaceLineEndings("\\n")}\"); " +
+                        "every alternative must consume at least one character (use + rather than *, and no empty alternative).");
+        _perThread = new ThreadLocal<Regex>(() => new Regex(_translated, RegexOptions.Compiled | RegexOptions.CultureInvariant));
     }
 
-    /// <summary>The pieces of <paramref name="text"/> as (index, length) in chars.</summary>
-    public Regex.ValueMatchEnumerator Split(ReadOnlySpan<char> text) => _perThread.Value!.EnumerateMatches(text);
+    // Texts that expose a pattern able to match "": an empty-matching alternative shows up at the
+    // start, the end or between two different kinds of character in at least one of them.
+    private static readonly string[] EmptyMatchProbes =
+        ["", " ", "a", "Z", "7", "!", "\n", "\t", "é", "日本", "😀", "'s", "a b", "hello, world 42!\n\n  x"];
+
+    /// <summary>The pieces of <paramref name="text"/>: the regex's matches and, as Hugging Face's Split(Isolated), any text between them.</summary>
+    public PieceEnumerator Split(ReadOnlySpan<char> text) => new(_perThread.Value!.EnumerateMatches(text), text.Length);
 
     /// <summary>Rewrites possessive quantifiers as atomic groups and `$` as `\z`.</summary>
     public static string TranslateToDotNet(string pattern)

@@ -39,6 +39,36 @@ public sealed record BpeTrainerOptions
 
     /// <summary>Threads used to count pre-tokens.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming the first bad setting and its value.
+    /// <paramref name="name"/> maps a property name to the name the user wrote (the CLI passes its option names).
+    /// </summary>
+    public void Validate(Func<string, string>? name = null)
+    {
+        name ??= n => n;
+        var firstAt = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < SpecialTokens.Count; i++)
+        {
+            string? s = SpecialTokens[i];
+            if (string.IsNullOrEmpty(s))
+                throw new ArgumentException($"{name(nameof(SpecialTokens))}: special token {i + 1} is empty; every special token needs text.");
+            if (!firstAt.TryAdd(s, i))
+                throw new ArgumentException($"{name(nameof(SpecialTokens))}: \"{s}\" is given twice (positions {firstAt[s] + 1} and {i + 1}); each special token gets one id, so list it once.");
+        }
+        int minimum = 256 + SpecialTokens.Count;
+        if (VocabularySize < minimum)
+            throw new ArgumentException($"{name(nameof(VocabularySize))} {VocabularySize} is too small: the 256 byte tokens and {SpecialTokens.Count} special token(s) need {minimum} ids; give at least {minimum}.");
+        // As Hugging Face's trainer (an unsigned min_frequency): 0 is accepted and acts as 1, since every pair present was seen at least once.
+        if (MinFrequency < 0)
+            throw new ArgumentException($"{name(nameof(MinFrequency))} must be ≥ 0 (0 and 1 both merge every pair that occurs); got {MinFrequency}.");
+        if (string.IsNullOrEmpty(JsonField))
+            throw new ArgumentException($"{name(nameof(JsonField))} is empty; give the JSON field that holds the text (default \"text\").");
+        if (Threads < 1)
+            throw new ArgumentException($"{name(nameof(Threads))} must be ≥ 1; got {Threads}.");
+        try { _ = new RegexPreTokenizer(Pattern); }
+        catch (ArgumentException e) { throw new ArgumentException($"{name(nameof(Pattern))}: {e.Message}", e); }
+    }
 }
 
 /// <summary>The outcome of training.</summary>
@@ -63,9 +93,7 @@ public static class BpeTrainer
     /// <summary>Trains on in-memory texts (each a chunk; documents may be joined by special tokens).</summary>
     public static BpeTrainingResult Train(IEnumerable<string> chunks, BpeTrainerOptions options, CancellationToken ct = default)
     {
-        int specials = options.SpecialTokens.Count;
-        if (options.VocabularySize < 256 + specials)
-            throw new ArgumentException($"VocabularySize {options.VocabularySize} is below the {256 + specials} ids the bytes and specials need.");
+        options.Validate();
         var pre = new RegexPreTokenizer(options.Pattern);
         var counts = CountPreTokens(chunks, pre, options, ct, out long total);
         return Merge(counts, options, pre, total, ct);
@@ -134,7 +162,7 @@ public static class BpeTrainer
     {
         int specialCount = options.SpecialTokens.Count;
         // Symbol ids during training: 0..255 are bytes, 256+i is merge i.
-        var symbolBytes = new List<byte[]>(options.VocabularySize);
+        var symbolBytes = new List<byte[]>(Math.Min(options.VocabularySize, 1 << 16)); // a huge VocabularySize just trains until pairs run out
         for (int b = 0; b < 256; b++) symbolBytes.Add([(byte)b]);
 
         // Words in a fixed order (sorted by text) so training is deterministic whatever the thread count.

@@ -134,4 +134,78 @@ public class ModelCommandsTests
         Assert.Equal(1, code);
         Assert.Contains("config.json", console);
     }
+
+    // Text tokenized into a shard set in dir/shards with the model's own tokenizer.
+    private static string ShardsFor(string dir, string tokenizer)
+    {
+        string text = Path.Combine(dir, "text.txt");
+        File.WriteAllText(text, string.Concat(Enumerable.Repeat("to be or not to be, that is the question.\n", 40)));
+        string shards = Path.Combine(dir, "shards-" + Path.GetFileName(tokenizer));
+        var (code, _, console) = CliRunner.Run("tokenize", "--tokenizer", tokenizer, "--input", text, "--output", shards);
+        Assert.True(code == 0, console);
+        return shards;
+    }
+
+    [Fact]
+    public void EvalRefusesShardsOfAnotherTokenizerNamingBoth()
+    {
+        // Before, gpt2 ids were read as ids of the model's 300-id tokenizer... as long as they fit; a
+        // tokenizer of the same size but other merges gave a meaningless loss and exit 0.
+        string dir = MakeModelDir();
+        string other = CliRunner.TempDir();
+        var bpe = BpeTrainer.Train([string.Concat(Enumerable.Repeat("a different corpus gives different merges entirely.\n", 50))],
+            new BpeTrainerOptions { VocabularySize = 300, MinFrequency = 1 });
+        HuggingFaceTokenizerJson.Save(bpe.Tokenizer, Path.Combine(other, "tokenizer.json"), bpe.Merges);
+        string shards = ShardsFor(other, Path.Combine(other, "tokenizer.json"));
+
+        var (code, _, console) = CliRunner.Run("eval", "--model", dir, "--data", shards, "--batch-size", "1");
+        Assert.Equal(1, code);
+        Assert.Contains(Path.GetFileName(other), console);          // the shards' tokenizer, by name
+        Assert.Contains(dir, console);                              // the model whose tokenizer it is not
+        Assert.Contains("fingerprint", console);
+        Assert.DoesNotContain("   at ", console);
+
+        (code, _, console) = CliRunner.Run("eval", "--model", dir, "--data", ShardsFor(dir, Path.Combine(dir, "tokenizer.json")), "--batch-size", "1");
+        Assert.True(code == 0, console);
+    }
+
+    [Fact]
+    public void EvalReadsOnlyTheShardsTheManifestListsAndRefusesAFolderWithoutOne()
+    {
+        string dir = MakeModelDir();
+        string shards = ShardsFor(dir, Path.Combine(dir, "tokenizer.json"));
+        var (code, _, clean) = CliRunner.Run("eval", "--model", dir, "--data", shards, "--batch-size", "1");
+        Assert.True(code == 0, clean);
+        // A stale shard from an earlier, longer run: the loss must not move.
+        File.Copy(Path.Combine(shards, "shard_00000.bin"), Path.Combine(shards, "shard_00001.bin"));
+        var (code2, _, withStale) = CliRunner.Run("eval", "--model", dir, "--data", shards, "--batch-size", "1");
+        Assert.True(code2 == 0, withStale);
+        Assert.Equal(clean, withStale);
+
+        File.Delete(Path.Combine(shards, "manifest.json"));
+        var (code3, _, console) = CliRunner.Run("eval", "--model", dir, "--data", shards);
+        Assert.Equal(1, code3);
+        Assert.Contains("manifest.json", console);
+        Assert.Contains("loom tokenize", console);
+
+        // A single shard file given explicitly still works.
+        var (code4, _, single) = CliRunner.Run("eval", "--model", dir, "--data", Path.Combine(shards, "shard_00000.bin"), "--batch-size", "1");
+        Assert.True(code4 == 0, single);
+        Assert.Equal(clean, single);
+    }
+
+    [Theory]
+    [InlineData("--max-batches", "-1")]
+    [InlineData("--batch-size", "0")]
+    [InlineData("--batch-size", "-4")]
+    public void EvalOptionsAreNamed(string option, string value)
+    {
+        string dir = MakeModelDir();
+        string shards = ShardsFor(dir, Path.Combine(dir, "tokenizer.json"));
+        var (code, _, console) = CliRunner.Run("eval", "--model", dir, "--data", shards, option, value);
+        Assert.Equal(1, code);
+        Assert.Contains(option + " must", console);
+        Assert.Contains(value, console);
+        Assert.DoesNotContain("   at ", console);
+    }
 }

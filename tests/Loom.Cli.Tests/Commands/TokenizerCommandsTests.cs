@@ -38,6 +38,10 @@ public class TokenizerCommandsTests
         Assert.Equal(1, code);
         Assert.Contains("record 2", console);
         Assert.Contains("<|endoftext|>", console);
+        // The CLI names its own flag, not the library's SpecialTokenPolicy.All.
+        Assert.Contains("--allowed-special all", console);
+        Assert.DoesNotContain("SpecialTokenPolicy", console);
+        Assert.DoesNotContain("   at ", console);
     }
 
     [Fact]
@@ -55,6 +59,7 @@ public class TokenizerCommandsTests
         Assert.True(code == 0, console);
         Assert.Contains("1 documents", console);
         Assert.True(File.Exists(Path.Combine(dir, "shards", "shard_00000.bin")));
+        Assert.True(File.Exists(Path.Combine(dir, "shards", "manifest.json")));
     }
 
     [Fact]
@@ -63,5 +68,164 @@ public class TokenizerCommandsTests
         var (code, _, console) = CliRunner.Run("tokenizer", "decode", "--tokenizer", "nope_base", "--input", "/dev/null");
         Assert.Equal(1, code);
         Assert.Contains("cl100k_base", console);
+        Assert.Contains("--tokenizer nope_base", console);
+    }
+
+    private static string Corpus(string dir)
+    {
+        string corpus = Path.Combine(dir, "corpus.txt");
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("the cat sat on the mat. the dog sat on the log.\n", 200)));
+        return corpus;
+    }
+
+    [Theory]
+    [InlineData("", "empty")]
+    [InlineData("a*", "empty string")]
+    [InlineData("(", "cannot be compiled")]
+    public void TrainRefusesABadPatternNamingPattern(string pattern, string reason)
+    {
+        // Before, `--pattern ""` wrote a tokenizer.json whose every encode crashed.
+        string dir = CliRunner.TempDir();
+        var (code, _, console) = CliRunner.Run("tokenizer", "train", "--input", Corpus(dir), "--vocab-size", "300", "--pattern", pattern, "--output", Path.Combine(dir, "tok"));
+        Assert.Equal(1, code);
+        Assert.Contains("--pattern", console);
+        Assert.Contains(reason, console);
+        Assert.DoesNotContain("   at ", console);
+        Assert.False(File.Exists(Path.Combine(dir, "tok", "tokenizer.json")));
+    }
+
+    [Fact]
+    public void EncodeWithATokenizerJsonWhosePatternMatchesNothingNamesTheFile()
+    {
+        string dir = CliRunner.TempDir();
+        var (code, _, console) = CliRunner.Run("tokenizer", "train", "--input", Corpus(dir), "--vocab-size", "300", "--pattern", @"\p{L}+|\s+|[^\s\p{L}]+", "--output", Path.Combine(dir, "tok"));
+        Assert.True(code == 0, console);
+        string tj = Path.Combine(dir, "tok", "tokenizer.json");
+        File.WriteAllText(tj, File.ReadAllText(tj).Replace(@"\\p{L}+|\\s+|[^\\s\\p{L}]+", ""));
+        string input = Path.Combine(dir, "in.jsonl");
+        File.WriteAllText(input, "{\"text\": \"the cat\"}\n");
+        (code, _, console) = CliRunner.Run("tokenizer", "encode", "--tokenizer", tj, "--input", input);
+        Assert.Equal(1, code);
+        Assert.Contains(tj, console);
+        Assert.Contains("pattern", console);
+        Assert.DoesNotContain("   at ", console);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--special-tokens", "<a>", "<b>", "<a>" }, "--special-tokens", "<a>")]
+    [InlineData(new[] { "--min-frequency", "-3" }, "--min-frequency", "-3")]
+    [InlineData(new[] { "--vocab-size", "100" }, "--vocab-size", "100")]
+    [InlineData(new[] { "--vocab-size", "257", "--special-tokens", "<a>", "<b>" }, "--vocab-size", "258")]
+    [InlineData(new[] { "--field", "" }, "--field", "empty")]
+    public void TrainOptionsAreCheckedAndNamed(string[] extra, string option, string value)
+    {
+        string dir = CliRunner.TempDir();
+        string[] args = ["tokenizer", "train", "--input", Corpus(dir), "--output", Path.Combine(dir, "tok")];
+        if (!extra.Contains("--vocab-size")) args = [.. args, "--vocab-size", "300"];
+        var (code, _, console) = CliRunner.Run([.. args, .. extra]);
+        Assert.Equal(1, code);
+        Assert.Contains(option, console);
+        Assert.Contains(value, console);
+        Assert.DoesNotContain("(Parameter", console); // no library parameter name tacked onto the CLI's message
+        Assert.DoesNotContain("   at ", console);
+    }
+
+    [Fact]
+    public void MinFrequencyZeroIsAccepted()
+    {
+        string dir = CliRunner.TempDir();
+        var (code, _, console) = CliRunner.Run("tokenizer", "train", "--input", Corpus(dir), "--vocab-size", "300", "--min-frequency", "0", "--output", Path.Combine(dir, "tok"));
+        Assert.True(code == 0, console);
+    }
+
+    [Theory]
+    [InlineData("encode")]
+    [InlineData("decode")]
+    public void AnInputThatIsADirectoryIsNamed(string command)
+    {
+        string dir = CliRunner.TempDir();
+        var (code, _, console) = CliRunner.Run("tokenizer", command, "--tokenizer", "gpt2", "--input", dir);
+        Assert.Equal(1, code);
+        Assert.Contains("--input", console);
+        Assert.Contains("is a directory", console);
+    }
+
+    [Fact]
+    public void EncodeOutputMatchesTheLibraryOnManyRecords()
+    {
+        // The byte writer flushes in 64 KB blocks: enough records to cross several block boundaries.
+        string dir = CliRunner.TempDir();
+        string input = Path.Combine(dir, "in.jsonl");
+        var rng = new Random(3);
+        var texts = Enumerable.Range(0, 3000).Select(i => string.Concat(Enumerable.Range(0, rng.Next(0, 60)).Select(_ => (char)rng.Next(32, 0x800)))).ToArray();
+        File.WriteAllLines(input, texts.Select(t => JsonSerializer.Serialize(new { text = t })));
+        var (code, output, console) = CliRunner.Run("tokenizer", "encode", "--tokenizer", "cl100k_base", "--input", input);
+        Assert.True(code == 0, console);
+        var tok = Loom.Tokenizers.TiktokenEncodings.Get("cl100k_base");
+        var want = string.Concat(texts.Select(t => JsonSerializer.Serialize(tok.Encode(t)) + "\n"));
+        Assert.Equal(want, output);
+    }
+
+    [Fact]
+    public void TokenizeRefusesAnEarlierShardSetUnlessOverwriteAndThenReplacesIt()
+    {
+        string dir = CliRunner.TempDir();
+        string big = Path.Combine(dir, "big.jsonl"), small = Path.Combine(dir, "small.jsonl"), shards = Path.Combine(dir, "shards");
+        File.WriteAllLines(big, Enumerable.Range(0, 60).Select(i => $"{{\"text\": \"document {i} is here\"}}"));
+        File.WriteAllLines(small, ["{\"text\": \"one\"}"]);
+        var (code, _, console) = CliRunner.Run("tokenize", "--tokenizer", "gpt2", "--input", big, "--output", shards, "--shard-tokens", "40");
+        Assert.True(code == 0, console);
+        Assert.True(Directory.GetFiles(shards, "shard_*.bin").Length > 3);
+
+        (code, _, console) = CliRunner.Run("tokenize", "--tokenizer", "gpt2", "--input", small, "--output", shards);
+        Assert.Equal(1, code);
+        Assert.Contains("--overwrite", console);
+        Assert.DoesNotContain("   at ", console);
+
+        (code, _, console) = CliRunner.Run("tokenize", "--tokenizer", "gpt2", "--input", small, "--output", shards, "--overwrite");
+        Assert.True(code == 0, console);
+        Assert.Equal(["manifest.json", "shard_00000.bin"], Directory.GetFiles(shards).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("--shard-tokens", "0")]
+    [InlineData("--shard-tokens", "-1")]
+    [InlineData("--field", "")]
+    public void TokenizeOptionsAreNamed(string option, string value)
+    {
+        string dir = CliRunner.TempDir();
+        string input = Path.Combine(dir, "a.jsonl");
+        File.WriteAllText(input, "{\"text\": \"x\"}\n");
+        var (code, _, console) = CliRunner.Run("tokenize", "--tokenizer", "gpt2", "--input", input, "--output", Path.Combine(dir, "o"), option, value);
+        Assert.Equal(1, code);
+        Assert.Contains(option, console);
+        Assert.DoesNotContain("   at ", console);
+    }
+
+    [Fact]
+    public void ABadRecordInALaterBatchStopsAfterEveryLineBeforeIt()
+    {
+        // Records are read and encoded in batches of 1,024 on several threads; lines still come out in
+        // input order, and the first bad record is reported with its number after the lines before it.
+        string dir = CliRunner.TempDir();
+        string input = Path.Combine(dir, "in.jsonl");
+        var lines = Enumerable.Range(0, 2600).Select(i => JsonSerializer.Serialize(new { text = $"record {i}" })).ToList();
+        lines[2500] = "{\"text\": \"a <|endoftext|> b\"}";
+        lines[2550] = "{\"text\": oops}";
+        File.WriteAllLines(input, lines);
+        var (code, output, console) = CliRunner.Run("tokenizer", "encode", "--tokenizer", "gpt2", "--input", input);
+        Assert.Equal(1, code);
+        Assert.Contains("record 2501", console);
+        Assert.DoesNotContain("oops", console);
+        var tok = Loom.Tokenizers.TiktokenEncodings.Get("gpt2");
+        Assert.Equal(string.Concat(Enumerable.Range(0, 2500).Select(i => JsonSerializer.Serialize(tok.Encode($"record {i}")) + "\n")), output);
+
+        lines[2500] = JsonSerializer.Serialize(new { text = "fine" });
+        File.WriteAllLines(input, lines);
+        (code, output, console) = CliRunner.Run("tokenizer", "encode", "--tokenizer", "gpt2", "--input", input);
+        Assert.Equal(1, code);
+        Assert.Contains("in.jsonl:2551", console); // the bad JSON line, after the 2,550 lines before it
+        Assert.Equal(2550, output.Count(c => c == '\n'));
+        Assert.DoesNotContain("   at ", console);
     }
 }

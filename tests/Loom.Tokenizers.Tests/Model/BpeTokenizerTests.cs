@@ -10,7 +10,7 @@ public class BpeTokenizerTests
     [Fact]
     public void DisallowedSpecialTextIsAnErrorByDefaultAndTextWhenAsked()
     {
-        var ex = Assert.Throws<ArgumentException>(() => Cl100k.Encode("a <|endoftext|> b"));
+        var ex = Assert.Throws<DisallowedSpecialTokenException>(() => Cl100k.Encode("a <|endoftext|> b"));
         Assert.Contains("<|endoftext|>", ex.Message);
         Assert.Contains("index 2", ex.Message);
         int[] plain = Cl100k.Encode("a <|endoftext|> b", SpecialTokenPolicy.PlainText);
@@ -18,8 +18,19 @@ public class BpeTokenizerTests
         Assert.Equal("a <|endoftext|> b", Cl100k.Decode(plain));
         Assert.Contains(100257, Cl100k.Encode("a <|endoftext|> b", SpecialTokenPolicy.Allow("<|endoftext|>")));
         // Allowing one special still rejects another.
-        Assert.Throws<ArgumentException>(() => Cl100k.Encode("<|endoftext|><|fim_prefix|>", SpecialTokenPolicy.Allow("<|endoftext|>")));
+        Assert.Throws<DisallowedSpecialTokenException>(() => Cl100k.Encode("<|endoftext|><|fim_prefix|>", SpecialTokenPolicy.Allow("<|endoftext|>")));
         Assert.Equal([100257, 100258], Cl100k.Encode("<|endoftext|><|fim_prefix|>", SpecialTokenPolicy.All));
+    }
+
+    [Fact]
+    public void TheDisallowedSpecialErrorCarriesTheTokenAndSaysWhatToDoInLibraryTerms()
+    {
+        var e = Assert.Throws<DisallowedSpecialTokenException>(() => Cl100k.Encode("ab <|endoftext|>"));
+        Assert.Equal("<|endoftext|>", e.Token);
+        Assert.Equal(3, e.Index);
+        Assert.Contains("SpecialTokenPolicy.All", e.Message);
+        Assert.Contains("SpecialTokenPolicy.PlainText", e.Message);
+        Assert.IsAssignableFrom<ArgumentException>(e); // callers catching ArgumentException still do
     }
 
     [Theory]
@@ -96,8 +107,8 @@ public class BpeTokenizerTests
     public void PossessiveQuantifiersBecomeAtomicGroups()
     {
         Assert.Equal(@" ?(?>\p{L}+)|(?>\s+)\z|(?>[^\r\n]?)x|(?>\p{N}{1,3})",
-            PreTokenizer.RegexPreTokenizer.TranslateToDotNet(@" ?\p{L}++|\s++$|[^\r\n]?+x|\p{N}{1,3}+"));
-        Assert.Equal(@"(?i:'s|'t)|\s+(?!\S)", PreTokenizer.RegexPreTokenizer.TranslateToDotNet(@"(?i:'s|'t)|\s+(?!\S)"));
+            global::Loom.Tokenizers.PreTokenizer.RegexPreTokenizer.TranslateToDotNet(@" ?\p{L}++|\s++$|[^\r\n]?+x|\p{N}{1,3}+"));
+        Assert.Equal(@"(?i:'s|'t)|\s+(?!\S)", global::Loom.Tokenizers.PreTokenizer.RegexPreTokenizer.TranslateToDotNet(@"(?i:'s|'t)|\s+(?!\S)"));
     }
 
     [Fact]
