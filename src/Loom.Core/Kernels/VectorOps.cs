@@ -83,7 +83,7 @@ internal static unsafe class VectorOps
         float s = Vector.Sum(acc);
         for (; i < n; i++)
         {
-            float e = MathF.Exp(x[i] - max);
+            float e = FastMath.Exp(x[i] - max);
             y[i] = e;
             s += e;
         }
@@ -98,7 +98,7 @@ internal static unsafe class VectorOps
         var vmax = new Vector<float>(max);
         for (; i <= n - w; i += w) acc += FastMath.Exp(Load(x + i) - vmax);
         float s = Vector.Sum(acc);
-        for (; i < n; i++) s += MathF.Exp(x[i] - max);
+        for (; i < n; i++) s += FastMath.Exp(x[i] - max);
         return s;
     }
 
