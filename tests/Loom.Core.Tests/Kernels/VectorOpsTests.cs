@@ -1,0 +1,78 @@
+using Loom.Core.Kernels;
+
+namespace Loom.Core.Tests.Kernels;
+
+// The reductions promise the same bits on every SIMD path: 16 lanes, lane j summing elements
+// i ≡ j (mod 16) in order, lanes added in order, tail last. The reference below is that order
+// written as plain loops; CI runs these tests on the AVX-512, AVX2, SSE and scalar paths.
+public unsafe class VectorOpsTests
+{
+    private static float Reference(int n, Func<int, float> term)
+    {
+        var lanes = new float[16];
+        int main = n / 16 * 16;
+        for (int i = 0; i < main; i++) lanes[i % 16] += term(i);
+        float s = 0f;
+        if (main > 0)
+        {
+            s = lanes[0];
+            for (int j = 1; j < 16; j++) s += lanes[j];
+        }
+        for (int i = main; i < n; i++) s += term(i);
+        return s;
+    }
+
+    private static void Same(float want, float got, string what) =>
+        Assert.True(BitConverter.SingleToInt32Bits(want) == BitConverter.SingleToInt32Bits(got), $"{what}: reference {want:R}, got {got:R}");
+
+    public static IEnumerable<object[]> Lengths()
+    {
+        foreach (int n in new[] { 0, 1, 7, 15, 16, 17, 31, 32, 33, 63, 64, 100, 255, 768, 1001, 50257 }) yield return [n];
+    }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void ReductionsFollowTheSixteenLaneOrderOnEveryPath(int n)
+    {
+        var x = TestUtil.Random(n + 1, n, 5f, 0.3f);
+        var y = TestUtil.Random(n + 2, n, 2f);
+        float max = n == 0 ? 0f : x.Max();
+        fixed (float* px = x, py = y)
+        {
+            Same(Reference(n, i => x[i]), VectorOps.Sum(px, n), $"sum n={n}");
+            Same(Reference(n, i => x[i] * y[i]), VectorOps.Dot(px, py, n), $"dot n={n}");
+            Same(Reference(n, i => (x[i] - 0.25f) * (x[i] - 0.25f)), VectorOps.SumSquaredDeviation(px, n, 0.25f), $"ssd n={n}");
+            Same(Reference(n, i => FastMath.Exp(x[i] - max)), VectorOps.SumExpShifted(px, n, max), $"sum exp n={n}");
+            var e = new float[n];
+            fixed (float* pe = e)
+                Same(Reference(n, i => FastMath.Exp(x[i] - max)), VectorOps.ExpShiftedSum(px, pe, n, max), $"exp sum n={n}");
+            for (int i = 0; i < n; i++) Same(FastMath.Exp(x[i] - max), e[i], $"exp[{i}] n={n}");
+            if (n > 0) Assert.Equal(max, VectorOps.Max(px, n));
+        }
+    }
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(64)]
+    [InlineData(771)]
+    public void SoftmaxAndCrossEntropyEqualTheScalarReferenceBitForBit(int cols)
+    {
+        // Same numbers on every path: softmax = exp(x − max) · (1/Σ) with the 16-lane sum;
+        // cross-entropy = log(Σ) + max − z_t.
+        int rows = 3;
+        var x = TestUtil.Random(cols, rows * cols, 8f);
+        var y = new float[x.Length];
+        Softmax.Forward(x, y, cols);
+        var losses = new float[rows];
+        var targets = new[] { 0, cols - 1, cols / 2 };
+        CrossEntropy.ForwardBackward(x, targets, cols, losses, default);
+        for (int r = 0; r < rows; r++)
+        {
+            var row = x.AsSpan(r * cols, cols).ToArray();
+            float max = row.Max();
+            float sum = Reference(cols, i => FastMath.Exp(row[i] - max));
+            for (int j = 0; j < cols; j++) Same(FastMath.Exp(row[j] - max) * (1f / sum), y[r * cols + j], $"softmax row {r} col {j}");
+            Same(MathF.Log(sum) + max - row[targets[r]], losses[r], $"cross-entropy row {r}");
+        }
+    }
+}
