@@ -75,4 +75,48 @@ public unsafe class VectorOpsTests
             Same(MathF.Log(sum) + max - row[targets[r]], losses[r], $"cross-entropy row {r}");
         }
     }
+
+    [Theory]
+    [InlineData(13)]
+    [InlineData(768)]
+    [InlineData(1003)]
+    public void LayerNormAndAdamWEqualTheScalarReferenceBitForBit(int cols)
+    {
+        int rows = 2;
+        var x = TestUtil.Random(cols + 3, rows * cols, 3f, 0.5f);
+        var w = TestUtil.Random(cols + 4, cols, 1f, 1f);
+        var b = TestUtil.Random(cols + 5, cols);
+        var y = new float[x.Length];
+        var mean = new float[rows];
+        var rstd = new float[rows];
+        LayerNorm.Forward(x, w, b, y, mean, rstd, cols, 1e-5f);
+        for (int r = 0; r < rows; r++)
+        {
+            var row = x.AsSpan(r * cols, cols).ToArray();
+            float mu = Reference(cols, i => row[i]) / cols;
+            float rs = 1f / MathF.Sqrt(Reference(cols, i => (row[i] - mu) * (row[i] - mu)) / cols + 1e-5f);
+            Same(mu, mean[r], $"mean row {r}");
+            Same(rs, rstd[r], $"rstd row {r}");
+            for (int j = 0; j < cols; j++) Same((row[j] - mu) * rs * w[j] + b[j], y[r * cols + j], $"layernorm row {r} col {j}");
+        }
+
+        var p = TestUtil.Random(1, cols, 1f);
+        var g = TestUtil.Random(2, cols, 0.1f);
+        var m = TestUtil.Random(3, cols, 0.01f);
+        var v = TestUtil.Random(4, cols, 0.001f, 0.001f);
+        var (p0, m0, v0) = ((float[])p.Clone(), (float[])m.Clone(), (float[])v.Clone());
+        var settings = new AdamWSettings(3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f);
+        AdamW.Update(p, g, m, v, settings, 7);
+        float decay = 1f - settings.LearningRate * settings.WeightDecay, step = settings.LearningRate / (1f - MathF.Pow(0.9f, 7));
+        float ibc2 = 1f / MathF.Sqrt(1f - MathF.Pow(0.95f, 7));
+        for (int i = 0; i < cols; i++)
+        {
+            float mi = 0.9f * m0[i] + (1f - 0.9f) * g[i];
+            float vi = 0.95f * v0[i] + (1f - 0.95f) * (g[i] * g[i]);
+            float pi = p0[i] * decay - step * mi / (MathF.Sqrt(vi) * ibc2 + 1e-8f);
+            Same(mi, m[i], $"adamw m[{i}]");
+            Same(vi, v[i], $"adamw v[{i}]");
+            Same(pi, p[i], $"adamw p[{i}]");
+        }
+    }
 }
