@@ -119,4 +119,29 @@ public unsafe class VectorOpsTests
             Same(pi, p[i], $"adamw p[{i}]");
         }
     }
+
+    [Theory]
+    [InlineData(7, 13)]
+    [InlineData(64, 771)]
+    public void MatVecEqualsTheScalarReferenceBitForBit(int k, int n)
+    {
+        // Decoding's products on one thread: y[j] = Σ_k x[k]·W[k, j] in k order (ColumnsAxpy) and
+        // y[j] = W[j, :]·x in the 16-lane order (RowsDot), on whatever path this process takes.
+        var x = TestUtil.Random(k, k);
+        var w = TestUtil.Random(n, k * n);
+        var y = new float[n];
+        using var pool = new Loom.Core.Threading.WorkerPool(1);
+        MatVec.ColumnsAxpy(x, w, default, y, pool);
+        for (int j = 0; j < n; j++)
+        {
+            float want = 0f;
+            for (int p = 0; p < k; p++) want += x[p] * w[p * n + j];
+            Same(want, y[j], $"columns-axpy y[{j}]");
+        }
+        var z = new float[k];
+        var wr = TestUtil.Random(n + 1, k * n);
+        var xr = TestUtil.Random(n + 2, n);
+        MatVec.RowsDot(wr, xr, z, pool);
+        for (int j = 0; j < k; j++) Same(Reference(n, i => wr[j * n + i] * xr[i]), z[j], $"rows-dot y[{j}]");
+    }
 }
