@@ -27,6 +27,7 @@ internal static class SelfProcess
         psi.ArgumentList.Add("--seconds");
         psi.ArgumentList.Add(ctx.SecondsPerCase.ToString(CultureInfo.InvariantCulture));
         if (ctx.Filter is { } f) { psi.ArgumentList.Add("--filter"); psi.ArgumentList.Add(f); }
+        if (ctx.CpuTime) psi.ArgumentList.Add("--cpu-time");
         foreach (var (k, v) in environment) psi.Environment[k] = v;
         psi.Environment[ChildVariable] = role;
         using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {exe}");

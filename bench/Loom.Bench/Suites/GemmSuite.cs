@@ -95,13 +95,13 @@ internal static unsafe class GemmSuite
             OpenBlas.SetThreads(threads);
             Blas();
             Check(name, pl, pr, (long)gm * gn, gk);
-            double tBlas = ctx.Time(Blas);
+            double tBlas = ctx.Time(Blas, threads);
             Console.WriteLine($"anchor\t{name}\t{(flops / tBlas / 1e9).ToString("R", System.Globalization.CultureInfo.InvariantCulture)}");
             return;
         }
 
         Loom();
-        double tLoom = ctx.Time(Loom);
+        double tLoom = ctx.Time(Loom, threads);
         double gfLoom = flops / tLoom / 1e9;
         BenchRow row = new(name, "gflops", Math.Round(gfLoom, 2), "GFLOP/s") { Kernel = Gemm.SelectedPath.ToString() };
         string anchorText = "";

@@ -89,7 +89,7 @@ internal static unsafe class KernelSuite
             {
                 string caseName = $"{name} threads={threads}";
                 if (!ctx.Selected(caseName) && !name.StartsWith("copy")) continue;
-                double t = ctx.Time(() => run(pool));
+                double t = ctx.Time(() => run(pool), threads);
                 double gbs = bytes / t / 1e9;
                 if (name.StartsWith("copy")) copyGbs = gbs;
                 var row = new BenchRow(caseName, "gb_per_s", Math.Round(gbs, 2), "GB/s");

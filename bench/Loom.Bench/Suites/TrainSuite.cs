@@ -80,9 +80,9 @@ internal static class TrainSuite
                 var times = new List<double>();
                 for (int s = 0; s < steps; s++)
                 {
-                    var sw = Stopwatch.StartNew();
+                    double start = ctx.Now(threads);
                     Step();
-                    times.Add(sw.Elapsed.TotalSeconds);
+                    times.Add(ctx.Now(threads) - start);
                 }
                 times.Sort();
                 double sec = times[times.Count / 2];
