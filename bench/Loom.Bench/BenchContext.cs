@@ -27,12 +27,13 @@ public sealed class BenchContext
     public double Now(int threads = 1) => CpuTime ? ProcessCpuSeconds() / threads : Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
-    private static extern int ClockGetTime(int clock, out (long Seconds, long Nanoseconds) time);
+    private static extern unsafe int ClockGetTime(int clock, long* timespec);
 
-    private static double ProcessCpuSeconds()
+    private static unsafe double ProcessCpuSeconds()
     {
-        ClockGetTime(2, out var t); // CLOCK_PROCESS_CPUTIME_ID
-        return t.Seconds + t.Nanoseconds * 1e-9;
+        long* t = stackalloc long[2]; // struct timespec { tv_sec; tv_nsec; } on 64-bit Linux
+        ClockGetTime(2, t);           // CLOCK_PROCESS_CPUTIME_ID
+        return t[0] + t[1] * 1e-9;
     }
 
     /// <summary>Step bound for training suites (from --steps).</summary>
