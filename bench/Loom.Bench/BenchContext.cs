@@ -18,8 +18,11 @@ public sealed class BenchContext
 
     /// <summary>
     /// Time by process CPU time divided by the thread count instead of wall time (from --cpu-time):
-    /// on a machine shared with other jobs, time spent descheduled does not count. Spin-waiting
-    /// worker threads do count, so this errs slow, never fast. Reported figures say which clock.
+    /// on a machine shared with other jobs, time spent descheduled does not count. Exact for one
+    /// thread; for work split evenly over threads it approximates wall time (spin-waiting counts
+    /// against the kernel), but serial sections during which the other threads sleep are
+    /// undercounted, so multi-thread rows of uneven work (a training step) should use wall time.
+    /// Reported figures say which clock.
     /// </summary>
     public bool CpuTime { get; init; }
 
