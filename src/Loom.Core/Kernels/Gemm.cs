@@ -42,7 +42,7 @@ public static unsafe class Gemm
     /// The micro-kernel this process uses: AVX-512 when <see cref="Avx512F"/> is supported (the ISA
     /// check, not Vector512.IsHardwareAccelerated, which the runtime turns off on CPUs where 512-bit
     /// elementwise code downclocks; a GEMM gains there anyway), else AVX2+FMA, else scalar.
-    /// DOTNET_EnableAVX512F=0, DOTNET_EnableAVX2=0 and DOTNET_EnableHWIntrinsic=0 select the narrower paths.
+    /// DOTNET_EnableAVX512=0 (.NET 10's switch; .NET 8/9 read DOTNET_EnableAVX512F), DOTNET_EnableAVX2=0 and DOTNET_EnableHWIntrinsic=0 select the narrower paths.
     /// </summary>
     public static GemmPath SelectedPath { get; } =
         IsSupported(GemmPath.Avx512) ? GemmPath.Avx512 : IsSupported(GemmPath.Avx2) ? GemmPath.Avx2 : GemmPath.Scalar;
