@@ -16,6 +16,29 @@ public sealed class BenchContext
     /// <summary>Case-name filter (from --filter); a case runs when its name contains it.</summary>
     public string? Filter { get; init; }
 
+    /// <summary>
+    /// Time by process CPU time divided by the thread count instead of wall time (from --cpu-time):
+    /// on a machine shared with other jobs, time spent descheduled does not count. Exact for one
+    /// thread; for work split evenly over threads it approximates wall time (spin-waiting counts
+    /// against the kernel), but serial sections during which the other threads sleep are
+    /// undercounted, so multi-thread rows of uneven work (a training step) should use wall time.
+    /// Reported figures say which clock.
+    /// </summary>
+    public bool CpuTime { get; init; }
+
+    /// <summary>Seconds on the suite's clock: wall time, or process CPU time ÷ <paramref name="threads"/> with --cpu-time.</summary>
+    public double Now(int threads = 1) => CpuTime ? ProcessCpuSeconds() / threads : Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern unsafe int ClockGetTime(int clock, long* timespec);
+
+    private static unsafe double ProcessCpuSeconds()
+    {
+        long* t = stackalloc long[2]; // struct timespec { tv_sec; tv_nsec; } on 64-bit Linux
+        ClockGetTime(2, t);           // CLOCK_PROCESS_CPUTIME_ID
+        return t[0] + t[1] * 1e-9;
+    }
+
     /// <summary>Step bound for training suites (from --steps).</summary>
     public int? Steps { get; init; }
 
@@ -37,20 +60,20 @@ public sealed class BenchContext
     /// Median seconds per call of <paramref name="action"/>: warm up, then time batches until
     /// <see cref="SecondsPerCase"/> is spent (at least 3 samples).
     /// </summary>
-    public double Time(Action action)
+    public double Time(Action action, int threads = 1)
     {
         action();
-        var sw = Stopwatch.StartNew();
+        double start = Now(threads);
         action();
-        double once = Math.Max(sw.Elapsed.TotalSeconds, 1e-7);
+        double once = Math.Max(Now(threads) - start, 1e-7);
         int perSample = (int)Math.Clamp(0.05 / once, 1, 1_000_000);
         var samples = new List<double>();
         var total = Stopwatch.StartNew();
         while (samples.Count < 3 || (total.Elapsed.TotalSeconds < SecondsPerCase && samples.Count < 1000))
         {
-            sw.Restart();
+            start = Now(threads);
             for (int i = 0; i < perSample; i++) action();
-            samples.Add(sw.Elapsed.TotalSeconds / perSample);
+            samples.Add((Now(threads) - start) / perSample);
         }
         samples.Sort();
         return samples[samples.Count / 2];

@@ -14,6 +14,16 @@ public sealed record BenchRow(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? Anchor { get; init; }
 
+    /// <summary>What the anchor was (e.g. "openblas SkylakeX"), when a suite runs more than one.</summary>
+    [JsonPropertyName("anchor_name")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? AnchorName { get; init; }
+
+    /// <summary>Which of Loom's kernel paths produced the value (e.g. "Avx512"), where it matters.</summary>
+    [JsonPropertyName("kernel")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Kernel { get; init; }
+
     [JsonPropertyName("ratio")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? Ratio { get; init; }

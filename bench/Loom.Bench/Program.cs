@@ -16,7 +16,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))
 {
-    Console.Error.WriteLine($"usage: Loom.Bench <{string.Join('|', suites.Keys)}> [--threads N[,N...]] [--seconds S] [--filter TEXT] [--steps N]");
+    Console.Error.WriteLine($"usage: Loom.Bench <{string.Join('|', suites.Keys)}> [--threads N[,N...]] [--seconds S] [--filter TEXT] [--steps N] [--cpu-time]");
     return 2;
 }
 
@@ -24,6 +24,7 @@ var threads = new List<int>();
 double seconds = 1.0;
 string? filter = null;
 int? steps = null;
+bool cpuTime = Environment.GetEnvironmentVariable("LOOM_BENCH_CPU_TIME") == "1";
 for (int i = 1; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -33,13 +34,14 @@ for (int i = 1; i < args.Length; i++)
         case "--seconds": seconds = double.Parse(Next(), System.Globalization.CultureInfo.InvariantCulture); break;
         case "--filter": filter = Next(); break;
         case "--steps": steps = int.Parse(Next()); break;
+        case "--cpu-time": cpuTime = true; break;
         default: Console.Error.WriteLine($"unknown option {args[i]}"); return 2;
     }
 }
 if (threads.Count == 0) threads.AddRange(Environment.ProcessorCount > 1 ? [1, Environment.ProcessorCount] : [1]);
 
-var ctx = new BenchContext { Threads = threads, SecondsPerCase = seconds, Filter = filter, Steps = steps };
-Console.WriteLine($"suite {args[0]}: {Environment.ProcessorCount} cores, .NET {Environment.Version}, threads {string.Join(',', threads)}");
+var ctx = new BenchContext { Threads = threads, SecondsPerCase = seconds, Filter = filter, Steps = steps, CpuTime = cpuTime };
+Console.WriteLine($"suite {args[0]}: {Environment.ProcessorCount} cores, .NET {Environment.Version}, threads {string.Join(',', threads)}, clock {(cpuTime ? "process CPU time ÷ threads (--cpu-time)" : "wall")}");
 suites[args[0]](ctx);
 
 string dir = Path.Combine(BenchPaths.RepoRoot, "bench", "results");

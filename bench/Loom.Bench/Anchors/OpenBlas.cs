@@ -1,5 +1,8 @@
 // OpenBLAS as the GEMM anchor, called through P/Invoke when Debian's libopenblas0-pthread is
 // installed (apt-get install libopenblas0-pthread). The bench installs nothing itself.
+// OpenBLAS picks its kernels (Haswell = AVX2, SkylakeX = AVX-512, ...) once, when the library
+// loads, from OPENBLAS_CORETYPE or the CPU; the gemm suite therefore runs each core type in its
+// own child process (OpenBlasChild) and reports openblas_get_corename() for each.
 using System.Runtime.InteropServices;
 
 namespace Loom.Bench.Anchors;
@@ -20,6 +23,7 @@ internal static unsafe class OpenBlas
     private static readonly nint s_handle = Load();
     private static readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> s_sgemm;
     private static readonly delegate* unmanaged<int, void> s_setThreads;
+    private static readonly delegate* unmanaged<byte*> s_coreName;
 
     static OpenBlas()
     {
@@ -28,7 +32,12 @@ internal static unsafe class OpenBlas
             NativeLibrary.GetExport(s_handle, "cblas_sgemm");
         if (NativeLibrary.TryGetExport(s_handle, "openblas_set_num_threads", out var st))
             s_setThreads = (delegate* unmanaged<int, void>)st;
+        if (NativeLibrary.TryGetExport(s_handle, "openblas_get_corename", out var cn))
+            s_coreName = (delegate* unmanaged<byte*>)cn;
     }
+
+    /// <summary>The kernel family OpenBLAS selected at load (e.g. "Haswell", "SkylakeX"), or null.</summary>
+    public static string? CoreName => s_coreName == null ? null : Marshal.PtrToStringUTF8((nint)s_coreName());
 
     public static bool IsAvailable => s_handle != 0;
 

@@ -1,7 +1,10 @@
-// The `gemm` suite: GFLOP/s of Loom's SGEMM in the three layouts training uses, at each thread
-// count, on square sizes and the GPT-2 124M training shapes; OpenBLAS on the same shapes and
-// buffers in the same process when it is installed. Each case is checked against OpenBLAS (or
-// a naive loop) before it is timed.
+// The `gemm` suite: GFLOP/s of Loom's SGEMM (the selected micro-kernel, see Gemm.SelectedPath)
+// in the three layouts training uses, at each thread count, on square sizes and the GPT-2 124M
+// training shapes; OpenBLAS on the same shapes when it is installed, twice: with its AVX-512
+// kernels (OPENBLAS_CORETYPE=SkylakeX, the ratio's anchor) and its AVX2 kernels (Haswell), each
+// in a child process because OpenBLAS fixes its kernels when it loads (OpenBlasChild). The child
+// checks OpenBLAS against Loom on each case before timing it. LOOM_BENCH_OPENBLAS_CORETYPES
+// (comma-separated) overrides the core types; the first is the ratio's anchor.
 using Loom.Bench.Anchors;
 using Loom.Core.Kernels;
 using Loom.Core.Tensors;
@@ -21,25 +24,45 @@ internal static unsafe class GemmSuite
             foreach (var (k, n) in new[] { (768, 2304), (768, 768), (768, 3072), (3072, 768), (768, 50304) })
                 shapes.Add((m, k, n));
 
-        Console.WriteLine(OpenBlas.IsAvailable
-            ? $"anchor: OpenBLAS ({OpenBlas.LoadedFrom})"
-            : "anchor: OpenBLAS not found (apt-get install libopenblas0-pthread to measure the ratio)");
-
+        var cases = new List<(string Name, Layout Layout, int M, int K, int N, int Threads)>();
         foreach (var (m, k, n) in shapes)
-        {
             foreach (var layout in new[] { Layout.NT, Layout.NN, Layout.TN })
-            {
                 foreach (int threads in ctx.Threads)
                 {
                     string name = $"{m}x{k}x{n} {layout} threads={threads}";
-                    if (!ctx.Selected(name)) continue;
-                    RunCase(ctx, name, layout, m, k, n, threads);
+                    if (ctx.Selected(name)) cases.Add((name, layout, m, k, n, threads));
                 }
+
+        if (OpenBlasChild.IsChild)
+        {
+            // Child: OpenBLAS only, under the core type the parent set; lines for the parent.
+            Console.WriteLine($"corename\t{OpenBlas.CoreName ?? "unknown"}");
+            foreach (var c in cases) RunCase(ctx, c.Name, c.Layout, c.M, c.K, c.N, c.Threads, anchors: null);
+            Console.Out.Flush();
+            Environment.Exit(0);
+        }
+
+        var anchors = new List<OpenBlasChildResult>();
+        if (!OpenBlas.IsAvailable)
+            Console.WriteLine("anchor: OpenBLAS not found (apt-get install libopenblas0-pthread to measure the ratio)");
+        else
+        {
+            string types = Environment.GetEnvironmentVariable("LOOM_BENCH_OPENBLAS_CORETYPES") is { Length: > 0 } t ? t : "SkylakeX,Haswell";
+            foreach (var coreType in types.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                Console.WriteLine($"anchor: OpenBLAS ({OpenBlas.LoadedFrom}) with OPENBLAS_CORETYPE={coreType}: running in a child process…");
+                var r = OpenBlasChild.Run(coreType, ctx);
+                Console.WriteLine(r.Error is null
+                    ? $"anchor: OpenBLAS OPENBLAS_CORETYPE={coreType} → openblas_get_corename() = {r.CoreName}, {r.GflopsByCase.Count} cases"
+                    : $"anchor: OpenBLAS OPENBLAS_CORETYPE={coreType} failed: {r.Error}");
+                if (r.Error is null) anchors.Add(r);
             }
         }
+        Console.WriteLine($"loom: {Gemm.Describe(Gemm.SelectedPath)}");
+        foreach (var c in cases) RunCase(ctx, c.Name, c.Layout, c.M, c.K, c.N, c.Threads, anchors);
     }
 
-    private static void RunCase(BenchContext ctx, string name, Layout layout, int m, int k, int n, int threads)
+    private static void RunCase(BenchContext ctx, string name, Layout layout, int m, int k, int n, int threads, List<OpenBlasChildResult>? anchors)
     {
         // Operands of the training role: X[m×k], W[n×k], Y/dY[m×n], dX[m×k], dW[n×k].
         using var x = new NativeBuffer((long)m * k * 4, zero: false);
@@ -65,24 +88,30 @@ internal static unsafe class GemmSuite
         void Loom() => Gemm.Run(ta, tb, gm, gn, gk, 1f, (float*)a, lda, (float*)b, ldb, 0f, (float*)pln, ldc, null, pool);
         void Blas() => OpenBlas.Sgemm(ta == Transpose.Yes, tb == Transpose.Yes, gm, gn, gk, 1f, (float*)a, lda, (float*)b, ldb, 0f, (float*)prn, ldc);
 
-        Loom();
-        if (OpenBlas.IsAvailable)
+        if (anchors is null)
         {
+            // Child: check OpenBLAS against Loom, then time OpenBLAS alone.
+            Loom();
             OpenBlas.SetThreads(threads);
             Blas();
             Check(name, pl, pr, (long)gm * gn, gk);
+            double tBlas = ctx.Time(Blas, threads);
+            Console.WriteLine($"anchor\t{name}\t{(flops / tBlas / 1e9).ToString("R", System.Globalization.CultureInfo.InvariantCulture)}");
+            return;
         }
 
-        double tLoom = ctx.Time(Loom);
+        Loom();
+        double tLoom = ctx.Time(Loom, threads);
         double gfLoom = flops / tLoom / 1e9;
-        BenchRow row = new(name, "gflops", Math.Round(gfLoom, 2), "GFLOP/s");
+        BenchRow row = new(name, "gflops", Math.Round(gfLoom, 2), "GFLOP/s") { Kernel = Gemm.SelectedPath.ToString() };
         string anchorText = "";
-        if (OpenBlas.IsAvailable)
+        for (int i = 0; i < anchors.Count; i++)
         {
-            double tBlas = ctx.Time(Blas);
-            double gfBlas = flops / tBlas / 1e9;
-            row = row with { Anchor = Math.Round(gfBlas, 2), Ratio = Math.Round(gfLoom / gfBlas, 3) };
-            anchorText = $"  openblas {gfBlas,7:F1}  ratio {gfLoom / gfBlas:F3}";
+            if (!anchors[i].GflopsByCase.TryGetValue(name, out double gfBlas)) continue;
+            if (i == 0) row = row with { Anchor = Math.Round(gfBlas, 2), AnchorName = $"openblas {anchors[i].CoreName}", Ratio = Math.Round(gfLoom / gfBlas, 3) };
+            else ctx.Rows.Add(new BenchRow(name, $"gflops_openblas_{anchors[i].CoreType.ToLowerInvariant()}", Math.Round(gfBlas, 2), "GFLOP/s")
+                { AnchorName = $"openblas {anchors[i].CoreName}", Ratio = Math.Round(gfLoom / gfBlas, 3) });
+            anchorText += $"  openblas[{anchors[i].CoreName}] {gfBlas,7:F1} ratio {gfLoom / gfBlas:F3}";
         }
         ctx.Rows.Add(row);
         Console.WriteLine($"{name,-36} loom {gfLoom,7:F1} GFLOP/s{anchorText}");

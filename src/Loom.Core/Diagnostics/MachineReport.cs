@@ -1,5 +1,5 @@
-// What `loom doctor` reports: the runtime, the cores, which SIMD paths the kernels will take,
-// and a measured GEMM rate. Kept in Core so it is testable without the console.
+// What `loom doctor` reports: the runtime, the cores, which SIMD paths the kernels will take
+// (GEMM micro-kernel; Vector512 for the elementwise kernels), and a measured GEMM rate. Kept in Core so it is testable without the console.
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -17,13 +17,15 @@ public sealed record MachineReport(
     string Architecture,
     int LogicalCores,
     int PoolThreads,
+    bool Vector512Accelerated,
     bool Vector256Accelerated,
     bool Vector128Accelerated,
     bool Avx2,
     bool Fma,
     bool Avx512F,
     int VectorFloatWidth,
-    string GemmPath)
+    GemmPath GemmPath,
+    string GemmKernel)
 {
     /// <summary>Reads the current process's view of the machine.</summary>
     public static MachineReport Current(WorkerPool? pool = null) => new(
@@ -32,17 +34,19 @@ public sealed record MachineReport(
         RuntimeInformation.ProcessArchitecture.ToString(),
         Environment.ProcessorCount,
         (pool ?? WorkerPool.Shared).ThreadCount,
+        Vector512.IsHardwareAccelerated,
         Vector256.IsHardwareAccelerated,
         Vector128.IsHardwareAccelerated,
         System.Runtime.Intrinsics.X86.Avx2.IsSupported,
         System.Runtime.Intrinsics.X86.Fma.IsSupported,
         System.Runtime.Intrinsics.X86.Avx512F.IsSupported,
         System.Numerics.Vector<float>.Count,
-        Gemm.IsVectorized ? "AVX2+FMA 6×16 micro-kernel" : "scalar micro-kernel (no AVX2+FMA)");
+        Gemm.SelectedPath,
+        Gemm.Describe(Gemm.SelectedPath));
 }
 
 /// <summary>A timed GEMM: the figure `loom doctor` prints.</summary>
-public sealed record GemmMeasurement(int Size, int Threads, int Calls, double Seconds, double GflopsPerSecond, double MaxAbsError);
+public sealed record GemmMeasurement(int Size, int Threads, int Calls, double Seconds, double GflopsPerSecond, double MaxAbsError, GemmPath Path);
 
 /// <summary>Measures SGEMM throughput for about a given time.</summary>
 public static class GemmProbe
@@ -83,6 +87,6 @@ public static class GemmProbe
             calls++;
         } while (sw.Elapsed.TotalSeconds < seconds);
         double elapsed = sw.Elapsed.TotalSeconds;
-        return new GemmMeasurement(size, pool.ThreadCount, calls, elapsed, 2.0 * size * size * size * calls / elapsed / 1e9, maxErr);
+        return new GemmMeasurement(size, pool.ThreadCount, calls, elapsed, 2.0 * size * size * size * calls / elapsed / 1e9, maxErr, Gemm.SelectedPath);
     }
 }

@@ -6,6 +6,8 @@
 //   gelu'(x) = σ(2u) + x·σ(2u)(1 − σ(2u))·2u'(x),  u'(x) = √(2/π)(1 + 3·0.044715x²).
 // For |x| ≥ 20 gelu'(x) is exactly 1 or 0 in float (1 − σ(2u) < 1e-250), so the backward clamps x
 // to ±20 first: without it x² overflows and 0·∞ turns a huge input into NaN.
+// Every width (scalar, Vector128, Vector256, Vector512) runs the same operations in the same order
+// with FastMath.Exp, so all SIMD paths return the same bits (ActivationTests checks this).
 // SiLU (Elfwing et al. 2018; Llama's SwiGLU gate): silu(x) = x·σ(x), silu'(x) = σ(x)(1 + x(1 − σ(x))).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -39,14 +41,14 @@ public static class Activations
         public static float Invoke(float x)
         {
             float u2 = 2f * SqrtTwoOverPi * (x + GeluCoeff * x * x * x);
-            return x / (1f + MathF.Exp(-u2));
+            return x / (1f + FastMath.Exp(-u2));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector128<float> Invoke(Vector128<float> x)
         {
             var u2 = Vector128.Create(2f * SqrtTwoOverPi) * (x + Vector128.Create(GeluCoeff) * x * x * x);
-            return x / (Vector128<float>.One + Vector128.Exp(-u2));
+            return x / (Vector128<float>.One + FastMath.Exp(-u2));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -54,6 +56,13 @@ public static class Activations
         {
             var u2 = Vector256.Create(2f * SqrtTwoOverPi) * (x + Vector256.Create(GeluCoeff) * x * x * x);
             return x / (Vector256<float>.One + FastMath.Exp(-u2));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Invoke(Vector512<float> x)
+        {
+            var u2 = Vector512.Create(2f * SqrtTwoOverPi) * (x + Vector512.Create(GeluCoeff) * x * x * x);
+            return x / (Vector512<float>.One + FastMath.Exp(-u2));
         }
     }
 
@@ -65,7 +74,7 @@ public static class Activations
         {
             x = Math.Clamp(x, -GradClamp, GradClamp);
             float x2 = x * x;
-            float s = 1f / (1f + MathF.Exp(-2f * SqrtTwoOverPi * (x + GeluCoeff * x2 * x)));
+            float s = 1f / (1f + FastMath.Exp(-2f * SqrtTwoOverPi * (x + GeluCoeff * x2 * x)));
             float du2 = 2f * SqrtTwoOverPi * (1f + 3f * GeluCoeff * x2);
             return dy * (s + x * s * (1f - s) * du2);
         }
@@ -77,7 +86,7 @@ public static class Activations
             var x2 = x * x;
             var k = Vector128.Create(2f * SqrtTwoOverPi);
             var one = Vector128<float>.One;
-            var s = one / (one + Vector128.Exp(-(k * (x + Vector128.Create(GeluCoeff) * x2 * x))));
+            var s = one / (one + FastMath.Exp(-(k * (x + Vector128.Create(GeluCoeff) * x2 * x))));
             var du2 = k * (one + Vector128.Create(3f * GeluCoeff) * x2);
             return dy * (s + x * s * (one - s) * du2);
         }
@@ -93,19 +102,34 @@ public static class Activations
             var du2 = k * (one + Vector256.Create(3f * GeluCoeff) * x2);
             return dy * (s + x * s * (one - s) * du2);
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy)
+        {
+            x = Vector512.Clamp(x, Vector512.Create(-GradClamp), Vector512.Create(GradClamp));
+            var x2 = x * x;
+            var k = Vector512.Create(2f * SqrtTwoOverPi);
+            var one = Vector512<float>.One;
+            var s = one / (one + FastMath.Exp(-(k * (x + Vector512.Create(GeluCoeff) * x2 * x))));
+            var du2 = k * (one + Vector512.Create(3f * GeluCoeff) * x2);
+            return dy * (s + x * s * (one - s) * du2);
+        }
     }
 
     /// <summary>silu(x) = x·σ(x).</summary>
     public readonly struct SiluOp : IUnaryOperator
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static float Invoke(float x) => x / (1f + MathF.Exp(-x));
+        public static float Invoke(float x) => x / (1f + FastMath.Exp(-x));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector128<float> Invoke(Vector128<float> x) => x / (Vector128<float>.One + Vector128.Exp(-x));
+        public static Vector128<float> Invoke(Vector128<float> x) => x / (Vector128<float>.One + FastMath.Exp(-x));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<float> Invoke(Vector256<float> x) => x / (Vector256<float>.One + FastMath.Exp(-x));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Invoke(Vector512<float> x) => x / (Vector512<float>.One + FastMath.Exp(-x));
     }
 
     /// <summary>(x, dy) → dy · silu'(x).</summary>
@@ -114,7 +138,7 @@ public static class Activations
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static float Invoke(float x, float dy)
         {
-            float s = 1f / (1f + MathF.Exp(-x));
+            float s = 1f / (1f + FastMath.Exp(-x));
             return dy * (s * (1f + x * (1f - s)));
         }
 
@@ -122,7 +146,7 @@ public static class Activations
         public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> dy)
         {
             var one = Vector128<float>.One;
-            var s = one / (one + Vector128.Exp(-x));
+            var s = one / (one + FastMath.Exp(-x));
             return dy * (s * (one + x * (one - s)));
         }
 
@@ -130,6 +154,14 @@ public static class Activations
         public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy)
         {
             var one = Vector256<float>.One;
+            var s = one / (one + FastMath.Exp(-x));
+            return dy * (s * (one + x * (one - s)));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy)
+        {
+            var one = Vector512<float>.One;
             var s = one / (one + FastMath.Exp(-x));
             return dy * (s * (one + x * (one - s)));
         }

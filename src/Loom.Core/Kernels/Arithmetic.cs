@@ -21,6 +21,7 @@ public static class Arithmetic
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Invoke(float x, float y) => x * y;
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) => x * y;
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => x * y;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) => x * y;
     }
 
     private readonly struct AddOp : IBinaryOperator
@@ -28,5 +29,6 @@ public static class Arithmetic
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Invoke(float x, float y) => x + y;
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> y) => x + y;
         [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> y) => x + y;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> y) => x + y;
     }
 }

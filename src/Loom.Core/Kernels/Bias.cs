@@ -1,6 +1,7 @@
 // Bias add over rows and its backward (column sums). The forward is also fused into the GEMM
 // (Linear.Forward); this standalone form serves layers whose bias is not behind a GEMM.
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using Loom.Core.Threading;
 
 namespace Loom.Core.Kernels;
@@ -39,6 +40,8 @@ public static unsafe class Bias
             {
                 float* x = X + (long)r * Cols, y = Y + (long)r * Cols;
                 int j = 0;
+                if (Vector512.IsHardwareAccelerated)
+                    for (; j <= Cols - 16; j += 16) (Vector512.Load(x + j) + Vector512.Load(B + j)).Store(y + j);
                 for (; j <= Cols - w; j += w) VectorOps.Store(y + j, VectorOps.Load(x + j) + VectorOps.Load(B + j));
                 for (; j < Cols; j++) y[j] = x[j] + B[j];
             }

@@ -1,5 +1,5 @@
-// The elementwise driver, after TensorPrimitives: an operator struct supplies the math at three
-// widths (Vector256, Vector128, scalar) and one generic loop per shape drives it. The tail is
+// The elementwise driver, after TensorPrimitives: an operator struct supplies the math at four
+// widths (Vector512, Vector256, Vector128, scalar) and one generic loop per shape drives it. The tail is
 // covered by an overlapping last vector computed *before* the main loop stores anything, so the
 // loop is correct in place (destination == source). Partially overlapping spans are rejected.
 // Large inputs are split across the worker pool in 64-byte-aligned contiguous shares.
@@ -15,6 +15,7 @@ public interface IUnaryOperator
     static abstract float Invoke(float x);
     static abstract Vector128<float> Invoke(Vector128<float> x);
     static abstract Vector256<float> Invoke(Vector256<float> x);
+    static abstract Vector512<float> Invoke(Vector512<float> x);
 }
 
 /// <summary>z = f(x, y), given at every vector width (backward kernels: dx = f(x, dy)).</summary>
@@ -23,6 +24,7 @@ public interface IBinaryOperator
     static abstract float Invoke(float x, float y);
     static abstract Vector128<float> Invoke(Vector128<float> x, Vector128<float> y);
     static abstract Vector256<float> Invoke(Vector256<float> x, Vector256<float> y);
+    static abstract Vector512<float> Invoke(Vector512<float> x, Vector512<float> y);
 }
 
 /// <summary>Drives elementwise operators over spans, in parallel when large.</summary>
@@ -96,7 +98,15 @@ public static unsafe class Elementwise
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void UnarySerial<TOp>(float* x, float* d, int n) where TOp : IUnaryOperator
     {
-        if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count)
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count)
+        {
+            int last = n - Vector512<float>.Count;
+            Vector512<float> tail = TOp.Invoke(Vector512.Load(x + last));
+            for (int i = 0; i < last; i += Vector512<float>.Count)
+                TOp.Invoke(Vector512.Load(x + i)).Store(d + i);
+            tail.Store(d + last);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count)
         {
             int last = n - Vector256<float>.Count;
             Vector256<float> tail = TOp.Invoke(Vector256.Load(x + last));
@@ -121,7 +131,15 @@ public static unsafe class Elementwise
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void BinarySerial<TOp>(float* x, float* y, float* d, int n) where TOp : IBinaryOperator
     {
-        if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count)
+        if (Vector512.IsHardwareAccelerated && n >= Vector512<float>.Count)
+        {
+            int last = n - Vector512<float>.Count;
+            Vector512<float> tail = TOp.Invoke(Vector512.Load(x + last), Vector512.Load(y + last));
+            for (int i = 0; i < last; i += Vector512<float>.Count)
+                TOp.Invoke(Vector512.Load(x + i), Vector512.Load(y + i)).Store(d + i);
+            tail.Store(d + last);
+        }
+        else if (Vector256.IsHardwareAccelerated && n >= Vector256<float>.Count)
         {
             int last = n - Vector256<float>.Count;
             Vector256<float> tail = TOp.Invoke(Vector256.Load(x + last), Vector256.Load(y + last));

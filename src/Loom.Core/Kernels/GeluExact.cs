@@ -58,19 +58,33 @@ public static class GeluExact
         return Vector128.Min(Vector128.Max(p / q, Vector128.Create(-1f)), Vector128<float>.One);
     }
 
-    private readonly struct Op : IUnaryOperator
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Erf(Vector512<float> z)
+    {
+        var x = Vector512.Min(Vector512.Max(z, Vector512.Create(-4f)), Vector512.Create(4f));
+        var x2 = x * x;
+        var p = ((((((Vector512.Create(A13) * x2 + Vector512.Create(A11)) * x2 + Vector512.Create(A9)) * x2 + Vector512.Create(A7)) * x2
+            + Vector512.Create(A5)) * x2 + Vector512.Create(A3)) * x2 + Vector512.Create(A1)) * x;
+        var q = (((Vector512.Create(B8) * x2 + Vector512.Create(B6)) * x2 + Vector512.Create(B4)) * x2 + Vector512.Create(B2)) * x2 + Vector512.Create(B0);
+        return Vector512.Min(Vector512.Max(p / q, Vector512.Create(-1f)), Vector512<float>.One);
+    }
+
+    internal readonly struct Op : IUnaryOperator
     {
         public static float Invoke(float x) => 0.5f * x * (1f + Erf(x * InvSqrt2));
         public static Vector128<float> Invoke(Vector128<float> x) => Vector128.Create(0.5f) * x * (Vector128<float>.One + Erf(x * Vector128.Create(InvSqrt2)));
         public static Vector256<float> Invoke(Vector256<float> x) => Vector256.Create(0.5f) * x * (Vector256<float>.One + Erf(x * Vector256.Create(InvSqrt2)));
+        public static Vector512<float> Invoke(Vector512<float> x) => Vector512.Create(0.5f) * x * (Vector512<float>.One + Erf(x * Vector512.Create(InvSqrt2)));
     }
 
-    private readonly struct GradOp : IBinaryOperator
+    internal readonly struct GradOp : IBinaryOperator
     {
-        public static float Invoke(float x, float dy) => dy * (0.5f * (1f + Erf(x * InvSqrt2)) + x * InvSqrt2Pi * MathF.Exp(-0.5f * x * x));
+        public static float Invoke(float x, float dy) => dy * (0.5f * (1f + Erf(x * InvSqrt2)) + x * InvSqrt2Pi * FastMath.Exp(-0.5f * x * x));
         public static Vector128<float> Invoke(Vector128<float> x, Vector128<float> dy) =>
-            dy * (Vector128.Create(0.5f) * (Vector128<float>.One + Erf(x * Vector128.Create(InvSqrt2))) + x * Vector128.Create(InvSqrt2Pi) * Vector128.Exp(Vector128.Create(-0.5f) * x * x));
+            dy * (Vector128.Create(0.5f) * (Vector128<float>.One + Erf(x * Vector128.Create(InvSqrt2))) + x * Vector128.Create(InvSqrt2Pi) * FastMath.Exp(Vector128.Create(-0.5f) * x * x));
         public static Vector256<float> Invoke(Vector256<float> x, Vector256<float> dy) =>
             dy * (Vector256.Create(0.5f) * (Vector256<float>.One + Erf(x * Vector256.Create(InvSqrt2))) + x * Vector256.Create(InvSqrt2Pi) * FastMath.Exp(Vector256.Create(-0.5f) * x * x));
+        public static Vector512<float> Invoke(Vector512<float> x, Vector512<float> dy) =>
+            dy * (Vector512.Create(0.5f) * (Vector512<float>.One + Erf(x * Vector512.Create(InvSqrt2))) + x * Vector512.Create(InvSqrt2Pi) * FastMath.Exp(Vector512.Create(-0.5f) * x * x));
     }
 }

@@ -4,6 +4,7 @@
 //   RowsDot:     y[n] = W[n, :] · x      W stored (N, K) — e.g. logits = wte · h (tied head)
 //   ColumnsAxpy: y    = xᵀ · W (+ b)     W stored (K, N) — e.g. GPT-2's Conv1D with one row
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using Loom.Core.Threading;
 
 namespace Loom.Core.Kernels;
@@ -75,6 +76,13 @@ public static unsafe class MatVec
                 float* row = W + (long)k * N;
                 var xk = new Vector<float>(X[k]);
                 int j = 0;
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    // Same per-element arithmetic (y + x·w, unfused) as the loops below.
+                    var zk = Vector512.Create(X[k]);
+                    for (; j <= N - 16; j += 16)
+                        (Vector512.Load(y + j) + zk * Vector512.Load(row + j)).Store(y + j);
+                }
                 for (; j <= N - w; j += w) VectorOps.Store(y + j, VectorOps.Load(y + j) + xk * VectorOps.Load(row + j));
                 for (; j < N; j++) y[j] += X[k] * row[j];
             }

@@ -9,6 +9,7 @@
 // dw (and db) into its own partial vector; the caller then adds the partials in thread order.
 // For a given thread count the result is bit-identical run to run.
 using System.Numerics;
+using System.Runtime.Intrinsics;
 using Loom.Core.Threading;
 
 namespace Loom.Core.Kernels;
@@ -77,6 +78,14 @@ public static unsafe class LayerNorm
                 var vmu = new Vector<float>(mu);
                 var vrs = new Vector<float>(rs);
                 int j = 0;
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    // Same per-element arithmetic as the loops below: same bits on every path.
+                    var zmu = Vector512.Create(mu);
+                    var zrs = Vector512.Create(rs);
+                    for (; j <= Cols - 16; j += 16)
+                        ((Vector512.Load(x + j) - zmu) * zrs * Vector512.Load(W + j) + Vector512.Load(B + j)).Store(y + j);
+                }
                 for (; j <= Cols - w; j += w)
                     VectorOps.Store(y + j, (VectorOps.Load(x + j) - vmu) * vrs * VectorOps.Load(W + j) + VectorOps.Load(B + j));
                 for (; j < Cols; j++) y[j] = (x[j] - mu) * rs * W[j] + B[j];
@@ -239,6 +248,11 @@ public static unsafe class RmsNorm
                 Rstd[r] = rs;
                 var vrs = new Vector<float>(rs);
                 int j = 0;
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    var zrs = Vector512.Create(rs);
+                    for (; j <= Cols - 16; j += 16) (Vector512.Load(x + j) * zrs * Vector512.Load(W + j)).Store(y + j);
+                }
                 for (; j <= Cols - w; j += w) VectorOps.Store(y + j, VectorOps.Load(x + j) * vrs * VectorOps.Load(W + j));
                 for (; j < Cols; j++) y[j] = x[j] * rs * W[j];
             }

@@ -120,7 +120,7 @@ public static unsafe class Softmax
             float sum = 0f;
             for (int j = 0; j < n; j++)
             {
-                float e = keep[j] != 0 ? MathF.Exp(x[j] - max) : 0f;
+                float e = keep[j] != 0 ? FastMath.Exp(x[j] - max) : 0f;
                 y[j] = e;
                 sum += e;
             }

@@ -19,6 +19,11 @@ public class DoctorCommandTests
         Assert.Contains("gemm check", output);
         Assert.Contains("ok", output);
         Assert.Matches(@"\d+\.\d GFLOP/s", output);
+        // Honest peaks: one FMA peak per width this CPU has, and which GEMM kernel is selected.
+        foreach (int bits in Loom.Core.Diagnostics.FmaPeak.AvailableWidths())
+            Assert.Matches($@"fma peak {bits}-bit\s*│?\s*\d+\.\d GFLOP/s", output);
+        Assert.Contains(Loom.Core.Kernels.Gemm.Describe(Loom.Core.Kernels.Gemm.SelectedPath), output);
+        if (Loom.Core.Diagnostics.FmaPeak.AvailableWidths().Count > 0) Assert.Matches(@"\d+% of the \d+-bit peak", output);
     }
 
     [Fact]

@@ -65,7 +65,9 @@ public class TokenizerCommandsTests
     [Fact]
     public void UnknownTokenizerIsAClearError()
     {
-        var (code, _, console) = CliRunner.Run("tokenizer", "decode", "--tokenizer", "nope_base", "--input", "/dev/null");
+        string empty = Path.Combine(CliRunner.TempDir(), "ids.txt");   // a regular file: devices such as /dev/null are refused as inputs
+        File.WriteAllText(empty, "");
+        var (code, _, console) = CliRunner.Run("tokenizer", "decode", "--tokenizer", "nope_base", "--input", empty);
         Assert.Equal(1, code);
         Assert.Contains("cl100k_base", console);
         Assert.Contains("--tokenizer nope_base", console);

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Loom.Core.Kernels;
 
 namespace Loom.Core.Tests.Kernels;
@@ -45,6 +46,95 @@ public class ActivationTests
         TestUtil.Close(TestUtil.FiniteDifference(v => v.Select(Gelu).ToArray(), xd, rd), dx, 1e-4, 1e-6, "gelu'");
         Activations.SiluBackward(x, r, dx);
         TestUtil.Close(TestUtil.FiniteDifference(v => v.Select(Silu).ToArray(), xd, rd), dx, 1e-4, 1e-6, "silu'");
+    }
+
+    // Inputs for the cross-path checks: ordinary values, the GELU clamp at ±20, the exp edges
+    // (where 2u or x crosses ±87.3 and ±88.7), and huge values.
+    private static float[] CrossPathInputs()
+    {
+        var list = new List<float>(TestUtil.Random(11, 4096, 12f));
+        list.AddRange(TestUtil.Random(12, 1024, 120f));
+        foreach (float e in new[] { 0f, 19.99f, 20f, 20.01f, 87.33f, 88.38f, 88.73f, 1e4f, 3e38f })
+        {
+            list.Add(e);
+            list.Add(-e);
+            list.Add(MathF.BitIncrement(e));
+            list.Add(-MathF.BitIncrement(e));
+        }
+        while (list.Count % 16 != 0) list.Add(0.5f);
+        return list.ToArray();
+    }
+
+    private static void AssertSameBits(float want, float got, string what)
+    {
+        if (BitConverter.SingleToInt32Bits(want) != BitConverter.SingleToInt32Bits(got))
+            Assert.Fail($"{what}: scalar {want:R}, vector {got:R}");
+    }
+
+    private static void CheckUnaryWidths<TOp>(string name) where TOp : IUnaryOperator
+    {
+        var x = CrossPathInputs();
+        for (int i = 0; i < x.Length; i += 16)
+        {
+            var v512 = TOp.Invoke(Vector512.Create(x.AsSpan(i, 16)));
+            for (int l = 0; l < 16; l++)
+            {
+                float want = TOp.Invoke(x[i + l]);
+                AssertSameBits(want, TOp.Invoke(Vector128.Create(x.AsSpan(i + l / 4 * 4, 4)))[l % 4], $"{name} Vector128({x[i + l]:R})");
+                AssertSameBits(want, TOp.Invoke(Vector256.Create(x.AsSpan(i + l / 8 * 8, 8)))[l % 8], $"{name} Vector256({x[i + l]:R})");
+                AssertSameBits(want, v512[l], $"{name} Vector512({x[i + l]:R})");
+            }
+        }
+    }
+
+    private static void CheckBinaryWidths<TOp>(string name) where TOp : IBinaryOperator
+    {
+        var x = CrossPathInputs();
+        var dy = TestUtil.Random(13, x.Length, 3f);
+        for (int i = 0; i < x.Length; i += 16)
+        {
+            var v512 = TOp.Invoke(Vector512.Create(x.AsSpan(i, 16)), Vector512.Create(dy.AsSpan(i, 16)));
+            for (int l = 0; l < 16; l++)
+            {
+                float want = TOp.Invoke(x[i + l], dy[i + l]);
+                int q = i + l / 4 * 4, h = i + l / 8 * 8;
+                AssertSameBits(want, TOp.Invoke(Vector128.Create(x.AsSpan(q, 4)), Vector128.Create(dy.AsSpan(q, 4)))[l % 4], $"{name} Vector128({x[i + l]:R})");
+                AssertSameBits(want, TOp.Invoke(Vector256.Create(x.AsSpan(h, 8)), Vector256.Create(dy.AsSpan(h, 8)))[l % 8], $"{name} Vector256({x[i + l]:R})");
+                AssertSameBits(want, v512[l], $"{name} Vector512({x[i + l]:R})");
+            }
+        }
+    }
+
+    [Fact]
+    public void EveryVectorWidthComputesTheScalarBits()
+    {
+        // Each operator at 128, 256 and 512 bits against its own scalar form: a machine with or
+        // without AVX2/AVX-512 computes the same numbers. (Widths the CPU lacks run in software.)
+        CheckUnaryWidths<Activations.GeluOp>("gelu");
+        CheckBinaryWidths<Activations.GeluGradOp>("gelu'");
+        CheckUnaryWidths<Activations.SiluOp>("silu");
+        CheckBinaryWidths<Activations.SiluGradOp>("silu'");
+        CheckUnaryWidths<GeluExact.Op>("gelu(erf)");
+        CheckBinaryWidths<GeluExact.GradOp>("gelu(erf)'");
+    }
+
+    [Theory]
+    [MemberData(nameof(TestUtil.TailLengths), MemberType = typeof(TestUtil))]
+    public void KernelsOnThisMachinesPathEqualTheScalarReference(int n)
+    {
+        // Whatever path this process takes (AVX-512 by default; AVX2, SSE or scalar when CI
+        // disables them), the public kernels return the scalar operator's bits, tails included.
+        var x = TestUtil.Random(n + 5, n, 30f);
+        var dy = TestUtil.Random(n + 6, n, 2f);
+        var y = new float[n];
+        Activations.GeluForward(x, y);
+        for (int i = 0; i < n; i++) AssertSameBits(Activations.GeluOp.Invoke(x[i]), y[i], $"gelu({x[i]:R})");
+        Activations.GeluBackward(x, dy, y);
+        for (int i = 0; i < n; i++) AssertSameBits(Activations.GeluGradOp.Invoke(x[i], dy[i]), y[i], $"gelu'({x[i]:R})");
+        Activations.SiluForward(x, y);
+        for (int i = 0; i < n; i++) AssertSameBits(Activations.SiluOp.Invoke(x[i]), y[i], $"silu({x[i]:R})");
+        Activations.SiluBackward(x, dy, y);
+        for (int i = 0; i < n; i++) AssertSameBits(Activations.SiluGradOp.Invoke(x[i], dy[i]), y[i], $"silu'({x[i]:R})");
     }
 
     [Fact]

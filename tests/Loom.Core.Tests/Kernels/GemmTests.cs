@@ -24,20 +24,36 @@ public class GemmTests
         return r;
     }
 
+    // Every micro-kernel this machine can run: AVX-512, AVX2 and scalar on an AVX-512 machine, so
+    // each path is checked in every test run (CI also reruns with DOTNET_Enable* switches off).
+    public static IEnumerable<GemmPath> Paths() => Enum.GetValues<GemmPath>().Where(Gemm.IsSupported);
+
     public static IEnumerable<object[]> Sizes()
     {
-        // Every m, n, k in 1..67 appears (all micro-tile tails of MR=6 and NR=16), then sizes that
-        // cross the KC=256, MC=144 and NC=4096 blocking boundaries.
-        for (int s = 1; s <= 67; s++) yield return [s, (s * 7) % 67 + 1, (s * 13) % 67 + 1];
-        yield return [145, 33, 257];
-        yield return [301, 47, 517];
-        yield return [7, 4099, 5];
-        yield return [64, 64, 64];
+        // Every m, n, k in 1..67 appears (all micro-tile tails of MR=6/12 and NR=16/32), then sizes
+        // that cross the KC=256, MC=144/288 and NC=4096 blocking boundaries, on every path.
+        foreach (var path in Paths())
+        {
+            for (int s = 1; s <= 67; s++) yield return [path, s, (s * 7) % 67 + 1, (s * 13) % 67 + 1];
+            yield return [path, 145, 33, 257];
+            yield return [path, 301, 47, 517];
+            yield return [path, 7, 4099, 5];
+            yield return [path, 64, 64, 64];
+            yield return [path, 289, 70, 9];
+        }
+    }
+
+    [Fact]
+    public void SelectsTheWidestSupportedPath()
+    {
+        var want = Gemm.IsSupported(GemmPath.Avx512) ? GemmPath.Avx512 : Gemm.IsSupported(GemmPath.Avx2) ? GemmPath.Avx2 : GemmPath.Scalar;
+        Assert.Equal(want, Gemm.SelectedPath);
+        Assert.Equal(System.Runtime.Intrinsics.X86.Avx512F.IsSupported, Gemm.IsSupported(GemmPath.Avx512));
     }
 
     [Theory]
     [MemberData(nameof(Sizes))]
-    public void MatchesNaiveInEveryLayout(int m, int n, int k)
+    public void MatchesNaiveInEveryLayout(GemmPath path, int m, int n, int k)
     {
         foreach (var ta in new[] { Transpose.No, Transpose.Yes })
             foreach (var tb in new[] { Transpose.No, Transpose.Yes })
@@ -49,19 +65,20 @@ public class GemmTests
                 var b = TestUtil.Random(2, (tb == Transpose.No ? k : n) * ldb);
                 var c = TestUtil.Random(3, m * ldc);
                 var want = Naive(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 2f, c, ldc);
-                Gemm.Sgemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 2f, c, ldc);
-                TestUtil.Close(want, c, 1e-5, 1e-5 * Math.Sqrt(k), $"{ta}{tb} {m}x{n}x{k}");
+                Gemm.Sgemm(path, ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 2f, c, ldc);
+                TestUtil.Close(want, c, 1e-5, 1e-5 * Math.Sqrt(k), $"{path} {ta}{tb} {m}x{n}x{k}");
             }
     }
 
-    [Fact]
-    public void BetaZeroDoesNotReadC()
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void BetaZeroDoesNotReadC(GemmPath path)
     {
-        int m = 13, n = 19, k = 7;
+        int m = 13, n = 39, k = 7;
         var a = TestUtil.Random(1, m * k);
         var b = TestUtil.Random(2, k * n);
         var c = Enumerable.Repeat(float.NaN, m * n).ToArray();
-        Gemm.Sgemm(Transpose.No, Transpose.No, m, n, k, 1f, a, k, b, n, 0f, c, n);
+        Gemm.Sgemm(path, Transpose.No, Transpose.No, m, n, k, 1f, a, k, b, n, 0f, c, n);
         Assert.All(c, v => Assert.False(float.IsNaN(v)));
     }
 
@@ -73,8 +90,11 @@ public class GemmTests
         Assert.Equal(new float[] { 3, 6, 9, 12 }, c);
     }
 
-    [Fact]
-    public void ResultIsIdenticalForEveryThreadCount()
+    public static IEnumerable<object[]> PathCases() => Paths().Select(p => new object[] { p });
+
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void ResultIsIdenticalForEveryThreadCount(GemmPath path)
     {
         foreach (var (m, n, k) in new[] { (200, 100, 300), (50, 400, 129) })
         {
@@ -85,26 +105,35 @@ public class GemmTests
             {
                 using var pool = new WorkerPool(threads);
                 var c = new float[m * n];
-                Gemm.Sgemm(Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, b, k, 0f, c, n, pool);
+                Gemm.Sgemm(path, Transpose.No, Transpose.Yes, m, n, k, 1f, a, k, b, k, 0f, c, n, pool);
                 if (first == null) first = c;
                 else Assert.Equal(first, c);
             }
         }
     }
 
-    [Fact]
-    public void BatchedMatchesPerItem()
+    [Theory]
+    [MemberData(nameof(PathCases))]
+    public void BatchedMatchesPerItem(GemmPath path)
     {
-        int batch = 5, m = 17, n = 23, k = 11;
-        var a = TestUtil.Random(6, batch * m * k);
-        var b = TestUtil.Random(7, batch * n * k);
-        var c = new float[batch * m * n];
-        Gemm.SgemmBatched(Transpose.No, Transpose.Yes, m, n, k, 0.25f, a, k, m * k, b, k, n * k, 0f, c, n, m * n, batch);
-        for (int i = 0; i < batch; i++)
-        {
-            var want = Naive(Transpose.No, Transpose.Yes, m, n, k, 0.25f, a[(i * m * k)..((i + 1) * m * k)], k, b[(i * n * k)..((i + 1) * n * k)], k, 0f, new float[m * n], n);
-            TestUtil.Close(want, c.AsSpan(i * m * n, m * n), 1e-5, 1e-5, $"batch item {i}");
-        }
+        // Small items (one thread each) and one large item on 2 threads (split inside the GEMM),
+        // in every layout.
+        foreach (var (batch, m, n, k) in new[] { (5, 17, 23, 11), (3, 37, 45, 70), (1, 150, 130, 120) })
+            foreach (var ta in new[] { Transpose.No, Transpose.Yes })
+                foreach (var tb in new[] { Transpose.No, Transpose.Yes })
+                {
+                    int lda = ta == Transpose.No ? k : m, ldb = tb == Transpose.No ? n : k;
+                    var a = TestUtil.Random(6, batch * m * k);
+                    var b = TestUtil.Random(7, batch * n * k);
+                    var c = new float[batch * m * n];
+                    using var pool = new WorkerPool(2);
+                    Gemm.SgemmBatched(path, ta, tb, m, n, k, 0.25f, a, lda, m * k, b, ldb, n * k, 0f, c, n, m * n, batch, pool);
+                    for (int i = 0; i < batch; i++)
+                    {
+                        var want = Naive(ta, tb, m, n, k, 0.25f, a[(i * m * k)..((i + 1) * m * k)], lda, b[(i * n * k)..((i + 1) * n * k)], ldb, 0f, new float[m * n], n);
+                        TestUtil.Close(want, c.AsSpan(i * m * n, m * n), 1e-5, 1e-5 * Math.Sqrt(k), $"{path} {ta}{tb} batch item {i} of {batch}");
+                    }
+                }
     }
 
     [Fact]
