@@ -35,9 +35,9 @@ internal static class DoctorCommand
             double s = parse.GetValue(seconds);
             int n = parse.GetValue(size);
             int? t = parse.GetValue(threads);
-            if (s <= 0 || s > 600) return Fail(console, $"--seconds must be in (0, 600]; got {s}.");
-            if (n < 16 || n > 8192) return Fail(console, $"--size must be in [16, 8192]; got {n}.");
-            if (t is < 1 or > 1024) return Fail(console, $"--threads must be in [1, 1024]; got {t}.");
+            if (!(s > 0 && s <= 600)) throw new ArgumentException($"--seconds must be more than 0 and at most 600; got {s}.");
+            if (n < 16 || n > 8192) throw new ArgumentException($"--size must be from 16 to 8192; got {n}.");
+            if (t is < 1 or > 1024) throw new ArgumentException($"--threads must be from 1 to 1024; got {t}.");
             using var own = t is { } count ? new WorkerPool(count) : null;
             return Run(console, s, n, own ?? WorkerPool.Shared);
         });
@@ -75,11 +75,6 @@ internal static class DoctorCommand
         return m.MaxAbsError < 1e-3 ? 0 : 1;
     }
 
-    private static int Fail(IAnsiConsole console, string message)
-    {
-        console.MarkupLine($"[red]error:[/] {Markup.Escape(message)}");
-        return 2;
-    }
 
     private static string YesNo(bool b) => b ? "[green]yes[/]" : "[grey]no[/]";
 }

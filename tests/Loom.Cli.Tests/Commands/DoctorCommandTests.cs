@@ -14,25 +14,47 @@ public class DoctorCommandTests
     {
         var (code, output) = Run("doctor", "--seconds", "0.2", "--size", "128", "--threads", "2");
         Assert.Equal(0, code);
-        Assert.Contains("cores", output);
-        Assert.Contains("GFLOP/s", output);
-        Assert.Contains("gemm check", output);
-        Assert.Contains("ok", output);
-        Assert.Matches(@"\d+\.\d GFLOP/s", output);
-        // Honest peaks: one FMA peak per width this CPU has, and which GEMM kernel is selected.
-        foreach (int bits in Loom.Core.Diagnostics.FmaPeak.AvailableWidths())
-            Assert.Matches($@"fma peak {bits}-bit\s*│?\s*\d+\.\d GFLOP/s", output);
-        Assert.Contains(Loom.Core.Kernels.Gemm.Describe(Loom.Core.Kernels.Gemm.SelectedPath), output);
-        if (Loom.Core.Diagnostics.FmaPeak.AvailableWidths().Count > 0) Assert.Matches(@"\d+% of the \d+-bit peak", output);
+        string flat = System.Text.RegularExpressions.Regex.Replace(output, @"[\s│]+", " ");
+        // Facts match what the runtime itself reports.
+        Assert.Contains(System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription, flat);
+        Assert.Contains($"cores {Environment.ProcessorCount} logical", flat);
+        Assert.Contains($"AVX2 {(System.Runtime.Intrinsics.X86.Avx2.IsSupported ? "yes" : "no")}", flat);
+        Assert.Contains($"AVX-512F {(System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "yes" : "no")}", flat);
+        Assert.Contains(Loom.Core.Kernels.Gemm.Describe(Loom.Core.Kernels.Gemm.SelectedPath), flat);
+
+        // Honest peaks: one FMA peak per width this CPU has, each wider one higher; the GEMM cannot beat the widest.
+        var peaks = Loom.Core.Diagnostics.FmaPeak.AvailableWidths().Select(bits =>
+        {
+            var m = System.Text.RegularExpressions.Regex.Match(flat, $@"fma peak {bits}-bit (\d+\.\d) GFLOP/s");
+            Assert.True(m.Success, $"no {bits}-bit peak in:\n{output}");
+            return double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        }).ToList();
+        for (int i = 1; i < peaks.Count; i++) Assert.True(peaks[i] > peaks[i - 1], $"peaks not increasing with width: {string.Join(", ", peaks)}");
+        var gemm = System.Text.RegularExpressions.Regex.Match(flat, @"gemm (\d+\.\d) GFLOP/s \(128³, 2 threads");
+        Assert.True(gemm.Success, output);
+        double rate = double.Parse(gemm.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(rate > 0, output);
+        if (peaks.Count > 0)
+        {
+            Assert.True(rate <= peaks[^1] * 1.1, $"GEMM {rate} GFLOP/s above the measured peak {peaks[^1]}");
+            Assert.Matches(@"\d+% of the \d+-bit peak", flat);
+        }
+
+        // The correctness check states its error against double, and it is small.
+        var check = System.Text.RegularExpressions.Regex.Match(flat, @"gemm check ok \(max \|error\| ([0-9.E+-]+) vs double\)");
+        Assert.True(check.Success, output);
+        Assert.InRange(double.Parse(check.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 0, 1e-4);
     }
 
     [Fact]
     public void BadArgumentsAreRejected()
     {
-        var (code, output) = Run("doctor", "--seconds", "-1");
-        Assert.NotEqual(0, code);
-        Assert.Contains("--seconds", output);
-        (code, _) = Run("no-such-command");
-        Assert.NotEqual(0, code);
+        foreach (var (option, value) in new[] { ("--seconds", "-1"), ("--seconds", "NaN"), ("--size", "8"), ("--threads", "0") })
+        {
+            var (code, output) = Run("doctor", option, value);
+            Assert.Equal(1, code);
+            Assert.Contains($"{option} must", output);
+        }
+        Assert.NotEqual(0, Run("no-such-command").Code);
     }
 }
