@@ -39,11 +39,23 @@ internal static class TokenizerCommands
         var field = new Option<string>("--field") { Description = "Field of each JSON object holding the text.", DefaultValueFactory = _ => "text" };
         var allowed = new Option<string>("--allowed-special") { Description = "all: special-token text becomes special tokens; none: it is an error (as tiktoken).", DefaultValueFactory = _ => "none" };
         allowed.AcceptOnlyFromAmong("all", "none");
-        var cmd = new Command("encode", "Print one JSON array of token ids per input line.") { tokenizer, input, field, allowed };
+        var addSpecial = new Option<bool>("--add-special-tokens") { Description = "WordPiece tokenizers: wrap each text as [CLS] text [SEP] (the template in tokenizer.json)." };
+        var cmd = new Command("encode", "Print one JSON array of token ids per input line.") { tokenizer, input, field, allowed, addSpecial };
         cmd.SetAction(parse =>
         {
             string path = RequireFile(parse.GetValue(input)!, "--input");
             string jsonField = RequireNonEmpty(parse.GetValue(field)!, "--field");
+            if (WordPieceFormats.IsWordPiece(parse.GetValue(tokenizer)!))
+            {
+                var wordPiece = LoadWordPiece(parse.GetValue(tokenizer)!);
+                var counters = new InputCounters();
+                using (var writer = Utf8DataWriter.For(parse.InvocationConfiguration.Output))
+                    foreach (var text in TextChunks.JsonLinesField(path, jsonField, counters))
+                        writer.WriteIdArrayLine(wordPiece.Encode(text, null, parse.GetValue(addSpecial)).Ids);
+                Warn(console, counters.Warning(path));
+                return 0;
+            }
+            if (parse.GetValue(addSpecial)) throw new ArgumentException("--add-special-tokens applies to WordPiece tokenizers; byte-level BPE adds none (as tiktoken).");
             var tok = LoadTokenizer(parse.GetValue(tokenizer)!);
             var policy = parse.GetValue(allowed) == "all" ? SpecialTokenPolicy.All : SpecialTokenPolicy.None;
             var repaired = new InputCounters();
@@ -143,6 +155,15 @@ internal static class TokenizerCommands
         catch (InvalidDataException e) { throw new InvalidDataException($"--tokenizer {value}: {e.Message}", e); }
     }
 
+    private static WordPieceTokenizer LoadWordPiece(string value)
+    {
+        try { return WordPieceTokenizer.Load(value); }
+        catch (FileNotFoundException e) { throw new FileNotFoundException($"--tokenizer {value}: {e.Message}", e.FileName, e); }
+        catch (FormatException e) { throw new FormatException($"--tokenizer {value}: {e.Message}", e); }
+        catch (NotSupportedException e) { throw new NotSupportedException($"--tokenizer {value}: {e.Message}", e); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"--tokenizer {value}: {e.Message}", e); }
+    }
+
     // Option values are checked here, before any work, with the option's name as the user wrote it.
     private static string RequireFile(FileInfo file, string option)
     {
@@ -166,7 +187,17 @@ internal static class TokenizerCommands
         cmd.SetAction(parse =>
         {
             var path = RequireFile(parse.GetValue(input)!, "--input");
-            var tok = LoadTokenizer(parse.GetValue(tokenizer)!);
+            Func<int[], string> decode;
+            if (WordPieceFormats.IsWordPiece(parse.GetValue(tokenizer)!))
+            {
+                var wordPiece = LoadWordPiece(parse.GetValue(tokenizer)!);
+                decode = ids => wordPiece.Decode(ids);
+            }
+            else
+            {
+                var bpe = LoadTokenizer(parse.GetValue(tokenizer)!);
+                decode = ids => bpe.Decode(ids);
+            }
             var output = parse.InvocationConfiguration.Output;
             int lineNo = 0;
             foreach (var line in File.ReadLines(path))
@@ -177,7 +208,7 @@ internal static class TokenizerCommands
                 try { ids = JsonSerializer.Deserialize<int[]>(line) ?? []; }
                 catch (JsonException e) { throw new FormatException($"{path}:{lineNo}: expected a JSON array of integers ({e.Message})."); }
                 string text;
-                try { text = tok.Decode(ids); }
+                try { text = decode(ids); }
                 catch (ArgumentOutOfRangeException e) { throw new FormatException($"{path}:{lineNo}: {e.Message}"); }
                 output.Write(JsonSerializer.Serialize(text, RelaxedJson));
                 output.Write('\n');
@@ -197,10 +228,19 @@ internal static class TokenizerCommands
         var field = new Option<string>("--field") { Description = "JSONL field holding the text.", DefaultValueFactory = _ => "text" };
         var output = new Option<DirectoryInfo>("--output") { Description = "Directory to write tokenizer.json into.", Required = true };
         var pattern = new Option<string>("--pattern") { Description = "Pre-tokenizer regex, or the name of an encoding whose regex to use (default: GPT-2's)." };
-        var cmd = new Command("train", "Train a byte-level BPE tokenizer and write tokenizer.json.") { input, vocab, minFreq, specials, field, output, pattern };
+        var model = new Option<string>("--model") { Description = "bpe: byte-level BPE (GPT-2 style); wordpiece: BERT's WordPiece (also writes vocab.txt).", DefaultValueFactory = _ => "bpe" };
+        model.AcceptOnlyFromAmong("bpe", "wordpiece");
+        var cmd = new Command("train", "Train a byte-level BPE or a WordPiece tokenizer and write tokenizer.json.") { input, vocab, minFreq, specials, field, output, pattern, model };
         cmd.SetAction(parse =>
         {
             var files = SelectInputs(console, parse.GetValue(input)!);
+            if (parse.GetValue(model) == "wordpiece")
+            {
+                if (parse.GetValue(pattern) is not null) throw new ArgumentException("--pattern applies to --model bpe only; WordPiece splits words with BERT's pre-tokenizer.");
+                // BERT's specials unless the user named others.
+                var wordPieceSpecials = parse.GetResult(specials) is null or { Implicit: true } ? new WordPieceTrainerOptions().SpecialTokens : parse.GetValue(specials)!;
+                return TrainWordPiece(console, files, parse.GetValue(vocab), parse.GetValue(minFreq), wordPieceSpecials, parse.GetValue(field)!, parse.GetValue(output)!);
+            }
             var options = new BpeTrainerOptions
             {
                 VocabularySize = parse.GetValue(vocab),
@@ -234,6 +274,35 @@ internal static class TokenizerCommands
             return 0;
         });
         return cmd;
+    }
+
+    private static int TrainWordPiece(IAnsiConsole console, List<string> files, int vocabSize, long minFrequency, IReadOnlyList<string> specials, string field, DirectoryInfo dir)
+    {
+        // Checked here so the messages name the flags (the library names its own properties).
+        if (specials.FirstOrDefault(string.IsNullOrEmpty) is not null) throw new ArgumentException("--special-tokens holds an empty token; give its text, e.g. [UNK].");
+        if (specials.GroupBy(t => t, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } dup)
+            throw new ArgumentException($"--special-tokens lists \"{dup.Key}\" {dup.Count()} times; each special token must be distinct.");
+        if (vocabSize <= specials.Count) throw new ArgumentException($"--vocab-size must be more than the {specials.Count} special tokens; got {vocabSize}.");
+        if (minFrequency < 0) throw new ArgumentException($"--min-frequency must be ≥ 0; got {minFrequency}.");
+        RequireNonEmpty(field, "--field");
+        if (File.Exists(dir.FullName)) throw new IOException($"--output {dir.FullName} is a file; give a folder for tokenizer.json and vocab.txt.");
+        var options = new WordPieceTrainerOptions { VocabularySize = vocabSize, MinFrequency = minFrequency, SpecialTokens = [.. specials], JsonField = field };
+        console.MarkupLine($"[grey]training WordPiece:[/] {Markup.Escape(JsonSerializer.Serialize(new { options.VocabularySize, options.MinFrequency, options.SpecialTokens, options.JsonField }, RelaxedJson))}");
+        long totalBytes = files.Sum(f => new FileInfo(f).Length);
+        WordPieceTrainingResult result = null!;
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        console.Progress().AutoClear(true).Start(ctx =>
+        {
+            var task = ctx.AddTask("counting words", maxValue: Math.Max(1, totalBytes));
+            result = WordPieceTrainer.TrainFromFiles(files, options, new Progress<long>(n => task.Increment(n)));
+            task.Value = task.MaxValue;
+        });
+        dir.Create();
+        string json = Path.Combine(dir.FullName, "tokenizer.json");
+        WordPieceTokenizerJson.Save(result.Tokenizer, json);
+        BertVocabFiles.Save(result.Vocabulary, new BertVocabOptions(), dir.FullName);
+        console.MarkupLine($"wrote [bold]{Markup.Escape(json)}[/] and vocab.txt: {result.Vocabulary.Count} tokens from {result.DistinctWords:N0} distinct of {result.WordCount:N0} words, {sw.Elapsed.TotalSeconds:F1} s");
+        return 0;
     }
 
     public static Command CreateTokenize(IAnsiConsole console)

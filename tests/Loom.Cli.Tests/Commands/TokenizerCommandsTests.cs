@@ -231,3 +231,57 @@ public class TokenizerCommandsTests
         Assert.DoesNotContain("   at ", console);
     }
 }
+
+public class WordPieceCommandsTests
+{
+    [Fact]
+    public void TrainsAWordPieceVocabularyAndEncodesAndDecodesWithIt()
+    {
+        string dir = CliRunner.TempDir();
+        string corpus = Path.Combine(dir, "corpus.txt");
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("The cat sat on the mat. Unbelievable cats sat, purring!\n", 100)));
+        string output = Path.Combine(dir, "wp");
+        var (code, _, console) = CliRunner.Run("tokenizer", "train", "--model", "wordpiece", "--input", corpus, "--vocab-size", "120", "--output", output);
+        Assert.True(code == 0, console);
+        Assert.True(File.Exists(Path.Combine(output, "vocab.txt")));
+        Assert.Equal("[PAD]", File.ReadLines(Path.Combine(output, "vocab.txt")).First());   // BERT's specials by default
+
+        // The CLI's ids are the library's (whose encoder equals Hugging Face's on the committed WordPiece fixtures).
+        var tok = Loom.Tokenizers.WordPieceTokenizer.Load(output);
+        string[] texts = ["The cat sat.", "unbelievable purring cats", "zebra ünïcode 猫"];
+        string input = Path.Combine(dir, "in.jsonl");
+        File.WriteAllLines(input, texts.Select(t => System.Text.Json.JsonSerializer.Serialize(new { text = t })));
+        foreach (bool special in new[] { false, true })
+        {
+            string[] args = special ? ["tokenizer", "encode", "--tokenizer", output, "--input", input, "--add-special-tokens"] : ["tokenizer", "encode", "--tokenizer", output, "--input", input];
+            (code, string ids, console) = CliRunner.Run(args);
+            Assert.True(code == 0, console);
+            Assert.Equal(string.Concat(texts.Select(t => System.Text.Json.JsonSerializer.Serialize(tok.Encode(t, null, special).Ids) + "\n")), ids);
+        }
+        // vocab.txt alone loads too, and decode inverts encode up to BERT's lower-casing and spacing.
+        string idsFile = Path.Combine(dir, "ids.txt");
+        File.WriteAllText(idsFile, System.Text.Json.JsonSerializer.Serialize(tok.Encode("The cat sat.", null, false).Ids) + "\n");
+        (code, string decoded, console) = CliRunner.Run("tokenizer", "decode", "--tokenizer", Path.Combine(output, "vocab.txt"), "--input", idsFile);
+        Assert.True(code == 0, console);
+        Assert.Equal("\"the cat sat.\"\n", decoded);
+    }
+
+    [Fact]
+    public void WordPieceOptionsAreChecked()
+    {
+        string dir = CliRunner.TempDir();
+        string corpus = Path.Combine(dir, "corpus.txt");
+        File.WriteAllText(corpus, "a b c\n");
+        foreach (var (extra, message) in new (string[], string)[]
+        {
+            (["--pattern", "\\w+"], "--pattern applies to --model bpe only"),
+            (["--special-tokens", "[UNK]", "[UNK]"], "--special-tokens lists \"[UNK]\" 2 times"),
+            (["--min-frequency", "-1"], "--min-frequency must be"),
+        })
+        {
+            var (code, _, console) = CliRunner.Run(["tokenizer", "train", "--model", "wordpiece", "--input", corpus, "--vocab-size", "50", "--output", Path.Combine(dir, "o"), .. extra]);
+            Assert.Equal(1, code);
+            Assert.Contains(message, console);
+        }
+    }
+}
