@@ -53,7 +53,7 @@ internal static class TrainCommand
             modelNode = JsonNode.Parse(File.ReadAllText(Path.Combine(cfg.InitFrom, "config.json")))!.AsObject();
         else if (modelNode["vocab_size"] is null || modelNode["vocab_size"]!.GetValue<int>() == 0)
             modelNode["vocab_size"] = tokenizer.VocabularySize;
-        using var model = cfg.InitFrom != null ? ModelCommands.LoadModel(cfg.InitFrom) : CausalLanguageModels.Create(modelNode, "model");
+        using var model = cfg.InitFrom != null ? ModelCommands.LoadModel(cfg.InitFrom, ModelOptions.Default) : CausalLanguageModels.Create(modelNode, "model");
         if (cfg.InitFrom == null) model.InitializeWeights(cfg.Seed);
         // Print and save the resolved model config (every field, defaults included).
         cfg = cfg with { Model = JsonSerializer.SerializeToNode(model.Configuration, model.Configuration.GetType())!.AsObject() };
