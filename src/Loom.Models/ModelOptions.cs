@@ -19,6 +19,9 @@ public sealed record ModelOptions
     /// <summary>Chooses each weight matmul's projection by its module path (null: dense f32 everywhere).</summary>
     public ProjectionFactory? Projections { get; init; }
 
+    /// <summary>Dropout probabilities and seed (off by default); masks are drawn only in training mode (<see cref="ITrainingMode"/>).</summary>
+    public Regularization.DropoutOptions Dropout { get; init; } = new();
+
     internal IProjection Project(ProjectionSpec spec, Parameters.ParameterSet parameters, Loom.Core.Threading.WorkerPool pool)
     {
         var context = new ProjectionContext(spec, parameters, pool);

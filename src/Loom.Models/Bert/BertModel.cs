@@ -6,6 +6,8 @@
 //   hidden = x                                          (the body ends here)
 //   MLM: logits = LN(gelu(hidden·Wtᵀ + b))·wordᵀ + bias (MaskedLanguageModelHead; decoder tied to the word embeddings)
 //   pooled = tanh(hidden[:, 0]·Wpᵀ + b)
+// Training with hidden dropout p (HF's hidden_dropout_prob) drops the embeddings' LayerNorm output
+// and each branch before its residual add.
 // backward: the same lines in exact reverse (the pooler is for classification heads; the MLM loss
 // does not reach it). Every weight matmul is an IProjection chosen by module path when the model
 // is built (ModelOptions.Projections).
@@ -17,11 +19,12 @@ using Loom.Models.Heads;
 using Loom.Models.Losses;
 using Loom.Models.Parameters;
 using Loom.Models.Projections;
+using Loom.Models.Regularization;
 
 namespace Loom.Models.Bert;
 
 /// <summary>A BERT encoder with masked-LM head and pooler.</summary>
-public sealed class BertModel : IHiddenStateModel
+public sealed class BertModel : IHiddenStateModel, ITrainingMode
 {
     private readonly WorkerPool _pool;
     private readonly int _word, _pos, _type;     // (V, C), (maxT, C), (types, C)
@@ -31,6 +34,13 @@ public sealed class BertModel : IHiddenStateModel
     private readonly LayerIndex[] _layers;
     private readonly ActivationPlanCache<BertActivations> _plans;
     private BertActivations? Acts => _plans.Current;
+    private readonly DropoutOptions _dropout;
+
+    /// <inheritdoc/>
+    public bool IsTraining { get; set; }
+
+    /// <inheritdoc/>
+    public ulong DropoutStep { get; set; }
 
     private sealed record LayerIndex(
         IProjection Q, IProjection K, IProjection V,    // attention.self.{query,key,value}: (C, C) + (C)
@@ -55,7 +65,9 @@ public sealed class BertModel : IHiddenStateModel
         config.Validate();
         Config = config;
         _pool = pool ?? WorkerPool.Shared;
-        _plans = new ActivationPlanCache<BertActivations>((b, t) => new BertActivations(Config, b, t));
+        options.Dropout.Validate();
+        _dropout = options.Dropout;
+        _plans = new ActivationPlanCache<BertActivations>((b, t) => new BertActivations(Config, b, t, _dropout.Hidden > 0));
         int V = config.VocabSize, C = config.HiddenSize, I = config.IntermediateSize;
         var specs = new List<(string, long[], bool)>
         {
@@ -193,6 +205,12 @@ public sealed class BertModel : IHiddenStateModel
         Arithmetic.Add(sum, typeRows, sum, _pool);
         for (int b = 0; b < B; b++) Arithmetic.Add(sum.Slice(b * T * C, T * C), p.Value(_pos)[..(T * C)], sum.Slice(b * T * C, T * C), _pool);
         LayerNorm.Forward(sum, p.Value(_embLnW), p.Value(_embLnB), a[a.Emb], a[a.EmbMean], a[a.EmbRstd], C, eps, _pool);
+        a.Dropped = IsTraining && _dropout.Hidden > 0;
+        if (a.Dropped)
+        {
+            Dropout.FillMask(a[a.EmbMask], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, -1, 0));
+            Dropout.Apply(a[a.Emb], a[a.EmbMask]);
+        }
 
         Span<float> x = a[a.Emb];
         for (int l = 0; l < Config.Layers; l++)
@@ -204,13 +222,33 @@ public sealed class BertModel : IHiddenStateModel
             L.V.Forward(x, a[a.VRow], BT);
             Attention.ForwardRows(a[a.QRow], a[a.KRow], a[a.VRow], a[s.Q], a[s.K], a[s.V], a[s.Att],
                 a[a.H0], a[s.Ctx], B, T, NH, NH, hd, mask, _pool);
-            x.CopyTo(a[s.R1]);
-            L.AttnOut.Forward(a[s.Ctx], a[s.R1], BT, accumulate: true);
+            if (a.Dropped)
+            {
+                Dropout.FillMask(a[s.MaskAttn], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 1));
+                L.AttnOut.Forward(a[s.Ctx], a[a.Branch], BT);
+                Dropout.Apply(a[a.Branch], a[s.MaskAttn]);
+                Arithmetic.Add(x, a[a.Branch], a[s.R1], _pool);
+            }
+            else
+            {
+                x.CopyTo(a[s.R1]);
+                L.AttnOut.Forward(a[s.Ctx], a[s.R1], BT, accumulate: true);
+            }
             LayerNorm.Forward(a[s.R1], p.Value(L.Ln1W), p.Value(L.Ln1B), a[s.X1], a[s.Mean1], a[s.Rstd1], C, eps, _pool);
             L.Inter.Forward(a[s.X1], a[s.Inter], BT);
             GeluExact.Forward(a[s.Inter], a[s.InterAct], _pool);
-            a[s.X1].CopyTo(a[s.R2]);
-            L.Out.Forward(a[s.InterAct], a[s.R2], BT, accumulate: true);
+            if (a.Dropped)
+            {
+                Dropout.FillMask(a[s.MaskOut], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 2));
+                L.Out.Forward(a[s.InterAct], a[a.Branch], BT);
+                Dropout.Apply(a[a.Branch], a[s.MaskOut]);
+                Arithmetic.Add(a[s.X1], a[a.Branch], a[s.R2], _pool);
+            }
+            else
+            {
+                a[s.X1].CopyTo(a[s.R2]);
+                L.Out.Forward(a[s.InterAct], a[s.R2], BT, accumulate: true);
+            }
             LayerNorm.Forward(a[s.R2], p.Value(L.Ln2W), p.Value(L.Ln2B), a[s.X2], a[s.Mean2], a[s.Rstd2], C, eps, _pool);
             x = a[s.X2];
         }
@@ -255,12 +293,14 @@ public sealed class BertModel : IHiddenStateModel
             // x2 = LN(r2), r2 = x1 + gelu(x1·Wiᵀ + b)·Woᵀ + b
             LayerNorm.Backward(dres, a[s.R2], p.Value(L.Ln2W), a[s.Mean2], a[s.Rstd2], d1, p.GradientOrDiscard(L.Ln2W), p.GradientOrDiscard(L.Ln2B), C, false, _pool);
             var dInter = a[a.DI];
-            L.Out.Backward(d1, a[s.InterAct], dInter, BT);
+            if (a.Dropped) Dropout.Apply(d1, a[s.MaskOut], a[a.Branch]);
+            L.Out.Backward(a.Dropped ? a[a.Branch] : d1, a[s.InterAct], dInter, BT);
             GeluExact.Backward(a[s.Inter], dInter, dInter, _pool);
             L.Inter.Backward(dInter, a[s.X1], d1, BT, accumulateInput: true);
             // x1 = LN(r1), r1 = x + ctx·Woᵀ + b
             LayerNorm.Backward(d1, a[s.R1], p.Value(L.Ln1W), a[s.Mean1], a[s.Rstd1], d0, p.GradientOrDiscard(L.Ln1W), p.GradientOrDiscard(L.Ln1B), C, false, _pool);
-            L.AttnOut.Backward(d0, a[s.Ctx], d1, BT);
+            if (a.Dropped) Dropout.Apply(d0, a[s.MaskAttn], a[a.Branch]);
+            L.AttnOut.Backward(a.Dropped ? a[a.Branch] : d0, a[s.Ctx], d1, BT);
             Attention.BackwardRows(d1, a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.H0], a[a.H1], a[a.H2], a[a.H3],
                 a[a.DAtt], a[a.QRow], a[a.KRow], a[a.VRow], B, T, NH, NH, hd, _pool);
             d0.CopyTo(dres); // the residual path
@@ -268,7 +308,12 @@ public sealed class BertModel : IHiddenStateModel
             L.K.Backward(a[a.KRow], input, dres, BT, accumulateInput: true);
             L.V.Backward(a[a.VRow], input, dres, BT, accumulateInput: true);
         }
-        // x = LN(word[ids] + pos[t] + type[types])
+        // x = drop(LN(word[ids] + pos[t] + type[types]))
+        if (a.Dropped)
+        {
+            Dropout.Apply(dres, a[a.EmbMask]);
+            DropoutStep++;   // the next training forward draws new masks
+        }
         LayerNorm.Backward(dres, a[a.EmbSum], p.Value(_embLnW), a[a.EmbMean], a[a.EmbRstd], d0, p.GradientOrDiscard(_embLnW), p.GradientOrDiscard(_embLnB), C, false, _pool);
         if (p.IsTrainable(_word)) Embedding.Backward(a.Ids, d0, p.Gradient(_word), C, _pool);
         if (p.IsTrainable(_type)) Embedding.Backward(a.Types, d0, p.Gradient(_type), C, _pool);

@@ -13,7 +13,12 @@ internal sealed record Gpt2LayerRegions(
     ActivationRegion AttY, ActivationRegion Residual2,                          // (B, T, C)
     ActivationRegion Ln2, ActivationRegion Ln2Mean, ActivationRegion Ln2Rstd,   // (B, T, C), (B, T), (B, T)
     ActivationRegion Fch, ActivationRegion FchGelu,                             // (B, T, 4C)
-    ActivationRegion Residual3);                                                // (B, T, C)
+    ActivationRegion Residual3)                                                 // (B, T, C)
+{
+    /// <summary>Dropout masks of the attention and MLP branches, (B, T, C) each; empty without dropout.</summary>
+    public ActivationRegion MaskAttn { get; init; }
+    public ActivationRegion MaskMlp { get; init; }
+}
 
 /// <summary>GPT-2's planned activations for batches of B × T.</summary>
 internal sealed class Gpt2Activations : ActivationPlan
@@ -34,15 +39,22 @@ internal sealed class Gpt2Activations : ActivationPlan
     public readonly ActivationRegion DQkv;                    // (B, T, 3C) gradient at qkv
     public readonly ActivationRegion DAtt;                    // (B, NH, T, T) score gradients
     public readonly ActivationRegion H0, H1, H2, H3;          // (B, NH, T, hs) scratch
+    public readonly ActivationRegion EmbMask;                 // (B, T, C) dropout mask of the embeddings; empty without dropout
+    public readonly ActivationRegion Branch;                  // (B, T, C) a residual branch's output before its dropout; empty without dropout
+    public bool Dropped;                                      // the last forward applied dropout
 
-    public Gpt2Activations(Gpt2Config cfg, int b, int t, bool checkpointing)
+    public Gpt2Activations(Gpt2Config cfg, int b, int t, bool checkpointing, bool dropout)
     {
         B = b; T = t;
         long BT = (long)b * t, C = cfg.Embedding, NH = cfg.Heads, V = cfg.VocabSize;
         Encoded = Add(BT * C);
         Qkv = Add(BT * 3 * C);
         Gpt2LayerRegions PlanLayer() => new(Add(BT * C), Add(BT), Add(BT), Add(BT * C), Add(BT * C), Add(BT * C), Add(BT * NH * t),
-            Add(BT * C), Add(BT * C), Add(BT * C), Add(BT), Add(BT), Add(BT * 4 * C), Add(BT * 4 * C), Add(BT * C));
+            Add(BT * C), Add(BT * C), Add(BT * C), Add(BT), Add(BT), Add(BT * 4 * C), Add(BT * 4 * C), Add(BT * C))
+        {
+            MaskAttn = dropout ? Add(BT * C) : default,
+            MaskMlp = dropout ? Add(BT * C) : default,
+        };
         Layers = new Gpt2LayerRegions[cfg.Layers];
         var scratch = checkpointing ? PlanLayer() : null;
         for (int l = 0; l < cfg.Layers; l++)
@@ -57,6 +69,7 @@ internal sealed class Gpt2Activations : ActivationPlan
         DQkv = Add(BT * 3 * C);
         DAtt = Add(BT * NH * t);
         H0 = Add(BT * C); H1 = Add(BT * C); H2 = Add(BT * C); H3 = Add(BT * C);
+        if (dropout) { EmbMask = Add(BT * C); Branch = Add(BT * C); }
         Allocate();
         Ids = new int[BT];
         Targets = new int[BT];

@@ -8,6 +8,8 @@
 // forward:  x = wte[ids] + wpe[t]
 //           per layer: h = ln_1(x); qkv = h·W_attn + b; y = attention(qkv); x = x + y·W_proj + b
 //                      h = ln_2(x); f = gelu(h·W_fc + b); x = x + f·W_mproj + b
+//           (training with hidden dropout p: x = drop(wte[ids] + wpe[t]) and each branch is dropped
+//            before its residual add, as HF's embd_pdrop and resid_pdrop)
 //           hidden = ln_f(x)                                          (the body ends here)
 //           logits = hidden·wteᵀ (tied head); loss = mean cross-entropy over targets ≠ −100
 // backward: the same lines in exact reverse.
@@ -19,11 +21,12 @@ using Loom.Models.Heads;
 using Loom.Models.Losses;
 using Loom.Models.Parameters;
 using Loom.Models.Projections;
+using Loom.Models.Regularization;
 
 namespace Loom.Models.Gpt2;
 
 /// <summary>A GPT-2 language model with training support.</summary>
-public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel, IIncrementalDecoder
+public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel, IIncrementalDecoder, ITrainingMode
 {
     private readonly WorkerPool _pool;
 
@@ -33,6 +36,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
     private readonly int _lnfW, _lnfB; // (C)
     private readonly LayerIndex[] _layers;
     private readonly LanguageModelHead _head;   // logits = hidden·wteᵀ (path "lm_head", tied to wte)
+    private readonly DropoutOptions _dropout;
 
     private sealed record LayerIndex(
         int Ln1W, int Ln1B,        // (C)
@@ -73,7 +77,9 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         config.Validate();
         Config = config;
         _pool = pool ?? WorkerPool.Shared;
-        _plans = new ActivationPlanCache<Gpt2Activations>((b, t) => new Gpt2Activations(Config, b, t, _checkpointing));
+        options.Dropout.Validate();
+        _dropout = options.Dropout;
+        _plans = new ActivationPlanCache<Gpt2Activations>((b, t) => new Gpt2Activations(Config, b, t, _checkpointing, _dropout.Hidden > 0));
         int V = config.VocabSize, C = config.Embedding, P = config.MaxPositions;
         var specs = new List<(string, long[], bool)>
         {
@@ -172,6 +178,12 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
 
     private bool _checkpointing;
 
+    /// <inheritdoc/>
+    public bool IsTraining { get; set; }
+
+    /// <inheritdoc/>
+    public ulong DropoutStep { get; set; }
+
     /// <summary>Frees every planned activation block (the next Forward plans again).</summary>
     public void DisposePlans() => _plans.Clear();
 
@@ -204,6 +216,12 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         var wpe = p.Value(_wpe);
         for (int b = 0; b < B; b++)
             Arithmetic.Add(encoded.Slice(b * T * C, T * C), wpe[..(T * C)], encoded.Slice(b * T * C, T * C), _pool);
+        a.Dropped = IsTraining && _dropout.Hidden > 0;
+        if (a.Dropped)
+        {
+            Dropout.FillMask(a[a.EmbMask], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, -1, 0));
+            Dropout.Apply(encoded, a[a.EmbMask]);
+        }
 
         Span<float> x = encoded;
         for (int l = 0; l < Config.Layers; l++)
@@ -243,13 +261,34 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         LayerNorm.Forward(x, p.Value(L.Ln1W), p.Value(L.Ln1B), a[s.Ln1], a[s.Ln1Mean], a[s.Ln1Rstd], C, eps, _pool);
         L.Attn.Forward(a[s.Ln1], a[a.Qkv], BT);
         Attention.Forward(a[a.Qkv], a[s.AttY], a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.H0], shape, _pool);
-        x.CopyTo(a[s.Residual2]);
-        L.Proj.Forward(a[s.AttY], a[s.Residual2], BT, accumulate: true);
+        if (a.Dropped)
+        {
+            // x + drop(y·W_proj + b), the mask regenerated identically when checkpointing recomputes the block
+            Dropout.FillMask(a[s.MaskAttn], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 1));
+            L.Proj.Forward(a[s.AttY], a[a.Branch], BT);
+            Dropout.Apply(a[a.Branch], a[s.MaskAttn]);
+            Arithmetic.Add(x, a[a.Branch], a[s.Residual2], _pool);
+        }
+        else
+        {
+            x.CopyTo(a[s.Residual2]);
+            L.Proj.Forward(a[s.AttY], a[s.Residual2], BT, accumulate: true);
+        }
         LayerNorm.Forward(a[s.Residual2], p.Value(L.Ln2W), p.Value(L.Ln2B), a[s.Ln2], a[s.Ln2Mean], a[s.Ln2Rstd], C, eps, _pool);
         L.Fc.Forward(a[s.Ln2], a[s.Fch], BT);
         Activations.GeluForward(a[s.Fch], a[s.FchGelu], _pool);
-        a[s.Residual2].CopyTo(a[s.Residual3]);
-        L.Mproj.Forward(a[s.FchGelu], a[s.Residual3], BT, accumulate: true);
+        if (a.Dropped)
+        {
+            Dropout.FillMask(a[s.MaskMlp], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 2));
+            L.Mproj.Forward(a[s.FchGelu], a[a.Branch], BT);
+            Dropout.Apply(a[a.Branch], a[s.MaskMlp]);
+            Arithmetic.Add(a[s.Residual2], a[a.Branch], a[s.Residual3], _pool);
+        }
+        else
+        {
+            a[s.Residual2].CopyTo(a[s.Residual3]);
+            L.Mproj.Forward(a[s.FchGelu], a[s.Residual3], BT, accumulate: true);
+        }
     }
 
     /// <summary>Logits of the last forward, (B·T, V).</summary>
@@ -294,18 +333,25 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
             Span<float> input = l == 0 ? a[a.Encoded] : a[a.Layers[l - 1].Residual3];
             if (_checkpointing) ForwardLayer(a, l, input, shape); // rebuild this block's activations in the scratch
             var s = a.Layers[l];
-            // x = x + gelu(ln_2(x)·W_fc + b)·W_mproj + b
-            L.Mproj.Backward(dres, a[s.FchGelu], a[a.DFch], BT);
+            // x = x + gelu(ln_2(x)·W_fc + b)·W_mproj + b   (the branch's gradient through its dropout mask)
+            if (a.Dropped) Dropout.Apply(dres, a[s.MaskMlp], a[a.Branch]);
+            L.Mproj.Backward(a.Dropped ? a[a.Branch] : dres, a[s.FchGelu], a[a.DFch], BT);
             Activations.GeluBackward(a[s.Fch], a[a.DFch], a[a.DFch], _pool);
             L.Fc.Backward(a[a.DFch], a[s.Ln2], dln, BT);
             LayerNorm.Backward(dln, a[s.Residual2], p.Value(L.Ln2W), a[s.Ln2Mean], a[s.Ln2Rstd], dres, p.GradientOrDiscard(L.Ln2W), p.GradientOrDiscard(L.Ln2B), C, accumulate: true, _pool);
             // x = x + attention(ln_1(x)·W_attn + b)·W_proj + b
-            L.Proj.Backward(dres, a[s.AttY], a[a.DAttY], BT);
+            if (a.Dropped) Dropout.Apply(dres, a[s.MaskAttn], a[a.Branch]);
+            L.Proj.Backward(a.Dropped ? a[a.Branch] : dres, a[s.AttY], a[a.DAttY], BT);
             Attention.Backward(a[a.DAttY], a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.DQkv], a[a.H0], a[a.H1], a[a.H2], a[a.H3], a[a.DAtt], shape, _pool);
             L.Attn.Backward(a[a.DQkv], a[s.Ln1], dln, BT);
             LayerNorm.Backward(dln, input, p.Value(L.Ln1W), a[s.Ln1Mean], a[s.Ln1Rstd], dres, p.GradientOrDiscard(L.Ln1W), p.GradientOrDiscard(L.Ln1B), C, accumulate: true, _pool);
         }
-        // x = wte[ids] + wpe[t]
+        // x = drop(wte[ids] + wpe[t])
+        if (a.Dropped)
+        {
+            Dropout.Apply(dres, a[a.EmbMask]);
+            DropoutStep++;   // the next training forward draws new masks
+        }
         if (p.IsTrainable(_wte)) Embedding.Backward(a.Ids, dres, p.Gradient(_wte), C, _pool);
         if (p.IsTrainable(_wpe))
         {

@@ -21,6 +21,8 @@ public sealed record CheckpointState(int Step, ulong DataRngState, int Optimizer
     public float LossScale { get; init; } = 1f;
     /// <summary>Updates skipped for fp16 overflow so far.</summary>
     public int SkippedSteps { get; init; }
+    /// <summary>The model's dropout step (masks drawn so far), so a resumed run draws the same masks.</summary>
+    public ulong DropoutStep { get; init; }
 }
 
 /// <summary>Writes, lists and reads checkpoints.</summary>

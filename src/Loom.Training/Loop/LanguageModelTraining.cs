@@ -156,6 +156,8 @@ public sealed class TrainingStep : IDisposable
         float loss = 0f;
         long tokens = 0;
         int n = _options.GradientAccumulation;
+        var mode = _model as ITrainingMode;   // dropout on for the step's forwards, off again for evaluation and generation
+        if (mode != null) mode.IsTraining = true;
         try
         {
             for (int micro = 0; micro < n; micro++)
@@ -173,6 +175,10 @@ public sealed class TrainingStep : IDisposable
         {
             Precision.EndStep();   // put the fp32 masters back before the error leaves the step
             throw;
+        }
+        finally
+        {
+            if (mode != null) mode.IsTraining = false;
         }
         float lr = LearningRateSchedule.WarmupCosine(step, _options.WarmupSteps, _options.MaxSteps, _options.LearningRate, _options.MinLearningRate);
         if (!Precision.EndStep()) return new StepOutcome(loss, lr, float.PositiveInfinity, tokens, Applied: false);
@@ -231,6 +237,7 @@ public static class LanguageModelTraining
             train.State = new BatchSourceState(state.DataRngState, state.DataPosition);
             trainer.Precision.Restore(state.LossScale, state.SkippedSteps);
             best = state.BestValidationLoss;
+            if (model is ITrainingMode mode) mode.DropoutStep = state.DropoutStep;
         }
         using var log = new StreamWriter(Path.Combine(outputDirectory, "metrics.jsonl"), append: resumeFrom != null) { AutoFlush = true };
         var clock = Stopwatch.StartNew();
@@ -252,6 +259,7 @@ public static class LanguageModelTraining
                 new Checkpoints.CheckpointState(completedSteps, position.Rng, optimizer.Step, best, JsonSerializer.Serialize(options))
                 {
                     DataPosition = position.Position, LossScale = trainer.Precision.LossScale, SkippedSteps = trainer.Precision.SkippedSteps,
+                    DropoutStep = (model as ITrainingMode)?.DropoutStep ?? 0,
                 });
             if (isBest) bestPath = saved;
             Checkpoints.TrainingCheckpoint.Prune(checkpoints, options.KeepCheckpoints, bestPath);

@@ -85,3 +85,29 @@ public class FrozenParameterTests
         Assert.Contains("trainable", e.Message);
     }
 }
+
+[Collection(nameof(AllocationCollection))]
+public class TrainingModeTests
+{
+    private static int[] Pattern(int n) => Enumerable.Range(0, n).Select(i => (i * 7 + i / 13) % 64).ToArray();
+
+    [Fact]
+    public void StepsTrainWithDropoutAndEvaluationRunsWithout()
+    {
+        var config = new Gpt2Config { VocabSize = 64, MaxPositions = 16, Embedding = 32, Layers = 2, Heads = 4 };
+        using var model = new Gpt2Model(config, new ModelOptions { Dropout = new Loom.Models.Regularization.DropoutOptions { Hidden = 0.2f } });
+        using var reference = new Gpt2Model(config);
+        model.InitializeWeights(1);
+        var options = new TrainOptions { BatchSize = 2, SequenceLength = 16, GradientAccumulation = 3 };
+        using var step = new TrainingStep(model, new WindowBatches(Pattern(3000), 2, 16, seed: 4), options);
+        step.Run(0);
+        Assert.False(model.IsTraining);
+        Assert.Equal(3UL, model.DropoutStep);   // one mask draw per micro-batch
+        // Evaluation after the step sees the weights without dropout: the loss of a dropout-free twin.
+        model.Parameters.AllValues.CopyTo(reference.Parameters.AllValues);
+        var eval = new WindowBatches(Pattern(800), 2, 16, seed: 0);
+        float a = LanguageModelTraining.Evaluate(model, eval, 2);
+        float b = LanguageModelTraining.Evaluate(reference, new WindowBatches(Pattern(800), 2, 16, seed: 0), 2);
+        Assert.Equal(b, a);
+    }
+}
