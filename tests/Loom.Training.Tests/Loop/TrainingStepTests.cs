@@ -46,14 +46,6 @@ public class TrainingStepTests
             : new WindowBatches(Pattern(2000), options.BatchSize, options.SequenceLength, seed: 1);
         using var step = new TrainingStep(model, batches, options);
         for (int i = 0; i < 12; i++) step.Run(i); // two epochs: every shape planned
-        // Let tiered compilation settle: call counting starts 100 ms after the last tier-0 JIT, and the
-        // tier-1 compiles it then triggers allocate a few bytes on the runtime's threads (168 bytes per
-        // window here; none with DOTNET_TieredCompilation=0), which is not the step allocating.
-        for (int round = 0; round < 3; round++)
-        {
-            Thread.Sleep(200);
-            for (int i = 0; i < 12; i++) step.Run(i);
-        }
         // The count is process-wide, so a test-host thread can add a few bytes to one window; a real
         // per-step allocation shows in every window, so the quietest of three must be zero.
         var windows = new List<long>();
