@@ -60,7 +60,9 @@ internal static class TrainCommand
         else
         {
             var modelNode = cfg.Model.DeepClone().AsObject();
-            if (modelNode["vocab_size"] is null || (modelNode["vocab_size"] is JsonValue v && v.TryGetValue<long>(out long vocab) && vocab == 0))
+            // 0 or absent: the tokenizer's size. Compared as JSON text, since the node may hold an int (the built-in
+            // default) or a long (from YAML), and TryGetValue<long> is false for a boxed int.
+            if (modelNode["vocab_size"] is null || modelNode["vocab_size"]!.ToJsonString() is "0" or "0.0")
                 modelNode["vocab_size"] = tokenizer.VocabularySize;
             modelConfig = CausalLanguageModels.ParseConfig(modelNode, "model");
         }
@@ -74,7 +76,7 @@ internal static class TrainCommand
         }
         else
             RunDirectory.PrepareFresh(cfg.Output, overwrite);
-        using var model = cfg.InitFrom != null ? ModelCommands.LoadModel(cfg.InitFrom) : CausalLanguageModels.Create(modelConfig);
+        using var model = cfg.InitFrom != null ? ModelCommands.LoadModel(cfg.InitFrom, ModelOptions.Default) : CausalLanguageModels.Create(modelConfig);
         if (cfg.InitFrom == null) model.InitializeWeights(cfg.Seed);
         // Print and save the resolved model config (every field, defaults included).
         cfg = cfg with { Model = JsonSerializer.SerializeToNode(model.Configuration, model.Configuration.GetType())!.AsObject() };

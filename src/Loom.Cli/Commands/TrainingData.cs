@@ -77,7 +77,8 @@ internal static class TrainingData
             IEnumerable<string> files = Directory.Exists(path) ? Directory.GetFiles(path, "shard_*.bin").Order(StringComparer.Ordinal) : [path];
             foreach (var f in files)
             {
-                if (!File.Exists(f)) throw new FileNotFoundException($"Training data {f} does not exist.", f);
+                // Checked before it is opened: a FIFO would block the hash forever, a dangling link is named.
+                InputFiles.RequireFile(f, "data");
                 using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);
                 string hash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)).ToLowerInvariant();
                 yield return (Path.GetFullPath(f), $"{stream.Length:N0} bytes, sha256 {hash[..16]}");

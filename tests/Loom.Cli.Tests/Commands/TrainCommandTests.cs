@@ -47,6 +47,21 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void AConfigWithoutAModelBlockTakesTheDefaultModelSizedToTheTokenizer()
+    {
+        // Regression: the built-in model block holds vocab_size 0 as an int, which the "0 means the
+        // tokenizer's size" rule once missed, so a config with no model block failed validation.
+        string dir = CliRunner.TempDir();
+        string data = Path.Combine(dir, "text.txt");
+        File.WriteAllText(data, string.Concat(Enumerable.Repeat("It was the best of times, it was the worst of times.\n", 80)));
+        var (code, _, console) = CliRunner.Run("train", "--set", $"output={dir}/run", "--set", $"data=[\"{data}\"]",
+            "--set", "train.batch_size=1", "--set", "train.sequence_length=16", "--set", "train.max_steps=1", "--set", "train.eval_batches=1");
+        Assert.True(code == 0, console);
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "run", "config.json")));
+        Assert.Equal(Loom.Tokenizers.TiktokenEncodings.Get("gpt2").VocabularySize, config.RootElement.GetProperty("vocab_size").GetInt32());
+    }
+
+    [Fact]
     public void UnknownKeysAndMissingDataAreReported()
     {
         string dir = CliRunner.TempDir();
