@@ -1,16 +1,15 @@
 // Opens a causal language model from a Hugging Face style directory (config.json + model.safetensors)
-// or builds one from a config, choosing the family by config.json's "model_type". Every way in checks
-// the same things: the config parses and validates (errors name the field as the user wrote it), the
-// planned memory fits the machine before anything is allocated, and weights load only when every
-// tensor the config implies is present with its shape, no tensor is left over, and all are finite.
+// or builds one from a config, choosing the family by config.json's "model_type" in the registry
+// (Families/ModelFamilies). Every way in checks the same things: the config parses and validates
+// (errors name the field as the user wrote it), the planned memory fits the machine before anything
+// is allocated, and weights load only when every tensor the config implies is present with its
+// shape, no tensor is left over, and all are finite.
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization;
 using Loom.Core.Diagnostics;
 using Loom.Core.Threading;
+using Loom.Models.Families;
 using Loom.Models.Formats;
-using Loom.Models.Gpt2;
-using Loom.Models.Llama;
 using Loom.Models.Parameters;
 
 namespace Loom.Models;
@@ -18,14 +17,9 @@ namespace Loom.Models;
 /// <summary>Family dispatch on model_type.</summary>
 public static class CausalLanguageModels
 {
-    /// <summary>The model types this build can train and run.</summary>
-    public static IReadOnlyList<string> Supported { get; } = ["gpt2", "llama"];
-
-    // Named literals and quoted numbers bind, so "NaN" reaches Validate and is refused by name.
-    private static readonly JsonSerializerOptions ConfigJson = new()
-    {
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals | JsonNumberHandling.AllowReadingFromString,
-    };
+    /// <summary>The model types this build can train and run as causal language models.</summary>
+    public static IReadOnlyList<string> Supported =>
+        ModelFamilies.All.Where(f => f.CreateCausalLanguageModel != null).Select(f => f.ModelType).ToList();
 
     /// <summary>
     /// Parses and validates a config.json tree (model_type defaults to gpt2) into its family's record.
@@ -42,20 +36,14 @@ public static class CausalLanguageModels
         if (obj["model_type"] is { } t)
             type = t is JsonValue v && v.TryGetValue<string>(out var name) ? name
                 : throw new InvalidDataException($"{source}: {prefix}model_type is {t.ToJsonString()}; it must be a string such as \"gpt2\" or \"llama\".");
+        var family = ModelFamilies.Find(type)
+            ?? throw new NotSupportedException($"{source}: {prefix}model_type \"{type}\" is not supported; supported causal families: {string.Join(", ", Supported)}.");
+        if (family.CreateCausalLanguageModel is null)
+            throw new NotSupportedException($"{source}: {family.NotCausalReason ?? $"model_type \"{type}\" has no causal language model."}");
         try
         {
-            object parsed = type switch
-            {
-                "gpt2" => obj.Deserialize<Gpt2Config>(ConfigJson) ?? new Gpt2Config(),
-                "llama" => obj.Deserialize<LlamaConfig>(ConfigJson) ?? new LlamaConfig(),
-                "bert" => throw new NotSupportedException($"{source}: model_type \"bert\" is an encoder, not a causal language model; use Loom.Models.Bert.BertModel (masked LM or classification)."),
-                _ => throw new NotSupportedException($"{source}: {prefix}model_type \"{type}\" is not supported; supported causal families: {string.Join(", ", Supported)}."),
-            };
-            switch (parsed)
-            {
-                case Gpt2Config g: g.Validate(prefix); break;
-                case LlamaConfig l: l.Validate(prefix); break;
-            }
+            object parsed = family.ReadConfiguration(obj);
+            family.Validate?.Invoke(parsed, prefix);
             return parsed;
         }
         catch (JsonException e)
@@ -70,33 +58,47 @@ public static class CausalLanguageModels
     }
 
     /// <summary>True when <see cref="PlanMemory"/> knows the family of <paramref name="config"/>.</summary>
-    public static bool CanPlanMemory(object config) => config is Gpt2Config or LlamaConfig;
+    public static bool CanPlanMemory(object config) => ModelFamilies.ForConfiguration(config)?.PlanMemory != null;
 
     /// <summary>Bytes a model of <paramref name="config"/> would take, with activations planned for <paramref name="batch"/> × <paramref name="time"/>.</summary>
-    public static ModelMemory PlanMemory(object config, int batch = 0, int time = 0, bool activationCheckpointing = false) => config switch
-    {
-        Gpt2Config g => Gpt2Model.PlanMemory(g, batch, time, activationCheckpointing),
-        LlamaConfig l => LlamaModel.PlanMemory(l, batch, time),
-        _ => throw new NotSupportedException($"No causal language model family for {config.GetType().Name}."),
-    };
+    public static ModelMemory PlanMemory(object config, int batch = 0, int time = 0, bool activationCheckpointing = false) =>
+        (ModelFamilies.ForConfiguration(config)?.PlanMemory
+            ?? throw new NotSupportedException($"No causal language model family that plans memory for {config.GetType().Name}."))(config, batch, time, activationCheckpointing);
 
-    /// <summary>Builds an untrained model from a parsed config (see <see cref="ParseConfig"/>), after checking its parameters fit in memory.</summary>
-    public static ICausalLanguageModel Create(object config, WorkerPool? pool = null)
+    /// <summary>Builds an untrained, fully trainable model from a parsed config (see <see cref="ParseConfig"/>), after checking its parameters fit in memory.</summary>
+    public static ICausalLanguageModel Create(object config, WorkerPool? pool = null) => Create(config, ModelOptions.Default, pool);
+
+    /// <summary>
+    /// Builds an untrained model from a parsed config with roles and projections from
+    /// <paramref name="options"/>, after checking its parameters (and gradients, unless the build is
+    /// for <see cref="ModelOptions.Inference"/>) fit in memory.
+    /// </summary>
+    public static ICausalLanguageModel Create(object config, ModelOptions options, WorkerPool? pool = null)
     {
-        var plan = PlanMemory(config);
-        // Values and gradients are each one block of the parameter size.
-        MemoryBudget.EnsureFits(2 * plan.ParameterBytes, $"the {Describe(config)} model's parameters and gradients",
-            plan.VocabularyBytes * 2 > plan.ParameterBytes ? $"vocab_size ({VocabularySize(config):N0})" : "the number or width of the layers");
-        return config switch
+        ArgumentNullException.ThrowIfNull(options);
+        var family = ModelFamilies.ForConfiguration(config)
+            ?? throw new NotSupportedException($"No causal language model family for {config.GetType().Name}.");
+        if (family.CreateCausalLanguageModel is null)
+            throw new NotSupportedException(family.NotCausalReason ?? $"model_type \"{family.ModelType}\" has no causal language model.");
+        if (family.PlanMemory != null)
         {
-            Gpt2Config g => new Gpt2Model(g, pool),
-            LlamaConfig l => new LlamaModel(l, pool),
-            _ => throw new NotSupportedException($"No causal language model family for {config.GetType().Name}."),
-        };
+            var plan = family.PlanMemory(config, 0, 0, false);
+            // Values are one block of the parameter size; gradients another (an upper bound: frozen
+            // tensors get none, and an inference build has no gradient block at all).
+            bool gradients = !ReferenceEquals(options.Trainable, ModelOptions.Inference.Trainable);
+            MemoryBudget.EnsureFits((gradients ? 2 : 1) * plan.ParameterBytes, $"the {Describe(config)} model's parameters{(gradients ? " and gradients" : "")}",
+                plan.VocabularyBytes * 2 > plan.ParameterBytes ? $"vocab_size ({VocabularySize(config):N0})" : "the number or width of the layers");
+        }
+        return family.CreateCausalLanguageModel(config, options, pool);
     }
 
     /// <summary>Builds an untrained model from a config.json tree; <paramref name="source"/> as in <see cref="ParseConfig"/>.</summary>
-    public static ICausalLanguageModel Create(JsonNode config, string source, WorkerPool? pool = null) => Create(ParseConfig(config, source), pool);
+    public static ICausalLanguageModel Create(JsonNode config, string source, WorkerPool? pool = null) =>
+        Create(config, source, ModelOptions.Default, pool);
+
+    /// <summary>Builds an untrained model from a config.json tree with roles and projections from <paramref name="options"/>.</summary>
+    public static ICausalLanguageModel Create(JsonNode config, string source, ModelOptions options, WorkerPool? pool = null) =>
+        Create(ParseConfig(config, source), options, pool);
 
     /// <summary>Reads and validates <paramref name="directory"/>/config.json.</summary>
     public static object ReadConfig(string directory)
@@ -117,9 +119,12 @@ public static class CausalLanguageModels
     }
 
     /// <summary>Opens a model directory: config.json chooses the family, model.safetensors gives the weights (checked strictly).</summary>
-    public static ICausalLanguageModel Load(string directory, WorkerPool? pool = null)
+    public static ICausalLanguageModel Load(string directory, WorkerPool? pool = null) => Load(directory, ModelOptions.Default, pool);
+
+    /// <summary>Opens a model directory built with <paramref name="options"/> (<see cref="ModelOptions.Inference"/> allocates no gradients); weights checked strictly.</summary>
+    public static ICausalLanguageModel Load(string directory, ModelOptions options, WorkerPool? pool = null)
     {
-        var model = Create(ReadConfig(directory), pool);
+        var model = Create(ReadConfig(directory), options, pool);
         try
         {
             LoadWeights(model, Path.Combine(directory, "model.safetensors"));
@@ -162,18 +167,10 @@ public static class CausalLanguageModels
         name.EndsWith(".attn.bias", StringComparison.Ordinal) || name.EndsWith(".attn.masked_bias", StringComparison.Ordinal)
         || name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal) || name == "lm_head.weight";
 
-    private static int VocabularySize(object configuration) => configuration switch
-    {
-        Gpt2Config g => g.VocabSize,
-        LlamaConfig l => l.VocabSize,
-        _ => 0,
-    };
+    private static long VocabularySize(object configuration) =>
+        ModelFamilies.ForConfiguration(configuration)?.VocabularySize?.Invoke(configuration) ?? 0;
 
     /// <summary>Describes a config for messages: "gpt2 4×192, vocab 50257".</summary>
-    public static string Describe(object configuration) => configuration switch
-    {
-        Gpt2Config g => $"gpt2 {g.Layers} layers × {g.Embedding}, vocab {g.VocabSize}",
-        LlamaConfig l => $"llama {l.Layers} layers × {l.HiddenSize}, vocab {l.VocabSize}",
-        _ => configuration.ToString() ?? "?",
-    };
+    public static string Describe(object configuration) =>
+        ModelFamilies.ForConfiguration(configuration)?.Describe(configuration) ?? configuration.ToString() ?? "?";
 }

@@ -14,7 +14,8 @@ internal static class ModelCommands
 {
     private static Option<DirectoryInfo> ModelOption() => new("--model") { Description = "Model directory: config.json, model.safetensors and a tokenizer.", Required = true };
 
-    internal static ICausalLanguageModel LoadModel(string dir) => CausalLanguageModels.Load(dir);
+    // generate and eval only read the weights: every parameter frozen, no gradient block allocated.
+    internal static ICausalLanguageModel LoadModel(string dir, ModelOptions? options = null) => CausalLanguageModels.Load(dir, options ?? ModelOptions.Inference);
 
     // The tokenizer layouts TokenizerLoader reads from a model directory.
     private static bool HasTokenizer(string dir) =>

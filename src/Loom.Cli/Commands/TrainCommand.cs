@@ -76,7 +76,7 @@ internal static class TrainCommand
         }
         else
             RunDirectory.PrepareFresh(cfg.Output, overwrite);
-        using var model = cfg.InitFrom != null ? ModelCommands.LoadModel(cfg.InitFrom) : CausalLanguageModels.Create(modelConfig);
+        using var model = cfg.InitFrom != null ? ModelCommands.LoadModel(cfg.InitFrom, ModelOptions.Default) : CausalLanguageModels.Create(modelConfig);
         if (cfg.InitFrom == null) model.InitializeWeights(cfg.Seed);
         // Print and save the resolved model config (every field, defaults included).
         cfg = cfg with { Model = JsonSerializer.SerializeToNode(model.Configuration, model.Configuration.GetType())!.AsObject() };

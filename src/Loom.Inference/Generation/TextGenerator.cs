@@ -1,11 +1,10 @@
 // Token-by-token generation with a causal language model, streamed through the tokenizer's
-// streaming decoder so no half character is ever emitted. GPT-2 keeps a key/value cache: the prompt
-// fills it one position at a time, then each new token costs one single-position forward
-// (Gpt2Model.DecodeNext). Families without a cache yet (Llama) run the full forward over the
-// window for each new token: the same logits, at quadratic cost. When the context window fills,
+// streaming decoder so no half character is ever emitted. A model that offers IIncrementalDecoder
+// (GPT-2) keeps a key/value cache: the prompt fills it one position at a time, then each new token
+// costs one single-position forward. Families without a cache yet (Llama) run the full forward over
+// the window for each new token: the same logits, at quadratic cost. When the context window fills,
 // the cache is re-primed with the most recent half window.
 using Loom.Models;
-using Loom.Models.Gpt2;
 using Loom.Tokenizers;
 
 namespace Loom.Inference.Generation;
@@ -17,7 +16,7 @@ public sealed class TextGenerator
     private readonly BpeTokenizer _tokenizer;
     private readonly int _window;
 
-    /// <param name="model">The model (GPT-2 decodes with a KV cache; other families recompute the window).</param>
+    /// <param name="model">The model (one that is an <see cref="IIncrementalDecoder"/> decodes with a KV cache; others recompute the window).</param>
     /// <param name="tokenizer">Its tokenizer.</param>
     /// <param name="window">Context kept (defaults to the model's context length).</param>
     public TextGenerator(ICausalLanguageModel model, BpeTokenizer tokenizer, int? window = null)
@@ -38,9 +37,9 @@ public sealed class TextGenerator
         ReadOnlySpan<float> Next(int token);
     }
 
-    private sealed class CachedStepper(Gpt2Model model, int window) : IStepper
+    private sealed class CachedStepper(IIncrementalDecoder model, int window) : IStepper
     {
-        private readonly Gpt2KvCache _cache = model.CreateCache(window);
+        private readonly IDecoderCache _cache = model.CreateDecoderCache(window);
         public int Length => _cache.Length;
         public int Capacity => _cache.Capacity;
         public void Clear() => _cache.Clear();
@@ -97,7 +96,7 @@ public sealed class TextGenerator
         // them, so text that turns out to start a stop sequence is never printed.
         int holdBack = Math.Max(0, options.StopSequences.Select(st => st.Length).DefaultIfEmpty(0).Max() - 1);
         int emitted = 0;
-        using IStepper cache = _model is Gpt2Model gpt2 ? new CachedStepper(gpt2, _window) : new RecomputeStepper(_model, _window);
+        using IStepper cache = _model is IIncrementalDecoder incremental ? new CachedStepper(incremental, _window) : new RecomputeStepper(_model, _window);
         // The logits live in the model's scratch; an iterator cannot hold a span across yields, so copy.
         var logits = new float[_model.VocabularySize];
         foreach (int t in tokens.TakeLast(_window)) cache.Next(t).CopyTo(logits);

@@ -3,36 +3,72 @@
 //   x = LN(word[ids] + pos[t] + type[types])
 //   per layer: a = LN(x + (attention_bidirectional(x·Wqᵀ+b, x·Wkᵀ+b, x·Wvᵀ+b; key padding))·Woᵀ + b)
 //              x = LN(a + gelu(a·Wiᵀ + b)·Wo2ᵀ + b)
-//   MLM: logits = LN(gelu(x·Wtᵀ + b))·wordᵀ + bias (decoder tied to the word embeddings)
-//   pooled = tanh(x[:, 0]·Wpᵀ + b)
+//   hidden = x                                          (the body ends here)
+//   MLM: logits = LN(gelu(hidden·Wtᵀ + b))·wordᵀ + bias (MaskedLanguageModelHead; decoder tied to the word embeddings)
+//   pooled = tanh(hidden[:, 0]·Wpᵀ + b)
+// Training with hidden dropout p (HF's hidden_dropout_prob) drops the embeddings' LayerNorm output
+// and each branch before its residual add.
 // backward: the same lines in exact reverse (the pooler is for classification heads; the MLM loss
-// does not reach it).
+// does not reach it). Every weight matmul is an IProjection chosen by module path when the model
+// is built (ModelOptions.Projections).
 using Loom.Core.Kernels;
 using Loom.Core.Threading;
+using Loom.Models.Plans;
 using Loom.Models.Formats;
+using Loom.Models.Heads;
+using Loom.Models.Losses;
 using Loom.Models.Parameters;
+using Loom.Models.Projections;
+using Loom.Models.Regularization;
 
 namespace Loom.Models.Bert;
 
 /// <summary>A BERT encoder with masked-LM head and pooler.</summary>
-public sealed class BertModel : IDisposable
+public sealed class BertModel : IHiddenStateModel, ITrainingMode
 {
     private readonly WorkerPool _pool;
-    private readonly int _word, _pos, _type, _embLnW, _embLnB, _poolW, _poolB, _tW, _tB, _tLnW, _tLnB, _mlmBias;
+    private readonly int _word, _pos, _type;     // (V, C), (maxT, C), (types, C)
+    private readonly int _embLnW, _embLnB;       // (C)
+    private readonly IProjection _pooler;        // bert.pooler.dense: (C, C) + (C)
+    private readonly MaskedLanguageModelHead _mlm;
     private readonly LayerIndex[] _layers;
-    private Acts? _acts;
+    private readonly ActivationPlanCache<BertActivations> _plans;
+    private BertActivations? Acts => _plans.Current;
+    private readonly DropoutOptions _dropout;
 
-    private readonly record struct LayerIndex(int QW, int QB, int KW, int KB, int VW, int VB, int AoW, int AoB, int Ln1W, int Ln1B, int IW, int IB, int OW, int OB, int Ln2W, int Ln2B);
+    /// <inheritdoc/>
+    public bool IsTraining { get; set; }
+
+    /// <inheritdoc/>
+    public ulong DropoutStep { get; set; }
+
+    private sealed record LayerIndex(
+        IProjection Q, IProjection K, IProjection V,    // attention.self.{query,key,value}: (C, C) + (C)
+        IProjection AttnOut,                            // attention.output.dense: (C, C) + (C)
+        int Ln1W, int Ln1B,                             // attention.output.LayerNorm: (C)
+        IProjection Inter,                              // intermediate.dense: (I, C) + (I)
+        IProjection Out,                                // output.dense: (C, I) + (C)
+        int Ln2W, int Ln2B);                            // output.LayerNorm: (C)
 
     public BertConfig Config { get; }
     public ParameterSet Parameters { get; }
 
-    public BertModel(BertConfig config, WorkerPool? pool = null)
+    /// <inheritdoc/>
+    public int HiddenSize => Config.HiddenSize;
+
+    /// <summary>Creates a trainable model with zeroed parameters.</summary>
+    public BertModel(BertConfig config, WorkerPool? pool = null) : this(config, ModelOptions.Default, pool) { }
+
+    /// <summary>Creates a model with zeroed parameters, roles and projections chosen by <paramref name="options"/>.</summary>
+    public BertModel(BertConfig config, ModelOptions options, WorkerPool? pool = null)
     {
         config.Validate();
         Config = config;
         _pool = pool ?? WorkerPool.Shared;
-        long V = config.VocabSize, C = config.HiddenSize, I = config.IntermediateSize;
+        options.Dropout.Validate();
+        _dropout = options.Dropout;
+        _plans = new ActivationPlanCache<BertActivations>((b, t) => new BertActivations(Config, b, t, _dropout.Hidden > 0));
+        int V = config.VocabSize, C = config.HiddenSize, I = config.IntermediateSize;
         var specs = new List<(string, long[], bool)>
         {
             ("bert.embeddings.word_embeddings.weight", [V, C], false),
@@ -60,21 +96,39 @@ public sealed class BertModel : IDisposable
             ("cls.predictions.transform.LayerNorm.weight", [C], false), ("cls.predictions.transform.LayerNorm.bias", [C], false),
             ("cls.predictions.bias", [V], false),
         });
-        Parameters = new ParameterSet(specs);
+        Parameters = new ParameterSet(specs, options.Trainable);
         int X(string n) => Parameters.IndexOf(n);
+        IProjection Lin(string path, int inF, int outF, string? weight = null, string? bias = null) =>
+            options.Project(new ProjectionSpec(path, ProjectionLayout.OutIn, inF, outF, X(weight ?? path + ".weight"), X(bias ?? path + ".bias")), Parameters, _pool);
         _word = X("bert.embeddings.word_embeddings.weight"); _pos = X("bert.embeddings.position_embeddings.weight"); _type = X("bert.embeddings.token_type_embeddings.weight");
         _embLnW = X("bert.embeddings.LayerNorm.weight"); _embLnB = X("bert.embeddings.LayerNorm.bias");
-        _poolW = X("bert.pooler.dense.weight"); _poolB = X("bert.pooler.dense.bias");
-        _tW = X("cls.predictions.transform.dense.weight"); _tB = X("cls.predictions.transform.dense.bias");
-        _tLnW = X("cls.predictions.transform.LayerNorm.weight"); _tLnB = X("cls.predictions.transform.LayerNorm.bias"); _mlmBias = X("cls.predictions.bias");
+        _pooler = Lin("bert.pooler.dense", C, C);
+        _mlm = new MaskedLanguageModelHead(Lin("cls.predictions.transform.dense", C, C),
+            Lin("cls.predictions.decoder", C, V, weight: "bert.embeddings.word_embeddings.weight", bias: "cls.predictions.bias"),
+            Parameters, X("cls.predictions.transform.LayerNorm.weight"), X("cls.predictions.transform.LayerNorm.bias"), config.LayerNormEpsilon, _pool);
         _layers = new LayerIndex[config.Layers];
         for (int l = 0; l < config.Layers; l++)
         {
-            int Y(string n) => Parameters.IndexOf($"bert.encoder.layer.{l}.{n}");
-            _layers[l] = new LayerIndex(Y("attention.self.query.weight"), Y("attention.self.query.bias"), Y("attention.self.key.weight"), Y("attention.self.key.bias"),
-                Y("attention.self.value.weight"), Y("attention.self.value.bias"), Y("attention.output.dense.weight"), Y("attention.output.dense.bias"),
-                Y("attention.output.LayerNorm.weight"), Y("attention.output.LayerNorm.bias"), Y("intermediate.dense.weight"), Y("intermediate.dense.bias"),
-                Y("output.dense.weight"), Y("output.dense.bias"), Y("output.LayerNorm.weight"), Y("output.LayerNorm.bias"));
+            string p = $"bert.encoder.layer.{l}.";
+            _layers[l] = new LayerIndex(Lin(p + "attention.self.query", C, C), Lin(p + "attention.self.key", C, C), Lin(p + "attention.self.value", C, C),
+                Lin(p + "attention.output.dense", C, C), X(p + "attention.output.LayerNorm.weight"), X(p + "attention.output.LayerNorm.bias"),
+                Lin(p + "intermediate.dense", C, I), Lin(p + "output.dense", I, C), X(p + "output.LayerNorm.weight"), X(p + "output.LayerNorm.bias"));
+        }
+    }
+
+    /// <summary>
+    /// Hugging Face's BertPreTrainedModel._init_weights: every matrix and embedding N(0, 0.02)
+    /// (initializer_range), LayerNorm weight 1 and bias 0, every other bias 0.
+    /// </summary>
+    public void InitializeWeights(int seed)
+    {
+        var rng = new Random(seed);
+        foreach (var (spec, i) in Parameters.Specs.Select((s, i) => (s, i)))
+        {
+            var v = Parameters.Value(i);
+            if (spec.Name.Contains("LayerNorm.weight", StringComparison.Ordinal)) v.Fill(1f);
+            else if (spec.Shape.Length == 1) v.Clear();
+            else for (int j = 0; j < v.Length; j++) v[j] = 0.02f * Gpt2.Gpt2Model.Gaussian(rng);
         }
     }
 
@@ -88,10 +142,21 @@ public sealed class BertModel : IDisposable
         }
     }
 
-    public ReadOnlySpan<float> Logits => (_acts ?? throw new InvalidOperationException("Run Forward first.")).Span(_acts.Logits);
+    /// <summary>Saves model.safetensors (HF names, as BertForPreTraining's MLM part) and config.json.</summary>
+    public void Save(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        SafetensorsWriter.Write(Path.Combine(directory, "model.safetensors"),
+            Parameters.Specs.Select((s, i) => new SafetensorsWriter.Item(s.Name, s.Shape, Parameters.Value(i).ToArray())),
+            new Dictionary<string, string> { ["format"] = "pt" });
+        Config.Save(Path.Combine(directory, "config.json"));
+    }
+
+    /// <summary>Masked-LM logits of the last forward, (B·T, V).</summary>
+    public ReadOnlySpan<float> Logits => _mlm.Logits;
 
     /// <summary>Pooled [CLS] output of the last forward, (B, C).</summary>
-    public ReadOnlySpan<float> Pooled => (_acts ?? throw new InvalidOperationException("Run Forward first.")).Span(_acts.Pooled);
+    public ReadOnlySpan<float> Pooled => Acts is { } a ? a[a.Pooled] : throw new InvalidOperationException("Run Forward first.");
 
     /// <summary>
     /// Forward on ids, token types and an attention mask (1 = real token, 0 = padding), each B·T.
@@ -99,154 +164,173 @@ public sealed class BertModel : IDisposable
     /// </summary>
     public float Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> tokenTypes, ReadOnlySpan<int> attentionMask, ReadOnlySpan<int> targets, int batch, int time)
     {
-        if (time > Config.MaxPositions) throw new ArgumentException($"Sequence length {time} exceeds max_position_embeddings {Config.MaxPositions}.");
         int BT = batch * time;
         if (ids.Length != BT || tokenTypes.Length != BT || attentionMask.Length != BT)
             throw new ArgumentException($"ids, token types and attention mask must each hold B×T = {BT} values; got {ids.Length}, {tokenTypes.Length}, {attentionMask.Length}.");
-        if (_acts is null || _acts.B != batch || _acts.T != time) { _acts?.Dispose(); _acts = new Acts(Config, batch, time); }
-        var a = _acts;
-        int B = batch, T = time, C = Config.HiddenSize, V = Config.VocabSize, NH = Config.Heads, hd = C / NH, I = Config.IntermediateSize;
-        var p = Parameters;
-        float eps = Config.LayerNormEpsilon;
-        ids.CopyTo(a.Ids);
-        tokenTypes.CopyTo(a.Types);
-        for (int i = 0; i < BT; i++) a.Keep[i] = (byte)(attentionMask[i] != 0 ? 1 : 0);
-        var mask = new SoftmaxMask { KeyPadding = a.Keep, RowsPerMaskRow = NH * T };
-
-        var sum = a.Span(a.EmbSum);
-        Embedding.Forward(ids, p.Value(_word), C, sum, _pool);
-        var typeRows = a.Span(a.DC0);
-        Embedding.Forward(tokenTypes, p.Value(_type), C, typeRows, _pool);
-        Arithmetic.Add(sum, typeRows, sum, _pool);
-        for (int b = 0; b < B; b++) Arithmetic.Add(sum.Slice(b * T * C, T * C), p.Value(_pos)[..(T * C)], sum.Slice(b * T * C, T * C), _pool);
-        LayerNorm.Forward(sum, p.Value(_embLnW), p.Value(_embLnB), a.Span(a.Emb), a.Span(a.EmbMean), a.Span(a.EmbRstd), C, eps, _pool);
-
-        Span<float> x = a.Span(a.Emb);
-        for (int l = 0; l < Config.Layers; l++)
-        {
-            var L = _layers[l];
-            var s = a.Layer(l);
-            Linear.Forward(x, p.Value(L.QW), p.Value(L.QB), a.Span(a.QRow), BT, C, C, _pool);
-            Linear.Forward(x, p.Value(L.KW), p.Value(L.KB), a.Span(a.KRow), BT, C, C, _pool);
-            Linear.Forward(x, p.Value(L.VW), p.Value(L.VB), a.Span(a.VRow), BT, C, C, _pool);
-            Attention.ForwardRows(a.Span(a.QRow), a.Span(a.KRow), a.Span(a.VRow), a.Span(s.Q), a.Span(s.K), a.Span(s.V), a.Span(s.Att),
-                a.Span(a.H0), a.Span(s.Ctx), B, T, NH, NH, hd, mask, _pool);
-            x.CopyTo(a.Span(s.R1));
-            Linear.Forward(a.Span(s.Ctx), p.Value(L.AoW), p.Value(L.AoB), a.Span(s.R1), BT, C, C, _pool, accumulate: true);
-            LayerNorm.Forward(a.Span(s.R1), p.Value(L.Ln1W), p.Value(L.Ln1B), a.Span(s.X1), a.Span(s.Mean1), a.Span(s.Rstd1), C, eps, _pool);
-            Linear.Forward(a.Span(s.X1), p.Value(L.IW), p.Value(L.IB), a.Span(s.Inter), BT, C, I, _pool);
-            GeluExact.Forward(a.Span(s.Inter), a.Span(s.InterAct), _pool);
-            a.Span(s.X1).CopyTo(a.Span(s.R2));
-            Linear.Forward(a.Span(s.InterAct), p.Value(L.OW), p.Value(L.OB), a.Span(s.R2), BT, I, C, _pool, accumulate: true);
-            LayerNorm.Forward(a.Span(s.R2), p.Value(L.Ln2W), p.Value(L.Ln2B), a.Span(s.X2), a.Span(s.Mean2), a.Span(s.Rstd2), C, eps, _pool);
-            x = a.Span(s.X2);
-        }
-        // Pooler: tanh(x[:, 0]·Wpᵀ + b)
-        var cls = a.Span(a.Cls);
-        for (int b = 0; b < B; b++) x.Slice(b * T * C, C).CopyTo(cls.Slice(b * C, C));
-        Linear.Forward(cls, p.Value(_poolW), p.Value(_poolB), a.Span(a.Pooled), B, C, C, _pool);
-        System.Numerics.Tensors.TensorPrimitives.Tanh(a.Span(a.Pooled), a.Span(a.Pooled));
-        // MLM head
-        Linear.Forward(x, p.Value(_tW), p.Value(_tB), a.Span(a.Tr), BT, C, C, _pool);
-        GeluExact.Forward(a.Span(a.Tr), a.Span(a.TrAct), _pool);
-        LayerNorm.Forward(a.Span(a.TrAct), p.Value(_tLnW), p.Value(_tLnB), a.Span(a.TrLn), a.Span(a.TrMean), a.Span(a.TrRstd), C, eps, _pool);
-        Linear.Forward(a.Span(a.TrLn), p.Value(_word), p.Value(_mlmBias), a.Span(a.Logits), BT, C, V, _pool);
+        if (!targets.IsEmpty && targets.Length != BT) throw new ArgumentException($"targets has {targets.Length} elements; B×T = {BT}.");
+        var hidden = ForwardHidden(new TokenBatch(ids, batch, time) { TokenTypes = tokenTypes, AttentionMask = attentionMask });
+        var a = Acts!;
+        var logits = _mlm.Forward(hidden, BT);
         a.HasTargets = !targets.IsEmpty;
         if (!a.HasTargets) return float.NaN;
         targets.CopyTo(a.Targets);
-        return CrossEntropy.ForwardBackward(a.Span(a.Logits), targets, V, a.Span(a.Losses), default, CrossEntropy.DefaultIgnoreIndex, 1f, _pool);
+        return CrossEntropyLoss.Forward(logits, targets, Config.VocabSize, a[a.Losses], _pool);
+    }
+
+    /// <summary>Runs the encoder and the pooler; returns the last layer's output (B·T, C), valid until the next forward.</summary>
+    public ReadOnlySpan<float> ForwardHidden(in TokenBatch batch)
+    {
+        int B = batch.Batch, T = batch.Time, BT = B * T;
+        if (T > Config.MaxPositions) throw new ArgumentException($"Sequence length {T} exceeds max_position_embeddings {Config.MaxPositions}.");
+        var ids = batch.Ids;
+        var tokenTypes = batch.TokenTypes;
+        var attentionMask = batch.AttentionMask;
+        if ((!tokenTypes.IsEmpty && tokenTypes.Length != BT) || (!attentionMask.IsEmpty && attentionMask.Length != BT))
+            throw new ArgumentException($"token types and attention mask must each hold B×T = {BT} values or none; got {tokenTypes.Length}, {attentionMask.Length}.");
+        var a = _plans.Use(B, T);
+        int C = Config.HiddenSize, NH = Config.Heads, hd = C / NH;
+        var p = Parameters;
+        float eps = Config.LayerNormEpsilon;
+        a.HasTargets = false;
+        ids.CopyTo(a.Ids);
+        if (tokenTypes.IsEmpty) Array.Clear(a.Types); else tokenTypes.CopyTo(a.Types);
+        for (int i = 0; i < BT; i++) a.Keep[i] = (byte)(attentionMask.IsEmpty || attentionMask[i] != 0 ? 1 : 0);
+        var mask = new SoftmaxMask { KeyPadding = a.Keep, RowsPerMaskRow = NH * T };
+
+        // x = LN(word[ids] + type[types] + pos[t])
+        var sum = a[a.EmbSum];
+        Embedding.Forward(ids, p.Value(_word), C, sum, _pool);
+        var typeRows = a[a.DC0];
+        Embedding.Forward(a.Types, p.Value(_type), C, typeRows, _pool);
+        Arithmetic.Add(sum, typeRows, sum, _pool);
+        for (int b = 0; b < B; b++) Arithmetic.Add(sum.Slice(b * T * C, T * C), p.Value(_pos)[..(T * C)], sum.Slice(b * T * C, T * C), _pool);
+        LayerNorm.Forward(sum, p.Value(_embLnW), p.Value(_embLnB), a[a.Emb], a[a.EmbMean], a[a.EmbRstd], C, eps, _pool);
+        a.Dropped = IsTraining && _dropout.Hidden > 0;
+        if (a.Dropped)
+        {
+            Dropout.FillMask(a[a.EmbMask], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, -1, 0));
+            Dropout.Apply(a[a.Emb], a[a.EmbMask]);
+        }
+
+        Span<float> x = a[a.Emb];
+        for (int l = 0; l < Config.Layers; l++)
+        {
+            var L = _layers[l];
+            var s = a.Layers[l];
+            L.Q.Forward(x, a[a.QRow], BT);
+            L.K.Forward(x, a[a.KRow], BT);
+            L.V.Forward(x, a[a.VRow], BT);
+            Attention.ForwardRows(a[a.QRow], a[a.KRow], a[a.VRow], a[s.Q], a[s.K], a[s.V], a[s.Att],
+                a[a.H0], a[s.Ctx], B, T, NH, NH, hd, mask, _pool);
+            if (a.Dropped)
+            {
+                Dropout.FillMask(a[s.MaskAttn], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 1));
+                L.AttnOut.Forward(a[s.Ctx], a[a.Branch], BT);
+                Dropout.Apply(a[a.Branch], a[s.MaskAttn]);
+                Arithmetic.Add(x, a[a.Branch], a[s.R1], _pool);
+            }
+            else
+            {
+                x.CopyTo(a[s.R1]);
+                L.AttnOut.Forward(a[s.Ctx], a[s.R1], BT, accumulate: true);
+            }
+            LayerNorm.Forward(a[s.R1], p.Value(L.Ln1W), p.Value(L.Ln1B), a[s.X1], a[s.Mean1], a[s.Rstd1], C, eps, _pool);
+            L.Inter.Forward(a[s.X1], a[s.Inter], BT);
+            GeluExact.Forward(a[s.Inter], a[s.InterAct], _pool);
+            if (a.Dropped)
+            {
+                Dropout.FillMask(a[s.MaskOut], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 2));
+                L.Out.Forward(a[s.InterAct], a[a.Branch], BT);
+                Dropout.Apply(a[a.Branch], a[s.MaskOut]);
+                Arithmetic.Add(a[s.X1], a[a.Branch], a[s.R2], _pool);
+            }
+            else
+            {
+                a[s.X1].CopyTo(a[s.R2]);
+                L.Out.Forward(a[s.InterAct], a[s.R2], BT, accumulate: true);
+            }
+            LayerNorm.Forward(a[s.R2], p.Value(L.Ln2W), p.Value(L.Ln2B), a[s.X2], a[s.Mean2], a[s.Rstd2], C, eps, _pool);
+            x = a[s.X2];
+        }
+        // Pooler: tanh(x[:, 0]·Wpᵀ + b)
+        var cls = a[a.Cls];
+        for (int b = 0; b < B; b++) x.Slice(b * T * C, C).CopyTo(cls.Slice(b * C, C));
+        _pooler.Forward(cls, a[a.Pooled], B);
+        System.Numerics.Tensors.TensorPrimitives.Tanh(a[a.Pooled], a[a.Pooled]);
+        return x;
     }
 
     /// <summary>Adds the gradient of lossScale × the last masked-LM loss; overwrites the logits.</summary>
     public void Backward(float lossScale = 1f)
     {
-        var a = _acts ?? throw new InvalidOperationException("Run Forward with targets before Backward.");
+        var a = Acts ?? throw new InvalidOperationException("Run Forward with targets before Backward.");
         if (!a.HasTargets) throw new InvalidOperationException("Backward needs the last Forward to have had targets.");
-        int B = a.B, T = a.T, C = Config.HiddenSize, V = Config.VocabSize, NH = Config.Heads, hd = C / NH, I = Config.IntermediateSize, BT = B * T;
-        var p = Parameters;
-        var dres = a.Span(a.DRes);
-        var d0 = a.Span(a.DC0);
-        var d1 = a.Span(a.DC1);
+        Parameters.EnsureGradients();
+        CrossEntropyLoss.Backward(_mlm.Logits, a.Targets, Config.VocabSize, a[a.Losses], lossScale, _pool);
+        var hidden = Config.Layers > 0 ? a[a.Layers[Config.Layers - 1].X2] : a[a.Emb];
+        _mlm.Backward(hidden, a[a.DC1]);
+        BackwardHidden(a[a.DC1]);
+    }
 
-        // MLM head, reversed
-        CrossEntropy.ForwardBackward(a.Span(a.Logits), a.Targets, V, a.Span(a.Losses), a.Span(a.Logits), CrossEntropy.DefaultIgnoreIndex, lossScale, _pool);
-        Linear.Backward(a.Span(a.Logits), a.Span(a.TrLn), p.Value(_word), d0, p.Gradient(_word), p.Gradient(_mlmBias), BT, C, V, false, _pool);
-        LayerNorm.Backward(d0, a.Span(a.TrAct), p.Value(_tLnW), a.Span(a.TrMean), a.Span(a.TrRstd), d0, p.Gradient(_tLnW), p.Gradient(_tLnB), C, false, _pool);
-        GeluExact.Backward(a.Span(a.Tr), d0, d0, _pool);
-        Span<float> xL = Config.Layers > 0 ? a.Span(a.Layer(Config.Layers - 1).X2) : a.Span(a.Emb);
-        Linear.Backward(d0, xL, p.Value(_tW), dres, p.Gradient(_tW), p.Gradient(_tB), BT, C, C, false, _pool);
+    /// <inheritdoc/>
+    public void BackwardHidden(ReadOnlySpan<float> hiddenGradient)
+    {
+        var a = Acts ?? throw new InvalidOperationException("Run a forward pass before the backward.");
+        Parameters.EnsureGradients();
+        int B = a.B, T = a.T, C = Config.HiddenSize, NH = Config.Heads, hd = C / NH, BT = B * T;
+        if (hiddenGradient.Length != (long)BT * C) throw new ArgumentException($"The hidden-state gradient has {hiddenGradient.Length} elements; B·T·C = {(long)BT * C}.");
+        var p = Parameters;
+        var dres = a[a.DRes];
+        var d0 = a[a.DC0];
+        var d1 = a[a.DC1];
+        hiddenGradient.CopyTo(dres);   // may be d1 itself: copy before the layers reuse it
 
         for (int l = Config.Layers - 1; l >= 0; l--)
         {
             var L = _layers[l];
-            var s = a.Layer(l);
-            Span<float> input = l == 0 ? a.Span(a.Emb) : a.Span(a.Layer(l - 1).X2);
+            var s = a.Layers[l];
+            Span<float> input = l == 0 ? a[a.Emb] : a[a.Layers[l - 1].X2];
             // x2 = LN(r2), r2 = x1 + gelu(x1·Wiᵀ + b)·Woᵀ + b
-            LayerNorm.Backward(dres, a.Span(s.R2), p.Value(L.Ln2W), a.Span(s.Mean2), a.Span(s.Rstd2), d1, p.Gradient(L.Ln2W), p.Gradient(L.Ln2B), C, false, _pool);
-            var dInter = a.Span(a.DI);
-            Linear.Backward(d1, a.Span(s.InterAct), p.Value(L.OW), dInter, p.Gradient(L.OW), p.Gradient(L.OB), BT, I, C, false, _pool);
-            GeluExact.Backward(a.Span(s.Inter), dInter, dInter, _pool);
-            Linear.Backward(dInter, a.Span(s.X1), p.Value(L.IW), d1, p.Gradient(L.IW), p.Gradient(L.IB), BT, C, I, accumulateInput: true, _pool);
+            LayerNorm.Backward(dres, a[s.R2], p.Value(L.Ln2W), a[s.Mean2], a[s.Rstd2], d1, p.GradientOrDiscard(L.Ln2W), p.GradientOrDiscard(L.Ln2B), C, false, _pool);
+            var dInter = a[a.DI];
+            if (a.Dropped) Dropout.Apply(d1, a[s.MaskOut], a[a.Branch]);
+            L.Out.Backward(a.Dropped ? a[a.Branch] : d1, a[s.InterAct], dInter, BT);
+            GeluExact.Backward(a[s.Inter], dInter, dInter, _pool);
+            L.Inter.Backward(dInter, a[s.X1], d1, BT, accumulateInput: true);
             // x1 = LN(r1), r1 = x + ctx·Woᵀ + b
-            LayerNorm.Backward(d1, a.Span(s.R1), p.Value(L.Ln1W), a.Span(s.Mean1), a.Span(s.Rstd1), d0, p.Gradient(L.Ln1W), p.Gradient(L.Ln1B), C, false, _pool);
-            Linear.Backward(d0, a.Span(s.Ctx), p.Value(L.AoW), d1, p.Gradient(L.AoW), p.Gradient(L.AoB), BT, C, C, false, _pool);
-            Attention.BackwardRows(d1, a.Span(s.Q), a.Span(s.K), a.Span(s.V), a.Span(s.Att), a.Span(a.H0), a.Span(a.H1), a.Span(a.H2), a.Span(a.H3),
-                a.Span(a.DAtt), a.Span(a.QRow), a.Span(a.KRow), a.Span(a.VRow), B, T, NH, NH, hd, _pool);
+            LayerNorm.Backward(d1, a[s.R1], p.Value(L.Ln1W), a[s.Mean1], a[s.Rstd1], d0, p.GradientOrDiscard(L.Ln1W), p.GradientOrDiscard(L.Ln1B), C, false, _pool);
+            if (a.Dropped) Dropout.Apply(d0, a[s.MaskAttn], a[a.Branch]);
+            L.AttnOut.Backward(a.Dropped ? a[a.Branch] : d0, a[s.Ctx], d1, BT);
+            Attention.BackwardRows(d1, a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.H0], a[a.H1], a[a.H2], a[a.H3],
+                a[a.DAtt], a[a.QRow], a[a.KRow], a[a.VRow], B, T, NH, NH, hd, _pool);
             d0.CopyTo(dres); // the residual path
-            Linear.Backward(a.Span(a.QRow), input, p.Value(L.QW), dres, p.Gradient(L.QW), p.Gradient(L.QB), BT, C, C, accumulateInput: true, _pool);
-            Linear.Backward(a.Span(a.KRow), input, p.Value(L.KW), dres, p.Gradient(L.KW), p.Gradient(L.KB), BT, C, C, accumulateInput: true, _pool);
-            Linear.Backward(a.Span(a.VRow), input, p.Value(L.VW), dres, p.Gradient(L.VW), p.Gradient(L.VB), BT, C, C, accumulateInput: true, _pool);
+            L.Q.Backward(a[a.QRow], input, dres, BT, accumulateInput: true);
+            L.K.Backward(a[a.KRow], input, dres, BT, accumulateInput: true);
+            L.V.Backward(a[a.VRow], input, dres, BT, accumulateInput: true);
         }
-        // x = LN(word[ids] + pos[t] + type[types])
-        LayerNorm.Backward(dres, a.Span(a.EmbSum), p.Value(_embLnW), a.Span(a.EmbMean), a.Span(a.EmbRstd), d0, p.Gradient(_embLnW), p.Gradient(_embLnB), C, false, _pool);
-        Embedding.Backward(a.Ids, d0, p.Gradient(_word), C, _pool);
-        Embedding.Backward(a.Types, d0, p.Gradient(_type), C, _pool);
-        var dpos = p.Gradient(_pos);
-        for (int b = 0; b < B; b++) Arithmetic.Add(dpos[..(T * C)], d0.Slice(b * T * C, T * C), dpos[..(T * C)], _pool);
+        // x = drop(LN(word[ids] + pos[t] + type[types]))
+        if (a.Dropped)
+        {
+            Dropout.Apply(dres, a[a.EmbMask]);
+            DropoutStep++;   // the next training forward draws new masks
+        }
+        LayerNorm.Backward(dres, a[a.EmbSum], p.Value(_embLnW), a[a.EmbMean], a[a.EmbRstd], d0, p.GradientOrDiscard(_embLnW), p.GradientOrDiscard(_embLnB), C, false, _pool);
+        if (p.IsTrainable(_word)) Embedding.Backward(a.Ids, d0, p.Gradient(_word), C, _pool);
+        if (p.IsTrainable(_type)) Embedding.Backward(a.Types, d0, p.Gradient(_type), C, _pool);
+        if (p.IsTrainable(_pos))
+        {
+            var dpos = p.Gradient(_pos);
+            for (int b = 0; b < B; b++) Arithmetic.Add(dpos[..(T * C)], d0.Slice(b * T * C, T * C), dpos[..(T * C)], _pool);
+        }
     }
 
     public void Dispose()
     {
-        _acts?.Dispose();
+        _plans.Dispose();
+        foreach (var L in _layers)
+            foreach (var proj in new[] { L.Q, L.K, L.V, L.AttnOut, L.Inter, L.Out }) proj.Dispose();
+        _pooler.Dispose();
+        _mlm.Dispose();
         Parameters.Dispose();
-    }
-
-    private sealed class Acts : IDisposable
-    {
-        private readonly BufferPlan _plan = new();
-        public readonly int B, T;
-        public bool HasTargets;
-        public readonly int[] Ids, Types, Targets;
-        public readonly byte[] Keep;
-        public readonly (long, long) EmbSum, Emb, EmbMean, EmbRstd, QRow, KRow, VRow, Cls, Pooled, Tr, TrAct, TrLn, TrMean, TrRstd, Logits, Losses,
-            DRes, DC0, DC1, DI, H0, H1, H2, H3, DAtt;
-        private readonly LayerRegions[] _layers;
-
-        public readonly record struct LayerRegions((long, long) Q, (long, long) K, (long, long) V, (long, long) Att, (long, long) Ctx, (long, long) R1,
-            (long, long) X1, (long, long) Mean1, (long, long) Rstd1, (long, long) Inter, (long, long) InterAct, (long, long) R2, (long, long) X2, (long, long) Mean2, (long, long) Rstd2);
-
-        public Acts(BertConfig c, int b, int t)
-        {
-            B = b; T = t;
-            long BT = (long)b * t, C = c.HiddenSize, I = c.IntermediateSize, NH = c.Heads, V = c.VocabSize;
-            (long, long) R(long n) => (_plan.Add(n), n);
-            EmbSum = R(BT * C); Emb = R(BT * C); EmbMean = R(BT); EmbRstd = R(BT);
-            QRow = R(BT * C); KRow = R(BT * C); VRow = R(BT * C);
-            _layers = new LayerRegions[c.Layers];
-            for (int l = 0; l < c.Layers; l++)
-                _layers[l] = new LayerRegions(R(BT * C), R(BT * C), R(BT * C), R(BT * NH * t), R(BT * C), R(BT * C), R(BT * C), R(BT), R(BT),
-                    R(BT * I), R(BT * I), R(BT * C), R(BT * C), R(BT), R(BT));
-            Cls = R(b * C); Pooled = R(b * C);
-            Tr = R(BT * C); TrAct = R(BT * C); TrLn = R(BT * C); TrMean = R(BT); TrRstd = R(BT);
-            Logits = R(BT * V); Losses = R(BT);
-            DRes = R(BT * C); DC0 = R(BT * C); DC1 = R(BT * C); DI = R(BT * I);
-            H0 = R(BT * C); H1 = R(BT * C); H2 = R(BT * C); H3 = R(BT * C); DAtt = R(BT * NH * t);
-            _plan.Allocate();
-            Ids = new int[BT]; Types = new int[BT]; Targets = new int[BT]; Keep = new byte[BT];
-        }
-
-        public LayerRegions Layer(int l) => _layers[l];
-        public Span<float> Span((long Offset, long Count) r) => _plan.Span(r.Offset, r.Count);
-        public void Dispose() => _plan.Dispose();
     }
 }

@@ -1,7 +1,7 @@
 // Incremental decoding with a key/value cache: each new token runs the model for one position,
 // attending over the cached keys and values of all earlier positions, instead of recomputing the
-// whole window. The arithmetic is the forward pass's, line for line, for a single row; the
-// weights are applied with matrix-vector products (MatVec), which read each weight once.
+// whole window. The arithmetic is the forward pass's, line for line, for a single row, through the
+// same projections (a dense one uses matrix-vector products for one row, reading each weight once).
 using System.Numerics.Tensors;
 using Loom.Core.Kernels;
 using Loom.Core.Tensors;
@@ -9,7 +9,7 @@ using Loom.Core.Tensors;
 namespace Loom.Models.Gpt2;
 
 /// <summary>Cached keys and values of one sequence, (L, 2, NH, capacity, hs), plus one token's scratch.</summary>
-public sealed unsafe class Gpt2KvCache : IDisposable
+public sealed unsafe class Gpt2KvCache : IDecoderCache
 {
     internal readonly NativeBuffer Block;
     internal readonly NativeBuffer Scratch;
@@ -56,6 +56,13 @@ public sealed partial class Gpt2Model
         return new Gpt2KvCache(Config, cap);
     }
 
+    /// <inheritdoc/>
+    public IDecoderCache CreateDecoderCache(int? capacity = null) => CreateCache(capacity);
+
+    /// <inheritdoc/>
+    public ReadOnlySpan<float> DecodeNext(IDecoderCache cache, int token) =>
+        DecodeNext(cache as Gpt2KvCache ?? throw new ArgumentException("The cache was not made by a GPT-2 model's CreateDecoderCache.", nameof(cache)), token);
+
     /// <summary>
     /// Runs one token at position <c>cache.Length</c>, appends its keys and values, and returns the
     /// logits for the next token (valid until the next call on this cache).
@@ -79,7 +86,7 @@ public sealed partial class Gpt2Model
         {
             var L = _layers[l];
             LayerNorm.Forward(x, p.Value(L.Ln1W), p.Value(L.Ln1B), ln, mean, rstd, C, eps, _pool);
-            MatVec.ColumnsAxpy(ln, p.Value(L.AttnW), p.Value(L.AttnB), qkv, _pool);
+            L.Attn.Forward(ln, qkv, 1);
             for (int h = 0; h < NH; h++)
             {
                 var keys = cache.Slot(l, 0, h);
@@ -95,16 +102,16 @@ public sealed partial class Gpt2Model
                 y.Clear();
                 for (int j = 0; j <= pos; j++) TensorPrimitives.MultiplyAdd(values.Slice(j * hs, hs), s[j], y, y);
             }
-            MatVec.ColumnsAxpy(att, p.Value(L.ProjW), p.Value(L.ProjB), tmp, _pool);
+            L.Proj.Forward(att, tmp, 1);
             TensorPrimitives.Add(x, tmp, x);
             LayerNorm.Forward(x, p.Value(L.Ln2W), p.Value(L.Ln2B), ln, mean, rstd, C, eps, _pool);
-            MatVec.ColumnsAxpy(ln, p.Value(L.FcW), p.Value(L.FcB), hidden, _pool);
+            L.Fc.Forward(ln, hidden, 1);
             Activations.GeluForward(hidden, hidden, _pool);
-            MatVec.ColumnsAxpy(hidden, p.Value(L.MprojW), p.Value(L.MprojB), tmp, _pool);
+            L.Mproj.Forward(hidden, tmp, 1);
             TensorPrimitives.Add(x, tmp, x);
         }
         LayerNorm.Forward(x, p.Value(_lnfW), p.Value(_lnfB), ln, mean, rstd, C, eps, _pool);
-        MatVec.RowsDot(p.Value(_wte), ln, logits, _pool);
+        _head.Forward(ln, logits, 1);
         cache.Length = pos + 1;
         return logits;
     }

@@ -2,21 +2,31 @@
 // Parameters use Hugging Face's names and GPT-2's Conv1D layout (weights (in, out)), so a
 // model.safetensors from the Hub loads as is. Activations for a (B, T) batch are planned into one
 // block before the first step; a new (B, T) is an explicit Plan call, never an allocation per step.
+// Every weight matmul is an IProjection chosen by module path when the model is built
+// (ModelOptions.Projections); the body ends at ln_f, the tied LM head and the loss sit on top.
 //
 // forward:  x = wte[ids] + wpe[t]
 //           per layer: h = ln_1(x); qkv = h·W_attn + b; y = attention(qkv); x = x + y·W_proj + b
 //                      h = ln_2(x); f = gelu(h·W_fc + b); x = x + f·W_mproj + b
-//           logits = ln_f(x)·wteᵀ (tied head); loss = mean cross-entropy over targets ≠ −100
+//           (training with hidden dropout p: x = drop(wte[ids] + wpe[t]) and each branch is dropped
+//            before its residual add, as HF's embd_pdrop and resid_pdrop)
+//           hidden = ln_f(x)                                          (the body ends here)
+//           logits = hidden·wteᵀ (tied head); loss = mean cross-entropy over targets ≠ −100
 // backward: the same lines in exact reverse.
 using Loom.Core.Kernels;
 using Loom.Core.Threading;
+using Loom.Models.Plans;
 using Loom.Models.Formats;
+using Loom.Models.Heads;
+using Loom.Models.Losses;
 using Loom.Models.Parameters;
+using Loom.Models.Projections;
+using Loom.Models.Regularization;
 
 namespace Loom.Models.Gpt2;
 
 /// <summary>A GPT-2 language model with training support.</summary>
-public sealed partial class Gpt2Model : ICausalLanguageModel
+public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel, IIncrementalDecoder, ITrainingMode
 {
     private readonly WorkerPool _pool;
 
@@ -25,14 +35,16 @@ public sealed partial class Gpt2Model : ICausalLanguageModel
     private readonly int _wpe;   // (maxT, C)
     private readonly int _lnfW, _lnfB; // (C)
     private readonly LayerIndex[] _layers;
+    private readonly LanguageModelHead _head;   // logits = hidden·wteᵀ (path "lm_head", tied to wte)
+    private readonly DropoutOptions _dropout;
 
-    private readonly record struct LayerIndex(
-        int Ln1W, int Ln1B,       // (C)
-        int AttnW, int AttnB,     // (C, 3C), (3C)
-        int ProjW, int ProjB,     // (C, C), (C)
-        int Ln2W, int Ln2B,       // (C)
-        int FcW, int FcB,         // (C, 4C), (4C)
-        int MprojW, int MprojB);  // (4C, C), (C)
+    private sealed record LayerIndex(
+        int Ln1W, int Ln1B,        // (C)
+        IProjection Attn,          // c_attn: (C, 3C) + (3C)
+        IProjection Proj,          // attn.c_proj: (C, C) + (C)
+        int Ln2W, int Ln2B,        // (C)
+        IProjection Fc,            // c_fc: (C, 4C) + (4C)
+        IProjection Mproj);        // mlp.c_proj: (4C, C) + (C)
 
     /// <summary>The configuration.</summary>
     public Gpt2Config Config { get; }
@@ -46,22 +58,30 @@ public sealed partial class Gpt2Model : ICausalLanguageModel
     /// <inheritdoc/>
     public int ContextLength => Config.MaxPositions;
 
+    /// <inheritdoc/>
+    public int HiddenSize => Config.Embedding;
+
     /// <summary>Parameters and their gradients.</summary>
     public ParameterSet Parameters { get; }
 
-    private ActivationBlock? _acts;
-    // Plans of the shapes seen so far: length-bucketed batches switch between a few (B, T), each
-    // planned once and reused, so a training loop over buckets allocates only while warming up.
-    private readonly Dictionary<(int B, int T), ActivationBlock> _plans = new();
+    // Plans of the shapes seen so far (length-bucketed batches switch between a few (B, T)).
+    private readonly ActivationPlanCache<Gpt2Activations> _plans;
+    private Gpt2Activations? Acts => _plans.Current;
 
-    /// <summary>Creates a model with zeroed parameters (load or initialise them next).</summary>
-    public Gpt2Model(Gpt2Config config, WorkerPool? pool = null)
+    /// <summary>Creates a trainable model with zeroed parameters (load or initialise them next).</summary>
+    public Gpt2Model(Gpt2Config config, WorkerPool? pool = null) : this(config, ModelOptions.Default, pool) { }
+
+    /// <summary>Creates a model with zeroed parameters, roles and projections chosen by <paramref name="options"/>.</summary>
+    public Gpt2Model(Gpt2Config config, ModelOptions options, WorkerPool? pool = null)
     {
         config.Validate();
         Config = config;
         _pool = pool ?? WorkerPool.Shared;
-        var specs = ParameterSpecs(config);
-        Parameters = new ParameterSet(specs);
+        options.Dropout.Validate();
+        _dropout = options.Dropout;
+        _plans = new ActivationPlanCache<Gpt2Activations>((b, t) => new Gpt2Activations(Config, b, t, _checkpointing, _dropout.Hidden > 0));
+        int V = config.VocabSize, C = config.Embedding;
+        Parameters = new ParameterSet(ParameterSpecs(config), options.Trainable);
         _wte = Parameters.IndexOf("wte.weight");
         _wpe = Parameters.IndexOf("wpe.weight");
         _lnfW = Parameters.IndexOf("ln_f.weight");
@@ -69,11 +89,14 @@ public sealed partial class Gpt2Model : ICausalLanguageModel
         _layers = new LayerIndex[config.Layers];
         for (int l = 0; l < config.Layers; l++)
         {
-            int I(string n) => Parameters.IndexOf($"h.{l}.{n}");
-            _layers[l] = new LayerIndex(I("ln_1.weight"), I("ln_1.bias"), I("attn.c_attn.weight"), I("attn.c_attn.bias"),
-                I("attn.c_proj.weight"), I("attn.c_proj.bias"), I("ln_2.weight"), I("ln_2.bias"),
-                I("mlp.c_fc.weight"), I("mlp.c_fc.bias"), I("mlp.c_proj.weight"), I("mlp.c_proj.bias"));
+            string h = $"h.{l}.";
+            int I(string n) => Parameters.IndexOf(h + n);
+            IProjection Conv(string module, int inF, int outF) =>
+                options.Project(new ProjectionSpec(h + module, ProjectionLayout.InOut, inF, outF, I(module + ".weight"), I(module + ".bias")), Parameters, _pool);
+            _layers[l] = new LayerIndex(I("ln_1.weight"), I("ln_1.bias"), Conv("attn.c_attn", C, 3 * C), Conv("attn.c_proj", C, C),
+                I("ln_2.weight"), I("ln_2.bias"), Conv("mlp.c_fc", C, 4 * C), Conv("mlp.c_proj", 4 * C, C));
         }
+        _head = new LanguageModelHead(options.Project(new ProjectionSpec("lm_head", ProjectionLayout.OutIn, C, V, _wte), Parameters, _pool));
     }
 
     // The parameter tensors of a configuration, in block order (HF names, shapes as HF's GPT-2).
@@ -105,17 +128,19 @@ public sealed partial class Gpt2Model : ICausalLanguageModel
 
     /// <summary>
     /// Bytes that a model of <paramref name="config"/> would take, without allocating anything: the
-    /// parameter block, and the activation block planned for <paramref name="batch"/> × <paramref name="time"/>.
+    /// parameter block, and the activation block planned for <paramref name="batch"/> × <paramref name="time"/>
+    /// (the same <see cref="Gpt2Activations"/> plan training allocates, made plan-only; with
+    /// <paramref name="dropout"/> its mask regions too).
     /// </summary>
-    public static ModelMemory PlanMemory(Gpt2Config config, int batch, int time, bool activationCheckpointing)
+    public static ModelMemory PlanMemory(Gpt2Config config, int batch, int time, bool activationCheckpointing, bool dropout = false)
     {
         config.Validate();
         double bt = (double)Math.Max(0, batch) * Math.Max(0, time);
         double parameters = ModelMemory.LinearInLayers(config.Layers, l => ParameterSet.PlanFloats(ParameterSpecs(config with { Layers = l }))) * sizeof(float);
         // Past ~2⁵⁸ bytes the long arithmetic of a plan would overflow; no machine has that much anyway.
         double activations = bt == 0 ? 0
-            : bt * ((double)config.VocabSize + 32.0 * config.Embedding * config.Layers + (double)config.Heads * time * config.Layers) > 1e16 ? double.PositiveInfinity
-            : ModelMemory.LinearInLayers(config.Layers, l => new ActivationBlock(config with { Layers = l }, batch, time, activationCheckpointing, allocate: false).Plan.Bytes);
+            : bt * ((double)config.VocabSize + 34.0 * config.Embedding * config.Layers + (double)config.Heads * time * config.Layers) > 1e16 ? double.PositiveInfinity
+            : ModelMemory.LinearInLayers(config.Layers, l => new Gpt2Activations(config with { Layers = l }, batch, time, activationCheckpointing, dropout, allocate: false).Bytes);
         return new ModelMemory(parameters, (double)config.VocabSize * config.Embedding * sizeof(float), activations, bt * config.VocabSize * sizeof(float));
     }
 
@@ -137,7 +162,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel
         }
     }
 
-    private static float Gaussian(Random rng)
+    internal static float Gaussian(Random rng)
     {
         double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
         return (float)(Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
@@ -178,25 +203,59 @@ public sealed partial class Gpt2Model : ICausalLanguageModel
 
     private bool _checkpointing;
 
+    /// <inheritdoc/>
+    public bool IsTraining { get; set; }
+
+    /// <inheritdoc/>
+    public ulong DropoutStep { get; set; }
+
     /// <summary>Frees every planned activation block (the next Forward plans again).</summary>
-    public void DisposePlans()
-    {
-        foreach (var plan in _plans.Values) plan.Dispose();
-        _plans.Clear();
-        _acts = null;
-    }
+    public void DisposePlans() => _plans.Clear();
 
     /// <summary>Bytes of the current activation block (0 before the first Plan).</summary>
-    public long ActivationBytes => _acts?.Plan.Bytes ?? 0;
+    public long ActivationBytes => Acts?.Bytes ?? 0;
 
     /// <summary>Plans activations for batches of <paramref name="batch"/> × <paramref name="time"/>; cheap when unchanged.</summary>
     public void Plan(int batch, int time)
     {
         if (time > Config.MaxPositions) throw new ArgumentException($"Sequence length {time} exceeds n_positions {Config.MaxPositions}.");
-        if (_acts is { } a && a.B == batch && a.T == time) return;
-        if (!_plans.TryGetValue((batch, time), out var plan))
-            _plans[(batch, time)] = plan = new ActivationBlock(Config, batch, time, _checkpointing);
-        _acts = plan;
+        _plans.Use(batch, time);
+    }
+
+    /// <summary>Runs the body: ln_f of the last block's output, (B·T, C), valid until the next forward.</summary>
+    public ReadOnlySpan<float> ForwardHidden(in TokenBatch batch)
+    {
+        batch.RequireRightPadding("GPT-2");
+        Plan(batch.Batch, batch.Time);
+        var a = Acts!;
+        int B = batch.Batch, T = batch.Time, C = Config.Embedding;
+        var ids = batch.Ids;
+        var p = Parameters;
+        var shape = new AttentionShape(B, T, C, Config.Heads);
+        a.HasTargets = false;
+
+        // x = wte[ids] + wpe[0..T)
+        ids.CopyTo(a.Ids);
+        var encoded = a[a.Encoded];
+        Embedding.Forward(ids, p.Value(_wte), C, encoded, _pool);
+        var wpe = p.Value(_wpe);
+        for (int b = 0; b < B; b++)
+            Arithmetic.Add(encoded.Slice(b * T * C, T * C), wpe[..(T * C)], encoded.Slice(b * T * C, T * C), _pool);
+        a.Dropped = IsTraining && _dropout.Hidden > 0;
+        if (a.Dropped)
+        {
+            Dropout.FillMask(a[a.EmbMask], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, -1, 0));
+            Dropout.Apply(encoded, a[a.EmbMask]);
+        }
+
+        Span<float> x = encoded;
+        for (int l = 0; l < Config.Layers; l++)
+        {
+            ForwardLayer(a, l, x, shape);
+            x = a[a.Layers[l].Residual3];
+        }
+        LayerNorm.Forward(x, p.Value(_lnfW), p.Value(_lnfB), a[a.Lnf], a[a.LnfMean], a[a.LnfRstd], C, Config.LayerNormEpsilon, _pool);
+        return a[a.Lnf];
     }
 
     /// <summary>
@@ -205,207 +264,136 @@ public sealed partial class Gpt2Model : ICausalLanguageModel
     /// </summary>
     public float Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> targets, int batch, int time)
     {
-        Plan(batch, time);
-        var a = _acts!;
-        int B = batch, T = time, C = Config.Embedding, V = Config.VocabSize, BT = B * T;
-        if (ids.Length != BT) throw new ArgumentException($"ids has {ids.Length} elements; B×T = {BT}.");
+        long BT = (long)batch * time;
         if (!targets.IsEmpty && targets.Length != BT) throw new ArgumentException($"targets has {targets.Length} elements; B×T = {BT}.");
-        var p = Parameters;
-        float eps = Config.LayerNormEpsilon;
-        var shape = new AttentionShape(B, T, C, Config.Heads);
-
-        // x = wte[ids] + wpe[0..T)
-        ids.CopyTo(a.Ids);
-        var encoded = a.Encoded;
-        Embedding.Forward(ids, p.Value(_wte), C, encoded, _pool);
-        var wpe = p.Value(_wpe);
-        for (int b = 0; b < B; b++)
-            Arithmetic.Add(encoded.Slice(b * T * C, T * C), wpe[..(T * C)], encoded.Slice(b * T * C, T * C), _pool);
-
-        Span<float> x = encoded;
-        for (int l = 0; l < Config.Layers; l++)
-        {
-            ForwardLayer(a, l, x, shape);
-            x = a.Layer(l).Residual3;
-        }
-        LayerNorm.Forward(x, p.Value(_lnfW), p.Value(_lnfB), a.Lnf, a.LnfMean, a.LnfRstd, C, eps, _pool);
-        Linear.Forward(a.Lnf, p.Value(_wte), default, a.Logits, BT, C, V, _pool);
+        var hidden = ForwardHidden(new TokenBatch(ids, batch, time));
+        var a = Acts!;
+        _head.Forward(hidden, a[a.Logits], (int)BT);
         a.HasTargets = !targets.IsEmpty;
         if (!a.HasTargets) return float.NaN;
         targets.CopyTo(a.Targets);
-        return CrossEntropy.ForwardBackward(a.Logits, targets, V, a.Losses, default, CrossEntropy.DefaultIgnoreIndex, 1f, _pool);
+        return CrossEntropyLoss.Forward(a[a.Logits], targets, Config.VocabSize, a[a.Losses], _pool);
     }
 
-    // One block: x → Residual3 of layer l, saving the block's activations in a.Layer(l).
-    private void ForwardLayer(ActivationBlock a, int l, ReadOnlySpan<float> x, AttentionShape shape)
+    // One block: x → Residual3 of layer l, saving the block's activations in a.Layers[l].
+    private void ForwardLayer(Gpt2Activations a, int l, ReadOnlySpan<float> x, AttentionShape shape)
     {
         var p = Parameters;
         var L = _layers[l];
-        var s = a.Layer(l);
+        var s = a.Layers[l];
         int C = Config.Embedding, BT = a.B * a.T;
         float eps = Config.LayerNormEpsilon;
-        LayerNorm.Forward(x, p.Value(L.Ln1W), p.Value(L.Ln1B), s.Ln1, s.Ln1Mean, s.Ln1Rstd, C, eps, _pool);
-        Conv1D.Forward(s.Ln1, p.Value(L.AttnW), p.Value(L.AttnB), a.Qkv, BT, C, 3 * C, false, _pool);
-        Attention.Forward(a.Qkv, s.AttY, s.Q, s.K, s.V, s.Att, a.HeadScratch0, shape, _pool);
-        x.CopyTo(s.Residual2);
-        Conv1D.Forward(s.AttY, p.Value(L.ProjW), p.Value(L.ProjB), s.Residual2, BT, C, C, accumulate: true, _pool);
-        LayerNorm.Forward(s.Residual2, p.Value(L.Ln2W), p.Value(L.Ln2B), s.Ln2, s.Ln2Mean, s.Ln2Rstd, C, eps, _pool);
-        Conv1D.Forward(s.Ln2, p.Value(L.FcW), p.Value(L.FcB), s.Fch, BT, C, 4 * C, false, _pool);
-        Activations.GeluForward(s.Fch, s.FchGelu, _pool);
-        s.Residual2.CopyTo(s.Residual3);
-        Conv1D.Forward(s.FchGelu, p.Value(L.MprojW), p.Value(L.MprojB), s.Residual3, BT, 4 * C, C, accumulate: true, _pool);
+        LayerNorm.Forward(x, p.Value(L.Ln1W), p.Value(L.Ln1B), a[s.Ln1], a[s.Ln1Mean], a[s.Ln1Rstd], C, eps, _pool);
+        L.Attn.Forward(a[s.Ln1], a[a.Qkv], BT);
+        Attention.Forward(a[a.Qkv], a[s.AttY], a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.H0], shape, _pool);
+        if (a.Dropped)
+        {
+            // x + drop(y·W_proj + b), the mask regenerated identically when checkpointing recomputes the block
+            Dropout.FillMask(a[s.MaskAttn], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 1));
+            L.Proj.Forward(a[s.AttY], a[a.Branch], BT);
+            Dropout.Apply(a[a.Branch], a[s.MaskAttn]);
+            Arithmetic.Add(x, a[a.Branch], a[s.Residual2], _pool);
+        }
+        else
+        {
+            x.CopyTo(a[s.Residual2]);
+            L.Proj.Forward(a[s.AttY], a[s.Residual2], BT, accumulate: true);
+        }
+        LayerNorm.Forward(a[s.Residual2], p.Value(L.Ln2W), p.Value(L.Ln2B), a[s.Ln2], a[s.Ln2Mean], a[s.Ln2Rstd], C, eps, _pool);
+        L.Fc.Forward(a[s.Ln2], a[s.Fch], BT);
+        Activations.GeluForward(a[s.Fch], a[s.FchGelu], _pool);
+        if (a.Dropped)
+        {
+            Dropout.FillMask(a[s.MaskMlp], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 2));
+            L.Mproj.Forward(a[s.FchGelu], a[a.Branch], BT);
+            Dropout.Apply(a[a.Branch], a[s.MaskMlp]);
+            Arithmetic.Add(a[s.Residual2], a[a.Branch], a[s.Residual3], _pool);
+        }
+        else
+        {
+            a[s.Residual2].CopyTo(a[s.Residual3]);
+            L.Mproj.Forward(a[s.FchGelu], a[s.Residual3], BT, accumulate: true);
+        }
     }
 
     /// <summary>Logits of the last forward, (B·T, V).</summary>
-    public ReadOnlySpan<float> Logits => (_acts ?? throw new InvalidOperationException("Run Forward first.")).Logits;
+    public ReadOnlySpan<float> Logits => Acts is { } a ? a[a.Logits] : throw new InvalidOperationException("Run Forward first.");
 
     /// <summary>
-    /// Adds the gradient of (<paramref name="lossScale"/> × the last forward's mean loss) to
-    /// <see cref="ParameterSet.Gradients"/>. Overwrites the logits with their gradient.
+    /// Adds the gradient of (<paramref name="lossScale"/> × the last forward's mean loss) to the trainable
+    /// parameters' gradients. Overwrites the logits with their gradient.
     /// </summary>
     public void Backward(float lossScale = 1f)
     {
-        var a = _acts ?? throw new InvalidOperationException("Run Forward with targets before Backward.");
+        var a = Acts ?? throw new InvalidOperationException("Run Forward with targets before Backward.");
         if (!a.HasTargets) throw new InvalidOperationException("Backward needs the last Forward to have had targets.");
-        int B = a.B, T = a.T, C = Config.Embedding, V = Config.VocabSize, BT = B * T;
+        Parameters.EnsureGradients();
+        int BT = a.B * a.T;
+        // dlogits, in place over the logits
+        CrossEntropyLoss.Backward(a[a.Logits], a.Targets, Config.VocabSize, a[a.Losses], lossScale, _pool);
+        // logits = hidden·wteᵀ
+        _head.Backward(a[a.Logits], a[a.Lnf], a[a.DLn], BT);
+        BackwardHidden(a[a.DLn]);
+    }
+
+    /// <inheritdoc/>
+    public void BackwardHidden(ReadOnlySpan<float> hiddenGradient)
+    {
+        var a = Acts ?? throw new InvalidOperationException("Run a forward pass before the backward.");
+        Parameters.EnsureGradients();
+        int B = a.B, T = a.T, C = Config.Embedding, BT = B * T;
+        if (hiddenGradient.Length != (long)BT * C) throw new ArgumentException($"The hidden-state gradient has {hiddenGradient.Length} elements; B·T·C = {(long)BT * C}.");
         var p = Parameters;
         var shape = new AttentionShape(B, T, C, Config.Heads);
+        var dres = a[a.DResidual];
+        var dln = a[a.DLn];
 
-        // dlogits, in place over the logits
-        CrossEntropy.ForwardBackward(a.Logits, a.Targets, V, a.Losses, a.Logits, CrossEntropy.DefaultIgnoreIndex, lossScale, _pool);
-        // logits = lnf·wteᵀ
-        Linear.Backward(a.Logits, a.Lnf, p.Value(_wte), a.DLn, p.Gradient(_wte), default, BT, C, V, false, _pool);
-        // lnf = ln_f(x_L)
-        Span<float> xL = Config.Layers > 0 ? a.Layer(Config.Layers - 1).Residual3 : a.Encoded;
-        LayerNorm.Backward(a.DLn, xL, p.Value(_lnfW), a.LnfMean, a.LnfRstd, a.DResidual, p.Gradient(_lnfW), p.Gradient(_lnfB), C, false, _pool);
+        // hidden = ln_f(x_L)
+        Span<float> xL = Config.Layers > 0 ? a[a.Layers[Config.Layers - 1].Residual3] : a[a.Encoded];
+        LayerNorm.Backward(hiddenGradient, xL, p.Value(_lnfW), a[a.LnfMean], a[a.LnfRstd], dres, p.GradientOrDiscard(_lnfW), p.GradientOrDiscard(_lnfB), C, false, _pool);
 
         for (int l = Config.Layers - 1; l >= 0; l--)
         {
             var L = _layers[l];
-            Span<float> input = l == 0 ? a.Encoded : a.Layer(l - 1).Residual3;
+            Span<float> input = l == 0 ? a[a.Encoded] : a[a.Layers[l - 1].Residual3];
             if (_checkpointing) ForwardLayer(a, l, input, shape); // rebuild this block's activations in the scratch
-            var s = a.Layer(l);
-            // x = x + gelu(ln_2(x)·W_fc + b)·W_mproj + b
-            Conv1D.Backward(a.DResidual, s.FchGelu, p.Value(L.MprojW), a.DFch, p.Gradient(L.MprojW), p.Gradient(L.MprojB), BT, 4 * C, C, false, _pool);
-            Activations.GeluBackward(s.Fch, a.DFch, a.DFch, _pool);
-            Conv1D.Backward(a.DFch, s.Ln2, p.Value(L.FcW), a.DLn, p.Gradient(L.FcW), p.Gradient(L.FcB), BT, C, 4 * C, false, _pool);
-            LayerNorm.Backward(a.DLn, s.Residual2, p.Value(L.Ln2W), s.Ln2Mean, s.Ln2Rstd, a.DResidual, p.Gradient(L.Ln2W), p.Gradient(L.Ln2B), C, accumulate: true, _pool);
+            var s = a.Layers[l];
+            // x = x + gelu(ln_2(x)·W_fc + b)·W_mproj + b   (the branch's gradient through its dropout mask)
+            if (a.Dropped) Dropout.Apply(dres, a[s.MaskMlp], a[a.Branch]);
+            L.Mproj.Backward(a.Dropped ? a[a.Branch] : dres, a[s.FchGelu], a[a.DFch], BT);
+            Activations.GeluBackward(a[s.Fch], a[a.DFch], a[a.DFch], _pool);
+            L.Fc.Backward(a[a.DFch], a[s.Ln2], dln, BT);
+            LayerNorm.Backward(dln, a[s.Residual2], p.Value(L.Ln2W), a[s.Ln2Mean], a[s.Ln2Rstd], dres, p.GradientOrDiscard(L.Ln2W), p.GradientOrDiscard(L.Ln2B), C, accumulate: true, _pool);
             // x = x + attention(ln_1(x)·W_attn + b)·W_proj + b
-            Conv1D.Backward(a.DResidual, s.AttY, p.Value(L.ProjW), a.DAttY, p.Gradient(L.ProjW), p.Gradient(L.ProjB), BT, C, C, false, _pool);
-            Attention.Backward(a.DAttY, s.Q, s.K, s.V, s.Att, a.DQkv, a.HeadScratch0, a.HeadScratch1, a.HeadScratch2, a.HeadScratch3, a.DAtt, shape, _pool);
-            Conv1D.Backward(a.DQkv, s.Ln1, p.Value(L.AttnW), a.DLn, p.Gradient(L.AttnW), p.Gradient(L.AttnB), BT, C, 3 * C, false, _pool);
-            LayerNorm.Backward(a.DLn, input, p.Value(L.Ln1W), s.Ln1Mean, s.Ln1Rstd, a.DResidual, p.Gradient(L.Ln1W), p.Gradient(L.Ln1B), C, accumulate: true, _pool);
+            if (a.Dropped) Dropout.Apply(dres, a[s.MaskAttn], a[a.Branch]);
+            L.Proj.Backward(a.Dropped ? a[a.Branch] : dres, a[s.AttY], a[a.DAttY], BT);
+            Attention.Backward(a[a.DAttY], a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.DQkv], a[a.H0], a[a.H1], a[a.H2], a[a.H3], a[a.DAtt], shape, _pool);
+            L.Attn.Backward(a[a.DQkv], a[s.Ln1], dln, BT);
+            LayerNorm.Backward(dln, input, p.Value(L.Ln1W), a[s.Ln1Mean], a[s.Ln1Rstd], dres, p.GradientOrDiscard(L.Ln1W), p.GradientOrDiscard(L.Ln1B), C, accumulate: true, _pool);
         }
-        // x = wte[ids] + wpe[t]
-        Embedding.Backward(a.Ids, a.DResidual, p.Gradient(_wte), C, _pool);
-        var dwpe = p.Gradient(_wpe);
-        for (int b = 0; b < B; b++)
-            Arithmetic.Add(dwpe[..(T * C)], a.DResidual.Slice(b * T * C, T * C), dwpe[..(T * C)], _pool);
+        // x = drop(wte[ids] + wpe[t])
+        if (a.Dropped)
+        {
+            Dropout.Apply(dres, a[a.EmbMask]);
+            DropoutStep++;   // the next training forward draws new masks
+        }
+        if (p.IsTrainable(_wte)) Embedding.Backward(a.Ids, dres, p.Gradient(_wte), C, _pool);
+        if (p.IsTrainable(_wpe))
+        {
+            var dwpe = p.Gradient(_wpe);
+            for (int b = 0; b < B; b++)
+                Arithmetic.Add(dwpe[..(T * C)], dres.Slice(b * T * C, T * C), dwpe[..(T * C)], _pool);
+        }
     }
 
     public void Dispose()
     {
         DisposePlans();
+        foreach (var L in _layers)
+        {
+            L.Attn.Dispose(); L.Proj.Dispose(); L.Fc.Dispose(); L.Mproj.Dispose();
+        }
+        _head.Dispose();
         Parameters.Dispose();
-    }
-
-    // Activation buffers for one (B, T), each a region of one block.
-    private sealed class ActivationBlock : IDisposable
-    {
-        public readonly BufferPlan Plan = new();
-        public readonly int B, T;
-        public bool HasTargets;
-        private readonly long _encoded, _qkv, _lnf, _lnfMean, _lnfRstd, _logits, _losses;
-        private readonly long _dResidual, _dLn, _dFch, _dAttY, _dQkv, _dAtt, _h0, _h1, _h2, _h3;
-        private readonly long[] _layer;
-        private readonly int[] _ids, _targets;
-        private readonly long _bt, _c, _heads;
-        private readonly long _v;
-
-        private readonly bool _checkpointing;
-        private readonly long[] _savedOutput; // with checkpointing: each layer's Residual3 (B, T, C)
-
-        public ActivationBlock(Gpt2Config cfg, int b, int t, bool checkpointing, bool allocate = true)
-        {
-            _checkpointing = checkpointing;
-            B = b; T = t;
-            long BT = (long)b * t, C = cfg.Embedding, NH = cfg.Heads, V = cfg.VocabSize;
-            _bt = BT; _c = C; _heads = NH; _v = V;
-            _encoded = Plan.Add(BT * C);     // (B, T, C)
-            _qkv = Plan.Add(BT * 3 * C);     // (B, T, 3C), rewritten per layer
-            // Without checkpointing every layer has its own activations; with it, one scratch layer
-            // serves all, and only each layer's output (Residual3) is kept.
-            _layer = new long[cfg.Layers];
-            _savedOutput = new long[cfg.Layers];
-            long scratch = checkpointing ? Plan.Add(LayerFloats(BT, C, NH, t)) : 0;
-            for (int l = 0; l < cfg.Layers; l++)
-            {
-                _layer[l] = checkpointing ? scratch : Plan.Add(LayerFloats(BT, C, NH, t));
-                if (checkpointing) _savedOutput[l] = Plan.Add(BT * C);
-            }
-            _lnf = Plan.Add(BT * C);         // (B, T, C)
-            _lnfMean = Plan.Add(BT);         // (B, T)
-            _lnfRstd = Plan.Add(BT);         // (B, T)
-            _logits = Plan.Add(BT * V);      // (B, T, V); its gradient in backward
-            _losses = Plan.Add(BT);          // (B, T)
-            _dResidual = Plan.Add(BT * C);   // gradient of the residual stream
-            _dLn = Plan.Add(BT * C);         // gradient at a LayerNorm output
-            _dFch = Plan.Add(BT * 4 * C);    // gradient at the MLP hidden layer
-            _dAttY = Plan.Add(BT * C);       // gradient at the attention output
-            _dQkv = Plan.Add(BT * 3 * C);    // gradient at qkv
-            _dAtt = Plan.Add(BT * NH * t);   // (B, NH, T, T) score gradients
-            _h0 = Plan.Add(BT * C); _h1 = Plan.Add(BT * C); _h2 = Plan.Add(BT * C); _h3 = Plan.Add(BT * C); // (B, NH, T, hs) scratch
-            if (!allocate) { _ids = _targets = []; return; }   // a plan only, to size memory before allocating
-            Plan.Allocate();
-            _ids = new int[BT];
-            _targets = new int[BT];
-        }
-
-        // Per layer: ln1, ln1 mean/rstd, q, k, v, att, atty, residual2, ln2, ln2 mean/rstd, fch, fch_gelu, residual3.
-        private static long LayerFloats(long BT, long C, long NH, long T) =>
-            Pad(BT * C) + 2 * Pad(BT) + 3 * Pad(BT * C) + Pad(BT * NH * T) + Pad(BT * C) + Pad(BT * C) + Pad(BT * C) + 2 * Pad(BT) + 2 * Pad(BT * 4 * C) + Pad(BT * C);
-
-        private static long Pad(long n) => (n + 15) & ~15L;
-
-        public Span<float> Encoded => Plan.Span(_encoded, _bt * _c);
-        public Span<float> Qkv => Plan.Span(_qkv, _bt * 3 * _c);
-        public Span<float> Lnf => Plan.Span(_lnf, _bt * _c);
-        public Span<float> LnfMean => Plan.Span(_lnfMean, _bt);
-        public Span<float> LnfRstd => Plan.Span(_lnfRstd, _bt);
-        public Span<float> Logits => Plan.Span(_logits, _bt * _v);
-        public Span<float> Losses => Plan.Span(_losses, _bt);
-        public Span<float> DResidual => Plan.Span(_dResidual, _bt * _c);
-        public Span<float> DLn => Plan.Span(_dLn, _bt * _c);
-        public Span<float> DFch => Plan.Span(_dFch, _bt * 4 * _c);
-        public Span<float> DAttY => Plan.Span(_dAttY, _bt * _c);
-        public Span<float> DQkv => Plan.Span(_dQkv, _bt * 3 * _c);
-        public Span<float> DAtt => Plan.Span(_dAtt, _bt * _heads * T);
-        public Span<float> HeadScratch0 => Plan.Span(_h0, _bt * _c);
-        public Span<float> HeadScratch1 => Plan.Span(_h1, _bt * _c);
-        public Span<float> HeadScratch2 => Plan.Span(_h2, _bt * _c);
-        public Span<float> HeadScratch3 => Plan.Span(_h3, _bt * _c);
-        public Span<int> Ids => _ids;
-        public Span<int> Targets => _targets;
-
-        public LayerActs Layer(int l) => new(Plan, _layer[l], _bt, _c, _heads, T, _checkpointing ? Plan.Span(_savedOutput[l], _bt * _c) : default);
-
-        public void Dispose() => Plan.Dispose();
-    }
-
-    private readonly ref struct LayerActs
-    {
-        public readonly Span<float> Ln1, Ln1Mean, Ln1Rstd, Q, K, V, Att, AttY, Residual2, Ln2, Ln2Mean, Ln2Rstd, Fch, FchGelu, Residual3;
-
-        public LayerActs(BufferPlan plan, long at, long BT, long C, long NH, long T, Span<float> savedOutput)
-        {
-            long o = at;
-            Span<float> Take(long n) { var s = plan.Span(o, n); o += (n + 15) & ~15L; return s; }
-            Ln1 = Take(BT * C); Ln1Mean = Take(BT); Ln1Rstd = Take(BT);
-            Q = Take(BT * C); K = Take(BT * C); V = Take(BT * C);   // (B, NH, T, hs)
-            Att = Take(BT * NH * T);                                // (B, NH, T, T)
-            AttY = Take(BT * C); Residual2 = Take(BT * C); Ln2 = Take(BT * C); Ln2Mean = Take(BT); Ln2Rstd = Take(BT);
-            Fch = Take(BT * 4 * C); FchGelu = Take(BT * 4 * C); Residual3 = Take(BT * C);
-            if (!savedOutput.IsEmpty) Residual3 = savedOutput;
-        }
     }
 }

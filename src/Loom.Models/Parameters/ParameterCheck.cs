@@ -12,6 +12,21 @@ public static class ParameterCheck
             EnsureFinite(parameters.Value(i), parameters.Specs[i].Name, source);
     }
 
+    /// <summary>
+    /// Throws <see cref="InvalidDataException"/> when <paramref name="state"/> — optimizer state laid
+    /// out like the gradient block (trainable tensors only, each at its GradientOffset), such as AdamW's
+    /// moments — holds NaN or ±∞, naming the tensor (<paramref name="name"/> of "h.0.attn.c_attn.weight").
+    /// </summary>
+    public static void EnsureFiniteLikeGradients(ParameterSet parameters, ReadOnlySpan<float> state, string name, string source)
+    {
+        if (state.Length != parameters.GradientFloats)
+            throw new ArgumentException($"{name} holds {state.Length:N0} floats; the model's trainable tensors take {parameters.GradientFloats:N0}.", nameof(state));
+        if (float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Dot(state, state) * 0f)) return;
+        foreach (var spec in parameters.Specs)
+            if (spec.IsTrainable)
+                EnsureFinite(state.Slice(checked((int)spec.GradientOffset), checked((int)spec.Count)), $"{name} of {spec.Name}", source);
+    }
+
     /// <summary>Throws <see cref="InvalidDataException"/> when <paramref name="values"/> (tensor <paramref name="name"/> of <paramref name="source"/>) holds NaN or ±∞.</summary>
     public static void EnsureFinite(ReadOnlySpan<float> values, string name, string source)
     {

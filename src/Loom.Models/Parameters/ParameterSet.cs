@@ -1,36 +1,48 @@
-// A model's parameters as one planned native block (llm.c: "params_memory"), with a second block
-// of identical layout for the gradients. Each tensor is a named slice with its shape and whether
-// weight decay applies; models keep the slice indexes, so a hot loop never looks a name up.
+// A model's parameters as one planned native block (llm.c: "params_memory"), and a second block for
+// the gradients of the trainable ones only. Each tensor is a named slice with its shape, whether
+// weight decay applies and its role; models keep the slice indexes, so a hot loop never looks a
+// name up. A model built for inference freezes everything and so allocates no gradient block at all.
 using Loom.Core.Tensors;
 
 namespace Loom.Models.Parameters;
 
-/// <summary>One parameter tensor's place in the block.</summary>
-public sealed record ParameterSpec(string Name, long[] Shape, long Offset, bool WeightDecay)
-{
-    public long Count => Shape.Aggregate(1L, (a, b) => a * b);
-}
-
-/// <summary>Parameters and gradients, each one aligned native block.</summary>
+/// <summary>Parameters, and gradients for the trainable ones, each one aligned native block.</summary>
 public sealed unsafe class ParameterSet : IDisposable
 {
     private readonly List<ParameterSpec> _specs;
     private readonly Dictionary<string, int> _index;
+    private NativeBuffer? _gradients;
+    private NativeBuffer? _discard;   // destination for the weight gradient of a frozen norm (the kernels always write one)
 
     /// <summary>Parameter values.</summary>
     public NativeBuffer Values { get; }
 
-    /// <summary>Gradients, same layout as <see cref="Values"/>.</summary>
-    public NativeBuffer Gradients { get; }
+    /// <summary>Gradients of the trainable tensors, packed; null when nothing is trainable.</summary>
+    public NativeBuffer? Gradients => _gradients;
 
     /// <summary>Total number of parameters.</summary>
     public long Count { get; }
 
+    /// <summary>Number of trainable parameters.</summary>
+    public long TrainableCount { get; private set; }
+
     /// <summary>The tensors in block order.</summary>
     public IReadOnlyList<ParameterSpec> Specs => _specs;
 
-    /// <summary>Lays out <paramref name="tensors"/> (each start 64-byte aligned) and allocates both blocks, zeroed.</summary>
-    public ParameterSet(IEnumerable<(string Name, long[] Shape, bool WeightDecay)> tensors)
+    /// <summary>Floats in the value block, alignment padding included.</summary>
+    public long Floats { get; }
+
+    /// <summary>Floats in the gradient block (trainable tensors only, padding included); 0 when nothing is trainable.</summary>
+    public long GradientFloats { get; private set; }
+
+    /// <summary>True when at least one tensor is trainable (a gradient block exists).</summary>
+    public bool HasGradients => _gradients != null;
+
+    /// <summary>
+    /// Lays out <paramref name="tensors"/> (each start 64-byte aligned) and allocates the value block,
+    /// zeroed, and a gradient block for the tensors <paramref name="trainable"/> accepts (all when null).
+    /// </summary>
+    public ParameterSet(IEnumerable<(string Name, long[] Shape, bool WeightDecay)> tensors, Func<string, bool>? trainable = null)
     {
         _specs = new List<ParameterSpec>();
         _index = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -38,38 +50,100 @@ public sealed unsafe class ParameterSet : IDisposable
         foreach (var (name, shape, decay) in tensors)
         {
             var spec = new ParameterSpec(name, shape, offset, decay);
-            _index[name] = _specs.Count;
+            if (!_index.TryAdd(name, _specs.Count)) throw new ArgumentException($"Two parameters are named \"{name}\".");
             _specs.Add(spec);
-            offset += Padded(spec.Count);
+            offset += Pad(spec.Count);
         }
         Count = _specs.Sum(s => s.Count);
-        Values = new NativeBuffer(offset * sizeof(float));
-        Gradients = new NativeBuffer(offset * sizeof(float));
         Floats = offset;
+        Values = new NativeBuffer(offset * sizeof(float));
+        SetTrainable(trainable ?? (_ => true));
     }
 
     /// <summary>Floats one block of <paramref name="tensors"/> would hold (padding included), without allocating it.</summary>
     public static long PlanFloats(IEnumerable<(string Name, long[] Shape, bool WeightDecay)> tensors) =>
-        tensors.Sum(t => Padded(t.Shape.Aggregate(1L, (a, b) => checked(a * b))));
+        tensors.Sum(t => Pad(t.Shape.Aggregate(1L, (a, b) => checked(a * b))));
 
     // Each tensor starts 64-byte aligned.
-    private static long Padded(long count) => (count + 15) & ~15L;
+    private static long Pad(long n) => (n + 15) & ~15L;
 
-    /// <summary>Floats in each block, alignment padding included.</summary>
-    public long Floats { get; }
+    /// <summary>
+    /// Sets each tensor's role (trainable when <paramref name="trainable"/> returns true for its name) and
+    /// re-plans the gradient block, zeroed. Call before creating an optimizer or mixed-precision state:
+    /// theirs are sized by the trainable tensors.
+    /// </summary>
+    public void SetTrainable(Func<string, bool> trainable)
+    {
+        ArgumentNullException.ThrowIfNull(trainable);
+        long g = 0, count = 0, discard = 0;
+        for (int i = 0; i < _specs.Count; i++)
+        {
+            var s = _specs[i];
+            bool train = trainable(s.Name);
+            _specs[i] = s with { Role = train ? ParameterRole.Trainable : ParameterRole.Frozen, GradientOffset = train ? g : -1 };
+            if (train) { g += Pad(s.Count); count += s.Count; }
+            else if (s.Shape.Length == 1) discard = Math.Max(discard, s.Count);
+        }
+        _gradients?.Dispose();
+        _discard?.Dispose();
+        _gradients = null;
+        _discard = null;
+        GradientFloats = g;
+        TrainableCount = count;
+        if (g > 0)
+        {
+            _gradients = new NativeBuffer(g * sizeof(float));
+            if (discard > 0) _discard = new NativeBuffer(discard * sizeof(float));
+        }
+    }
 
     /// <summary>Index of the tensor named <paramref name="name"/>.</summary>
     public int IndexOf(string name) => _index.TryGetValue(name, out int i) ? i
         : throw new KeyNotFoundException($"The model has no parameter \"{name}\".");
 
+    /// <summary>True when tensor <paramref name="index"/> is trainable.</summary>
+    public bool IsTrainable(int index) => _specs[index].GradientOffset >= 0;
+
     /// <summary>Values of tensor <paramref name="index"/>.</summary>
-    public Span<float> Value(int index) => Slice(Values, _specs[index]);
+    public Span<float> Value(int index)
+    {
+        var s = _specs[index];
+        return new((float*)Values.Pointer + s.Offset, checked((int)s.Count));
+    }
 
-    /// <summary>Gradient of tensor <paramref name="index"/>.</summary>
-    public Span<float> Gradient(int index) => Slice(Gradients, _specs[index]);
+    /// <summary>Gradient of tensor <paramref name="index"/>; throws when it is frozen.</summary>
+    public Span<float> Gradient(int index)
+    {
+        var s = _specs[index];
+        if (s.GradientOffset < 0)
+            throw new InvalidOperationException(_gradients == null
+                ? $"Parameter \"{s.Name}\" has no gradient: the model was built for inference (every parameter frozen); build it for training to run Backward."
+                : $"Parameter \"{s.Name}\" is frozen and has no gradient.");
+        return new((float*)_gradients!.Pointer + s.GradientOffset, checked((int)s.Count));
+    }
 
-    /// <summary>The whole gradient block (padding included, always zero).</summary>
-    public Span<float> AllGradients => new((float*)Gradients.Pointer, checked((int)Floats));
+    /// <summary>
+    /// The gradient of a trainable 1-D tensor, or a scratch region to throw the gradient of a frozen one
+    /// into (the norm kernels always produce their weight gradient; its cost is one row sum).
+    /// </summary>
+    internal Span<float> GradientOrDiscard(int index)
+    {
+        var s = _specs[index];
+        if (s.GradientOffset >= 0) return new((float*)_gradients!.Pointer + s.GradientOffset, checked((int)s.Count));
+        if (_discard == null || _discard.ByteLength < s.Count * sizeof(float))
+            throw new InvalidOperationException("Backward needs trainable parameters: the model was built for inference (every parameter frozen).");
+        return new((float*)_discard.Pointer, checked((int)s.Count));
+    }
+
+    /// <summary>Throws unless a gradient block exists (Backward on an inference model).</summary>
+    public void EnsureGradients()
+    {
+        if (_gradients == null)
+            throw new InvalidOperationException("The model has no trainable parameter (it was built for inference, or everything is frozen); Backward has nothing to compute.");
+    }
+
+    /// <summary>The whole gradient block (trainable tensors only, padding included and always zero); empty when none.</summary>
+    public Span<float> AllGradients => _gradients == null ? default : new((float*)_gradients.Pointer, checked((int)GradientFloats));
 
     /// <summary>The whole value block.</summary>
     public Span<float> AllValues => new((float*)Values.Pointer, checked((int)Floats));
@@ -77,39 +151,10 @@ public sealed unsafe class ParameterSet : IDisposable
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGradients() => AllGradients.Clear();
 
-    private static Span<float> Slice(NativeBuffer b, ParameterSpec s) => new((float*)b.Pointer + s.Offset, checked((int)s.Count));
-
     public void Dispose()
     {
         Values.Dispose();
-        Gradients.Dispose();
+        _gradients?.Dispose();
+        _discard?.Dispose();
     }
-}
-
-/// <summary>Plans named float regions of one block (activations), then allocates it once.</summary>
-public sealed unsafe class BufferPlan : IDisposable
-{
-    private long _floats;
-    private NativeBuffer? _block;
-
-    /// <summary>Reserves <paramref name="count"/> floats; returns the region's offset.</summary>
-    public long Add(long count)
-    {
-        if (_block != null) throw new InvalidOperationException("The plan is already allocated; re-plan for a new shape.");
-        long at = _floats;
-        _floats += (count + 15) & ~15L;
-        return at;
-    }
-
-    /// <summary>Allocates the block.</summary>
-    public void Allocate() => _block = new NativeBuffer(Math.Max(1, _floats) * sizeof(float));
-
-    /// <summary>Total bytes.</summary>
-    public long Bytes => _floats * sizeof(float);
-
-    /// <summary>The region at <paramref name="offset"/> of <paramref name="count"/> floats.</summary>
-    public Span<float> Span(long offset, long count) =>
-        new((float*)(_block ?? throw new InvalidOperationException("Allocate the plan first.")).Pointer + offset, checked((int)count));
-
-    public void Dispose() => _block?.Dispose();
 }

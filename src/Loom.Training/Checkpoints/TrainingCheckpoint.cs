@@ -1,7 +1,8 @@
 // A training checkpoint: everything a run needs to continue bit for bit — weights
 // (model.safetensors + config.json, loadable by `loom generate` and by Hugging Face), AdamW moments
-// and step (optimizer.safetensors), and state.json (completed steps, data RNG state, options,
-// best validation loss). Written into "<name>.tmp", each file fsynced, then the directory is
+// of the trainable parameters and step (optimizer.safetensors, with the trainable tensors' names so
+// a resume with other roles is refused), and state.json (completed steps, data RNG state, options,
+// best validation loss, the fixed settings a resume may not change, the dropout step). Written into "<name>.tmp", each file fsynced, then the directory is
 // renamed, so a crash leaves either the previous checkpoint or the complete new one.
 using Loom.Core.IO;
 using System.Text.Json;
@@ -26,6 +27,8 @@ public sealed record CheckpointState(int Step, ulong DataRngState, int Optimizer
     /// Absent in checkpoints written before it existed.
     /// </summary>
     public Dictionary<string, string>? FixedSettings { get; init; }
+    /// <summary>The model's dropout step (masks drawn so far), so a resumed run draws the same masks.</summary>
+    public ulong DropoutStep { get; init; }
 }
 
 /// <summary>Writes, lists and reads checkpoints.</summary>
@@ -42,12 +45,12 @@ public static class TrainingCheckpoint
         string tmp = final + ".tmp";
         if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
         model.Save(tmp);
-        long floats = model.Parameters.Floats;
+        long floats = model.Parameters.GradientFloats;
         SafetensorsWriter.Write(Path.Combine(tmp, "optimizer.safetensors"),
         [
             new("adam.m", [floats], optimizer.FirstMoment.ToArray()),
             new("adam.v", [floats], optimizer.SecondMoment.ToArray()),
-        ], new Dictionary<string, string> { ["step"] = optimizer.Step.ToString() });
+        ], new Dictionary<string, string> { ["step"] = optimizer.Step.ToString(), ["trainable"] = TrainableDigest(model) });
         string statePath = Path.Combine(tmp, StateFile);
         DurableFile.Write(statePath, fs => JsonSerializer.Serialize(fs, state, Json));
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
@@ -145,15 +148,33 @@ public static class TrainingCheckpoint
         string optPath = Path.Combine(path, "optimizer.safetensors");
         using (var opt = SafetensorsFile.Open(optPath))
         {
-            long floats = model.Parameters.Floats;
+            // Checkpoints written before parameter roles had every tensor trainable and no digest.
+            string digest = opt.Metadata.TryGetValue("trainable", out var d) ? d : AllTrainableDigest(model);
+            if (digest != TrainableDigest(model))
+                throw new InvalidDataException($"{path}: the checkpoint's optimizer state is for a different set of trainable parameters than the model being trained; resume with the same trainable/frozen choice.");
+            long floats = model.Parameters.GradientFloats;
             opt.ReadSingle("adam.m", optimizer.FirstMoment, [floats]);
             opt.ReadSingle("adam.v", optimizer.SecondMoment, [floats]);
-            Loom.Models.Parameters.ParameterCheck.EnsureFinite(optimizer.FirstMoment, "adam.m", optPath);
-            Loom.Models.Parameters.ParameterCheck.EnsureFinite(optimizer.SecondMoment, "adam.v", optPath);
+            // The moments cover the trainable tensors only, in the gradient block's layout.
+            Loom.Models.Parameters.ParameterCheck.EnsureFiniteLikeGradients(model.Parameters, optimizer.FirstMoment, "adam.m", optPath);
+            Loom.Models.Parameters.ParameterCheck.EnsureFiniteLikeGradients(model.Parameters, optimizer.SecondMoment, "adam.v", optPath);
             if (!opt.Metadata.TryGetValue("step", out var step) || !int.TryParse(step, out int optimizerStep) || optimizerStep < 0)
                 throw new InvalidDataException($"{optPath}: the metadata has no valid optimizer step (\"step\": {(step is null ? "absent" : $"\"{step}\"")}).");
             optimizer.Restore(optimizerStep);
         }
         return state;
+    }
+
+    // A short fingerprint of which tensors are trainable (their count and a hash of their names).
+    private static string TrainableDigest(ICausalLanguageModel model) =>
+        Digest(model.Parameters.Specs.Where(s => s.IsTrainable).Select(s => s.Name));
+
+    private static string AllTrainableDigest(ICausalLanguageModel model) => Digest(model.Parameters.Specs.Select(s => s.Name));
+
+    private static string Digest(IEnumerable<string> names)
+    {
+        var list = names.ToList();
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", list)));
+        return $"{list.Count}:{Convert.ToHexString(hash, 0, 8)}";
     }
 }

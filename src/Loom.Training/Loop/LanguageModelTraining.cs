@@ -175,6 +175,8 @@ public sealed class TrainingStep : IDisposable
         float loss = 0f;
         long tokens = 0;
         int n = _options.GradientAccumulation;
+        var mode = _model as ITrainingMode;   // dropout on for the step's forwards, off again for evaluation and generation
+        if (mode != null) mode.IsTraining = true;
         try
         {
             for (int micro = 0; micro < n; micro++)
@@ -192,6 +194,10 @@ public sealed class TrainingStep : IDisposable
         {
             Precision.EndStep();   // put the fp32 masters back before the error leaves the step
             throw;
+        }
+        finally
+        {
+            if (mode != null) mode.IsTraining = false;
         }
         float lr = LearningRateSchedule.WarmupCosine(step, _options.WarmupSteps, _options.MaxSteps, _options.LearningRate, _options.MinLearningRate);
         if (!Precision.EndStep()) return new StepOutcome(loss, lr, float.PositiveInfinity, tokens, Applied: false);
@@ -257,6 +263,7 @@ public static class LanguageModelTraining
             best = state.BestValidationLoss;
             // The resumed run replays every step after the checkpoint: drop their old lines.
             MetricsLog.TruncateToStep(metrics, step);
+            if (model is ITrainingMode mode) mode.DropoutStep = state.DropoutStep;
         }
         DurableFile.WriteAllText(Path.Combine(outputDirectory, "options.json"), JsonSerializer.Serialize(new { train = options, model = model.Configuration }, new JsonSerializerOptions { WriteIndented = true }));
         using var log = new StreamWriter(metrics, append: resumeFrom != null) { AutoFlush = true };
@@ -280,6 +287,7 @@ public static class LanguageModelTraining
                 {
                     FixedSettings = runSettings,
                     DataPosition = position.Position, LossScale = trainer.Precision.LossScale, SkippedSteps = trainer.Precision.SkippedSteps,
+                    DropoutStep = (model as ITrainingMode)?.DropoutStep ?? 0,
                 });
             if (isBest) bestPath = saved;
             Checkpoints.TrainingCheckpoint.Prune(checkpoints, options.KeepCheckpoints, bestPath);

@@ -1,7 +1,8 @@
 // AdamW over a model's ParameterSet, as torch.optim.AdamW with two parameter groups: weight decay
 // on tensors marked WeightDecay (the matmul weights), none on norms, biases and embeddings (the
-// usual GPT/nanoGPT grouping). The moments are two native blocks of the parameter block's layout,
-// allocated once. Global-norm clipping follows torch.nn.utils.clip_grad_norm_ exactly.
+// usual GPT/nanoGPT grouping). Only trainable parameters have moments: the two moment blocks have
+// the gradient block's layout (trainable tensors only), allocated once; frozen tensors are never read
+// or written. Global-norm clipping follows torch.nn.utils.clip_grad_norm_ exactly.
 using Loom.Core.Kernels;
 using Loom.Core.Tensors;
 using Loom.Core.Threading;
@@ -37,13 +38,15 @@ public sealed unsafe class AdamWOptimizer : IDisposable
         _parameters = parameters;
         Options = options;
         _pool = pool ?? WorkerPool.Shared;
-        _m = new NativeBuffer(parameters.Floats * sizeof(float));
-        _v = new NativeBuffer(parameters.Floats * sizeof(float));
+        if (!parameters.HasGradients)
+            throw new InvalidOperationException("Every parameter is frozen (or the model was built for inference): AdamW has nothing to update; make some parameters trainable.");
+        _m = new NativeBuffer(parameters.GradientFloats * sizeof(float));
+        _v = new NativeBuffer(parameters.GradientFloats * sizeof(float));
     }
 
-    /// <summary>First and second moments (for checkpoints).</summary>
-    public Span<float> FirstMoment => new((float*)_m.Pointer, checked((int)_parameters.Floats));
-    public Span<float> SecondMoment => new((float*)_v.Pointer, checked((int)_parameters.Floats));
+    /// <summary>First and second moments, in the gradient block's layout (for checkpoints).</summary>
+    public Span<float> FirstMoment => new((float*)_m.Pointer, checked((int)_parameters.GradientFloats));
+    public Span<float> SecondMoment => new((float*)_v.Pointer, checked((int)_parameters.GradientFloats));
 
     /// <summary>Sets the step count when resuming from a checkpoint (the moments are loaded separately).</summary>
     public void Restore(int step)
@@ -66,8 +69,9 @@ public sealed unsafe class AdamWOptimizer : IDisposable
         for (int i = 0; i < specs.Count; i++)
         {
             var s = specs[i];
-            int off = checked((int)s.Offset), n = checked((int)s.Count);
-            AdamW.Update(values.Slice(off, n), grads.Slice(off, n), m.Slice(off, n), v.Slice(off, n), s.WeightDecay ? decay : noDecay, Step, _pool);
+            if (s.GradientOffset < 0) continue;   // frozen
+            int off = checked((int)s.Offset), g = checked((int)s.GradientOffset), n = checked((int)s.Count);
+            AdamW.Update(values.Slice(off, n), grads.Slice(g, n), m.Slice(g, n), v.Slice(g, n), s.WeightDecay ? decay : noDecay, Step, _pool);
         }
     }
 
@@ -93,7 +97,8 @@ public static class GradientClipping
         for (int i = 0; i < specs.Count; i++)   // an index loop: foreach over the interface would box an enumerator
         {
             var s = specs[i];
-            var t = g.Slice(checked((int)s.Offset), checked((int)s.Count));
+            if (s.GradientOffset < 0) continue;   // frozen: no gradient
+            var t = g.Slice(checked((int)s.GradientOffset), checked((int)s.Count));
             double part = System.Numerics.Tensors.TensorPrimitives.Dot(t, t);
             sum += part;
         }

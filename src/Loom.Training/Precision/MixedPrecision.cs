@@ -10,6 +10,9 @@
 // multiply in fp32; what is reproduced is the numerics of 16-bit weights and gradients (rounding,
 // overflow, underflow), not a speed-up. The master copy costs 4 more bytes per parameter and the
 // rounding two passes over the weights per step; docs/PERFORMANCE.md gives the measured cost.
+//
+// Only trainable parameters have masters and are rounded: a frozen parameter is never written by a
+// step, so it keeps its fp32 value (rounding it in place would be a lossy edit the run must not make).
 using System.Runtime.InteropServices;
 using Loom.Core.Kernels;
 using Loom.Core.Tensors;
@@ -57,7 +60,7 @@ public sealed unsafe class MixedPrecision : IDisposable
 {
     private const int Chunk = 16384;
     private readonly ParameterSet _parameters;
-    private readonly NativeBuffer? _master;       // (P) fp32 master weights while a step runs
+    private readonly NativeBuffer? _master;       // (trainable floats) fp32 master weights while a step runs, gradient-block layout
     private readonly ushort[] _scratch = new ushort[Chunk];
     private readonly LossScalerOptions _scaler;
     private int _goodSteps;
@@ -86,7 +89,7 @@ public sealed unsafe class MixedPrecision : IDisposable
         if (_scaler.InitialScale <= 0 || _scaler.GrowthFactor < 1 || _scaler.BackoffFactor <= 0 || _scaler.BackoffFactor >= 1 || _scaler.GrowthInterval < 1)
             throw new ArgumentException($"Invalid loss scaler settings: {_scaler}.");
         LossScale = mode == TrainingPrecision.Fp16 ? _scaler.InitialScale : 1f;
-        if (mode != TrainingPrecision.Fp32) _master = new NativeBuffer(parameters.Floats * sizeof(float));
+        if (mode != TrainingPrecision.Fp32) _master = new NativeBuffer(parameters.GradientFloats * sizeof(float));
     }
 
     /// <summary>Saves the fp32 masters and rounds the parameter values to the 16-bit format in place.</summary>
@@ -94,9 +97,24 @@ public sealed unsafe class MixedPrecision : IDisposable
     {
         if (Mode == TrainingPrecision.Fp32) return;
         if (_inStep) throw new InvalidOperationException("BeginStep was called twice without EndStep.");
-        var values = _parameters.AllValues;
-        values.CopyTo(new Span<float>((float*)_master!.Pointer, values.Length));
-        Round(values);
+        var master = new Span<float>((float*)_master!.Pointer, checked((int)_parameters.GradientFloats));
+        if (AllTrainable)
+        {
+            var values = _parameters.AllValues;
+            values.CopyTo(master);
+            Round(values);
+        }
+        else
+        {
+            var specs = _parameters.Specs;
+            for (int i = 0; i < specs.Count; i++)
+            {
+                if (specs[i].GradientOffset < 0) continue;
+                var v = _parameters.Value(i);
+                v.CopyTo(master.Slice(checked((int)specs[i].GradientOffset), v.Length));
+                Round(v);
+            }
+        }
         _inStep = true;
     }
 
@@ -109,8 +127,18 @@ public sealed unsafe class MixedPrecision : IDisposable
         if (Mode == TrainingPrecision.Fp32) return true;
         if (!_inStep) throw new InvalidOperationException("EndStep was called without BeginStep.");
         _inStep = false;
-        var values = _parameters.AllValues;
-        new ReadOnlySpan<float>((float*)_master!.Pointer, values.Length).CopyTo(values);
+        var master = new ReadOnlySpan<float>((float*)_master!.Pointer, checked((int)_parameters.GradientFloats));
+        if (AllTrainable) master.CopyTo(_parameters.AllValues);
+        else
+        {
+            var specs = _parameters.Specs;
+            for (int i = 0; i < specs.Count; i++)
+            {
+                if (specs[i].GradientOffset < 0) continue;
+                var v = _parameters.Value(i);
+                master.Slice(checked((int)specs[i].GradientOffset), v.Length).CopyTo(v);
+            }
+        }
         var grads = _parameters.AllGradients;
         Round(grads);
         if (Mode == TrainingPrecision.Bf16) return true;
@@ -130,6 +158,9 @@ public sealed unsafe class MixedPrecision : IDisposable
         }
         return true;
     }
+
+    // With every tensor trainable the gradient block has the value block's layout: one copy each way.
+    private bool AllTrainable => _parameters.GradientFloats == _parameters.Floats;
 
     /// <summary>Restores the scale of a resumed run.</summary>
     public void Restore(float lossScale, int skippedSteps)

@@ -1,0 +1,79 @@
+// The model-family registry: GPT-2, Llama and BERT are registered here; another family (or a test)
+// adds itself with Register. CausalLanguageModels, checkpoints and the CLI look families up by
+// model_type or by config type.
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Loom.Models.Bert;
+using Loom.Models.Gpt2;
+using Loom.Models.Llama;
+
+namespace Loom.Models.Families;
+
+/// <summary>Registered model families, by model_type.</summary>
+public static class ModelFamilies
+{
+    private static readonly ConcurrentDictionary<string, ModelFamily> s_families = new(StringComparer.Ordinal);
+
+    // Named literals and quoted numbers bind, so "NaN" reaches Validate and is refused by name.
+    private static readonly JsonSerializerOptions ConfigJson = new()
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals | JsonNumberHandling.AllowReadingFromString,
+    };
+
+    static ModelFamilies()
+    {
+        Register(new ModelFamily
+        {
+            ModelType = "gpt2",
+            ConfigurationType = typeof(Gpt2Config),
+            ReadConfiguration = n => n.Deserialize<Gpt2Config>(ConfigJson) ?? new Gpt2Config(),
+            Validate = (c, prefix) => ((Gpt2Config)c).Validate(prefix),
+            PlanMemory = (c, b, t, checkpointing) => Gpt2Model.PlanMemory((Gpt2Config)c, b, t, checkpointing),
+            VocabularySize = c => ((Gpt2Config)c).VocabSize,
+            CreateCausalLanguageModel = (c, o, p) => new Gpt2Model((Gpt2Config)c, o, p),
+            CreateHiddenStateModel = (c, o, p) => new Gpt2Model((Gpt2Config)c, o, p),
+            Describe = c => c is Gpt2Config g ? $"gpt2 {g.Layers} layers × {g.Embedding}, vocab {g.VocabSize}" : c.ToString() ?? "?",
+        });
+        Register(new ModelFamily
+        {
+            ModelType = "llama",
+            ConfigurationType = typeof(LlamaConfig),
+            ReadConfiguration = n => n.Deserialize<LlamaConfig>(ConfigJson) ?? new LlamaConfig(),
+            Validate = (c, prefix) => ((LlamaConfig)c).Validate(prefix),
+            PlanMemory = (c, b, t, _) => LlamaModel.PlanMemory((LlamaConfig)c, b, t),
+            VocabularySize = c => ((LlamaConfig)c).VocabSize,
+            CreateCausalLanguageModel = (c, o, p) => new LlamaModel((LlamaConfig)c, o, p),
+            CreateHiddenStateModel = (c, o, p) => new LlamaModel((LlamaConfig)c, o, p),
+            Describe = c => c is LlamaConfig l ? $"llama {l.Layers} layers × {l.HiddenSize}, vocab {l.VocabSize}" : c.ToString() ?? "?",
+        });
+        Register(new ModelFamily
+        {
+            ModelType = "bert",
+            ConfigurationType = typeof(BertConfig),
+            ReadConfiguration = n => n.Deserialize<BertConfig>(ConfigJson) ?? new BertConfig(),
+            Validate = (c, prefix) => ((BertConfig)c).Validate(prefix),
+            VocabularySize = c => ((BertConfig)c).VocabSize,
+            CreateHiddenStateModel = (c, o, p) => new BertModel((BertConfig)c, o, p),
+            NotCausalReason = "model_type \"bert\" is an encoder, not a causal language model; use Loom.Models.Bert.BertModel (masked LM or classification).",
+            Describe = c => c is BertConfig b ? $"bert {b.Layers} layers × {b.HiddenSize}, vocab {b.VocabSize}" : c.ToString() ?? "?",
+        });
+    }
+
+    /// <summary>Adds or replaces the family for its model_type.</summary>
+    public static void Register(ModelFamily family)
+    {
+        ArgumentNullException.ThrowIfNull(family);
+        s_families[family.ModelType] = family;
+    }
+
+    /// <summary>Every registered family.</summary>
+    public static IReadOnlyCollection<ModelFamily> All => s_families.Values.OrderBy(f => f.ModelType, StringComparer.Ordinal).ToList();
+
+    /// <summary>The family of <paramref name="modelType"/>, or null.</summary>
+    public static ModelFamily? Find(string modelType) => s_families.TryGetValue(modelType, out var f) ? f : null;
+
+    /// <summary>The family whose config record <paramref name="configuration"/> is, or null.</summary>
+    public static ModelFamily? ForConfiguration(object configuration) =>
+        s_families.Values.FirstOrDefault(f => f.ConfigurationType == configuration.GetType());
+}

@@ -1,0 +1,79 @@
+// GPT-2's activations for one (B, T), each a region of one planned block. Without activation
+// checkpointing every layer has its own regions; with it, one scratch layer serves all and only
+// each layer's output (Residual3) is kept per layer.
+using Loom.Models.Plans;
+
+namespace Loom.Models.Gpt2;
+
+/// <summary>One layer's activation regions.</summary>
+internal sealed record Gpt2LayerRegions(
+    ActivationRegion Ln1, ActivationRegion Ln1Mean, ActivationRegion Ln1Rstd,   // (B, T, C), (B, T), (B, T)
+    ActivationRegion Q, ActivationRegion K, ActivationRegion V,                 // (B, NH, T, hs) each
+    ActivationRegion Att,                                                       // (B, NH, T, T)
+    ActivationRegion AttY, ActivationRegion Residual2,                          // (B, T, C)
+    ActivationRegion Ln2, ActivationRegion Ln2Mean, ActivationRegion Ln2Rstd,   // (B, T, C), (B, T), (B, T)
+    ActivationRegion Fch, ActivationRegion FchGelu,                             // (B, T, 4C)
+    ActivationRegion Residual3)                                                 // (B, T, C)
+{
+    /// <summary>Dropout masks of the attention and MLP branches, (B, T, C) each; empty without dropout.</summary>
+    public ActivationRegion MaskAttn { get; init; }
+    public ActivationRegion MaskMlp { get; init; }
+}
+
+/// <summary>GPT-2's planned activations for batches of B × T.</summary>
+internal sealed class Gpt2Activations : ActivationPlan
+{
+    public readonly int B, T;
+    public bool HasTargets;
+    public readonly int[] Ids, Targets;
+    public readonly ActivationRegion Encoded;                 // (B, T, C)
+    public readonly ActivationRegion Qkv;                     // (B, T, 3C), rewritten per layer
+    public readonly Gpt2LayerRegions[] Layers;
+    public readonly ActivationRegion Lnf, LnfMean, LnfRstd;   // (B, T, C), (B, T), (B, T)
+    public readonly ActivationRegion Logits;                  // (B, T, V); its gradient in backward
+    public readonly ActivationRegion Losses;                  // (B, T)
+    public readonly ActivationRegion DResidual;               // (B, T, C) gradient of the residual stream
+    public readonly ActivationRegion DLn;                     // (B, T, C) gradient at a LayerNorm output
+    public readonly ActivationRegion DFch;                    // (B, T, 4C) gradient at the MLP hidden layer
+    public readonly ActivationRegion DAttY;                   // (B, T, C) gradient at the attention output
+    public readonly ActivationRegion DQkv;                    // (B, T, 3C) gradient at qkv
+    public readonly ActivationRegion DAtt;                    // (B, NH, T, T) score gradients
+    public readonly ActivationRegion H0, H1, H2, H3;          // (B, NH, T, hs) scratch
+    public readonly ActivationRegion EmbMask;                 // (B, T, C) dropout mask of the embeddings; empty without dropout
+    public readonly ActivationRegion Branch;                  // (B, T, C) a residual branch's output before its dropout; empty without dropout
+    public bool Dropped;                                      // the last forward applied dropout
+
+    // allocate: false makes a plan only, sizing memory before anything is allocated (Gpt2Model.PlanMemory).
+    public Gpt2Activations(Gpt2Config cfg, int b, int t, bool checkpointing, bool dropout, bool allocate = true) : base(allocate)
+    {
+        B = b; T = t;
+        long BT = (long)b * t, C = cfg.Embedding, NH = cfg.Heads, V = cfg.VocabSize;
+        Encoded = Add(BT * C);
+        Qkv = Add(BT * 3 * C);
+        Gpt2LayerRegions PlanLayer() => new(Add(BT * C), Add(BT), Add(BT), Add(BT * C), Add(BT * C), Add(BT * C), Add(BT * NH * t),
+            Add(BT * C), Add(BT * C), Add(BT * C), Add(BT), Add(BT), Add(BT * 4 * C), Add(BT * 4 * C), Add(BT * C))
+        {
+            MaskAttn = dropout ? Add(BT * C) : default,
+            MaskMlp = dropout ? Add(BT * C) : default,
+        };
+        Layers = new Gpt2LayerRegions[cfg.Layers];
+        var scratch = checkpointing ? PlanLayer() : null;
+        for (int l = 0; l < cfg.Layers; l++)
+            Layers[l] = scratch is null ? PlanLayer() : scratch with { Residual3 = Add(BT * C) };
+        Lnf = Add(BT * C); LnfMean = Add(BT); LnfRstd = Add(BT);
+        Logits = Add(BT * V);
+        Losses = Add(BT);
+        DResidual = Add(BT * C);
+        DLn = Add(BT * C);
+        DFch = Add(BT * 4 * C);
+        DAttY = Add(BT * C);
+        DQkv = Add(BT * 3 * C);
+        DAtt = Add(BT * NH * t);
+        H0 = Add(BT * C); H1 = Add(BT * C); H2 = Add(BT * C); H3 = Add(BT * C);
+        if (dropout) { EmbMask = Add(BT * C); Branch = Add(BT * C); }
+        if (!allocate) { Ids = Targets = []; return; }   // a plan only, to size memory before allocating
+        Allocate();
+        Ids = new int[BT];
+        Targets = new int[BT];
+    }
+}

@@ -1,0 +1,30 @@
+// How a model is built, the same for every family: which parameters train, and which projection
+// each weight matmul gets. Defaults build the plain trainable model of earlier releases.
+using Loom.Models.Projections;
+
+namespace Loom.Models;
+
+/// <summary>Build-time choices shared by every model family.</summary>
+public sealed record ModelOptions
+{
+    /// <summary>The plain trainable model: every parameter trainable, dense projections.</summary>
+    public static ModelOptions Default { get; } = new();
+
+    /// <summary>For inference (generate, eval, classify): every parameter frozen, so no gradient block is allocated.</summary>
+    public static ModelOptions Inference { get; } = new() { Trainable = static _ => false };
+
+    /// <summary>Given a parameter's Hugging Face name, whether it trains (null: all do). Frozen parameters get no gradient.</summary>
+    public Func<string, bool>? Trainable { get; init; }
+
+    /// <summary>Chooses each weight matmul's projection by its module path (null: dense f32 everywhere).</summary>
+    public ProjectionFactory? Projections { get; init; }
+
+    /// <summary>Dropout probabilities and seed (off by default); masks are drawn only in training mode (<see cref="ITrainingMode"/>).</summary>
+    public Regularization.DropoutOptions Dropout { get; init; } = new();
+
+    internal IProjection Project(ProjectionSpec spec, Parameters.ParameterSet parameters, Loom.Core.Threading.WorkerPool pool)
+    {
+        var context = new ProjectionContext(spec, parameters, pool);
+        return Projections?.Invoke(context) ?? context.CreateDense();
+    }
+}
