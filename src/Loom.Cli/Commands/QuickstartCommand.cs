@@ -40,8 +40,8 @@ internal static class QuickstartCommand
             path = InputFiles.RequireFile(path, "--data");     // a directory, a missing path, a FIFO (which would block) or a dangling link: one clear error
             string outDir = parse.GetValue(output)!.FullName;
             // Never mix with or silently replace an earlier run (the same rule as `loom train`).
-            RunDirectory.PrepareFresh(outDir, parse.GetValue(overwrite));
-            return Run(console, path, m, n, outDir, parse.GetValue(seed));
+            RunDirectory.CheckFresh(outDir, parse.GetValue(overwrite), [path]);   // deletes nothing yet
+            return Run(console, path, m, n, outDir, parse.GetValue(seed), parse.GetValue(overwrite));
         });
         return cmd;
     }
@@ -57,9 +57,8 @@ internal static class QuickstartCommand
         return null;
     }
 
-    private static int Run(IAnsiConsole console, string dataPath, double minutes, int maxSteps, string outDir, int seed)
+    private static int Run(IAnsiConsole console, string dataPath, double minutes, int maxSteps, string outDir, int seed, bool overwrite)
     {
-        Directory.CreateDirectory(outDir);
         string text = File.ReadAllText(dataPath);
         // nanoGPT's split: the first 90% trains, the last 10% validates.
         int cut = (int)(text.Length * 0.9);
@@ -68,9 +67,14 @@ internal static class QuickstartCommand
         console.MarkupLine($"[bold]1/4 tokenizer[/]: byte-level BPE, 1024 ids, trained on {trainText.Length:N0} chars of {Markup.Escape(Path.GetFileName(dataPath))}");
         var bpe = BpeTrainer.Train([trainText], new BpeTrainerOptions { VocabularySize = 1024, SpecialTokens = ["<|endoftext|>"] });
         var tokenizer = bpe.Tokenizer;
-        HuggingFaceTokenizerJson.Save(tokenizer, Path.Combine(outDir, "tokenizer.json"), bpe.Merges);
         int[] trainTokens = tokenizer.Encode(trainText, SpecialTokenPolicy.PlainText);
         int[] valTokens = tokenizer.Encode(valText, SpecialTokenPolicy.PlainText);
+        // Windows of 128 + 1 tokens must fit in each split; checked before an earlier run is replaced.
+        if (trainTokens.Length < 129 || valTokens.Length < 129)
+            throw new ArgumentException($"--data {dataPath} is too short: {trainTokens.Length} train and {valTokens.Length} validation tokens, and the quickstart needs at least 129 of each (about 3,000 characters of text in all).");
+        RunDirectory.PrepareFresh(outDir, overwrite);
+        Directory.CreateDirectory(outDir);
+        HuggingFaceTokenizerJson.Save(tokenizer, Path.Combine(outDir, "tokenizer.json"), bpe.Merges);
         console.MarkupLine($"[bold]2/4 tokenize[/]: {trainTokens.Length:N0} train and {valTokens.Length:N0} validation tokens ({(double)trainText.Length / trainTokens.Length:F2} chars/token)");
 
         var config = new Gpt2Config { VocabSize = tokenizer.VocabularySize, MaxPositions = 128, Embedding = 192, Layers = 4, Heads = 6 };

@@ -75,17 +75,17 @@ internal static class TrainCommand
             TrainingCheckpoint.EnsureSameModel(resumeFrom, modelConfig);
         }
         else
-            RunDirectory.PrepareFresh(cfg.Output, overwrite);
+            RunDirectory.CheckFresh(cfg.Output, overwrite, [cfg.InitFrom, cfg.Tokenizer, .. cfg.Data]);   // deletes nothing yet
         using var model = cfg.InitFrom != null ? ModelCommands.LoadModel(cfg.InitFrom, ModelOptions.Default) : CausalLanguageModels.Create(modelConfig);
         if (cfg.InitFrom == null) model.InitializeWeights(cfg.Seed);
         // Print and save the resolved model config (every field, defaults included).
         cfg = cfg with { Model = JsonSerializer.SerializeToNode(model.Configuration, model.Configuration.GetType())!.AsObject() };
         if (tokenizer.VocabularySize > model.VocabularySize)
             throw new ArgumentException($"The tokenizer has {tokenizer.VocabularySize} ids but model.vocab_size is {model.VocabularySize}.");
+        if (cfg.Train.SequenceLength > model.ContextLength)
+            throw new ArgumentException($"train.sequence_length is {cfg.Train.SequenceLength} but the model's context (model.n_positions / max_position_embeddings) is {model.ContextLength}; lower one or raise the other.");
         console.MarkupLine("[bold]configuration[/]");
         console.WriteLine(JsonSerializer.Serialize(cfg, TrainConfig.Json));
-        Directory.CreateDirectory(cfg.Output);
-        DurableFile.WriteAllText(Path.Combine(cfg.Output, "train_config.json"), JsonSerializer.Serialize(cfg, TrainConfig.Json));
 
         var repaired = new InputCounters();
         var documents = TrainingData.Load(cfg.Data, cfg.Field, tokenizer, cfg.Tokenizer, asDocuments: cfg.Batching == "documents", repaired);
@@ -110,6 +110,10 @@ internal static class TrainCommand
             validation = new WindowBatches(tokens[cut..], o.BatchSize, o.SequenceLength, seed: 0);
             summary = $"{cut:N0} train and {tokens.Length - cut:N0} validation tokens";
         }
+        // Only now, with the settings, model and data checked and loaded, may an earlier run be replaced.
+        if (resumeFrom == null) RunDirectory.PrepareFresh(cfg.Output, overwrite);
+        Directory.CreateDirectory(cfg.Output);
+        DurableFile.WriteAllText(Path.Combine(cfg.Output, "train_config.json"), JsonSerializer.Serialize(cfg, TrainConfig.Json));
         console.MarkupLine($"{summary}; {model.Parameters.Count / 1e6:F2}M parameters ({Markup.Escape(CausalLanguageModels.Describe(model.Configuration))}), {o.Precision.ToString().ToLowerInvariant()}" +
                            (resumeFrom != null ? $"; resuming from {Markup.Escape(resumeFrom)}" : ""));
         TrainResult result = null!;
@@ -170,13 +174,25 @@ internal static class TrainCommand
             throw new FormatException($"{source}:{at.Line}:{at.Column}: the YAML ends inside an unfinished list, mapping or quoted value; close it.", e);
         }
         if (stream.Documents.Count == 0) return null;
+        if (stream.Documents.Count > 1)
+            throw new FormatException($"{source}:{stream.Documents[1].RootNode.Start.Line}:1: the file holds {stream.Documents.Count} YAML documents (separated by ---); a configuration is one document.");
         var top = stream.Documents[0].RootNode;
+        int depth = 0;
         if (top is YamlDotNet.RepresentationModel.YamlScalarNode { Style: YamlDotNet.Core.ScalarStyle.Plain, Value: null or "" or "~" or "null" }) return null;   // an empty document
         if (top is not YamlDotNet.RepresentationModel.YamlMappingNode)
             throw new FormatException($"{source}:{top.Start.Line}:{top.Start.Column}: the top level is {(top is YamlDotNet.RepresentationModel.YamlSequenceNode ? "a list" : "a single value")}; a configuration file is a mapping of settings, one \"key: value\" per line.");
         return Convert(top);
 
-        JsonNode? Convert(YamlDotNet.RepresentationModel.YamlNode node) => node switch
+        // Depth-limited: an alias that contains itself (a: &x [*x]) would otherwise recurse until the stack overflows.
+        JsonNode? Convert(YamlDotNet.RepresentationModel.YamlNode node)
+        {
+            if (++depth > 64)
+                throw new FormatException($"{source}:{node.Start.Line}:{node.Start.Column}: the configuration nests more than 64 levels deep (or an alias refers to itself); a configuration is a few levels of settings.");
+            try { return ConvertNode(node); }
+            finally { depth--; }
+        }
+
+        JsonNode? ConvertNode(YamlDotNet.RepresentationModel.YamlNode node) => node switch
         {
             YamlDotNet.RepresentationModel.YamlMappingNode m => new JsonObject(m.Children.Select(kv =>
                 KeyValuePair.Create(kv.Key is YamlDotNet.RepresentationModel.YamlScalarNode { Value: { } key } ? key

@@ -39,10 +39,17 @@ public sealed record MinHashOptions
 
     public int Hashes => Bands * Rows;
 
+    /// <summary>Most hashes per signature accepted (bands × rows).</summary>
+    public const int MaxHashes = 4096;
+
     public void Validate()
     {
-        if (NGram < 1 || Bands < 1 || Rows < 1 || Bands * Rows % 8 != 0)
+        if (NGram < 1 || Bands < 1 || Rows < 1 || (long)Bands * Rows % 8 != 0)
             throw new ArgumentException($"minhash needs n_gram ≥ 1, bands ≥ 1 and bands × rows a multiple of 8; got {this}.");
+        // Each document stores bands × rows hashes: computed as a long (an int product overflowed and crashed
+        // the merge), and bounded so a signature stays a few KB (datatrove and text-dedup use 100–450).
+        if ((long)Bands * Rows > MaxHashes)
+            throw new ArgumentException($"minhash bands × rows is {(long)Bands * Rows:N0}; it must be at most {MaxHashes:N0} (the usual settings are 100–450 hashes, e.g. bands 14 × rows 8).");
         if (Threshold is < 0 or > 1) throw new ArgumentException($"minhash.threshold must be in [0, 1]; got {Threshold}.");
     }
 }

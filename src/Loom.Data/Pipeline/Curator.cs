@@ -64,7 +64,8 @@ public static class Curator
         var selection = CorpusReader.SelectInputs(config.Input);
         var files = selection.Files;
         var stages = config.BuildStages();           // fail on a bad pipeline before reading anything
-        int workers = Math.Max(1, threads ?? Environment.ProcessorCount);
+        if (threads is < 1 or > 256) throw new ArgumentException($"--threads must be from 1 to 256; got {threads}.");
+        int workers = threads ?? Environment.ProcessorCount;
         int shardCount = only?.Count ?? workers;
         string shardsDir = Path.Combine(config.Output, "shards");
         Directory.CreateDirectory(shardsDir);

@@ -17,6 +17,29 @@ public static class RunDirectory
     /// non-empty one is refused (naming --resume and --overwrite) unless <paramref name="overwrite"/>,
     /// which deletes the earlier run's <see cref="Artifacts"/> first.
     /// </summary>
+    /// <summary>
+    /// Checks, deleting nothing, that a fresh run may use <paramref name="directory"/>: empty or absent, or
+    /// <paramref name="overwrite"/> and none of <paramref name="inputs"/> (init_from, tokenizer, data) inside it,
+    /// since --overwrite would delete what the run is about to read. Call it before any work, and
+    /// <see cref="PrepareFresh"/> only once everything the run needs has been checked and loaded.
+    /// </summary>
+    public static void CheckFresh(string directory, bool overwrite, IEnumerable<string?> inputs)
+    {
+        if (File.Exists(directory)) throw new IOException($"The output {directory} is a file, not a directory; choose another output.");
+        if (!Directory.Exists(directory)) return;
+        var entries = Directory.EnumerateFileSystemEntries(directory).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        if (entries.Count == 0) return;
+        if (!overwrite) throw Occupied(directory, entries!);
+        string root = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        foreach (var input in inputs)
+        {
+            if (string.IsNullOrEmpty(input) || !(File.Exists(input) || Directory.Exists(input))) continue;
+            string full = Path.GetFullPath(input);
+            if ((full + Path.DirectorySeparatorChar).StartsWith(root, StringComparison.Ordinal))
+                throw new ArgumentException($"--overwrite would delete the earlier run in {directory}, but this run reads {full} from it; choose another output, or move that input out first.");
+        }
+    }
+
     public static void PrepareFresh(string directory, bool overwrite)
     {
         if (File.Exists(directory)) throw new IOException($"The output {directory} is a file, not a directory; choose another output.");

@@ -96,8 +96,12 @@ public static class TrainingCheckpoint
         if (!File.Exists(statePath)) throw new FileNotFoundException($"{path} is not a complete checkpoint: {StateFile} is missing.", statePath);
         try
         {
-            return JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(statePath), Json)
+            var state = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(statePath), Json)
                 ?? throw new InvalidDataException($"{statePath}: empty state.");
+            // The directory's name says which step it holds; a state that disagrees (or is negative) is damaged.
+            if (state.Step < 0 || (StepOf(path) is var named && named >= 0 && named != state.Step))
+                throw new InvalidDataException($"{statePath} is damaged: it says step {state.Step} but the checkpoint is {Path.GetFileName(Path.TrimEndingDirectorySeparator(path))}.");
+            return state;
         }
         catch (JsonException e) { throw new InvalidDataException($"{statePath} is damaged: {e.Message}", e); }
     }

@@ -256,6 +256,8 @@ public static class LanguageModelTraining
         {
             var saved = Checkpoints.TrainingCheckpoint.ReadState(resumeFrom);
             Checkpoints.TrainingCheckpoint.EnsureSameFixedSettings(resumeFrom, saved, runSettings);
+            if (saved.Step >= options.MaxSteps)
+                throw new ArgumentException($"train.max_steps is {options.MaxSteps} but {resumeFrom} is at step {saved.Step}: there is nothing left to train. Raise train.max_steps to continue the run.");
             var state = Checkpoints.TrainingCheckpoint.Load(resumeFrom, model, optimizer);
             step = state.Step;
             train.State = new BatchSourceState(state.DataRngState, state.DataPosition);

@@ -88,6 +88,10 @@ public sealed record TrainConfig
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting as the YAML writes it (validation_fraction, train.max_steps, ...).</summary>
     public void Validate()
     {
+        // A key written with no value (`train: ~`, `--set model=null`) binds null: say so instead of failing later.
+        if (Train is null) throw new ArgumentException("train is empty (null); give its settings as a mapping, or remove the key to use the defaults.");
+        if (Model is null) throw new ArgumentException("model is empty (null); give a Hugging Face config block, or remove the key to use the default model.");
+        if (Data is null) throw new ArgumentException("data is empty (null); give a list of files, e.g. data: [input.txt].");
         if (string.IsNullOrWhiteSpace(Output)) throw Setting.Error("output", Output, "a directory path");
         if (string.IsNullOrWhiteSpace(Field)) throw Setting.Error("field", Field, "the name of the JSONL field holding the text");
         if (string.IsNullOrWhiteSpace(Tokenizer)) throw Setting.Error("tokenizer", Tokenizer, "a tokenizer name or path");

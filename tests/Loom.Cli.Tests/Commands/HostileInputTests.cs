@@ -1,0 +1,117 @@
+// Regressions from an adversarial pass over the merged CLI: each case failed (data loss, crash, hang or
+// a wrong exit 0) before its fix.
+namespace Loom.Cli.Tests.Commands;
+
+public class HostileInputTests
+{
+    private static string Config(string output, string data, string extra = "") => $"""
+        output: {output}
+        data: [{data}]
+        tokenizer: gpt2
+        model: {"{"}n_positions: 16, n_embd: 32, n_layer: 1, n_head: 2{"}"}
+        train: {"{"}batch_size: 2, sequence_length: 16, max_steps: 4, warmup_steps: 1, eval_every: 2, eval_batches: 1, checkpoint_every: 2{"}"}
+        {extra}
+        """;
+
+    private static (string Dir, string Yaml, string Run) FinishedRun()
+    {
+        string dir = CliRunner.TempDir(), data = Path.Combine(dir, "text.txt"), yaml = Path.Combine(dir, "t.yaml"), run = Path.Combine(dir, "run");
+        File.WriteAllText(data, string.Concat(Enumerable.Repeat("It was the best of times, it was the worst of times.\n", 80)));
+        File.WriteAllText(yaml, Config(run, data));
+        var (code, _, console) = CliRunner.Run("train", "--config", yaml);
+        Assert.True(code == 0, console);
+        return (dir, yaml, run);
+    }
+
+    [Fact]
+    public void OverwriteDeletesNothingWhenTheNewRunsDataOrShapesAreBad()
+    {
+        var (dir, _, run) = FinishedRun();
+        var before = Directory.GetFileSystemEntries(run, "*", SearchOption.AllDirectories).Order().ToArray();
+        string bad = Path.Combine(dir, "bad.jsonl");
+        File.WriteAllText(bad, "{\"text\": \"fine\"}\n{\"text\": 5}\n");
+        string badYaml = Path.Combine(dir, "bad.yaml");
+        File.WriteAllText(badYaml, Config(run, bad));
+        var (code, _, console) = CliRunner.Run("train", "--config", badYaml, "--overwrite");
+        Assert.Equal(1, code);
+        Assert.Contains("bad.jsonl:2", console);
+        (code, _, console) = CliRunner.Run("train", "--config", Path.Combine(dir, "t.yaml"), "--overwrite", "--set", "train.sequence_length=64");
+        Assert.Equal(1, code);
+        Assert.Contains("train.sequence_length", console);
+        Assert.Equal(before, Directory.GetFileSystemEntries(run, "*", SearchOption.AllDirectories).Order().ToArray());
+    }
+
+    [Fact]
+    public void OverwriteRefusesToDeleteWhatTheRunReads()
+    {
+        var (dir, _, run) = FinishedRun();
+        string yaml = Path.Combine(dir, "ft.yaml");
+        File.WriteAllText(yaml, Config(run, Path.Combine(dir, "text.txt"), $"init_from: {run}"));
+        var (code, _, console) = CliRunner.Run("train", "--config", yaml, "--overwrite");
+        Assert.Equal(1, code);
+        Assert.Contains("--overwrite would delete", console);
+        Assert.True(File.Exists(Path.Combine(run, "model.safetensors")));
+    }
+
+    [Fact]
+    public void ResumingPastMaxStepsOrFromADamagedStateIsRefused()
+    {
+        var (_, yaml, run) = FinishedRun();
+        var (code, _, console) = CliRunner.Run("train", "--config", yaml, "--resume", "--set", "train.max_steps=2");
+        Assert.Equal(1, code);
+        Assert.Contains("train.max_steps is 2", console);
+        string state = Path.Combine(run, "checkpoints", "step_000004", "state.json");
+        File.WriteAllText(state, File.ReadAllText(state).Replace("\"Step\": 4", "\"Step\": -5"));
+        (code, _, console) = CliRunner.Run("train", "--config", yaml, "--resume", "--set", "train.max_steps=6");
+        Assert.Equal(1, code);
+        Assert.Contains("is damaged", console);
+    }
+
+    [Theory]
+    [InlineData("a: &x [*x]\n", "refers to itself")]
+    [InlineData("train: ~\n", "train is empty")]
+    [InlineData("output: a\n---\noutput: b\n", "2 YAML documents")]
+    public void HostileYamlIsAnExpectedError(string yaml, string message)
+    {
+        string file = Path.Combine(CliRunner.TempDir(), "c.yaml");
+        File.WriteAllText(file, yaml);
+        var (code, _, console) = CliRunner.Run("train", "--config", file);
+        Assert.Equal(1, code);
+        Assert.Contains(message, console);
+        Assert.DoesNotContain("   at ", console);
+    }
+
+    [Fact]
+    public void SetModelNullIsAnExpectedError()
+    {
+        var (code, _, console) = CliRunner.Run("train", "--set", "model=null");
+        Assert.Equal(1, code);
+        Assert.Contains("model is empty", console);
+    }
+
+    [Theory]
+    [InlineData("dedup: {minhash: {bands: 65536, rows: 65536}}\n", "bands × rows")]
+    [InlineData("dedup: {minhash: {bands: 100000000, rows: 100000000}}\n", "bands × rows")]
+    public void AbsurdMinHashSettingsAreRefused(string yaml, string message)
+    {
+        string dir = CliRunner.TempDir(), config = Path.Combine(dir, "p.yaml"), input = Path.Combine(dir, "in.jsonl");
+        File.WriteAllText(config, yaml);
+        File.WriteAllText(input, "{\"text\": \"one two three four five six seven eight nine ten\"}\n");
+        var (code, _, console) = CliRunner.Run("data", "curate", "--input", input, "--output", Path.Combine(dir, "out"), "--config", config);
+        Assert.Equal(1, code);
+        Assert.Contains(message, console);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("100000")]
+    public void CurateThreadsAreBounded(string threads)
+    {
+        string dir = CliRunner.TempDir(), input = Path.Combine(dir, "in.jsonl");
+        File.WriteAllText(input, "{\"text\": \"one two three\"}\n");
+        var (code, _, console) = CliRunner.Run("data", "curate", "--input", input, "--output", Path.Combine(dir, "out"), "--threads", threads);
+        Assert.Equal(1, code);
+        Assert.Contains("--threads must be from 1 to 256", console);
+    }
+}
