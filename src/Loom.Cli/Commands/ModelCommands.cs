@@ -2,6 +2,7 @@
 // Llama: config.json (its model_type picks the family), model.safetensors, and tokenizer.json (or
 // vocab.json + merges.txt, encoder.json + vocab.bpe).
 using System.CommandLine;
+using Loom.Core.IO;
 using Loom.Inference.Generation;
 using Loom.Models;
 using Loom.Tokenizers;
@@ -15,7 +16,15 @@ internal static class ModelCommands
     private static Option<DirectoryInfo> ModelOption() => new("--model") { Description = "Model directory: config.json, model.safetensors and a tokenizer.", Required = true };
 
     // generate and eval only read the weights: every parameter frozen, no gradient block allocated.
-    internal static ICausalLanguageModel LoadModel(string dir, ModelOptions? options = null) => CausalLanguageModels.Load(dir, options ?? ModelOptions.Inference);
+    internal static ICausalLanguageModel LoadModel(string dir, ModelOptions? options = null)
+    {
+        InputFiles.RequireRegularMembers(dir, "--model", ModelFolderFiles);
+        return CausalLanguageModels.Load(dir, options ?? ModelOptions.Inference);
+    }
+
+    // What a model folder may hold; each must be a regular file (a FIFO among them would block the load).
+    internal static readonly string[] ModelFolderFiles =
+        ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "encoder.json", "vocab.bpe", "vocab.txt"];
 
     // The tokenizer layouts TokenizerLoader reads from a model directory.
     private static bool HasTokenizer(string dir) =>

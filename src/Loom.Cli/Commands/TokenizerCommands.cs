@@ -45,7 +45,7 @@ internal static class TokenizerCommands
         {
             string path = RequireFile(parse.GetValue(input)!, "--input");
             string jsonField = RequireNonEmpty(parse.GetValue(field)!, "--field");
-            if (WordPieceFormats.IsWordPiece(parse.GetValue(tokenizer)!))
+            if (IsWordPiece(parse.GetValue(tokenizer)!))
             {
                 var wordPiece = LoadWordPiece(parse.GetValue(tokenizer)!);
                 var counters = new InputCounters();
@@ -147,6 +147,8 @@ internal static class TokenizerCommands
     // --tokenizer's value goes into every loading error, so the message says which option was wrong.
     private static BpeTokenizer LoadTokenizer(string value)
     {
+        InputFiles.RequireRegularMembers(value, "--tokenizer", ModelCommands.ModelFolderFiles);
+        if (File.Exists(value) || InputFiles.KindOf(value) is not (InputFileKind.Missing or InputFileKind.Directory)) InputFiles.RequireFile(value, "--tokenizer");
         try { return TokenizerLoader.Load(value); }
         catch (FileNotFoundException e) { throw new FileNotFoundException($"--tokenizer {value}: {e.Message}", e.FileName, e); }
         catch (DirectoryNotFoundException e) { throw new DirectoryNotFoundException($"--tokenizer {value}: {e.Message}", e); }
@@ -155,8 +157,17 @@ internal static class TokenizerCommands
         catch (InvalidDataException e) { throw new InvalidDataException($"--tokenizer {value}: {e.Message}", e); }
     }
 
+    // Which kind of tokenizer --tokenizer names; its files are checked first, since sniffing a FIFO would block.
+    private static bool IsWordPiece(string value)
+    {
+        InputFiles.RequireRegularMembers(value, "--tokenizer", ModelCommands.ModelFolderFiles);
+        if (InputFiles.KindOf(value) is not (InputFileKind.Missing or InputFileKind.Directory)) InputFiles.RequireFile(value, "--tokenizer");
+        return WordPieceFormats.IsWordPiece(value);
+    }
+
     private static WordPieceTokenizer LoadWordPiece(string value)
     {
+        InputFiles.RequireRegularMembers(value, "--tokenizer", ModelCommands.ModelFolderFiles);
         try { return WordPieceTokenizer.Load(value); }
         catch (FileNotFoundException e) { throw new FileNotFoundException($"--tokenizer {value}: {e.Message}", e.FileName, e); }
         catch (FormatException e) { throw new FormatException($"--tokenizer {value}: {e.Message}", e); }
@@ -188,7 +199,7 @@ internal static class TokenizerCommands
         {
             var path = RequireFile(parse.GetValue(input)!, "--input");
             Func<int[], string> decode;
-            if (WordPieceFormats.IsWordPiece(parse.GetValue(tokenizer)!))
+            if (IsWordPiece(parse.GetValue(tokenizer)!))
             {
                 var wordPiece = LoadWordPiece(parse.GetValue(tokenizer)!);
                 decode = ids => wordPiece.Decode(ids);

@@ -49,6 +49,22 @@ public static class InputFiles
     }
 
     /// <summary>
+    /// Checks the files a model or tokenizer folder may hold (config.json, tokenizer.json, ...): each one
+    /// present must be a regular file, since opening a FIFO among them would block forever.
+    /// </summary>
+    public static void RequireRegularMembers(string directory, string option, params string[] names)
+    {
+        if (KindOf(directory) != InputFileKind.Directory) return;
+        foreach (var name in names)
+        {
+            string path = Path.Combine(directory, name);
+            var kind = KindOf(path);
+            if (kind is InputFileKind.Missing or InputFileKind.Regular) continue;
+            throw new InvalidDataException($"{option} {directory}: {name} is {(kind == InputFileKind.Directory ? "a directory" : Describe(path, kind))}, not a regular file.");
+        }
+    }
+
+    /// <summary>
     /// The files named by <paramref name="inputs"/>: paths (any name), folders (searched recursively for names
     /// <paramref name="supported"/> accepts) and globs, without repeats, each folder's and glob's files in ordinal order.
     /// An input that names nothing is an error naming <paramref name="option"/>; non-regular entries of folders and globs are skipped.

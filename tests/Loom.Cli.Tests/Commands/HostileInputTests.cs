@@ -114,4 +114,22 @@ public class HostileInputTests
         Assert.Equal(1, code);
         Assert.Contains("--threads must be from 1 to 256", console);
     }
+
+    [Fact]
+    public async Task AFifoInsideAModelOrTokenizerFolderIsAnErrorNotAHang()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        string dir = CliRunner.TempDir(), model = Path.Combine(dir, "m"), tok = Path.Combine(dir, "t"), input = Path.Combine(dir, "in.jsonl");
+        Directory.CreateDirectory(model);
+        Directory.CreateDirectory(tok);
+        File.WriteAllText(input, "{\"text\": \"hi\"}\n");
+        foreach (var fifo in new[] { Path.Combine(model, "config.json"), Path.Combine(tok, "tokenizer.json") })
+            using (var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("mkfifo", [fifo]))!) p.WaitForExit();
+        foreach (var args in new[] { new[] { "generate", "--model", model, "--prompt", "hi" }, ["tokenizer", "encode", "--tokenizer", tok, "--input", input] })
+        {
+            var (code, _, console) = await Task.Run(() => CliRunner.Run(args)).WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(1, code);
+            Assert.Contains("FIFO", console);
+        }
+    }
 }
