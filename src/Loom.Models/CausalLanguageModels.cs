@@ -4,6 +4,7 @@
 // (errors name the field as the user wrote it), the planned memory fits the machine before anything
 // is allocated, and weights load only when every tensor the config implies is present with its
 // shape, no tensor is left over, and all are finite.
+using Loom.Core.IO;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Loom.Core.Diagnostics;
@@ -105,6 +106,8 @@ public static class CausalLanguageModels
     {
         if (File.Exists(directory)) throw new ArgumentException($"{directory} is a file; a model directory holds config.json, model.safetensors and a tokenizer.");
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"Model directory {directory} does not exist.");
+        // Every file the load may open is checked first: a FIFO among them would block forever.
+        InputFiles.RequireRegularMembers(directory, "Model directory");
         string config = Path.Combine(directory, "config.json");
         if (!File.Exists(config)) throw new FileNotFoundException($"{directory} has no config.json; a model directory holds config.json, model.safetensors and a tokenizer.", config);
         JsonNode? node;

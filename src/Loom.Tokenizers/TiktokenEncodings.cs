@@ -1,6 +1,7 @@
 // OpenAI's encodings by name, offline: the rank files ship inside this assembly (see
 // Resources/tiktoken/LICENSE.md and SOURCE.md), with the regexes and specials of
 // tiktoken_ext/openai_public.py (Resources/tiktoken/encodings.json).
+using Loom.Core.IO;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Loom.Tokenizers.Formats;
@@ -59,6 +60,9 @@ public static class TokenizerLoader
     public static BpeTokenizer Load(string nameOrPath)
     {
         if (TiktokenEncodings.IsKnown(nameOrPath)) return TiktokenEncodings.Get(nameOrPath);
+        // Checked before anything is opened: a FIFO (as the file or inside the folder) would block forever.
+        if (InputFiles.KindOf(nameOrPath) is not (InputFileKind.Missing or InputFileKind.Directory)) InputFiles.RequireFile(nameOrPath, "Tokenizer");
+        InputFiles.RequireRegularMembers(nameOrPath, "Tokenizer directory");
         if (Directory.Exists(nameOrPath))
         {
             string tj = Path.Combine(nameOrPath, "tokenizer.json");

@@ -16,15 +16,7 @@ internal static class ModelCommands
     private static Option<DirectoryInfo> ModelOption() => new("--model") { Description = "Model directory: config.json, model.safetensors and a tokenizer.", Required = true };
 
     // generate and eval only read the weights: every parameter frozen, no gradient block allocated.
-    internal static ICausalLanguageModel LoadModel(string dir, ModelOptions? options = null)
-    {
-        InputFiles.RequireRegularMembers(dir, "--model", ModelFolderFiles);
-        return CausalLanguageModels.Load(dir, options ?? ModelOptions.Inference);
-    }
-
-    // What a model folder may hold; each must be a regular file (a FIFO among them would block the load).
-    internal static readonly string[] ModelFolderFiles =
-        ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "encoder.json", "vocab.bpe", "vocab.txt"];
+    internal static ICausalLanguageModel LoadModel(string dir, ModelOptions? options = null) => CausalLanguageModels.Load(dir, options ?? ModelOptions.Inference);
 
     // The tokenizer layouts TokenizerLoader reads from a model directory.
     private static bool HasTokenizer(string dir) =>

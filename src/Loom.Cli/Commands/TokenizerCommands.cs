@@ -147,8 +147,6 @@ internal static class TokenizerCommands
     // --tokenizer's value goes into every loading error, so the message says which option was wrong.
     private static BpeTokenizer LoadTokenizer(string value)
     {
-        InputFiles.RequireRegularMembers(value, "--tokenizer", ModelCommands.ModelFolderFiles);
-        if (File.Exists(value) || InputFiles.KindOf(value) is not (InputFileKind.Missing or InputFileKind.Directory)) InputFiles.RequireFile(value, "--tokenizer");
         try { return TokenizerLoader.Load(value); }
         catch (FileNotFoundException e) { throw new FileNotFoundException($"--tokenizer {value}: {e.Message}", e.FileName, e); }
         catch (DirectoryNotFoundException e) { throw new DirectoryNotFoundException($"--tokenizer {value}: {e.Message}", e); }
@@ -157,17 +155,15 @@ internal static class TokenizerCommands
         catch (InvalidDataException e) { throw new InvalidDataException($"--tokenizer {value}: {e.Message}", e); }
     }
 
-    // Which kind of tokenizer --tokenizer names; its files are checked first, since sniffing a FIFO would block.
+    // Which kind of tokenizer --tokenizer names; the library refuses a FIFO before sniffing it.
     private static bool IsWordPiece(string value)
     {
-        InputFiles.RequireRegularMembers(value, "--tokenizer", ModelCommands.ModelFolderFiles);
-        if (InputFiles.KindOf(value) is not (InputFileKind.Missing or InputFileKind.Directory)) InputFiles.RequireFile(value, "--tokenizer");
-        return WordPieceFormats.IsWordPiece(value);
+        try { return WordPieceFormats.IsWordPiece(value); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"--tokenizer {value}: {e.Message}", e); }
     }
 
     private static WordPieceTokenizer LoadWordPiece(string value)
     {
-        InputFiles.RequireRegularMembers(value, "--tokenizer", ModelCommands.ModelFolderFiles);
         try { return WordPieceTokenizer.Load(value); }
         catch (FileNotFoundException e) { throw new FileNotFoundException($"--tokenizer {value}: {e.Message}", e.FileName, e); }
         catch (FormatException e) { throw new FormatException($"--tokenizer {value}: {e.Message}", e); }

@@ -5,6 +5,7 @@
 // path named directly must be a regular file, and anything else is an error that says what it is.
 // The kind comes from stat(2) through the runtime's own System.Native shim (its FileStatus starts
 // with the flags and the mode on every platform), because .NET's file APIs do not expose it.
+using Loom.Core.IO;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 
@@ -48,12 +49,17 @@ public static class InputFiles
         };
     }
 
+    /// <summary>The files a model or tokenizer folder may hold (Hugging Face's layout).</summary>
+    public static readonly string[] ModelFolderFiles =
+        ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "encoder.json", "vocab.bpe", "vocab.txt"];
+
     /// <summary>
     /// Checks the files a model or tokenizer folder may hold (config.json, tokenizer.json, ...): each one
     /// present must be a regular file, since opening a FIFO among them would block forever.
     /// </summary>
-    public static void RequireRegularMembers(string directory, string option, params string[] names)
+    public static void RequireRegularMembers(string directory, string option, string[]? names = null)
     {
+        names ??= ModelFolderFiles;
         if (KindOf(directory) != InputFileKind.Directory) return;
         foreach (var name in names)
         {

@@ -1,6 +1,8 @@
 // One entry point for loading a WordPiece tokenizer from whatever the user points at:
 // a tokenizer.json (model.type WordPiece), a vocab.txt, or a directory holding either
 // (tokenizer.json wins, as transformers' fast tokenizers).
+using Loom.Core.IO;
+
 namespace Loom.Tokenizers.Formats;
 
 /// <summary>Finds and loads a WordPiece tokenizer by path.</summary>
@@ -9,6 +11,9 @@ public static class WordPieceFormats
     /// <summary>True when <paramref name="path"/> names a WordPiece tokenizer (a WordPiece tokenizer.json, a vocab.txt, or a directory with one).</summary>
     public static bool IsWordPiece(string path)
     {
+        // Sniffing opens the file: refuse a FIFO (as the file or inside the folder) rather than block on it.
+        if (InputFiles.KindOf(path) is not (InputFileKind.Missing or InputFileKind.Directory)) InputFiles.RequireFile(path, "Tokenizer");
+        InputFiles.RequireRegularMembers(path, "Tokenizer directory");
         if (Directory.Exists(path))
         {
             string json = Path.Combine(path, "tokenizer.json");
