@@ -17,6 +17,9 @@ public sealed class ClassificationDataset
     /// <summary>The problem the targets describe (SingleLabel when encoded without labels).</summary>
     public ProblemType ProblemType { get; }
 
+    /// <summary>The id padded positions hold (the encoder's, which the model knows as pad_token_id).</summary>
+    public int PadId { get; private init; }
+
     /// <summary>Examples whose content was cut to fit max_length.</summary>
     public int TruncatedCount { get; }
 
@@ -47,7 +50,7 @@ public sealed class ClassificationDataset
             }
             examples[i] = new EncodedExample(ids, types, cls, targets, i, cut);
         }
-        return new ClassificationDataset(texts, examples, truncated, labels?.ProblemType ?? ProblemType.SingleLabel);
+        return new ClassificationDataset(texts, examples, truncated, labels?.ProblemType ?? ProblemType.SingleLabel) { PadId = encoder.PadId };
     }
 
     /// <summary>The examples at <paramref name="indices"/> (a fold or hold-out part), renumbered from 0.</summary>
@@ -55,7 +58,7 @@ public sealed class ClassificationDataset
     {
         var texts = indices.Select(i => Texts[i]).ToArray();
         var examples = indices.Select((i, k) => Examples[i] with { Index = k }).ToArray();
-        return new ClassificationDataset(texts, examples, examples.Count(e => e.Truncated), ProblemType);
+        return new ClassificationDataset(texts, examples, examples.Count(e => e.Truncated), ProblemType) { PadId = PadId };
     }
 
     /// <summary>Class ids (single-label) or, for stratifying other problems, the id of each example's first true label (0 for none/regression).</summary>
