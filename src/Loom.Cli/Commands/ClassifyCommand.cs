@@ -1,0 +1,124 @@
+// `loom classify --model DIR --input FILE.jsonl [--field text] [--pair-field text_pair] [--batch-size N]
+// [--max-length N] [--output FILE]`: one JSON object per input line, in input order —
+// {"label": name, "probabilities": {name: p, ...}} for single-label models, {"labels": [names with
+// p > 0.5], "probabilities": {...}} for multi-label ones, {"score": x} (or "scores") for regression.
+// Lines are read, classified and written a block at a time (streamed: the input is never held whole),
+// each block in length-bucketed batches padded to their longest. A blank or malformed line is an
+// error naming file:line, since a skipped line would shift every later answer onto the wrong input.
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using Loom.Core.IO;
+using Loom.Core.Validation;
+using Loom.Models.Classification;
+using Loom.Training.Classification;
+using Spectre.Console;
+
+namespace Loom.Cli.Commands;
+
+internal static class ClassifyCommand
+{
+    public static Command Create(IAnsiConsole console)
+    {
+        var modelOpt = new Option<DirectoryInfo>("--model") { Description = "A fine-tuned classifier directory (config.json with id2label, model.safetensors, tokenizer files).", Required = true };
+        var input = new Option<FileInfo>("--input") { Description = "JSONL file (optionally .gz): one object per line.", Required = true };
+        var field = new Option<string>("--field") { Description = "Field holding the text.", DefaultValueFactory = _ => "text" };
+        var pairField = new Option<string?>("--pair-field") { Description = "Field holding the second text of a pair (absent in a record: a single text)." };
+        var batchSize = new Option<int>("--batch-size") { Description = "Texts per forward pass.", DefaultValueFactory = _ => 16 };
+        var maxLength = new Option<int>("--max-length") { Description = "Tokens per text, specials included (0: the model's context, at most 512); longer texts keep their head.", DefaultValueFactory = _ => 0 };
+        var output = new Option<FileInfo?>("--output") { Description = "Write the JSON lines here (atomically) instead of standard output." };
+        var cmd = new Command("classify", "Classify texts with a fine-tuned model: one JSON object per input line.") { modelOpt, input, field, pairField, batchSize, maxLength, output };
+        cmd.SetAction(parse =>
+        {
+            int batch = parse.GetValue(batchSize), maxLen = parse.GetValue(maxLength);
+            Setting.AtLeast("--batch-size", batch, 1);
+            Setting.AtLeast("--max-length", maxLen, 0);
+            string path = parse.GetValue(input)!.FullName;
+            InputFiles.RequireFile(path, "--input");
+            var dataOptions = new ClassificationDataOptions { TextField = parse.GetValue(field)!, PairField = parse.GetValue(pairField) };
+            try { dataOptions.Validate(); }
+            catch (ArgumentException) { throw new ArgumentException($"--field \"{dataOptions.TextField}\" and --pair-field \"{dataOptions.PairField}\" must be two different, non-empty field names."); }
+            string dir = parse.GetValue(modelOpt)!.FullName;
+            if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--model {dir} does not exist.");
+            using var model = ClassifierFactory.ForInference(dir);
+            var encoder = SequenceEncoder.Load(dir);
+            var names = ClassifierFactory.LabelsOf(model);
+            int limit = maxLen > 0 ? maxLen : Math.Min(model.ContextLength, 512);
+            if (limit > model.ContextLength) throw Setting.Error("--max-length", limit, $"at most the model's context ({model.ContextLength})");
+            var options = new FineTuneOptions { BatchSize = batch, MaxLength = limit, LengthBucketing = true };
+            string? outPath = parse.GetValue(output)?.FullName;
+            using var durable = outPath is null ? null : DurableFile.Create(outPath);
+            using var fileWriter = durable is null ? null : new StreamWriter(durable.Stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            TextWriter writer = fileWriter ?? parse.InvocationConfiguration.Output;
+            long lines = 0, truncated = 0;
+            using (var stream = CompressedInput.Open(path, "--input"))
+            using (var reader = new StreamReader(stream, new UTF8Encoding(false, false), detectEncodingFromByteOrderMarks: true))
+            {
+                var block = new List<LabeledText>(batch * 16);
+                void Flush()
+                {
+                    if (block.Count == 0) return;
+                    var data = ClassificationDataset.Encode(block, encoder, null, limit, TruncationPolicy.Head);
+                    truncated += data.TruncatedCount;
+                    var scores = ClassifierEvaluation.Predict(model, data, options);
+                    for (int i = 0; i < block.Count; i++) writer.WriteLine(Line(model.ProblemType, names, scores.AsSpan(i * names.Count, names.Count)));
+                    lines += block.Count;
+                    block.Clear();
+                }
+                foreach (var record in ClassificationDataReader.ReadJsonLines(reader, path, dataOptions, requireLabel: false))
+                {
+                    block.Add(record);
+                    if (block.Count == block.Capacity) Flush();
+                }
+                Flush();
+            }
+            if (lines == 0) throw new InvalidDataException($"--input {path} holds no lines to classify.");
+            fileWriter?.Flush();
+            durable?.Commit();
+            if (truncated > 0) console.MarkupLine($"[yellow]warning:[/] {truncated:N0} of {lines:N0} texts were longer than {limit} tokens and kept their first tokens (--max-length).");
+            return 0;
+        });
+        return cmd;
+    }
+
+    // One output object; probabilities as softmax (single-label) or sigmoid (multi-label), rounded to 6 digits.
+    private static string Line(ProblemType type, IReadOnlyList<string> names, ReadOnlySpan<double> z)
+    {
+        var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            if (type == ProblemType.Regression)
+            {
+                if (z.Length == 1) w.WriteNumber("score", z[0]);
+                else { w.WriteStartArray("scores"); foreach (var v in z) w.WriteNumberValue(v); w.WriteEndArray(); }
+            }
+            else
+            {
+                var p = new double[z.Length];
+                if (type == ProblemType.SingleLabel)
+                {
+                    double max = double.NegativeInfinity, sum = 0;
+                    foreach (var v in z) max = Math.Max(max, v);
+                    for (int i = 0; i < z.Length; i++) sum += p[i] = Math.Exp(z[i] - max);
+                    for (int i = 0; i < z.Length; i++) p[i] /= sum;
+                    int best = 0;
+                    for (int i = 1; i < p.Length; i++) if (p[i] > p[best]) best = i;
+                    w.WriteString("label", names[best]);
+                }
+                else
+                {
+                    for (int i = 0; i < z.Length; i++) p[i] = 1 / (1 + Math.Exp(-z[i]));
+                    w.WriteStartArray("labels");
+                    for (int i = 0; i < p.Length; i++) if (p[i] > 0.5) w.WriteStringValue(names[i]);
+                    w.WriteEndArray();
+                }
+                w.WriteStartObject("probabilities");
+                for (int i = 0; i < p.Length; i++) w.WriteNumber(names[i], Math.Round(p[i], 6));
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}

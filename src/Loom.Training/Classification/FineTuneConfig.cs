@@ -1,0 +1,91 @@
+// The whole typed configuration of `loom finetune`, bound from YAML (+ --set overrides) by the same
+// ConfigBinding as `loom train`:
+//   task: classification | regression | multi_label
+//   init_from: a Hugging Face directory (GPT-2, Llama or BERT, base or already a classifier), or
+//   model: a fresh config block (model_type gpt2/llama/bert, HF field names) + tokenizer: a path
+//   data: {train, validation | validation_fraction, text_field, pair_field, label_field}
+//   labels: [names in id order] (or inferred from the training data, sorted)
+//   train: FineTuneOptions (epochs, batch_size, learning_rate, max_length, truncation, ...)
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Loom.Core.Validation;
+using Loom.Models.Classification;
+using Loom.Training.Loop;
+
+namespace Loom.Training.Classification;
+
+/// <summary>Everything `loom finetune` needs.</summary>
+public sealed record FineTuneConfig
+{
+    /// <summary>Run directory (metrics, report, checkpoints, model/).</summary>
+    public string Output { get; init; } = "runs/finetune";
+    /// <summary>"classification", "regression" or "multi_label".</summary>
+    public string Task { get; init; } = "classification";
+    /// <summary>A Hugging Face model directory to start from.</summary>
+    public string? InitFrom { get; init; }
+    /// <summary>A fresh model's config block (when there is no init_from); vocab_size 0 or absent: the tokenizer's.</summary>
+    public JsonObject? Model { get; init; }
+    /// <summary>Tokenizer path or name; default: init_from's directory.</summary>
+    public string? Tokenizer { get; init; }
+    public FineTuneData Data { get; init; } = new();
+    /// <summary>Class names in id order; null: inferred from the training data.</summary>
+    public List<string>? Labels { get; init; }
+    public FineTuneOptions Train { get; init; } = new();
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        NumberHandling = JsonNumberHandling.AllowReadingFromString | JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    /// <summary>The problem type <see cref="Task"/> names.</summary>
+    public ProblemType ProblemType => Task switch
+    {
+        "regression" => ProblemType.Regression,
+        "multi_label" => ProblemType.MultiLabel,
+        _ => ProblemType.SingleLabel,
+    };
+
+    /// <summary>The tokenizer to load: tokenizer:, else init_from.</summary>
+    public string TokenizerPath => Tokenizer ?? InitFrom!;
+
+    /// <summary>Binds and validates; errors name the --set argument or the file and the snake_case key.</summary>
+    public static FineTuneConfig FromJson(JsonNode? root, IEnumerable<string> overrides, string source)
+    {
+        var config = ConfigBinding.Bind<FineTuneConfig>(root, overrides, source, Json,
+            "a fine-tuning configuration is a mapping of settings (task:, init_from: or model: + tokenizer:, data:, labels:, train:, output:)",
+            "output, task, init_from, model, tokenizer, data.train, data.validation, data.validation_fraction, data.text_field, labels, train.epochs, train.learning_rate, train.max_length, ...; see docs/FINETUNING.md");
+        config.Validate();
+        return config;
+    }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting as the YAML writes it.</summary>
+    public void Validate()
+    {
+        if (Train is null) throw new ArgumentException("train is empty (null); give its settings as a mapping, or remove the key to use the defaults.");
+        if (Data is null) throw new ArgumentException("data is empty (null); give data.train: a JSONL or CSV file.");
+        if (string.IsNullOrWhiteSpace(Output)) throw Setting.Error("output", Output, "a directory path");
+        Setting.OneOf("task", Task, "classification", "regression", "multi_label");
+        if (InitFrom is null && Model is null)
+            throw new ArgumentException("Neither init_from nor model is set; give init_from: a Hugging Face model directory, or model: a config block (model_type: bert, gpt2 or llama) with tokenizer:.");
+        if (InitFrom is not null && Model is not null)
+            throw new ArgumentException("Both init_from and model are set; init_from loads a model with its own config, so remove model: (or init_from:).");
+        if (InitFrom is null && string.IsNullOrWhiteSpace(Tokenizer))
+            throw Setting.Error("tokenizer", Tokenizer, "a tokenizer path or name when the model is fresh (model:)");
+        if (string.IsNullOrWhiteSpace(Data.Train)) throw Setting.Error("data.train", Data.Train, "a JSONL or CSV file of labelled examples");
+        if (Data.Validation is null) Setting.Between("data.validation_fraction", Data.ValidationFraction, 0, 1);
+        new ClassificationDataOptions { TextField = Data.TextField, PairField = Data.PairField, LabelField = Data.LabelField }.Validate("data.");
+        if (Labels is not null && Labels.Count == 0) throw Setting.Error("labels", "[]", "the class names in id order, or absent to infer them");
+        Train.Validate("train.");
+    }
+
+    /// <summary>The data options for the reader.</summary>
+    public ClassificationDataOptions DataOptions => new()
+    {
+        TextField = Data.TextField, PairField = Data.PairField, LabelField = Data.LabelField, ProblemType = ProblemType,
+    };
+}
