@@ -76,6 +76,35 @@ public class FineTuningTests
     }
 
     [Fact]
+    public void AccumulatingTwoBatchesOfFourStepsLikeOneBatchOfEight()
+    {
+        // Unbucketed plans cut the same shuffled order into chunks, so two micro-batches of 4 are the halves of
+        // one batch of 8, and the mean of their mean losses is the batch-of-8 mean: the updates agree to rounding.
+        var s = Make(96, 16);
+        var options = Options with { Epochs = 2, LengthBucketing = false, EvalEvery = 0, MetricForBestModel = "loss" };
+        using var one = new MeanPoolClassifier(TestData.Vocabulary.Length, 8, 2, ProblemType.SingleLabel);
+        using var two = new MeanPoolClassifier(TestData.Vocabulary.Length, 8, 2, ProblemType.SingleLabel);
+        var r1 = FineTuning.Train(one, s.Train, s.Validation, s.Labels, options with { BatchSize = 8 }, Path.Combine(s.Dir, "one"));
+        var r2 = FineTuning.Train(two, s.Train, s.Validation, s.Labels, options with { BatchSize = 4, GradientAccumulation = 2 }, Path.Combine(s.Dir, "two"));
+        Assert.Equal(r1.Steps, r2.Steps);
+        var a = one.Parameters.AllValues.ToArray();
+        var b = two.Parameters.AllValues.ToArray();
+        for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - b[i]) < 1e-4, $"parameter {i}: {a[i]} vs {b[i]}");
+        Assert.Contains(a, v => v != 0);
+    }
+
+    [Theory]
+    [InlineData(Loom.Training.Precision.TrainingPrecision.Bf16)]
+    [InlineData(Loom.Training.Precision.TrainingPrecision.Fp16)]
+    public void SixteenBitTrainingStillLearnsTheTask(Loom.Training.Precision.TrainingPrecision precision)
+    {
+        var s = Make();
+        using var model = new MeanPoolClassifier(TestData.Vocabulary.Length, 8, 2, ProblemType.SingleLabel);
+        var result = FineTuning.Train(model, s.Train, s.Validation, s.Labels, Options with { Precision = precision }, Path.Combine(s.Dir, "run"));
+        Assert.True(result.Evaluation.Metrics["accuracy"] >= 0.95, $"accuracy {result.Evaluation.Metrics["accuracy"]}");
+    }
+
+    [Fact]
     public void AResumeWithAnotherBatchSizeIsRefused()
     {
         var s = Make(32, 16);
