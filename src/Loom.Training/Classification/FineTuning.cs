@@ -142,7 +142,7 @@ public static class FineTuning
                         FixedSettings = settings, LossScale = precision.LossScale, SkippedSteps = precision.SkippedSteps, DropoutStep = mode?.DropoutStep ?? 0,
                     }, tokenizer == null ? null : tokenizer.SaveTo);
                     TrainingCheckpoint.Prune(checkpoints, options.KeepCheckpoints, CheckpointPath(checkpoints, bestStep));
-                    if (!improved && options.EarlyStoppingPatience > 0 && sinceImprovement >= options.EarlyStoppingPatience)
+                    if (!improved && options.EarlyStoppingPatience > 0 && sinceImprovement >= options.EarlyStoppingPatience && step < maxSteps)
                     {
                         progress?.Report(new FineTuneProgress(step, maxSteps, epochs, loss, lr) { Evaluation = metrics });
                         stoppedEarly = true;
