@@ -96,7 +96,7 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
             ("cls.predictions.transform.LayerNorm.weight", [C], false), ("cls.predictions.transform.LayerNorm.bias", [C], false),
             ("cls.predictions.bias", [V], false),
         });
-        Parameters = new ParameterSet(specs, options.Trainable);
+        Parameters = new ParameterSet(specs.Concat(options.HeadParameters), options.Trainable);
         int X(string n) => Parameters.IndexOf(n);
         IProjection Lin(string path, int inF, int outF, string? weight = null, string? bias = null) =>
             options.Project(new ProjectionSpec(path, ProjectionLayout.OutIn, inF, outF, X(weight ?? path + ".weight"), X(bias ?? path + ".bias")), Parameters, _pool);

@@ -39,6 +39,9 @@ public sealed record ModelFamily
     /// <summary>Builds the family's body (hidden states forward and backward) from a config record.</summary>
     public Func<object, ModelOptions, WorkerPool?, IHiddenStateModel>? CreateHiddenStateModel { get; init; }
 
+    /// <summary>The family's *ForSequenceClassification (architecture, pooling, head names); null when it has none.</summary>
+    public Classification.SequenceClassifierLayout? SequenceClassifier { get; init; }
+
     /// <summary>Why the family has no causal LM (shown when one is asked for).</summary>
     public string? NotCausalReason { get; init; }
 

@@ -81,7 +81,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         _dropout = options.Dropout;
         _plans = new ActivationPlanCache<Gpt2Activations>((b, t) => new Gpt2Activations(Config, b, t, _checkpointing, _dropout.Hidden > 0));
         int V = config.VocabSize, C = config.Embedding;
-        Parameters = new ParameterSet(ParameterSpecs(config), options.Trainable);
+        Parameters = new ParameterSet(ParameterSpecs(config).Concat(options.HeadParameters), options.Trainable);
         _wte = Parameters.IndexOf("wte.weight");
         _wpe = Parameters.IndexOf("wpe.weight");
         _lnfW = Parameters.IndexOf("ln_f.weight");

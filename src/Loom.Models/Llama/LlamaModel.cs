@@ -125,7 +125,7 @@ public sealed class LlamaModel : ICausalLanguageModel, IHiddenStateModel
         _pool = pool ?? WorkerPool.Shared;
         _plans = new ActivationPlanCache<LlamaActivations>((b, t) => new LlamaActivations(Config, b, t));
         long V = config.VocabSize, C = config.HiddenSize, I = config.IntermediateSize, Q = config.Heads * config.HeadDim, KV = config.KvHeads * config.HeadDim;
-        Parameters = new ParameterSet(ParameterSpecs(config), options.Trainable);
+        Parameters = new ParameterSet(ParameterSpecs(config).Concat(options.HeadParameters), options.Trainable);
         _embed = Parameters.IndexOf("model.embed_tokens.weight");
         _norm = Parameters.IndexOf("model.norm.weight");
         IProjection Lin(string path, long inF, long outF) =>
