@@ -1,4 +1,6 @@
-// BERT's activations for one (B, T), each a region of one planned block.
+// BERT's activations for one (B, T), each a region of one planned block. Without activation
+// checkpointing every layer has its own regions; with it, one scratch layer serves all and only
+// each layer's output (X2) is kept per layer (as Gpt2Activations).
 using Loom.Models.Plans;
 
 namespace Loom.Models.Bert;
@@ -39,20 +41,22 @@ internal sealed class BertActivations : ActivationPlan
     public readonly ActivationRegion EmbMask, Branch;                // (B, T, C) embedding dropout mask, a branch before its dropout; empty without dropout
     public bool Dropped;                                             // the last forward applied dropout
 
-    public BertActivations(BertConfig c, int b, int t, bool dropout)
+    public BertActivations(BertConfig c, int b, int t, bool dropout, bool checkpointing = false)
     {
         B = b; T = t;
         long BT = (long)b * t, C = c.HiddenSize, I = c.IntermediateSize, NH = c.Heads;
         EmbSum = Add(BT * C); Emb = Add(BT * C); EmbMean = Add(BT); EmbRstd = Add(BT);
         QRow = Add(BT * C); KRow = Add(BT * C); VRow = Add(BT * C);
         Layers = new BertLayerRegions[c.Layers];
-        for (int l = 0; l < c.Layers; l++)
-            Layers[l] = new BertLayerRegions(Add(BT * C), Add(BT * C), Add(BT * C), Add(BT * NH * t), Add(BT * C), Add(BT * C), Add(BT * C), Add(BT), Add(BT),
+        BertLayerRegions PlanLayer() => new BertLayerRegions(Add(BT * C), Add(BT * C), Add(BT * C), Add(BT * NH * t), Add(BT * C), Add(BT * C), Add(BT * C), Add(BT), Add(BT),
                 Add(BT * I), Add(BT * I), Add(BT * C), Add(BT * C), Add(BT), Add(BT))
             {
                 MaskAttn = dropout ? Add(BT * C) : default,
                 MaskOut = dropout ? Add(BT * C) : default,
             };
+        var scratch = checkpointing ? PlanLayer() : null;
+        for (int l = 0; l < c.Layers; l++)
+            Layers[l] = scratch is null ? PlanLayer() : scratch with { X2 = Add(BT * C) };
         Cls = Add(b * C); Pooled = Add(b * C);
         Losses = Add(BT);
         DRes = Add(BT * C); DC0 = Add(BT * C); DC1 = Add(BT * C); DI = Add(BT * I);

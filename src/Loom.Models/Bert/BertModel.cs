@@ -36,6 +36,23 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
     private BertActivations? Acts => _plans.Current;
     private readonly DropoutOptions _dropout;
 
+    /// <summary>
+    /// Activation checkpointing per layer (Chen et al. 2016): keep only each layer's output, compute the
+    /// rest into one shared scratch layer and recompute it just before that layer's backward.
+    /// </summary>
+    public bool ActivationCheckpointing
+    {
+        get => _checkpointing;
+        set
+        {
+            if (value == _checkpointing) return;
+            _checkpointing = value;
+            _plans.Clear();
+        }
+    }
+
+    private bool _checkpointing;
+
     /// <inheritdoc/>
     public bool IsTraining { get; set; }
 
@@ -67,7 +84,7 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
         _pool = pool ?? WorkerPool.Shared;
         options.Dropout.Validate();
         _dropout = options.Dropout;
-        _plans = new ActivationPlanCache<BertActivations>((b, t) => new BertActivations(Config, b, t, _dropout.Hidden > 0));
+        _plans = new ActivationPlanCache<BertActivations>((b, t) => new BertActivations(Config, b, t, _dropout.Hidden > 0, _checkpointing));
         int V = config.VocabSize, C = config.HiddenSize, I = config.IntermediateSize;
         var specs = new List<(string, long[], bool)>
         {
@@ -215,42 +232,8 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
         Span<float> x = a[a.Emb];
         for (int l = 0; l < Config.Layers; l++)
         {
-            var L = _layers[l];
-            var s = a.Layers[l];
-            L.Q.Forward(x, a[a.QRow], BT);
-            L.K.Forward(x, a[a.KRow], BT);
-            L.V.Forward(x, a[a.VRow], BT);
-            Attention.ForwardRows(a[a.QRow], a[a.KRow], a[a.VRow], a[s.Q], a[s.K], a[s.V], a[s.Att],
-                a[a.H0], a[s.Ctx], B, T, NH, NH, hd, mask, _pool);
-            if (a.Dropped)
-            {
-                Dropout.FillMask(a[s.MaskAttn], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 1));
-                L.AttnOut.Forward(a[s.Ctx], a[a.Branch], BT);
-                Dropout.Apply(a[a.Branch], a[s.MaskAttn]);
-                Arithmetic.Add(x, a[a.Branch], a[s.R1], _pool);
-            }
-            else
-            {
-                x.CopyTo(a[s.R1]);
-                L.AttnOut.Forward(a[s.Ctx], a[s.R1], BT, accumulate: true);
-            }
-            LayerNorm.Forward(a[s.R1], p.Value(L.Ln1W), p.Value(L.Ln1B), a[s.X1], a[s.Mean1], a[s.Rstd1], C, eps, _pool);
-            L.Inter.Forward(a[s.X1], a[s.Inter], BT);
-            GeluExact.Forward(a[s.Inter], a[s.InterAct], _pool);
-            if (a.Dropped)
-            {
-                Dropout.FillMask(a[s.MaskOut], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 2));
-                L.Out.Forward(a[s.InterAct], a[a.Branch], BT);
-                Dropout.Apply(a[a.Branch], a[s.MaskOut]);
-                Arithmetic.Add(a[s.X1], a[a.Branch], a[s.R2], _pool);
-            }
-            else
-            {
-                a[s.X1].CopyTo(a[s.R2]);
-                L.Out.Forward(a[s.InterAct], a[s.R2], BT, accumulate: true);
-            }
-            LayerNorm.Forward(a[s.R2], p.Value(L.Ln2W), p.Value(L.Ln2B), a[s.X2], a[s.Mean2], a[s.Rstd2], C, eps, _pool);
-            x = a[s.X2];
+            ForwardLayer(a, l, x, mask);
+            x = a[a.Layers[l].X2];
         }
         // Pooler: tanh(x[:, 0]·Wpᵀ + b)
         var cls = a[a.Cls];
@@ -258,6 +241,50 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
         _pooler.Forward(cls, a[a.Pooled], B);
         System.Numerics.Tensors.TensorPrimitives.Tanh(a[a.Pooled], a[a.Pooled]);
         return x;
+    }
+
+    // One encoder layer: x → X2 of layer l, its activations in a.Layers[l] (the shared scratch when
+    // checkpointing); dropout masks are regenerated bit for bit from (seed, step, layer).
+    private void ForwardLayer(BertActivations a, int l, ReadOnlySpan<float> x, SoftmaxMask mask)
+    {
+        var p = Parameters;
+        var L = _layers[l];
+        var s = a.Layers[l];
+        int B = a.B, T = a.T, C = Config.HiddenSize, NH = Config.Heads, hd = C / NH, BT = B * T;
+        float eps = Config.LayerNormEpsilon;
+        L.Q.Forward(x, a[a.QRow], BT);
+        L.K.Forward(x, a[a.KRow], BT);
+        L.V.Forward(x, a[a.VRow], BT);
+        Attention.ForwardRows(a[a.QRow], a[a.KRow], a[a.VRow], a[s.Q], a[s.K], a[s.V], a[s.Att],
+            a[a.H0], a[s.Ctx], B, T, NH, NH, hd, mask, _pool);
+        if (a.Dropped)
+        {
+            Dropout.FillMask(a[s.MaskAttn], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 1));
+            L.AttnOut.Forward(a[s.Ctx], a[a.Branch], BT);
+            Dropout.Apply(a[a.Branch], a[s.MaskAttn]);
+            Arithmetic.Add(x, a[a.Branch], a[s.R1], _pool);
+        }
+        else
+        {
+            x.CopyTo(a[s.R1]);
+            L.AttnOut.Forward(a[s.Ctx], a[s.R1], BT, accumulate: true);
+        }
+        LayerNorm.Forward(a[s.R1], p.Value(L.Ln1W), p.Value(L.Ln1B), a[s.X1], a[s.Mean1], a[s.Rstd1], C, eps, _pool);
+        L.Inter.Forward(a[s.X1], a[s.Inter], BT);
+        GeluExact.Forward(a[s.Inter], a[s.InterAct], _pool);
+        if (a.Dropped)
+        {
+            Dropout.FillMask(a[s.MaskOut], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 2));
+            L.Out.Forward(a[s.InterAct], a[a.Branch], BT);
+            Dropout.Apply(a[a.Branch], a[s.MaskOut]);
+            Arithmetic.Add(a[s.X1], a[a.Branch], a[s.R2], _pool);
+        }
+        else
+        {
+            a[s.X1].CopyTo(a[s.R2]);
+            L.Out.Forward(a[s.InterAct], a[s.R2], BT, accumulate: true);
+        }
+        LayerNorm.Forward(a[s.R2], p.Value(L.Ln2W), p.Value(L.Ln2B), a[s.X2], a[s.Mean2], a[s.Rstd2], C, eps, _pool);
     }
 
     /// <summary>Adds the gradient of lossScale × the last masked-LM loss; overwrites the logits.</summary>
@@ -290,6 +317,7 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
             var L = _layers[l];
             var s = a.Layers[l];
             Span<float> input = l == 0 ? a[a.Emb] : a[a.Layers[l - 1].X2];
+            if (_checkpointing) ForwardLayer(a, l, input, new SoftmaxMask { KeyPadding = a.Keep, RowsPerMaskRow = NH * T });   // rebuild this layer's activations in the scratch
             // x2 = LN(r2), r2 = x1 + gelu(x1·Wiᵀ + b)·Woᵀ + b
             LayerNorm.Backward(dres, a[s.R2], p.Value(L.Ln2W), a[s.Mean2], a[s.Rstd2], d1, p.GradientOrDiscard(L.Ln2W), p.GradientOrDiscard(L.Ln2B), C, false, _pool);
             var dInter = a[a.DI];
