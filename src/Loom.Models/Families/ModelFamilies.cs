@@ -32,6 +32,7 @@ public static class ModelFamilies
             Validate = (c, prefix) => ((Gpt2Config)c).Validate(prefix),
             PlanMemory = (c, b, t, checkpointing) => Gpt2Model.PlanMemory((Gpt2Config)c, b, t, checkpointing),
             VocabularySize = c => ((Gpt2Config)c).VocabSize,
+            ParameterTensors = c => Gpt2Model.ParameterSpecs((Gpt2Config)c),
             CreateCausalLanguageModel = (c, o, p) => new Gpt2Model((Gpt2Config)c, o, p),
             CreateHiddenStateModel = (c, o, p) => new Gpt2Model((Gpt2Config)c, o, p),
             // HF modeling_gpt2.py GPT2ForSequenceClassification: transformer = GPT2Model, score = Linear(n_embd, num_labels, bias=False)
@@ -56,6 +57,7 @@ public static class ModelFamilies
             Validate = (c, prefix) => ((LlamaConfig)c).Validate(prefix),
             PlanMemory = (c, b, t, checkpointing) => LlamaModel.PlanMemory((LlamaConfig)c, b, t, checkpointing),
             VocabularySize = c => ((LlamaConfig)c).VocabSize,
+            ParameterTensors = c => LlamaModel.ParameterSpecs((LlamaConfig)c),
             CreateCausalLanguageModel = (c, o, p) => new LlamaModel((LlamaConfig)c, o, p),
             CreateHiddenStateModel = (c, o, p) => new LlamaModel((LlamaConfig)c, o, p),
             // HF modeling_llama.py LlamaForSequenceClassification: model = LlamaModel, score = Linear(hidden_size, num_labels, bias=False)

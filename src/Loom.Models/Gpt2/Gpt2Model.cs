@@ -100,7 +100,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
     }
 
     // The parameter tensors of a configuration, in block order (HF names, shapes as HF's GPT-2).
-    private static List<(string, long[], bool)> ParameterSpecs(Gpt2Config config)
+    internal static List<(string, long[], bool)> ParameterSpecs(Gpt2Config config)
     {
         long V = config.VocabSize, C = config.Embedding, P = config.MaxPositions;
         var specs = new List<(string, long[], bool)>

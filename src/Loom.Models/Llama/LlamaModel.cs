@@ -89,7 +89,7 @@ public sealed class LlamaModel : ICausalLanguageModel, IHiddenStateModel
     public LlamaModel(LlamaConfig config, WorkerPool? pool = null) : this(config, ModelOptions.Default, pool) { }
 
     // The parameter tensors of a configuration, in block order (HF names, nn.Linear (out, in) shapes).
-    private static List<(string, long[], bool)> ParameterSpecs(LlamaConfig config)
+    internal static List<(string, long[], bool)> ParameterSpecs(LlamaConfig config)
     {
         long V = config.VocabSize, C = config.HiddenSize, I = config.IntermediateSize, Q = config.Heads * config.HeadDim, KV = config.KvHeads * config.HeadDim;
         var specs = new List<(string, long[], bool)> { ("model.embed_tokens.weight", [V, C], false) };
