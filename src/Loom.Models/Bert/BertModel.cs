@@ -84,7 +84,7 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
         _pool = pool ?? WorkerPool.Shared;
         options.Dropout.Validate();
         _dropout = options.Dropout;
-        _plans = new ActivationPlanCache<BertActivations>((b, t) => new BertActivations(Config, b, t, _dropout.Hidden > 0, _checkpointing));
+        _plans = new ActivationPlanCache<BertActivations>((b, t) => new BertActivations(Config, b, t, _dropout.Hidden > 0, _checkpointing, _dropout.Attention > 0));
         int V = config.VocabSize, C = config.HiddenSize, I = config.IntermediateSize;
         var specs = new List<(string, long[], bool)>
         {
@@ -223,6 +223,7 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
         for (int b = 0; b < B; b++) Arithmetic.Add(sum.Slice(b * T * C, T * C), p.Value(_pos)[..(T * C)], sum.Slice(b * T * C, T * C), _pool);
         LayerNorm.Forward(sum, p.Value(_embLnW), p.Value(_embLnB), a[a.Emb], a[a.EmbMean], a[a.EmbRstd], C, eps, _pool);
         a.Dropped = IsTraining && _dropout.Hidden > 0;
+        a.AttentionDropped = IsTraining && _dropout.Attention > 0;
         if (a.Dropped)
         {
             Dropout.FillMask(a[a.EmbMask], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, -1, 0));
@@ -255,8 +256,9 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
         L.Q.Forward(x, a[a.QRow], BT);
         L.K.Forward(x, a[a.KRow], BT);
         L.V.Forward(x, a[a.VRow], BT);
+        if (a.AttentionDropped) Dropout.FillMask(a[s.MaskProbs], _dropout.Attention, _dropout.Seed, Dropout.Stream(DropoutStep, l, 3));
         Attention.ForwardRows(a[a.QRow], a[a.KRow], a[a.VRow], a[s.Q], a[s.K], a[s.V], a[s.Att],
-            a[a.H0], a[s.Ctx], B, T, NH, NH, hd, mask, _pool);
+            a[a.H0], a[s.Ctx], B, T, NH, NH, hd, mask, _pool, a.AttentionDropped ? new AttentionDropout(a[s.MaskProbs], a[a.ProbsDropped]) : default);
         if (a.Dropped)
         {
             Dropout.FillMask(a[s.MaskAttn], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 1));
@@ -330,18 +332,16 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
             if (a.Dropped) Dropout.Apply(d0, a[s.MaskAttn], a[a.Branch]);
             L.AttnOut.Backward(a.Dropped ? a[a.Branch] : d0, a[s.Ctx], d1, BT);
             Attention.BackwardRows(d1, a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.H0], a[a.H1], a[a.H2], a[a.H3],
-                a[a.DAtt], a[a.QRow], a[a.KRow], a[a.VRow], B, T, NH, NH, hd, _pool);
+                a[a.DAtt], a[a.QRow], a[a.KRow], a[a.VRow], B, T, NH, NH, hd, _pool,
+                a.AttentionDropped ? new AttentionDropout(a[s.MaskProbs], a[a.ProbsDropped]) : default);
             d0.CopyTo(dres); // the residual path
             L.Q.Backward(a[a.QRow], input, dres, BT, accumulateInput: true);
             L.K.Backward(a[a.KRow], input, dres, BT, accumulateInput: true);
             L.V.Backward(a[a.VRow], input, dres, BT, accumulateInput: true);
         }
         // x = drop(LN(word[ids] + pos[t] + type[types]))
-        if (a.Dropped)
-        {
-            Dropout.Apply(dres, a[a.EmbMask]);
-            DropoutStep++;   // the next training forward draws new masks
-        }
+        if (a.Dropped) Dropout.Apply(dres, a[a.EmbMask]);
+        if (a.Dropped || a.AttentionDropped) DropoutStep++;   // the next training forward draws new masks
         LayerNorm.Backward(dres, a[a.EmbSum], p.Value(_embLnW), a[a.EmbMean], a[a.EmbRstd], d0, p.GradientOrDiscard(_embLnW), p.GradientOrDiscard(_embLnB), C, false, _pool);
         if (p.IsTrainable(_word)) Embedding.Backward(a.Ids, d0, p.Gradient(_word), C, _pool);
         if (p.IsTrainable(_type)) Embedding.Backward(a.Types, d0, p.Gradient(_type), C, _pool);
