@@ -49,7 +49,7 @@ public sealed class SequenceClassifier : ISequenceClassificationModel, ITraining
     private float[] _dhidden = [];                                       // (B, T, C)
     private int[] _classes = [];                                         // (B)
     private float[] _values = [];                                        // (B, N)
-    private bool _hasLabels, _dropped_;
+    private bool _hasLabels, _headDropped;
 
     internal SequenceClassifier(object configuration, SequenceClassifierLayout layout, IHiddenStateModel body, ModelOptions options,
         int numLabels, ProblemType problemType, IReadOnlyList<string> labels, int? padTokenId, float dropout, bool dropoutExplicit,
@@ -187,8 +187,8 @@ public sealed class SequenceClassifier : ISequenceClassificationModel, ITraining
             System.Numerics.Tensors.TensorPrimitives.Tanh(pooled, pooled);
             x = pooled;
         }
-        _dropped_ = IsTraining && _dropout > 0;
-        if (_dropped_)
+        _headDropped = IsTraining && _dropout > 0;
+        if (_headDropped)
         {
             // layer −2 keeps the head's stream apart from the body's (embeddings −1, blocks 0..L−1)
             Dropout.FillMask(_mask.AsSpan(0, B * C), _dropout, _dropoutSeed, Dropout.Stream(DropoutStep, -2, 3));
@@ -308,9 +308,9 @@ public sealed class SequenceClassifier : ISequenceClassificationModel, ITraining
         // scores = x·Wᵀ (+ b)
         Span<float> x = _pooler != null ? _pooled.AsSpan(0, B * C) : _sel.AsSpan(0, B * C);
         var dx = _dx.AsSpan(0, B * C);
-        _score.Backward(dscores, _dropped_ ? _dropped.AsSpan(0, B * C) : x, dx, B);
+        _score.Backward(dscores, _headDropped ? _dropped.AsSpan(0, B * C) : x, dx, B);
         // x = drop(pooled)
-        if (_dropped_) Dropout.Apply(dx, _mask.AsSpan(0, B * C));
+        if (_headDropped) Dropout.Apply(dx, _mask.AsSpan(0, B * C));
         var dsel = dx;
         if (_pooler != null)
         {
