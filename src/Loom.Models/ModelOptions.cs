@@ -22,6 +22,13 @@ public sealed record ModelOptions
     /// <summary>Dropout probabilities and seed (off by default); masks are drawn only in training mode (<see cref="ITrainingMode"/>).</summary>
     public Regularization.DropoutOptions Dropout { get; init; } = new();
 
+    /// <summary>
+    /// Tensors a head built on top of the body adds to the body's ParameterSet (name, shape, weight
+    /// decay), so body and head share one value block and one gradient block: a sequence classifier's
+    /// <c>score.weight</c>, <c>classifier.weight</c>/<c>classifier.bias</c>. Empty by default.
+    /// </summary>
+    public IReadOnlyList<(string Name, long[] Shape, bool WeightDecay)> HeadParameters { get; init; } = [];
+
     internal IProjection Project(ProjectionSpec spec, Parameters.ParameterSet parameters, Loom.Core.Threading.WorkerPool pool)
     {
         var context = new ProjectionContext(spec, parameters, pool);

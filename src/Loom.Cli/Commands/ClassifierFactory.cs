@@ -12,24 +12,24 @@ namespace Loom.Cli.Commands;
 
 internal static class ClassifierFactory
 {
-    /// <summary>The model `loom finetune` trains.</summary>
+    /// <summary>The model `loom finetune` trains: the labels, problem type and pad id come from the data and the tokenizer.</summary>
     public static ISequenceClassificationModel ForTraining(FineTuneConfig cfg, LabelSet labels, SequenceEncoder encoder)
     {
-        object? fresh = cfg.InitFrom is null ? ParseConfig(cfg.Model!, encoder.VocabularySize) : null;
-        _ = new { cfg, labels, encoder, fresh };
-        throw new NotSupportedException("Sequence classification heads are not available in this build yet (Loom.Models.Classification.SequenceClassifiers).");
+        var options = new SequenceClassifierOptions
+        {
+            NumLabels = labels.Count, ProblemType = labels.ProblemType, Labels = labels.Names, PadTokenId = encoder.PadId, Seed = cfg.Train.Seed,
+        };
+        return cfg.InitFrom is { } dir
+            ? SequenceClassifiers.Load(dir, options)
+            : SequenceClassifiers.Create(ParseConfig(cfg.Model!, encoder.VocabularySize), options);
     }
 
-    /// <summary>A trained classifier for `loom classify` (inference: no gradients).</summary>
-    public static ISequenceClassificationModel ForInference(string directory)
-    {
-        _ = directory;
-        throw new NotSupportedException("Sequence classification heads are not available in this build yet (Loom.Models.Classification.SequenceClassifiers).");
-    }
+    /// <summary>A trained classifier for `loom classify` (inference: every parameter frozen, no gradient memory).</summary>
+    public static ISequenceClassificationModel ForInference(string directory) =>
+        SequenceClassifiers.Load(directory, new SequenceClassifierOptions(), ModelOptions.Inference);
 
     /// <summary>id2label of a model.</summary>
-    public static IReadOnlyList<string> LabelsOf(ISequenceClassificationModel model) =>
-        Enumerable.Range(0, model.NumLabels).Select(i => $"LABEL_{i}").ToArray();
+    public static IReadOnlyList<string> LabelsOf(ISequenceClassificationModel model) => SequenceClassifiers.LabelsOf(model);
 
     /// <summary>A fresh model's config record from the YAML block, through the family registry; vocab_size 0 or absent: the tokenizer's.</summary>
     public static object ParseConfig(JsonObject block, int tokenizerVocabulary)

@@ -24,6 +24,26 @@ public readonly record struct AttentionShape(int Batch, int Time, int Channels, 
     }
 }
 
+/// <summary>
+/// Dropout on the attention probabilities (HF's attn_pdrop / attention_probs_dropout_prob): Y = (P ⊙ M)·V
+/// with M the inverted-dropout mask (0 or 1/(1−p)), (batchHeads, T, T); the softmax backward still uses P.
+/// <see cref="Scratch"/> (batchHeads, T, T) holds P ⊙ M. Default: no dropout.
+/// </summary>
+public readonly ref struct AttentionDropout
+{
+    public ReadOnlySpan<float> Mask { get; }
+    public Span<float> Scratch { get; }
+
+    public AttentionDropout(ReadOnlySpan<float> mask, Span<float> scratch)
+    {
+        if (mask.Length != scratch.Length) throw new ArgumentException($"The attention dropout mask has {mask.Length} elements and its scratch {scratch.Length}; both are (batch·heads, T, T).");
+        Mask = mask;
+        Scratch = scratch;
+    }
+
+    public bool IsActive => !Mask.IsEmpty;
+}
+
 /// <summary>Causal multi-head attention forward and backward.</summary>
 public static unsafe class Attention
 {
@@ -32,7 +52,7 @@ public static unsafe class Attention
     /// backward; <paramref name="headOutput"/> (B,NH,T,hs) is scratch.
     /// </summary>
     public static void Forward(ReadOnlySpan<float> qkv, Span<float> output, Span<float> q, Span<float> k, Span<float> v,
-        Span<float> probabilities, Span<float> headOutput, AttentionShape s, WorkerPool? pool = null)
+        Span<float> probabilities, Span<float> headOutput, AttentionShape s, WorkerPool? pool = null, AttentionDropout dropout = default)
     {
         s.Validate();
         Require(qkv.Length, s.QkvElements, "qkv"); Require(output.Length, s.Batch * s.Time * s.Channels, "output");
@@ -45,7 +65,7 @@ public static unsafe class Attention
         {
             Ranges.Run(pool, s.Batch * T, 3L * s.Channels, new SplitKernel { Qkv = pqkv, Q = pq, K = pk, V = pv, S = s });
         }
-        ForwardHeads(q, k, v, probabilities, headOutput, bh, T, hs, pool);
+        ForwardHeads(q, k, v, probabilities, headOutput, bh, T, hs, SoftmaxMask.CausalSquare, pool, dropout);
         fixed (float* py = headOutput, pout = output)
             Ranges.Run(pool, s.Batch * T, s.Channels, new MergeKernel { Heads = py, Out = pout, S = s, Stride = s.Channels, Offset = 0 });
     }
@@ -56,7 +76,7 @@ public static unsafe class Attention
     /// </summary>
     public static void Backward(ReadOnlySpan<float> doutput, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
         ReadOnlySpan<float> probabilities, Span<float> dqkv, Span<float> dHeadOutput, Span<float> dq, Span<float> dk, Span<float> dv,
-        Span<float> dScores, AttentionShape s, WorkerPool? pool = null)
+        Span<float> dScores, AttentionShape s, WorkerPool? pool = null, AttentionDropout dropout = default)
     {
         s.Validate();
         Require(doutput.Length, s.Batch * s.Time * s.Channels, "doutput"); Require(dqkv.Length, s.QkvElements, "dqkv");
@@ -68,7 +88,7 @@ public static unsafe class Attention
         float scale = 1f / MathF.Sqrt(hs);
         fixed (float* pdo = doutput, pdy = dHeadOutput)
             Ranges.Run(pool, s.Batch * T, s.Channels, new SplitOneKernel { Src = pdo, Dst = pdy, S = s });
-        BackwardHeads(dHeadOutput, q, k, v, probabilities, dq, dk, dv, dScores, bh, T, hs, pool);
+        BackwardHeads(dHeadOutput, q, k, v, probabilities, dq, dk, dv, dScores, bh, T, hs, pool, dropout);
         fixed (float* pdq = dq, pdk = dk, pdv = dv, pdqkv = dqkv)
         {
             int c = s.Channels;
@@ -91,7 +111,7 @@ public static unsafe class Attention
     /// Masked keys get probability 0, so the backward needs no mask.
     /// </summary>
     public static void ForwardHeads(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> probabilities,
-        Span<float> headOutput, int batchHeads, int time, int headSize, SoftmaxMask mask, WorkerPool? pool = null)
+        Span<float> headOutput, int batchHeads, int time, int headSize, SoftmaxMask mask, WorkerPool? pool = null, AttentionDropout dropout = default)
     {
         long th = (long)time * headSize, tt = (long)time * time;
         Require(q.Length, batchHeads * th, "q"); Require(k.Length, batchHeads * th, "k"); Require(v.Length, batchHeads * th, "v");
@@ -99,12 +119,20 @@ public static unsafe class Attention
         float scale = 1f / MathF.Sqrt(headSize);
         Gemm.SgemmBatched(Transpose.No, Transpose.Yes, time, time, headSize, scale, q, headSize, th, k, headSize, th, 0f, probabilities, time, tt, batchHeads, pool);
         Softmax.Forward(probabilities, probabilities, time, mask, pool);
-        Gemm.SgemmBatched(Transpose.No, Transpose.No, time, headSize, time, 1f, probabilities, time, tt, v, headSize, th, 0f, headOutput, headSize, th, batchHeads, pool);
+        ReadOnlySpan<float> p = probabilities;
+        if (dropout.IsActive)
+        {
+            Require(dropout.Mask.Length, batchHeads * tt, "attention dropout mask");
+            System.Numerics.Tensors.TensorPrimitives.Multiply(probabilities, dropout.Mask, dropout.Scratch);   // P ⊙ M
+            p = dropout.Scratch;
+        }
+        Gemm.SgemmBatched(Transpose.No, Transpose.No, time, headSize, time, 1f, p, time, tt, v, headSize, th, 0f, headOutput, headSize, th, batchHeads, pool);
     }
 
     /// <summary>Backward of the ForwardHeads overloads: dQ, dK, dV (head-major) from dY; dScores is scratch.</summary>
     public static void BackwardHeads(ReadOnlySpan<float> dHeadOutput, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
-        ReadOnlySpan<float> probabilities, Span<float> dq, Span<float> dk, Span<float> dv, Span<float> dScores, int batchHeads, int time, int headSize, WorkerPool? pool = null)
+        ReadOnlySpan<float> probabilities, Span<float> dq, Span<float> dk, Span<float> dv, Span<float> dScores, int batchHeads, int time, int headSize, WorkerPool? pool = null,
+        AttentionDropout dropout = default)
     {
         long th = (long)time * headSize, tt = (long)time * time;
         Require(dq.Length, batchHeads * th, "dq"); Require(dk.Length, batchHeads * th, "dk"); Require(dv.Length, batchHeads * th, "dv");
@@ -112,7 +140,16 @@ public static unsafe class Attention
         float scale = 1f / MathF.Sqrt(headSize);
         int T = time, hs = headSize, bh = batchHeads;
         Gemm.SgemmBatched(Transpose.No, Transpose.Yes, T, T, hs, 1f, dHeadOutput, hs, th, v, hs, th, 0f, dScores, T, tt, bh, pool);   // dP = dY·Vᵀ
-        Gemm.SgemmBatched(Transpose.Yes, Transpose.No, T, hs, T, 1f, probabilities, T, tt, dHeadOutput, hs, th, 0f, dv, hs, th, bh, pool); // dV = Pᵀ·dY
+        ReadOnlySpan<float> p = probabilities;
+        if (dropout.IsActive)
+        {
+            // Y = (P ⊙ M)·V: dV = (P ⊙ M)ᵀ·dY, dP = (dY·Vᵀ) ⊙ M
+            Require(dropout.Mask.Length, batchHeads * tt, "attention dropout mask");
+            System.Numerics.Tensors.TensorPrimitives.Multiply(probabilities, dropout.Mask, dropout.Scratch);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(dScores, dropout.Mask, dScores);
+            p = dropout.Scratch;
+        }
+        Gemm.SgemmBatched(Transpose.Yes, Transpose.No, T, hs, T, 1f, p, T, tt, dHeadOutput, hs, th, 0f, dv, hs, th, bh, pool); // dV = Pᵀ·dY
         Softmax.Backward(probabilities, dScores, dScores, T, pool);                                                                    // dS
         Gemm.SgemmBatched(Transpose.No, Transpose.No, T, hs, T, scale, dScores, T, tt, k, hs, th, 0f, dq, hs, th, bh, pool);         // dQ = dS·K/√hs
         Gemm.SgemmBatched(Transpose.Yes, Transpose.No, T, hs, T, scale, dScores, T, tt, q, hs, th, 0f, dk, hs, th, bh, pool);        // dK = dSᵀ·Q/√hs
@@ -125,12 +162,12 @@ public static unsafe class Attention
     /// </summary>
     public static void ForwardRows(ReadOnlySpan<float> qRows, ReadOnlySpan<float> kRows, ReadOnlySpan<float> vRows,
         Span<float> q, Span<float> k, Span<float> v, Span<float> probabilities, Span<float> headScratch, Span<float> output,
-        int batch, int time, int heads, int kvHeads, int headSize, SoftmaxMask mask, WorkerPool? pool = null)
+        int batch, int time, int heads, int kvHeads, int headSize, SoftmaxMask mask, WorkerPool? pool = null, AttentionDropout dropout = default)
     {
         ToHeads(qRows, q, batch, time, heads, heads, headSize, pool);
         ToHeads(kRows, k, batch, time, kvHeads, heads, headSize, pool);
         ToHeads(vRows, v, batch, time, kvHeads, heads, headSize, pool);
-        ForwardHeads(q, k, v, probabilities, headScratch, batch * heads, time, headSize, mask, pool);
+        ForwardHeads(q, k, v, probabilities, headScratch, batch * heads, time, headSize, mask, pool, dropout);
         FromHeads(headScratch, output, batch, time, heads, heads, headSize, pool);
     }
 
@@ -141,10 +178,11 @@ public static unsafe class Attention
     /// </summary>
     public static void BackwardRows(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
         ReadOnlySpan<float> probabilities, Span<float> dY, Span<float> dQ, Span<float> dK, Span<float> dV, Span<float> dScores,
-        Span<float> dqRows, Span<float> dkRows, Span<float> dvRows, int batch, int time, int heads, int kvHeads, int headSize, WorkerPool? pool = null)
+        Span<float> dqRows, Span<float> dkRows, Span<float> dvRows, int batch, int time, int heads, int kvHeads, int headSize, WorkerPool? pool = null,
+        AttentionDropout dropout = default)
     {
         ToHeads(dOutput, dY, batch, time, heads, heads, headSize, pool);
-        BackwardHeads(dY, q, k, v, probabilities, dQ, dK, dV, dScores, batch * heads, time, headSize, pool);
+        BackwardHeads(dY, q, k, v, probabilities, dQ, dK, dV, dScores, batch * heads, time, headSize, pool, dropout);
         FromHeads(dQ, dqRows, batch, time, heads, heads, headSize, pool);
         FromHeads(dK, dkRows, batch, time, kvHeads, heads, headSize, pool);
         FromHeads(dV, dvRows, batch, time, kvHeads, heads, headSize, pool);

@@ -1,4 +1,6 @@
-// BERT's activations for one (B, T), each a region of one planned block.
+// BERT's activations for one (B, T), each a region of one planned block. Without activation
+// checkpointing every layer has its own regions; with it, one scratch layer serves all and only
+// each layer's output (X2) is kept per layer (as Gpt2Activations).
 using Loom.Models.Plans;
 
 namespace Loom.Models.Bert;
@@ -17,6 +19,8 @@ internal sealed record BertLayerRegions(
     /// <summary>Dropout masks of the attention-output and output branches, (B, T, C) each; empty without dropout.</summary>
     public ActivationRegion MaskAttn { get; init; }
     public ActivationRegion MaskOut { get; init; }
+    /// <summary>Dropout mask of the attention probabilities, (B, NH, T, T); empty without attention dropout.</summary>
+    public ActivationRegion MaskProbs { get; init; }
 }
 
 /// <summary>BERT's planned activations for batches of B × T.</summary>
@@ -37,27 +41,33 @@ internal sealed class BertActivations : ActivationPlan
     public readonly ActivationRegion H0, H1, H2, H3;                 // (B, NH, T, hd)
     public readonly ActivationRegion DAtt;                           // (B, NH, T, T)
     public readonly ActivationRegion EmbMask, Branch;                // (B, T, C) embedding dropout mask, a branch before its dropout; empty without dropout
-    public bool Dropped;                                             // the last forward applied dropout
+    public readonly ActivationRegion ProbsDropped;                   // (B, NH, T, T) P ⊙ mask; empty without attention dropout
+    public bool Dropped;                                             // the last forward applied hidden dropout
+    public bool AttentionDropped;                                    // the last forward applied attention dropout
 
-    public BertActivations(BertConfig c, int b, int t, bool dropout)
+    public BertActivations(BertConfig c, int b, int t, bool dropout, bool checkpointing = false, bool attentionDropout = false)
     {
         B = b; T = t;
         long BT = (long)b * t, C = c.HiddenSize, I = c.IntermediateSize, NH = c.Heads;
         EmbSum = Add(BT * C); Emb = Add(BT * C); EmbMean = Add(BT); EmbRstd = Add(BT);
         QRow = Add(BT * C); KRow = Add(BT * C); VRow = Add(BT * C);
         Layers = new BertLayerRegions[c.Layers];
-        for (int l = 0; l < c.Layers; l++)
-            Layers[l] = new BertLayerRegions(Add(BT * C), Add(BT * C), Add(BT * C), Add(BT * NH * t), Add(BT * C), Add(BT * C), Add(BT * C), Add(BT), Add(BT),
+        BertLayerRegions PlanLayer() => new BertLayerRegions(Add(BT * C), Add(BT * C), Add(BT * C), Add(BT * NH * t), Add(BT * C), Add(BT * C), Add(BT * C), Add(BT), Add(BT),
                 Add(BT * I), Add(BT * I), Add(BT * C), Add(BT * C), Add(BT), Add(BT))
             {
                 MaskAttn = dropout ? Add(BT * C) : default,
                 MaskOut = dropout ? Add(BT * C) : default,
+                MaskProbs = attentionDropout ? Add(BT * NH * t) : default,
             };
+        var scratch = checkpointing ? PlanLayer() : null;
+        for (int l = 0; l < c.Layers; l++)
+            Layers[l] = scratch is null ? PlanLayer() : scratch with { X2 = Add(BT * C) };
         Cls = Add(b * C); Pooled = Add(b * C);
         Losses = Add(BT);
         DRes = Add(BT * C); DC0 = Add(BT * C); DC1 = Add(BT * C); DI = Add(BT * I);
         H0 = Add(BT * C); H1 = Add(BT * C); H2 = Add(BT * C); H3 = Add(BT * C); DAtt = Add(BT * NH * t);
         if (dropout) { EmbMask = Add(BT * C); Branch = Add(BT * C); }
+        if (attentionDropout) ProbsDropped = Add(BT * NH * t);
         Allocate();
         Ids = new int[BT]; Types = new int[BT]; Targets = new int[BT]; Keep = new byte[BT];
     }

@@ -36,6 +36,23 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
     private BertActivations? Acts => _plans.Current;
     private readonly DropoutOptions _dropout;
 
+    /// <summary>
+    /// Activation checkpointing per layer (Chen et al. 2016): keep only each layer's output, compute the
+    /// rest into one shared scratch layer and recompute it just before that layer's backward.
+    /// </summary>
+    public bool ActivationCheckpointing
+    {
+        get => _checkpointing;
+        set
+        {
+            if (value == _checkpointing) return;
+            _checkpointing = value;
+            _plans.Clear();
+        }
+    }
+
+    private bool _checkpointing;
+
     /// <inheritdoc/>
     public bool IsTraining { get; set; }
 
@@ -67,7 +84,7 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
         _pool = pool ?? WorkerPool.Shared;
         options.Dropout.Validate();
         _dropout = options.Dropout;
-        _plans = new ActivationPlanCache<BertActivations>((b, t) => new BertActivations(Config, b, t, _dropout.Hidden > 0));
+        _plans = new ActivationPlanCache<BertActivations>((b, t) => new BertActivations(Config, b, t, _dropout.Hidden > 0, _checkpointing, _dropout.Attention > 0));
         int V = config.VocabSize, C = config.HiddenSize, I = config.IntermediateSize;
         var specs = new List<(string, long[], bool)>
         {
@@ -96,7 +113,7 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
             ("cls.predictions.transform.LayerNorm.weight", [C], false), ("cls.predictions.transform.LayerNorm.bias", [C], false),
             ("cls.predictions.bias", [V], false),
         });
-        Parameters = new ParameterSet(specs, options.Trainable);
+        Parameters = new ParameterSet(specs.Concat(options.HeadParameters), options.Trainable);
         int X(string n) => Parameters.IndexOf(n);
         IProjection Lin(string path, int inF, int outF, string? weight = null, string? bias = null) =>
             options.Project(new ProjectionSpec(path, ProjectionLayout.OutIn, inF, outF, X(weight ?? path + ".weight"), X(bias ?? path + ".bias")), Parameters, _pool);
@@ -206,6 +223,7 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
         for (int b = 0; b < B; b++) Arithmetic.Add(sum.Slice(b * T * C, T * C), p.Value(_pos)[..(T * C)], sum.Slice(b * T * C, T * C), _pool);
         LayerNorm.Forward(sum, p.Value(_embLnW), p.Value(_embLnB), a[a.Emb], a[a.EmbMean], a[a.EmbRstd], C, eps, _pool);
         a.Dropped = IsTraining && _dropout.Hidden > 0;
+        a.AttentionDropped = IsTraining && _dropout.Attention > 0;
         if (a.Dropped)
         {
             Dropout.FillMask(a[a.EmbMask], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, -1, 0));
@@ -215,42 +233,8 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
         Span<float> x = a[a.Emb];
         for (int l = 0; l < Config.Layers; l++)
         {
-            var L = _layers[l];
-            var s = a.Layers[l];
-            L.Q.Forward(x, a[a.QRow], BT);
-            L.K.Forward(x, a[a.KRow], BT);
-            L.V.Forward(x, a[a.VRow], BT);
-            Attention.ForwardRows(a[a.QRow], a[a.KRow], a[a.VRow], a[s.Q], a[s.K], a[s.V], a[s.Att],
-                a[a.H0], a[s.Ctx], B, T, NH, NH, hd, mask, _pool);
-            if (a.Dropped)
-            {
-                Dropout.FillMask(a[s.MaskAttn], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 1));
-                L.AttnOut.Forward(a[s.Ctx], a[a.Branch], BT);
-                Dropout.Apply(a[a.Branch], a[s.MaskAttn]);
-                Arithmetic.Add(x, a[a.Branch], a[s.R1], _pool);
-            }
-            else
-            {
-                x.CopyTo(a[s.R1]);
-                L.AttnOut.Forward(a[s.Ctx], a[s.R1], BT, accumulate: true);
-            }
-            LayerNorm.Forward(a[s.R1], p.Value(L.Ln1W), p.Value(L.Ln1B), a[s.X1], a[s.Mean1], a[s.Rstd1], C, eps, _pool);
-            L.Inter.Forward(a[s.X1], a[s.Inter], BT);
-            GeluExact.Forward(a[s.Inter], a[s.InterAct], _pool);
-            if (a.Dropped)
-            {
-                Dropout.FillMask(a[s.MaskOut], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 2));
-                L.Out.Forward(a[s.InterAct], a[a.Branch], BT);
-                Dropout.Apply(a[a.Branch], a[s.MaskOut]);
-                Arithmetic.Add(a[s.X1], a[a.Branch], a[s.R2], _pool);
-            }
-            else
-            {
-                a[s.X1].CopyTo(a[s.R2]);
-                L.Out.Forward(a[s.InterAct], a[s.R2], BT, accumulate: true);
-            }
-            LayerNorm.Forward(a[s.R2], p.Value(L.Ln2W), p.Value(L.Ln2B), a[s.X2], a[s.Mean2], a[s.Rstd2], C, eps, _pool);
-            x = a[s.X2];
+            ForwardLayer(a, l, x, mask);
+            x = a[a.Layers[l].X2];
         }
         // Pooler: tanh(x[:, 0]·Wpᵀ + b)
         var cls = a[a.Cls];
@@ -258,6 +242,51 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
         _pooler.Forward(cls, a[a.Pooled], B);
         System.Numerics.Tensors.TensorPrimitives.Tanh(a[a.Pooled], a[a.Pooled]);
         return x;
+    }
+
+    // One encoder layer: x → X2 of layer l, its activations in a.Layers[l] (the shared scratch when
+    // checkpointing); dropout masks are regenerated bit for bit from (seed, step, layer).
+    private void ForwardLayer(BertActivations a, int l, ReadOnlySpan<float> x, SoftmaxMask mask)
+    {
+        var p = Parameters;
+        var L = _layers[l];
+        var s = a.Layers[l];
+        int B = a.B, T = a.T, C = Config.HiddenSize, NH = Config.Heads, hd = C / NH, BT = B * T;
+        float eps = Config.LayerNormEpsilon;
+        L.Q.Forward(x, a[a.QRow], BT);
+        L.K.Forward(x, a[a.KRow], BT);
+        L.V.Forward(x, a[a.VRow], BT);
+        if (a.AttentionDropped) Dropout.FillMask(a[s.MaskProbs], _dropout.Attention, _dropout.Seed, Dropout.Stream(DropoutStep, l, 3));
+        Attention.ForwardRows(a[a.QRow], a[a.KRow], a[a.VRow], a[s.Q], a[s.K], a[s.V], a[s.Att],
+            a[a.H0], a[s.Ctx], B, T, NH, NH, hd, mask, _pool, a.AttentionDropped ? new AttentionDropout(a[s.MaskProbs], a[a.ProbsDropped]) : default);
+        if (a.Dropped)
+        {
+            Dropout.FillMask(a[s.MaskAttn], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 1));
+            L.AttnOut.Forward(a[s.Ctx], a[a.Branch], BT);
+            Dropout.Apply(a[a.Branch], a[s.MaskAttn]);
+            Arithmetic.Add(x, a[a.Branch], a[s.R1], _pool);
+        }
+        else
+        {
+            x.CopyTo(a[s.R1]);
+            L.AttnOut.Forward(a[s.Ctx], a[s.R1], BT, accumulate: true);
+        }
+        LayerNorm.Forward(a[s.R1], p.Value(L.Ln1W), p.Value(L.Ln1B), a[s.X1], a[s.Mean1], a[s.Rstd1], C, eps, _pool);
+        L.Inter.Forward(a[s.X1], a[s.Inter], BT);
+        GeluExact.Forward(a[s.Inter], a[s.InterAct], _pool);
+        if (a.Dropped)
+        {
+            Dropout.FillMask(a[s.MaskOut], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 2));
+            L.Out.Forward(a[s.InterAct], a[a.Branch], BT);
+            Dropout.Apply(a[a.Branch], a[s.MaskOut]);
+            Arithmetic.Add(a[s.X1], a[a.Branch], a[s.R2], _pool);
+        }
+        else
+        {
+            a[s.X1].CopyTo(a[s.R2]);
+            L.Out.Forward(a[s.InterAct], a[s.R2], BT, accumulate: true);
+        }
+        LayerNorm.Forward(a[s.R2], p.Value(L.Ln2W), p.Value(L.Ln2B), a[s.X2], a[s.Mean2], a[s.Rstd2], C, eps, _pool);
     }
 
     /// <summary>Adds the gradient of lossScale × the last masked-LM loss; overwrites the logits.</summary>
@@ -290,6 +319,7 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
             var L = _layers[l];
             var s = a.Layers[l];
             Span<float> input = l == 0 ? a[a.Emb] : a[a.Layers[l - 1].X2];
+            if (_checkpointing) ForwardLayer(a, l, input, new SoftmaxMask { KeyPadding = a.Keep, RowsPerMaskRow = NH * T });   // rebuild this layer's activations in the scratch
             // x2 = LN(r2), r2 = x1 + gelu(x1·Wiᵀ + b)·Woᵀ + b
             LayerNorm.Backward(dres, a[s.R2], p.Value(L.Ln2W), a[s.Mean2], a[s.Rstd2], d1, p.GradientOrDiscard(L.Ln2W), p.GradientOrDiscard(L.Ln2B), C, false, _pool);
             var dInter = a[a.DI];
@@ -302,18 +332,16 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
             if (a.Dropped) Dropout.Apply(d0, a[s.MaskAttn], a[a.Branch]);
             L.AttnOut.Backward(a.Dropped ? a[a.Branch] : d0, a[s.Ctx], d1, BT);
             Attention.BackwardRows(d1, a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.H0], a[a.H1], a[a.H2], a[a.H3],
-                a[a.DAtt], a[a.QRow], a[a.KRow], a[a.VRow], B, T, NH, NH, hd, _pool);
+                a[a.DAtt], a[a.QRow], a[a.KRow], a[a.VRow], B, T, NH, NH, hd, _pool,
+                a.AttentionDropped ? new AttentionDropout(a[s.MaskProbs], a[a.ProbsDropped]) : default);
             d0.CopyTo(dres); // the residual path
             L.Q.Backward(a[a.QRow], input, dres, BT, accumulateInput: true);
             L.K.Backward(a[a.KRow], input, dres, BT, accumulateInput: true);
             L.V.Backward(a[a.VRow], input, dres, BT, accumulateInput: true);
         }
         // x = drop(LN(word[ids] + pos[t] + type[types]))
-        if (a.Dropped)
-        {
-            Dropout.Apply(dres, a[a.EmbMask]);
-            DropoutStep++;   // the next training forward draws new masks
-        }
+        if (a.Dropped) Dropout.Apply(dres, a[a.EmbMask]);
+        if (a.Dropped || a.AttentionDropped) DropoutStep++;   // the next training forward draws new masks
         LayerNorm.Backward(dres, a[a.EmbSum], p.Value(_embLnW), a[a.EmbMean], a[a.EmbRstd], d0, p.GradientOrDiscard(_embLnW), p.GradientOrDiscard(_embLnB), C, false, _pool);
         if (p.IsTrainable(_word)) Embedding.Backward(a.Ids, d0, p.Gradient(_word), C, _pool);
         if (p.IsTrainable(_type)) Embedding.Backward(a.Types, d0, p.Gradient(_type), C, _pool);

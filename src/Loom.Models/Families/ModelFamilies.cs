@@ -5,6 +5,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Loom.Models.Bert;
+using Loom.Models.Classification;
 using Loom.Models.Gpt2;
 using Loom.Models.Llama;
 
@@ -31,8 +32,21 @@ public static class ModelFamilies
             Validate = (c, prefix) => ((Gpt2Config)c).Validate(prefix),
             PlanMemory = (c, b, t, checkpointing) => Gpt2Model.PlanMemory((Gpt2Config)c, b, t, checkpointing),
             VocabularySize = c => ((Gpt2Config)c).VocabSize,
+            ParameterTensors = c => Gpt2Model.ParameterSpecs((Gpt2Config)c),
             CreateCausalLanguageModel = (c, o, p) => new Gpt2Model((Gpt2Config)c, o, p),
             CreateHiddenStateModel = (c, o, p) => new Gpt2Model((Gpt2Config)c, o, p),
+            // HF modeling_gpt2.py GPT2ForSequenceClassification: transformer = GPT2Model, score = Linear(n_embd, num_labels, bias=False)
+            SequenceClassifier = new SequenceClassifierLayout
+            {
+                Architecture = "GPT2ForSequenceClassification",
+                Pooling = SequencePooling.LastNonPadToken,
+                ScoreModule = "score",
+                BodyPrefix = "transformer.",
+                HiddenSize = c => ((Gpt2Config)c).Embedding,
+                ContextLength = c => ((Gpt2Config)c).MaxPositions,
+                InitializeBody = (m, seed) => ((Gpt2Model)m).InitializeWeights(seed),
+                SetActivationCheckpointing = (m, on) => ((Gpt2Model)m).ActivationCheckpointing = on,
+            },
             Describe = c => c is Gpt2Config g ? $"gpt2 {g.Layers} layers × {g.Embedding}, vocab {g.VocabSize}" : c.ToString() ?? "?",
         });
         Register(new ModelFamily
@@ -41,10 +55,24 @@ public static class ModelFamilies
             ConfigurationType = typeof(LlamaConfig),
             ReadConfiguration = n => n.Deserialize<LlamaConfig>(ConfigJson) ?? new LlamaConfig(),
             Validate = (c, prefix) => ((LlamaConfig)c).Validate(prefix),
-            PlanMemory = (c, b, t, _) => LlamaModel.PlanMemory((LlamaConfig)c, b, t),
+            PlanMemory = (c, b, t, checkpointing) => LlamaModel.PlanMemory((LlamaConfig)c, b, t, checkpointing),
             VocabularySize = c => ((LlamaConfig)c).VocabSize,
+            ParameterTensors = c => LlamaModel.ParameterSpecs((LlamaConfig)c),
             CreateCausalLanguageModel = (c, o, p) => new LlamaModel((LlamaConfig)c, o, p),
             CreateHiddenStateModel = (c, o, p) => new LlamaModel((LlamaConfig)c, o, p),
+            // HF modeling_llama.py LlamaForSequenceClassification: model = LlamaModel, score = Linear(hidden_size, num_labels, bias=False)
+            SequenceClassifier = new SequenceClassifierLayout
+            {
+                Architecture = "LlamaForSequenceClassification",
+                Pooling = SequencePooling.LastNonPadToken,
+                ScoreModule = "score",
+                AlternativeNames = n => n.StartsWith("model.", StringComparison.Ordinal) ? [n["model.".Length..]] : [],
+                OutsideClassifier = n => n == "lm_head.weight",
+                HiddenSize = c => ((LlamaConfig)c).HiddenSize,
+                ContextLength = c => ((LlamaConfig)c).MaxPositions,
+                InitializeBody = (m, seed) => ((LlamaModel)m).InitializeWeights(seed),
+                SetActivationCheckpointing = (m, on) => ((LlamaModel)m).ActivationCheckpointing = on,
+            },
             Describe = c => c is LlamaConfig l ? $"llama {l.Layers} layers × {l.HiddenSize}, vocab {l.VocabSize}" : c.ToString() ?? "?",
         });
         Register(new ModelFamily
@@ -55,6 +83,23 @@ public static class ModelFamilies
             Validate = (c, prefix) => ((BertConfig)c).Validate(prefix),
             VocabularySize = c => ((BertConfig)c).VocabSize,
             CreateHiddenStateModel = (c, o, p) => new BertModel((BertConfig)c, o, p),
+            // HF modeling_bert.py BertForSequenceClassification: bert = BertModel (with pooler),
+            // dropout(classifier_dropout ?? hidden_dropout_prob), classifier = Linear(hidden_size, num_labels)
+            SequenceClassifier = new SequenceClassifierLayout
+            {
+                Architecture = "BertForSequenceClassification",
+                Pooling = SequencePooling.FirstTokenPooler,
+                ScoreModule = "classifier",
+                ScoreBias = true,
+                PoolerModule = "bert.pooler.dense",
+                AlternativeNames = n => n.StartsWith("bert.", StringComparison.Ordinal) ? [n["bert.".Length..]] : [],
+                OutsideClassifier = n => n.StartsWith("cls.", StringComparison.Ordinal),
+                ClassifierDropoutFallback = "hidden_dropout_prob",
+                HiddenSize = c => ((BertConfig)c).HiddenSize,
+                ContextLength = c => ((BertConfig)c).MaxPositions,
+                InitializeBody = (m, seed) => ((BertModel)m).InitializeWeights(seed),
+                SetActivationCheckpointing = (m, on) => ((BertModel)m).ActivationCheckpointing = on,
+            },
             NotCausalReason = "model_type \"bert\" is an encoder, not a causal language model; use Loom.Models.Bert.BertModel (masked LM or classification).",
             Describe = c => c is BertConfig b ? $"bert {b.Layers} layers × {b.HiddenSize}, vocab {b.VocabSize}" : c.ToString() ?? "?",
         });

@@ -30,6 +30,13 @@ public sealed record ModelFamily
     /// </summary>
     public Func<object, int, int, bool, ModelMemory>? PlanMemory { get; init; }
 
+    /// <summary>
+    /// The parameter tensors a config implies (HF name, shape, weight decay), in block order, without
+    /// allocating; null when the family cannot list them. Memory plans use it to count only the
+    /// tensors that train (gradients, optimizer moments, masters).
+    /// </summary>
+    public Func<object, IReadOnlyList<(string Name, long[] Shape, bool WeightDecay)>>? ParameterTensors { get; init; }
+
     /// <summary>The config's vocab_size, named in memory errors; null when the family has none.</summary>
     public Func<object, long>? VocabularySize { get; init; }
 
@@ -38,6 +45,9 @@ public sealed record ModelFamily
 
     /// <summary>Builds the family's body (hidden states forward and backward) from a config record.</summary>
     public Func<object, ModelOptions, WorkerPool?, IHiddenStateModel>? CreateHiddenStateModel { get; init; }
+
+    /// <summary>The family's *ForSequenceClassification (architecture, pooling, head names); null when it has none.</summary>
+    public Classification.SequenceClassifierLayout? SequenceClassifier { get; init; }
 
     /// <summary>Why the family has no causal LM (shown when one is asked for).</summary>
     public string? NotCausalReason { get; init; }

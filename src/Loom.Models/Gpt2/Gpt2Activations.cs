@@ -18,6 +18,8 @@ internal sealed record Gpt2LayerRegions(
     /// <summary>Dropout masks of the attention and MLP branches, (B, T, C) each; empty without dropout.</summary>
     public ActivationRegion MaskAttn { get; init; }
     public ActivationRegion MaskMlp { get; init; }
+    /// <summary>Dropout mask of the attention probabilities, (B, NH, T, T); empty without attention dropout.</summary>
+    public ActivationRegion MaskProbs { get; init; }
 }
 
 /// <summary>GPT-2's planned activations for batches of B × T.</summary>
@@ -41,10 +43,12 @@ internal sealed class Gpt2Activations : ActivationPlan
     public readonly ActivationRegion H0, H1, H2, H3;          // (B, NH, T, hs) scratch
     public readonly ActivationRegion EmbMask;                 // (B, T, C) dropout mask of the embeddings; empty without dropout
     public readonly ActivationRegion Branch;                  // (B, T, C) a residual branch's output before its dropout; empty without dropout
-    public bool Dropped;                                      // the last forward applied dropout
+    public readonly ActivationRegion ProbsDropped;            // (B, NH, T, T) P ⊙ mask; empty without attention dropout
+    public bool Dropped;                                      // the last forward applied hidden dropout
+    public bool AttentionDropped;                             // the last forward applied attention dropout
 
     // allocate: false makes a plan only, sizing memory before anything is allocated (Gpt2Model.PlanMemory).
-    public Gpt2Activations(Gpt2Config cfg, int b, int t, bool checkpointing, bool dropout, bool allocate = true) : base(allocate)
+    public Gpt2Activations(Gpt2Config cfg, int b, int t, bool checkpointing, bool dropout, bool allocate = true, bool attentionDropout = false) : base(allocate)
     {
         B = b; T = t;
         long BT = (long)b * t, C = cfg.Embedding, NH = cfg.Heads, V = cfg.VocabSize;
@@ -55,6 +59,7 @@ internal sealed class Gpt2Activations : ActivationPlan
         {
             MaskAttn = dropout ? Add(BT * C) : default,
             MaskMlp = dropout ? Add(BT * C) : default,
+            MaskProbs = attentionDropout ? Add(BT * NH * t) : default,
         };
         Layers = new Gpt2LayerRegions[cfg.Layers];
         var scratch = checkpointing ? PlanLayer() : null;
@@ -71,6 +76,7 @@ internal sealed class Gpt2Activations : ActivationPlan
         DAtt = Add(BT * NH * t);
         H0 = Add(BT * C); H1 = Add(BT * C); H2 = Add(BT * C); H3 = Add(BT * C);
         if (dropout) { EmbMask = Add(BT * C); Branch = Add(BT * C); }
+        if (attentionDropout) ProbsDropped = Add(BT * NH * t);
         if (!allocate) { Ids = Targets = []; return; }   // a plan only, to size memory before allocating
         Allocate();
         Ids = new int[BT];

@@ -79,9 +79,9 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         _pool = pool ?? WorkerPool.Shared;
         options.Dropout.Validate();
         _dropout = options.Dropout;
-        _plans = new ActivationPlanCache<Gpt2Activations>((b, t) => new Gpt2Activations(Config, b, t, _checkpointing, _dropout.Hidden > 0));
+        _plans = new ActivationPlanCache<Gpt2Activations>((b, t) => new Gpt2Activations(Config, b, t, _checkpointing, _dropout.Hidden > 0, attentionDropout: _dropout.Attention > 0));
         int V = config.VocabSize, C = config.Embedding;
-        Parameters = new ParameterSet(ParameterSpecs(config), options.Trainable);
+        Parameters = new ParameterSet(ParameterSpecs(config).Concat(options.HeadParameters), options.Trainable);
         _wte = Parameters.IndexOf("wte.weight");
         _wpe = Parameters.IndexOf("wpe.weight");
         _lnfW = Parameters.IndexOf("ln_f.weight");
@@ -100,7 +100,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
     }
 
     // The parameter tensors of a configuration, in block order (HF names, shapes as HF's GPT-2).
-    private static List<(string, long[], bool)> ParameterSpecs(Gpt2Config config)
+    internal static List<(string, long[], bool)> ParameterSpecs(Gpt2Config config)
     {
         long V = config.VocabSize, C = config.Embedding, P = config.MaxPositions;
         var specs = new List<(string, long[], bool)>
@@ -242,6 +242,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         for (int b = 0; b < B; b++)
             Arithmetic.Add(encoded.Slice(b * T * C, T * C), wpe[..(T * C)], encoded.Slice(b * T * C, T * C), _pool);
         a.Dropped = IsTraining && _dropout.Hidden > 0;
+        a.AttentionDropped = IsTraining && _dropout.Attention > 0;
         if (a.Dropped)
         {
             Dropout.FillMask(a[a.EmbMask], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, -1, 0));
@@ -285,7 +286,9 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         float eps = Config.LayerNormEpsilon;
         LayerNorm.Forward(x, p.Value(L.Ln1W), p.Value(L.Ln1B), a[s.Ln1], a[s.Ln1Mean], a[s.Ln1Rstd], C, eps, _pool);
         L.Attn.Forward(a[s.Ln1], a[a.Qkv], BT);
-        Attention.Forward(a[a.Qkv], a[s.AttY], a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.H0], shape, _pool);
+        if (a.AttentionDropped) Dropout.FillMask(a[s.MaskProbs], _dropout.Attention, _dropout.Seed, Dropout.Stream(DropoutStep, l, 3));
+        Attention.Forward(a[a.Qkv], a[s.AttY], a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.H0], shape, _pool,
+            a.AttentionDropped ? new AttentionDropout(a[s.MaskProbs], a[a.ProbsDropped]) : default);
         if (a.Dropped)
         {
             // x + drop(y·W_proj + b), the mask regenerated identically when checkpointing recomputes the block
@@ -367,16 +370,14 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
             // x = x + attention(ln_1(x)·W_attn + b)·W_proj + b
             if (a.Dropped) Dropout.Apply(dres, a[s.MaskAttn], a[a.Branch]);
             L.Proj.Backward(a.Dropped ? a[a.Branch] : dres, a[s.AttY], a[a.DAttY], BT);
-            Attention.Backward(a[a.DAttY], a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.DQkv], a[a.H0], a[a.H1], a[a.H2], a[a.H3], a[a.DAtt], shape, _pool);
+            Attention.Backward(a[a.DAttY], a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.DQkv], a[a.H0], a[a.H1], a[a.H2], a[a.H3], a[a.DAtt], shape, _pool,
+                a.AttentionDropped ? new AttentionDropout(a[s.MaskProbs], a[a.ProbsDropped]) : default);
             L.Attn.Backward(a[a.DQkv], a[s.Ln1], dln, BT);
             LayerNorm.Backward(dln, input, p.Value(L.Ln1W), a[s.Ln1Mean], a[s.Ln1Rstd], dres, p.GradientOrDiscard(L.Ln1W), p.GradientOrDiscard(L.Ln1B), C, accumulate: true, _pool);
         }
         // x = drop(wte[ids] + wpe[t])
-        if (a.Dropped)
-        {
-            Dropout.Apply(dres, a[a.EmbMask]);
-            DropoutStep++;   // the next training forward draws new masks
-        }
+        if (a.Dropped) Dropout.Apply(dres, a[a.EmbMask]);
+        if (a.Dropped || a.AttentionDropped) DropoutStep++;   // the next training forward draws new masks
         if (p.IsTrainable(_wte)) Embedding.Backward(a.Ids, dres, p.Gradient(_wte), C, _pool);
         if (p.IsTrainable(_wpe))
         {

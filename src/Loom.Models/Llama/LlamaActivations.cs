@@ -1,4 +1,6 @@
-// Llama's activations for one (B, T), each a region of one planned block.
+// Llama's activations for one (B, T), each a region of one planned block. Without activation
+// checkpointing every layer has its own regions; with it, one scratch layer serves all and only
+// each layer's output (Residual3) is kept per layer (as Gpt2Activations).
 using Loom.Models.Plans;
 
 namespace Loom.Models.Llama;
@@ -32,7 +34,7 @@ internal sealed class LlamaActivations : ActivationPlan
     public readonly ActivationRegion DAtt;                      // (B, NH, T, T)
 
     // allocate: false makes a plan only, sizing memory before anything is allocated (LlamaModel.PlanMemory).
-    public LlamaActivations(LlamaConfig c, int b, int t, bool allocate = true) : base(allocate)
+    public LlamaActivations(LlamaConfig c, int b, int t, bool checkpointing = false, bool allocate = true) : base(allocate)
     {
         B = b; T = t;
         long BT = (long)b * t, C = c.HiddenSize, I = c.IntermediateSize, NH = c.Heads, hd = c.HeadDim, Q = NH * hd, KV = c.KvHeads * hd, V = c.VocabSize;
@@ -40,9 +42,11 @@ internal sealed class LlamaActivations : ActivationPlan
         Cos = Add(t * hd / 2); Sin = Add(t * hd / 2);
         QRow = Add(BT * Q); KRow = Add(BT * KV); VRow = Add(BT * KV);
         Layers = new LlamaLayerRegions[c.Layers];
-        for (int l = 0; l < c.Layers; l++)
-            Layers[l] = new LlamaLayerRegions(Add(BT * C), Add(BT), Add(BT * Q), Add(BT * Q), Add(BT * Q), Add(BT * NH * t),
+        LlamaLayerRegions PlanLayer() => new(Add(BT * C), Add(BT), Add(BT * Q), Add(BT * Q), Add(BT * Q), Add(BT * NH * t),
                 Add(BT * Q), Add(BT * C), Add(BT * C), Add(BT), Add(BT * I), Add(BT * I), Add(BT * I), Add(BT * C));
+        var scratch = checkpointing ? PlanLayer() : null;
+        for (int l = 0; l < c.Layers; l++)
+            Layers[l] = scratch is null ? PlanLayer() : scratch with { Residual3 = Add(BT * C) };
         Lnf = Add(BT * C); RstdF = Add(BT); Logits = Add(BT * V); Losses = Add(BT);
         DRes = Add(BT * C); DLn = Add(BT * C); DI0 = Add(BT * I); DI1 = Add(BT * I);
         H0 = Add(BT * Q); H1 = Add(BT * Q); H2 = Add(BT * Q); H3 = Add(BT * Q);

@@ -48,12 +48,22 @@ public sealed class LlamaModel : ICausalLanguageModel, IHiddenStateModel
     /// <inheritdoc/>
     public int ContextLength => Config.MaxPositions;
 
-    /// <summary>Not implemented for Llama yet (GPT-2 has it); setting true throws.</summary>
+    /// <summary>
+    /// Activation checkpointing per block (Chen et al. 2016): keep only each block's output, compute
+    /// the rest into one shared scratch layer and recompute it just before that block's backward.
+    /// </summary>
     public bool ActivationCheckpointing
     {
-        get => false;
-        set { if (value) throw new NotSupportedException("Activation checkpointing is implemented for GPT-2 only; set train.activation_checkpointing=false for Llama."); }
+        get => _checkpointing;
+        set
+        {
+            if (value == _checkpointing) return;
+            _checkpointing = value;
+            _plans.Clear();
+        }
     }
+
+    private bool _checkpointing;
 
     /// <summary>N(0, 0.02) for every matrix (HF's initializer_range), RMSNorm weights 1.</summary>
     public void InitializeWeights(int seed)
@@ -79,7 +89,7 @@ public sealed class LlamaModel : ICausalLanguageModel, IHiddenStateModel
     public LlamaModel(LlamaConfig config, WorkerPool? pool = null) : this(config, ModelOptions.Default, pool) { }
 
     // The parameter tensors of a configuration, in block order (HF names, nn.Linear (out, in) shapes).
-    private static List<(string, long[], bool)> ParameterSpecs(LlamaConfig config)
+    internal static List<(string, long[], bool)> ParameterSpecs(LlamaConfig config)
     {
         long V = config.VocabSize, C = config.HiddenSize, I = config.IntermediateSize, Q = config.Heads * config.HeadDim, KV = config.KvHeads * config.HeadDim;
         var specs = new List<(string, long[], bool)> { ("model.embed_tokens.weight", [V, C], false) };
@@ -105,7 +115,7 @@ public sealed class LlamaModel : ICausalLanguageModel, IHiddenStateModel
     /// parameter block, and the activation block planned for <paramref name="batch"/> × <paramref name="time"/>
     /// (the same <see cref="LlamaActivations"/> plan training allocates, made plan-only).
     /// </summary>
-    public static ModelMemory PlanMemory(LlamaConfig config, int batch, int time)
+    public static ModelMemory PlanMemory(LlamaConfig config, int batch, int time, bool activationCheckpointing = false)
     {
         config.Validate();
         double bt = (double)Math.Max(0, batch) * Math.Max(0, time);
@@ -113,7 +123,7 @@ public sealed class LlamaModel : ICausalLanguageModel, IHiddenStateModel
         // Past ~2⁵⁸ bytes the long arithmetic of a plan would overflow; no machine has that much anyway.
         double activations = bt == 0 ? 0
             : bt * ((double)config.VocabSize + (16.0 * config.HiddenSize + 4.0 * config.IntermediateSize) * config.Layers + (double)config.Heads * time * config.Layers) > 1e16 ? double.PositiveInfinity
-            : ModelMemory.LinearInLayers(config.Layers, l => new LlamaActivations(config with { Layers = l }, batch, time, allocate: false).Bytes);
+            : ModelMemory.LinearInLayers(config.Layers, l => new LlamaActivations(config with { Layers = l }, batch, time, activationCheckpointing, allocate: false).Bytes);
         return new ModelMemory(parameters, 2.0 * config.VocabSize * config.HiddenSize * sizeof(float), activations, bt * config.VocabSize * sizeof(float));
     }
 
@@ -123,9 +133,9 @@ public sealed class LlamaModel : ICausalLanguageModel, IHiddenStateModel
         config.Validate();
         Config = config;
         _pool = pool ?? WorkerPool.Shared;
-        _plans = new ActivationPlanCache<LlamaActivations>((b, t) => new LlamaActivations(Config, b, t));
+        _plans = new ActivationPlanCache<LlamaActivations>((b, t) => new LlamaActivations(Config, b, t, _checkpointing));
         long V = config.VocabSize, C = config.HiddenSize, I = config.IntermediateSize, Q = config.Heads * config.HeadDim, KV = config.KvHeads * config.HeadDim;
-        Parameters = new ParameterSet(ParameterSpecs(config), options.Trainable);
+        Parameters = new ParameterSet(ParameterSpecs(config).Concat(options.HeadParameters), options.Trainable);
         _embed = Parameters.IndexOf("model.embed_tokens.weight");
         _norm = Parameters.IndexOf("model.norm.weight");
         IProjection Lin(string path, long inF, long outF) =>
@@ -180,29 +190,38 @@ public sealed class LlamaModel : ICausalLanguageModel, IHiddenStateModel
         Span<float> x = a[a.Embedded];
         for (int l = 0; l < Config.Layers; l++)
         {
-            var L = _layers[l];
-            var s = a.Layers[l];
-            RmsNorm.Forward(x, p.Value(L.InNorm), a[s.Ln1], a[s.Rstd1], C, eps, _pool);
-            L.Q.Forward(a[s.Ln1], a[a.QRow], BT);
-            L.K.Forward(a[s.Ln1], a[a.KRow], BT);
-            L.V.Forward(a[s.Ln1], a[a.VRow], BT);
-            Rotary.Apply(a[a.QRow], T, NH, hd, a[a.Cos], a[a.Sin], false, 0, _pool);
-            Rotary.Apply(a[a.KRow], T, NKV, hd, a[a.Cos], a[a.Sin], false, 0, _pool);
-            Attention.ForwardRows(a[a.QRow], a[a.KRow], a[a.VRow], a[s.Q], a[s.K], a[s.V], a[s.Att],
-                a[a.H0], a[s.Y], B, T, NH, NKV, hd, SoftmaxMask.CausalSquare, _pool);
-            x.CopyTo(a[s.Residual2]);
-            L.O.Forward(a[s.Y], a[s.Residual2], BT, accumulate: true);
-            RmsNorm.Forward(a[s.Residual2], p.Value(L.PostNorm), a[s.Ln2], a[s.Rstd2], C, eps, _pool);
-            L.Gate.Forward(a[s.Ln2], a[s.Gate], BT);
-            L.Up.Forward(a[s.Ln2], a[s.Up], BT);
-            Activations.SiluForward(a[s.Gate], a[s.Act], _pool);
-            Arithmetic.Multiply(a[s.Act], a[s.Up], a[s.Act], _pool);
-            a[s.Residual2].CopyTo(a[s.Residual3]);
-            L.Down.Forward(a[s.Act], a[s.Residual3], BT, accumulate: true);
-            x = a[s.Residual3];
+            ForwardLayer(a, l, x);
+            x = a[a.Layers[l].Residual3];
         }
         RmsNorm.Forward(x, p.Value(_norm), a[a.Lnf], a[a.RstdF], C, eps, _pool);
         return a[a.Lnf];
+    }
+
+    // One block: x → Residual3 of layer l, its activations in a.Layers[l] (the shared scratch when checkpointing).
+    private void ForwardLayer(LlamaActivations a, int l, ReadOnlySpan<float> x)
+    {
+        var p = Parameters;
+        var L = _layers[l];
+        var s = a.Layers[l];
+        int B = a.B, T = a.T, C = Config.HiddenSize, NH = Config.Heads, NKV = Config.KvHeads, hd = Config.HeadDim, BT = B * T;
+        float eps = Config.RmsNormEpsilon;
+        RmsNorm.Forward(x, p.Value(L.InNorm), a[s.Ln1], a[s.Rstd1], C, eps, _pool);
+        L.Q.Forward(a[s.Ln1], a[a.QRow], BT);
+        L.K.Forward(a[s.Ln1], a[a.KRow], BT);
+        L.V.Forward(a[s.Ln1], a[a.VRow], BT);
+        Rotary.Apply(a[a.QRow], T, NH, hd, a[a.Cos], a[a.Sin], false, 0, _pool);
+        Rotary.Apply(a[a.KRow], T, NKV, hd, a[a.Cos], a[a.Sin], false, 0, _pool);
+        Attention.ForwardRows(a[a.QRow], a[a.KRow], a[a.VRow], a[s.Q], a[s.K], a[s.V], a[s.Att],
+            a[a.H0], a[s.Y], B, T, NH, NKV, hd, SoftmaxMask.CausalSquare, _pool);
+        x.CopyTo(a[s.Residual2]);
+        L.O.Forward(a[s.Y], a[s.Residual2], BT, accumulate: true);
+        RmsNorm.Forward(a[s.Residual2], p.Value(L.PostNorm), a[s.Ln2], a[s.Rstd2], C, eps, _pool);
+        L.Gate.Forward(a[s.Ln2], a[s.Gate], BT);
+        L.Up.Forward(a[s.Ln2], a[s.Up], BT);
+        Activations.SiluForward(a[s.Gate], a[s.Act], _pool);
+        Arithmetic.Multiply(a[s.Act], a[s.Up], a[s.Act], _pool);
+        a[s.Residual2].CopyTo(a[s.Residual3]);
+        L.Down.Forward(a[s.Act], a[s.Residual3], BT, accumulate: true);
     }
 
     /// <summary>Forward pass; returns the mean loss over targets ≠ −100 when targets are given, else NaN.</summary>
@@ -250,6 +269,7 @@ public sealed class LlamaModel : ICausalLanguageModel, IHiddenStateModel
             var L = _layers[l];
             var s = a.Layers[l];
             Span<float> input = l == 0 ? a[a.Embedded] : a[a.Layers[l - 1].Residual3];
+            if (_checkpointing) ForwardLayer(a, l, input);   // rebuild this block's activations in the scratch
             // x = x + (silu(g) ⊙ u)·Wdᵀ
             var dAct = a[a.DI0];
             L.Down.Backward(dres, a[s.Act], dAct, BT);

@@ -238,7 +238,8 @@ public static class LanguageModelTraining
     {
         options.Validate();
         if (resumeFrom == null) Checkpoints.RunDirectory.EnsureNoRun(outputDirectory);
-        TrainingMemory.EnsureFits(model.Configuration, options);
+        var roles = model.Parameters.Specs.ToDictionary(s => s.Name, s => s.IsTrainable, StringComparer.Ordinal);
+        TrainingMemory.EnsureFits(model.Configuration, options, trainable: n => !roles.TryGetValue(n, out bool t) || t);
         var runSettings = FixedSettings(options, fixedSettings);
         if (options.ActivationCheckpointing || model.ActivationCheckpointing) model.ActivationCheckpointing = options.ActivationCheckpointing;
         Directory.CreateDirectory(outputDirectory);

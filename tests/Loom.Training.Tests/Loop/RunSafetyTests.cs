@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Loom.Models;
 using Loom.Models.Gpt2;
 using Loom.Training.Loop;
 
@@ -118,5 +119,25 @@ public class RunSafetyTests
         var cfg = new Gpt2Config { VocabSize = 2_000_000_000, Embedding = 4096, Heads = 32, MaxPositions = 128 };
         var ex = Assert.Throws<InvalidOperationException>(() => TrainingMemory.EnsureFits(cfg, new TrainOptions { BatchSize = 1, SequenceLength = 16 }));
         Assert.Contains("model.vocab_size (now 2,000,000,000)", ex.Message);
+    }
+
+    [Fact]
+    public void FrozenTensorsGetNoGradientMomentsOrMastersInThePlan()
+    {
+        // Reference: only h.11.* and ln_f train; the plan must count values for all 124,439,808 parameters and
+        // gradient + m + v (+ master under bf16) for the trainable tensors only, as the ParameterSet allocates them.
+        var cfg = new Gpt2Config();
+        static bool Train(string n) => n.StartsWith("h.11.", StringComparison.Ordinal) || n.StartsWith("ln_f.", StringComparison.Ordinal);
+        var fp32 = new TrainOptions { BatchSize = 1, SequenceLength = 16 };
+        var (all, _, m) = TrainingMemory.Plan(cfg, fp32);
+        var (partial, _, _) = TrainingMemory.Plan(cfg, fp32, Train);
+        var (partialBf16, _, _) = TrainingMemory.Plan(cfg, fp32 with { Precision = Loom.Training.Precision.TrainingPrecision.Bf16 }, Train);
+        // 12·C² + 13·C per block (+ padding), 2·C for ln_f
+        double trained = 0;
+        using (var model = new Gpt2Model(new Gpt2Config { Layers = 1, VocabSize = 8, MaxPositions = 8 }, new ModelOptions { Trainable = n => n.StartsWith("h.0.", StringComparison.Ordinal) }))
+            trained = (model.Parameters.GradientFloats + 2 * 768) * 4.0;
+        Assert.Equal(4 * m.ParameterBytes, all);
+        Assert.Equal(m.ParameterBytes + 3 * trained, partial, 1e-6 * partial);
+        Assert.Equal(m.ParameterBytes + 4 * trained, partialBf16, 1e-6 * partial);
     }
 }

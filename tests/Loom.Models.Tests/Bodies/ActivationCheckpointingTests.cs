@@ -1,0 +1,71 @@
+// Activation checkpointing in every family: recomputing each block's activations in the backward
+// must give bit-identical losses and gradients (the same kernels on the same inputs in the same
+// order), with and without dropout (the masks are regenerated from (seed, step, layer)), through the
+// LM/MLM heads and through the sequence-classification heads.
+using Loom.Models.Bert;
+using Loom.Models.Classification;
+using Loom.Models.Llama;
+using Loom.Models.Regularization;
+using Loom.Models.Tests.Classification;
+
+namespace Loom.Models.Tests.Bodies;
+
+public class ActivationCheckpointingTests
+{
+    public static TheoryData<string, float> FamiliesAndDropout()
+    {
+        var data = new TheoryData<string, float>();
+        foreach (var f in ClassifierFixture.Families) { data.Add(f, 0f); if (f != "llama") data.Add(f, 0.2f); }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(FamiliesAndDropout))]
+    public void AClassifierGivesTheSameLossAndGradientsWithCheckpointing(string family, float dropout)
+    {
+        using var fx = new ClassifierFixture(family, "single");
+        var modelOptions = new ModelOptions { Dropout = new DropoutOptions { Hidden = dropout } };
+        (float, float[], float[]) Run(bool checkpointing)
+        {
+            using var m = SequenceClassifiers.Load(fx.Directory, new SequenceClassifierOptions(), modelOptions);
+            m.ActivationCheckpointing = checkpointing;
+            Assert.Equal(checkpointing, m.ActivationCheckpointing);
+            ((ITrainingMode)m).IsTraining = dropout > 0;
+            m.Parameters.ZeroGradients();
+            float loss = m.Forward(fx.Batch, fx.Labels);
+            m.Backward();
+            return (loss, m.Scores.ToArray(), m.Parameters.AllGradients.ToArray());
+        }
+        var (loss, scores, grads) = Run(false);
+        var (lossC, scoresC, gradsC) = Run(true);
+        Assert.Equal(loss, lossC);
+        Assert.Equal(scores, scoresC);
+        Assert.Equal(grads, gradsC);
+        Assert.Contains(grads, g => g != 0);
+    }
+
+    [Fact]
+    public void LlamaLanguageModelGivesTheSameLossAndGradientsWithCheckpointing()
+    {
+        using var plain = new FixtureModel("llama");
+        using var checkpointed = new FixtureModel("llama");
+        ((LlamaModel)checkpointed.Model).ActivationCheckpointing = true;
+        Assert.Equal(plain.ForwardBackward(), checkpointed.ForwardBackward());
+        Assert.Equal(plain.Parameters.AllGradients.ToArray(), checkpointed.Parameters.AllGradients.ToArray());
+        Assert.True(LlamaModel.PlanMemory(((LlamaModel)plain.Model).Config, 8, 32, true).ActivationBytes
+                    < LlamaModel.PlanMemory(((LlamaModel)plain.Model).Config, 8, 32, false).ActivationBytes);
+    }
+
+    [Fact]
+    public void BertMaskedLanguageModelGivesTheSameLossAndGradientsWithCheckpointing()
+    {
+        var options = new ModelOptions { Dropout = new DropoutOptions { Hidden = 0.1f } };
+        using var plain = new FixtureModel("bert", options);
+        using var checkpointed = new FixtureModel("bert", options);
+        ((BertModel)plain.Model).IsTraining = true;
+        ((BertModel)checkpointed.Model).IsTraining = true;
+        ((BertModel)checkpointed.Model).ActivationCheckpointing = true;
+        Assert.Equal(plain.ForwardBackward(), checkpointed.ForwardBackward());
+        Assert.Equal(plain.Parameters.AllGradients.ToArray(), checkpointed.Parameters.AllGradients.ToArray());
+    }
+}
