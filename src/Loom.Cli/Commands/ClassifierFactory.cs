@@ -19,9 +19,34 @@ internal static class ClassifierFactory
         {
             NumLabels = labels.Count, ProblemType = labels.ProblemType, Labels = labels.Names, PadTokenId = encoder.PadId, Seed = cfg.Train.Seed,
         };
+        JsonObject? source = cfg.Model;
+        if (cfg.InitFrom is { } from && File.Exists(Path.Combine(from, "config.json")))
+        {
+            try { source = JsonNode.Parse(File.ReadAllText(Path.Combine(from, "config.json"))) as JsonObject; }
+            catch (System.Text.Json.JsonException) { source = null; }   // SequenceClassifiers.Load names the broken file
+        }
+        // Dropout as Hugging Face's model.train() applies it: the config's probabilities unless train.* overrides them.
+        var modelOptions = ModelOptions.Default with
+        {
+            Dropout = new Loom.Models.Regularization.DropoutOptions
+            {
+                Hidden = cfg.Train.HiddenDropout ?? Probability(source, "hidden_dropout_prob", "resid_pdrop"),
+                Attention = cfg.Train.AttentionDropout ?? Probability(source, "attention_probs_dropout_prob", "attn_pdrop"),
+                Seed = (ulong)cfg.Train.Seed,
+            },
+        };
         return cfg.InitFrom is { } dir
-            ? SequenceClassifiers.Load(dir, options)
-            : SequenceClassifiers.Create(ParseConfig(cfg.Model!, encoder.VocabularySize), options);
+            ? SequenceClassifiers.Load(dir, options, modelOptions)
+            : SequenceClassifiers.Create(ParseConfig(cfg.Model!, encoder.VocabularySize), options, modelOptions);
+    }
+
+    // The first of Hugging Face's names for a dropout probability present in the config (0 when none is).
+    private static float Probability(JsonObject? config, params string[] names)
+    {
+        foreach (var name in names)
+            if (config?[name] is JsonValue v && v.TryGetValue(out double p))
+                return p >= 0 && p < 1 ? (float)p : throw new ArgumentException($"{name} is {p} in the model config; a dropout probability must be at least 0 and less than 1.");
+        return 0f;
     }
 
     /// <summary>A trained classifier for `loom classify` (inference: every parameter frozen, no gradient memory).</summary>

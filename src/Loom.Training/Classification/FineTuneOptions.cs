@@ -51,6 +51,10 @@ public sealed record FineTuneOptions
     public int KeepCheckpoints { get; init; } = 2;
     /// <summary>Seed of the batch order and dropout.</summary>
     public int Seed { get; init; } = 42;
+    /// <summary>Dropout on the embeddings and residual branches during training; null: the model config's (hidden_dropout_prob / resid_pdrop), else 0.</summary>
+    public float? HiddenDropout { get; init; }
+    /// <summary>Dropout on the attention probabilities during training; null: the model config's (attention_probs_dropout_prob / attn_pdrop), else 0.</summary>
+    public float? AttentionDropout { get; init; }
     /// <summary>Rows of the worst-classified table in the report.</summary>
     public int WorstExamples { get; init; } = 20;
 
@@ -82,5 +86,7 @@ public sealed record FineTuneOptions
         LossScaling.Validate(prefix + "loss_scaling.");
         Setting.AtLeast(prefix + "keep_checkpoints", KeepCheckpoints, 1);
         Setting.AtLeast(prefix + "worst_examples", WorstExamples, 0);
+        if (HiddenDropout is { } h && !(h >= 0 && h < 1)) throw Setting.Error(prefix + "hidden_dropout", h, "at least 0 and less than 1");
+        if (AttentionDropout is { } a && !(a >= 0 && a < 1)) throw Setting.Error(prefix + "attention_dropout", a, "at least 0 and less than 1");
     }
 }
