@@ -91,7 +91,8 @@ public static class ClassificationDataReader
             if (label >= 0)
             {
                 string cell = fields[label].Trim();
-                if (cell.Length == 0 && (requireLabel || options.ProblemType != ProblemType.MultiLabel))
+                // An empty multi-label cell is the empty set of labels; for the other tasks it is a missing label.
+                if (cell.Length == 0 && options.ProblemType != ProblemType.MultiLabel)
                 {
                     if (requireLabel) throw new InvalidDataException($"{where}: the label (\"{options.LabelField}\") is empty; every training example needs a label.");
                 }

@@ -48,6 +48,17 @@ public class ClassificationDataReaderTests
         Assert.Equal(["pos"], rows[2].Labels);
     }
 
+    [Fact]
+    public void MultiLabelCsvCellsSplitOnTheSeparatorAndAnEmptyCellIsNoLabel()
+    {
+        var path = Write("m.csv", "text,label\na,x|y\nb,\n");
+        var rows = ClassificationDataReader.Read(path, new ClassificationDataOptions { ProblemType = ProblemType.MultiLabel });
+        Assert.Equal(["x", "y"], rows[0].Labels);
+        Assert.Empty(rows[1].Labels);
+        var single = Write("s.csv", "text,label\na,x\nb,\n");
+        Assert.Contains("s.csv:3", Assert.Throws<InvalidDataException>(() => ClassificationDataReader.Read(single, new ClassificationDataOptions())).Message);
+    }
+
     [Theory]
     [InlineData("bad.csv", "text,label\nok,pos\ntoo,many,fields\n", "bad.csv:3", "3 field(s)")]                       // ragged row
     [InlineData("q.csv", "text,label\n\"never closed,pos\n", "q.csv:2", "never closed")]                               // unbalanced quote
