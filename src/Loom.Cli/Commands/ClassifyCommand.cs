@@ -51,27 +51,35 @@ internal static class ClassifyCommand
             using var fileWriter = durable is null ? null : new StreamWriter(durable.Stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
             TextWriter writer = fileWriter ?? parse.InvocationConfiguration.Output;
             long lines = 0, truncated = 0;
-            using (var stream = CompressedInput.Open(path, "--input"))
-            using (var reader = new StreamReader(stream, new UTF8Encoding(false, false), detectEncodingFromByteOrderMarks: true))
+            // Progress on stderr (the console), never on stdout, which carries only the JSON lines.
+            console.Progress().Columns(new TaskDescriptionColumn(), new SpinnerColumn()).Start(ctx =>
             {
-                var block = new List<LabeledText>(batch * 16);
-                void Flush()
+                var task = ctx.AddTask("classifying", maxValue: 1);
+                task.IsIndeterminate = true;
+                using (var stream = CompressedInput.Open(path, "--input"))
+                using (var reader = new StreamReader(stream, new UTF8Encoding(false, false), detectEncodingFromByteOrderMarks: true))
                 {
-                    if (block.Count == 0) return;
-                    var data = ClassificationDataset.Encode(block, encoder, null, limit, TruncationPolicy.Head);
-                    truncated += data.TruncatedCount;
-                    var scores = ClassifierEvaluation.Predict(model, data, options);
-                    for (int i = 0; i < block.Count; i++) writer.WriteLine(Line(model.ProblemType, names, scores.AsSpan(i * names.Count, names.Count)));
-                    lines += block.Count;
-                    block.Clear();
+                    var block = new List<LabeledText>(batch * 16);
+                    void Flush()
+                    {
+                        if (block.Count == 0) return;
+                        var data = ClassificationDataset.Encode(block, encoder, null, limit, TruncationPolicy.Head);
+                        truncated += data.TruncatedCount;
+                        var scores = ClassifierEvaluation.Predict(model, data, options);
+                        for (int i = 0; i < block.Count; i++) writer.WriteLine(Line(model.ProblemType, names, scores.AsSpan(i * names.Count, names.Count)));
+                        lines += block.Count;
+                        task.Description = $"classified {lines:N0} lines";
+                        block.Clear();
+                    }
+                    foreach (var record in ClassificationDataReader.ReadJsonLines(reader, path, dataOptions, requireLabel: false))
+                    {
+                        block.Add(record);
+                        if (block.Count == block.Capacity) Flush();
+                    }
+                    Flush();
                 }
-                foreach (var record in ClassificationDataReader.ReadJsonLines(reader, path, dataOptions, requireLabel: false))
-                {
-                    block.Add(record);
-                    if (block.Count == block.Capacity) Flush();
-                }
-                Flush();
-            }
+                task.Value = 1;
+            });
             if (lines == 0) throw new InvalidDataException($"--input {path} holds no lines to classify.");
             fileWriter?.Flush();
             durable?.Commit();
