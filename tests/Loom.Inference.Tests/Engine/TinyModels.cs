@@ -17,7 +17,7 @@ internal static class TinyModels
     public static BpeTrainingResult Bpe => s_bpe ??= BpeTrainer.Train([Text], new BpeTrainerOptions { VocabularySize = 300, MinFrequency = 1 });
     public static BpeTokenizer Tokenizer => Bpe.Tokenizer;
 
-    public static ICausalLanguageModel Create(string family, int context = 48, int seed = 3)
+    public static ICausalLanguageModel Create(string family, int context = 48, int seed = 3, bool sharpen = true)
     {
         int V = Tokenizer.VocabularySize;
         ICausalLanguageModel m = family == "gpt2"
@@ -26,6 +26,7 @@ internal static class TinyModels
         m.InitializeWeights(seed);
         // Random weights of std 0.02 give nearly flat logits; sharper ones make greedy and sampled text differ visibly.
         var p = m.Parameters;
+        if (sharpen)
         for (int i = 0; i < p.Specs.Count; i++)
             if (p.Specs[i].Shape.Length == 2) { var v = p.Value(i); for (int j = 0; j < v.Length; j++) v[j] *= 25f; }
         return m;
