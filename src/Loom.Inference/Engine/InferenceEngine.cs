@@ -34,6 +34,7 @@ public sealed class InferenceEngine : IDisposable
     private readonly InferenceEngineOptions _options;
     private readonly HashSet<int> _endOfSequence;
     private readonly ConcurrentQueue<EngineRequest> _incoming = new();
+    private readonly ConcurrentQueue<Action> _calls = new();   // other uses of the model (embeddings), run between steps
     private readonly SemaphoreSlim _signal = new(0);
     private readonly Thread _thread;
     private volatile bool _stopping;
@@ -239,6 +240,24 @@ public sealed class InferenceEngine : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="call"/> on the model thread between two decode steps (the model's buffers
+    /// and the worker pool serve one call at a time), e.g. a hidden-state forward for embeddings.
+    /// </summary>
+    public Task<T> InvokeAsync<T>(Func<ICausalLanguageModel, T> call, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0 || _stopping, this);
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _calls.Enqueue(() =>
+        {
+            if (cancellationToken.IsCancellationRequested) { done.TrySetCanceled(cancellationToken); return; }
+            try { done.TrySetResult(call(_model)); }
+            catch (Exception e) { done.TrySetException(e); }
+        });
+        _signal.Release();
+        return done.Task;
+    }
+
     // ---- the model thread ----
 
     private void Loop()
@@ -247,6 +266,7 @@ public sealed class InferenceEngine : IDisposable
         {
             while (_incoming.TryDequeue(out var r))
                 foreach (var s in r.Sequences) InsertByOrder(_waiting, s);
+            while (_calls.TryDequeue(out var call)) call();
             if (_stopping) { CancelEverything(); return; }
             SweepCancelled();
             Schedule();
@@ -437,6 +457,7 @@ public sealed class InferenceEngine : IDisposable
 
     private void CancelEverything()
     {
+        while (_calls.TryDequeue(out var call)) call();
         foreach (var s in _running.Concat(_waiting).ToList()) Retire(s, s.End(FinishReason.Cancelled));
         _running.Clear();
         _waiting.Clear();
