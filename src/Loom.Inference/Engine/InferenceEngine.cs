@@ -265,7 +265,12 @@ public sealed class InferenceEngine : IDisposable
         while (true)
         {
             while (_incoming.TryDequeue(out var r))
-                foreach (var s in r.Sequences) InsertByOrder(_waiting, s);
+                foreach (var s in r.Sequences)
+                {
+                    // max_tokens 0: nothing to generate, so the prompt is not even run.
+                    if (r.Options.MaxNewTokens == 0) Retire(s, s.End(FinishReason.Length));
+                    else InsertByOrder(_waiting, s);
+                }
             while (_calls.TryDequeue(out var call)) call();
             if (_stopping) { CancelEverything(); return; }
             SweepCancelled();
