@@ -273,16 +273,24 @@ public sealed class InferenceEngine : IDisposable
                 }
             while (_calls.TryDequeue(out var call)) call();
             if (_stopping) { CancelEverything(); return; }
-            SweepCancelled();
-            Schedule();
-            PublishCounts();
-            if (_batch.Count == 0)
+            try
             {
-                _signal.Wait();
-                continue;
+                SweepCancelled();
+                Schedule();
+                PublishCounts();
+                if (_batch.Count == 0)
+                {
+                    _signal.Wait();
+                    continue;
+                }
+                Execute();
             }
-            try { Execute(); }
-            catch (Exception e) { FailBatch(e); }
+            catch (Exception e)
+            {
+                // A bug in one step fails the requests of that step (their readers get the exception)
+                // and frees their blocks; the loop, and every other request, carries on.
+                FailBatch(e);
+            }
             PublishCounts();
         }
     }
