@@ -8,6 +8,14 @@ namespace Loom.Inference.Templates;
 
 internal sealed partial class JinjaInterpreter
 {
+    /// <summary>The filters <see cref="CallFilter"/> knows; the parser refuses others, as jinja2 does at compile time.</summary>
+    public static readonly HashSet<string> FilterNames =
+    [
+        "trim", "tojson", "length", "count", "upper", "lower", "capitalize", "title", "replace", "join", "first", "last",
+        "default", "d", "string", "list", "items", "selectattr", "rejectattr", "select", "reject", "map", "unique", "reverse",
+        "sort", "dictsort", "sum", "min", "max", "abs", "int", "float", "round", "wordcount", "indent", "safe", "escape", "e", "attr",
+    ];
+
     private object? ApplyFilter(JinjaNode.Filter f, object? value, JinjaScope scope)
     {
         var (args, kwargs) = EvaluateArguments(f.Args, f.Kwargs, scope);
@@ -205,13 +213,13 @@ internal sealed partial class JinjaInterpreter
                 return best;
             }
             case "abs":
-                return value switch { long l => Math.Abs(l), double d => Math.Abs(d), bool b => b ? 1L : 0L, _ => throw new JinjaError($"bad operand type for abs(): '{JinjaValues.TypeName(value)}'") };
+                return value switch { long l => (object)Math.Abs(l), double d => (object)Math.Abs(d), bool b => (object)(b ? 1L : 0L), _ => throw new JinjaError($"bad operand type for abs(): '{JinjaValues.TypeName(value)}'") };
             case "int":
                 return value switch
                 {
-                    long l => l,
-                    bool b => b ? 1L : 0L,
-                    double d => (long)Math.Truncate(d),
+                    long l => (object)l,
+                    bool b => (object)(b ? 1L : 0L),
+                    double d => (object)(long)Math.Truncate(d),
                     string s when long.TryParse(s.Trim(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out long p) => p,
                     string s when double.TryParse(s.Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double p) => (long)Math.Truncate(p),
                     _ => Arg(a, k, 0, "default", 0L),
@@ -219,9 +227,9 @@ internal sealed partial class JinjaInterpreter
             case "float":
                 return value switch
                 {
-                    long l => (double)l,
-                    bool b => b ? 1.0 : 0.0,
-                    double d => d,
+                    long l => (object)(double)l,
+                    bool b => (object)(b ? 1.0 : 0.0),
+                    double d => (object)d,
                     string s when double.TryParse(s.Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double p) => p,
                     _ => Arg(a, k, 0, "default", 0.0),
                 };

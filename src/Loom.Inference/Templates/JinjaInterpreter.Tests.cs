@@ -5,6 +5,14 @@ namespace Loom.Inference.Templates;
 
 internal sealed partial class JinjaInterpreter
 {
+    /// <summary>The tests <see cref="ApplyTest"/> knows; the parser refuses others, as jinja2 does at compile time.</summary>
+    public static readonly HashSet<string> TestNames =
+    [
+        "defined", "undefined", "none", "boolean", "true", "false", "integer", "float", "number", "string", "mapping",
+        "iterable", "sequence", "callable", "sameas", "odd", "even", "divisibleby", "eq", "equalto", "==", "ne", "!=",
+        "lt", "lessthan", "<", "le", "<=", "gt", "greaterthan", ">", "ge", ">=", "in", "lower", "upper", "escaped",
+    ];
+
     private bool ApplyTest(string name, object? value, List<object?> args)
     {
         object? Arg0() => args.Count > 0 ? args[0] : throw new JinjaError($"the test '{name}' needs an argument");

@@ -604,6 +604,7 @@ internal sealed class JinjaParser
         var name = Expect(JinjaTokenKind.Name);
         string filterName = name.Value;
         while (SkipOperator(".")) filterName += "." + Expect(JinjaTokenKind.Name).Value;
+        if (!JinjaInterpreter.FilterNames.Contains(filterName)) throw Error(name.Line, $"No filter named '{filterName}'.");
         var args = new List<JinjaNode>();
         var kwargs = new List<(string, JinjaNode)>();
         if (Current.IsOperator("(")) (args, kwargs) = ParseArguments();
@@ -616,6 +617,7 @@ internal sealed class JinjaParser
         bool negated = SkipName("not");
         var name = Expect(JinjaTokenKind.Name);
         string testName = name.Value;
+        if (!JinjaInterpreter.TestNames.Contains(testName)) throw Error(name.Line, $"No test named '{testName}'.");
         var args = new List<JinjaNode>();
         if (Current.IsOperator("("))
         {

@@ -211,7 +211,7 @@ internal static class JinjaValues
         if (a is JinjaUndefined u) throw Undefined(u);
         if (b is JinjaUndefined u2) throw Undefined(u2);
         if (IsNumber(a) && IsNumber(b))
-            return a is double || b is double ? ToDouble(a) + ToDouble(b) : checked(ToLong(a) + ToLong(b));
+            return a is double || b is double ? (object)(ToDouble(a) + ToDouble(b)) : checked(ToLong(a) + ToLong(b));
         if (a is string sa && b is string sb) return string.Concat(sa, sb);
         if (a is List<object?> la && b is List<object?> lb)
         {
@@ -242,8 +242,8 @@ internal static class JinjaValues
         bool isFloat = a is double || b is double;
         switch (op)
         {
-            case "-": return isFloat ? ToDouble(a) - ToDouble(b) : checked(ToLong(a) - ToLong(b));
-            case "*": return isFloat ? ToDouble(a) * ToDouble(b) : checked(ToLong(a) * ToLong(b));
+            case "-": return isFloat ? (object)(ToDouble(a) - ToDouble(b)) : checked(ToLong(a) - ToLong(b));
+            case "*": return isFloat ? (object)(ToDouble(a) * ToDouble(b)) : checked(ToLong(a) * ToLong(b));
             case "/":
                 if (ToDouble(b) == 0) throw new JinjaError("division by zero");
                 return ToDouble(a) / ToDouble(b);
@@ -290,9 +290,9 @@ internal static class JinjaValues
 
     public static object? Negate(object? v) => v switch
     {
-        long l => checked(-l),
-        double d => -d,
-        bool b => b ? -1L : 0L,
+        long l => (object)checked(-l),
+        double d => (object)(-d),
+        bool b => (object)(b ? -1L : 0L),
         JinjaUndefined u => throw Undefined(u),
         _ => throw new JinjaError($"bad operand type for unary -: '{TypeName(v)}'"),
     };
