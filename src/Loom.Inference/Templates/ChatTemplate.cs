@@ -18,13 +18,14 @@ public sealed class ChatTemplate
 {
     /// <summary>
     /// The template used for a model that ships none: ChatML, as transformers' former class-level
-    /// default_chat_template (PreTrainedTokenizerBase, before 4.43) wrote it:
+    /// default_chat_template (PreTrainedTokenizerBase, before 4.43) wrote it (its "\n" are newline characters
+    /// inside the Jinja string literals, as in the Python source):
     /// "&lt;|im_start|&gt;role\ncontent&lt;|im_end|&gt;\n" per message, then "&lt;|im_start|&gt;assistant\n" when a
     /// generation prompt is asked for.
     /// </summary>
     public const string ChatMLSource =
-        "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}" +
-        "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+        "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}" +
+        "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
 
     /// <summary>The special-token variables HF passes to every template (its special_tokens_map keys).</summary>
     private static readonly string[] SpecialTokenKeys = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"];

@@ -43,18 +43,24 @@ internal static class JinjaJson
             case JsonValueKind.Null: return null;
             case JsonValueKind.Number:
             {
+                // Parsed JSON text: "2" is an int and "2.0" a float, as json.loads reads them.
+                if (v.TryGetValue(out JsonElement element))
+                {
+                    string raw = element.GetRawText();
+                    bool isFloat = raw.AsSpan().IndexOfAny('.', 'e', 'E') >= 0;
+                    if (!isFloat && element.TryGetInt64(out long whole)) return whole;
+                    return element.GetDouble(); // a float, or an int beyond 64 bits (Python keeps it exact; rare)
+                }
+                // A node built from a .NET value: integer types are ints, floating types floats.
                 if (v.TryGetValue(out long l)) return l;
                 if (v.TryGetValue(out int i)) return (long)i;
-                if (v.TryGetValue(out double d))
-                {
-                    // A JsonValue built from a .NET integer type reads as long above; parsed JSON text keeps
-                    // its raw form, where "2" is an int and "2.0" a float for Python.
-                    string raw = v.ToJsonString();
-                    bool isFloat = raw.IndexOfAny(['.', 'e', 'E']) >= 0;
-                    if (!isFloat && long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long parsed)) return parsed;
-                    return d;
-                }
-                return null;
+                if (v.TryGetValue(out short sh)) return (long)sh;
+                if (v.TryGetValue(out byte b)) return (long)b;
+                if (v.TryGetValue(out uint ui)) return (long)ui;
+                if (v.TryGetValue(out double d)) return d;
+                if (v.TryGetValue(out float f)) return (double)f;
+                if (v.TryGetValue(out decimal m)) return (double)m;
+                return double.Parse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture);
             }
             default: return null;
         }

@@ -14,6 +14,16 @@ internal sealed class JinjaParser
     private readonly List<JinjaToken> _tokens;
     private readonly string _source;
     private int _pos;
+    private int _nesting;
+
+    // A template comes from a model's files: nesting (brackets, "not not ...", blocks) is capped so a
+    // hostile one is an error, not a stack overflow that would take the whole process down.
+    private const int MaxNesting = 200;
+
+    private void Enter(int line)
+    {
+        if (++_nesting > MaxNesting) throw Error(line, $"the template nests more than {MaxNesting} levels deep");
+    }
 
     private JinjaParser(List<JinjaToken> tokens, string source)
     {
@@ -118,6 +128,19 @@ internal sealed class JinjaParser
     }
 
     private JinjaNode? ParseStatement(JinjaToken keyword)
+    {
+        Enter(keyword.Line);
+        try
+        {
+            return ParseStatementBody(keyword);
+        }
+        finally
+        {
+            _nesting--;
+        }
+    }
+
+    private JinjaNode? ParseStatementBody(JinjaToken keyword)
     {
         int line = keyword.Line;
         switch (keyword.Value)
@@ -297,7 +320,18 @@ internal sealed class JinjaParser
         || Current.IsOperator(")") || Current.IsOperator("]") || Current.IsOperator("}")
         || Current.IsName("if") || Current.IsName("in");
 
-    private JinjaNode ParseExpression(bool withConditional) => withConditional ? ParseConditional() : ParseOr();
+    private JinjaNode ParseExpression(bool withConditional)
+    {
+        Enter(Current.Line);
+        try
+        {
+            return withConditional ? ParseConditional() : ParseOr();
+        }
+        finally
+        {
+            _nesting--;
+        }
+    }
 
     private JinjaNode ParseConditional()
     {
@@ -339,7 +373,15 @@ internal sealed class JinjaParser
         if (Current.IsName("not"))
         {
             int line = Next().Line;
-            return new JinjaNode.Unary(line, "not", ParseNot());
+            Enter(line);
+            try
+            {
+                return new JinjaNode.Unary(line, "not", ParseNot());
+            }
+            finally
+            {
+                _nesting--;
+            }
         }
         return ParseCompare();
     }
@@ -422,7 +464,15 @@ internal sealed class JinjaParser
         if (t.IsOperator("-") || t.IsOperator("+"))
         {
             _pos++;
-            node = new JinjaNode.Unary(t.Line, t.Value, ParseUnary(withFilter: false));
+            Enter(t.Line);
+            try
+            {
+                node = new JinjaNode.Unary(t.Line, t.Value, ParseUnary(withFilter: false));
+            }
+            finally
+            {
+                _nesting--;
+            }
         }
         else
         {

@@ -57,4 +57,19 @@ public sealed class JinjaInterpreterTests
         // CommandGuard reports InvalidOperationException as a one-line user error, not a crash.
         Assert.IsAssignableFrom<InvalidOperationException>(e);
     }
+
+    [Theory]
+    [InlineData("brackets")]
+    [InlineData("deep")]
+    public void HostileNestingIsAnErrorNotAStackOverflow(string kind)
+    {
+        int n = 5000;
+        string source = kind == "deep"
+            ? string.Concat(Enumerable.Repeat("{% if true %}", n)) + string.Concat(Enumerable.Repeat("{% endif %}", n))
+            : "{{ " + new string('(', n) + "1" + new string(')', n) + " }}" + "{{ " + string.Concat(Enumerable.Repeat("not ", n)) + "1 }}";
+        var e = Assert.Throws<TemplateException>(() => ChatTemplate.Parse(source, "hostile"));
+        Assert.Contains("nests more than", e.Message);
+        // Shallow nesting is fine.
+        Assert.Equal("1", ChatTemplate.Parse("{{ ((((1)))) }}").Render(new JsonArray()));
+    }
 }
