@@ -237,13 +237,15 @@ internal sealed partial class JinjaInterpreter
             {
                 long precision = JinjaValues.AsInt(Arg(a, k, 0, "precision", 0L), "round's precision");
                 string method = PythonText.Str(Arg(a, k, 1, "method", "common"));
+                // Python's round(int, n) stays an int; floor and ceil divide, so they give floats.
+                if (value is long or bool && method != "ceil" && method != "floor") return value is bool bv ? (bv ? 1L : 0L) : value;
                 double v = value switch { long l => l, double d => d, bool b => b ? 1 : 0, _ => throw new JinjaError("round needs a number") };
                 double factor = Math.Pow(10, precision);
                 double r = method switch
                 {
                     "ceil" => Math.Ceiling(v * factor) / factor,
                     "floor" => Math.Floor(v * factor) / factor,
-                    _ => Math.Round(v, (int)precision, MidpointRounding.AwayFromZero),
+                    _ => PythonRound(v, precision),
                 };
                 return r;
             }
@@ -251,24 +253,20 @@ internal sealed partial class JinjaInterpreter
                 return (long)Regex.Matches(PythonText.Str(value), @"\w+").Count;
             case "indent":
             {
+                // jinja2 3.1 do_indent, including its quirk of appending a newline before splitlines().
                 var widthArg = Arg(a, k, 0, "width", 4L);
-                string indention = widthArg is string ws ? ws : new string(' ', (int)JinjaValues.AsInt(widthArg, "indent's width"));
+                string indention = widthArg is string ws ? ws : new string(' ', (int)Math.Max(0, JinjaValues.AsInt(widthArg, "indent's width")));
                 bool first = JinjaValues.IsTrue(Arg(a, k, 1, "first", false));
                 bool blank = JinjaValues.IsTrue(Arg(a, k, 2, "blank", false));
-                string s = PythonText.Str(value);
-                string newline = "\n";
-                s += newline;
-                var lines = s.Split('\n').ToList();
-                lines.RemoveAt(lines.Count - 1);
-                var sb = new StringBuilder();
-                for (int i = 0; i < lines.Count; i++)
+                var lines = PythonText.SplitLines(PythonText.Str(value) + "\n").Cast<string>().ToList();
+                string rv;
+                if (blank) rv = string.Join("\n" + indention, lines);
+                else
                 {
-                    if (i > 0) sb.Append(newline);
-                    bool indentThis = i == 0 ? first : (blank || lines[i].Length > 0);
-                    if (indentThis && (blank || lines[i].Length > 0 || i == 0)) sb.Append(indention);
-                    sb.Append(lines[i]);
+                    rv = lines.Count > 0 ? lines[0] : "";
+                    if (lines.Count > 1) rv += "\n" + string.Join("\n", lines.Skip(1).Select(l => l.Length > 0 ? indention + l : l));
                 }
-                return sb.ToString();
+                return first ? indention + rv : rv;
             }
             case "safe":
                 return value;
@@ -279,6 +277,30 @@ internal sealed partial class JinjaInterpreter
             default:
                 throw new JinjaError($"No filter named '{name}'.");
         }
+    }
+
+    // CPython's round(x, n) for a float: the exact binary value of x scaled by 10^n, rounded half to even,
+    // then read back as the nearest double (so round(2.675, 2) is 2.67, since 2.675 is stored as 2.67499…).
+    private static double PythonRound(double x, long n)
+    {
+        if (!double.IsFinite(x) || n > 300 || n < -300) return x;
+        long bits = BitConverter.DoubleToInt64Bits(x);
+        bool negative = bits < 0;
+        int exponent = (int)((bits >> 52) & 0x7FF);
+        long mantissa = bits & 0xFFFFFFFFFFFFFL;
+        if (exponent == 0) exponent++; else mantissa |= 1L << 52;
+        exponent -= 1075; // |x| = mantissa × 2^exponent
+        var numerator = new System.Numerics.BigInteger(mantissa);
+        var denominator = System.Numerics.BigInteger.One;
+        if (exponent >= 0) numerator <<= exponent; else denominator <<= -exponent;
+        if (n >= 0) numerator *= System.Numerics.BigInteger.Pow(10, (int)n);
+        else denominator *= System.Numerics.BigInteger.Pow(10, (int)-n);
+        var q = System.Numerics.BigInteger.DivRem(numerator, denominator, out var r);
+        int c = (r * 2).CompareTo(denominator);
+        if (c > 0 || (c == 0 && !q.IsEven)) q += 1;
+        string digits = q.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        double result = double.Parse($"{digits}e{-n}", System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture);
+        return negative ? -result : result;
     }
 
     // jinja2's do_title: words start after "-", whitespace, or an opening bracket.

@@ -69,7 +69,7 @@ internal static class JinjaMethods
         "rstrip" => new(name, (a, k, _) => Strip(s, Arg(a, k, 0, "chars"), left: false, right: true)),
         "split" => new(name, (a, k, _) => Split(s, Arg(a, k, 0, "sep"), Arg(a, k, 1, "maxsplit", -1L))),
         "rsplit" => new(name, (a, k, _) => RSplit(s, Arg(a, k, 0, "sep"), Arg(a, k, 1, "maxsplit", -1L))),
-        "splitlines" => new(name, (a, k, _) => s.Split('\n').Select(x => (object?)x.TrimEnd('\r')).Take(s.EndsWith('\n') ? s.Split('\n').Length - 1 : int.MaxValue).ToList()),
+        "splitlines" => new(name, (a, k, _) => PythonText.SplitLines(s)),
         "startswith" => new(name, (a, k, _) => Affix(s, a[0], start: true)),
         "endswith" => new(name, (a, k, _) => Affix(s, a[0], start: false)),
         "upper" => new(name, (a, k, _) => s.ToUpperInvariant()),

@@ -21,6 +21,25 @@ internal static class PythonText
     public static bool IsWhitespace(char c) =>
         c is ' ' or '\t' or '\n' or '\r' or '\v' or '\f' || (c >= '\x1c' && c <= '\x1f') || (c > 0x7f && char.IsWhiteSpace(c));
 
+    /// <summary>Python's str.splitlines(): splits at \n, \r\n, \r, \v, \f, \x1c-\x1e, \x85, U+2028, U+2029; no final empty line.</summary>
+    public static List<object?> SplitLines(string s)
+    {
+        var lines = new List<object?>();
+        int start = 0;
+        for (int i = 0; i < s.Length; i++)
+        {
+            char c = s[i];
+            if (c is '\n' or '\r' or '\v' or '\f' or '\x1c' or '\x1d' or '\x1e' or '\x85' or '\u2028' or '\u2029')
+            {
+                lines.Add(s[start..i]);
+                if (c == '\r' && i + 1 < s.Length && s[i + 1] == '\n') i++;
+                start = i + 1;
+            }
+        }
+        if (start < s.Length) lines.Add(s[start..]);
+        return lines;
+    }
+
     /// <summary>Python's str(value) as jinja2 prints it (Undefined prints as nothing).</summary>
     public static string Str(object? value) => value switch
     {
