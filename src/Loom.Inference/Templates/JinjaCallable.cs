@@ -3,8 +3,6 @@
 // positional, then keyword.
 namespace Loom.Inference.Templates;
 
-internal delegate object? JinjaFunction(List<object?> args, Dictionary<string, object?> kwargs, int line);
-
 internal sealed class JinjaCallable(string name, JinjaFunction function)
 {
     public string Name { get; } = name;

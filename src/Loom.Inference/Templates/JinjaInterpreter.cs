@@ -89,6 +89,15 @@ internal sealed partial class JinjaInterpreter
             {
                 throw new TemplateException(_source, node.Line, "an integer is too large");
             }
+            catch (ArgumentOutOfRangeException)
+            {
+                // A method or global called with too few arguments ("x.startswith()").
+                throw new TemplateException(_source, node.Line, "a function or method was called with too few arguments");
+            }
+            catch (InvalidCastException)
+            {
+                throw new TemplateException(_source, node.Line, "a function or method was called with an argument of the wrong type");
+            }
             if (flow != Flow.Normal) return flow;
         }
         return Flow.Normal;

@@ -1,21 +1,6 @@
 // One token of a Jinja template: text between tags, a tag delimiter, or a piece of an expression.
 namespace Loom.Inference.Templates;
 
-internal enum JinjaTokenKind
-{
-    Text,
-    VariableBegin,
-    VariableEnd,
-    BlockBegin,
-    BlockEnd,
-    Name,
-    String,
-    Integer,
-    Float,
-    Operator,
-    End,
-}
-
 /// <summary>A token: <see cref="Value"/> is the text, name, decoded string literal or operator.</summary>
 internal readonly record struct JinjaToken(JinjaTokenKind Kind, string Value, int Line)
 {

@@ -313,6 +313,8 @@ INTERPRETER = [
     ("is_test_after_filter", "{{ messages|length is even }} {{ 'x'|upper is upper }} {{ not messages|length > 1 }}", {"messages": [1, 2]}),
     ("equalto_on_missing_attribute", "{{ msgs|selectattr('tool_calls', 'defined')|list|length }} {{ msgs|selectattr('role', 'in', ['user', 'tool'])|list|length }}", {"msgs": [{"role": "user"}, {"role": "assistant", "tool_calls": []}, {"role": "tool"}]}),
     ("round_indent_splitlines", "{{ 2.5|round }} {{ 3.5|round }} {{ 2.675|round(2) }} {{ 1.25|round(1, 'floor') }} {{ 7|round }}|{{ 'a\\nb\\n\\nc'|indent(2) }}|{{ 'a\\nb'|indent(first=true) }}|{{ 'a\\n\\nb'|indent('> ', blank=true) }}|{{ 'x\\r\\ny\\rz\\n'.splitlines() }}", {}),
+    ("method_missing_argument", "{{ 'x'.startswith() }}", {}),
+    ("dict_of_non_mapping", "{{ dict(5) }}", {}),
     ("generation_block", "{% for m in messages %}{% generation %}[{{ m }}]{% endgeneration %}{% endfor %}", {"messages": ["a", "b"]}),
 ]
 
