@@ -167,11 +167,39 @@ EXTRA_VARIABLES = {
 }
 
 
+def random_conversations(seed, count):
+    """Seeded random conversations: random role orders (so alternation checks fire or not), unicode,
+    surrounding whitespace and template-like text in content, and optional tool calls."""
+    import random
+    rng = random.Random(seed)
+    pieces = ["hello", "Grüße", "你好", "🙂", "  padded  ", "\n", "\t", "{{ x }}", "{% if %}", "\"q\"", "back\\slash", "<|im_end|>", "[INST]", "ß", "", "  "]
+    roles = ["user", "assistant", "system", "tool"]
+    out = {}
+    for i in range(count):
+        messages = []
+        length = rng.randint(1, 6)
+        alternate = rng.random() < 0.6
+        for j in range(length):
+            if alternate:
+                role = ("system" if j == 0 and rng.random() < 0.5 else ["user", "assistant"][(j - (1 if messages and messages[0]["role"] == "system" else 0)) % 2])
+            else:
+                role = rng.choice(roles)
+            content = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 5)))
+            message = {"role": role, "content": content}
+            if role == "assistant" and rng.random() < 0.2:
+                message["tool_calls"] = [{"id": "callR%04d" % rng.randint(0, 9999), "type": "function",
+                                          "function": {"name": "get_time", "arguments": {"tz": rng.choice(["UTC", "CET"]), "n": rng.randint(0, 9)}}}]
+            messages.append(message)
+        out["random_%02d" % i] = messages
+    return out
+
+
 def template_cases():
     cases = []
     for name in sorted(SPECIALS):
         source = open(os.path.join(HERE, "templates", name + ".jinja"), encoding="utf-8").read()
         convs = dict(CONVERSATIONS)
+        convs.update(random_conversations(seed=sum(map(ord, name)), count=8))
         tool_sets = [None]
         if name in TOOL_TEMPLATES:
             convs["tool_calls"] = TOOL_CONVERSATION
