@@ -14,6 +14,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["wordpiece"] = WordPieceSuite.Run,
     ["finetune"] = FinetuneSuite.Run,
     ["inference"] = InferenceSuite.Run,
+    ["templates"] = TemplatesSuite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))
