@@ -22,7 +22,7 @@ internal static class TrainCommand
         var set = new Option<string[]>("--set") { Description = "Override a setting: key=value, e.g. train.max_steps=200 or model.n_layer=6.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var resume = new Option<string?>("--resume") { Description = "Continue from a checkpoint directory, or from the latest under the run's output when given no value.", Arity = ArgumentArity.ZeroOrOne };
         var overwrite = new Option<bool>("--overwrite") { Description = "Delete an earlier run in the output directory (checkpoints, metrics, model) and start afresh." };
-        var cmd = new Command("train", "Train a GPT-2 or Llama model from a YAML configuration.") { config, set, resume, overwrite };
+        var cmd = new Command("train", "Train a GPT-2 or Llama model (causal LM) or a BERT model (masked LM) from a YAML configuration.") { config, set, resume, overwrite };
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(config);
@@ -53,6 +53,8 @@ internal static class TrainCommand
     private static int Run(IAnsiConsole console, TrainConfig cfg, string? resumeFrom, bool overwrite)
     {
         if (cfg.Data.Count == 0) throw new ArgumentException("No training data: set data: [files...] in the configuration or --set data=[\"file.txt\"].");
+        // Encoders (model_type bert) pre-train with the masked-LM objective: their own data and tokenizer path.
+        if (MaskedLanguageModelTraining.MaskedFamily(cfg) is { } masked) return MaskedLanguageModelTraining.Run(console, cfg, masked, resumeFrom, overwrite);
         var tokenizer = TokenizerLoader.Load(cfg.Tokenizer);
         // The model's config, checked (fields named model.n_layer, ...) and sized before anything is allocated.
         object modelConfig;
@@ -225,7 +227,7 @@ internal static class TrainCommand
         return m;
     }
 
-    private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+    internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
     {
         public void Report(T value) => report(value);
     }

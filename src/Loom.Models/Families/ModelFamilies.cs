@@ -55,7 +55,8 @@ public static class ModelFamilies
             Validate = (c, prefix) => ((BertConfig)c).Validate(prefix),
             VocabularySize = c => ((BertConfig)c).VocabSize,
             CreateHiddenStateModel = (c, o, p) => new BertModel((BertConfig)c, o, p),
-            NotCausalReason = "model_type \"bert\" is an encoder, not a causal language model; use Loom.Models.Bert.BertModel (masked LM or classification).",
+            CreateMaskedLanguageModel = (c, o, p) => new BertForMaskedLM((BertConfig)c, o, p),
+            NotCausalReason = "model_type \"bert\" is an encoder (masked LM), not a causal language model: it cannot generate text or be scored by next-token loss; fine-tune it for a task (loom finetune) or train it with loom train (masked-LM loss).",
             Describe = c => c is BertConfig b ? $"bert {b.Layers} layers × {b.HiddenSize}, vocab {b.VocabSize}" : c.ToString() ?? "?",
         });
     }

@@ -45,6 +45,8 @@ public sealed record TrainConfig
     public int Seed { get; init; } = 1337;
     /// <summary>Optimisation settings.</summary>
     public TrainOptions Train { get; init; } = new();
+    /// <summary>Masking of masked-LM pre-training (model_type bert); unused by causal models.</summary>
+    public Masking.MaskedLanguageModelingOptions Mlm { get; init; } = new();
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -100,6 +102,8 @@ public sealed record TrainConfig
         if (Batching is not ("windows" or "documents")) throw Setting.Error("batching", Batching, "\"windows\" or \"documents\"");
         Setting.AtLeast("bucket_width", BucketWidth, 1);
         Train.Validate("train.");
+        if (Mlm is null) throw new ArgumentException("mlm is empty (null); give its settings as a mapping (probability, whole_word_mask, ...), or remove the key to use the defaults.");
+        Mlm.Validate("mlm.");
     }
 
     // What a JSON binding error means, in the user's terms.
