@@ -132,4 +132,19 @@ public class HostileInputTests
             Assert.Contains("FIFO", console);
         }
     }
+
+    [Fact]
+    public void ADataFileListedTwiceIsRefused()
+    {
+        // Regression: data: [a, a] read the text twice, so the validation text also trained; no warning.
+        string dir = CliRunner.TempDir(), data = Path.Combine(dir, "text.txt"), yaml = Path.Combine(dir, "t.yaml");
+        File.WriteAllText(data, string.Concat(Enumerable.Repeat("It was the best of times, it was the worst of times.\n", 80)));
+        File.WriteAllText(yaml, Config(Path.Combine(dir, "run"), $"{data}, {Path.Combine(dir, ".", "text.txt")}"));
+        var (code, _, console) = CliRunner.Run("train", "--config", yaml);
+        Assert.Equal(1, code);
+        Assert.Contains("twice", console);
+        Assert.Contains("text.txt", console);
+        Assert.DoesNotContain("   at ", console);
+        Assert.False(Directory.Exists(Path.Combine(dir, "run")));
+    }
 }
