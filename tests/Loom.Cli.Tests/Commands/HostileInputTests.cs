@@ -147,4 +147,29 @@ public class HostileInputTests
         Assert.DoesNotContain("   at ", console);
         Assert.False(Directory.Exists(Path.Combine(dir, "run")));
     }
+
+    [Theory]
+    [InlineData("stages: [gopher_quality: {min_words: -1}]", "gopher_quality.min_words is -1")]
+    [InlineData("stages: [gopher_quality: {max_bullet_lines: 1.5}]", "gopher_quality.max_bullet_lines is 1.5")]
+    [InlineData("stages: [c4_quality: {max_word_length: 0}]", "c4_quality.max_word_length is 0")]
+    [InlineData("stages: [gopher_repetition: {top_n_gram_fractions: [0.2]}]", "gopher_repetition.top_n_gram_fractions holds 1 value(s); it must hold exactly 3")]
+    [InlineData("stages: [gopher_repetition: {duplicate_n_gram_fractions: [0.1, 0.1, 0.1, 0.1, 0.1, -0.1]}]", "gopher_repetition.duplicate_n_gram_fractions[5] is -0.1")]
+    [InlineData("stages: [toxicity: {threshold: -1}]", "toxicity.threshold is -1")]
+    [InlineData("stages: [toxicity: {threshold: -1, min_matches: -1}]", "toxicity.threshold is -1")]   // crashed with "Value cannot be null. (Parameter 'source')"
+    [InlineData("stages: [toxicity: {min_matches: 0}]", "toxicity.min_matches is 0")]
+    [InlineData("stages: [language: {min_confidence: 2}]", "language.min_confidence is 2")]
+    [InlineData("stages: [language: {languages: []}]", "language.languages must list at least one")]
+    public void CurationStageOptionsAreRangeChecked(string yaml, string message)
+    {
+        // Regression: out-of-range stage options were accepted (min_words -1, a one-element n-gram list that
+        // silently switched n = 3, 4 off), and both toxicity values negative crashed the report.
+        string dir = CliRunner.TempDir(), config = Path.Combine(dir, "p.yaml"), input = Path.Combine(dir, "in.jsonl");
+        File.WriteAllText(config, yaml);
+        File.WriteAllText(input, "{\"text\": \"one two three four five six seven eight nine ten\"}\n");
+        var (code, _, console) = CliRunner.Run("data", "curate", "--input", input, "--output", Path.Combine(dir, "out"), "--config", config);
+        Assert.Equal(1, code);
+        Assert.Contains(message, console);
+        Assert.DoesNotContain("   at ", console);
+        Assert.DoesNotContain("Parameter", console);
+    }
 }
