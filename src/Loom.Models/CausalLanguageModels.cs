@@ -57,6 +57,20 @@ public static class CausalLanguageModels
         catch (JsonException e)
         {
             string field = (e.Path ?? "$").TrimStart('$').TrimStart('.');
+            // In the user's words: "model.n_layer is 1.5; it must be a whole number", not .NET's type names.
+            var kind = System.Text.RegularExpressions.Regex.Match(e.Message, @"converted to ([\w.`\[\]]+)");
+            string? expected = !kind.Success ? null : kind.Groups[1].Value.TrimEnd('.') switch
+            {
+                var k when k.Contains("Int32", StringComparison.Ordinal) => $"a whole number from {int.MinValue} to {int.MaxValue}",
+                var k when k.Contains("Int64", StringComparison.Ordinal) => "a whole number",
+                var k when k.Contains("Single", StringComparison.Ordinal) || k.Contains("Double", StringComparison.Ordinal) => "a number",
+                var k when k.Contains("Boolean", StringComparison.Ordinal) => "true or false",
+                var k when k.Contains("String", StringComparison.Ordinal) => "a string",
+                _ => null,
+            };
+            string where = file ? source + ": " : "";
+            if (field.Length > 0 && expected != null && obj[field] is var value)
+                throw new InvalidDataException($"{where}{prefix}{field} is {value?.ToJsonString() ?? "null"}; it must be {expected}.", e);
             throw new InvalidDataException($"{source}: {(field.Length > 0 ? prefix + field + ": " : "")}{e.Message.Split(" Path:")[0]}", e);
         }
         catch (ArgumentException e) when (file)

@@ -352,6 +352,11 @@ internal static class TokenizerCommands
                 task.Value = task.MaxValue;
             });
             Warn(console, summary.LoneSurrogates == 0 ? null : $"{summary.LoneSurrogates:N0} lone-surrogate JSON escape(s) (such as \\ud800) in the input were read as U+FFFD.");
+            // Shards end only where a document ends (so no document is cut in two): say so when that made one larger than asked.
+            var oversize = TokenShardManifest.Read(parse.GetValue(output)!.FullName).Shards.Where(s => s.Tokens > options.ShardTokens).ToList();
+            if (oversize.Count > 0)
+                console.MarkupLine($"[yellow]note:[/] {oversize.Count} shard(s) hold more than --shard-tokens {options.ShardTokens:N0} tokens (up to {oversize.Max(s => s.Tokens):N0}): " +
+                                   "a shard ends only at the end of a document, and a whole text file is one document; give JSONL records (one document each) for smaller shards.");
             console.MarkupLine($"{summary.Documents:N0} documents → {summary.Tokens:N0} tokens in {summary.Shards.Count} shard(s) " +
                                $"({summary.InputChars / Math.Max(1e-9, sw.Elapsed.TotalSeconds) / 1e6:F1} M chars/s): {Markup.Escape(string.Join(", ", summary.Shards.Select(Path.GetFileName)))} + {TokenShardManifest.FileName}");
             return 0;

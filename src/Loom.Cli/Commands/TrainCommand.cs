@@ -34,7 +34,7 @@ internal static class TrainCommand
                 if (!file.Exists) throw new FileNotFoundException($"Configuration {file.FullName} does not exist.");
                 root = YamlToJson(File.ReadAllText(file.FullName), file.FullName);
             }
-            var cfg = TrainConfig.FromJson(root, parse.GetValue(set)!, source);
+            var cfg = TrainConfig.FromJson(root, parse.GetValue(set)!.Select(FlowToJson).ToArray(), source);
             bool fresh = parse.GetResult(resume) is null;
             if (!fresh && parse.GetValue(overwrite))
                 throw new ArgumentException("--resume continues the run in the output directory and --overwrite deletes it; pass one of them.");
@@ -151,6 +151,26 @@ internal static class TrainCommand
         if (cfg.Batching == "documents") d["bucket_width"] = cfg.BucketWidth.ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (file, print) in TrainingData.Fingerprints(cfg.Data)) d["data file " + file] = print;
         return d;
+    }
+
+    // A --set value written as a YAML flow list or mapping (data=[a.txt, b.txt]) becomes its JSON form, as the
+    // same text in the file would; JSON values and plain scalars pass unchanged.
+    internal static string FlowToJson(string assignment)
+    {
+        int eq = assignment.IndexOf('=');
+        if (eq <= 0) return assignment;
+        string raw = assignment[(eq + 1)..].Trim();
+        if (!(raw.StartsWith('[') || raw.StartsWith('{'))) return assignment;
+        try
+        {
+            JsonNode.Parse(raw);
+            return assignment;
+        }
+        catch (JsonException) { }
+        JsonNode? node;
+        try { node = YamlToJson("value: " + raw, "--set")?["value"]; }
+        catch (FormatException) { return assignment; }   // not YAML either: the binder names it
+        return assignment[..(eq + 1)] + (node?.ToJsonString() ?? "null");
     }
 
     // YAML → JSON tree: mappings become objects, sequences arrays, and scalars numbers, booleans or strings.

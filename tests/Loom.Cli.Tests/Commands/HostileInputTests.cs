@@ -172,4 +172,64 @@ public class HostileInputTests
         Assert.DoesNotContain("   at ", console);
         Assert.DoesNotContain("Parameter", console);
     }
+
+    [Theory]
+    [InlineData("model.n_layer=1.5", "model.n_layer is 1.5; it must be a whole number")]
+    [InlineData("train.max_steps=99999999999", "train.max_steps is 99999999999; it must be a whole number from -2,147,483,648 to 2,147,483,647")]
+    [InlineData("output=~", "~ means null")]
+    [InlineData("model={\"model_type\": \"llama\", \"hidden_size\": 32, \"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"intermediate_size\": 64, \"max_position_embeddings\": 16, \"hidden_act\": \"gelu\"}",
+        "model.hidden_act is \"gelu\": Loom's Llama computes the SiLU MLP only")]
+    [InlineData("model={\"model_type\": \"llama\", \"hidden_size\": 32, \"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"intermediate_size\": 64, \"max_position_embeddings\": 16, \"head_dim\": 8}",
+        "model.head_dim is 8, but Loom's Llama needs hidden_size / num_attention_heads (32 / 2 = 16)")]
+    public void SettingsAreNamedInTheUsersWordsNotDotNets(string set, string message)
+    {
+        // Regressions: .NET's "could not be converted to System.Int32"; --set output=~ trained into a folder named "~";
+        // Llama silently ignored hidden_act and head_dim.
+        string dir = CliRunner.TempDir(), data = Path.Combine(dir, "text.txt"), yaml = Path.Combine(dir, "t.yaml");
+        File.WriteAllText(data, string.Concat(Enumerable.Repeat("It was the best of times, it was the worst of times.\n", 80)));
+        File.WriteAllText(yaml, Config(Path.Combine(dir, "run"), data));
+        var (code, _, console) = CliRunner.Run("train", "--config", yaml, "--set", set);
+        Assert.Equal(1, code);
+        Assert.Contains(message, console);
+        Assert.DoesNotContain("System.", console);
+        Assert.DoesNotContain("   at ", console);
+        Assert.False(Directory.Exists(Path.Combine(Environment.CurrentDirectory, "~", "checkpoints")));
+    }
+
+    [Fact]
+    public void SetAcceptsAYamlFlowList()
+    {
+        // Regression: --set data=[a, b] was read as the string "[a, b]"; only the JSON form ["a", "b"] worked.
+        string dir = CliRunner.TempDir(), a = Path.Combine(dir, "a.txt"), b = Path.Combine(dir, "b.txt"), yaml = Path.Combine(dir, "t.yaml");
+        File.WriteAllText(a, string.Concat(Enumerable.Repeat("It was the best of times, it was the worst of times.\n", 40)));
+        File.WriteAllText(b, string.Concat(Enumerable.Repeat("It was the age of wisdom, it was the age of foolishness.\n", 40)));
+        File.WriteAllText(yaml, Config(Path.Combine(dir, "run"), a));
+        var (code, _, console) = CliRunner.Run("train", "--config", yaml, "--set", $"data=[{a}, {b}]", "--set", "train.max_steps=1");
+        Assert.True(code == 0, console);
+        string saved = File.ReadAllText(Path.Combine(dir, "run", "train_config.json"));
+        Assert.Contains("b.txt", saved);
+    }
+
+    [Fact]
+    public void GenerateNamesTheStopOptionAsTyped()
+    {
+        var (_, _, run) = FinishedRun();
+        var (code, _, console) = CliRunner.Run("generate", "--model", run, "--prompt", "It was", "--stop", "");
+        Assert.Equal(1, code);
+        Assert.Contains("--stop must not contain an empty string", console);
+        Assert.DoesNotContain("--stop-sequences", console);
+        Assert.DoesNotContain("Parameter", console);
+    }
+
+    [Fact]
+    public void ShardTokensBelowADocumentsLengthIsReported()
+    {
+        // Regression: --shard-tokens 1 was silently ignored (a shard ends only at a document's end).
+        string dir = CliRunner.TempDir(), data = Path.Combine(dir, "text.txt");
+        File.WriteAllText(data, string.Concat(Enumerable.Repeat("It was the best of times, it was the worst of times.\n", 20)));
+        var (code, _, console) = CliRunner.Run("tokenize", "--tokenizer", "gpt2", "--input", data, "--output", Path.Combine(dir, "shards"), "--shard-tokens", "1");
+        Assert.True(code == 0, console);
+        Assert.Contains("hold more than --shard-tokens 1 tokens", console);
+        Assert.Contains("end of a document", console);
+    }
 }
