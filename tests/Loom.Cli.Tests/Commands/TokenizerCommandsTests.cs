@@ -304,7 +304,9 @@ public class WordPieceCommandsTests
         Assert.Contains("--overwrite", console);
         Assert.DoesNotContain("   at ", console);
         Assert.Equal(before, File.ReadAllText(Path.Combine(output, "tokenizer.json")));
-        (code, _, console) = CliRunner.Run("tokenizer", "train", "--input", corpus, "--vocab-size", "280", "--model", model, "--output", output, "--overwrite");
+        string other = Path.Combine(dir, "other.txt");
+        File.WriteAllText(other, string.Concat(Enumerable.Repeat("a quick brown fox jumps over the lazy dog; pack my box with five dozen jugs.\n", 50)));
+        (code, _, console) = CliRunner.Run("tokenizer", "train", "--input", other, "--vocab-size", "280", "--model", model, "--output", output, "--overwrite");
         Assert.True(code == 0, console);
         Assert.NotEqual(before, File.ReadAllText(Path.Combine(output, "tokenizer.json")));
     }
