@@ -45,6 +45,8 @@ public sealed record TrainConfig
     public int Seed { get; init; } = 1337;
     /// <summary>Optimisation settings.</summary>
     public TrainOptions Train { get; init; } = new();
+    /// <summary>Masking of masked-LM pre-training (model_type bert); unused by causal models.</summary>
+    public Masking.MaskedLanguageModelingOptions Mlm { get; init; } = new();
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -92,6 +94,7 @@ public sealed record TrainConfig
         if (Train is null) throw new ArgumentException("train is empty (null); give its settings as a mapping, or remove the key to use the defaults.");
         if (Model is null) throw new ArgumentException("model is empty (null); give a Hugging Face config block, or remove the key to use the default model.");
         if (Data is null) throw new ArgumentException("data is empty (null); give a list of files, e.g. data: [input.txt].");
+        if (Output is null) throw new ArgumentException("output is empty (null; in YAML and --set, ~ means null, not a home directory); give a directory path, e.g. output: runs/train.");
         if (string.IsNullOrWhiteSpace(Output)) throw Setting.Error("output", Output, "a directory path");
         if (string.IsNullOrWhiteSpace(Field)) throw Setting.Error("field", Field, "the name of the JSONL field holding the text");
         if (string.IsNullOrWhiteSpace(Tokenizer)) throw Setting.Error("tokenizer", Tokenizer, "a tokenizer name or path");
@@ -100,6 +103,8 @@ public sealed record TrainConfig
         if (Batching is not ("windows" or "documents")) throw Setting.Error("batching", Batching, "\"windows\" or \"documents\"");
         Setting.AtLeast("bucket_width", BucketWidth, 1);
         Train.Validate("train.");
+        if (Mlm is null) throw new ArgumentException("mlm is empty (null); give its settings as a mapping (probability, whole_word_mask, ...), or remove the key to use the defaults.");
+        Mlm.Validate("mlm.");
     }
 
     // What a JSON binding error means, in the user's terms.
@@ -118,7 +123,8 @@ public sealed record TrainConfig
         var type = System.Text.RegularExpressions.Regex.Match(message, @"converted to ([\w.`\[\]]+)");
         string? expected = type.Success ? type.Groups[1].Value.TrimEnd('.') switch
         {
-            "System.Int32" or "System.Int64" or "System.Nullable`1[System.Int32]" => "a whole number",
+            "System.Int32" or "System.Nullable`1[System.Int32]" => $"a whole number from {int.MinValue:N0} to {int.MaxValue:N0}",
+            "System.Int64" => "a whole number",
             "System.Single" or "System.Double" or "System.Nullable`1[System.Double]" or "System.Nullable`1[System.Single]" => "a number",
             "System.Boolean" => "true or false",
             "System.String" => "a string",
@@ -161,8 +167,13 @@ public sealed record TrainConfig
         }
         // A value that parses as JSON (number, bool, list) is taken as such; anything else is a string.
         JsonNode? value;
-        try { value = JsonNode.Parse(raw); }
-        catch (JsonException) { value = JsonValue.Create(raw); }
+        // "~" is YAML's null, as in the file (a lone ~ is not expanded to a home directory inside --set).
+        if (raw.Trim() == "~") value = null;
+        else
+        {
+            try { value = JsonNode.Parse(raw); }
+            catch (JsonException) { value = JsonValue.Create(raw); }
+        }
         node[path[^1]] = value;
         return key;
     }
