@@ -72,8 +72,24 @@ public static class CommandGuard
     {
         OutOfMemoryException => "out of memory. Reduce the batch size, the sequence length or the vocabulary, or free memory, and try again.",
         UnauthorizedAccessException => $"{e.Message} Check the permissions of that path.",
+        ArgumentException a => WithoutParameterName(a),
         _ => e.Message,
     };
+
+    // .NET appends " (Parameter 'name')" (and, out of range, "Actual value was …") to an ArgumentException's
+    // message: the name of a C# parameter or property, not of anything the user typed. The message itself
+    // already names the option or field as the user wrote it.
+    private static string WithoutParameterName(ArgumentException e)
+    {
+        string m = e.Message;
+        if (e is ArgumentOutOfRangeException { ActualValue: { } actual })
+        {
+            string tail = Environment.NewLine + "Actual value was " + actual + ".";
+            if (m.EndsWith(tail, StringComparison.Ordinal)) m = m[..^tail.Length];
+        }
+        if (e.ParamName is { } p && m.EndsWith($" (Parameter '{p}')", StringComparison.Ordinal)) m = m[..^$" (Parameter '{p}')".Length];
+        return m;
+    }
 
     private static string WriteCrashLog(Exception e)
     {

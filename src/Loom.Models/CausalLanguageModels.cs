@@ -27,7 +27,14 @@ public static class CausalLanguageModels
     /// <paramref name="source"/> is how the user knows the block: a YAML key such as "model" (fields are
     /// then named model.n_layer) or a file path ending in .json (fields are named "file: n_layer").
     /// </summary>
-    public static object ParseConfig(JsonNode? config, string source)
+    public static object ParseConfig(JsonNode? config, string source) => ParseConfig(config, source, causalOnly: true);
+
+    /// <summary>
+    /// As <see cref="ParseConfig(JsonNode?, string)"/>; with <paramref name="causalOnly"/> false, any
+    /// registered family's config (BERT's too) is accepted: for training and checkpoints, which serve
+    /// masked language models as well.
+    /// </summary>
+    public static object ParseConfig(JsonNode? config, string source, bool causalOnly)
     {
         bool file = source.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
         string prefix = file ? "" : source + ".";
@@ -39,7 +46,7 @@ public static class CausalLanguageModels
                 : throw new InvalidDataException($"{source}: {prefix}model_type is {t.ToJsonString()}; it must be a string such as \"gpt2\" or \"llama\".");
         var family = ModelFamilies.Find(type)
             ?? throw new NotSupportedException($"{source}: {prefix}model_type \"{type}\" is not supported; supported causal families: {string.Join(", ", Supported)}.");
-        if (family.CreateCausalLanguageModel is null)
+        if (causalOnly && family.CreateCausalLanguageModel is null)
             throw new NotSupportedException($"{source}: {family.NotCausalReason ?? $"model_type \"{type}\" has no causal language model."}");
         try
         {
@@ -50,6 +57,20 @@ public static class CausalLanguageModels
         catch (JsonException e)
         {
             string field = (e.Path ?? "$").TrimStart('$').TrimStart('.');
+            // In the user's words: "model.n_layer is 1.5; it must be a whole number", not .NET's type names.
+            var kind = System.Text.RegularExpressions.Regex.Match(e.Message, @"converted to ([\w.`\[\]]+)");
+            string? expected = !kind.Success ? null : kind.Groups[1].Value.TrimEnd('.') switch
+            {
+                var k when k.Contains("Int32", StringComparison.Ordinal) => $"a whole number from {int.MinValue} to {int.MaxValue}",
+                var k when k.Contains("Int64", StringComparison.Ordinal) => "a whole number",
+                var k when k.Contains("Single", StringComparison.Ordinal) || k.Contains("Double", StringComparison.Ordinal) => "a number",
+                var k when k.Contains("Boolean", StringComparison.Ordinal) => "true or false",
+                var k when k.Contains("String", StringComparison.Ordinal) => "a string",
+                _ => null,
+            };
+            string where = file ? source + ": " : "";
+            if (field.Length > 0 && expected != null && obj[field] is var value)
+                throw new InvalidDataException($"{where}{prefix}{field} is {value?.ToJsonString() ?? "null"}; it must be {expected}.", e);
             throw new InvalidDataException($"{source}: {(field.Length > 0 ? prefix + field + ": " : "")}{e.Message.Split(" Path:")[0]}", e);
         }
         catch (ArgumentException e) when (file)
@@ -66,7 +87,7 @@ public static class CausalLanguageModels
         (ModelFamilies.ForConfiguration(config)?.PlanMemory
             ?? throw new NotSupportedException($"No causal language model family that plans memory for {config.GetType().Name}."))(config, batch, time, activationCheckpointing);
 
-    /// <summary>Builds an untrained, fully trainable model from a parsed config (see <see cref="ParseConfig"/>), after checking its parameters fit in memory.</summary>
+    /// <summary>Builds an untrained, fully trainable model from a parsed config (see <see cref="ParseConfig(JsonNode?, string)"/>), after checking its parameters fit in memory.</summary>
     public static ICausalLanguageModel Create(object config, WorkerPool? pool = null) => Create(config, ModelOptions.Default, pool);
 
     /// <summary>
@@ -93,7 +114,7 @@ public static class CausalLanguageModels
         return family.CreateCausalLanguageModel(config, options, pool);
     }
 
-    /// <summary>Builds an untrained model from a config.json tree; <paramref name="source"/> as in <see cref="ParseConfig"/>.</summary>
+    /// <summary>Builds an untrained model from a config.json tree; <paramref name="source"/> as in <see cref="ParseConfig(JsonNode?, string)"/>.</summary>
     public static ICausalLanguageModel Create(JsonNode config, string source, WorkerPool? pool = null) =>
         Create(config, source, ModelOptions.Default, pool);
 
@@ -102,7 +123,10 @@ public static class CausalLanguageModels
         Create(ParseConfig(config, source), options, pool);
 
     /// <summary>Reads and validates <paramref name="directory"/>/config.json.</summary>
-    public static object ReadConfig(string directory)
+    public static object ReadConfig(string directory) => ReadConfig(directory, causalOnly: true);
+
+    /// <summary>Reads and validates <paramref name="directory"/>/config.json; with <paramref name="causalOnly"/> false, of any registered family.</summary>
+    public static object ReadConfig(string directory, bool causalOnly)
     {
         if (File.Exists(directory)) throw new ArgumentException($"{directory} is a file; a model directory holds config.json, model.safetensors and a tokenizer.");
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"Model directory {directory} does not exist.");
@@ -118,7 +142,7 @@ public static class CausalLanguageModels
                 ? $"{config} is empty; it should be the model's JSON configuration (model_type, vocab_size, ...)."
                 : $"{config} is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]}", e);
         }
-        return ParseConfig(node, config);
+        return ParseConfig(node, config, causalOnly);
     }
 
     /// <summary>Opens a model directory: config.json chooses the family, model.safetensors gives the weights (checked strictly).</summary>
@@ -145,14 +169,14 @@ public static class CausalLanguageModels
     /// that model: every tensor present with its shape (the family's loader checks), none left over
     /// (a config with fewer layers than the weights), every value finite.
     /// </summary>
-    public static void LoadWeights(ICausalLanguageModel model, string path)
+    public static void LoadWeights(ILanguageModel model, string path)
     {
         using var file = SafetensorsFile.Open(path);
         string described = Describe(model.Configuration);
         var specs = model.Parameters.Specs;
         var expected = new HashSet<string>(specs.Select(s => s.Name), StringComparer.Ordinal);
         foreach (var spec in specs)
-            if (!file.Tensors.ContainsKey(spec.Name) && !file.Tensors.ContainsKey("transformer." + spec.Name))
+            if (!file.Tensors.ContainsKey(spec.Name) && !file.Tensors.ContainsKey("transformer." + spec.Name) && !model.MayBeAbsentFromWeights(spec.Name))
                 throw new InvalidDataException($"{path}: no tensor \"{spec.Name}\", which the config ({described}) needs; config.json does not match the weights (e.g. n_layer larger than the checkpoint's).");
         foreach (var name in file.Tensors.Keys)
         {
@@ -168,7 +192,8 @@ public static class CausalLanguageModels
     // saved anyway, rotary inverse frequencies.
     private static bool IsBuffer(string name) =>
         name.EndsWith(".attn.bias", StringComparison.Ordinal) || name.EndsWith(".attn.masked_bias", StringComparison.Ordinal)
-        || name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal) || name == "lm_head.weight";
+        || name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal) || name == "lm_head.weight"
+        || name is "cls.predictions.decoder.weight" or "cls.predictions.decoder.bias";   // BERT's decoder, tied to the word embeddings and cls.predictions.bias
 
     private static long VocabularySize(object configuration) =>
         ModelFamilies.ForConfiguration(configuration)?.VocabularySize?.Invoke(configuration) ?? 0;

@@ -125,4 +125,40 @@ public class CausalLanguageModelsTests
         Assert.Contains("vocab_size (2,000,000,000)", ex.Message);
         Assert.Contains(" GB", ex.Message);
     }
+
+    [Theory]
+    [InlineData("\"dtype\":\"F32\"", "\"dtype\":5", "has dtype 5; it must be a string")]
+    [InlineData("\"shape\":[", "\"shape\":[1.5,", "has shape [1.5,")]
+    [InlineData("\"data_offsets\":[", "\"data_offsets\":[\"a\",", "has data_offsets [\"a\",")]
+    public void ASafetensorsHeaderFieldOfTheWrongTypeIsNamed(string find, string replace, string message)
+    {
+        // Regression: a dtype of the wrong JSON type gave .NET's "An element of type 'Number' cannot be converted to a 'System.String'".
+        string dir = SavedTiny();
+        string path = Path.Combine(dir, "model.safetensors");
+        byte[] bytes = File.ReadAllBytes(path);
+        long n = BitConverter.ToInt64(bytes, 0);
+        string header = System.Text.Encoding.UTF8.GetString(bytes, 8, (int)n);
+        int at = header.IndexOf(find, StringComparison.Ordinal);
+        Assert.True(at >= 0);
+        string changed = header[..at] + replace + header[(at + find.Length)..];
+        byte[] h = System.Text.Encoding.UTF8.GetBytes(changed);
+        using (var f = File.Create(path))
+        {
+            f.Write(BitConverter.GetBytes((long)h.Length));
+            f.Write(h);
+            f.Write(bytes, 8 + (int)n, bytes.Length - 8 - (int)n);
+        }
+        var e = Assert.Throws<InvalidDataException>(() => SafetensorsFile.Open(path).Dispose());
+        Assert.Contains(path, e.Message);
+        Assert.Contains(message, e.Message);
+        Assert.DoesNotContain("System.", e.Message);
+    }
+
+    [Fact]
+    public void AWholeNumberFieldGivenAFractionIsNamedInTheUsersWords()
+    {
+        // Regression: n_layer: 1.5 gave "The JSON value could not be converted to System.Int32".
+        var e = Assert.Throws<InvalidDataException>(() => CausalLanguageModels.ParseConfig(JsonNode.Parse("{\"model_type\": \"gpt2\", \"n_layer\": 1.5}"), "model"));
+        Assert.Equal("model.n_layer is 1.5; it must be a whole number from -2147483648 to 2147483647.", e.Message);
+    }
 }

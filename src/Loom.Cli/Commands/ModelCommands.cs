@@ -62,7 +62,7 @@ internal static class ModelCommands
 
     // PascalCase property → the CLI's kebab-case option ("TopP" → "--top-p").
     private static string OptionName(string property) =>
-        "--" + string.Concat(property.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()))
+        ("--" + string.Concat(property.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString())))
             .Replace("--stop-sequences", "--stop", StringComparison.Ordinal);
 
     public static Command Eval(IAnsiConsole console)
@@ -91,6 +91,10 @@ internal static class ModelCommands
                     throw new InvalidDataException($"{s.Path} was tokenized with a {s.Header.VocabularySize}-id tokenizer ({s.Header.TokenizerName}); the model has vocab_size {m.VocabularySize}.");
                 var buf = new int[s.Count];
                 s.CopyTo(0, buf);
+                // A shard without a tokenizer to check (or a damaged one) may hold ids the model's table lacks.
+                int bad = Array.FindIndex(buf, id => (uint)id >= (uint)m.VocabularySize);
+                if (bad >= 0)
+                    throw new InvalidDataException($"{s.Path}: token {bad:N0} is id {buf[bad]}, beyond the model's vocab_size {m.VocabularySize}; the shards were made with another tokenizer than the model's. Re-tokenize the data with the model's tokenizer.");
                 tokens.AddRange(buf);
             }
             if ((long)B * T + 1 > tokens.Count)

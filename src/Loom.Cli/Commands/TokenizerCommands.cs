@@ -50,8 +50,8 @@ internal static class TokenizerCommands
                 var wordPiece = LoadWordPiece(parse.GetValue(tokenizer)!);
                 var counters = new InputCounters();
                 using (var writer = Utf8DataWriter.For(parse.InvocationConfiguration.Output))
-                    foreach (var text in TextChunks.JsonLinesField(path, jsonField, counters))
-                        writer.WriteIdArrayLine(wordPiece.Encode(text, null, parse.GetValue(addSpecial)).Ids);
+                    foreach (var text in TextChunks.JsonLinesFieldOrBlank(path, jsonField, counters))
+                        writer.WriteIdArrayLine(text is null ? [] : wordPiece.Encode(text, null, parse.GetValue(addSpecial)).Ids);   // a blank line stays a line: []
                 Warn(console, counters.Warning(path));
                 return 0;
             }
@@ -75,20 +75,21 @@ internal static class TokenizerCommands
     private static void EncodeRecords(BpeTokenizer tok, SpecialTokenPolicy policy, string path, string field, Utf8DataWriter output, InputCounters repaired)
     {
         using var stop = new CancellationTokenSource();
-        using var batches = new System.Collections.Concurrent.BlockingCollection<List<string>>(boundedCapacity: 2);
+        using var batches = new System.Collections.Concurrent.BlockingCollection<List<string?>>(boundedCapacity: 2);
         var reader = Task.Run(() =>
         {
-            var batch = new List<string>();
+            var batch = new List<string?>();
             try
             {
                 long chars = 0;
-                foreach (var text in TextChunks.JsonLinesField(path, field, repaired))
+                // A blank line (null) stays a line of output ([]), so output line n answers input line n.
+                foreach (var text in TextChunks.JsonLinesFieldOrBlank(path, field, repaired))
                 {
                     batch.Add(text);
-                    chars += text.Length;
+                    chars += text?.Length ?? 0;
                     if (chars < EncodeBatchChars && batch.Count < EncodeBatchRecords) continue;
                     batches.Add(batch, stop.Token);
-                    batch = new List<string>();
+                    batch = new List<string?>();
                     chars = 0;
                 }
             }
@@ -117,7 +118,8 @@ internal static class TokenizerCommands
                     var list = ids[i] ??= new List<int>(1024);
                     list.Clear();
                     errors[i] = null;
-                    try { tok.Encode(batch[i], list, policy); }
+                    if (batch[i] is not { } text) return;
+                    try { tok.Encode(text, list, policy); }
                     catch (DisallowedSpecialTokenException e) { errors[i] = e; }
                 });
                 for (int i = 0; i < batch.Count; i++)
@@ -210,7 +212,12 @@ internal static class TokenizerCommands
             foreach (var line in File.ReadLines(path))
             {
                 lineNo++;
-                if (line.Length == 0) continue;
+                if (string.IsNullOrWhiteSpace(line))
+                {
+                    // A blank line stays a line (the empty text), so output line n answers input line n.
+                    output.Write("\"\"\n");
+                    continue;
+                }
                 int[] ids;
                 try { ids = JsonSerializer.Deserialize<int[]>(line) ?? []; }
                 catch (JsonException e) { throw new FormatException($"{path}:{lineNo}: expected a JSON array of integers ({e.Message})."); }
@@ -237,9 +244,15 @@ internal static class TokenizerCommands
         var pattern = new Option<string>("--pattern") { Description = "Pre-tokenizer regex, or the name of an encoding whose regex to use (default: GPT-2's)." };
         var model = new Option<string>("--model") { Description = "bpe: byte-level BPE (GPT-2 style); wordpiece: BERT's WordPiece (also writes vocab.txt).", DefaultValueFactory = _ => "bpe" };
         model.AcceptOnlyFromAmong("bpe", "wordpiece");
-        var cmd = new Command("train", "Train a byte-level BPE or a WordPiece tokenizer and write tokenizer.json.") { input, vocab, minFreq, specials, field, output, pattern, model };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace a tokenizer.json (and vocab.txt) already in --output; without it such a folder is refused." };
+        var cmd = new Command("train", "Train a byte-level BPE or a WordPiece tokenizer and write tokenizer.json.") { input, vocab, minFreq, specials, field, output, pattern, model, overwrite };
         cmd.SetAction(parse =>
         {
+            // Checked before any work: an earlier tokenizer (which shards and models may depend on) is never replaced silently.
+            if (!parse.GetValue(overwrite) && parse.GetValue(output) is { } target)
+                foreach (var name in parse.GetValue(model) == "wordpiece" ? new[] { "tokenizer.json", "vocab.txt" } : ["tokenizer.json"])
+                    if (File.Exists(Path.Combine(target.FullName, name)))
+                        throw new IOException($"--output {target.FullName} already holds {name}; pass --overwrite to replace it, or choose another folder.");
             var files = SelectInputs(console, parse.GetValue(input)!);
             if (parse.GetValue(model) == "wordpiece")
             {
@@ -339,6 +352,11 @@ internal static class TokenizerCommands
                 task.Value = task.MaxValue;
             });
             Warn(console, summary.LoneSurrogates == 0 ? null : $"{summary.LoneSurrogates:N0} lone-surrogate JSON escape(s) (such as \\ud800) in the input were read as U+FFFD.");
+            // Shards end only where a document ends (so no document is cut in two): say so when that made one larger than asked.
+            var oversize = TokenShardManifest.Read(parse.GetValue(output)!.FullName).Shards.Where(s => s.Tokens > options.ShardTokens).ToList();
+            if (oversize.Count > 0)
+                console.MarkupLine($"[yellow]note:[/] {oversize.Count} shard(s) hold more than --shard-tokens {options.ShardTokens:N0} tokens (up to {oversize.Max(s => s.Tokens):N0}): " +
+                                   "a shard ends only at the end of a document, and a whole text file is one document; give JSONL records (one document each) for smaller shards.");
             console.MarkupLine($"{summary.Documents:N0} documents → {summary.Tokens:N0} tokens in {summary.Shards.Count} shard(s) " +
                                $"({summary.InputChars / Math.Max(1e-9, sw.Elapsed.TotalSeconds) / 1e6:F1} M chars/s): {Markup.Escape(string.Join(", ", summary.Shards.Select(Path.GetFileName)))} + {TokenShardManifest.FileName}");
             return 0;

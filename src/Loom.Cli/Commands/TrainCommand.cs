@@ -22,7 +22,7 @@ internal static class TrainCommand
         var set = new Option<string[]>("--set") { Description = "Override a setting: key=value, e.g. train.max_steps=200 or model.n_layer=6.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var resume = new Option<string?>("--resume") { Description = "Continue from a checkpoint directory, or from the latest under the run's output when given no value.", Arity = ArgumentArity.ZeroOrOne };
         var overwrite = new Option<bool>("--overwrite") { Description = "Delete an earlier run in the output directory (checkpoints, metrics, model) and start afresh." };
-        var cmd = new Command("train", "Train a GPT-2 or Llama model from a YAML configuration.") { config, set, resume, overwrite };
+        var cmd = new Command("train", "Train a GPT-2 or Llama model (causal LM) or a BERT model (masked LM) from a YAML configuration.") { config, set, resume, overwrite };
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(config);
@@ -34,7 +34,7 @@ internal static class TrainCommand
                 if (!file.Exists) throw new FileNotFoundException($"Configuration {file.FullName} does not exist.");
                 root = YamlToJson(File.ReadAllText(file.FullName), file.FullName);
             }
-            var cfg = TrainConfig.FromJson(root, parse.GetValue(set)!, source);
+            var cfg = TrainConfig.FromJson(root, parse.GetValue(set)!.Select(FlowToJson).ToArray(), source);
             bool fresh = parse.GetResult(resume) is null;
             if (!fresh && parse.GetValue(overwrite))
                 throw new ArgumentException("--resume continues the run in the output directory and --overwrite deletes it; pass one of them.");
@@ -53,6 +53,8 @@ internal static class TrainCommand
     private static int Run(IAnsiConsole console, TrainConfig cfg, string? resumeFrom, bool overwrite)
     {
         if (cfg.Data.Count == 0) throw new ArgumentException("No training data: set data: [files...] in the configuration or --set data=[\"file.txt\"].");
+        // Encoders (model_type bert) pre-train with the masked-LM objective: their own data and tokenizer path.
+        if (MaskedLanguageModelTraining.MaskedFamily(cfg) is { } masked) return MaskedLanguageModelTraining.Run(console, cfg, masked, resumeFrom, overwrite);
         var tokenizer = TokenizerLoader.Load(cfg.Tokenizer);
         // The model's config, checked (fields named model.n_layer, ...) and sized before anything is allocated.
         object modelConfig;
@@ -151,6 +153,26 @@ internal static class TrainCommand
         return d;
     }
 
+    // A --set value written as a YAML flow list or mapping (data=[a.txt, b.txt]) becomes its JSON form, as the
+    // same text in the file would; JSON values and plain scalars pass unchanged.
+    internal static string FlowToJson(string assignment)
+    {
+        int eq = assignment.IndexOf('=');
+        if (eq <= 0) return assignment;
+        string raw = assignment[(eq + 1)..].Trim();
+        if (!(raw.StartsWith('[') || raw.StartsWith('{'))) return assignment;
+        try
+        {
+            JsonNode.Parse(raw);
+            return assignment;
+        }
+        catch (JsonException) { }
+        JsonNode? node;
+        try { node = YamlToJson("value: " + raw, "--set")?["value"]; }
+        catch (FormatException) { return assignment; }   // not YAML either: the binder names it
+        return assignment[..(eq + 1)] + (node?.ToJsonString() ?? "null");
+    }
+
     // YAML → JSON tree: mappings become objects, sequences arrays, and scalars numbers, booleans or strings.
     // Malformed YAML is reported as file:line:column, whatever part of YamlDotNet notices it.
     internal static JsonNode? YamlToJson(string yaml, string source)
@@ -225,7 +247,7 @@ internal static class TrainCommand
         return m;
     }
 
-    private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
+    internal sealed class InlineProgress<T>(Action<T> report) : IProgress<T>
     {
         public void Report(T value) => report(value);
     }

@@ -68,8 +68,13 @@ internal static class TrainingData
     /// Each data file (shards of a directory included, as <see cref="Load"/> reads them) with its size and
     /// SHA-256, so a resume can tell that the data changed even when the paths did not.
     /// </summary>
+    /// <remarks>
+    /// A file listed twice (directly, or through a shard folder and directly) is refused: its text would
+    /// be read twice, and could land in both the training and the validation split.
+    /// </remarks>
     public static IEnumerable<(string File, string Fingerprint)> Fingerprints(IReadOnlyList<string> paths)
     {
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var path in paths)
         {
             // A shard folder is the set its manifest lists (never a glob, which would see stale shards).
@@ -78,6 +83,10 @@ internal static class TrainingData
                 : [path];
             foreach (var f in files)
             {
+                string full = Path.GetFullPath(f);
+                if (seen.TryGetValue(full, out var first))
+                    throw new ArgumentException($"data lists {full} twice (as {first} and as {path}): its text would be read twice, and could be both training and validation text; list each file once.");
+                seen[full] = path;
                 // Checked before it is opened: a FIFO would block the hash forever, a dangling link is named.
                 InputFiles.RequireFile(f, "data");
                 using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan);

@@ -16,7 +16,23 @@ public sealed class InputCounters
         if (count != 0) Interlocked.Add(ref _loneSurrogates, count);
     }
 
+    private long _invalidUtf8;
+
+    /// <summary>Byte sequences that are not UTF-8 (each maximal bad sequence once), read as U+FFFD.</summary>
+    public long InvalidUtf8 => Interlocked.Read(ref _invalidUtf8);
+
+    /// <summary>Adds <paramref name="count"/> invalid UTF-8 sequences.</summary>
+    public void AddInvalidUtf8(long count)
+    {
+        if (count != 0) Interlocked.Add(ref _invalidUtf8, count);
+    }
+
     /// <summary>One line for the console, or null when nothing was repaired.</summary>
-    public string? Warning(string what) => LoneSurrogates == 0 ? null
-        : $"{LoneSurrogates:N0} lone-surrogate JSON escape(s) (such as \\ud800) in {what} were read as U+FFFD.";
+    public string? Warning(string what)
+    {
+        var parts = new List<string>(2);
+        if (LoneSurrogates != 0) parts.Add($"{LoneSurrogates:N0} lone-surrogate JSON escape(s) (such as \\ud800)");
+        if (InvalidUtf8 != 0) parts.Add($"{InvalidUtf8:N0} invalid UTF-8 byte sequence(s)");
+        return parts.Count == 0 ? null : $"{string.Join(" and ", parts)} in {what} were read as U+FFFD.";
+    }
 }

@@ -72,11 +72,11 @@ public sealed record CurationConfig
                 stages.Add(name switch
                 {
                     "normalize" => new Normalizer(node.Deserialize<NormalizerOptions>(Json)),
-                    "gopher_quality" => new GopherQualityFilter(node.Deserialize<GopherQualityOptions>(Json)),
-                    "c4_quality" => new C4Filter(node.Deserialize<C4Options>(Json)),
-                    "gopher_repetition" => new RepetitionFilter(node.Deserialize<RepetitionOptions>(Json)),
-                    "language" => new LanguageFilter(node.Deserialize<LanguageFilterOptions>(Json)),
-                    "toxicity" => new ToxicityFilter(node.Deserialize<ToxicityOptions>(Json)),
+                    "gopher_quality" => new GopherQualityFilter(Checked(node.Deserialize<GopherQualityOptions>(Json), o => o.Validate(name + "."))),
+                    "c4_quality" => new C4Filter(Checked(node.Deserialize<C4Options>(Json), o => o.Validate(name + "."))),
+                    "gopher_repetition" => new RepetitionFilter(Checked(node.Deserialize<RepetitionOptions>(Json), o => o.Validate(name + "."))),
+                    "language" => new LanguageFilter(Checked(node.Deserialize<LanguageFilterOptions>(Json), o => o.Validate(name + "."))),
+                    "toxicity" => new ToxicityFilter(Checked(node.Deserialize<ToxicityOptions>(Json), o => o.Validate(name + "."))),
                     "pii" => new PiiRedactor(node.Deserialize<PiiOptions>(Json)),
                     _ => throw new FormatException($"Unknown stage \"{name}\"; stages: {string.Join(", ", DefaultStages)}."),
                 });
@@ -87,6 +87,13 @@ public sealed record CurationConfig
             }
         }
         return stages;
+    }
+
+    // Range-checks a stage's options before the stage is built (null: the stage's defaults).
+    private static T? Checked<T>(T? options, Action<T> validate) where T : class
+    {
+        if (options != null) validate(options);
+        return options;
     }
 
     /// <summary>Binds a JSON tree (from YAML).</summary>

@@ -17,6 +17,14 @@ public sealed record LanguageFilterOptions
     public IReadOnlyList<string> Languages { get; init; } = ["en"];
     /// <summary>Least confidence in a kept language.</summary>
     public double MinConfidence { get; init; } = 0.65;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range (<paramref name="prefix"/> + its snake_case name).</summary>
+    public void Validate(string prefix = "language.")
+    {
+        if (Languages is null || Languages.Count == 0 || Languages.Any(string.IsNullOrWhiteSpace))
+            throw new ArgumentException($"{prefix}languages must list at least one language code (ISO 639-1), e.g. [en].");
+        StageSettings.Fraction(prefix + "min_confidence", MinConfidence);
+    }
 }
 
 /// <summary>A language guess.</summary>

@@ -5,6 +5,7 @@
 //  - Gopher repetition rules, Rae et al. 2021, table A1: duplicate line/paragraph fractions, the
 //    character share of the most frequent 2–4-gram and of repeated 5–10-grams.
 using System.Buffers;
+using Loom.Core.Validation;
 using Loom.Data.Documents;
 using Loom.Data.Text;
 
@@ -27,6 +28,21 @@ public sealed record GopherQualityOptions
     public double MinAlphaWords { get; init; } = 0.8;
     /// <summary>Least count of the English stop words "the, be, to, of, and, that, have, with".</summary>
     public int MinStopWords { get; init; } = 2;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range (<paramref name="prefix"/> + its snake_case name).</summary>
+    public void Validate(string prefix = "gopher_quality.")
+    {
+        Setting.AtLeast(prefix + "min_words", MinWords, 0);
+        Setting.AtLeast(prefix + "max_words", MaxWords, MinWords);
+        Setting.NonNegative(prefix + "min_mean_word_length", MinMeanWordLength);
+        if (!(MaxMeanWordLength >= MinMeanWordLength && double.IsFinite(MaxMeanWordLength)))
+            throw Setting.Error(prefix + "max_mean_word_length", MaxMeanWordLength, $"a finite number of at least {prefix}min_mean_word_length ({MinMeanWordLength})");
+        Setting.NonNegative(prefix + "max_symbol_word_ratio", MaxSymbolWordRatio);
+        StageSettings.Fraction(prefix + "max_bullet_lines", MaxBulletLines);
+        StageSettings.Fraction(prefix + "max_ellipsis_lines", MaxEllipsisLines);
+        StageSettings.Fraction(prefix + "min_alpha_words", MinAlphaWords);
+        Setting.AtLeast(prefix + "min_stop_words", MinStopWords, 0);
+    }
 }
 
 /// <summary>Gopher quality filter.</summary>
@@ -108,6 +124,14 @@ public sealed record C4Options
     public bool CurlyBraces { get; init; } = true;
     /// <summary>Drop lines with cookie/terms/privacy boilerplate.</summary>
     public bool Policy { get; init; } = true;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range (<paramref name="prefix"/> + its snake_case name).</summary>
+    public void Validate(string prefix = "c4_quality.")
+    {
+        Setting.AtLeast(prefix + "min_words_per_line", MinWordsPerLine, 0);
+        Setting.AtLeast(prefix + "max_word_length", MaxWordLength, 1);
+        Setting.AtLeast(prefix + "min_sentences", MinSentences, 0);
+    }
 }
 
 /// <summary>C4 filter: drops bad lines (rewriting the text), then removes documents failing the document rules.</summary>
@@ -226,6 +250,21 @@ public sealed record RepetitionOptions
     public IReadOnlyList<double> TopNGramFractions { get; init; } = [0.20, 0.18, 0.16];           // n = 2, 3, 4
     /// <summary>(n, most character share of repeated n-grams).</summary>
     public IReadOnlyList<double> DuplicateNGramFractions { get; init; } = [0.15, 0.14, 0.13, 0.12, 0.11, 0.10]; // n = 5..10
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming the first setting out of range (<paramref name="prefix"/> + its
+    /// snake_case name). The n-gram lists are positional (n = 2, 3, 4 and n = 5 … 10), so a shorter list would
+    /// silently switch the rules for the missing n off: each must hold exactly one fraction per n.
+    /// </summary>
+    public void Validate(string prefix = "gopher_repetition.")
+    {
+        StageSettings.Fraction(prefix + "max_duplicate_line_fraction", MaxDuplicateLineFraction);
+        StageSettings.Fraction(prefix + "max_duplicate_paragraph_fraction", MaxDuplicateParagraphFraction);
+        StageSettings.Fraction(prefix + "max_duplicate_line_char_fraction", MaxDuplicateLineCharFraction);
+        StageSettings.Fraction(prefix + "max_duplicate_paragraph_char_fraction", MaxDuplicateParagraphCharFraction);
+        StageSettings.Fractions(prefix + "top_n_gram_fractions", TopNGramFractions, 3, "n = 2, 3, 4");
+        StageSettings.Fractions(prefix + "duplicate_n_gram_fractions", DuplicateNGramFractions, 6, "n = 5 … 10");
+    }
 }
 
 /// <summary>Gopher repetition filter.</summary>

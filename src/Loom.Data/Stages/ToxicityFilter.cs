@@ -4,6 +4,7 @@
 // matches and its score reaches Threshold; one stray word in a long review is not enough. Word
 // lists over-match ("Scunthorpe" cases, medical terms), so the audit keeps the matched terms.
 using System.Reflection;
+using Loom.Core.Validation;
 using Loom.Data.Documents;
 using Loom.Data.Text;
 
@@ -18,6 +19,15 @@ public sealed record ToxicityOptions
     public int MinMatches { get; init; } = 2;
     /// <summary>A word list file (one entry per line) to use instead of the embedded English LDNOOBW list.</summary>
     public string? WordList { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range (<paramref name="prefix"/> + its snake_case name).</summary>
+    public void Validate(string prefix = "toxicity.")
+    {
+        StageSettings.Fraction(prefix + "threshold", Threshold);
+        // A removal names the matched terms: with no match required, a document with none would be removed for nothing.
+        Setting.AtLeast(prefix + "min_matches", MinMatches, 1);
+        if (WordList is { Length: 0 }) throw Setting.Error(prefix + "word_list", WordList, "the path of a word list file (one entry per line), or absent for the embedded English list");
+    }
 }
 
 /// <summary>The toxicity stage.</summary>

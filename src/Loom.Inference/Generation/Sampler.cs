@@ -1,42 +1,16 @@
-// Picks the next token from logits: repetition penalty (Keskar et al. 2019, CTRL: divide positive
-// logits, multiply negative ones, for tokens already generated), temperature, top-k, then top-p
-// (nucleus, Holtzman et al. 2020: the smallest set of most likely tokens whose probability
-// reaches p), then a seeded draw. Temperature 0 is greedy (argmax).
+// Picks the next token from one row of logits, in the order vLLM applies its sampling parameters:
+//   1. logit_bias added (OpenAI);
+//   2. penalties — repetition (Keskar et al. 2019, CTRL: divide positive logits, multiply negative
+//      ones, for every token of the prompt or the output), then presence and frequency (OpenAI:
+//      logit −= frequency·count + presence·[count > 0], over the generated tokens);
+//   3. temperature (0: greedy, the argmax of the penalised logits);
+//   4. min_p (Nguyen et al. 2024): drop tokens whose probability is below min_p × the largest;
+//   5. top-k, then top-p (nucleus, Holtzman et al. 2020) on the renormalised survivors: the smallest
+//      set of most likely tokens whose probability reaches p;
+//   6. a draw from this request's own seeded random stream, so a request's tokens do not depend on
+//      what else is batched with it.
+// Each sequence owns one Sampler; its buffers are sized to the vocabulary once and reused.
 namespace Loom.Inference.Generation;
-
-/// <summary>Sampling settings; the defaults are greedy decoding of up to 64 tokens.</summary>
-public sealed record SamplingOptions
-{
-    public int MaxNewTokens { get; init; } = 64;
-    /// <summary>0 means greedy.</summary>
-    public float Temperature { get; init; } = 0f;
-    /// <summary>0 means no top-k cut.</summary>
-    public int TopK { get; init; } = 0;
-    /// <summary>1 means no nucleus cut.</summary>
-    public float TopP { get; init; } = 1f;
-    /// <summary>1 means no penalty.</summary>
-    public float RepetitionPenalty { get; init; } = 1f;
-    public IReadOnlyList<string> StopSequences { get; init; } = [];
-    public int Seed { get; init; } = 0;
-
-    /// <summary>
-    /// Throws <see cref="ArgumentException"/> naming the first bad setting. NaN and infinities are refused
-    /// (every comparison with NaN is false, so each check is written to fail on it). <paramref name="name"/>
-    /// maps a property name to the name the user wrote (the CLI passes its option names).
-    /// </summary>
-    public void Validate(Func<string, string>? name = null)
-    {
-        name ??= n => n;
-        if (MaxNewTokens < 0) throw new ArgumentException($"{name(nameof(MaxNewTokens))} must be ≥ 0; got {MaxNewTokens}.", nameof(MaxNewTokens));
-        if (!(Temperature >= 0 && float.IsFinite(Temperature)))
-            throw new ArgumentException($"{name(nameof(Temperature))} must be a finite number ≥ 0 (0 is greedy); got {Temperature}.", nameof(Temperature));
-        if (TopK < 0) throw new ArgumentException($"{name(nameof(TopK))} must be ≥ 0 (0: no cut); got {TopK}.", nameof(TopK));
-        if (!(TopP > 0 && TopP <= 1)) throw new ArgumentException($"{name(nameof(TopP))} must be in (0, 1] (1: no cut); got {TopP}.", nameof(TopP));
-        if (!(RepetitionPenalty > 0 && float.IsFinite(RepetitionPenalty)))
-            throw new ArgumentException($"{name(nameof(RepetitionPenalty))} must be a finite number > 0 (1: off); got {RepetitionPenalty}.", nameof(RepetitionPenalty));
-        if (StopSequences.Any(string.IsNullOrEmpty)) throw new ArgumentException($"{name(nameof(StopSequences))} must not contain an empty string.", nameof(StopSequences));
-    }
-}
 
 /// <summary>Chooses tokens from logits under <see cref="SamplingOptions"/>.</summary>
 public sealed class Sampler
@@ -44,62 +18,147 @@ public sealed class Sampler
     private readonly SamplingOptions _options;
     private readonly Random _rng;
     private float[] _work = [];
+    private float[] _keys = [];
     private int[] _order = [];
+    private int[] _count = [];
 
-    public Sampler(SamplingOptions options)
+    public Sampler(SamplingOptions options) : this(options, options.Seed) { }
+
+    /// <summary>A sampler drawing from a stream seeded with <paramref name="seed"/> (the n-th of n completions uses seed + n).</summary>
+    public Sampler(SamplingOptions options, int seed)
     {
         options.Validate();
         _options = options;
-        _rng = new Random(options.Seed);
+        _rng = new Random(seed);
     }
 
-    /// <summary>The next token given <paramref name="logits"/> (one row) and the tokens so far.</summary>
-    public int Next(ReadOnlySpan<float> logits, ReadOnlySpan<int> previous)
+    /// <summary>The options it samples under.</summary>
+    public SamplingOptions Options => _options;
+
+    /// <summary>The next token given <paramref name="logits"/> (one row) and the tokens generated so far.</summary>
+    public int Next(ReadOnlySpan<float> logits, ReadOnlySpan<int> previous) => Next(logits, default, previous);
+
+    /// <summary>The next token given <paramref name="logits"/>, the prompt and the tokens generated so far.</summary>
+    public int Next(ReadOnlySpan<float> logits, ReadOnlySpan<int> prompt, ReadOnlySpan<int> generated)
     {
         int v = logits.Length;
-        if (_work.Length != v) { _work = new float[v]; _order = new int[v]; }
-        logits.CopyTo(_work);
-        if (_options.RepetitionPenalty != 1f)
-            foreach (int t in previous)
-                if ((uint)t < (uint)v) _work[t] = _work[t] > 0 ? _work[t] / _options.RepetitionPenalty : _work[t] * _options.RepetitionPenalty;
-        if (_options.Temperature == 0f) return ArgMax(_work);
-
-        float max = float.NegativeInfinity;
-        for (int i = 0; i < v; i++) max = Math.Max(max, _work[i]);
-        double sum = 0;
-        for (int i = 0; i < v; i++) { _work[i] = MathF.Exp((_work[i] - max) / _options.Temperature); sum += _work[i]; }
-        for (int i = 0; i < v; i++) { _order[i] = i; _work[i] = (float)(_work[i] / sum); }
-        int keep = v;
-        if (_options.TopK > 0 || _options.TopP < 1f)
+        int greedy = Probabilities(logits, prompt, generated, Ensure(v));
+        if (greedy >= 0) return greedy;
+        var p = _work;
+        double total = 0;
+        for (int i = 0; i < v; i++) total += p[i];
+        double r = _rng.NextDouble() * total, acc = 0;
+        int lastKept = -1;
+        for (int i = 0; i < v; i++)
         {
-            var probs = _work;
-            Array.Sort(_order, (a, b) => probs[b].CompareTo(probs[a]) != 0 ? probs[b].CompareTo(probs[a]) : a.CompareTo(b));
-            if (_options.TopK > 0) keep = Math.Min(keep, _options.TopK);
-            if (_options.TopP < 1f)
+            if (p[i] <= 0) continue;
+            acc += p[i];
+            lastKept = i;
+            if (r < acc) return i;
+        }
+        return lastKept;
+    }
+
+    private float[] Ensure(int v)
+    {
+        if (_work.Length != v) { _work = new float[v]; _keys = new float[v]; _order = new int[v]; _count = new int[v]; }
+        return _work;
+    }
+
+    /// <summary>
+    /// Writes to <paramref name="probabilities"/> the distribution the next token is drawn from (masked
+    /// tokens 0, the rest renormalised to sum 1). With temperature 0 it is one-hot on the argmax, and
+    /// the argmax is returned; otherwise −1.
+    /// </summary>
+    public int Probabilities(ReadOnlySpan<float> logits, ReadOnlySpan<int> prompt, ReadOnlySpan<int> generated, Span<float> probabilities)
+    {
+        int v = logits.Length;
+        if (probabilities.Length != v) throw new ArgumentException($"probabilities has {probabilities.Length} entries; the logits have {v}.");
+        Ensure(v);
+        var w = probabilities;
+        logits.CopyTo(w);
+        var o = _options;
+        // 1. logit_bias
+        if (o.LogitBias != null)
+            foreach (var (id, bias) in o.LogitBias)
+                if ((uint)id < (uint)v) w[id] += bias;
+        // 2. penalties
+        if (o.RepetitionPenalty != 1f)
+        {
+            // each distinct token once: mark with the count array, then clear the marks
+            foreach (int t in prompt) if ((uint)t < (uint)v && _count[t] == 0) { _count[t] = 1; w[t] = w[t] > 0 ? w[t] / o.RepetitionPenalty : w[t] * o.RepetitionPenalty; }
+            foreach (int t in generated) if ((uint)t < (uint)v && _count[t] == 0) { _count[t] = 1; w[t] = w[t] > 0 ? w[t] / o.RepetitionPenalty : w[t] * o.RepetitionPenalty; }
+            foreach (int t in prompt) if ((uint)t < (uint)v) _count[t] = 0;
+            foreach (int t in generated) if ((uint)t < (uint)v) _count[t] = 0;
+        }
+        if (o.PresencePenalty != 0f || o.FrequencyPenalty != 0f)
+        {
+            foreach (int t in generated) if ((uint)t < (uint)v) _count[t]++;
+            foreach (int t in generated)
+                if ((uint)t < (uint)v && _count[t] > 0)
+                {
+                    w[t] -= o.FrequencyPenalty * _count[t] + o.PresencePenalty;
+                    _count[t] = 0;   // applied once per distinct token
+                }
+        }
+        // 3. temperature
+        if (o.Temperature == 0f)
+        {
+            int best = 0;
+            for (int i = 1; i < v; i++) if (w[i] > w[best]) best = i;
+            w.Clear();
+            w[best] = 1f;
+            return best;
+        }
+        float max = float.NegativeInfinity;
+        for (int i = 0; i < v; i++) max = Math.Max(max, w[i]);
+        double sum = 0;
+        for (int i = 0; i < v; i++) { w[i] = MathF.Exp((w[i] - max) / o.Temperature); sum += w[i]; }
+        float pmax = 0;
+        for (int i = 0; i < v; i++) { w[i] = (float)(w[i] / sum); pmax = Math.Max(pmax, w[i]); }
+        // 4. min_p
+        if (o.MinP > 0f)
+        {
+            float threshold = o.MinP * pmax;
+            for (int i = 0; i < v; i++) if (w[i] < threshold) w[i] = 0f;
+        }
+        // 5. top-k, then top-p over the renormalised survivors (most likely first; ties by lower id)
+        if (o.TopK > 0 || o.TopP < 1f)
+        {
+            int n = 0;
+            for (int i = 0; i < v; i++) if (w[i] > 0) { _keys[n] = -w[i]; _order[n] = i; n++; }
+            Array.Sort(_keys, _order, 0, n);
+            int keep = o.TopK > 0 ? Math.Min(n, o.TopK) : n;
+            if (o.TopP < 1f)
             {
+                double kept = 0;
+                for (int i = 0; i < keep; i++) kept += -_keys[i];
                 double cum = 0;
                 for (int i = 0; i < keep; i++)
                 {
-                    cum += probs[_order[i]];
-                    if (cum >= _options.TopP) { keep = i + 1; break; }
+                    cum += -_keys[i] / kept;
+                    if (cum >= o.TopP) { keep = i + 1; break; }
                 }
             }
+            for (int i = keep; i < n; i++) w[_order[i]] = 0f;
         }
         double total = 0;
-        for (int i = 0; i < keep; i++) total += _work[_order[i]];
-        double r = _rng.NextDouble() * total, acc = 0;
-        for (int i = 0; i < keep; i++)
-        {
-            acc += _work[_order[i]];
-            if (r < acc) return _order[i];
-        }
-        return _order[keep - 1];
+        for (int i = 0; i < v; i++) total += w[i];
+        for (int i = 0; i < v; i++) w[i] = (float)(w[i] / total);
+        return -1;
     }
 
-    private static int ArgMax(float[] x)
+    private int Probabilities(ReadOnlySpan<float> logits, ReadOnlySpan<int> prompt, ReadOnlySpan<int> generated, float[] into) =>
+        Probabilities(logits, prompt, generated, into.AsSpan());
+
+    /// <summary>log softmax of <paramref name="logits"/> (the model's own distribution, before any sampling setting, as vLLM reports it).</summary>
+    public static void LogSoftmax(ReadOnlySpan<float> logits, Span<float> destination)
     {
-        int best = 0;
-        for (int i = 1; i < x.Length; i++) if (x[i] > x[best]) best = i;
-        return best;
+        float max = float.NegativeInfinity;
+        foreach (float x in logits) max = Math.Max(max, x);
+        double sum = 0;
+        foreach (float x in logits) sum += Math.Exp(x - max);
+        float log = (float)(max + Math.Log(sum));
+        for (int i = 0; i < logits.Length; i++) destination[i] = logits[i] - log;
     }
 }

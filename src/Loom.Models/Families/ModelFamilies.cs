@@ -100,7 +100,8 @@ public static class ModelFamilies
                 InitializeBody = (m, seed) => ((BertModel)m).InitializeWeights(seed),
                 SetActivationCheckpointing = (m, on) => ((BertModel)m).ActivationCheckpointing = on,
             },
-            NotCausalReason = "model_type \"bert\" is an encoder, not a causal language model; use Loom.Models.Bert.BertModel (masked LM or classification).",
+            CreateMaskedLanguageModel = (c, o, p) => new BertForMaskedLM((BertConfig)c, o, p),
+            NotCausalReason = "model_type \"bert\" is an encoder (masked LM), not a causal language model: it cannot generate text or be scored by next-token loss; fine-tune it for a task (loom finetune) or train it with loom train (masked-LM loss).",
             Describe = c => c is BertConfig b ? $"bert {b.Layers} layers × {b.HiddenSize}, vocab {b.VocabSize}" : c.ToString() ?? "?",
         });
     }

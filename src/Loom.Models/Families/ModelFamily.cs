@@ -43,6 +43,9 @@ public sealed record ModelFamily
     /// <summary>Builds a causal language model from a config record; null for encoders.</summary>
     public Func<object, ModelOptions, WorkerPool?, ICausalLanguageModel>? CreateCausalLanguageModel { get; init; }
 
+    /// <summary>Builds the family's masked language model (BERT's BertForMaskedLM) for pre-training; null for causal families.</summary>
+    public Func<object, ModelOptions, WorkerPool?, ILanguageModel>? CreateMaskedLanguageModel { get; init; }
+
     /// <summary>Builds the family's body (hidden states forward and backward) from a config record.</summary>
     public Func<object, ModelOptions, WorkerPool?, IHiddenStateModel>? CreateHiddenStateModel { get; init; }
 

@@ -63,14 +63,23 @@ public sealed class SafetensorsFile : IDisposable
             {
                 if (name == "__metadata__")
                 {
-                    foreach (var (k, v) in node!.AsObject()) meta[k] = v?.ToString() ?? "";
+                    if (node is not JsonObject metaObject) throw new InvalidDataException($"{path}: \"__metadata__\" is {node?.ToJsonString() ?? "null"}; it must be an object of strings.");
+                    foreach (var (k, v) in metaObject) meta[k] = v?.ToString() ?? "";
                     continue;
                 }
+                // Every field is read with its JSON type checked, so a damaged header is named field by field
+                // rather than in .NET's words ("An element of type 'Number' cannot be converted to a 'System.String'").
                 var o = node as JsonObject ?? throw new InvalidDataException($"{path}: tensor \"{name}\" has no header object.");
-                string dtype = (string?)o["dtype"] ?? throw new InvalidDataException($"{path}: tensor \"{name}\" has no dtype.");
-                long[] shape = o["shape"]?.AsArray().Select(x => (long)x!).ToArray() ?? throw new InvalidDataException($"{path}: tensor \"{name}\" has no shape.");
-                var offs = o["data_offsets"]?.AsArray() ?? throw new InvalidDataException($"{path}: tensor \"{name}\" has no data_offsets.");
-                var e = new SafetensorsEntry(name, dtype, shape, (long)offs[0]!, (long)offs[1]!);
+                string dtype = o["dtype"] is null ? throw new InvalidDataException($"{path}: tensor \"{name}\" has no dtype.")
+                    : o["dtype"] is JsonValue dv && dv.TryGetValue(out string? ds) ? ds
+                    : throw new InvalidDataException($"{path}: tensor \"{name}\" has dtype {o["dtype"]!.ToJsonString()}; it must be a string such as \"F32\", \"F16\" or \"BF16\".");
+                long[] shape = o["shape"] is null ? throw new InvalidDataException($"{path}: tensor \"{name}\" has no shape.")
+                    : Longs(o["shape"], path, name, "shape") ?? throw new InvalidDataException($"{path}: tensor \"{name}\" has shape {o["shape"]!.ToJsonString()}; it must be a list of whole numbers ≥ 0.");
+                var offs = Longs(o["data_offsets"], path, name, "data_offsets");
+                if (offs is not { Length: 2 })
+                    throw new InvalidDataException($"{path}: tensor \"{name}\" has data_offsets {o["data_offsets"]?.ToJsonString() ?? "missing"}; it must be [begin, end], two whole numbers.");
+                if (shape.Any(d => d < 0)) throw new InvalidDataException($"{path}: tensor \"{name}\" has shape {o["shape"]!.ToJsonString()}; dimensions must be ≥ 0.");
+                var e = new SafetensorsEntry(name, dtype, shape, offs[0], offs[1]);
                 long want = e.ElementCount * DTypeSize(dtype, path, name);
                 if (e.Begin < 0 || e.End < e.Begin || e.End > dataLength)
                     throw new InvalidDataException($"{path}: tensor \"{name}\" spans data bytes [{e.Begin}, {e.End}) but the data holds {dataLength} bytes; the file is truncated.");
@@ -86,6 +95,19 @@ public sealed class SafetensorsFile : IDisposable
             _handle.Dispose();
             throw;
         }
+    }
+
+    // A JSON list of whole numbers, or null when the node is anything else.
+    private static long[]? Longs(JsonNode? node, string path, string name, string field)
+    {
+        if (node is not JsonArray a) return null;
+        var result = new long[a.Count];
+        for (int i = 0; i < a.Count; i++)
+        {
+            if (a[i] is not JsonValue v || !v.TryGetValue(out long x)) return null;
+            result[i] = x;
+        }
+        return result;
     }
 
     /// <summary>Opens and validates <paramref name="path"/>.</summary>

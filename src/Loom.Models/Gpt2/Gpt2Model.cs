@@ -390,6 +390,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
     public void Dispose()
     {
         DisposePlans();
+        _paged.Dispose();
         foreach (var L in _layers)
         {
             L.Attn.Dispose(); L.Proj.Dispose(); L.Fc.Dispose(); L.Mproj.Dispose();

@@ -32,6 +32,10 @@ public sealed record LlamaConfig
     [JsonPropertyName("rope_theta")] public float RopeTheta { get; init; } = 10000f;
     [JsonPropertyName("rope_scaling")] public LlamaRopeScaling? RopeScaling { get; init; }
     [JsonPropertyName("tie_word_embeddings")] public bool TieWordEmbeddings { get; init; }
+    /// <summary>The MLP's activation; Loom's Llama computes SiLU (HF's "silu", alias "swish") only.</summary>
+    [JsonPropertyName("hidden_act")] public string HiddenAct { get; init; } = "silu";
+    /// <summary>HF's optional head_dim; Loom's Llama needs it to equal hidden_size / num_attention_heads (absent: that value).</summary>
+    [JsonPropertyName("head_dim")][JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? ConfiguredHeadDim { get; init; }
 
     [JsonIgnore] public int KvHeads => KeyValueHeads ?? Heads;
     [JsonIgnore] public int HeadDim => HiddenSize / Heads;
@@ -57,6 +61,11 @@ public sealed record LlamaConfig
         Setting.Positive(prefix + "rope_theta", RopeTheta);
         if (RopeScaling is { } r) Setting.Positive(prefix + "rope_scaling.factor", r.Factor);
         if (TieWordEmbeddings) throw new NotSupportedException($"{prefix}tie_word_embeddings is true: Llama with tied embeddings is not supported yet.");
+        // Fields Hugging Face reads but this model would otherwise ignore: refused rather than silently computed otherwise.
+        if (HiddenAct is not ("silu" or "swish"))
+            throw new NotSupportedException($"{prefix}hidden_act is \"{HiddenAct}\": Loom's Llama computes the SiLU MLP only (\"silu\", as every Llama checkpoint); remove the field or set it to \"silu\".");
+        if (ConfiguredHeadDim is { } hd && hd != HeadDim)
+            throw new NotSupportedException($"{prefix}head_dim is {hd}, but Loom's Llama needs hidden_size / num_attention_heads ({HiddenSize} / {Heads} = {HeadDim}); remove head_dim or set it to {HeadDim}.");
     }
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };

@@ -22,7 +22,7 @@ using Loom.Models.Projections;
 namespace Loom.Models.Llama;
 
 /// <summary>A Llama causal language model with training support.</summary>
-public sealed class LlamaModel : ICausalLanguageModel, IHiddenStateModel
+public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel
 {
     private readonly WorkerPool _pool;
     private readonly int _embed, _norm;   // (V, C), (C)
@@ -299,6 +299,7 @@ public sealed class LlamaModel : ICausalLanguageModel, IHiddenStateModel
     public void Dispose()
     {
         _plans.Dispose();
+        _paged.Dispose();
         foreach (var L in _layers)
             foreach (var proj in new[] { L.Q, L.K, L.V, L.O, L.Gate, L.Up, L.Down }) proj.Dispose();
         _head.Dispose();

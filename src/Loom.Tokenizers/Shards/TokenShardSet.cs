@@ -19,6 +19,15 @@ public static class TokenShardSet
     public static IEnumerable<TokenShard> Read(IEnumerable<string> paths, BpeTokenizer? expected = null, string? expectedLabel = null)
     {
         byte[]? fingerprint = expected is null ? null : TokenShardHeader.FingerprintOf(expected);
+        // A shard given twice (the same file, or a folder and one of its shards) would be counted twice: refused.
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Once(string file, string given)
+        {
+            string full = Path.GetFullPath(file);
+            if (seen.TryGetValue(full, out var first))
+                throw new ArgumentException($"The shard {full} is given twice (through {first} and through {given}); each shard may be read once, so list it once.");
+            seen[full] = given;
+        }
         foreach (var path in paths)
         {
             if (Directory.Exists(path))
@@ -28,6 +37,7 @@ public static class TokenShardSet
                 foreach (var entry in manifest.Shards)
                 {
                     string file = Path.Combine(path, entry.File);
+                    Once(file, path);
                     if (!File.Exists(file))
                         throw new FileNotFoundException($"{file} is listed in {manifestPath} but is missing. Re-run `loom tokenize` with --overwrite to rewrite the shard set.", file);
                     var shard = TokenShard.Open(file);
@@ -49,6 +59,7 @@ public static class TokenShardSet
             else
             {
                 if (!File.Exists(path)) throw new FileNotFoundException($"Token shard {path} does not exist.", path);
+                Once(path, path);
                 var shard = TokenShard.Open(path);
                 try { CheckTokenizer(shard, fingerprint, expected, expectedLabel); }
                 catch { shard.Dispose(); throw; }

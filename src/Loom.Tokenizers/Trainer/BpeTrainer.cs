@@ -290,8 +290,9 @@ public static class TextChunks
     }
 
     /// <summary>Opens <paramref name="path"/> (a regular file; .gz decompressed and checked, so truncation is an error naming the byte offset).</summary>
-    public static StreamReader OpenText(string path) =>
-        new(CompressedInput.Open(path), Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
+    /// <remarks>Bytes that are not UTF-8 become U+FFFD, counted in <paramref name="counters"/> when given (for a warning).</remarks>
+    public static StreamReader OpenText(string path, InputCounters? counters = null) =>
+        new(CompressedInput.Open(path), counters is null ? Encoding.UTF8 : CountingDecoderFallback.Utf8(counters), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
 
     /// <summary>
     /// The string field <paramref name="field"/> of each JSON line. A line that is not a JSON object, lacks the field or holds
@@ -301,7 +302,17 @@ public static class TextChunks
     /// </summary>
     public static IEnumerable<string> JsonLinesField(string path, string field, InputCounters? counters = null)
     {
-        using var reader = OpenText(path);
+        foreach (var text in JsonLinesFieldOrBlank(path, field, counters))
+            if (text is not null) yield return text;
+    }
+
+    /// <summary>
+    /// As <see cref="JsonLinesField"/>, but one item per input line: null for a blank line, so a command
+    /// that writes one output line per input line (tokenizer encode) keeps them in step.
+    /// </summary>
+    public static IEnumerable<string?> JsonLinesFieldOrBlank(string path, string field, InputCounters? counters = null)
+    {
+        using var reader = OpenText(path, counters);
         byte[] name = Encoding.UTF8.GetBytes(field);
         byte[] bytes = new byte[1 << 12];
         int lineNo = 0;
@@ -309,7 +320,11 @@ public static class TextChunks
         while ((line = reader.ReadLine()) != null)
         {
             lineNo++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                yield return null;
+                continue;
+            }
             int needed = Encoding.UTF8.GetMaxByteCount(line.Length);
             if (bytes.Length < needed) bytes = new byte[Math.Max(needed, 2 * bytes.Length)];
             int length = Encoding.UTF8.GetBytes(line, bytes);
@@ -385,7 +400,7 @@ public static class TextChunks
             if (sb.Length > 0) yield return sb.ToString();
             yield break;
         }
-        using var reader = OpenText(path);
+        using var reader = OpenText(path, counters);
         var buffer = new char[ChunkChars];
         var carry = new StringBuilder();
         int read;

@@ -11,6 +11,7 @@ public static class RunDirectory
     /// <summary>Files and folders a run writes (train, quickstart, finetune).</summary>
     public static IReadOnlyList<string> Artifacts { get; } =
         ["checkpoints", "metrics.jsonl", "report.html", "options.json", "train_config.json", "model.safetensors", "config.json", "tokenizer.json",
+         "vocab.txt", "tokenizer_config.json", "special_tokens_map.json",
          "model", "folds", "finetune_config.json", "eval_results.json", "cv_summary.json"];
 
     /// <summary>

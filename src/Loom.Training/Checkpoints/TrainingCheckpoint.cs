@@ -38,7 +38,7 @@ public static class TrainingCheckpoint
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Writes a checkpoint called step_NNNNNN under <paramref name="directory"/>; returns its path.</summary>
-    public static string Save(string directory, ICausalLanguageModel model, AdamWOptimizer optimizer, CheckpointState state)
+    public static string Save(string directory, ILanguageModel model, AdamWOptimizer optimizer, CheckpointState state)
     {
         Directory.CreateDirectory(directory);
         string final = Path.Combine(directory, $"step_{state.Step:D6}");
@@ -132,7 +132,7 @@ public static class TrainingCheckpoint
     public static void EnsureSameModel(string path, object configuration)
     {
         string configPath = Path.Combine(path, "config.json");
-        object config = CausalLanguageModels.ReadConfig(path);
+        object config = CausalLanguageModels.ReadConfig(path, causalOnly: false);
         var want = JsonSerializer.SerializeToNode(configuration, configuration.GetType())!.AsObject();
         var have = JsonSerializer.SerializeToNode(config, config.GetType())!.AsObject();
         // Name each differing field: "model.n_layer is 2 in the checkpoint and 3 in the configuration".
@@ -144,7 +144,7 @@ public static class TrainingCheckpoint
     }
 
     /// <summary>Loads a checkpoint into <paramref name="model"/> and <paramref name="optimizer"/>; returns its state.</summary>
-    public static CheckpointState Load(string path, ICausalLanguageModel model, AdamWOptimizer optimizer)
+    public static CheckpointState Load(string path, ILanguageModel model, AdamWOptimizer optimizer)
     {
         var state = ReadState(path);
         EnsureSameModel(path, model.Configuration);
@@ -170,10 +170,10 @@ public static class TrainingCheckpoint
     }
 
     // A short fingerprint of which tensors are trainable (their count and a hash of their names).
-    private static string TrainableDigest(ICausalLanguageModel model) =>
+    private static string TrainableDigest(ILanguageModel model) =>
         Digest(model.Parameters.Specs.Where(s => s.IsTrainable).Select(s => s.Name));
 
-    private static string AllTrainableDigest(ICausalLanguageModel model) => Digest(model.Parameters.Specs.Select(s => s.Name));
+    private static string AllTrainableDigest(ILanguageModel model) => Digest(model.Parameters.Specs.Select(s => s.Name));
 
     private static string Digest(IEnumerable<string> names)
     {

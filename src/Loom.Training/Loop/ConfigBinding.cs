@@ -53,7 +53,8 @@ public static class ConfigBinding
         var type = System.Text.RegularExpressions.Regex.Match(message, @"converted to ([\w.`\[\]]+)");
         string? expected = type.Success ? type.Groups[1].Value.TrimEnd('.') switch
         {
-            "System.Int32" or "System.Int64" or "System.Nullable`1[System.Int32]" => "a whole number",
+            "System.Int32" or "System.Nullable`1[System.Int32]" => $"a whole number from {int.MinValue:N0} to {int.MaxValue:N0}",
+            "System.Int64" => "a whole number",
             "System.Single" or "System.Double" or "System.Nullable`1[System.Double]" or "System.Nullable`1[System.Single]" => "a number",
             "System.Boolean" => "true or false",
             "System.String" => "a string",
@@ -97,8 +98,13 @@ public static class ConfigBinding
         }
         // A value that parses as JSON (number, bool, list) is taken as such; anything else is a string.
         JsonNode? value;
-        try { value = JsonNode.Parse(raw); }
-        catch (JsonException) { value = JsonValue.Create(raw); }
+        // "~" is YAML's null, as in the file (a lone ~ is not expanded to a home directory inside --set).
+        if (raw.Trim() == "~") value = null;
+        else
+        {
+            try { value = JsonNode.Parse(raw); }
+            catch (JsonException) { value = JsonValue.Create(raw); }
+        }
         node[path[^1]] = value;
         return key;
     }

@@ -142,7 +142,7 @@ public readonly record struct StepOutcome(float Loss, float LearningRate, float 
 /// </summary>
 public sealed class TrainingStep : IDisposable
 {
-    private readonly ICausalLanguageModel _model;
+    private readonly ILanguageModel _model;
     private readonly IBatchSource _batches;
     private readonly TrainOptions _options;
 
@@ -155,7 +155,7 @@ public sealed class TrainingStep : IDisposable
     /// <param name="model">The model to train.</param>
     /// <param name="batches">Training batches.</param>
     /// <param name="options">Optimisation settings.</param>
-    public TrainingStep(ICausalLanguageModel model, IBatchSource batches, TrainOptions options)
+    public TrainingStep(ILanguageModel model, IBatchSource batches, TrainOptions options)
     {
         options.Validate();
         _model = model;
@@ -213,13 +213,13 @@ public sealed class TrainingStep : IDisposable
     }
 }
 
-/// <summary>Trains a causal language model (GPT-2, Llama).</summary>
+/// <summary>Trains a language model: causal (GPT-2, Llama) or masked (BERT), whichever targets its batches carry.</summary>
 public static class LanguageModelTraining
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Trains on random windows of a token stream; validation uses fixed windows of the validation stream.</summary>
-    public static TrainResult Train(ICausalLanguageModel model, int[] trainTokens, int[] validationTokens, TrainOptions options, string outputDirectory,
+    public static TrainResult Train(ILanguageModel model, int[] trainTokens, int[] validationTokens, TrainOptions options, string outputDirectory,
         IProgress<StepMetrics>? progress = null, CancellationToken ct = default, string? resumeFrom = null)
     {
         options.Validate();
@@ -233,7 +233,7 @@ public static class LanguageModelTraining
     /// <paramref name="resumeFrom"/> (a checkpoint directory) the weights, optimizer, loss scale, data
     /// position and step are restored and the run continues exactly as if it had never stopped.
     /// </remarks>
-    public static TrainResult Train(ICausalLanguageModel model, IBatchSource train, IBatchSource validation, TrainOptions options, string outputDirectory,
+    public static TrainResult Train(ILanguageModel model, IBatchSource train, IBatchSource validation, TrainOptions options, string outputDirectory,
         IProgress<StepMetrics>? progress = null, CancellationToken ct = default, string? resumeFrom = null, IReadOnlyDictionary<string, string>? fixedSettings = null)
     {
         options.Validate();
@@ -357,11 +357,11 @@ public static class LanguageModelTraining
     }
 
     /// <summary>Mean loss over EvalBatches fixed windows of the validation stream (same windows every time).</summary>
-    public static float Evaluate(ICausalLanguageModel model, int[] tokens, TrainOptions options) =>
+    public static float Evaluate(ILanguageModel model, int[] tokens, TrainOptions options) =>
         Evaluate(model, new WindowBatches(tokens, options.BatchSize, options.SequenceLength, seed: 0), options.EvalBatches);
 
     /// <summary>Token-weighted mean loss over the next <paramref name="batches"/> batches of <paramref name="source"/>.</summary>
-    public static float Evaluate(ICausalLanguageModel model, IBatchSource source, int batches)
+    public static float Evaluate(ILanguageModel model, IBatchSource source, int batches)
     {
         double sum = 0;
         long tokens = 0;

@@ -45,6 +45,8 @@ public sealed record TrainConfig
     public int Seed { get; init; } = 1337;
     /// <summary>Optimisation settings.</summary>
     public TrainOptions Train { get; init; } = new();
+    /// <summary>Masking of masked-LM pre-training (model_type bert); unused by causal models.</summary>
+    public Masking.MaskedLanguageModelingOptions Mlm { get; init; } = new();
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -76,6 +78,7 @@ public sealed record TrainConfig
         if (Train is null) throw new ArgumentException("train is empty (null); give its settings as a mapping, or remove the key to use the defaults.");
         if (Model is null) throw new ArgumentException("model is empty (null); give a Hugging Face config block, or remove the key to use the default model.");
         if (Data is null) throw new ArgumentException("data is empty (null); give a list of files, e.g. data: [input.txt].");
+        if (Output is null) throw new ArgumentException("output is empty (null; in YAML and --set, ~ means null, not a home directory); give a directory path, e.g. output: runs/train.");
         if (string.IsNullOrWhiteSpace(Output)) throw Setting.Error("output", Output, "a directory path");
         if (string.IsNullOrWhiteSpace(Field)) throw Setting.Error("field", Field, "the name of the JSONL field holding the text");
         if (string.IsNullOrWhiteSpace(Tokenizer)) throw Setting.Error("tokenizer", Tokenizer, "a tokenizer name or path");
@@ -84,5 +87,7 @@ public sealed record TrainConfig
         if (Batching is not ("windows" or "documents")) throw Setting.Error("batching", Batching, "\"windows\" or \"documents\"");
         Setting.AtLeast("bucket_width", BucketWidth, 1);
         Train.Validate("train.");
+        if (Mlm is null) throw new ArgumentException("mlm is empty (null); give its settings as a mapping (probability, whole_word_mask, ...), or remove the key to use the defaults.");
+        Mlm.Validate("mlm.");
     }
 }

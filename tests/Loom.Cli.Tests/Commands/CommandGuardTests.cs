@@ -61,4 +61,16 @@ public class CommandGuardTests
         Assert.Contains("--minutes must be more than 0 and at most 600; got 0", console);
         Assert.DoesNotContain("   at ", console);
     }
+
+    [Fact]
+    public void DotNetsParameterNameAndActualValueAreLeftOut()
+    {
+        // Regression: an id beyond the embedding table in eval printed "... (Parameter 'ids') Actual value was 99.",
+        // naming a C# parameter the user never wrote.
+        var (code, text) = Guard(() => throw new ArgumentOutOfRangeException("ids", 99, "Token id at position 3 is 99, outside the table's 50 rows."));
+        Assert.Equal(CommandGuard.InputError, code);
+        Assert.Equal("error: Token id at position 3 is 99, outside the table's 50 rows.", text.Trim());
+        (code, text) = Guard(() => throw new ArgumentException("--stop must not contain an empty string.", "StopSequences"));
+        Assert.Equal("error: --stop must not contain an empty string.", text.Trim());
+    }
 }

@@ -284,4 +284,85 @@ public class WordPieceCommandsTests
             Assert.Contains(message, console);
         }
     }
+
+    [Theory]
+    [InlineData("bpe")]
+    [InlineData("wordpiece")]
+    public void TrainRefusesToReplaceAnEarlierTokenizerUnlessOverwrite(string model)
+    {
+        // Regression: --output replaced an existing tokenizer.json (which shards and models were made with) without a word.
+        string dir = CliRunner.TempDir();
+        string corpus = Path.Combine(dir, "corpus.txt");
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("the cat sat on the mat. the dog sat on the log.\n", 50)));
+        string output = Path.Combine(dir, "tok");
+        var (code, _, console) = CliRunner.Run("tokenizer", "train", "--input", corpus, "--vocab-size", "300", "--model", model, "--output", output);
+        Assert.True(code == 0, console);
+        string before = File.ReadAllText(Path.Combine(output, "tokenizer.json"));
+        (code, _, console) = CliRunner.Run("tokenizer", "train", "--input", corpus, "--vocab-size", "280", "--model", model, "--output", output);
+        Assert.Equal(1, code);
+        Assert.Contains("already holds tokenizer.json", console);
+        Assert.Contains("--overwrite", console);
+        Assert.DoesNotContain("   at ", console);
+        Assert.Equal(before, File.ReadAllText(Path.Combine(output, "tokenizer.json")));
+        string other = Path.Combine(dir, "other.txt");
+        File.WriteAllText(other, string.Concat(Enumerable.Repeat("a quick brown fox jumps over the lazy dog; pack my box with five dozen jugs.\n", 50)));
+        (code, _, console) = CliRunner.Run("tokenizer", "train", "--input", other, "--vocab-size", "280", "--model", model, "--output", output, "--overwrite");
+        Assert.True(code == 0, console);
+        Assert.NotEqual(before, File.ReadAllText(Path.Combine(output, "tokenizer.json")));
+    }
+
+    [Theory]
+    [InlineData("cl100k_base")]
+    [InlineData("wordpiece")]
+    public void EncodeAndDecodeKeepBlankLinesSoOutputLinesMatchInputLines(string tokenizer)
+    {
+        // Regression: blank input lines were skipped, so output line n no longer answered input line n.
+        string dir = CliRunner.TempDir();
+        if (tokenizer == "wordpiece")
+        {
+            File.WriteAllLines(Path.Combine(dir, "vocab.txt"), ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world"]);
+            tokenizer = Path.Combine(dir, "vocab.txt");
+        }
+        string input = Path.Combine(dir, "in.jsonl");
+        File.WriteAllText(input, "{\"text\": \"hello\"}\n\n   \n{\"text\": \"world\"}\n");
+        var (code, output, console) = CliRunner.Run("tokenizer", "encode", "--tokenizer", tokenizer, "--input", input);
+        Assert.True(code == 0, console);
+        var lines = output.Split('\n');
+        Assert.Equal(5, lines.Length);   // four lines and the final newline
+        Assert.Equal("[]", lines[1]);
+        Assert.Equal("[]", lines[2]);
+        Assert.NotEqual("[]", lines[3]);
+
+        string ids = Path.Combine(dir, "ids.txt");
+        File.WriteAllText(ids, "[]\n\n" + lines[3] + "\n");
+        (code, output, console) = CliRunner.Run("tokenizer", "decode", "--tokenizer", tokenizer, "--input", ids);
+        Assert.True(code == 0, console);
+        Assert.Equal(["\"\"", "\"\"", "\"world\"", ""], output.Split('\n'));
+    }
+
+    [Fact]
+    public void InvalidUtf8InEncodeInputIsReplacedWithAWarning()
+    {
+        // Regression: bytes that are not UTF-8 became U+FFFD without a word.
+        string dir = CliRunner.TempDir();
+        string input = Path.Combine(dir, "in.jsonl");
+        var bytes = new List<byte>();
+        bytes.AddRange(System.Text.Encoding.UTF8.GetBytes("{\"text\": \"ab"));
+        bytes.AddRange(new byte[] { 0xFF, 0xC3 });   // two invalid sequences: a stray byte and a lead byte without its continuation
+        bytes.AddRange(System.Text.Encoding.UTF8.GetBytes("\"}\n{\"text\": \"ok\"}\n"));
+        File.WriteAllBytes(input, bytes.ToArray());
+        var (code, output, console) = CliRunner.Run("tokenizer", "encode", "--tokenizer", "cl100k_base", "--input", input);
+        Assert.True(code == 0, console);
+        Assert.Contains("2 invalid UTF-8 byte sequence(s)", console);
+        Assert.DoesNotContain("invalid UTF-8", output);   // warnings never go into the data output
+        var (_, reference, _) = CliRunner.Run("tokenizer", "encode", "--tokenizer", "cl100k_base", "--input", WriteJsonl(dir, "ab\uFFFD\uFFFD", "ok"));
+        Assert.Equal(reference, output);
+    }
+
+    private static string WriteJsonl(string dir, params string[] texts)
+    {
+        string path = Path.Combine(dir, "reference.jsonl");
+        File.WriteAllLines(path, texts.Select(t => JsonSerializer.Serialize(new { text = t })));
+        return path;
+    }
 }

@@ -86,4 +86,36 @@ public class FormatTests
         Assert.Equal([31373, 995], dir.Encode("hello world"));
         Assert.Throws<FileNotFoundException>(() => TokenizerLoader.Load("/no/such/tokenizer"));
     }
+
+    [Theory]
+    [InlineData("model.vocab", "\"x\"", "model.vocab is \"x\"; it must be an object")]
+    [InlineData("model.merges", "5", "model.merges is 5; it must be a list")]
+    [InlineData("model.type", "3", "model.type is 3; it must be a string")]
+    [InlineData("vocab entry", "\"zz\"", "is \"zz\"; it must be a whole number")]
+    [InlineData("added id", "\"a\"", "added_tokens[0].id is \"a\"; it must be a whole number")]
+    [InlineData("pre_tokenizer", "[1]", "pre_tokenizer is a list")]
+    public void FieldsOfTheWrongJsonTypeAreNamed(string field, string value, string message)
+    {
+        // Regression: these were "An element of type 'String' cannot be converted to a 'System.Int32'" (or silently accepted, for merges).
+        string path = Temp("tokenizer.json");
+        HuggingFaceTokenizerJson.Save(TiktokenEncodings.Get("gpt2"), path);
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var model = root["model"]!.AsObject();
+        var v = System.Text.Json.Nodes.JsonNode.Parse(value);
+        switch (field)
+        {
+            case "model.vocab": model["vocab"] = v; break;
+            case "model.merges": model["merges"] = v; break;
+            case "model.type": model["type"] = v; break;
+            case "vocab entry": model["vocab"]!.AsObject()["!"] = v; break;
+            case "added id": root["added_tokens"]![0]!["id"] = v; break;
+            case "pre_tokenizer": root["pre_tokenizer"] = v; break;
+        }
+        File.WriteAllText(path, root.ToJsonString());
+        var e = Assert.ThrowsAny<Exception>(() => HuggingFaceTokenizerJson.Load(path));
+        Assert.True(e is FormatException, e.GetType().Name + ": " + e.Message);
+        Assert.Contains(path, e.Message);
+        Assert.Contains(message, e.Message);
+        Assert.DoesNotContain("System.", e.Message);
+    }
 }

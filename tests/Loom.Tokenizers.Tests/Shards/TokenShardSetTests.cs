@@ -142,4 +142,19 @@ public class TokenShardSetTests
         Assert.Contains("--shard-tokens", e.Message);
         Assert.Contains(shardTokens.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message);
     }
+
+    [Fact]
+    public void AShardGivenTwiceIsRefusedNamingIt()
+    {
+        // Regression: `eval --data set set` (or a folder and one of its shards) read the same tokens twice.
+        string dir = TempDir();
+        string output = Path.Combine(dir, "out");
+        var summary = TokenizePipeline.Run(Gpt2, [Docs(dir, "a.jsonl", 5)], output, new TokenizeOptions());
+        foreach (var paths in new[] { new[] { output, output }, new[] { output, summary.Shards[0] }, new[] { summary.Shards[0], Path.Combine(output, ".", Path.GetFileName(summary.Shards[0])) } })
+        {
+            var e = Assert.Throws<ArgumentException>(() => { foreach (var _ in TokenShardSet.Read(paths)) { } });
+            Assert.Contains("given twice", e.Message);
+            Assert.Contains(Path.GetFullPath(summary.Shards[0]), e.Message);
+        }
+    }
 }
