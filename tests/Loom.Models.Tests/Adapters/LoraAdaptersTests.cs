@@ -193,4 +193,41 @@ public sealed class LoraAdaptersTests : IDisposable
         File.WriteAllText(Path.Combine(dir, LoraAdapterConfig.FileName), json.ToJsonString());
         Assert.Throws<NotSupportedException>(() => LoraAdapterConfig.Read(dir));
     }
+
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("llama")]
+    public void AMergedModelDirectoryGivesTheLogitsOfBasePlusAdapter(string family)
+    {
+        string baseDir = Path.Combine(_dir, "base"), merged = Path.Combine(_dir, "merged");
+        using (var plain = new FixtureModel(family)) ((ICausalLanguageModel)plain.Model).Save(baseDir);
+        File.WriteAllText(Path.Combine(baseDir, "tokenizer.json"), "{\"model\": {}}");
+        LoraAdapters.Merge(baseDir, Fixture(family), merged);
+        Assert.Equal(File.ReadAllText(Path.Combine(baseDir, "tokenizer.json")), File.ReadAllText(Path.Combine(merged, "tokenizer.json")));
+        using (var b = SafetensorsFile.Open(Path.Combine(baseDir, "model.safetensors")))
+        using (var m = SafetensorsFile.Open(Path.Combine(merged, "model.safetensors")))
+        {
+            Assert.Equal(b.Tensors.Keys.Order(), m.Tensors.Keys.Order());
+            Assert.All(b.Tensors, e => Assert.Equal(e.Value.Shape, m.Tensors[e.Key].Shape));
+        }
+
+        using var model = CausalLanguageModels.Load(merged, ModelOptions.Inference);
+        using var adapted = LoraAdapters.LoadCausalLanguageModel(baseDir, Fixture(family));
+        using var expected = SafetensorsFile.Open(Fixture(family + "_expected.safetensors"));
+        int[] ids = expected.ReadInt32("ids");
+        const int batch = 2;   // both fixtures are B = 2, T = 8
+        int time = ids.Length / batch;
+        model.Forward(ids, default, batch, time);
+        adapted.Forward(ids, default, batch, time);
+        var want = adapted.Logits.ToArray();
+        var got = model.Logits.ToArray();
+        var torch = expected.ReadSingle("logits");
+        for (int i = 0; i < want.Length; i++)
+        {
+            Assert.True(Math.Abs(want[i] - got[i]) < 1e-5 * (1 + Math.Abs(want[i])), $"logit {i}: merged {got[i]}, base+adapter {want[i]}");
+            Assert.True(Math.Abs(torch[i] - got[i]) < 1e-4, $"logit {i}: merged {got[i]}, PyTorch {torch[i]}");
+        }
+        var again = Assert.Throws<IOException>(() => LoraAdapters.Merge(baseDir, Fixture(family), merged));
+        Assert.Contains("--output", again.Message);
+    }
 }
