@@ -10,7 +10,7 @@ public static class RunDirectory
 {
     /// <summary>Files and folders a run writes (train, quickstart).</summary>
     public static IReadOnlyList<string> Artifacts { get; } =
-        ["checkpoints", "metrics.jsonl", "report.html", "options.json", "train_config.json", "model.safetensors", "config.json", "tokenizer.json"];
+        ["checkpoints", "metrics.jsonl", "report.html", "options.json", "train_config.json", "model.safetensors", "config.json", "tokenizer.json", "adapter_config.json", "adapter_model.safetensors"];
 
     /// <summary>
     /// Prepares <paramref name="directory"/> for a fresh run: an absent or empty directory is fine; a

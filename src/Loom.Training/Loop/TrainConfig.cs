@@ -45,6 +45,8 @@ public sealed record TrainConfig
     public int Seed { get; init; } = 1337;
     /// <summary>Optimisation settings.</summary>
     public TrainOptions Train { get; init; } = new();
+    /// <summary>Optional LoRA adapter (PEFT's fields): train only the adapter on init_from's model and write it instead of the model.</summary>
+    public TrainLoraConfig? Lora { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -100,6 +102,11 @@ public sealed record TrainConfig
         if (Batching is not ("windows" or "documents")) throw Setting.Error("batching", Batching, "\"windows\" or \"documents\"");
         Setting.AtLeast("bucket_width", BucketWidth, 1);
         Train.Validate("train.");
+        if (Lora != null)
+        {
+            if (InitFrom is null) throw new ArgumentException("lora needs init_from: a LoRA adapter fine-tunes a trained model; set init_from to its directory.");
+            Lora.ToOptions(InitFrom, Seed);
+        }
     }
 
     // What a JSON binding error means, in the user's terms.
