@@ -27,6 +27,7 @@ public static class LoraAdapters
 
     private const string PeftPrefix = "base_model.model.";
     private static readonly ConditionalWeakTable<ParameterSet, LoraRuntime> s_runtimes = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<object, IReadOnlyList<ProjectionSpec>> s_projections = new();
 
     /// <summary>One adapted projection: Loom's module path, PEFT's (HF) module path, and the projection's shape.</summary>
     public sealed record Target(string Path, string PeftPath, ProjectionSpec Spec)
@@ -112,8 +113,7 @@ public static class LoraAdapters
     {
         var family = Family(configuration);
         var all = Projections(configuration);
-        string prefix = family.SequenceClassifier?.BodyPrefix ?? "";
-        var candidates = all.Select(s => new Target(s.Path, PeftPath(prefix, s.Path), s)).ToList();
+        var candidates = all.Select(s => new Target(s.Path, PeftPath(family, s.Path), s)).ToList();
         Regex? rx = lora.TargetModulesRegex is { } pattern ? new Regex("^(?:" + pattern + ")$") : null;
         bool allLinear = lora.TargetModules.Count == 1 && lora.TargetModules[0] == LoraOptions.AllLinear;
         var chosen = candidates.Where(t =>
@@ -139,13 +139,22 @@ public static class LoraAdapters
     // PEFT's all-linear leaves out the output layer (model.get_output_embeddings()): the LM head, BERT's MLM decoder.
     private static bool IsOutputLayer(string path) => path == "lm_head" || path.EndsWith("predictions.decoder", StringComparison.Ordinal);
 
-    private static string PeftPath(string bodyPrefix, string path) =>
-        bodyPrefix.Length == 0 || IsOutputLayer(path) || path.StartsWith(bodyPrefix, StringComparison.Ordinal) ? path : bodyPrefix + path;
+    // The *ForCausalLM / *ForSequenceClassification path: body modules under the family's body prefix
+    // ("transformer." for GPT-2), the heads (lm_head, score, classifier) at the top level.
+    private static string PeftPath(ModelFamily family, string path)
+    {
+        string bodyPrefix = family.SequenceClassifier?.BodyPrefix ?? "";
+        string? score = family.SequenceClassifier?.ScoreModule;
+        bool head = IsOutputLayer(path) || score is not null && (path == score || path.StartsWith(score + ".", StringComparison.Ordinal));
+        return bodyPrefix.Length == 0 || head || path.StartsWith(bodyPrefix, StringComparison.Ordinal) ? path : bodyPrefix + path;
+    }
 
     /// <summary>Every weight matmul of a model of <paramref name="configuration"/> (path, layout, sizes), from a frozen build of the model.</summary>
     public static IReadOnlyList<ProjectionSpec> Projections(object configuration)
     {
         var family = Family(configuration);
+        // Config records compare by value, so each shape is probed once per process.
+        if (s_projections.TryGetValue(configuration, out var known)) return known;
         var create = family.CreateHiddenStateModel
             ?? throw new NotSupportedException($"Model family \"{family.ModelType}\" cannot be built, so LoRA cannot be applied to it.");
         var specs = new List<ProjectionSpec>();
@@ -153,7 +162,7 @@ public static class LoraAdapters
         // built frozen (no gradient block, no activations) and dropped. It costs one value block's allocation.
         var probe = ModelOptions.Inference with { Projections = c => { specs.Add(c.Spec); return c.CreateDense(); } };
         using (create(configuration, probe, WorkerPool.Shared)) { }
-        return specs;
+        return s_projections.GetOrAdd(configuration, specs);
     }
 
     private static ModelFamily Family(object configuration) =>
@@ -178,13 +187,13 @@ public static class LoraAdapters
             Add(PeftPrefix + t.PeftPath + ".lora_A.weight", parameters.IndexOf(t.AName));
             Add(PeftPrefix + t.PeftPath + ".lora_B.weight", parameters.IndexOf(t.BName));
         }
-        string prefix = Family(configuration).SequenceClassifier?.BodyPrefix ?? "";
+        var family = Family(configuration);
         foreach (var (s, i) in parameters.Specs.Select((s, i) => (s, i)))
         {
             bool bias = s.Name.EndsWith(".bias", StringComparison.Ordinal) && (lora.Bias == LoraBias.All
                 || lora.Bias == LoraBias.LoraOnly && targets.Any(t => t.Spec.HasBias && s.Name == t.Path + ".bias"));
             if (bias || lora.ModulesToSave.Any(m => IsInModule(s.Name, m)))
-                Add(PeftPrefix + TensorPeftName(prefix, s.Name), i);
+                Add(PeftPrefix + TensorPeftName(family, s.Name), i);
         }
         Directory.CreateDirectory(directory);
         SafetensorsWriter.Write(Path.Combine(directory, WeightsFileName), items, new Dictionary<string, string> { ["format"] = "pt" });
@@ -193,10 +202,10 @@ public static class LoraAdapters
     }
 
     // A tensor's name under PEFT: the module path mapped like a projection's, the last component kept.
-    private static string TensorPeftName(string bodyPrefix, string tensor)
+    private static string TensorPeftName(ModelFamily family, string tensor)
     {
         int dot = tensor.LastIndexOf('.');
-        return PeftPath(bodyPrefix, tensor[..dot]) + tensor[dot..];
+        return PeftPath(family, tensor[..dot]) + tensor[dot..];
     }
 
     /// <summary>

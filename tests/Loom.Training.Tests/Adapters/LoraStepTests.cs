@@ -51,5 +51,23 @@ public class LoraStepTests
             if (Adapter(s.Name)) Assert.NotEqual(was, p.Value(i).ToArray());
             else Assert.Equal(was, p.Value(i).ToArray());
         }
+
+        // PEFT's names for a *ForSequenceClassification: body modules under the HF body prefix, the head at the top.
+        string dir = Directory.CreateTempSubdirectory("loom-lora-cls-").FullName;
+        try
+        {
+            LoraAdapters.Save(p, config, lora, dir);
+            using var file = Loom.Models.Formats.SafetensorsFile.Open(Path.Combine(dir, LoraAdapters.WeightsFileName));
+            string body = family == "gpt2" ? "base_model.model.transformer.h.0.attn.c_attn" : "base_model.model.bert.encoder.layer.0.attention.self.query";
+            Assert.Contains(body + ".lora_A.weight", file.Tensors.Keys);
+            Assert.Contains($"base_model.model.{head}.weight", file.Tensors.Keys);
+            // Read back into a fresh classifier: the adapter and the head come back.
+            var (options, read) = LoraAdapters.Apply(ModelOptions.Inference, config, dir);
+            using var again = SequenceClassifiers.Create(config, new SequenceClassifierOptions { NumLabels = 3, PadTokenId = 0, Seed = 6 }, options);
+            LoraAdapters.LoadInto(again.Parameters, config, read, dir);
+            foreach (var s in p.Specs.Where(s => Adapter(s.Name)))
+                Assert.Equal(p.Value(p.IndexOf(s.Name)).ToArray(), again.Parameters.Value(again.Parameters.IndexOf(s.Name)).ToArray());
+        }
+        finally { Directory.Delete(dir, recursive: true); }
     }
 }
