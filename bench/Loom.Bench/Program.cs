@@ -15,6 +15,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["finetune"] = FinetuneSuite.Run,
     ["inference"] = InferenceSuite.Run,
     ["templates"] = TemplatesSuite.Run,
+    ["lora"] = LoraSuite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))

@@ -41,8 +41,9 @@ internal sealed class FixtureModel : IDisposable
             case "gpt2":
             {
                 var m = new Gpt2Model(Gpt2Config.Parse(_file.Metadata["config"]), options);
-                m.LoadWeights(_file, "w.");
+                LoadBase(m.Parameters);
                 Model = m;
+                Configuration = m.Config;
                 _forward = () => m.Forward(Ids, targets, B, T);
                 _backward = s => m.Backward(s);
                 _logits = () => m.Logits.ToArray();
@@ -51,8 +52,9 @@ internal sealed class FixtureModel : IDisposable
             case "llama":
             {
                 var m = new LlamaModel(LlamaConfig.Parse(_file.Metadata["config"]), options);
-                m.LoadWeights(_file, "w.");
+                LoadBase(m.Parameters);
                 Model = m;
+                Configuration = m.Config;
                 _forward = () => m.Forward(Ids, targets, B, T);
                 _backward = s => m.Backward(s);
                 _logits = () => m.Logits.ToArray();
@@ -61,8 +63,9 @@ internal sealed class FixtureModel : IDisposable
             default:
             {
                 var m = new BertModel(BertConfig.Parse(_file.Metadata["config"]), options);
-                m.LoadWeights(_file, "w.");
+                LoadBase(m.Parameters);
                 Model = m;
+                Configuration = m.Config;
                 TokenTypes = _file.ReadInt32("token_types");
                 AttentionMask = _file.ReadInt32("attention_mask");
                 _forward = () => m.Forward(Ids, TokenTypes, AttentionMask, targets, B, T);
@@ -72,6 +75,21 @@ internal sealed class FixtureModel : IDisposable
             }
         }
     }
+
+    // The fixture's weights into every tensor but a LoRA adapter's (those stay as the test sets them);
+    // BERT's pooler may be absent, as BertModel.LoadWeights allows.
+    private void LoadBase(ParameterSet parameters)
+    {
+        foreach (var (spec, i) in parameters.Specs.Select((s, i) => (s, i)))
+        {
+            if (spec.Name.Contains(".lora_", StringComparison.Ordinal)) continue;
+            if (spec.Name.StartsWith("bert.pooler.", StringComparison.Ordinal) && !_file.Tensors.ContainsKey("w." + spec.Name)) continue;
+            _file.ReadSingle("w." + spec.Name, parameters.Value(i), spec.Shape);
+        }
+    }
+
+    /// <summary>The fixture's config record.</summary>
+    public object Configuration { get; }
 
     /// <summary>Forward with the fixture's targets; returns the loss.</summary>
     public float Forward() => _forward();

@@ -35,7 +35,8 @@ internal static class ModelCommands
         var penalty = new Option<float>("--repetition-penalty") { Description = "CTRL repetition penalty (1: off).", DefaultValueFactory = _ => 1f };
         var stop = new Option<string[]>("--stop") { Description = "Stop sequences.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var seed = new Option<int>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0 };
-        var cmd = new Command("generate", "Continue a prompt; prints only the continuation, streamed.") { model, prompt, maxNew, temperature, topK, topP, penalty, stop, seed };
+        var adapter = new Option<DirectoryInfo?>("--adapter") { Description = "A LoRA adapter directory (PEFT's adapter_config.json + adapter_model.safetensors) to apply to the model." };
+        var cmd = new Command("generate", "Continue a prompt; prints only the continuation, streamed.") { model, prompt, maxNew, temperature, topK, topP, penalty, stop, seed, adapter };
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!.FullName;
@@ -46,7 +47,9 @@ internal static class ModelCommands
             };
             // Options are checked before the model loads, and named as the user typed them (MaxNewTokens → --max-new-tokens).
             options.Validate(OptionName);
-            using var m = LoadModel(dir);
+            using var m = parse.GetValue(adapter) is { } a
+                ? Loom.Models.Adapters.LoraAdapters.LoadCausalLanguageModel(dir, a.FullName, ModelOptions.Inference)
+                : LoadModel(dir);
             var tok = TokenizerLoader.Load(dir);
             var output = parse.InvocationConfiguration.Output;
             foreach (var piece in new TextGenerator(m, tok).Generate(parse.GetValue(prompt)!, options))

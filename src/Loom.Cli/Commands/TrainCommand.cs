@@ -1,6 +1,7 @@
 // `loom train --config train.yaml [--set key=value]... [--resume [CHECKPOINT]]`.
 using Loom.Core.IO;
 using System.CommandLine;
+using Loom.Models.Adapters;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Loom.Models;
@@ -78,7 +79,9 @@ internal static class TrainCommand
         }
         else
             RunDirectory.CheckFresh(cfg.Output, overwrite, [cfg.InitFrom, cfg.Tokenizer, .. cfg.Data]);   // deletes nothing yet
-        using var model = cfg.InitFrom != null ? ModelCommands.LoadModel(cfg.InitFrom, ModelOptions.Default) : CausalLanguageModels.Create(modelConfig);
+        var lora = cfg.Lora?.ToOptions(cfg.InitFrom, cfg.Seed);
+        using var model = lora != null ? CreateLoraModel(cfg.InitFrom!, modelConfig, lora)
+            : cfg.InitFrom != null ? ModelCommands.LoadModel(cfg.InitFrom, ModelOptions.Default) : CausalLanguageModels.Create(modelConfig);
         if (cfg.InitFrom == null) model.InitializeWeights(cfg.Seed);
         // Print and save the resolved model config (every field, defaults included).
         cfg = cfg with { Model = JsonSerializer.SerializeToNode(model.Configuration, model.Configuration.GetType())!.AsObject() };
@@ -129,12 +132,30 @@ internal static class TrainCommand
             });
             result = LanguageModelTraining.Train(model, train, validation, cfg.Train, cfg.Output, progress, default, resumeFrom, fixedSettings);
         });
-        model.Save(cfg.Output);
+        if (lora != null) LoraAdapters.Save(model.Parameters, modelConfig, lora, cfg.Output);   // PEFT's adapter files, not the model
+        else model.Save(cfg.Output);
         if (File.Exists(cfg.Tokenizer) || Directory.Exists(cfg.Tokenizer) || TiktokenEncodings.IsKnown(cfg.Tokenizer))
             HuggingFaceTokenizerJson.Save(tokenizer, Path.Combine(cfg.Output, "tokenizer.json"));
         console.MarkupLine($"step {result.Steps}: train loss {result.LastTrainLoss:F4}, [bold]validation loss {result.ValidationLoss:F4}[/] (perplexity {Math.Exp(result.ValidationLoss):F2}); " +
-                           $"wrote {Markup.Escape(Path.Combine(cfg.Output, "report.html"))} and the model");
+                           $"wrote {Markup.Escape(Path.Combine(cfg.Output, "report.html"))} and the {(lora != null ? $"LoRA adapter ({model.Parameters.TrainableCount:N0} trainable parameters)" : "model")}");
         return 0;
+    }
+
+    // init_from's weights frozen under a fresh adapter (A Kaiming-uniform, B zero, as PEFT initialises it).
+    private static ICausalLanguageModel CreateLoraModel(string initFrom, object modelConfig, LoraOptions lora)
+    {
+        var model = CausalLanguageModels.Create(modelConfig, LoraAdapters.CreateModelOptions(lora, modelConfig));
+        try
+        {
+            LoraAdapters.LoadBaseWeights(model.Parameters, modelConfig, Path.Combine(initFrom, "model.safetensors"));
+            LoraAdapters.InitializeAdapter(model.Parameters, lora.Seed);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     // What decides the batches besides the train.* options: the tokenizer (by fingerprint, not by name),

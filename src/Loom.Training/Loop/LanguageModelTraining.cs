@@ -177,10 +177,14 @@ public sealed class TrainingStep : IDisposable
         int n = _options.GradientAccumulation;
         var mode = _model as ITrainingMode;   // dropout on for the step's forwards, off again for evaluation and generation
         if (mode != null) mode.IsTraining = true;
+        // LoRA's input dropout lives in the projections; each micro-batch draws its own masks from the step.
+        var lora = Loom.Models.Adapters.LoraAdapters.Runtime(_model.Parameters);
+        if (lora != null) lora.Training = true;
         try
         {
             for (int micro = 0; micro < n; micro++)
             {
+                if (lora != null) lora.Step = (ulong)step * (ulong)n + (ulong)micro;
                 var batch = _batches.Next();
                 float microLoss = _model.Forward(batch.Inputs, batch.Targets, batch.Batch, batch.Time);
                 if (!float.IsFinite(microLoss))
@@ -198,6 +202,7 @@ public sealed class TrainingStep : IDisposable
         finally
         {
             if (mode != null) mode.IsTraining = false;
+            if (lora != null) lora.Training = false;
         }
         float lr = LearningRateSchedule.WarmupCosine(step, _options.WarmupSteps, _options.MaxSteps, _options.LearningRate, _options.MinLearningRate);
         if (!Precision.EndStep()) return new StepOutcome(loss, lr, float.PositiveInfinity, tokens, Applied: false);

@@ -41,3 +41,18 @@ def adamw_step_losses(params, forward, ids, targets, vocab, decays, steps=10, lr
         opt.step()
         losses.append(loss.item())
     return torch.tensor(losses, dtype=torch.float32)
+
+
+def load_safetensors(path):
+    """Reads a safetensors file of F32/I32 tensors (the inverse of save_safetensors): (tensors, metadata)."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    meta = header.pop("__metadata__", {})
+    out = {}
+    for name, e in header.items():
+        dtype = {"F32": torch.float32, "I32": torch.int32}[e["dtype"]]
+        b, end = e["data_offsets"]
+        out[name] = torch.frombuffer(bytearray(data[b:end]), dtype=dtype).reshape(e["shape"]).clone()
+    return out, meta
