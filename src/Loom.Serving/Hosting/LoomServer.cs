@@ -55,7 +55,7 @@ public sealed class LoomServer : IAsyncDisposable
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownGrace + TimeSpan.FromSeconds(5));
         builder.WebHost.ConfigureKestrel(k =>
         {
-            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            k.Limits.MaxRequestBodySize = null;   // the handler enforces --max-body-mb itself and answers 413 in OpenAI's shape
             k.AddServerHeader = false;
             if (System.Net.IPAddress.TryParse(options.Host, out var ip)) k.Listen(ip, options.Port);
             else if (options.Host == "localhost") k.ListenLocalhost(options.Port);

@@ -43,7 +43,7 @@ public sealed record ServerOptions
     {
         if (string.IsNullOrWhiteSpace(ModelDirectory)) throw new ArgumentException("--model is required: the model directory to serve.");
         if (string.IsNullOrWhiteSpace(Host)) throw new ArgumentException("--host must not be empty; use 127.0.0.1 for loopback or 0.0.0.0 for every interface.");
-        Setting.Between("--port", Port, 0, 65535);
+        if (Port is < 0 or > 65535) throw Setting.Error("--port", Port, "a TCP port from 0 (any free port) to 65535");
         foreach (var key in ApiKeys)
             if (string.IsNullOrWhiteSpace(key) || key.Any(char.IsWhiteSpace)) throw new ArgumentException("--api-key must be a non-empty key without spaces.");
         Setting.Positive("--kv-cache-mb", KvCacheMegabytes);

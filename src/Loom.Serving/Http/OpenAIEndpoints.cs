@@ -101,13 +101,31 @@ internal static class OpenAIEndpoints
         catch (Exception io) when (io is IOException or OperationCanceledException or ObjectDisposedException) { }   // the client is gone
     }
 
+    // Reads the body up to the limit. Past it the rest is read and dropped (up to a bounded amount)
+    // before the 413 is sent: a client that does not wait for "100 Continue" is still sending, and
+    // closing on it would break its pipe before it ever reads the answer.
     private static async Task<JsonDocument> ReadBodyAsync(HttpContext ctx, long limit)
     {
-        if (ctx.Request.ContentLength > limit) throw TooLarge(limit);
         var buffer = new MemoryStream();
-        try { await ctx.Request.Body.CopyToAsync(buffer, ctx.RequestAborted).ConfigureAwait(false); }
-        catch (BadHttpRequestException e) when (e.StatusCode == 413) { throw TooLarge(limit); }
-        if (buffer.Length > limit) throw TooLarge(limit);
+        byte[] chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            bool tooLarge = ctx.Request.ContentLength > limit;
+            long drained = 0, drainCap = Math.Max(64L << 20, 4 * limit);
+            int n;
+            while ((n = await ctx.Request.Body.ReadAsync(chunk, ctx.RequestAborted).ConfigureAwait(false)) > 0)
+            {
+                if (!tooLarge && buffer.Length + n > limit) tooLarge = true;
+                if (tooLarge)
+                {
+                    if ((drained += n) > drainCap) { ctx.Abort(); throw TooLarge(limit); }
+                    continue;
+                }
+                buffer.Write(chunk, 0, n);
+            }
+            if (tooLarge) throw TooLarge(limit);
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(chunk); }
         try
         {
             return JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), new JsonDocumentOptions { MaxDepth = 64 });

@@ -9,7 +9,7 @@ namespace Loom.Serving.Tests.Http;
 
 public sealed class FaultTests
 {
-    private static readonly string Dir = TestServer.MakeModelDir(context: 128);
+    private static readonly string Dir = TestServer.MakeModelDir(context: 256);
 
     [Fact]
     public async Task AClientThatDisconnectsMidStreamCancelsItsRequest()
@@ -38,7 +38,7 @@ public sealed class FaultTests
         using var http = TestServer.Http(server);
         var random = new Random(12345);
         const int Requests = 240;
-        string longPrompt = string.Concat(Enumerable.Repeat("the cat sat on the mat. ", 30));
+        string longPrompt = string.Concat(Enumerable.Repeat("the cat sat on the mat. ", 120));
         var kinds = Enumerable.Range(0, Requests).Select(_ => (Kind: random.Next(6), CancelAfterMs: random.Next(0, 40), Seed: random.Next())).ToList();
         var statuses = new System.Collections.Concurrent.ConcurrentBag<int>();
         using var gate = new SemaphoreSlim(16);
