@@ -4,8 +4,9 @@ using Loom.Inference.Chat;
 
 namespace Loom.Serving.Hosting;
 
-internal static class ChatFormatters
+public static class ChatFormatters
 {
+    /// <summary>The chat format for a model directory and an optional --chat-template file.</summary>
     public static IChatFormatter For(string modelDirectory, string? chatTemplatePath)
     {
         if (chatTemplatePath != null)
