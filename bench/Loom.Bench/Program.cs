@@ -12,6 +12,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["train"] = TrainSuite.Run,
     ["curate"] = CurateSuite.Run,
     ["wordpiece"] = WordPieceSuite.Run,
+    ["inference"] = InferenceSuite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))

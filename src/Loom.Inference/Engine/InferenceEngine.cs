@@ -265,19 +265,32 @@ public sealed class InferenceEngine : IDisposable
         while (true)
         {
             while (_incoming.TryDequeue(out var r))
-                foreach (var s in r.Sequences) InsertByOrder(_waiting, s);
+                foreach (var s in r.Sequences)
+                {
+                    // max_tokens 0: nothing to generate, so the prompt is not even run.
+                    if (r.Options.MaxNewTokens == 0) Retire(s, s.End(FinishReason.Length));
+                    else InsertByOrder(_waiting, s);
+                }
             while (_calls.TryDequeue(out var call)) call();
             if (_stopping) { CancelEverything(); return; }
-            SweepCancelled();
-            Schedule();
-            PublishCounts();
-            if (_batch.Count == 0)
+            try
             {
-                _signal.Wait();
-                continue;
+                SweepCancelled();
+                Schedule();
+                PublishCounts();
+                if (_batch.Count == 0)
+                {
+                    _signal.Wait();
+                    continue;
+                }
+                Execute();
             }
-            try { Execute(); }
-            catch (Exception e) { FailBatch(e); }
+            catch (Exception e)
+            {
+                // A bug in one step fails the requests of that step (their readers get the exception)
+                // and frees their blocks; the loop, and every other request, carries on.
+                FailBatch(e);
+            }
             PublishCounts();
         }
     }

@@ -1,10 +1,12 @@
-// Token-by-token generation with a causal language model, streamed through the tokenizer's
-// streaming decoder so no half character is ever emitted. A model that offers IIncrementalDecoder
-// (GPT-2) keeps a key/value cache: the prompt fills it one position at a time, then each new token
-// costs one single-position forward. Families without a cache yet (Llama) run the full forward over
-// the window for each new token: the same logits, at quadratic cost. When the context window fills,
-// the cache is re-primed with the most recent half window.
+// Token-by-token generation for one sequence with a causal language model, streamed through the
+// tokenizer's streaming decoder so no half character is ever emitted. A model that offers
+// IIncrementalDecoder (GPT-2) keeps its contiguous key/value cache, filled one position at a time;
+// one that offers IBatchedDecoder (Llama) gets a paged cache of its own, the prompt prefilled in one
+// batched forward; any other runs the full forward over the window for each new token (the same
+// logits, at quadratic cost). When the context window fills, the cache is re-primed with the most
+// recent half window. Serving many requests at once is InferenceEngine's job.
 using Loom.Models;
+using Loom.Models.Paged;
 using Loom.Tokenizers;
 
 namespace Loom.Inference.Generation;
@@ -45,6 +47,49 @@ public sealed class TextGenerator
         public void Clear() => _cache.Clear();
         public ReadOnlySpan<float> Next(int token) => model.DecodeNext(_cache, token);
         public void Dispose() => _cache.Dispose();
+    }
+
+    private sealed class PagedStepper : IStepper
+    {
+        private readonly IBatchedDecoder _model;
+        private readonly KvBlockPool _pool;
+        private readonly KvSequence[] _seq;
+        private readonly int[] _token = new int[1], _count = new int[1];
+        private readonly float[] _logits;
+
+        public PagedStepper(IBatchedDecoder model, int window)
+        {
+            _model = model;
+            const int blockSize = 16;
+            long blocks = (window + blockSize - 1) / blockSize;
+            _pool = new KvBlockPool(model.KvShape, blockSize, blocks * model.KvShape.FloatsPerPosition * blockSize * sizeof(float));
+            _seq = [new KvSequence(_pool)];
+            _logits = new float[model.VocabularySize];
+            Capacity = window;
+        }
+
+        public int Length => _seq[0].Length;
+        public int Capacity { get; }
+        public void Clear() => _seq[0].Release();
+
+        public ReadOnlySpan<float> Next(int token)
+        {
+            _token[0] = token;
+            _count[0] = 1;
+            if (!_seq[0].TryReserve(Length + 1)) throw new InvalidOperationException("The generator's KV pool is full.");
+            _model.ForwardPaged(_seq, _token, _count, _logits);
+            return _logits;
+        }
+
+        public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
+        {
+            if (!_seq[0].TryReserve(Length + tokens.Length)) throw new InvalidOperationException("The generator's KV pool is full.");
+            _count[0] = tokens.Length;
+            _model.ForwardPaged(_seq, tokens, _count, _logits);
+            return _logits;
+        }
+
+        public void Dispose() => _pool.Dispose();
     }
 
     private sealed class RecomputeStepper(ICausalLanguageModel model, int window) : IStepper
@@ -96,10 +141,13 @@ public sealed class TextGenerator
         // them, so text that turns out to start a stop sequence is never printed.
         int holdBack = Math.Max(0, options.StopSequences.Select(st => st.Length).DefaultIfEmpty(0).Max() - 1);
         int emitted = 0;
-        using IStepper cache = _model is IIncrementalDecoder incremental ? new CachedStepper(incremental, _window) : new RecomputeStepper(_model, _window);
+        using IStepper cache = _model is IIncrementalDecoder incremental ? new CachedStepper(incremental, _window)
+            : _model is IBatchedDecoder batched ? new PagedStepper(batched, _window)
+            : new RecomputeStepper(_model, _window);
         // The logits live in the model's scratch; an iterator cannot hold a span across yields, so copy.
         var logits = new float[_model.VocabularySize];
-        foreach (int t in tokens.TakeLast(_window)) cache.Next(t).CopyTo(logits);
+        if (cache is PagedStepper paged) paged.Prefill(tokens.TakeLast(_window).ToArray()).CopyTo(logits);
+        else foreach (int t in tokens.TakeLast(_window)) cache.Next(t).CopyTo(logits);
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
             ct.ThrowIfCancellationRequested();
@@ -108,7 +156,9 @@ public sealed class TextGenerator
             if (cache.Length == cache.Capacity)
             {
                 cache.Clear();
-                foreach (int t in tokens.Skip(tokens.Count - 1 - _window / 2).Take(_window / 2)) cache.Next(t);
+                var recent = tokens.Skip(tokens.Count - 1 - _window / 2).Take(_window / 2).ToArray();
+                if (cache is PagedStepper p) p.Prefill(recent);
+                else foreach (int t in recent) cache.Next(t);
             }
             cache.Next(next).CopyTo(logits);
             if (_tokenizer.SpecialTokens.TryGetValue("<|endoftext|>", out int end) && next == end) break;

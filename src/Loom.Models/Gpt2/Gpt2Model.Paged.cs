@@ -48,11 +48,14 @@ public sealed partial class Gpt2Model : IBatchedDecoder
             // qkv row: [q (C) | k (C) | v (C)], head h at h·hs within each
             PagedAttention.WriteKv(pool, rows, l, qkv[C..], 3 * C, qkv[(2 * C)..], 3 * C);
             PagedAttention.Attend(pool, rows, l, qkv, 3 * C, NH, att, scale, _pool);
-            L.Proj.Forward(att, x, R, accumulate: true);
+            // Projection then residual add (not an accumulating GEMM): one row takes the matrix-vector path, which reads each weight once.
+            L.Proj.Forward(att, ln, R);
+            Arithmetic.Add(x, ln, x, _pool);
             LayerNorm.Forward(x, p.Value(L.Ln2W), p.Value(L.Ln2B), ln, mean, rstd, C, eps, _pool);
             L.Fc.Forward(ln, hidden, R);
             Activations.GeluForward(hidden, hidden, _pool);
-            L.Mproj.Forward(hidden, x, R, accumulate: true);
+            L.Mproj.Forward(hidden, ln, R);
+            Arithmetic.Add(x, ln, x, _pool);
         }
         // Only each sequence's last row reaches ln_f and the head.
         for (int i = 0; i < n; i++) x.Slice(rows.LastRow[i] * C, C).CopyTo(last.Slice(i * C, C));

@@ -60,13 +60,16 @@ public sealed partial class LlamaModel : IBatchedDecoder
             Rotary.Apply(kr, R, NKV, hd, cosRows, sinRows, false, 0, _pool);
             PagedAttention.WriteKv(pool, rows, l, kr, (int)kv, vr, (int)kv);
             PagedAttention.Attend(pool, rows, l, qr, (int)q, NH, y, scale, _pool);
-            L.O.Forward(y, x, R, accumulate: true);
+            // Projection then residual add (not an accumulating GEMM): one row takes the matrix-vector path, which reads each weight once.
+            L.O.Forward(y, ln, R);
+            Arithmetic.Add(x, ln, x, _pool);
             RmsNorm.Forward(x, p.Value(L.PostNorm), ln, rstd, C, eps, _pool);
             L.Gate.Forward(ln, gate, R);
             L.Up.Forward(ln, up, R);
             Activations.SiluForward(gate, gate, _pool);
             Arithmetic.Multiply(gate, up, gate, _pool);
-            L.Down.Forward(gate, x, R, accumulate: true);
+            L.Down.Forward(gate, ln, R);
+            Arithmetic.Add(x, ln, x, _pool);
         }
         for (int i = 0; i < n; i++) x.Slice(rows.LastRow[i] * C, C).CopyTo(last.Slice(i * C, C));
         RmsNorm.Forward(last, p.Value(_norm), lastLn, lastRstd, C, eps, _pool);

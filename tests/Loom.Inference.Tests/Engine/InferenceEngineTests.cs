@@ -139,6 +139,22 @@ public class InferenceEngineTests
     }
 
     [Fact]
+    public async Task MaxTokensZeroGeneratesNothingAndAFullContextEndsWithLength()
+    {
+        using var engine = new InferenceEngine(TinyModels.Create("gpt2", context: 16), TinyModels.Tokenizer, new InferenceEngineOptions { BlockSize = 4 }, ownsModel: true);
+        var none = await engine.GenerateAsync(new GenerationRequest("the cat", new SamplingOptions { MaxNewTokens = 0 }));
+        Assert.Empty(none.Choices[0].TokenIds);
+        Assert.Equal(FinishReason.Length, none.Choices[0].FinishReason);
+        Assert.Equal(0, none.Usage.CompletionTokens);
+        // A prompt of 14 tokens in a context of 16: two tokens fit, then "length" however large max_tokens is.
+        var prompt = Enumerable.Range(0, 14).Select(i => i + 20).ToArray();
+        var full = await engine.GenerateAsync(new GenerationRequest { PromptTokens = prompt, Sampling = new SamplingOptions { MaxNewTokens = 100 } });
+        Assert.Equal(2, full.Choices[0].TokenIds.Count);
+        Assert.Equal(FinishReason.Length, full.Choices[0].FinishReason);
+        Assert.Equal(new GenerationUsage(14, 2), full.Usage);
+    }
+
+    [Fact]
     public void BadRequestsAreRefusedBeforeTheyQueue()
     {
         using var engine = new InferenceEngine(TinyModels.Create("gpt2", context: 16), TinyModels.Tokenizer, ownsModel: true);

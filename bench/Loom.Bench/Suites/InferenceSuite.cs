@@ -1,0 +1,116 @@
+// The `inference` suite (issue 13 §4): GPT-2 124M shapes with random weights through the paged KV
+// cache (IBatchedDecoder.ForwardPaged), the engine's model call.
+// Rows, per thread count:
+//   `<model> decode n=1 threads=T`     single-stream decode tokens/s (one token per call, growing context)
+//   `<model> prefill pp512 threads=T`  prompt tokens/s of one 512-token prefill call (llama-bench's pp512)
+//   `<model> decode n=16 threads=T`    aggregate tokens/s of 16 sequences decoded together, and its ratio to n=1
+// Anchors, when the environment names them (nothing is installed by the bench):
+//   LOOM_LLAMA_BENCH  path of llama.cpp's llama-bench (../shared/anchors/build-llamacpp.sh builds it)
+//   LOOM_LLAMA_MODELS folder of gpt2-124M-random-{F32,F16}.gguf (default ${TMPDIR:-/tmp}/anchors/llama.cpp/models)
+//   llama-bench runs `-p 512 -n <tokens> -t T -r 1 -o json` in a child process; its tg and pp rates are the anchors
+//   and the rows carry Loom ÷ llama.cpp. LOOM_LLAMASHARP (LLamaSharp 0.30) is not wired in yet: the row says so.
+// `--filter tiny` runs a 2-layer 64-wide model instead, to check the suite end to end in seconds;
+// `--steps N` sets the decoded tokens per case (default 128, as tg128).
+using System.Diagnostics;
+using System.Text.Json;
+using Loom.Models;
+using Loom.Models.Gpt2;
+using Loom.Models.Paged;
+
+namespace Loom.Bench.Suites;
+
+internal static class InferenceSuite
+{
+    public static void Run(BenchContext ctx)
+    {
+        bool tiny = ctx.Filter?.Contains("tiny", StringComparison.OrdinalIgnoreCase) == true;
+        var config = tiny ? new Gpt2Config { Layers = 2, Embedding = 64, Heads = 4, VocabSize = 1000, MaxPositions = 1024 } : new Gpt2Config();
+        string name = tiny ? "gpt2-tiny" : "gpt2-124M";
+        int tokens = ctx.Steps ?? 128;
+        foreach (int threads in ctx.Threads)
+        {
+            using var model = new Gpt2Model(config, ModelOptions.Inference, ctx.Pool(threads));
+            model.InitializeWeights(1);
+            var decoder = (IBatchedDecoder)model;
+            var (llamaTg, llamaPp) = LlamaBench(threads, tokens);
+            double n1 = Decode(ctx, decoder, name, threads, 1, tokens, llamaTg);
+            Prefill(ctx, decoder, name, threads, 512, llamaPp);
+            double n16 = Decode(ctx, decoder, name, threads, 16, Math.Max(8, tokens / 4), null);
+            ctx.Rows.Add(new BenchRow($"{name} decode n=16 vs n=1 threads={threads}", "ratio", Math.Round(n16 / n1, 2), "x"));
+            Console.WriteLine($"{name} threads={threads}: aggregate decode at 16 streams is {n16 / n1:F2}x one stream");
+        }
+        if (Environment.GetEnvironmentVariable("LOOM_LLAMASHARP") is { Length: > 0 })
+            Console.WriteLine("LOOM_LLAMASHARP is set, but the LLamaSharp anchor is not wired into this suite yet.");
+    }
+
+    // Room for `streams` sequences of `positions` each, in whole blocks of 16.
+    private static KvBlockPool Pool(IBatchedDecoder model, int streams, int positions) =>
+        new(model.KvShape, 16, (long)streams * ((positions + 15) / 16) * 16 * model.KvShape.FloatsPerPosition * sizeof(float));
+
+    // Tokens/s of `streams` sequences decoding `tokens` tokens each after a 16-token prompt, one call per step.
+    private static double Decode(BenchContext ctx, IBatchedDecoder model, string name, int threads, int streams, int tokens, double? anchor)
+    {
+        string label = $"{name} decode n={streams} threads={threads}";
+        using var pool = Pool(model, streams, 16 + tokens);
+        var seqs = Enumerable.Range(0, streams).Select(_ => new KvSequence(pool)).ToArray();
+        var rng = new Random(3);
+        var logits = new float[streams * model.VocabularySize];
+        var prompt = Enumerable.Range(0, streams).Select(_ => Enumerable.Range(0, 16).Select(_ => rng.Next(model.VocabularySize)).ToArray()).ToArray();
+        foreach (var s in seqs) s.TryReserve(16);
+        model.Prefill(seqs, prompt, logits);
+        var next = new int[streams];
+        var sw = Stopwatch.StartNew();
+        for (int t = 0; t < tokens; t++)
+        {
+            for (int i = 0; i < streams; i++) { next[i] = rng.Next(model.VocabularySize); seqs[i].TryReserve(seqs[i].Length + 1); }
+            model.DecodeStep(seqs, next, logits);
+        }
+        double tps = streams * tokens / sw.Elapsed.TotalSeconds;
+        foreach (var s in seqs) s.Release();
+        ctx.Rows.Add(new BenchRow(label, "tokens_per_s", Math.Round(tps, 1), "tokens/s") { Anchor = anchor, AnchorName = anchor is null ? null : "llama.cpp tg F32", Ratio = anchor is double a ? Math.Round(tps / a, 3) : null });
+        Console.WriteLine($"{label,-40} {tps,9:F1} tokens/s" + (anchor is double b ? $"  llama.cpp {b:F1} → {tps / b:F2}x" : ""));
+        return tps;
+    }
+
+    private static void Prefill(BenchContext ctx, IBatchedDecoder model, string name, int threads, int length, double? anchor)
+    {
+        string label = $"{name} prefill pp{length} threads={threads}";
+        length = Math.Min(length, model.ContextLength);
+        using var pool = Pool(model, 1, length);
+        var seq = new KvSequence(pool);
+        var rng = new Random(4);
+        var ids = Enumerable.Range(0, length).Select(_ => rng.Next(model.VocabularySize)).ToArray();
+        var logits = new float[model.VocabularySize];
+        double seconds = ctx.Time(() =>
+        {
+            seq.Release();
+            seq.TryReserve(length);
+            model.Prefill([seq], [ids], logits);
+        }, threads);
+        seq.Release();
+        double tps = length / seconds;
+        ctx.Rows.Add(new BenchRow(label, "tokens_per_s", Math.Round(tps, 1), "tokens/s") { Anchor = anchor, AnchorName = anchor is null ? null : "llama.cpp pp F32", Ratio = anchor is double a ? Math.Round(tps / a, 3) : null });
+        Console.WriteLine($"{label,-40} {tps,9:F1} tokens/s" + (anchor is double b ? $"  llama.cpp {b:F1} → {tps / b:F2}x" : ""));
+    }
+
+    // llama-bench's tg<tokens> and pp512 rates (tokens/s) on the F32 GGUF, or nulls when not configured.
+    private static (double? Tg, double? Pp) LlamaBench(int threads, int tokens)
+    {
+        string? bench = Environment.GetEnvironmentVariable("LOOM_LLAMA_BENCH");
+        if (string.IsNullOrEmpty(bench) || !File.Exists(bench)) return (null, null);
+        string models = Environment.GetEnvironmentVariable("LOOM_LLAMA_MODELS") ?? Path.Combine(Environment.GetEnvironmentVariable("TMPDIR") ?? "/tmp", "anchors", "llama.cpp", "models");
+        string gguf = Path.Combine(models, "gpt2-124M-random-F32.gguf");
+        if (!File.Exists(gguf)) { Console.WriteLine($"llama.cpp anchor: {gguf} not found; rows without ratio."); return (null, null); }
+        var psi = new ProcessStartInfo(bench, ["-m", gguf, "-p", "512", "-n", tokens.ToString(), "-t", threads.ToString(), "-r", "1", "-o", "json"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        string json = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        double? tg = null, pp = null;
+        foreach (var row in JsonDocument.Parse(json).RootElement.EnumerateArray())
+        {
+            double ts = row.GetProperty("avg_ts").GetDouble();
+            if (row.GetProperty("n_gen").GetInt32() > 0) tg = ts; else pp = ts;
+        }
+        return (tg, pp);
+    }
+}
