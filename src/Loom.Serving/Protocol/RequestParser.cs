@@ -86,7 +86,10 @@ public sealed class RequestParser
         int? maxTokens = f.Int("max_completion_tokens", int.MinValue) is int mct ? Positive("max_completion_tokens", mct) : null;
         maxTokens ??= f.Int("max_tokens", int.MinValue) is int mt ? Positive("max_tokens", mt) : null;
 
-        string prompt = _formatter.Format(turns);
+        string prompt;
+        // A template that refuses the conversation (raise_exception, e.g. roles that do not alternate) is the client's error.
+        try { prompt = _formatter.Format(turns); }
+        catch (InvalidOperationException e) { throw ApiException.BadRequest($"The model's chat template refused these messages: {e.Message}", "messages"); }
         int[] ids = Encode(prompt);
         var sampling = SamplingFrom(f, ids.Length, maxTokens, "messages", "messages") with
         {
