@@ -64,7 +64,8 @@ public sealed class LoomServer : IAsyncDisposable
         _app = builder.Build();
         _app.Use(async (ctx, next) =>
         {
-            if (ctx.Request.Path.Equals("/health", StringComparison.Ordinal)) { await next(ctx).ConfigureAwait(false); return; }
+            // /health and the static playground page need no key (the page's own API calls send one).
+            if (ctx.Request.Path.Equals("/health", StringComparison.Ordinal) || (ctx.Request.Path.Equals("/", StringComparison.Ordinal) && HttpMethods.IsGet(ctx.Request.Method))) { await next(ctx).ConfigureAwait(false); return; }
             if (_gate.Check(ctx, _stopping) is { } refusal)
             {
                 var trace = new RequestTrace(ctx.Request.Path.Value ?? "", null);

@@ -21,6 +21,11 @@ internal static class OpenAIEndpoints
         app.MapGet("/health", (HttpContext ctx) => server.Stopping
             ? HttpResponses.JsonAsync(ctx.Response, 503, new System.Text.Json.Nodes.JsonObject { ["status"] = "shutting_down" })
             : HttpResponses.JsonAsync(ctx.Response, 200, new System.Text.Json.Nodes.JsonObject { ["status"] = "ok" }));
+        app.MapGet("/", (HttpContext ctx) =>
+        {
+            ctx.Response.ContentType = "text/html; charset=utf-8";
+            return ctx.Response.WriteAsync(Playground.PlaygroundPage.Html);
+        });
         app.MapGet("/v1/models", (HttpContext ctx) => HttpResponses.JsonAsync(ctx.Response, 200, server.Service.Models()));
         app.MapGet("/metrics", async (HttpContext ctx) =>
         {
