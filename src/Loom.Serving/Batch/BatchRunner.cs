@@ -96,7 +96,7 @@ public static class BatchRunner
     /// <summary>The requests of <paramref name="path"/>, checked: errors name the file and line.</summary>
     public static List<BatchRequestLine> ReadInput(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"--input {path}: no such file. Give an OpenAI Batch API JSONL file.", path);
+        path = Loom.Core.IO.InputFiles.RequireFile(path, "--input");   // a regular file, named in the error when not
         var list = new List<BatchRequestLine>();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         int number = 0;
