@@ -13,6 +13,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["curate"] = CurateSuite.Run,
     ["wordpiece"] = WordPieceSuite.Run,
     ["inference"] = InferenceSuite.Run,
+    ["templates"] = TemplatesSuite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))
