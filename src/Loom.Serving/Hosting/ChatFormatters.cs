@@ -1,16 +1,20 @@
-// Which chat format a served model uses: a --chat-template file, else the model's own template, else
-// ChatML rendered as text (documented in docs/SERVING.md).
+// Which chat format a served model uses, as transformers picks it: a --chat-template file, else the
+// model's own template (tokenizer_config.json's chat_template, else chat_template.jinja), else ChatML
+// rendered as text (documented in docs/SERVING.md). A broken template fails at start naming the file.
 using Loom.Inference.Chat;
+using Loom.Inference.Templates;
 
 namespace Loom.Serving.Hosting;
 
+/// <summary>Chooses the <see cref="IChatFormatter"/> of a model directory.</summary>
 public static class ChatFormatters
 {
     /// <summary>The chat format for a model directory and an optional --chat-template file.</summary>
     public static IChatFormatter For(string modelDirectory, string? chatTemplatePath)
     {
-        if (chatTemplatePath != null)
-            throw new NotSupportedException($"--chat-template {chatTemplatePath}: Jinja chat templates are not wired into this build yet; omit the option to use ChatML.");
-        return ChatMLFormatter.Instance;
+        var template = ChatTemplate.ForModel(modelDirectory, chatTemplatePath);
+        // No template anywhere: the built-in ChatML formatter (the same text as ChatTemplate.ChatML).
+        if (chatTemplatePath == null && template.Text == ChatTemplate.ChatMLSource) return ChatMLFormatter.Instance;
+        return new TemplateChatFormatter(template);
     }
 }
