@@ -153,6 +153,30 @@ public sealed class OpenAIClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StreamedChatWithNTwoAndLogprobsGivesEachChoiceItsOwnStream()
+    {
+        using var http = TestServer.Http(_server);
+        var body = new JsonObject
+        {
+            ["model"] = Model, ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "the dog" }),
+            ["max_tokens"] = 10, ["temperature"] = 1.2, ["seed"] = 9, ["n"] = 2, ["logprobs"] = true, ["stream"] = true,
+        };
+        string sse = await (await http.PostAsJsonAsync("/v1/chat/completions", body)).Content.ReadAsStringAsync();
+        var chunks = sse.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Where(e => e != "data: [DONE]").Select(e => JsonNode.Parse(e["data: ".Length..])!).ToList();
+        var (expected, _) = await Reference(TestServer.ChatML(("user", "the dog")),
+            new SamplingOptions { MaxNewTokens = 10, Temperature = 1.2f, Seed = 9, N = 2, StopSequences = ["<|im_end|>"], Logprobs = true });
+        var choices = chunks.SelectMany(c => c["choices"]!.AsArray()).ToList();
+        for (int i = 0; i < 2; i++)
+        {
+            var mine = choices.Where(c => (int)c!["index"]! == i).ToList();
+            Assert.Equal(expected.Choices[i].Text, string.Concat(mine.Select(c => (string?)c!["delta"]?["content"])));
+            Assert.Equal(expected.Choices[i].Logprobs!, mine.Where(c => c!["logprobs"] != null).SelectMany(c => c!["logprobs"]!["content"]!.AsArray()).Select(t => (float)t!["logprob"]!).ToArray());
+            Assert.Equal(expected.Choices[i].FinishReason.ToWireName(), (string?)mine[^1]!["finish_reason"]);
+        }
+        Assert.NotEqual(expected.Choices[0].Text, expected.Choices[1].Text);
+    }
+
+    [Fact]
     public async Task EmbeddingsAreTheMeanPooledHiddenStates()
     {
         var client = Client().GetEmbeddingClient(Model);
