@@ -225,10 +225,10 @@ public sealed class RequestParser
         {
             MaxNewTokens = maxTokens ?? context - promptTokens,
             Temperature = temperature,
-            TopP = (float)(f.Number("top_p", double.Epsilon, 1) ?? 1),
+            TopP = (float)(Above0(f, "top_p", 1) ?? 1),
             TopK = f.Int("top_k", -1) is int k and > 0 ? k : 0,   // vLLM: -1 or 0 turn it off
             MinP = (float)(f.Number("min_p", 0, 1) ?? 0),
-            RepetitionPenalty = (float)(f.Number("repetition_penalty", double.Epsilon, 100) ?? 1),
+            RepetitionPenalty = (float)(Above0(f, "repetition_penalty", 100) ?? 1),
             PresencePenalty = (float)(f.Number("presence_penalty", -2, 2) ?? 0),
             FrequencyPenalty = (float)(f.Number("frequency_penalty", -2, 2) ?? 0),
             LogitBias = bias.Count > 0 ? bias : null,
@@ -237,6 +237,13 @@ public sealed class RequestParser
             Seed = f.Int("seed") ?? (temperature > 0 ? Random.Shared.Next() : 0),
             N = n,
         };
+    }
+
+    // A setting in (0, max]: 0 itself is refused with a plain message.
+    private static double? Above0(RequestFields f, string name, double max)
+    {
+        double? v = f.Number(name, 0, max);
+        return v == 0 ? throw ApiException.BadRequest($"'{name}' must be greater than 0 and at most {max}; got 0.", name) : v;
     }
 
     private static PreparedRequest Finish(RequestFields f, PreparedRequest r)

@@ -37,6 +37,10 @@ public sealed class ErrorTests
     [InlineData("{\"model\":\"tiny-gpt2\",\"messages\":[]}", "messages", "empty_array")]
     [InlineData("{\"model\":\"tiny-gpt2\",\"messages\":[{\"role\":\"wizard\",\"content\":\"x\"}]}", "messages[0].role", null)]
     [InlineData("{\"model\":\"tiny-gpt2\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"temperature\":3}", "temperature", null)]
+    [InlineData("{\"model\":\"tiny-gpt2\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"top_p\":0}", "top_p", null)]
+    [InlineData("{\"model\":\"tiny-gpt2\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stop\":[\"\"]}", "stop", null)]
+    [InlineData("{\"model\":\"tiny-gpt2\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"logit_bias\":{\"abc\":1}}", "logit_bias", null)]
+    [InlineData("{\"model\":\"tiny-gpt2\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"stream_options\":{\"include_usage\":true}}", "stream_options", null)]
     [InlineData("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", "model", null)]
     [InlineData("{\"model\":\"tiny-gpt2\",\"prompt\":7}", "prompt", null)]
     public async Task BadRequestsAre400NamingTheField(string body, string? param, string? code)
