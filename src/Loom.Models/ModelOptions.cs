@@ -29,6 +29,14 @@ public sealed record ModelOptions
     /// </summary>
     public IReadOnlyList<(string Name, long[] Shape, bool WeightDecay)> HeadParameters { get; init; } = [];
 
+    /// <summary>
+    /// The model is built as a body read through <see cref="IHiddenStateModel.ForwardHidden"/> (a
+    /// sequence classifier's): it has no language-model head — no untied head tensors (Llama's
+    /// lm_head, BERT's cls.predictions), no head projection — and its activation plans hold no
+    /// (B, T, V) logits. Its LM Forward/Backward then throw. False by default.
+    /// </summary>
+    public bool HiddenStatesOnly { get; init; }
+
     internal IProjection Project(ProjectionSpec spec, Parameters.ParameterSet parameters, Loom.Core.Threading.WorkerPool pool)
     {
         var context = new ProjectionContext(spec, parameters, pool);

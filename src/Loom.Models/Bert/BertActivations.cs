@@ -34,7 +34,7 @@ internal sealed class BertActivations : ActivationPlan
     public readonly ActivationRegion EmbMean, EmbRstd;               // (B, T)
     public readonly ActivationRegion QRow, KRow, VRow;               // (B, T, C); their gradients in backward
     public readonly BertLayerRegions[] Layers;
-    public readonly ActivationRegion Cls, Pooled;                    // (B, C)
+    public readonly ActivationRegion Cls, Pooled, DPooled;           // (B, C)
     public readonly ActivationRegion Losses;                         // (B, T)
     public readonly ActivationRegion DRes, DC0, DC1;                 // (B, T, C)
     public readonly ActivationRegion DI;                             // (B, T, I)
@@ -62,7 +62,7 @@ internal sealed class BertActivations : ActivationPlan
         var scratch = checkpointing ? PlanLayer() : null;
         for (int l = 0; l < c.Layers; l++)
             Layers[l] = scratch is null ? PlanLayer() : scratch with { X2 = Add(BT * C) };
-        Cls = Add(b * C); Pooled = Add(b * C);
+        Cls = Add(b * C); Pooled = Add(b * C); DPooled = Add(b * C);
         Losses = Add(BT);
         DRes = Add(BT * C); DC0 = Add(BT * C); DC1 = Add(BT * C); DI = Add(BT * I);
         H0 = Add(BT * C); H1 = Add(BT * C); H2 = Add(BT * C); H3 = Add(BT * C); DAtt = Add(BT * NH * t);

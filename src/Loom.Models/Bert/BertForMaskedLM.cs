@@ -51,13 +51,11 @@ public sealed class BertForMaskedLM : ILanguageModel, ITrainingMode
     public ulong DropoutStep { get => Body.DropoutStep; set => Body.DropoutStep = value; }
 
     /// <inheritdoc/>
+    /// <remarks>The body's per-layer checkpointing (BertModel.ActivationCheckpointing): loss and gradients are bit-identical to a run without it.</remarks>
     public bool ActivationCheckpointing
     {
-        get => false;
-        set
-        {
-            if (value) throw new NotSupportedException("Activation checkpointing is not implemented for BERT yet; set train.activation_checkpointing: false.");
-        }
+        get => Body.ActivationCheckpointing;
+        set => Body.ActivationCheckpointing = value;
     }
 
     /// <inheritdoc/>

@@ -24,13 +24,15 @@ using Loom.Models.Regularization;
 namespace Loom.Models.Bert;
 
 /// <summary>A BERT encoder with masked-LM head and pooler.</summary>
-public sealed class BertModel : IHiddenStateModel, ITrainingMode
+public sealed class BertModel : IPooledHiddenStateModel, ITrainingMode
 {
     private readonly WorkerPool _pool;
     private readonly int _word, _pos, _type;     // (V, C), (maxT, C), (types, C)
     private readonly int _embLnW, _embLnB;       // (C)
     private readonly IProjection _pooler;        // bert.pooler.dense: (C, C) + (C)
-    private readonly MaskedLanguageModelHead _mlm;
+    private readonly MaskedLanguageModelHead? _mlm;   // null for a body (ModelOptions.HiddenStatesOnly)
+    private MaskedLanguageModelHead Mlm => _mlm ?? throw new InvalidOperationException(
+        "This BERT was built as a body for hidden states (ModelOptions.HiddenStatesOnly, as a sequence classifier builds it): it has no masked-LM head (cls.predictions).");
     private readonly LayerIndex[] _layers;
     private readonly ActivationPlanCache<BertActivations> _plans;
     private BertActivations? Acts => _plans.Current;
@@ -86,6 +88,32 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
         _dropout = options.Dropout;
         _plans = new ActivationPlanCache<BertActivations>((b, t) => new BertActivations(Config, b, t, _dropout.Hidden > 0, _checkpointing, _dropout.Attention > 0));
         int V = config.VocabSize, C = config.HiddenSize, I = config.IntermediateSize;
+        Parameters = new ParameterSet(ParameterSpecs(config, maskedLmHead: !options.HiddenStatesOnly).Concat(options.HeadParameters), options.Trainable);
+        int X(string n) => Parameters.IndexOf(n);
+        IProjection Lin(string path, int inF, int outF, string? weight = null, string? bias = null) =>
+            options.Project(new ProjectionSpec(path, ProjectionLayout.OutIn, inF, outF, X(weight ?? path + ".weight"), X(bias ?? path + ".bias")), Parameters, _pool);
+        _word = X("bert.embeddings.word_embeddings.weight"); _pos = X("bert.embeddings.position_embeddings.weight"); _type = X("bert.embeddings.token_type_embeddings.weight");
+        _embLnW = X("bert.embeddings.LayerNorm.weight"); _embLnB = X("bert.embeddings.LayerNorm.bias");
+        _pooler = Lin("bert.pooler.dense", C, C);
+        if (!options.HiddenStatesOnly)
+            _mlm = new MaskedLanguageModelHead(Lin("cls.predictions.transform.dense", C, C),
+            Lin("cls.predictions.decoder", C, V, weight: "bert.embeddings.word_embeddings.weight", bias: "cls.predictions.bias"),
+            Parameters, X("cls.predictions.transform.LayerNorm.weight"), X("cls.predictions.transform.LayerNorm.bias"), config.LayerNormEpsilon, _pool);
+        _layers = new LayerIndex[config.Layers];
+        for (int l = 0; l < config.Layers; l++)
+        {
+            string p = $"bert.encoder.layer.{l}.";
+            _layers[l] = new LayerIndex(Lin(p + "attention.self.query", C, C), Lin(p + "attention.self.key", C, C), Lin(p + "attention.self.value", C, C),
+                Lin(p + "attention.output.dense", C, C), X(p + "attention.output.LayerNorm.weight"), X(p + "attention.output.LayerNorm.bias"),
+                Lin(p + "intermediate.dense", C, I), Lin(p + "output.dense", I, C), X(p + "output.LayerNorm.weight"), X(p + "output.LayerNorm.bias"));
+        }
+    }
+
+    // The parameter tensors of a configuration, in block order (HF names: BertModel with pooler, then
+    // BertForMaskedLM's cls.predictions unless the model is a body only).
+    internal static List<(string, long[], bool)> ParameterSpecs(BertConfig config, bool maskedLmHead = true)
+    {
+        long V = config.VocabSize, C = config.HiddenSize, I = config.IntermediateSize;
         var specs = new List<(string, long[], bool)>
         {
             ("bert.embeddings.word_embeddings.weight", [V, C], false),
@@ -106,31 +134,15 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
             specs.Add((p + "output.dense.weight", [C, I], true)); specs.Add((p + "output.dense.bias", [C], false));
             specs.Add((p + "output.LayerNorm.weight", [C], false)); specs.Add((p + "output.LayerNorm.bias", [C], false));
         }
+        specs.Add(("bert.pooler.dense.weight", [C, C], true)); specs.Add(("bert.pooler.dense.bias", [C], false));
+        if (!maskedLmHead) return specs;
         specs.AddRange(new (string, long[], bool)[]
         {
-            ("bert.pooler.dense.weight", [C, C], true), ("bert.pooler.dense.bias", [C], false),
             ("cls.predictions.transform.dense.weight", [C, C], true), ("cls.predictions.transform.dense.bias", [C], false),
             ("cls.predictions.transform.LayerNorm.weight", [C], false), ("cls.predictions.transform.LayerNorm.bias", [C], false),
             ("cls.predictions.bias", [V], false),
         });
-        Parameters = new ParameterSet(specs.Concat(options.HeadParameters), options.Trainable);
-        int X(string n) => Parameters.IndexOf(n);
-        IProjection Lin(string path, int inF, int outF, string? weight = null, string? bias = null) =>
-            options.Project(new ProjectionSpec(path, ProjectionLayout.OutIn, inF, outF, X(weight ?? path + ".weight"), X(bias ?? path + ".bias")), Parameters, _pool);
-        _word = X("bert.embeddings.word_embeddings.weight"); _pos = X("bert.embeddings.position_embeddings.weight"); _type = X("bert.embeddings.token_type_embeddings.weight");
-        _embLnW = X("bert.embeddings.LayerNorm.weight"); _embLnB = X("bert.embeddings.LayerNorm.bias");
-        _pooler = Lin("bert.pooler.dense", C, C);
-        _mlm = new MaskedLanguageModelHead(Lin("cls.predictions.transform.dense", C, C),
-            Lin("cls.predictions.decoder", C, V, weight: "bert.embeddings.word_embeddings.weight", bias: "cls.predictions.bias"),
-            Parameters, X("cls.predictions.transform.LayerNorm.weight"), X("cls.predictions.transform.LayerNorm.bias"), config.LayerNormEpsilon, _pool);
-        _layers = new LayerIndex[config.Layers];
-        for (int l = 0; l < config.Layers; l++)
-        {
-            string p = $"bert.encoder.layer.{l}.";
-            _layers[l] = new LayerIndex(Lin(p + "attention.self.query", C, C), Lin(p + "attention.self.key", C, C), Lin(p + "attention.self.value", C, C),
-                Lin(p + "attention.output.dense", C, C), X(p + "attention.output.LayerNorm.weight"), X(p + "attention.output.LayerNorm.bias"),
-                Lin(p + "intermediate.dense", C, I), Lin(p + "output.dense", I, C), X(p + "output.LayerNorm.weight"), X(p + "output.LayerNorm.bias"));
-        }
+        return specs;
     }
 
     /// <summary>
@@ -170,7 +182,7 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
     }
 
     /// <summary>Masked-LM logits of the last forward, (B·T, V).</summary>
-    public ReadOnlySpan<float> Logits => _mlm.Logits;
+    public ReadOnlySpan<float> Logits => Mlm.Logits;
 
     /// <summary>Pooled [CLS] output of the last forward, (B, C).</summary>
     public ReadOnlySpan<float> Pooled => Acts is { } a ? a[a.Pooled] : throw new InvalidOperationException("Run Forward first.");
@@ -185,9 +197,10 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
         if (ids.Length != BT || tokenTypes.Length != BT || attentionMask.Length != BT)
             throw new ArgumentException($"ids, token types and attention mask must each hold B×T = {BT} values; got {ids.Length}, {tokenTypes.Length}, {attentionMask.Length}.");
         if (!targets.IsEmpty && targets.Length != BT) throw new ArgumentException($"targets has {targets.Length} elements; B×T = {BT}.");
+        var mlm = Mlm;   // a body built for hidden states has none: refuse before computing anything
         var hidden = ForwardHidden(new TokenBatch(ids, batch, time) { TokenTypes = tokenTypes, AttentionMask = attentionMask });
         var a = Acts!;
-        var logits = _mlm.Forward(hidden, BT);
+        var logits = mlm.Forward(hidden, BT);
         a.HasTargets = !targets.IsEmpty;
         if (!a.HasTargets) return float.NaN;
         targets.CopyTo(a.Targets);
@@ -295,10 +308,25 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
         var a = Acts ?? throw new InvalidOperationException("Run Forward with targets before Backward.");
         if (!a.HasTargets) throw new InvalidOperationException("Backward needs the last Forward to have had targets.");
         Parameters.EnsureGradients();
-        CrossEntropyLoss.Backward(_mlm.Logits, a.Targets, Config.VocabSize, a[a.Losses], lossScale, _pool);
+        CrossEntropyLoss.Backward(Mlm.Logits, a.Targets, Config.VocabSize, a[a.Losses], lossScale, _pool);
         var hidden = Config.Layers > 0 ? a[a.Layers[Config.Layers - 1].X2] : a[a.Emb];
-        _mlm.Backward(hidden, a[a.DC1]);
+        Mlm.Backward(hidden, a[a.DC1]);
         BackwardHidden(a[a.DC1]);
+    }
+
+    /// <inheritdoc/>
+    public void BackwardPooled(ReadOnlySpan<float> pooledGradient, Span<float> firstTokenGradient)
+    {
+        var a = Acts ?? throw new InvalidOperationException("Run a forward pass before the backward.");
+        int B = a.B, C = Config.HiddenSize;
+        if (pooledGradient.Length != B * C || firstTokenGradient.Length != B * C)
+            throw new ArgumentException($"The pooled and first-token gradients must each hold B·C = {B * C} values; got {pooledGradient.Length}, {firstTokenGradient.Length}.");
+        Parameters.EnsureGradients();
+        // pooled = tanh(pre): dpre = dpooled·(1 − pooled²); pre = cls·Wpᵀ + b
+        var pooled = a[a.Pooled];
+        var dpre = a[a.DPooled];
+        for (int i = 0; i < dpre.Length; i++) dpre[i] = pooledGradient[i] * (1f - pooled[i] * pooled[i]);
+        _pooler.Backward(dpre, a[a.Cls], firstTokenGradient, B);
     }
 
     /// <inheritdoc/>
@@ -358,7 +386,7 @@ public sealed class BertModel : IHiddenStateModel, ITrainingMode
         foreach (var L in _layers)
             foreach (var proj in new[] { L.Q, L.K, L.V, L.AttnOut, L.Inter, L.Out }) proj.Dispose();
         _pooler.Dispose();
-        _mlm.Dispose();
+        _mlm?.Dispose();
         Parameters.Dispose();
     }
 }

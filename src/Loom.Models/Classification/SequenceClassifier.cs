@@ -4,7 +4,7 @@
 //     r_b = rightmost t with ids[b, t] ≠ pad_token_id (0 when none; T−1 without pad_token_id, B = 1 only)
 //     scores = hidden[b, r_b]·W_scoreᵀ                                  score: (N, C), no bias
 //   BertForSequenceClassification (modeling_bert.py):
-//     pooled = tanh(hidden[b, 0]·W_poolᵀ + b_pool)                      BertPooler on [CLS]
+//     pooled = tanh(hidden[b, 0]·W_poolᵀ + b_pool)                      BertPooler on [CLS], computed once by the body (IPooledHiddenStateModel)
 //     scores = drop(pooled)·W_clsᵀ + b_cls                              classifier: (N, C) + (N)
 //   loss (HF loss_utils.ForSequenceClassificationLoss): cross-entropy (ignore −100) for single-label,
 //   MSE for regression, BCE-with-logits for multi-label, each a mean.
@@ -29,7 +29,7 @@ public sealed class SequenceClassifier : ISequenceClassificationModel, ITraining
     private readonly SequenceClassifierLayout _layout;
     private readonly WorkerPool _pool;
     private readonly IProjection _score;          // (N, C) (+ (N))
-    private readonly IProjection? _pooler;        // (C, C) + (C), BERT
+    private readonly IPooledHiddenStateModel? _pooler;   // the body's own pooler (BertModel.pooler), when the layout pools through it
     private readonly int _scoreW, _scoreB;        // head tensor indexes (−1: no bias)
     private readonly bool _bodyTrains;            // some body tensor below the head trains
     private readonly float _dropout;
@@ -73,8 +73,9 @@ public sealed class SequenceClassifier : ISequenceClassificationModel, ITraining
         _scoreW = p.IndexOf(layout.ScoreModule + ".weight");
         _scoreB = layout.ScoreBias ? p.IndexOf(layout.ScoreModule + ".bias") : -1;
         _score = options.Project(new ProjectionSpec(layout.ScoreModule, ProjectionLayout.OutIn, C, numLabels, _scoreW, _scoreB), p, _pool);
-        if (layout.PoolerModule is { } pooler)
-            _pooler = options.Project(new ProjectionSpec(pooler, ProjectionLayout.OutIn, C, C, p.IndexOf(pooler + ".weight"), p.IndexOf(pooler + ".bias")), p, _pool);
+        if (layout.Pooling == SequencePooling.FirstTokenPooler)
+            _pooler = body as IPooledHiddenStateModel
+                ?? throw new NotSupportedException($"{layout.Architecture} reads the body's pooled output, but the body ({body.GetType().Name}) has no pooler.");
         _bodyTrains = p.Specs.Any(s => s.IsTrainable && !IsHeadTensor(s.Name));
     }
 
@@ -86,7 +87,7 @@ public sealed class SequenceClassifier : ISequenceClassificationModel, ITraining
         return list;
     }
 
-    // The pooler belongs to the body's tensors but is computed by the head.
+    // The pooler belongs to the body (as in HF's BertModel) but only the head's loss reaches it.
     private bool IsHeadTensor(string name) =>
         name.StartsWith(_layout.ScoreModule + ".", StringComparison.Ordinal)
         || (_layout.PoolerModule is { } m && name.StartsWith(m + ".", StringComparison.Ordinal));
@@ -181,10 +182,9 @@ public sealed class SequenceClassifier : ISequenceClassificationModel, ITraining
         Span<float> x = sel;
         if (_pooler != null)
         {
-            // pooled = tanh(x[:, 0]·Wpᵀ + b)   (BertPooler)
+            // pooled = tanh(x[:, 0]·Wpᵀ + b), computed by the body's BertPooler in ForwardHidden
             var pooled = _pooled.AsSpan(0, B * C);
-            _pooler.Forward(sel, pooled, B);
-            System.Numerics.Tensors.TensorPrimitives.Tanh(pooled, pooled);
+            _pooler.Pooled.CopyTo(pooled);
             x = pooled;
         }
         _headDropped = IsTraining && _dropout > 0;
@@ -314,11 +314,9 @@ public sealed class SequenceClassifier : ISequenceClassificationModel, ITraining
         var dsel = dx;
         if (_pooler != null)
         {
-            // pooled = tanh(pre): dpre = dpooled·(1 − pooled²); pre = sel·Wpᵀ + b
-            var pooled = _pooled.AsSpan(0, B * C);
-            for (int i = 0; i < dx.Length; i++) dx[i] *= 1f - pooled[i] * pooled[i];
+            // pooled = tanh(sel·Wpᵀ + b): the body's pooler differentiates itself
             dsel = _dsel.AsSpan(0, B * C);
-            _pooler.Backward(dx, _sel.AsSpan(0, B * C), dsel, B);
+            _pooler.BackwardPooled(dx, dsel);
         }
         ulong step = DropoutStep;
         if (_bodyTrains)
@@ -376,7 +374,6 @@ public sealed class SequenceClassifier : ISequenceClassificationModel, ITraining
     public void Dispose()
     {
         _score.Dispose();
-        _pooler?.Dispose();
         _body.Dispose();
     }
 }

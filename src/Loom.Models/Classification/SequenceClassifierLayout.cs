@@ -49,6 +49,13 @@ public sealed record SequenceClassifierLayout
     /// </summary>
     public string? ClassifierDropoutFallback { get; init; }
 
+    /// <summary>
+    /// The body's tensors for a config as a classifier builds it (ModelOptions.HiddenStatesOnly: no LM
+    /// head), HF names, shapes and weight decay, without allocating: sizes the memory check before
+    /// anything is allocated.
+    /// </summary>
+    public required Func<object, IReadOnlyList<(string Name, long[] Shape, bool WeightDecay)>> BodyTensors { get; init; }
+
     /// <summary>Width C of a config's hidden states.</summary>
     public required Func<object, int> HiddenSize { get; init; }
 

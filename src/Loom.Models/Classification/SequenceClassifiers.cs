@@ -5,6 +5,7 @@
 // fresh from a config record. Labels, problem_type and pad_token_id follow HF's PretrainedConfig.
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Loom.Core.Diagnostics;
 using Loom.Core.IO;
 using Loom.Core.Threading;
 using Loom.Core.Validation;
@@ -154,12 +155,15 @@ public static class SequenceClassifiers
             dropout = options.ClassifierDropout ?? (json is null ? null : ReadFloat(json, "classifier_dropout", source) ?? ReadFloat(json, fallback, source)) ?? 0f;
         if (!(dropout >= 0 && dropout < 1)) throw Setting.Error(dropoutExplicit ? "ClassifierDropout" : $"{at}classifier_dropout", dropout, "in [0, 1)");
 
-        // The head's tensors join the body's ParameterSet; the LM head the classifier does not use is frozen.
+        // The head's tensors join the body's ParameterSet; the body is built without the LM head it
+        // would not use (no lm_head / cls.predictions tensors, no (B, T, V) logits planned).
         var bodyOptions = modelOptions with
         {
             Trainable = Compose(modelOptions.Trainable, layout),
             HeadParameters = [.. modelOptions.HeadParameters, .. SequenceClassifier.HeadTensors(layout, layout.HiddenSize(configuration), numLabels)],
+            HiddenStatesOnly = true,
         };
+        EnsureFits(family, layout, configuration, bodyOptions, numLabels);
         var body = family.CreateHiddenStateModel(configuration, bodyOptions, pool);
         try
         {
@@ -170,6 +174,28 @@ public static class SequenceClassifiers
             body.Dispose();
             throw;
         }
+    }
+
+    // Checked before the parameter block is allocated, as loom train checks before building a model:
+    // values, plus a gradient for each trainable tensor (an inference build has none).
+    private static void EnsureFits(ModelFamily family, SequenceClassifierLayout layout, object configuration, ModelOptions options, int numLabels)
+    {
+        var tensors = layout.BodyTensors(configuration).Concat(options.HeadParameters).ToList();
+        double values, gradients;
+        try
+        {
+            values = ParameterSet.PlanFloats(tensors) * (double)sizeof(float);
+            gradients = ParameterSet.PlanFloats(tensors.Where(t => options.Trainable?.Invoke(t.Name) ?? true)) * (double)sizeof(float);
+        }
+        catch (OverflowException)
+        {
+            values = gradients = double.PositiveInfinity;
+        }
+        double vocabulary = (double)(family.VocabularySize?.Invoke(configuration) ?? 0) * layout.HiddenSize(configuration) * sizeof(float);
+        MemoryBudget.EnsureFits(values + gradients,
+            $"The {family.Describe(configuration)} {layout.Architecture} with {numLabels} labels " +
+            $"(parameters {MemoryBudget.Gigabytes(values)}{(gradients > 0 ? $", gradients {MemoryBudget.Gigabytes(gradients)}" : "")}) would",
+            vocabulary * 2 > values ? $"vocab_size (now {family.VocabularySize!(configuration):N0})" : "the number or width of the layers (n_layer / n_embd, or num_hidden_layers / hidden_size)");
     }
 
     private static Func<string, bool> Compose(Func<string, bool>? trainable, SequenceClassifierLayout layout) =>

@@ -32,7 +32,7 @@ internal sealed class Gpt2Activations : ActivationPlan
     public readonly ActivationRegion Qkv;                     // (B, T, 3C), rewritten per layer
     public readonly Gpt2LayerRegions[] Layers;
     public readonly ActivationRegion Lnf, LnfMean, LnfRstd;   // (B, T, C), (B, T), (B, T)
-    public readonly ActivationRegion Logits;                  // (B, T, V); its gradient in backward
+    public readonly ActivationRegion Logits;                  // (B, T, V); its gradient in backward; empty for a body (hidden states only)
     public readonly ActivationRegion Losses;                  // (B, T)
     public readonly ActivationRegion DResidual;               // (B, T, C) gradient of the residual stream
     public readonly ActivationRegion DLn;                     // (B, T, C) gradient at a LayerNorm output
@@ -48,7 +48,7 @@ internal sealed class Gpt2Activations : ActivationPlan
     public bool AttentionDropped;                             // the last forward applied attention dropout
 
     // allocate: false makes a plan only, sizing memory before anything is allocated (Gpt2Model.PlanMemory).
-    public Gpt2Activations(Gpt2Config cfg, int b, int t, bool checkpointing, bool dropout, bool allocate = true, bool attentionDropout = false) : base(allocate)
+    public Gpt2Activations(Gpt2Config cfg, int b, int t, bool checkpointing, bool dropout, bool allocate = true, bool attentionDropout = false, bool logits = true) : base(allocate)
     {
         B = b; T = t;
         long BT = (long)b * t, C = cfg.Embedding, NH = cfg.Heads, V = cfg.VocabSize;
@@ -66,8 +66,8 @@ internal sealed class Gpt2Activations : ActivationPlan
         for (int l = 0; l < cfg.Layers; l++)
             Layers[l] = scratch is null ? PlanLayer() : scratch with { Residual3 = Add(BT * C) };
         Lnf = Add(BT * C); LnfMean = Add(BT); LnfRstd = Add(BT);
-        Logits = Add(BT * V);
-        Losses = Add(BT);
+        // A body read through ForwardHidden (a classifier's) never computes LM logits: plan none.
+        if (logits) { Logits = Add(BT * V); Losses = Add(BT); }
         DResidual = Add(BT * C);
         DLn = Add(BT * C);
         DFch = Add(BT * 4 * C);

@@ -111,7 +111,7 @@ public sealed partial class Gpt2Model
             TensorPrimitives.Add(x, tmp, x);
         }
         LayerNorm.Forward(x, p.Value(_lnfW), p.Value(_lnfB), ln, mean, rstd, C, eps, _pool);
-        _head.Forward(ln, logits, 1);
+        Head.Forward(ln, logits, 1);
         cache.Length = pos + 1;
         return logits;
     }

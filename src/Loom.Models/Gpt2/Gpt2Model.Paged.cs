@@ -60,7 +60,7 @@ public sealed partial class Gpt2Model : IBatchedDecoder
         // Only each sequence's last row reaches ln_f and the head.
         for (int i = 0; i < n; i++) x.Slice(rows.LastRow[i] * C, C).CopyTo(last.Slice(i * C, C));
         LayerNorm.Forward(last, p.Value(_lnfW), p.Value(_lnfB), lastLn, lastMean, lastRstd, C, eps, _pool);
-        _head.Forward(lastLn, logits[..(n * V)], n);
+        Head.Forward(lastLn, logits[..(n * V)], n);
         rows.Commit(sequences, counts);
     }
 }

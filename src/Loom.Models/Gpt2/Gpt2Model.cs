@@ -35,7 +35,9 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
     private readonly int _wpe;   // (maxT, C)
     private readonly int _lnfW, _lnfB; // (C)
     private readonly LayerIndex[] _layers;
-    private readonly LanguageModelHead _head;   // logits = hidden·wteᵀ (path "lm_head", tied to wte)
+    private readonly LanguageModelHead? _head;  // logits = hidden·wteᵀ (path "lm_head", tied to wte); null for a body (ModelOptions.HiddenStatesOnly)
+    private LanguageModelHead Head => _head ?? throw new InvalidOperationException(
+        "This GPT-2 was built as a body for hidden states (ModelOptions.HiddenStatesOnly, as a sequence classifier builds it): it has no LM head and computes no logits.");
     private readonly DropoutOptions _dropout;
 
     private sealed record LayerIndex(
@@ -79,7 +81,8 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         _pool = pool ?? WorkerPool.Shared;
         options.Dropout.Validate();
         _dropout = options.Dropout;
-        _plans = new ActivationPlanCache<Gpt2Activations>((b, t) => new Gpt2Activations(Config, b, t, _checkpointing, _dropout.Hidden > 0, attentionDropout: _dropout.Attention > 0));
+        bool hiddenOnly = options.HiddenStatesOnly;
+        _plans = new ActivationPlanCache<Gpt2Activations>((b, t) => new Gpt2Activations(Config, b, t, _checkpointing, _dropout.Hidden > 0, attentionDropout: _dropout.Attention > 0, logits: !hiddenOnly));
         int V = config.VocabSize, C = config.Embedding;
         Parameters = new ParameterSet(ParameterSpecs(config).Concat(options.HeadParameters), options.Trainable);
         _wte = Parameters.IndexOf("wte.weight");
@@ -96,7 +99,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
             _layers[l] = new LayerIndex(I("ln_1.weight"), I("ln_1.bias"), Conv("attn.c_attn", C, 3 * C), Conv("attn.c_proj", C, C),
                 I("ln_2.weight"), I("ln_2.bias"), Conv("mlp.c_fc", C, 4 * C), Conv("mlp.c_proj", 4 * C, C));
         }
-        _head = new LanguageModelHead(options.Project(new ProjectionSpec("lm_head", ProjectionLayout.OutIn, C, V, _wte), Parameters, _pool));
+        if (!options.HiddenStatesOnly) _head = new LanguageModelHead(options.Project(new ProjectionSpec("lm_head", ProjectionLayout.OutIn, C, V, _wte), Parameters, _pool));
     }
 
     // The parameter tensors of a configuration, in block order (HF names, shapes as HF's GPT-2).
@@ -267,9 +270,10 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
     {
         long BT = (long)batch * time;
         if (!targets.IsEmpty && targets.Length != BT) throw new ArgumentException($"targets has {targets.Length} elements; B×T = {BT}.");
+        var head = Head;   // a body built for hidden states has none: refuse before computing anything
         var hidden = ForwardHidden(new TokenBatch(ids, batch, time));
         var a = Acts!;
-        _head.Forward(hidden, a[a.Logits], (int)BT);
+        head.Forward(hidden, a[a.Logits], (int)BT);
         a.HasTargets = !targets.IsEmpty;
         if (!a.HasTargets) return float.NaN;
         targets.CopyTo(a.Targets);
@@ -335,7 +339,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         // dlogits, in place over the logits
         CrossEntropyLoss.Backward(a[a.Logits], a.Targets, Config.VocabSize, a[a.Losses], lossScale, _pool);
         // logits = hidden·wteᵀ
-        _head.Backward(a[a.Logits], a[a.Lnf], a[a.DLn], BT);
+        Head.Backward(a[a.Logits], a[a.Lnf], a[a.DLn], BT);
         BackwardHidden(a[a.DLn]);
     }
 
@@ -395,7 +399,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         {
             L.Attn.Dispose(); L.Proj.Dispose(); L.Fc.Dispose(); L.Mproj.Dispose();
         }
-        _head.Dispose();
+        _head?.Dispose();
         Parameters.Dispose();
     }
 }

@@ -27,14 +27,14 @@ internal sealed class LlamaActivations : ActivationPlan
     public readonly ActivationRegion QRow, KRow, VRow;          // (B, T, NH·hd), (B, T, NKV·hd) ×2; their gradients in backward
     public readonly LlamaLayerRegions[] Layers;
     public readonly ActivationRegion Lnf, RstdF;                // (B, T, C), (B, T)
-    public readonly ActivationRegion Logits, Losses;            // (B, T, V), (B, T)
+    public readonly ActivationRegion Logits, Losses;            // (B, T, V), (B, T); empty for a body (hidden states only)
     public readonly ActivationRegion DRes, DLn;                 // (B, T, C)
     public readonly ActivationRegion DI0, DI1;                  // (B, T, I)
     public readonly ActivationRegion H0, H1, H2, H3;            // (B, NH, T, hd)
     public readonly ActivationRegion DAtt;                      // (B, NH, T, T)
 
     // allocate: false makes a plan only, sizing memory before anything is allocated (LlamaModel.PlanMemory).
-    public LlamaActivations(LlamaConfig c, int b, int t, bool checkpointing = false, bool allocate = true) : base(allocate)
+    public LlamaActivations(LlamaConfig c, int b, int t, bool checkpointing = false, bool allocate = true, bool logits = true) : base(allocate)
     {
         B = b; T = t;
         long BT = (long)b * t, C = c.HiddenSize, I = c.IntermediateSize, NH = c.Heads, hd = c.HeadDim, Q = NH * hd, KV = c.KvHeads * hd, V = c.VocabSize;
@@ -47,7 +47,8 @@ internal sealed class LlamaActivations : ActivationPlan
         var scratch = checkpointing ? PlanLayer() : null;
         for (int l = 0; l < c.Layers; l++)
             Layers[l] = scratch is null ? PlanLayer() : scratch with { Residual3 = Add(BT * C) };
-        Lnf = Add(BT * C); RstdF = Add(BT); Logits = Add(BT * V); Losses = Add(BT);
+        Lnf = Add(BT * C); RstdF = Add(BT);
+        if (logits) { Logits = Add(BT * V); Losses = Add(BT); }   // none for a body read through ForwardHidden
         DRes = Add(BT * C); DLn = Add(BT * C); DI0 = Add(BT * I); DI1 = Add(BT * I);
         H0 = Add(BT * Q); H1 = Add(BT * Q); H2 = Add(BT * Q); H3 = Add(BT * Q);
         DAtt = Add(BT * NH * t);

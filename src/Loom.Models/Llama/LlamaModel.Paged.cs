@@ -73,7 +73,7 @@ public sealed partial class LlamaModel : IBatchedDecoder
         }
         for (int i = 0; i < n; i++) x.Slice(rows.LastRow[i] * C, C).CopyTo(last.Slice(i * C, C));
         RmsNorm.Forward(last, p.Value(_norm), lastLn, lastRstd, C, eps, _pool);
-        _head.Forward(lastLn, logits[..(n * V)], n);
+        Head.Forward(lastLn, logits[..(n * V)], n);
         rows.Commit(sequences, counts);
     }
 }

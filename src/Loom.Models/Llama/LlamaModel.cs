@@ -26,7 +26,10 @@ public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel
 {
     private readonly WorkerPool _pool;
     private readonly int _embed, _norm;   // (V, C), (C)
-    private readonly LanguageModelHead _head;   // lm_head: (V, C)
+    private readonly LanguageModelHead? _head;  // lm_head: (V, C); null for a body (ModelOptions.HiddenStatesOnly)
+    private readonly bool _hiddenOnly;
+    private LanguageModelHead Head => _head ?? throw new InvalidOperationException(
+        "This Llama was built as a body for hidden states (ModelOptions.HiddenStatesOnly, as a sequence classifier builds it): it has no lm_head and computes no logits.");
     private readonly LayerIndex[] _layers;
     private readonly ActivationPlanCache<LlamaActivations> _plans;
     private LlamaActivations? Acts => _plans.Current;
@@ -89,7 +92,7 @@ public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel
     public LlamaModel(LlamaConfig config, WorkerPool? pool = null) : this(config, ModelOptions.Default, pool) { }
 
     // The parameter tensors of a configuration, in block order (HF names, nn.Linear (out, in) shapes).
-    internal static List<(string, long[], bool)> ParameterSpecs(LlamaConfig config)
+    internal static List<(string, long[], bool)> ParameterSpecs(LlamaConfig config, bool lmHead = true)
     {
         long V = config.VocabSize, C = config.HiddenSize, I = config.IntermediateSize, Q = config.Heads * config.HeadDim, KV = config.KvHeads * config.HeadDim;
         var specs = new List<(string, long[], bool)> { ("model.embed_tokens.weight", [V, C], false) };
@@ -106,7 +109,7 @@ public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel
             });
         }
         specs.Add(("model.norm.weight", [C], false));
-        specs.Add(("lm_head.weight", [V, C], true));
+        if (lmHead) specs.Add(("lm_head.weight", [V, C], true));
         return specs;
     }
 
@@ -133,14 +136,15 @@ public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel
         config.Validate();
         Config = config;
         _pool = pool ?? WorkerPool.Shared;
-        _plans = new ActivationPlanCache<LlamaActivations>((b, t) => new LlamaActivations(Config, b, t, _checkpointing));
+        _hiddenOnly = options.HiddenStatesOnly;
+        _plans = new ActivationPlanCache<LlamaActivations>((b, t) => new LlamaActivations(Config, b, t, _checkpointing, logits: !_hiddenOnly));
         long V = config.VocabSize, C = config.HiddenSize, I = config.IntermediateSize, Q = config.Heads * config.HeadDim, KV = config.KvHeads * config.HeadDim;
-        Parameters = new ParameterSet(ParameterSpecs(config).Concat(options.HeadParameters), options.Trainable);
+        Parameters = new ParameterSet(ParameterSpecs(config, lmHead: !options.HiddenStatesOnly).Concat(options.HeadParameters), options.Trainable);
         _embed = Parameters.IndexOf("model.embed_tokens.weight");
         _norm = Parameters.IndexOf("model.norm.weight");
         IProjection Lin(string path, long inF, long outF) =>
             options.Project(new ProjectionSpec(path, ProjectionLayout.OutIn, (int)inF, (int)outF, Parameters.IndexOf(path + ".weight")), Parameters, _pool);
-        _head = new LanguageModelHead(Lin("lm_head", C, V));
+        if (!options.HiddenStatesOnly) _head = new LanguageModelHead(Lin("lm_head", C, V));
         _layers = new LayerIndex[config.Layers];
         for (int l = 0; l < config.Layers; l++)
         {
@@ -229,9 +233,10 @@ public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel
     {
         long BT = (long)batch * time;
         if (!targets.IsEmpty && targets.Length != BT) throw new ArgumentException($"targets has {targets.Length} elements; B×T = {BT}.");
+        var head = Head;   // a body built for hidden states has none: refuse before computing anything
         var hidden = ForwardHidden(new TokenBatch(ids, batch, time));
         var a = Acts!;
-        _head.Forward(hidden, a[a.Logits], (int)BT);
+        head.Forward(hidden, a[a.Logits], (int)BT);
         a.HasTargets = !targets.IsEmpty;
         if (!a.HasTargets) return float.NaN;
         targets.CopyTo(a.Targets);
@@ -245,7 +250,7 @@ public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel
         if (!a.HasTargets) throw new InvalidOperationException("Backward needs the last Forward to have had targets.");
         Parameters.EnsureGradients();
         CrossEntropyLoss.Backward(a[a.Logits], a.Targets, Config.VocabSize, a[a.Losses], lossScale, _pool);
-        _head.Backward(a[a.Logits], a[a.Lnf], a[a.DLn], a.B * a.T);
+        Head.Backward(a[a.Logits], a[a.Lnf], a[a.DLn], a.B * a.T);
         BackwardHidden(a[a.DLn]);
     }
 
@@ -302,7 +307,7 @@ public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel
         _paged.Dispose();
         foreach (var L in _layers)
             foreach (var proj in new[] { L.Q, L.K, L.V, L.O, L.Gate, L.Up, L.Down }) proj.Dispose();
-        _head.Dispose();
+        _head?.Dispose();
         Parameters.Dispose();
     }
 }

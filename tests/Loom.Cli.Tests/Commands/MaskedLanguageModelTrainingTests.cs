@@ -52,6 +52,35 @@ public class MaskedLanguageModelTrainingTests
         return header.RootElement.EnumerateObject().Select(p => p.Name).Where(p => p != "__metadata__").ToList();
     }
 
+    // train.activation_checkpointing with model_type bert (refused before issue 12): the same losses
+    // and the same final weights, bit for bit, as without it.
+    [Fact]
+    public void BertPreTrainingWithActivationCheckpointingIsBitIdenticalToWithout()
+    {
+        string dir = CliRunner.TempDir();
+        string data = Path.Combine(dir, "text.txt");
+        File.WriteAllLines(data, File.ReadLines(ShippedText()).Take(200));
+        var (code, _, console) = CliRunner.Run("tokenizer", "train", "--input", data, "--vocab-size", "200", "--model", "wordpiece", "--output", Path.Combine(dir, "tok"));
+        Assert.True(code == 0, console);
+        string yaml = Path.Combine(dir, "bert.yaml");
+        File.WriteAllText(yaml, Config(dir, data, Path.Combine(dir, "tok")));
+        (float[] Losses, byte[] Weights) Run(bool checkpointing)
+        {
+            string output = Path.Combine(dir, checkpointing ? "ckpt" : "plain");
+            var (c, _, log) = CliRunner.Run("train", "--config", yaml, "--set", $"output={output}", "--set", "train.max_steps=12", "--set", "train.batch_size=4",
+                "--set", "train.eval_every=6", "--set", "train.checkpoint_every=12",
+                "--set", $"train.activation_checkpointing={(checkpointing ? "true" : "false")}");
+            Assert.True(c == 0, log);
+            Assert.DoesNotContain("   at ", log);
+            return (TrainLosses(output), File.ReadAllBytes(Path.Combine(output, "model.safetensors")));
+        }
+        var plain = Run(false);
+        var checkpointed = Run(true);
+        Assert.Equal(12, plain.Losses.Length);
+        Assert.Equal(plain.Losses, checkpointed.Losses);
+        Assert.Equal(plain.Weights, checkpointed.Weights);
+    }
+
     [Fact]
     public void ATinyBertLearnsFromShippedTextResumesBitIdenticallyAndIsSavedAsBertForMaskedLM()
     {

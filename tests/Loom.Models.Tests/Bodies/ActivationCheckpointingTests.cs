@@ -68,4 +68,30 @@ public class ActivationCheckpointingTests
         Assert.Equal(plain.ForwardBackward(), checkpointed.ForwardBackward());
         Assert.Equal(plain.Parameters.AllGradients.ToArray(), checkpointed.Parameters.AllGradients.ToArray());
     }
+
+    // BertForMaskedLM (what loom train builds for model_type bert) passes checkpointing to its body.
+    [Fact]
+    public void BertForMaskedLMGivesBitIdenticalLossAndGradientsWithCheckpointing()
+    {
+        var config = new BertConfig { VocabSize = 60, HiddenSize = 16, Layers = 2, Heads = 2, IntermediateSize = 32, MaxPositions = 16 };
+        var options = new ModelOptions { Dropout = new DropoutOptions { Hidden = 0.1f, Attention = 0.1f, Seed = 5 } };
+        int[] ids = Enumerable.Range(0, 2 * 12).Select(i => (i * 13 + 3) % 60).ToArray();
+        int[] targets = ids.Select((id, i) => i % 4 == 1 ? id : -100).ToArray();
+        (float, float[]) Run(bool checkpointing)
+        {
+            using var m = new BertForMaskedLM(config, options);
+            m.InitializeWeights(9);
+            m.ActivationCheckpointing = checkpointing;
+            Assert.Equal(checkpointing, m.ActivationCheckpointing);
+            m.IsTraining = true;
+            float loss = m.Forward(ids, targets, 2, 12);
+            m.Backward();
+            return (loss, m.Parameters.AllGradients.ToArray());
+        }
+        var (loss, grads) = Run(false);
+        var (lossC, gradsC) = Run(true);
+        Assert.Equal(loss, lossC);
+        Assert.Equal(grads, gradsC);
+        Assert.Contains(grads, g => g != 0);
+    }
 }

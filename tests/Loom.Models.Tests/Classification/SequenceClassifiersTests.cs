@@ -62,6 +62,80 @@ public class SequenceClassifiersTests
         Assert.Contains("model.layers.1.mlp.up_proj.weight", e.Message);
     }
 
+    // A base or LM checkpoint carries the LM head a classifier does not build (Llama's lm_head,
+    // BERT's cls.predictions): its tensors are skipped, not an error, and the body loads as without them.
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("bert")]
+    public void AnLmHeadInTheCheckpointIsSkippedAndNotAllocated(string family)
+    {
+        using var fx = new ClassifierFixture(family, "single");
+        using var without = SequenceClassifiers.Load(fx.Directory, new SequenceClassifierOptions());
+        string weights = Path.Combine(fx.Directory, "model.safetensors");
+        var items = new List<Loom.Models.Formats.SafetensorsWriter.Item>();
+        using (var file = Loom.Models.Formats.SafetensorsFile.Open(weights))
+            foreach (var (name, entry) in file.Tensors) items.Add(new(name, entry.Shape, file.ReadSingle(name)));
+        int V = (int)fx.Config["vocab_size"]!, C = (int)fx.Config["hidden_size"]!;
+        float[] Filled(long n) => Enumerable.Range(0, (int)n).Select(i => 0.01f * (i % 7)).ToArray();
+        if (family == "llama") items.Add(new("lm_head.weight", [V, C], Filled((long)V * C)));
+        else
+        {
+            items.Add(new("cls.predictions.transform.dense.weight", [C, C], Filled(C * C)));
+            items.Add(new("cls.predictions.bias", [V], Filled(V)));
+        }
+        Loom.Models.Formats.SafetensorsWriter.Write(weights, items);
+        using var with = SequenceClassifiers.Load(fx.Directory, new SequenceClassifierOptions());
+        Assert.DoesNotContain(with.Parameters.Specs, s => s.Name == "lm_head.weight" || s.Name.StartsWith("cls.", StringComparison.Ordinal));
+        Assert.Equal(without.Parameters.AllValues.ToArray(), with.Parameters.AllValues.ToArray());
+    }
+
+    // Issue 12: the pooler exists once (in the body, as HF's BertModel.pooler), so a projection
+    // factory aimed at it (a LoRA adapter) is called once and its output is what the classifier reads.
+    [Fact]
+    public void BertsPoolerIsBuiltOnceAndTheClassifierReadsTheBodysPooledOutput()
+    {
+        using var fx = new ClassifierFixture("bert", "single");
+        int calls = 0;
+        var options = new ModelOptions
+        {
+            Projections = c => { if (c.Spec.Path == "bert.pooler.dense") calls++; return c.CreateDense(); },
+        };
+        using var m = SequenceClassifiers.Load(fx.Directory, new SequenceClassifierOptions(), options);
+        Assert.Equal(1, calls);
+        m.Forward(fx.Batch, fx.Labels);
+        var body = (Loom.Models.IPooledHiddenStateModel)((SequenceClassifier)m).Body;
+        var p = m.Parameters;
+        // scores = pooled·W_clsᵀ + b_cls, from the body's pooled output (dropout is off outside training)
+        var w = p.Value(p.IndexOf("classifier.weight")).ToArray();
+        var bias = p.Value(p.IndexOf("classifier.bias")).ToArray();
+        int C = (int)fx.Config["hidden_size"]!, N = m.NumLabels;
+        var pooled = body.Pooled.ToArray();
+        for (int b = 0; b < fx.B; b++)
+            for (int n = 0; n < N; n++)
+            {
+                double s = bias[n];
+                for (int c = 0; c < C; c++) s += (double)pooled[b * C + c] * w[n * C + c];
+                Assert.Equal(s, m.Scores[b * N + n], 4);
+            }
+    }
+
+    // Issue 12: SequenceClassifiers checks the planned parameter (and gradient) bytes against the
+    // machine before allocating, and names the setting to reduce, as loom train does.
+    [Fact]
+    public void AClassifierTooLargeForTheMachineIsRefusedBeforeAllocating()
+    {
+        var huge = new Gpt2Config { VocabSize = 2_000_000_000, MaxPositions = 8, Embedding = 65_536, Layers = 1, Heads = 1 };
+        var e = Assert.Throws<InvalidOperationException>(() => SequenceClassifiers.Create(huge, new SequenceClassifierOptions { NumLabels = 2 }));
+        Assert.Contains("GPT2ForSequenceClassification", e.Message);
+        Assert.Contains("vocab_size", e.Message);
+        Assert.Contains("GB", e.Message);
+        Assert.Contains("this machine has", e.Message);
+        var bert = new BertConfig { VocabSize = 100, HiddenSize = 65_536, Layers = 40, Heads = 1, IntermediateSize = 65_536, MaxPositions = 8 };
+        e = Assert.Throws<InvalidOperationException>(() => SequenceClassifiers.Create(bert, new SequenceClassifierOptions { NumLabels = 2 }, ModelOptions.Inference));
+        Assert.Contains("number or width of the layers", e.Message);
+        Assert.DoesNotContain("gradients", e.Message);
+    }
+
     [Fact]
     public void WithoutPadTokenIdABatchOfOneReadsTheLastPositionAndABatchOfMoreIsRefused()
     {
