@@ -48,7 +48,10 @@ internal static class ClassifyCommand
             var options = new FineTuneOptions { BatchSize = batch, MaxLength = limit, LengthBucketing = true };
             string? outPath = parse.GetValue(output)?.FullName;
             using var durable = outPath is null ? null : DurableFile.Create(outPath);
-            using var fileWriter = durable is null ? null : new StreamWriter(durable.Stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            // Not `using`: a StreamWriter with leaveOpen flushes its stream again on every Dispose, and one
+            // disposed after the commit (which closes the file) threw "Cannot access a closed file" after a
+            // complete run. It is disposed once, before the commit; on an error, durable deletes the file.
+            var fileWriter = durable is null ? null : new StreamWriter(durable.Stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
             TextWriter writer = fileWriter ?? parse.InvocationConfiguration.Output;
             long lines = 0, truncated = 0;
             // Progress on stderr (the console), never on stdout, which carries only the JSON lines.
@@ -81,7 +84,7 @@ internal static class ClassifyCommand
                 task.Value = 1;
             });
             if (lines == 0) throw new InvalidDataException($"--input {path} holds no lines to classify.");
-            fileWriter?.Flush();
+            fileWriter?.Dispose();
             durable?.Commit();
             if (truncated > 0) console.MarkupLine($"[yellow]warning:[/] {truncated:N0} of {lines:N0} texts were longer than {limit} tokens and kept their first tokens (--max-length).");
             return 0;

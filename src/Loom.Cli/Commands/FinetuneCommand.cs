@@ -60,7 +60,7 @@ internal static class FinetuneCommand
         var labels = cfg.Labels != null ? new LabelSet(cfg.Labels, cfg.ProblemType) : LabelSet.Infer(texts, cfg.ProblemType);
         var train = ClassificationDataset.Encode(texts, encoder, labels, cfg.Train.MaxLength, cfg.Train.Truncation);
         console.MarkupLine($"{train.Examples.Count:N0} training examples, labels: {Markup.Escape(string.Join(", ", labels.Names.Take(20)))}{(labels.Count > 20 ? ", ..." : "")}" +
-                           (train.TruncatedCount > 0 ? $"; [yellow]{train.TruncatedCount:N0} truncated to train.max_length {cfg.Train.MaxLength}[/] (train.truncation: {cfg.Train.Truncation.ToString().ToLowerInvariant()})" : ""));
+                           (train.TruncatedCount > 0 ? $"; [yellow]{train.TruncatedCount:N0} truncated to train.max_length {cfg.Train.MaxLength}[/] (train.truncation: {(cfg.Train.Truncation == TruncationPolicy.HeadTail ? "head_tail" : cfg.Train.Truncation.ToString().ToLowerInvariant())})" : ""));
         return (encoder, labels, train);
     }
 

@@ -101,4 +101,13 @@ public class FinetuneCommandTests
         File.WriteAllText(none, "data: {train: x.jsonl}\n");
         Assert.Contains("Neither init_from nor model", Run(none, 1));
     }
+
+    [Fact]
+    public void TheTruncationCountNamesThePolicyAsWritten()
+    {
+        // It once printed "train.truncation: headtail" (the enum's name) for head_tail.
+        var (_, config) = Setup("train.jsonl", Good(8) + "{\"text\": \"good movie the movie the movie the movie the movie the movie the movie the movie\", \"label\": \"pos\"}\n");
+        string console = Run(config, 0, "--set", "train.max_length=6", "train.truncation=head_tail", "train.epochs=1", "data.validation_fraction=0.3");
+        Assert.Contains("train.truncation: head_tail", console);
+    }
 }

@@ -76,6 +76,17 @@ public class FinetuneEndToEndTests
         Assert.True(File.Exists(Path.Combine(run, "model", "vocab.txt")));
         Assert.Contains("Confusion matrix", File.ReadAllText(Path.Combine(run, "report.html")));
         CheckClassify(Path.Combine(run, "model"), validation, 0.8);
+
+        // --output writes the same lines to a file and exits 0 (it once committed the file, then failed
+        // with "Cannot access a closed file" when the writer was disposed after the commit).
+        string file = Path.Combine(dir, "predictions.jsonl");
+        var (code, stdout, console) = CliRunner.Run("classify", "--model", Path.Combine(run, "model"), "--input", validation, "--batch-size", "5");
+        var (fileCode, fileStdout, fileConsole) = CliRunner.Run("classify", "--model", Path.Combine(run, "model"), "--input", validation, "--batch-size", "5", "--output", file);
+        Assert.True(code == 0 && fileCode == 0, console + fileConsole);
+        Assert.DoesNotContain("   at ", fileConsole);
+        Assert.DoesNotContain("error", fileConsole);
+        Assert.Equal("", fileStdout.Trim());
+        Assert.Equal(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), File.ReadAllLines(file));
     }
 
     [Fact]
