@@ -152,16 +152,23 @@ public sealed class InferenceEngine : IDisposable
     /// names both lengths). Cancelling <paramref name="cancellationToken"/> — or leaving the
     /// enumeration early — removes the request at the engine's next step and returns its KV blocks;
     /// the stream then ends with chunks whose finish reason is <see cref="FinishReason.Cancelled"/>.
+    /// A token already cancelled when this is called throws <see cref="OperationCanceledException"/> and
+    /// queues nothing, as every .NET async API does.
     /// </summary>
     public IAsyncEnumerable<GenerationChunk> GenerateStreamingAsync(GenerationRequest request, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var r = Submit(request, cancellationToken);
         return Read(r, cancellationToken);
     }
 
-    /// <summary>The request's completions once all have finished (the Task twin of <see cref="GenerateStreamingAsync"/>).</summary>
+    /// <summary>
+    /// The request's completions once all have finished (the Task twin of <see cref="GenerateStreamingAsync"/>).
+    /// A token already cancelled when this is called gives a cancelled task (<see cref="OperationCanceledException"/>).
+    /// </summary>
     public async Task<GenerationResult> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var r = Submit(request, cancellationToken);
         int n = r.Options.N;
         var text = new System.Text.StringBuilder[n];

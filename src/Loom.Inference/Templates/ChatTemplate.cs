@@ -156,12 +156,65 @@ public sealed class ChatTemplate
         root.Set("documents", JinjaJson.FromNode(options.Documents));
         root.Set("add_generation_prompt", options.AddGenerationPrompt);
         if (options.Variables is not null) foreach (var p in options.Variables) root.Set(p.Key, JinjaJson.FromNode(p.Value));
-        return new JinjaInterpreter(Origin, options.Clock).Render(_body, root);
+        return new JinjaInterpreter(Origin, options.Clock, new JinjaBudget(options)).Render(_body, root);
     }
 
-    /// <summary>Renders messages given as JSON text (an array of message objects).</summary>
-    public string Render(string messagesJson, ChatTemplateOptions? options = null) =>
-        Render(JsonNode.Parse(messagesJson) as JsonArray ?? throw new ArgumentException("messages must be a JSON array of message objects.", nameof(messagesJson)), options);
+    /// <summary>
+    /// Renders messages given as JSON text (an array of message objects). Text that is not valid JSON, or that
+    /// nests deeper than System.Text.Json's default of 64 levels, is an <see cref="ArgumentException"/> naming
+    /// the place (a JSONPath such as $[0].content) and the line.
+    /// </summary>
+    public string Render(string messagesJson, ChatTemplateOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(messagesJson);
+        JsonNode? parsed;
+        try
+        {
+            parsed = JsonNode.Parse(messagesJson);
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"messages is not valid JSON at {FailurePath(messagesJson)} (line {(e.LineNumber ?? 0) + 1}): {e.Message} Give a JSON array of message objects, nested at most 64 levels.", nameof(messagesJson), e);
+        }
+        return Render(parsed as JsonArray ?? throw new ArgumentException("messages must be a JSON array of message objects.", nameof(messagesJson)), options);
+    }
+
+    // The JSONPath ($[0].content[0]...) where a reader stops on bad JSON. JsonException.Path is only "$" for
+    // a depth error, so the text is read again with Utf8JsonReader (not recursive) tracking each level.
+    private static string FailurePath(string json)
+    {
+        var levels = new List<(bool Array, int Index, string? Name)>();
+        var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(json));
+        try
+        {
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.PropertyName:
+                        if (levels.Count > 0) levels[^1] = (false, 0, reader.GetString());
+                        continue;
+                    case JsonTokenType.EndArray or JsonTokenType.EndObject:
+                        if (levels.Count > 0) levels.RemoveAt(levels.Count - 1);
+                        break;
+                }
+                if (levels.Count > 0 && levels[^1].Array && reader.TokenType is not (JsonTokenType.EndArray or JsonTokenType.EndObject))
+                    levels[^1] = (true, levels[^1].Index + 1, null);
+                if (reader.TokenType is JsonTokenType.StartArray) levels.Add((true, -1, null));
+                else if (reader.TokenType is JsonTokenType.StartObject) levels.Add((false, 0, null));
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        var path = new System.Text.StringBuilder("$");
+        foreach (var (array, index, name) in levels)
+        {
+            if (array) { if (index >= 0) path.Append('[').Append(index).Append(']'); }
+            else if (name is not null) path.Append('.').Append(name);
+        }
+        return path.Length <= 80 ? path.ToString() : path.ToString(0, 80) + "…";
+    }
 
     private static ChatTemplate Create(string text, string origin, Dictionary<string, object?> specials) =>
         new(text, origin, JinjaParser.Parse(text, origin), specials);

@@ -3,7 +3,9 @@
 // chat-template environment (transformers' _compile_jinja_template on jinja2's ImmutableSandboxedEnvironment):
 // jinja2's range, dict, namespace, cycler-free defaults plus HF's raise_exception(msg) and strftime_now(fmt)
 // (the clock is injectable so a test can fix the date). Errors become TemplateException with the line of the
-// statement that was running.
+// statement that was running. Every render carries a JinjaBudget (ChatTemplateOptions' limits): loop
+// iterations, macro calls and range() items spend steps, repetition and concatenation are sized before
+// they are built, and the text written is bounded, so a hostile template fails instead of hanging.
 namespace Loom.Inference.Templates;
 
 internal sealed partial class JinjaInterpreter
@@ -13,12 +15,14 @@ internal sealed partial class JinjaInterpreter
     private readonly string _source;
     private readonly TimeProvider _clock;
     private readonly Dictionary<string, object?> _globals;
+    private readonly JinjaBudget _budget;
     private int _depth;
 
-    public JinjaInterpreter(string source, TimeProvider clock)
+    public JinjaInterpreter(string source, TimeProvider clock, JinjaBudget budget)
     {
         _source = source;
         _clock = clock;
+        _budget = budget;
         _globals = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
             ["range"] = new JinjaCallable("range", Range),
@@ -50,7 +54,7 @@ internal sealed partial class JinjaInterpreter
         return sb.ToString();
     }
 
-    private static object? Range(List<object?> a, Dictionary<string, object?> k, int line)
+    private object? Range(List<object?> a, Dictionary<string, object?> k, int line)
     {
         long start = 0, stop, step = 1;
         if (a.Count == 1) stop = JinjaValues.AsInt(a[0], "range() argument");
@@ -67,6 +71,7 @@ internal sealed partial class JinjaInterpreter
         for (long i = start; step > 0 ? i < stop : i > stop; i += step)
         {
             if (list.Count >= 100_000) throw new JinjaError("Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).");
+            _budget.Step();
             list.Add(i);
         }
         return list;
@@ -109,9 +114,11 @@ internal sealed partial class JinjaInterpreter
         {
             case JinjaNode.Text t:
                 sb.Append(t.Value);
+                _budget.Output(sb.Length);
                 return Flow.Normal;
             case JinjaNode.Output o:
                 PythonText.AppendStr(sb, Evaluate(o.Expression, scope));
+                _budget.Output(sb.Length);
                 return Flow.Normal;
             case JinjaNode.If i:
                 foreach (var (test, branch) in i.Branches)
@@ -144,6 +151,7 @@ internal sealed partial class JinjaInterpreter
                 object? value = inner.ToString();
                 foreach (var f in fb.Filters) value = ApplyFilter(f, value, scope);
                 PythonText.AppendStr(sb, value);
+                _budget.Output(sb.Length);
                 return Flow.Normal;
             }
             case JinjaNode.Scope sc:
@@ -167,6 +175,7 @@ internal sealed partial class JinjaInterpreter
             var kept = new List<object?>();
             foreach (var item in source)
             {
+                _budget.Step();
                 var probe = new JinjaScope(scope);
                 Assign(f.Target, item, probe);
                 if (JinjaValues.IsTrue(Evaluate(f.Condition, probe))) kept.Add(item);
@@ -181,6 +190,7 @@ internal sealed partial class JinjaInterpreter
         var loop = new JinjaLoop(items);
         for (int i = 0; i < items.Count; i++)
         {
+            _budget.Step();
             loop.Index0 = i;
             var iteration = new JinjaScope(scope);
             iteration.Set("loop", loop);
@@ -236,6 +246,7 @@ internal sealed partial class JinjaInterpreter
             {
                 if (!m.Parameters.Exists(p => p.Name == key)) throw new JinjaError($"macro '{m.MacroName}' takes no keyword argument '{key}'");
             }
+            _budget.Step();
             if (++_depth > 200) throw new JinjaError("macros call each other too deeply (more than 200 levels)");
             try
             {
@@ -305,15 +316,15 @@ internal sealed partial class JinjaInterpreter
             {
                 var callee = Evaluate(call.Callee, scope);
                 var (args, kwargs) = EvaluateArguments(call.Args, call.Kwargs, scope);
-                return callee switch
+                return Built(callee switch
                 {
                     JinjaCallable f => f.Function(args, kwargs, call.Line),
                     JinjaUndefined u => throw JinjaValues.Undefined(u),
                     _ => throw new JinjaError($"'{JinjaValues.TypeName(callee)}' object is not callable"),
-                };
+                }, "a call");
             }
             case JinjaNode.Filter f:
-                return ApplyFilter(f, Evaluate(f.Target!, scope), scope);
+                return Built(ApplyFilter(f, Evaluate(f.Target!, scope), scope), $"the filter '{f.FilterName}'");
             case JinjaNode.Test t:
             {
                 bool result = ApplyTest(t.TestName, Evaluate(t.Target, scope), t.Args.ConvertAll(a => Evaluate(a, scope)));
@@ -341,7 +352,10 @@ internal sealed partial class JinjaInterpreter
                     var left = Evaluate(b.Left, scope);
                     return JinjaValues.IsTrue(left) ? left : Evaluate(b.Right, scope);
                 }
-                return JinjaValues.Arithmetic(b.Operator, Evaluate(b.Left, scope), Evaluate(b.Right, scope));
+                var l = Evaluate(b.Left, scope);
+                var r = Evaluate(b.Right, scope);
+                SizeArithmetic(b.Operator, l, r);
+                return JinjaValues.Arithmetic(b.Operator, l, r);
             }
             case JinjaNode.Compare c:
             {
@@ -368,9 +382,12 @@ internal sealed partial class JinjaInterpreter
             }
             case JinjaNode.Concat cc:
             {
-                var sb = new System.Text.StringBuilder();
-                foreach (var part in cc.Parts) PythonText.AppendStr(sb, Evaluate(part, scope));
-                return sb.ToString();
+                // Each part is turned into text first so the sum is checked before the result is built.
+                var parts = new string[cc.Parts.Count];
+                long total = 0;
+                for (int i = 0; i < parts.Length; i++) { parts[i] = PythonText.Str(Evaluate(cc.Parts[i], scope)); total += parts[i].Length; }
+                _budget.Value(total, "the '~' concatenation");
+                return string.Concat(parts);
             }
             case JinjaNode.Conditional cond:
                 if (JinjaValues.IsTrue(Evaluate(cond.Condition, scope))) return Evaluate(cond.Then, scope);
@@ -378,6 +395,35 @@ internal sealed partial class JinjaInterpreter
             default:
                 throw new JinjaError($"cannot evaluate {node.GetType().Name}");
         }
+    }
+
+    // Sizes the result of + and * on strings and lists before JinjaValues.Arithmetic builds it
+    // (count × length can overflow a long: Int128, saturated).
+    private void SizeArithmetic(string op, object? a, object? b)
+    {
+        long Length(object? v) => v switch { string s => s.Length, List<object?> l => l.Count, object?[] t => t.Length, _ => -1 };
+        long la = Length(a), lb = Length(b);
+        if (op == "+" && la >= 0 && lb >= 0) _budget.Value(la + lb, a is string ? "the '+' of two strings" : "the '+' of two lists");
+        else if (op == "*")
+        {
+            long length = la >= 0 && b is long or bool ? la : lb >= 0 && a is long or bool ? lb : -1;
+            if (length < 0) return;
+            long count = la >= 0 ? JinjaValues.ToLong(b) : JinjaValues.ToLong(a);
+            if (count <= 0 || length == 0) return;
+            Int128 size = (Int128)length * count;
+            _budget.Value(size > long.MaxValue ? long.MaxValue : (long)size, a is string || b is string ? "the string repetition" : "the list repetition");
+        }
+    }
+
+    // Bounds what a filter, method or global produced (a replace or join whose size is known only after).
+    private object? Built(object? value, string what)
+    {
+        switch (value)
+        {
+            case string s when s.Length > _budget.MaxValueLength: _budget.Value(s.Length, what); break;
+            case List<object?> l when l.Count > _budget.MaxValueLength: _budget.Value(l.Count, what + " list"); break;
+        }
+        return value;
     }
 
     private (List<object?>, Dictionary<string, object?>) EvaluateArguments(List<JinjaNode> args, List<(string Name, JinjaNode Value)> kwargs, JinjaScope scope)

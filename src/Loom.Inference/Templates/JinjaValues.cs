@@ -54,7 +54,7 @@ internal static class JinjaValues
         _ => throw new JinjaError($"'{TypeName(v)}' is not a number"),
     };
 
-    private static long ToLong(object? v) => v switch
+    internal static long ToLong(object? v) => v switch
     {
         long l => l,
         bool b => b ? 1 : 0,
@@ -279,11 +279,13 @@ internal static class JinjaValues
         return q;
     }
 
-    private static string Repeat(string s, long n) => n <= 0 ? "" : string.Concat(Enumerable.Repeat(s, checked((int)n)));
+    // An empty string or list repeated any number of times is empty (and must not loop n times).
+    private static string Repeat(string s, long n) => n <= 0 || s.Length == 0 ? "" : string.Concat(Enumerable.Repeat(s, checked((int)n)));
 
     private static List<object?> RepeatList(List<object?> l, long n)
     {
-        var r = new List<object?>();
+        if (n <= 0 || l.Count == 0) return [];
+        var r = new List<object?>(checked((int)Math.Min((long)int.MaxValue, l.Count * n)));
         for (long i = 0; i < n; i++) r.AddRange(l);
         return r;
     }

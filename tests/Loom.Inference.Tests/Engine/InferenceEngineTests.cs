@@ -127,6 +127,40 @@ public class InferenceEngineTests
     }
 
     [Fact]
+    public async Task AnAlreadyCancelledTokenThrowsAndQueuesNothing()
+    {
+        // Every .NET async API throws OperationCanceledException for a token cancelled before the call;
+        // the engine once ran the request and returned FinishReason.Cancelled with usage.
+        using var engine = new InferenceEngine(TinyModels.Create("gpt2"), TinyModels.Tokenizer, new InferenceEngineOptions { BlockSize = 4 }, ownsModel: true);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        var request = new GenerationRequest("the cat", new SamplingOptions { MaxNewTokens = 5 });
+        var e = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => engine.GenerateAsync(request, cts.Token));
+        Assert.Equal(cts.Token, e.CancellationToken);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var _ in engine.GenerateStreamingAsync(request, cts.Token)) { }
+        });
+        Assert.Equal(0, engine.Statistics.Waiting);
+        Assert.Equal(0, engine.Statistics.Running);
+        Assert.Equal(0, engine.Statistics.UsedBlocks);
+        // The engine serves the next request as usual.
+        Assert.Equal(5, (await engine.GenerateAsync(request)).Usage.CompletionTokens);
+    }
+
+    [Fact]
+    public async Task MaxNewTokensBeyondTheContextIsCappedWithFinishReasonLength()
+    {
+        // Documented in docs/INFERENCE.md: the engine generates until the context is full; the HTTP layer
+        // decides whether to refuse such a request first (OpenAI answers 400).
+        using var engine = new InferenceEngine(TinyModels.Create("gpt2", context: 32), TinyModels.Tokenizer, new InferenceEngineOptions { BlockSize = 4 }, ownsModel: true);
+        var result = await engine.GenerateAsync(new GenerationRequest("the cat", new SamplingOptions { MaxNewTokens = 100_000 }));
+        var choice = Assert.Single(result.Choices);
+        Assert.Equal(FinishReason.Length, choice.FinishReason);
+        Assert.Equal(32 - result.Usage.PromptTokens, choice.TokenIds.Count);
+    }
+
+    [Fact]
     public async Task DisposingCancelsWhatIsRunning()
     {
         var engine = new InferenceEngine(TinyModels.Create("gpt2", context: 512), TinyModels.Tokenizer, ownsModel: true);
