@@ -187,7 +187,7 @@ internal static class FinetuneCommand
         message = message.Split(" (Parameter")[0].Replace("testFraction", "data.validation_fraction", StringComparison.Ordinal)
             .Replace(" test ", " validation ", StringComparison.Ordinal);
         if (labels.ProblemType == ProblemType.SingleLabel)
-            message = System.Text.RegularExpressions.Regex.Replace(message, @"class (\d+)", m =>
+            message = System.Text.RegularExpressions.Regex.Replace(message, @"\bclass (\d+)", m =>
                 int.TryParse(m.Groups[1].Value, out int id) && id < labels.Count ? $"class \"{labels.Names[id]}\"" : m.Value);
         return message;
     }
