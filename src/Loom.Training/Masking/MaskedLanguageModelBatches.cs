@@ -44,7 +44,7 @@ public sealed class MaskedLanguageModelBatches : IBatchSource
             {
                 int needed = (int)Math.Ceiling(Math.Log(MaxEmptyBatchProbability) / Math.Log(1 - o.Probability));
                 throw new ArgumentException($"train.batch_size {batch} × (train.sequence_length {time} − 2) = {(long)batch * (time - 2)} maskable tokens per batch at mlm.probability {o.Probability}: " +
-                                            $"{none:P0} of the batches would mask nothing and have no loss to learn from; raise train.sequence_length or train.batch_size so that batch_size × (sequence_length − 2) is at least {needed}.");
+                                            $"{(int)Math.Round(none * 100)}% of the batches would mask nothing and have no loss to learn from; raise train.sequence_length or train.batch_size so that batch_size × (sequence_length − 2) is at least {needed}.");
             }
         }
         _tokens = tokens;
