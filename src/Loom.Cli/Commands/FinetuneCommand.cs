@@ -167,7 +167,7 @@ internal static class FinetuneCommand
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
-            throw new OperationCanceledException($"interrupted at step {lastStep}; rerun the same command with --resume to continue from the last checkpoint under {Path.Combine(output, "checkpoints")}.");
+            throw new OperationCanceledException($"interrupted at step {lastStep}; rerun the command with --resume (without --overwrite) to continue from the last checkpoint under {Path.Combine(output, "checkpoints")}.");
         }
         finally { Console.CancelKeyPress -= onCancel; }
         return result;
