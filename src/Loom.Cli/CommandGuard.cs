@@ -29,7 +29,8 @@ public static class CommandGuard
             var inner = Unwrap(e);
             if (inner is OperationCanceledException)
             {
-                console.MarkupLine("[yellow]cancelled.[/]");
+                // A command that knows where it stopped says so (finetune: "interrupted at step N; ... --resume").
+                console.MarkupLine(inner.Message.StartsWith("interrupted", StringComparison.Ordinal) ? $"[yellow]{Markup.Escape(inner.Message)}[/]" : "[yellow]cancelled.[/]");
                 return Cancelled;
             }
             if (IsExpected(inner))

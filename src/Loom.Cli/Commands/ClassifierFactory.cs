@@ -49,9 +49,48 @@ internal static class ClassifierFactory
         return 0f;
     }
 
-    /// <summary>A trained classifier for `loom classify` (inference: every parameter frozen, no gradient memory).</summary>
-    public static ISequenceClassificationModel ForInference(string directory) =>
-        SequenceClassifiers.Load(directory, new SequenceClassifierOptions(), ModelOptions.Inference);
+    /// <summary>
+    /// A trained classifier for `loom classify` (inference: every parameter frozen, no gradient memory).
+    /// SequenceClassifiers.Load initialises a missing head (and BERT pooler) at random, as HF's
+    /// from_pretrained does for fine-tuning; for inference that would print random predictions, so a
+    /// directory without a trained head is refused first.
+    /// </summary>
+    public static ISequenceClassificationModel ForInference(string directory)
+    {
+        var head = TrainedHead.Inspect(directory);
+        if (head is { HasHead: false } or { HasPooler: false })
+            throw new InvalidDataException($"--model {directory} has no classification head (its config.json architectures is {head.Architecture}; model.safetensors has no {(head.HasHead ? head.PoolerTensor : head.HeadTensor)}); fine-tune it first with loom finetune.");
+        try { return SequenceClassifiers.Load(directory, new SequenceClassifierOptions(), ModelOptions.Inference); }
+        catch (InvalidOperationException e) when (e.Message.Contains("pad_token_id", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"--model {directory} has no pad_token_id, so its classifier can read only one text at a time; pass --batch-size 1 or set pad_token_id in {Path.Combine(directory, "config.json")}.", e);
+        }
+    }
+
+    /// <summary>
+    /// init_from's trained head against the run's labels (HF would reuse the head by class id, so another
+    /// order or other names would silently relabel its rows): the same names in another order are adopted
+    /// when the config gives no labels; anything else is refused. Returns the label set to train with.
+    /// </summary>
+    public static LabelSet ReconcileWithInitFrom(FineTuneConfig cfg, LabelSet labels)
+    {
+        if (cfg.InitFrom is not { } from || TrainedHead.Inspect(from) is not { HasHead: true } head) return labels;
+        string theirs = $"{SequenceClassifiers.ProblemTypeName(head.ProblemType)} [{string.Join(", ", head.Labels)}]";
+        string ours = $"{SequenceClassifiers.ProblemTypeName(labels.ProblemType)} [{string.Join(", ", labels.Names)}]";
+        const string Fix = "to train a new head for these labels, start from the base model (init_from the model it was fine-tuned from, or model:) instead";
+        if (head.ProblemType != labels.ProblemType)
+            throw new ArgumentException($"init_from {from} is a trained {theirs} classifier, but this run is {ours} (task:); {Fix}.");
+        if (labels.ProblemType == ProblemType.Regression)
+            return head.Labels.Count == labels.Count ? labels
+                : throw new ArgumentException($"init_from {from} has a regression head with {head.Labels.Count} output(s), but this run has {labels.Count}; {Fix}.");
+        if (head.Labels.SequenceEqual(labels.Names, StringComparer.Ordinal)) return labels;
+        bool sameSet = head.Labels.Count == labels.Count && head.Labels.ToHashSet(StringComparer.Ordinal).SetEquals(labels.Names);
+        if (!sameSet)
+            throw new ArgumentException($"init_from {from} has a trained head for the labels [{string.Join(", ", head.Labels)}] (its id2label), but this run's labels are [{string.Join(", ", labels.Names)}]; its rows would be reused for other classes. {char.ToUpperInvariant(Fix[0])}{Fix[1..]}.");
+        if (cfg.Labels != null)
+            throw new ArgumentException($"labels: [{string.Join(", ", labels.Names)}] orders the classes differently from init_from {from}'s id2label [{string.Join(", ", head.Labels)}], whose head rows follow that order; give labels: [{string.Join(", ", head.Labels)}] or leave labels: out to take init_from's order.");
+        return new LabelSet(head.Labels, labels.ProblemType);
+    }
 
     /// <summary>id2label of a model.</summary>
     public static IReadOnlyList<string> LabelsOf(ISequenceClassificationModel model) => SequenceClassifiers.LabelsOf(model);

@@ -32,12 +32,17 @@ internal static class ClassifyCommand
         {
             int batch = parse.GetValue(batchSize), maxLen = parse.GetValue(maxLength);
             Setting.AtLeast("--batch-size", batch, 1);
-            Setting.AtLeast("--max-length", maxLen, 0);
+            // 0 is "the model's context"; otherwise the same floor as finetune's train.max_length, below which
+            // a text is cut to nothing but its special tokens.
+            if (maxLen != 0) Setting.AtLeast("--max-length", maxLen, FineTuneOptions.MinimumMaxLength);
             string path = parse.GetValue(input)!.FullName;
             InputFiles.RequireFile(path, "--input");
             var dataOptions = new ClassificationDataOptions { TextField = parse.GetValue(field)!, PairField = parse.GetValue(pairField) };
             try { dataOptions.Validate(); }
             catch (ArgumentException) { throw new ArgumentException($"--field \"{dataOptions.TextField}\" and --pair-field \"{dataOptions.PairField}\" must be two different, non-empty field names."); }
+            string? outPath = parse.GetValue(output)?.FullName;
+            if (outPath != null && Directory.Exists(outPath))
+                throw new ArgumentException($"--output {outPath} is a directory; give a file path for the JSON lines.");
             string dir = parse.GetValue(modelOpt)!.FullName;
             if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--model {dir} does not exist.");
             using var model = ClassifierFactory.ForInference(dir);
@@ -46,7 +51,6 @@ internal static class ClassifyCommand
             int limit = maxLen > 0 ? maxLen : Math.Min(model.ContextLength, 512);
             if (limit > model.ContextLength) throw Setting.Error("--max-length", limit, $"at most the model's context ({model.ContextLength})");
             var options = new FineTuneOptions { BatchSize = batch, MaxLength = limit, LengthBucketing = true };
-            string? outPath = parse.GetValue(output)?.FullName;
             using var durable = outPath is null ? null : DurableFile.Create(outPath);
             // Not `using`: a StreamWriter with leaveOpen flushes its stream again on every Dispose, and one
             // disposed after the commit (which closes the file) threw "Cannot access a closed file" after a

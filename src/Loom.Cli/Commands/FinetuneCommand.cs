@@ -32,7 +32,7 @@ internal static class FinetuneCommand
             if (Directory.Exists(file.FullName)) throw new ArgumentException($"--config {file.FullName} is a directory; pass a YAML file.");
             if (!file.Exists) throw new FileNotFoundException($"Configuration {file.FullName} does not exist.");
             var root = TrainCommand.YamlToJson(File.ReadAllText(file.FullName), file.FullName);
-            var cfg = FineTuneConfig.FromJson(root, parse.GetValue(set)!, file.FullName);
+            var cfg = FineTuneConfig.FromJson(root, parse.GetValue(set)!.Select(TrainCommand.FlowToJson).ToArray(), file.FullName);
             int k = parse.GetValue(folds);
             if (k != 0) Setting.AtLeast("--folds", k, 2);
             bool fresh = parse.GetResult(resume) is null;
@@ -45,6 +45,11 @@ internal static class FinetuneCommand
                 string checkpoints = Path.Combine(cfg.Output, "checkpoints");
                 resumeFrom = parse.GetValue(resume) ?? TrainingCheckpoint.Latest(checkpoints)
                     ?? throw new FileNotFoundException($"--resume: no checkpoint under {checkpoints}; start a fresh run without --resume.");
+                // Checked here, before any data is read and tokenised (minutes on a large set).
+                if (File.Exists(resumeFrom))
+                    throw new ArgumentException($"--resume {resumeFrom} is a file; give a checkpoint directory (e.g. {Path.Combine(checkpoints, "step_000100")}) or --resume alone for the latest.");
+                if (!Directory.Exists(resumeFrom))
+                    throw new DirectoryNotFoundException($"--resume {resumeFrom} does not exist; give a checkpoint directory under {checkpoints} or --resume alone for the latest.");
             }
             return k != 0 ? RunFolds(console, cfg, k, parse.GetValue(overwrite)) : Run(console, cfg, resumeFrom, parse.GetValue(overwrite));
         });
@@ -57,7 +62,7 @@ internal static class FinetuneCommand
             throw new DirectoryNotFoundException($"init_from {cfg.InitFrom} does not exist (or is not a directory); give a Hugging Face model directory.");
         var encoder = SequenceEncoder.Load(cfg.TokenizerPath);
         var texts = ClassificationDataReader.Read(cfg.Data.Train!, cfg.DataOptions, "data.train");
-        var labels = cfg.Labels != null ? new LabelSet(cfg.Labels, cfg.ProblemType) : LabelSet.Infer(texts, cfg.ProblemType);
+        var labels = ClassifierFactory.ReconcileWithInitFrom(cfg, cfg.Labels != null ? new LabelSet(cfg.Labels, cfg.ProblemType) : LabelSet.Infer(texts, cfg.ProblemType));
         var train = ClassificationDataset.Encode(texts, encoder, labels, cfg.Train.MaxLength, cfg.Train.Truncation);
         console.MarkupLine($"{train.Examples.Count:N0} training examples, labels: {Markup.Escape(string.Join(", ", labels.Names.Take(20)))}{(labels.Count > 20 ? ", ..." : "")}" +
                            (train.TruncatedCount > 0 ? $"; [yellow]{train.TruncatedCount:N0} truncated to train.max_length {cfg.Train.MaxLength}[/] (train.truncation: {(cfg.Train.Truncation == TruncationPolicy.HeadTail ? "head_tail" : cfg.Train.Truncation.ToString().ToLowerInvariant())})" : ""));
@@ -78,11 +83,13 @@ internal static class FinetuneCommand
         {
             Fold split;
             try { split = StratifiedHoldout.Split(all.StratificationKeys(), cfg.Data.ValidationFraction, (ulong)cfg.Train.Seed); }
-            catch (ArgumentException e) { throw new InvalidDataException($"data.train {cfg.Data.Train}: cannot hold out data.validation_fraction {cfg.Data.ValidationFraction.ToString(CultureInfo.InvariantCulture)} stratified by class: {e.Message.Split(" (Parameter")[0]} Or give data.validation: a file.", e); }
+            catch (ArgumentException e) { throw new InvalidDataException($"data.train {cfg.Data.Train}: cannot hold out data.validation_fraction {cfg.Data.ValidationFraction.ToString(CultureInfo.InvariantCulture)} stratified by class: {HoldoutMessage(e.Message, labels)} Or give data.validation: a file.", e); }
             train = all.Subset(split.TrainIndices);
             validation = all.Subset(split.TestIndices);
         }
         console.MarkupLine($"{train.Examples.Count:N0} train / {validation.Examples.Count:N0} validation examples" + (validation.TruncatedCount > 0 ? $" ({validation.TruncatedCount:N0} validation texts truncated)" : ""));
+        WarnMissing(console, train, labels, "training");
+        WarnMissing(console, validation, labels, "validation");
         using var model = ClassifierFactory.ForTraining(cfg, labels, encoder);
         // Only now, with the settings, model and data checked and loaded, may an earlier run be replaced.
         if (resumeFrom == null) RunDirectory.PrepareFresh(cfg.Output, overwrite);
@@ -131,19 +138,58 @@ internal static class FinetuneCommand
         FineTuneConfig cfg, string output, SequenceEncoder encoder, string? resumeFrom, IReadOnlyDictionary<string, string>? fixedSettings)
     {
         FineTuneResult result = null!;
+        int lastStep = 0;
+        // Ctrl+C stops the loop between steps (FineTuning checks the token) so the run ends with one line
+        // saying where it stopped and how to continue; a second Ctrl+C ends the process at once.
+        using var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            if (cts.IsCancellationRequested) return;
+            e.Cancel = true;
+            cts.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
         console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()).Start(ctx =>
         {
             var task = ctx.AddTask("fine-tuning");
             var progress = new InlineProgress(p =>
             {
                 task.MaxValue = p.MaxSteps;
+                lastStep = p.Step;
                 task.Value = p.Step;
                 task.Description = $"epoch {p.Epoch:F2} step {p.Step}/{p.MaxSteps} loss {p.Loss:F4} lr {p.LearningRate:E1}" +
                                    (p.Evaluation is { } m && m.TryGetValue(cfg.Train.MetricForBestModel, out var v) ? $" val {cfg.Train.MetricForBestModel} {v:F4}" : "");
             });
-            result = FineTuning.Train(model, train, validation, labels, cfg.Train, output, encoder, progress, resumeFrom, fixedSettings);
+            result = FineTuning.Train(model, train, validation, labels, cfg.Train, output, encoder, progress, resumeFrom, fixedSettings, cts.Token);
         });
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            throw new OperationCanceledException($"interrupted at step {lastStep}; rerun the command with --resume (without --overwrite) to continue from the last checkpoint under {Path.Combine(output, "checkpoints")}.");
+        }
+        finally { Console.CancelKeyPress -= onCancel; }
         return result;
+    }
+
+    // A declared label (labels:) with no example is trained and measured on nothing; say so (also in eval_results.json).
+    private static void WarnMissing(IAnsiConsole console, ClassificationDataset data, LabelSet labels, string part)
+    {
+        if (data.LabelsWithoutExamples(labels) is { Count: > 0 } missing)
+            console.MarkupLine($"[yellow]warning:[/] {Markup.Escape($"{missing.Count} declared label(s) have no {part} example: {string.Join(", ", missing)}; the model cannot {(part == "training" ? "learn" : "be measured on")} them (check labels: and the data).")}");
+    }
+
+    // StratifiedHoldout speaks of its own parameter (testFraction) and of class ids; the user wrote
+    // data.validation_fraction and label names.
+    private static string HoldoutMessage(string message, LabelSet labels)
+    {
+        message = message.Split(" (Parameter")[0].Replace("testFraction", "data.validation_fraction", StringComparison.Ordinal)
+            .Replace(" test ", " validation ", StringComparison.Ordinal);
+        if (labels.ProblemType == ProblemType.SingleLabel)
+            message = System.Text.RegularExpressions.Regex.Replace(message, @"\bclass (\d+)", m =>
+                int.TryParse(m.Groups[1].Value, out int id) && id < labels.Count ? $"class \"{labels.Names[id]}\"" : m.Value);
+        return message;
     }
 
     // What decides the batches besides train.*: the data files and their content, the tokenizer, the task and labels.

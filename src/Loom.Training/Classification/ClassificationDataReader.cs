@@ -52,6 +52,14 @@ public static class ClassificationDataReader
             if (node is not JsonObject obj)
                 throw new InvalidDataException($"{source}:{line}: a JSON {(node is JsonArray ? "array" : "value")}, not an object; each line must be {{\"{options.TextField}\": ..., \"{options.LabelField}\": ...}}.");
             string where = $"{source}:{line}";
+            // JsonObject materialises its properties lazily and throws ArgumentException on a repeated key at
+            // first access; find it here so the message names the line (RFC 8259 §4: names SHOULD be unique).
+            try { _ = obj.Count; }
+            catch (ArgumentException)
+            {
+                string key = DuplicateKey(text) ?? "?";
+                throw new InvalidDataException($"{where}: the key \"{key}\" appears twice in this object; keep one.");
+            }
             string body = TextOf(obj[options.TextField], options.TextField, obj.ContainsKey(options.TextField), where, required: true)!;
             string? pair = options.PairField is { } pf ? TextOf(obj[pf], pf, obj.ContainsKey(pf), where, required: false) : null;
             string[] labels = [];
@@ -100,12 +108,32 @@ public static class ClassificationDataReader
                 {
                     ProblemType.Regression => ([], [ParseNumber(cell, where, options.LabelField)]),
                     ProblemType.MultiLabel => (cell.Length == 0 ? [] : cell.Split(options.MultiLabelSeparator, StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), null),
-                    _ => (new[] { cell }, (float[]?)null),
+                    _ => (new[] { CsvClassName(cell) }, (float[]?)null),
                 };
             }
             into.Add(new LabeledText(body, second, labels, values, source, line));
         }
     }
+
+    // The first key repeated at the top level of one JSON object line.
+    private static string? DuplicateKey(string text)
+    {
+        var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(text));
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (reader.Read())
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && !seen.Add(reader.GetString()!))
+                return reader.GetString();
+            else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && reader.CurrentDepth >= 1)
+                reader.Skip();
+        return null;
+    }
+
+    // A CSV cell is text, but a whole number written "1.0" is the class 1, as the JSON number 1.0 is in
+    // JSONL (ClassName): both readers must give one data set the same classes.
+    private static string CsvClassName(string cell) =>
+        cell.Contains('.') && double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)
+        && double.IsFinite(d) && d == Math.Floor(d) && Math.Abs(d) < 1e15
+            ? ((long)d).ToString(CultureInfo.InvariantCulture) : cell;
 
     private static string? TextOf(JsonNode? node, string field, bool present, string where, bool required)
     {

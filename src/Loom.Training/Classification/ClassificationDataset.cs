@@ -61,6 +61,24 @@ public sealed class ClassificationDataset
         return new ClassificationDataset(texts, examples, examples.Count(e => e.Truncated), ProblemType) { PadId = PadId };
     }
 
+    /// <summary>
+    /// The declared labels no example carries (none for regression): a class the model can never learn
+    /// from this set, or never be measured on, which the run must report rather than pass over.
+    /// </summary>
+    public IReadOnlyList<string> LabelsWithoutExamples(LabelSet labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        if (ProblemType == ProblemType.Regression) return [];
+        var seen = new bool[labels.Count];
+        foreach (var e in Examples)
+        {
+            if (e.Class >= 0 && e.Class < seen.Length) seen[e.Class] = true;
+            else if (e.Targets is { } t)
+                for (int j = 0; j < t.Length && j < seen.Length; j++) if (t[j] == 1f) seen[j] = true;
+        }
+        return labels.Names.Where((_, i) => !seen[i]).ToList();
+    }
+
     /// <summary>Class ids (single-label) or, for stratifying other problems, the id of each example's first true label (0 for none/regression).</summary>
     public int[] StratificationKeys() =>
         Examples.Select(e => e.Class >= 0 ? e.Class : ProblemType == ProblemType.MultiLabel && e.Targets is { } t && Array.IndexOf(t, 1f) is var j and >= 0 ? j : 0).ToArray();

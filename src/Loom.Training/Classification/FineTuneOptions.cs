@@ -29,6 +29,9 @@ public sealed record FineTuneOptions
     public float GradientClip { get; init; } = 1f;
     /// <summary>Tokens per example, specials included (cut by <see cref="Truncation"/>).</summary>
     public int MaxLength { get; init; } = 128;
+
+    /// <summary>The shortest max_length accepted (a pair needs [CLS] a [SEP] b [SEP]: below 4 no text token survives).</summary>
+    public const int MinimumMaxLength = 4;
     public TruncationPolicy Truncation { get; init; } = TruncationPolicy.Head;
     /// <summary>Length-bucketed (uniform-length) batches; false: random batches padded to their longest.</summary>
     public bool LengthBucketing { get; init; } = true;
@@ -76,7 +79,7 @@ public sealed record FineTuneOptions
         if (!(WarmupRatio >= 0 && WarmupRatio < 1)) throw Setting.Error(prefix + "warmup_ratio", WarmupRatio, "at least 0 and less than 1");
         Setting.OneOf(prefix + "lr_scheduler", LrScheduler, "linear", "cosine");
         Setting.Positive(prefix + "gradient_clip", GradientClip);
-        Setting.AtLeast(prefix + "max_length", MaxLength, 4);
+        Setting.AtLeast(prefix + "max_length", MaxLength, MinimumMaxLength);
         if (!Enum.IsDefined(Truncation)) throw Setting.Error(prefix + "truncation", Truncation, "head, tail or head_tail");
         Setting.AtLeast(prefix + "eval_every", EvalEvery, 0);
         if (string.IsNullOrWhiteSpace(MetricForBestModel)) throw Setting.Error(prefix + "metric_for_best_model", MetricForBestModel, "a metric name such as loss, accuracy or f1");

@@ -166,7 +166,7 @@ public static class FineTuning
             Evaluation = final, TrainHistory = trainHistory, EvalHistory = evalHistory, StoppedEarly = stoppedEarly,
             Seconds = clock.Elapsed.TotalSeconds, ModelDirectory = modelDir, TrainExamples = train.Examples.Count,
         };
-        DurableFile.WriteAllText(Path.Combine(outputDirectory, "eval_results.json"), ResultsJson(result, train, validation));
+        DurableFile.WriteAllText(Path.Combine(outputDirectory, "eval_results.json"), ResultsJson(result, train, validation, labels));
         FineTuneReport.Write(Path.Combine(outputDirectory, "report.html"), result, validation, labels, options, model.Configuration, train.TruncatedCount);
         return result;
 
@@ -248,13 +248,15 @@ public static class FineTuning
         return (train, eval);
     }
 
-    private static string ResultsJson(FineTuneResult r, ClassificationDataset train, ClassificationDataset validation)
+    private static string ResultsJson(FineTuneResult r, ClassificationDataset train, ClassificationDataset validation, LabelSet labels)
     {
         var o = new JsonObject
         {
             ["steps"] = r.Steps, ["best_step"] = r.BestStep, ["metric_for_best_model"] = r.Metric, ["stopped_early"] = r.StoppedEarly,
             ["train_examples"] = train.Examples.Count, ["validation_examples"] = validation.Examples.Count,
             ["truncated_train_examples"] = train.TruncatedCount, ["truncated_validation_examples"] = validation.TruncatedCount,
+            ["labels_without_train_examples"] = new JsonArray(train.LabelsWithoutExamples(labels).Select(n => (JsonNode?)n).ToArray()),
+            ["labels_without_validation_examples"] = new JsonArray(validation.LabelsWithoutExamples(labels).Select(n => (JsonNode?)n).ToArray()),
             ["metrics"] = new JsonObject(r.Evaluation.Metrics.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
         };
         if (r.Evaluation.Classification is { } c) o["report"] = JsonNode.Parse(c.ToJson());

@@ -56,15 +56,18 @@ public static class ConfigBinding
             "System.Int32" or "System.Nullable`1[System.Int32]" => $"a whole number from {int.MinValue:N0} to {int.MaxValue:N0}",
             "System.Int64" => "a whole number",
             "System.Single" or "System.Double" or "System.Nullable`1[System.Double]" or "System.Nullable`1[System.Single]" => "a number",
-            "System.Boolean" => "true or false",
+            "System.Boolean" or "System.Nullable`1[System.Boolean]" => "true or false",
             "System.String" => "a string",
             var t when t.Contains("List", StringComparison.Ordinal) => "a list, e.g. [a.txt, b.txt]",
             var t when t.Contains("JsonObject", StringComparison.Ordinal) || t.Contains("Options", StringComparison.Ordinal) => "a mapping of settings",
+            // A nested settings record (fine-tuning's data:) is a mapping too; never show the .NET type name.
+            var t when t.EndsWith("FineTuneData", StringComparison.Ordinal) => "a mapping (train:, validation:, validation_fraction:, text_field:, ...)",
             var t when t.Contains("TrainingPrecision", StringComparison.Ordinal) => "fp32, bf16 or fp16",
             var t when t.Contains("TruncationPolicy", StringComparison.Ordinal) => "head, tail or head_tail",
             _ => null,
         } : null;
         if (path.Length > 0 && expected != null) return $"{path} is {Describe(value)}; it must be {expected}.";
+        if (path.Length > 0 && type.Success) return $"{path} is {Describe(value)}, which is not a valid value for this setting; see docs/FINETUNING.md or docs/TRAINING.md.";
         return path.Length > 0 ? $"{path}: {message.Split(" Path:")[0]}" : message;
     }
 

@@ -32,6 +32,21 @@ public sealed class MaskedLanguageModelBatches : IBatchSource
         if (time < 3) throw new ArgumentException($"train.sequence_length is {time}; a masked-LM sequence holds [CLS], at least one token and [SEP], so it must be at least 3.");
         if (tokens.Length < time - 2)
             throw new ArgumentException($"The token stream has {tokens.Length} tokens; sequences of {time} ([CLS] + {time - 2} tokens + [SEP]) need at least {time - 2}. Lower train.sequence_length or add data.");
+        // A batch in which no token is chosen has no masked-LM loss (HF's collator gives NaN; averaged as 0
+        // it reports a perfect model). With per-token selection that happens with probability
+        // (1 − p)^(B·(T − 2)) (fewer when the windows hold [SEP]s); refuse settings where it exceeds 1%, and
+        // redraw the rare empty batch in Next, which then biases the masking rate by less than 1%.
+        var o = collator.Options;
+        if (!o.WholeWordMask && o.Probability is > 0 and < 1)
+        {
+            double none = Math.Pow(1 - o.Probability, (double)batch * (time - 2));
+            if (none > MaxEmptyBatchProbability)
+            {
+                int needed = (int)Math.Ceiling(Math.Log(MaxEmptyBatchProbability) / Math.Log(1 - o.Probability));
+                throw new ArgumentException($"train.batch_size {batch} × (train.sequence_length {time} − 2) = {(long)batch * (time - 2)} maskable tokens per batch at mlm.probability {o.Probability}: " +
+                                            $"{(int)Math.Round(none * 100)}% of the batches would mask nothing and have no loss to learn from; raise train.sequence_length or train.batch_size so that batch_size × (sequence_length − 2) is at least {needed}.");
+            }
+        }
         _tokens = tokens;
         _batch = batch;
         _time = time;
@@ -48,17 +63,27 @@ public sealed class MaskedLanguageModelBatches : IBatchSource
     public PaddedBatch Next()
     {
         int span = _time - 2;
-        for (int b = 0; b < _batch; b++)
+        for (int attempt = 0; attempt < MaxRedraws; attempt++)
         {
-            int start = _rng.Next(_tokens.Length - span + 1);
-            var row = _inputs.AsSpan(b * _time, _time);
-            row[0] = _cls;
-            _tokens.AsSpan(start, span).CopyTo(row[1..]);
-            row[^1] = _sep;
+            for (int b = 0; b < _batch; b++)
+            {
+                int start = _rng.Next(_tokens.Length - span + 1);
+                var row = _inputs.AsSpan(b * _time, _time);
+                row[0] = _cls;
+                _tokens.AsSpan(start, span).CopyTo(row[1..]);
+                row[^1] = _sep;
+            }
+            int predicted = _collator.Apply(_inputs, _labels, _batch, _time, _rng);
+            if (predicted > 0) return new PaddedBatch(_inputs, _labels, _batch, _time, predicted);
+            // Nothing chosen: no loss to take; draw the next windows and masks (same RNG, so still resumable).
         }
-        int predicted = _collator.Apply(_inputs, _labels, _batch, _time, _rng);
-        return new PaddedBatch(_inputs, _labels, _batch, _time, predicted);
+        throw new InvalidOperationException($"{MaxRedraws} batches in a row had no token to mask; the data is (almost) only special tokens, or train.sequence_length {_time} is too short for mlm.probability {_collator.Options.Probability}.");
     }
+
+    /// <summary>The largest accepted chance that a batch masks nothing (see the constructor).</summary>
+    public const double MaxEmptyBatchProbability = 0.01;
+
+    private const int MaxRedraws = 1000;
 
     /// <inheritdoc/>
     public BatchSourceState State

@@ -89,4 +89,24 @@ public class ClassificationDataReaderTests
         Assert.Contains("d.jsonl:2", e.Message);
         Assert.Contains("\"neutral\" is not in the label set (neg, pos)", e.Message);
     }
+
+    [Fact]
+    public void CsvAndJsonLinesGiveAWholeNumberLabelTheSameClass()
+    {
+        // Adversarial finding 9: JSONL 1 and 1.0 were the class "1", but the CSV cell "1.0" a class of its own.
+        var csv = ClassificationDataReader.Read(Write("n.csv", "text,label\na,1\nb,1.0\nc,0\nd,2.50\ne,v1.0\n"), new ClassificationDataOptions());
+        var jsonl = ClassificationDataReader.Read(Write("n.jsonl", "{\"text\": \"a\", \"label\": 1}\n{\"text\": \"b\", \"label\": 1.0}\n{\"text\": \"c\", \"label\": 0}\n"), new ClassificationDataOptions());
+        Assert.Equal(["1", "1", "0"], jsonl.Select(r => r.Labels[0]));
+        Assert.Equal(["1", "1", "0", "2.50", "v1.0"], csv.Select(r => r.Labels[0]));   // not whole numbers: names as written
+    }
+
+    [Fact]
+    public void ADuplicateKeyNamesFileLineAndKey()
+    {
+        // Adversarial finding 4: JsonObject's lazy ArgumentException escaped with no line.
+        var path = Write("dup.jsonl", "{\"text\": \"a\", \"label\": \"x\"}\n{\"text\": \"b\", \"meta\": {\"label\": 1}, \"label\": \"x\", \"label\": \"y\"}\n");
+        var e = Assert.Throws<InvalidDataException>(() => ClassificationDataReader.Read(path, new ClassificationDataOptions()));
+        Assert.Contains("dup.jsonl:2", e.Message);
+        Assert.Contains("\"label\" appears twice", e.Message);
+    }
 }
