@@ -57,7 +57,7 @@ public class LoomChatClientTests
                 if (++n == 2) cts.Cancel();
         });
         var engine = client.GetService<InferenceEngine>()!;
-        for (int i = 0; i < 200 && engine.Statistics.UsedBlocks > 0; i++) await Task.Delay(10);
+        await Loom.Inference.Tests.Engine.EngineIdle.WaitAsync(engine);
         Assert.Equal(0, engine.Statistics.UsedBlocks);
         await Assert.ThrowsAsync<ArgumentException>(() => client.GetResponseAsync([]));
     }

@@ -43,11 +43,12 @@ public class EngineFaultTests
         model.Fail = true;
         var ex = await Assert.ThrowsAsync<InsufficientExecutionStackException>(() => engine.GenerateAsync(new GenerationRequest("the cat", new SamplingOptions { MaxNewTokens = 8, N = 2 })));
         Assert.Contains("injected", ex.Message);
+        await EngineIdle.WaitAsync(engine);
         Assert.Equal(0, engine.Statistics.UsedBlocks);
         model.Fail = false;
         var after = await engine.GenerateAsync(new GenerationRequest("the cat", new SamplingOptions { MaxNewTokens = 8 }));
         Assert.Equal(before.Choices[0].TokenIds, after.Choices[0].TokenIds);
-        for (int i = 0; i < 100 && engine.Statistics.UsedBlocks > 0; i++) await Task.Delay(10);
+        await EngineIdle.WaitAsync(engine);
         Assert.Equal(0, engine.Statistics.UsedBlocks);
     }
 }

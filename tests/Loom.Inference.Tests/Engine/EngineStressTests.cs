@@ -61,7 +61,7 @@ public class EngineStressTests
             }
         }
         Assert.Contains(results, r => r.Cancelled);
-        for (int i = 0; i < 300 && (engine.Statistics.UsedBlocks > 0 || engine.Statistics.Running > 0); i++) await Task.Delay(10);
+        await EngineIdle.WaitAsync(engine);
         var stats = engine.Statistics;
         Assert.Equal(0, stats.UsedBlocks);
         Assert.Equal(0, stats.Running);
