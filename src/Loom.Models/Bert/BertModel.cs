@@ -272,33 +272,11 @@ public sealed class BertModel : IPooledHiddenStateModel, ITrainingMode
         if (a.AttentionDropped) Dropout.FillMask(a[s.MaskProbs], _dropout.Attention, _dropout.Seed, Dropout.Stream(DropoutStep, l, 3));
         Attention.ForwardRows(a[a.QRow], a[a.KRow], a[a.VRow], a[s.Q], a[s.K], a[s.V], a[s.Att],
             a[a.H0], a[s.Ctx], B, T, NH, NH, hd, mask, _pool, a.AttentionDropped ? new AttentionDropout(a[s.MaskProbs], a[a.ProbsDropped]) : default);
-        if (a.Dropped)
-        {
-            Dropout.FillMask(a[s.MaskAttn], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 1));
-            L.AttnOut.Forward(a[s.Ctx], a[a.Branch], BT);
-            Dropout.Apply(a[a.Branch], a[s.MaskAttn]);
-            Arithmetic.Add(x, a[a.Branch], a[s.R1], _pool);
-        }
-        else
-        {
-            x.CopyTo(a[s.R1]);
-            L.AttnOut.Forward(a[s.Ctx], a[s.R1], BT, accumulate: true);
-        }
+        ResidualBranch.Forward(L.AttnOut, a[s.Ctx], x, a[s.R1], BT, a.Dropped, a[s.MaskAttn], a[a.Branch], _dropout, Dropout.Stream(DropoutStep, l, 1), _pool);
         LayerNorm.Forward(a[s.R1], p.Value(L.Ln1W), p.Value(L.Ln1B), a[s.X1], a[s.Mean1], a[s.Rstd1], C, eps, _pool);
         L.Inter.Forward(a[s.X1], a[s.Inter], BT);
         GeluExact.Forward(a[s.Inter], a[s.InterAct], _pool);
-        if (a.Dropped)
-        {
-            Dropout.FillMask(a[s.MaskOut], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 2));
-            L.Out.Forward(a[s.InterAct], a[a.Branch], BT);
-            Dropout.Apply(a[a.Branch], a[s.MaskOut]);
-            Arithmetic.Add(a[s.X1], a[a.Branch], a[s.R2], _pool);
-        }
-        else
-        {
-            a[s.X1].CopyTo(a[s.R2]);
-            L.Out.Forward(a[s.InterAct], a[s.R2], BT, accumulate: true);
-        }
+        ResidualBranch.Forward(L.Out, a[s.InterAct], a[s.X1], a[s.R2], BT, a.Dropped, a[s.MaskOut], a[a.Branch], _dropout, Dropout.Stream(DropoutStep, l, 2), _pool);
         LayerNorm.Forward(a[s.R2], p.Value(L.Ln2W), p.Value(L.Ln2B), a[s.X2], a[s.Mean2], a[s.Rstd2], C, eps, _pool);
     }
 

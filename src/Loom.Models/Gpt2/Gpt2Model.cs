@@ -293,34 +293,12 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         if (a.AttentionDropped) Dropout.FillMask(a[s.MaskProbs], _dropout.Attention, _dropout.Seed, Dropout.Stream(DropoutStep, l, 3));
         Attention.Forward(a[a.Qkv], a[s.AttY], a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.H0], shape, _pool,
             a.AttentionDropped ? new AttentionDropout(a[s.MaskProbs], a[a.ProbsDropped]) : default);
-        if (a.Dropped)
-        {
-            // x + drop(y·W_proj + b), the mask regenerated identically when checkpointing recomputes the block
-            Dropout.FillMask(a[s.MaskAttn], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 1));
-            L.Proj.Forward(a[s.AttY], a[a.Branch], BT);
-            Dropout.Apply(a[a.Branch], a[s.MaskAttn]);
-            Arithmetic.Add(x, a[a.Branch], a[s.Residual2], _pool);
-        }
-        else
-        {
-            x.CopyTo(a[s.Residual2]);
-            L.Proj.Forward(a[s.AttY], a[s.Residual2], BT, accumulate: true);
-        }
+        // x + drop(y·W_proj + b), the mask regenerated identically when checkpointing recomputes the block
+        ResidualBranch.Forward(L.Proj, a[s.AttY], x, a[s.Residual2], BT, a.Dropped, a[s.MaskAttn], a[a.Branch], _dropout, Dropout.Stream(DropoutStep, l, 1), _pool);
         LayerNorm.Forward(a[s.Residual2], p.Value(L.Ln2W), p.Value(L.Ln2B), a[s.Ln2], a[s.Ln2Mean], a[s.Ln2Rstd], C, eps, _pool);
         L.Fc.Forward(a[s.Ln2], a[s.Fch], BT);
         Activations.GeluForward(a[s.Fch], a[s.FchGelu], _pool);
-        if (a.Dropped)
-        {
-            Dropout.FillMask(a[s.MaskMlp], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, l, 2));
-            L.Mproj.Forward(a[s.FchGelu], a[a.Branch], BT);
-            Dropout.Apply(a[a.Branch], a[s.MaskMlp]);
-            Arithmetic.Add(a[s.Residual2], a[a.Branch], a[s.Residual3], _pool);
-        }
-        else
-        {
-            a[s.Residual2].CopyTo(a[s.Residual3]);
-            L.Mproj.Forward(a[s.FchGelu], a[s.Residual3], BT, accumulate: true);
-        }
+        ResidualBranch.Forward(L.Mproj, a[s.FchGelu], a[s.Residual2], a[s.Residual3], BT, a.Dropped, a[s.MaskMlp], a[a.Branch], _dropout, Dropout.Stream(DropoutStep, l, 2), _pool);
     }
 
     /// <summary>Logits of the last forward, (B·T, V).</summary>
