@@ -25,7 +25,7 @@ internal static class FinetuneCommand
         var resume = new Option<string?>("--resume") { Description = "Continue from a checkpoint directory, or from the latest under the run's output when given no value.", Arity = ArgumentArity.ZeroOrOne };
         var overwrite = new Option<bool>("--overwrite") { Description = "Delete an earlier run in the output directory and start afresh." };
         var folds = new Option<int>("--folds") { Description = "Stratified k-fold cross-validation: train K models, report mean and standard deviation of every metric (0: one run).", DefaultValueFactory = _ => 0 };
-        var cmd = new Command("finetune", "Fine-tune a BERT, GPT-2 or Llama sequence classifier (classification, regression, multi-label).") { config, set, resume, overwrite, folds };
+        var cmd = new Command("finetune", "Fine-tune a BERT, GPT-2 or Llama sequence classifier (classification, regression, multi-label), or a GPT-2/Llama language model (sft, dpo, distill; optionally through LoRA).") { config, set, resume, overwrite, folds };
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(config)!;
@@ -50,6 +50,11 @@ internal static class FinetuneCommand
                     throw new ArgumentException($"--resume {resumeFrom} is a file; give a checkpoint directory (e.g. {Path.Combine(checkpoints, "step_000100")}) or --resume alone for the latest.");
                 if (!Directory.Exists(resumeFrom))
                     throw new DirectoryNotFoundException($"--resume {resumeFrom} does not exist; give a checkpoint directory under {checkpoints} or --resume alone for the latest.");
+            }
+            if (cfg.IsGenerative)
+            {
+                if (k != 0) throw new ArgumentException($"--folds cross-validates classifiers; task {cfg.Task} trains one run. Remove --folds.");
+                return GenerativeFinetune.Run(console, cfg, resumeFrom, parse.GetValue(overwrite));
             }
             return k != 0 ? RunFolds(console, cfg, k, parse.GetValue(overwrite)) : Run(console, cfg, resumeFrom, parse.GetValue(overwrite));
         });

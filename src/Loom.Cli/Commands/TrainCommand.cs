@@ -142,7 +142,7 @@ internal static class TrainCommand
     }
 
     // init_from's weights frozen under a fresh adapter (A Kaiming-uniform, B zero, as PEFT initialises it).
-    private static ICausalLanguageModel CreateLoraModel(string initFrom, object modelConfig, LoraOptions lora)
+    internal static ICausalLanguageModel CreateLoraModel(string initFrom, object modelConfig, LoraOptions lora)
     {
         var model = CausalLanguageModels.Create(modelConfig, LoraAdapters.CreateModelOptions(lora, modelConfig));
         try

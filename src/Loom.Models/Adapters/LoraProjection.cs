@@ -76,6 +76,7 @@ public sealed class LoraProjection : IProjection
     public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows, bool accumulate = false)
     {
         _base.Forward(x, y, rows, accumulate);
+        if (!_runtime.Enabled) return;
         ReadOnlySpan<float> xin = Dropping ? DropInput(x, rows, _runtime.Step) : x;
         Span<float> u = Scratch(ref _u, rows * _r);
         Gemm.Sgemm(Transpose.No, Transpose.Yes, rows, _r, _in, 1f, xin, _in, _p.Value(_a), _in, 0f, u, _r, _pool);
@@ -86,6 +87,7 @@ public sealed class LoraProjection : IProjection
     public void Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx, int rows, bool accumulateInput = false)
     {
         _base.Backward(dy, x, dx, rows, accumulateInput);
+        if (!_runtime.Enabled) return;
         // Forward drew its mask at step s; the trainer advances the step after Backward, so it is the same s.
         bool dropping = Dropping;
         ReadOnlySpan<float> xin = dropping ? DropInput(x, rows, _runtime.Step) : x;

@@ -23,6 +23,12 @@ public sealed class LoraRuntime
     /// <summary>True while training: masks are drawn. False (default) at inference, as model.eval().</summary>
     public bool Training { get; set; }
 
+    /// <summary>
+    /// False runs the frozen base alone (PEFT's disable_adapter()): DPO's reference model is the base
+    /// under the adapter, so no second copy of the weights is kept. True (default) adds the low-rank update.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>Training step the masks are drawn for; advance it after each Backward.</summary>
     public ulong Step { get; set; }
 }

@@ -26,7 +26,7 @@ using Loom.Models.Regularization;
 namespace Loom.Models.Gpt2;
 
 /// <summary>A GPT-2 language model with training support.</summary>
-public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel, IIncrementalDecoder, ITrainingMode
+public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel, IIncrementalDecoder, ITrainingMode, ILogitsBackward
 {
     private readonly WorkerPool _pool;
 
@@ -318,6 +318,18 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         CrossEntropyLoss.Backward(a[a.Logits], a.Targets, Config.VocabSize, a[a.Losses], lossScale, _pool);
         // logits = hidden·wteᵀ
         Head.Backward(a[a.Logits], a[a.Lnf], a[a.DLn], BT);
+        BackwardHidden(a[a.DLn]);
+    }
+
+    /// <inheritdoc/>
+    public Span<float> MutableLogits => Acts is { } a ? a[a.Logits] : throw new InvalidOperationException("Run Forward first.");
+
+    /// <inheritdoc/>
+    public void BackwardFromLogits()
+    {
+        var a = Acts ?? throw new InvalidOperationException("Run Forward before BackwardFromLogits.");
+        Parameters.EnsureGradients();
+        Head.Backward(a[a.Logits], a[a.Lnf], a[a.DLn], a.B * a.T);
         BackwardHidden(a[a.DLn]);
     }
 

@@ -22,7 +22,7 @@ using Loom.Models.Projections;
 namespace Loom.Models.Llama;
 
 /// <summary>A Llama causal language model with training support.</summary>
-public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel
+public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel, ILogitsBackward
 {
     private readonly WorkerPool _pool;
     private readonly int _embed, _norm;   // (V, C), (C)
@@ -250,6 +250,18 @@ public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel
         if (!a.HasTargets) throw new InvalidOperationException("Backward needs the last Forward to have had targets.");
         Parameters.EnsureGradients();
         CrossEntropyLoss.Backward(a[a.Logits], a.Targets, Config.VocabSize, a[a.Losses], lossScale, _pool);
+        Head.Backward(a[a.Logits], a[a.Lnf], a[a.DLn], a.B * a.T);
+        BackwardHidden(a[a.DLn]);
+    }
+
+    /// <inheritdoc/>
+    public Span<float> MutableLogits => Acts is { } a ? a[a.Logits] : throw new InvalidOperationException("Run Forward first.");
+
+    /// <inheritdoc/>
+    public void BackwardFromLogits()
+    {
+        var a = Acts ?? throw new InvalidOperationException("Run Forward before BackwardFromLogits.");
+        Parameters.EnsureGradients();
         Head.Backward(a[a.Logits], a[a.Lnf], a[a.DLn], a.B * a.T);
         BackwardHidden(a[a.DLn]);
     }

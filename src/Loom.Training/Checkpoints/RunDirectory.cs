@@ -13,7 +13,7 @@ public static class RunDirectory
         ["checkpoints", "metrics.jsonl", "report.html", "options.json", "train_config.json", "model.safetensors", "config.json", "tokenizer.json",
          "vocab.txt", "tokenizer_config.json", "special_tokens_map.json",
          "model", "folds", "finetune_config.json", "eval_results.json", "cv_summary.json",
-         "adapter_config.json", "adapter_model.safetensors"];
+         "adapter_config.json", "adapter_model.safetensors", "adapter"];
 
     /// <summary>
     /// Prepares <paramref name="directory"/> for a fresh run: an absent or empty directory is fine; a

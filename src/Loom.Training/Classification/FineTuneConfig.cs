@@ -1,6 +1,7 @@
 // The whole typed configuration of `loom finetune`, bound from YAML (+ --set overrides) by the same
 // ConfigBinding as `loom train`:
-//   task: classification | regression | multi_label
+//   task: classification | regression | multi_label  (sequence classifiers)
+//         sft | dpo | distill                       (generative: instruction tuning, preference alignment, distillation)
 //   init_from: a Hugging Face directory (GPT-2, Llama or BERT, base or already a classifier), or
 //   model: a fresh config block (model_type gpt2/llama/bert, HF field names) + tokenizer: a path
 //   data: {train, validation | validation_fraction, text_field, pair_field, label_field}
@@ -32,6 +33,18 @@ public sealed record FineTuneConfig
     /// <summary>Class names in id order; null: inferred from the training data.</summary>
     public List<string>? Labels { get; init; }
     public FineTuneOptions Train { get; init; } = new();
+    /// <summary>LoRA (PEFT's LoraConfig names) for sft and dpo: train an adapter over init_from's frozen weights.</summary>
+    public TrainLoraConfig? Lora { get; init; }
+    /// <summary>task: sft (and dpo's prompt rendering): the chat template.</summary>
+    public Instructions.SftSettings Sft { get; init; } = new();
+    /// <summary>task: dpo: β.</summary>
+    public Preferences.DpoSettings Dpo { get; init; } = new();
+    /// <summary>task: distill: teacher, α, temperature.</summary>
+    public Distillation.DistillSettings? Distill { get; init; }
+
+    /// <summary>True for the tasks that train a causal language model (sft, dpo, distill) rather than a classifier.</summary>
+    [JsonIgnore]
+    public bool IsGenerative => Task is "sft" or "dpo" or "distill";
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -69,7 +82,7 @@ public sealed record FineTuneConfig
         if (Train is null) throw new ArgumentException("train is empty (null); give its settings as a mapping, or remove the key to use the defaults.");
         if (Data is null) throw new ArgumentException("data is empty (null); give data.train: a JSONL or CSV file.");
         if (string.IsNullOrWhiteSpace(Output)) throw Setting.Error("output", Output, "a directory path");
-        Setting.OneOf("task", Task, "classification", "regression", "multi_label");
+        Setting.OneOf("task", Task, "classification", "regression", "multi_label", "sft", "dpo", "distill");
         if (InitFrom is null && Model is null)
             throw new ArgumentException("Neither init_from nor model is set; give init_from: a Hugging Face model directory, or model: a config block (model_type: bert, gpt2 or llama) with tokenizer:.");
         if (InitFrom is not null && Model is not null)
@@ -78,6 +91,29 @@ public sealed record FineTuneConfig
             throw Setting.Error("tokenizer", Tokenizer, "a tokenizer path or name when the model is fresh (model:)");
         if (string.IsNullOrWhiteSpace(Data.Train)) throw Setting.Error("data.train", Data.Train, "a JSONL or CSV file of labelled examples");
         if (Data.Validation is null) Setting.Between("data.validation_fraction", Data.ValidationFraction, 0, 1);
+        if (Lora is not null && !IsGenerative)
+            throw new ArgumentException($"lora: is set but task is {Task}; LoRA fine-tuning is for task: sft or dpo (a classifier trains in full).");
+        if (Lora is not null && InitFrom is null)
+            throw new ArgumentException("lora: adapts a pre-trained model; give init_from: its directory (an adapter over fresh weights learns nothing useful).");
+        if (IsGenerative)
+        {
+            if (Sft is null || Dpo is null) throw new ArgumentException("sft: or dpo: is empty (null); give its settings as a mapping, or remove the key.");
+            if (Task == "dpo")
+            {
+                Dpo.Validate();
+                if (InitFrom is null) throw new ArgumentException("task: dpo aligns a trained model against itself as the reference; give init_from: its directory (usually an SFT model).");
+            }
+            if (Task == "distill")
+            {
+                if (Distill is null) throw new ArgumentException("task: distill needs a distill: section with teacher: the teacher's model directory (and alpha:, temperature:).");
+                Distill.Validate();
+                if (Lora is not null) throw new ArgumentException("task: distill trains the student in full; remove lora:.");
+            }
+            else if (Distill is not null) throw new ArgumentException($"distill: is set but task is {Task}; use task: distill or remove distill:.");
+            if (Labels is not null) throw new ArgumentException($"labels: is set but task is {Task}; labels are for classification, remove them.");
+            Train.Validate("train.");
+            return;
+        }
         new ClassificationDataOptions { TextField = Data.TextField, PairField = Data.PairField, LabelField = Data.LabelField }.Validate("data.");
         if (Labels is not null && Labels.Count == 0) throw Setting.Error("labels", "[]", "the class names in id order, or absent to infer them");
         Train.Validate("train.");

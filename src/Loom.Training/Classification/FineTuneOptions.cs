@@ -13,6 +13,10 @@ public sealed record FineTuneOptions
 {
     /// <summary>Passes over the training examples.</summary>
     public int Epochs { get; init; } = 3;
+    /// <summary>Optimizer steps to run (0: epochs × batches per epoch ÷ gradient_accumulation). Generative tasks only.</summary>
+    public int MaxSteps { get; init; } = 0;
+    /// <summary>Validation batches per evaluation (0: the whole validation set, at most 50 batches of windows). Generative tasks only.</summary>
+    public int EvalBatches { get; init; } = 0;
     /// <summary>Examples per micro-batch.</summary>
     public int BatchSize { get; init; } = 16;
     /// <summary>Examples per evaluation batch (0: BatchSize).</summary>
@@ -71,6 +75,8 @@ public sealed record FineTuneOptions
     public void Validate(string prefix = "")
     {
         Setting.AtLeast(prefix + "epochs", Epochs, 1);
+        Setting.AtLeast(prefix + "max_steps", MaxSteps, 0);
+        Setting.AtLeast(prefix + "eval_batches", EvalBatches, 0);
         Setting.AtLeast(prefix + "batch_size", BatchSize, 1);
         Setting.AtLeast(prefix + "eval_batch_size", EvalBatchSize, 0);
         Setting.AtLeast(prefix + "gradient_accumulation", GradientAccumulation, 1);

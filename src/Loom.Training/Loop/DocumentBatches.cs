@@ -10,7 +10,14 @@ namespace Loom.Training.Loop;
 /// One padded batch: inputs and targets, B × T, row-major. The arrays are reused for the next batch of the
 /// same shape, so use (or copy) a batch before asking for the next one.
 /// </summary>
-public readonly record struct PaddedBatch(int[] Inputs, int[] Targets, int Batch, int Time, int RealTokens);
+public readonly record struct PaddedBatch(int[] Inputs, int[] Targets, int Batch, int Time, int RealTokens)
+{
+    /// <summary>
+    /// What the batch's mean loss is a mean over, for weighting evaluation batches: its labelled targets
+    /// (SFT's assistant tokens), its pairs (DPO); 0 means <see cref="RealTokens"/>.
+    /// </summary>
+    public int LossWeight { get; init; }
+}
 
 /// <summary>Length-bucketed, dynamically padded batches over a set of token documents.</summary>
 public sealed class DocumentBatches : IBatchSource

@@ -25,6 +25,8 @@ public sealed record TrainOptions
     public double? TimeBudgetSeconds { get; init; }
     public float LearningRate { get; init; } = 1e-3f;
     public float MinLearningRate { get; init; } = 1e-4f;
+    /// <summary>Decay after the warmup: "cosine" (default) to MinLearningRate, or "linear" (HF's default schedule) to MinLearningRate.</summary>
+    public string Schedule { get; init; } = "cosine";
     public int WarmupSteps { get; init; } = 50;
     public float WeightDecay { get; init; } = 0.1f;
     public float GradientClip { get; init; } = 1f;
@@ -60,6 +62,7 @@ public sealed record TrainOptions
         if (MinLearningRate > LearningRate)
             throw Setting.Error(prefix + "min_learning_rate", MinLearningRate, $"at most {prefix}learning_rate ({LearningRate})");
         Setting.AtLeast(prefix + "warmup_steps", WarmupSteps, 0);
+        Setting.OneOf(prefix + "schedule", Schedule, "cosine", "linear");
         Setting.NonNegative(prefix + "weight_decay", WeightDecay);
         Setting.Positive(prefix + "gradient_clip", GradientClip);
         Setting.AtLeast(prefix + "eval_every", EvalEvery, 1);
@@ -101,6 +104,15 @@ public static class LearningRateSchedule
         if (step >= total) return min;
         double progress = (double)(step - warmup) / Math.Max(1, total - warmup);
         return (float)(min + 0.5 * (max - min) * (1 + Math.Cos(Math.PI * progress)));
+    }
+
+    /// <summary>Linear warmup, then linear decay to the minimum at <paramref name="total"/> (HF's get_linear_schedule_with_warmup when min is 0).</summary>
+    public static float WarmupLinear(int step, int warmup, int total, float max, float min)
+    {
+        if (step < warmup) return max * (step + 1) / warmup;
+        if (step >= total) return min;
+        double progress = (double)(step - warmup) / Math.Max(1, total - warmup);
+        return (float)(min + (max - min) * (1 - progress));
     }
 }
 
@@ -204,7 +216,9 @@ public sealed class TrainingStep : IDisposable
             if (mode != null) mode.IsTraining = false;
             if (lora != null) lora.Training = false;
         }
-        float lr = LearningRateSchedule.WarmupCosine(step, _options.WarmupSteps, _options.MaxSteps, _options.LearningRate, _options.MinLearningRate);
+        float lr = _options.Schedule == "linear"
+            ? LearningRateSchedule.WarmupLinear(step, _options.WarmupSteps, _options.MaxSteps, _options.LearningRate, _options.MinLearningRate)
+            : LearningRateSchedule.WarmupCosine(step, _options.WarmupSteps, _options.MaxSteps, _options.LearningRate, _options.MinLearningRate);
         if (!Precision.EndStep()) return new StepOutcome(loss, lr, float.PositiveInfinity, tokens, Applied: false);
         float norm = GradientClipping.ClipGlobalNorm(_model.Parameters, _options.GradientClip);
         Optimizer.Update(lr);
@@ -280,10 +294,20 @@ public static class LanguageModelTraining
         float bestEval = float.PositiveInfinity;
         int sinceImprovement = 0;
         bool stoppedEarly = false;
+        var statistics = model as IStepStatistics;
         float Validate()
         {
             validation.State = validationStart;
+            statistics?.ResetStatistics();
             return Evaluate(model, validation, options.EvalBatches);
+        }
+        // An objective's own figures (DPO rewards, ...) join the line, prefixed "val_" for evaluations.
+        string Line(object fields, string prefix)
+        {
+            if (statistics == null) return JsonSerializer.Serialize(fields, Json);
+            var node = JsonSerializer.SerializeToNode(fields, Json)!.AsObject();
+            foreach (var (name, value) in statistics.Statistics()) node[prefix + name] = double.IsFinite(value) ? value : null;
+            return node.ToJsonString();
         }
         void Checkpoint(int completedSteps)
         {
@@ -310,7 +334,7 @@ public static class LanguageModelTraining
                 if (!float.IsFinite(e.ValidationLoss))
                     throw new InvalidOperationException($"The validation loss is {e.ValidationLoss} at step {step}: the weights hold NaN or infinity. Lower the learning rate (now {options.LearningRate}) or check the initial weights.");
                 evals.Add(e);
-                log.WriteLine(JsonSerializer.Serialize(new { type = "eval", step = e.Step, val_loss = e.ValidationLoss }, Json));
+                log.WriteLine(Line(new { type = "eval", step = e.Step, val_loss = e.ValidationLoss }, "val_"));
                 if (e.ValidationLoss < bestEval - options.EarlyStoppingMinDelta) { bestEval = e.ValidationLoss; sinceImprovement = 0; }
                 else if (options.EarlyStoppingPatience > 0 && ++sinceImprovement >= options.EarlyStoppingPatience)
                 {
@@ -319,6 +343,7 @@ public static class LanguageModelTraining
                 }
             }
             long started = Stopwatch.GetTimestamp();
+            statistics?.ResetStatistics();
             var outcome = trainer.Run(step);
             double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             lastLoss = outcome.Loss;
@@ -328,7 +353,7 @@ public static class LanguageModelTraining
             };
             history.Add(m);
             log.WriteLine(outcome.Applied
-                ? JsonSerializer.Serialize(new { type = "train", step = m.Step, loss = m.Loss, lr = m.LearningRate, grad_norm = m.GradientNorm, tokens_per_s = m.TokensPerSecond, loss_scale = m.LossScale }, Json)
+                ? Line(new { type = "train", step = m.Step, loss = m.Loss, lr = m.LearningRate, grad_norm = m.GradientNorm, tokens_per_s = m.TokensPerSecond, loss_scale = m.LossScale }, "")
                 : JsonSerializer.Serialize(new { type = "skip", step = m.Step, loss = m.Loss, reason = "fp16 gradient overflow", loss_scale = m.LossScale }, Json));
             progress?.Report(m);
             if (options.CheckpointEvery > 0 && (step + 1) % options.CheckpointEvery == 0 && step + 1 < options.MaxSteps)
@@ -336,7 +361,7 @@ public static class LanguageModelTraining
         }
         var final = new EvalMetrics(step, Validate());
         evals.Add(final);
-        log.WriteLine(JsonSerializer.Serialize(new { type = "eval", step = final.Step, val_loss = final.ValidationLoss }, Json));
+        log.WriteLine(Line(new { type = "eval", step = final.Step, val_loss = final.ValidationLoss }, "val_"));
         Checkpoint(step);
         var result = new TrainResult(step, lastLoss, final.ValidationLoss, history, evals, clock.Elapsed.TotalSeconds) { StoppedEarly = stoppedEarly };
         TrainingReport.Write(Path.Combine(outputDirectory, "report.html"), result, options, model.Configuration);
@@ -373,8 +398,9 @@ public static class LanguageModelTraining
         for (int i = 0; i < batches; i++)
         {
             var b = source.Next();
-            sum += (double)model.Forward(b.Inputs, b.Targets, b.Batch, b.Time) * b.RealTokens;
-            tokens += b.RealTokens;
+            int weight = b.LossWeight > 0 ? b.LossWeight : b.RealTokens;
+            sum += (double)model.Forward(b.Inputs, b.Targets, b.Batch, b.Time) * weight;
+            tokens += weight;
         }
         return (float)(sum / Math.Max(1, tokens));
     }
