@@ -9,6 +9,13 @@ public sealed record SupervisedSequence(int[] Ids, bool[] Assistant, string Sour
     /// <summary>True when earlier turns were cut from the left to fit max_length (the final assistant turn is always whole).</summary>
     public bool Truncated { get; init; }
 
+    /// <summary>
+    /// The token each position is labelled with before masking (HF's labels = input_ids.clone()); null: the ids.
+    /// Only the assistant positions' labels reach the loss, which is what the prompt-masking test checks by
+    /// changing the others.
+    /// </summary>
+    public int[]? Labels { get; init; }
+
     /// <summary>Tokens the loss is taken on.</summary>
     public int AssistantTokens => Assistant.Count(a => a);
 
@@ -18,7 +25,9 @@ public sealed record SupervisedSequence(int[] Ids, bool[] Assistant, string Sour
         int n = Ids.Length - 1;
         var inputs = Ids.AsSpan(0, n).ToArray();
         var targets = new int[n];
-        for (int t = 0; t < n; t++) targets[t] = Assistant[t + 1] ? Ids[t + 1] : Loom.Models.Losses.CrossEntropyLoss.IgnoreIndex;
+        var labels = Labels ?? Ids;
+        if (labels.Length != Ids.Length) throw new InvalidOperationException($"{Source}: {labels.Length} labels for {Ids.Length} tokens.");
+        for (int t = 0; t < n; t++) targets[t] = Assistant[t + 1] ? labels[t + 1] : Loom.Models.Losses.CrossEntropyLoss.IgnoreIndex;
         return new Loop.LabeledSequence(inputs, targets);
     }
 }
