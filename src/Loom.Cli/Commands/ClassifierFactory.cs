@@ -55,11 +55,29 @@ internal static class ClassifierFactory
     /// from_pretrained does for fine-tuning; for inference that would print random predictions, so a
     /// directory without a trained head is refused first.
     /// </summary>
-    public static ISequenceClassificationModel ForInference(string directory)
+    public static ISequenceClassificationModel ForInference(string directory, string? adapter = null)
     {
         var head = TrainedHead.Inspect(directory);
         if (head is { HasHead: false } or { HasPooler: false })
             throw new InvalidDataException($"--model {directory} has no classification head (its config.json architectures is {head.Architecture}; model.safetensors has no {(head.HasHead ? head.PoolerTensor : head.HeadTensor)}); fine-tune it first with loom finetune.");
+        if (adapter != null)
+        {
+            // The adapter goes through the projection seam: options that wrap the targeted projections, then its tensors.
+            if (!Directory.Exists(adapter)) throw new DirectoryNotFoundException($"--adapter {adapter} does not exist; give a LoRA adapter directory (adapter_config.json, adapter_model.safetensors).");
+            var configuration = CausalLanguageModels.ReadConfig(directory, causalOnly: false);
+            var (options, lora) = Loom.Models.Adapters.LoraAdapters.Apply(ModelOptions.Inference, configuration, adapter);
+            var model = SequenceClassifiers.Load(directory, new SequenceClassifierOptions(), options);
+            try
+            {
+                Loom.Models.Adapters.LoraAdapters.LoadInto(model.Parameters, configuration, lora, adapter);
+                return model;
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
         try { return SequenceClassifiers.Load(directory, new SequenceClassifierOptions(), ModelOptions.Inference); }
         catch (InvalidOperationException e) when (e.Message.Contains("pad_token_id", StringComparison.Ordinal))
         {

@@ -27,7 +27,8 @@ internal static class ClassifyCommand
         var batchSize = new Option<int>("--batch-size") { Description = "Texts per forward pass.", DefaultValueFactory = _ => 16 };
         var maxLength = new Option<int>("--max-length") { Description = "Tokens per text, specials included (0: the model's context, at most 512); longer texts keep their head.", DefaultValueFactory = _ => 0 };
         var output = new Option<FileInfo?>("--output") { Description = "Write the JSON lines here (atomically) instead of standard output." };
-        var cmd = new Command("classify", "Classify texts with a fine-tuned model: one JSON object per input line.") { modelOpt, input, field, pairField, batchSize, maxLength, output };
+        var adapterOpt = new Option<DirectoryInfo?>("--adapter") { Description = "A LoRA adapter directory (PEFT's adapter_config.json + adapter_model.safetensors) applied to the classifier's projections." };
+        var cmd = new Command("classify", "Classify texts with a fine-tuned model: one JSON object per input line.") { modelOpt, input, field, pairField, batchSize, maxLength, output, adapterOpt };
         cmd.SetAction(parse =>
         {
             int batch = parse.GetValue(batchSize), maxLen = parse.GetValue(maxLength);
@@ -45,7 +46,7 @@ internal static class ClassifyCommand
                 throw new ArgumentException($"--output {outPath} is a directory; give a file path for the JSON lines.");
             string dir = parse.GetValue(modelOpt)!.FullName;
             if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--model {dir} does not exist.");
-            using var model = ClassifierFactory.ForInference(dir);
+            using var model = ClassifierFactory.ForInference(dir, parse.GetValue(adapterOpt)?.FullName);
             var encoder = SequenceEncoder.Load(dir);
             var names = ClassifierFactory.LabelsOf(model);
             int limit = maxLen > 0 ? maxLen : Math.Min(model.ContextLength, 512);

@@ -27,9 +27,10 @@ internal static class ServeCommand
         var maxQueue = new Option<int>("--max-queue") { Description = "Most requests admitted at once; more get 429.", DefaultValueFactory = _ => 256 };
         var rate = new Option<int>("--rate-limit") { Description = "Requests per minute per API key (0: no limit).", DefaultValueFactory = _ => 0 };
         var timeout = new Option<double>("--request-timeout") { Description = "Seconds a request may run before it is cancelled (408).", DefaultValueFactory = _ => 600 };
+        var adapter = new Option<DirectoryInfo?>("--adapter") { Description = "A LoRA adapter directory (PEFT's adapter_config.json + adapter_model.safetensors, e.g. from loom finetune with lora:) applied to the model." };
         var grace = new Option<double>("--shutdown-grace") { Description = "Seconds in-flight requests may finish on shutdown before they are cancelled.", DefaultValueFactory = _ => 30 };
         var cmd = new Command("serve", "Serve a model with an OpenAI-compatible HTTP API (chat, completions, embeddings, SSE streaming).")
-            { model, host, port, keys, kv, maxBatch, name, template, logDb, logContent, maxBody, maxQueue, rate, timeout, grace };
+            { model, host, port, keys, kv, maxBatch, name, template, logDb, logContent, maxBody, maxQueue, rate, timeout, grace, adapter };
         cmd.SetAction(parse =>
         {
             double body = parse.GetValue(maxBody), seconds = parse.GetValue(timeout), graceSeconds = parse.GetValue(grace);
@@ -41,7 +42,7 @@ internal static class ServeCommand
                 ModelDirectory = parse.GetValue(model)!.FullName,
                 Host = parse.GetValue(host)!, Port = parse.GetValue(port), ApiKeys = parse.GetValue(keys)!,
                 KvCacheMegabytes = parse.GetValue(kv), MaxBatch = parse.GetValue(maxBatch), ServedModelName = parse.GetValue(name),
-                ChatTemplatePath = parse.GetValue(template)?.FullName, LogDatabasePath = parse.GetValue(logDb)?.FullName, LogContent = parse.GetValue(logContent),
+                ChatTemplatePath = parse.GetValue(template)?.FullName, AdapterDirectory = parse.GetValue(adapter)?.FullName, LogDatabasePath = parse.GetValue(logDb)?.FullName, LogContent = parse.GetValue(logContent),
                 MaxRequestBodyBytes = (long)(body * (1 << 20)), MaxQueuedRequests = parse.GetValue(maxQueue), RequestsPerMinute = parse.GetValue(rate),
                 RequestTimeout = TimeSpan.FromSeconds(seconds), ShutdownGrace = TimeSpan.FromSeconds(graceSeconds),
             };

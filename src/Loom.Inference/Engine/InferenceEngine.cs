@@ -109,7 +109,9 @@ public sealed class InferenceEngine : IDisposable
             EndOfSequenceIds = options.EndOfSequenceIds ?? GenerationConfig.ReadEndOfSequenceIds(directory, tokenizer),
             BeginningOfSequenceId = options.BeginningOfSequenceId ?? GenerationConfig.ReadBeginningOfSequenceId(directory, tokenizer),
         };
-        var model = CausalLanguageModels.Load(directory, ModelOptions.Inference);
+        var model = options.AdapterDirectory is { } adapter
+            ? Loom.Models.Adapters.LoraAdapters.LoadCausalLanguageModel(directory, adapter, ModelOptions.Inference)
+            : CausalLanguageModels.Load(directory, ModelOptions.Inference);
         try { return new InferenceEngine(model, tokenizer, options, ownsModel: true); }
         catch { model.Dispose(); throw; }
     }

@@ -30,6 +30,12 @@ public sealed record InferenceEngineOptions
     /// <summary>A token put before every prompt (tokenizer_config.json's add_bos_token with bos_token); null: none.</summary>
     public int? BeginningOfSequenceId { get; init; }
 
+    /// <summary>
+    /// A LoRA adapter directory in PEFT's layout (adapter_config.json + adapter_model.safetensors) applied to
+    /// the model through the projection seam when <see cref="InferenceEngine.Load"/> opens it; null: none.
+    /// </summary>
+    public string? AdapterDirectory { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad setting.</summary>
     public void Validate()
     {

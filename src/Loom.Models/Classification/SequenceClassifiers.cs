@@ -250,6 +250,8 @@ public static class SequenceClassifiers
         var rng = new Random(seed);
         foreach (var (spec, i) in p.Specs.Select((s, i) => (s, i)))
         {
+            // A model built with LoRA options (classify --adapter): its lora_A/lora_B come from the adapter file (LoraAdapters.LoadInto).
+            if (spec.Name.EndsWith(".lora_A.weight", StringComparison.Ordinal) || spec.Name.EndsWith(".lora_B.weight", StringComparison.Ordinal)) continue;
             bool score = IsScore(model, spec.Name);
             string? found = score
                 ? (headPresent ? spec.Name : null)

@@ -91,7 +91,9 @@ public sealed class LoomServer : IAsyncDisposable
         if (!Directory.Exists(options.ModelDirectory))
             throw new DirectoryNotFoundException($"--model {options.ModelDirectory}: no such directory. Give a model directory (config.json, model.safetensors, a tokenizer).");
         IChatFormatter formatter = ChatFormatters.For(options.ModelDirectory, options.ChatTemplatePath);
-        var engine = InferenceEngine.Load(options.ModelDirectory, new InferenceEngineOptions { KvCacheMegabytes = options.KvCacheMegabytes, MaxBatch = options.MaxBatch });
+        if (options.AdapterDirectory is { } adapter && !Directory.Exists(adapter))
+            throw new DirectoryNotFoundException($"--adapter {adapter}: no such directory. Give a LoRA adapter directory (adapter_config.json, adapter_model.safetensors).");
+        var engine = InferenceEngine.Load(options.ModelDirectory, new InferenceEngineOptions { KvCacheMegabytes = options.KvCacheMegabytes, MaxBatch = options.MaxBatch, AdapterDirectory = options.AdapterDirectory });
         RequestLog? log = null;
         try
         {

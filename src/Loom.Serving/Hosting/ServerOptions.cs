@@ -23,6 +23,9 @@ public sealed record ServerOptions
     public string? ServedModelName { get; init; }
     /// <summary>A Jinja chat template file overriding the model's — --chat-template.</summary>
     public string? ChatTemplatePath { get; init; }
+
+    /// <summary>A LoRA adapter directory (PEFT's layout) applied to the model; null: the model alone.</summary>
+    public string? AdapterDirectory { get; init; }
     /// <summary>SQLite request log; null: none — --log-db.</summary>
     public string? LogDatabasePath { get; init; }
     /// <summary>Also log prompt and output text — --log-content.</summary>
