@@ -39,6 +39,70 @@ public static class QuantizedModels
         };
     }
 
+    /// <summary>
+    /// The weights a quantization takes from a model of <paramref name="configuration"/>: every
+    /// projection's own weight whose input width is a multiple of the block, except the output head
+    /// (unless <paramref name="quantizeHead"/>; a tied head is the embedding and never counts).
+    /// Embeddings and norms are not projections and stay float, as in llama.cpp.
+    /// </summary>
+    public static IReadOnlyDictionary<string, ProjectionSpec> Selectable(object configuration, Core.Kernels.Quantized.QuantFormat format, bool quantizeHead, ICollection<string>? keptFloat = null)
+    {
+        int block = Core.Kernels.Quantized.QuantFormatInfo.BlockSize(format);
+        var specs = Adapters.LoraAdapters.Projections(configuration);
+        var names = Parameters.ParameterSet.NamesOf(configuration);
+        var head = specs.Where(s => s.Path == "lm_head").Select(s => s.WeightIndex).ToHashSet();
+        var result = new Dictionary<string, ProjectionSpec>(StringComparer.Ordinal);
+        foreach (var s in specs)
+        {
+            if (head.Contains(s.WeightIndex) && !(quantizeHead && s.Path == "lm_head" && specs.Count(o => o.WeightIndex == s.WeightIndex) == 1)) continue;
+            string name = names[s.WeightIndex];
+            if (s.InFeatures % block != 0)
+            {
+                keptFloat?.Add($"{name} ({s.InFeatures} inputs, not a multiple of {block})");
+                continue;
+            }
+            result.TryAdd(name, s);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// A copy of <paramref name="source"/> (an f32 model) whose selectable projection weights (see
+    /// <see cref="Selectable"/>) are quantized to <paramref name="format"/> in memory, built with
+    /// <paramref name="options"/> (an outer hook such as LoRA wraps the quantized projections: QLoRA).
+    /// Tensors the options add (adapters) are left as built. The source can be disposed afterwards.
+    /// </summary>
+    public static ICausalLanguageModel CreateFrom(ICausalLanguageModel source, Core.Kernels.Quantized.QuantFormat format, ModelOptions? options = null, bool quantizeHead = false, WorkerPool? pool = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        options ??= ModelOptions.Inference;
+        var selected = Selectable(source.Configuration, format, quantizeHead);
+        var src = source.Parameters;
+        var trainable = options.Trainable;
+        var inner = options.Projections;
+        var built = options with
+        {
+            Trainable = n => !selected.ContainsKey(n) && (trainable?.Invoke(n) ?? true),
+            Projections = c =>
+            {
+                string name = c.Parameters.Specs[c.Spec.WeightIndex].Name;
+                if (!selected.ContainsKey(name) || (c.Spec.Path == "lm_head" && !quantizeHead)) return inner?.Invoke(c) ?? c.CreateDense();
+                var matrix = QuantizedProjection.QuantizeWeight(c.Spec, src.Value(src.IndexOf(name)), format, c.Pool);
+                try { return new QuantizedProjection(c.Spec, c.Parameters, matrix, c.Pool); }
+                catch { matrix.Dispose(); throw; }
+            },
+        };
+        var model = CausalLanguageModels.Create(source.Configuration, built, pool);
+        var p = model.Parameters;
+        for (int i = 0; i < p.Specs.Count; i++)
+        {
+            if (p.IsHeldByProjection(i)) continue;
+            string name = p.Specs[i].Name;
+            if (src.Specs.Any(s => s.Name == name)) src.Value(src.IndexOf(name)).CopyTo(p.Value(i));
+        }
+        return model;
+    }
+
     /// <summary>Opens a quantized model directory built with <paramref name="options"/> (its hook, if any, wraps the quantized projections' neighbours).</summary>
     public static ICausalLanguageModel Load(string directory, ModelOptions options, WorkerPool? pool = null)
     {
