@@ -67,12 +67,14 @@ public static class QuantizedModels
     }
 
     /// <summary>
-    /// A copy of <paramref name="source"/> (an f32 model) whose selectable projection weights (see
-    /// <see cref="Selectable"/>) are quantized to <paramref name="format"/> in memory, built with
-    /// <paramref name="options"/> (an outer hook such as LoRA wraps the quantized projections: QLoRA).
-    /// Tensors the options add (adapters) are left as built. The source can be disposed afterwards.
+    /// Options building a model of <paramref name="source"/>'s configuration whose selectable projection
+    /// weights (see <see cref="Selectable"/>) are <paramref name="source"/>'s, quantized to
+    /// <paramref name="format"/> while the model is built; they are frozen, and
+    /// <paramref name="options"/>' own hook serves the other projections. Wrap the result in LoRA's
+    /// options (LoraAdapters.CreateModelOptions(lora, config, thisResult)) for QLoRA. After building,
+    /// copy the float tensors with <see cref="CopyFloatWeights"/>.
     /// </summary>
-    public static ICausalLanguageModel CreateFrom(ICausalLanguageModel source, Core.Kernels.Quantized.QuantFormat format, ModelOptions? options = null, bool quantizeHead = false, WorkerPool? pool = null)
+    public static ModelOptions OptionsFrom(ICausalLanguageModel source, Core.Kernels.Quantized.QuantFormat format, ModelOptions? options = null, bool quantizeHead = false)
     {
         ArgumentNullException.ThrowIfNull(source);
         options ??= ModelOptions.Inference;
@@ -80,7 +82,7 @@ public static class QuantizedModels
         var src = source.Parameters;
         var trainable = options.Trainable;
         var inner = options.Projections;
-        var built = options with
+        return options with
         {
             Trainable = n => !selected.ContainsKey(n) && (trainable?.Invoke(n) ?? true),
             Projections = c =>
@@ -92,14 +94,28 @@ public static class QuantizedModels
                 catch { matrix.Dispose(); throw; }
             },
         };
-        var model = CausalLanguageModels.Create(source.Configuration, built, pool);
-        var p = model.Parameters;
+    }
+
+    /// <summary>Copies every tensor of <paramref name="source"/> that <paramref name="target"/> holds as f32 (not held by a projection), by name.</summary>
+    public static void CopyFloatWeights(ICausalLanguageModel source, ICausalLanguageModel target)
+    {
+        var src = source.Parameters;
+        var p = target.Parameters;
+        var names = new HashSet<string>(src.Specs.Select(s => s.Name), StringComparer.Ordinal);
         for (int i = 0; i < p.Specs.Count; i++)
-        {
-            if (p.IsHeldByProjection(i)) continue;
-            string name = p.Specs[i].Name;
-            if (src.Specs.Any(s => s.Name == name)) src.Value(src.IndexOf(name)).CopyTo(p.Value(i));
-        }
+            if (!p.IsHeldByProjection(i) && names.Contains(p.Specs[i].Name))
+                src.Value(src.IndexOf(p.Specs[i].Name)).CopyTo(p.Value(i));
+    }
+
+    /// <summary>
+    /// A copy of <paramref name="source"/> (an f32 model) with its selectable projection weights
+    /// quantized to <paramref name="format"/> in memory (see <see cref="OptionsFrom"/>); the source can be
+    /// disposed afterwards.
+    /// </summary>
+    public static ICausalLanguageModel CreateFrom(ICausalLanguageModel source, Core.Kernels.Quantized.QuantFormat format, ModelOptions? options = null, bool quantizeHead = false, WorkerPool? pool = null)
+    {
+        var model = CausalLanguageModels.Create(source.Configuration, OptionsFrom(source, format, options, quantizeHead), pool);
+        CopyFloatWeights(source, model);
         return model;
     }
 
