@@ -60,6 +60,11 @@ public sealed unsafe class ParameterSet : IDisposable
         SetTrainable(trainable ?? (_ => true));
     }
 
+    /// <summary>The tensor names a model of <paramref name="configuration"/> has, in block order (no allocation).</summary>
+    public static IReadOnlyList<string> NamesOf(object configuration) =>
+        (Families.ModelFamilies.ForConfiguration(configuration)?.ParameterTensors
+            ?? throw new NotSupportedException($"{configuration.GetType().Name}: its family cannot list its tensors."))(configuration).Select(t => t.Name).ToList();
+
     /// <summary>Floats one block of <paramref name="tensors"/> would hold (padding included), without allocating it.</summary>
     public static long PlanFloats(IEnumerable<(string Name, long[] Shape, bool WeightDecay)> tensors) =>
         tensors.Sum(t => Pad(t.Shape.Aggregate(1L, (a, b) => checked(a * b))));
@@ -96,6 +101,23 @@ public sealed unsafe class ParameterSet : IDisposable
             if (discard > 0) _discard = new NativeBuffer(discard * sizeof(float));
         }
     }
+
+    private readonly HashSet<int> _heldByProjection = [];
+
+    /// <summary>
+    /// Marks tensor <paramref name="index"/> as held by its projection in another form (quantized
+    /// blocks): loaders skip it and its region of the value block is never written, so (the block
+    /// being calloc'd) it takes no memory. It must be frozen.
+    /// </summary>
+    public void MarkHeldByProjection(int index)
+    {
+        if (IsTrainable(index))
+            throw new InvalidOperationException($"Parameter \"{_specs[index].Name}\" is trainable; only a frozen weight can be held in quantized form (QLoRA trains adapters beside it, not the weight).");
+        _heldByProjection.Add(index);
+    }
+
+    /// <summary>True when tensor <paramref name="index"/>'s values live in its projection (see <see cref="MarkHeldByProjection"/>).</summary>
+    public bool IsHeldByProjection(int index) => _heldByProjection.Contains(index);
 
     /// <summary>Index of the tensor named <paramref name="name"/>.</summary>
     public int IndexOf(string name) => _index.TryGetValue(name, out int i) ? i
