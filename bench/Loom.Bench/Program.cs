@@ -17,6 +17,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["templates"] = TemplatesSuite.Run,
     ["lora"] = LoraSuite.Run,
     ["quant"] = QuantSuite.Run,
+    ["eval"] = EvalSuite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))
