@@ -126,6 +126,8 @@ docs = [
     {"question": "Café au", "choices": ["lait", "chocolat chaud", "thé"], "label": 0},
     {"question": "Fish live in", "choices": ["water", "trees", "the deepest parts of the ocean"], "label": 1},
 ]
+for d in docs:
+    d["answer"] = d["choices"][d["label"]]   # the target of the log-likelihood task
 with open(os.path.join(HERE, "test.jsonl"), "w", encoding="utf-8") as f:
     for d in docs:
         f.write(json.dumps(d, ensure_ascii=False) + "\n")
