@@ -18,7 +18,7 @@ public static class LoomCommand
         root.Subcommands.Add(FinetuneCommand.Create(console));
         root.Subcommands.Add(ClassifyCommand.Create(console));
         root.Subcommands.Add(ModelCommands.Generate(console));
-        root.Subcommands.Add(ModelCommands.Eval(console));
+        root.Subcommands.Add(Commands.Eval.EvalCommands.CreateGroup(console));
         root.Subcommands.Add(AdapterCommands.CreateGroup(console));
         root.Subcommands.Add(ServeCommand.Create(console));
         root.Subcommands.Add(BatchCommand.Create(console));

@@ -19,7 +19,7 @@ internal static class ModelCommands
     internal static ICausalLanguageModel LoadModel(string dir, ModelOptions? options = null) => CausalLanguageModels.Load(dir, options ?? ModelOptions.Inference);
 
     // The tokenizer layouts TokenizerLoader reads from a model directory.
-    private static bool HasTokenizer(string dir) =>
+    internal static bool HasTokenizer(string dir) =>
         File.Exists(Path.Combine(dir, "tokenizer.json"))
         || (File.Exists(Path.Combine(dir, "encoder.json")) && File.Exists(Path.Combine(dir, "vocab.bpe")))
         || (File.Exists(Path.Combine(dir, "vocab.json")) && File.Exists(Path.Combine(dir, "merges.txt")));
