@@ -1,5 +1,6 @@
-// Reading a task's documents: JSONL, one JSON object per line (blank lines skipped), each error
-// naming the file and line.
+// Reading a task's documents: JSONL (or gzip-compressed JSONL, *.gz), one JSON object per line
+// (blank lines skipped), each error naming the file and line.
+using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -14,7 +15,9 @@ public static class TaskDocuments
         if (!File.Exists(path)) throw new FileNotFoundException($"Task data file {path} does not exist.", path);
         var docs = new List<JsonObject>();
         int line = 0;
-        foreach (string text in File.ReadLines(path))
+        using var stream = File.OpenRead(path);
+        using var reader = new StreamReader(path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(stream, CompressionMode.Decompress) : stream);
+        while (reader.ReadLine() is { } text)
         {
             line++;
             if (string.IsNullOrWhiteSpace(text)) continue;

@@ -245,7 +245,10 @@ public static class TaskRunner
         var matches = regex.Matches(text);
         if (matches.Count == 0) return null;
         var m = last ? matches[^1] : matches[0];
-        return (m.Groups.Count > 1 ? m.Groups[1].Value : m.Value).Trim();
+        // The first group that took part in the match (alternations leave the others empty), else the whole match.
+        for (int g = 1; g < m.Groups.Count; g++)
+            if (m.Groups[g].Success) return m.Groups[g].Value.Trim();
+        return m.Value.Trim();
     }
 
     private static async Task<TaskResult> LogLikelihoodAsync(TaskDefinition task, ITaskModel model, HarnessOptions options, List<JsonObject> test, string[] contexts, int shots, IProgress<(int, int)>? progress, CancellationToken ct)

@@ -14,6 +14,8 @@ internal static class EvalCommands
     [
         EvalPerplexityCommand.Create,
         EvalMetricsCommand.Create,
+        EvalHarnessCommand.Create,
+        EvalCompareCommand.Create,
     ];
 
     public static Command CreateGroup(IAnsiConsole console)
