@@ -16,6 +16,8 @@ internal static class EvalCommands
         EvalMetricsCommand.Create,
         EvalHarnessCommand.Create,
         EvalCompareCommand.Create,
+        EvalJudgeCommand.Create,
+        EvalReviewCommand.Create,
     ];
 
     public static Command CreateGroup(IAnsiConsole console)
