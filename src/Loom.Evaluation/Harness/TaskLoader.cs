@@ -21,6 +21,24 @@ public static class TaskLoader
     private static readonly HashSet<string> HoldoutKeys = ["test_fraction", "stratify", "group"];
     private static readonly HashSet<string> GenerationKeys = ["max_new_tokens", "max_gen_toks", "until", "temperature", "top_p", "do_sample"];
 
+    /// <summary>
+    /// A --tasks argument as a file path: a YAML file as given, or a shipped task name found as
+    /// data/tasks/NAME/task.yaml above the working directory or the program's directory.
+    /// </summary>
+    public static string Resolve(string task)
+    {
+        if (task.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || task.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || File.Exists(task))
+            return File.Exists(task) ? task : throw new FileNotFoundException($"--tasks {task}: no such task file.", task);
+        if (task.IndexOfAny(['/', '\\']) < 0)
+            foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+                for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
+                {
+                    string p = Path.Combine(d.FullName, "data", "tasks", task, "task.yaml");
+                    if (File.Exists(p)) return p;
+                }
+        throw new ArgumentException($"--tasks {task}: not a task file and no shipped task of that name (data/tasks/{task}/task.yaml; run from the repository root, or pass a YAML file).");
+    }
+
     /// <summary>Loads one task file; <paramref name="variables"/> fill ${NAME} in dataset paths (then the environment).</summary>
     public static TaskDefinition Load(string path, IReadOnlyDictionary<string, string>? variables = null)
     {

@@ -52,7 +52,7 @@ internal static class EvalHarnessCommand
             }
             // Every task file parses and its data exists before any model loads.
             var definitions = parse.GetValue(tasks)!.SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                .Select(t => TaskLoader.Load(ResolveTask(t), variables)).ToList();
+                .Select(t => TaskLoader.Load(TaskLoader.Resolve(t), variables)).ToList();
             if (definitions.Count == 0) throw new ArgumentException("--tasks names no task.");
             foreach (var d in definitions)
             {
@@ -119,20 +119,6 @@ internal static class EvalHarnessCommand
     private sealed class SyncProgress(Action<(int Done, int Total)> report) : IProgress<(int Done, int Total)>
     {
         public void Report((int Done, int Total) value) => report(value);
-    }
-
-    /// <summary>A task argument: a YAML file, or a shipped task under data/tasks/NAME/task.yaml.</summary>
-    internal static string ResolveTask(string task)
-    {
-        if (task.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || task.EndsWith(".yml", StringComparison.OrdinalIgnoreCase) || File.Exists(task))
-            return File.Exists(task) ? task : throw new FileNotFoundException($"--tasks {task}: no such task file.");
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-            for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
-            {
-                string p = Path.Combine(d.FullName, "data", "tasks", task, "task.yaml");
-                if (File.Exists(p)) return p;
-            }
-        throw new ArgumentException($"--tasks {task}: not a task file and no shipped task of that name (data/tasks/{task}/task.yaml; run from the repository root, or pass a YAML file).");
     }
 
     private static List<string> OverlapWarnings(TaskDefinition d, HarnessOptions options, List<string> trainingTexts, FileInfo[] trainFiles)
