@@ -23,6 +23,7 @@ internal static class EvalCommands
     public static Command CreateGroup(IAnsiConsole console)
     {
         var group = ModelCommands.Eval(console);
+        group.Description = "Evaluate models. Without a subcommand (--model DIR --data SHARDS): loss and perplexity on non-overlapping windows of token shards.";
         foreach (var create in Subcommands) group.Subcommands.Add(create(console));
         return group;
     }

@@ -13,12 +13,21 @@ namespace Loom.Cli.Commands.Eval;
 internal static class EvalMetricsCommand
 {
     /// <summary>What a metric row receives: the files as given and the shared options.</summary>
-    internal sealed record MetricInput(string Predictions, string[] References, bool Lowercase, string Tokenize, bool Stemmer);
+    internal sealed record MetricInput(string Predictions, string[] References, bool Lowercase, string Tokenize, bool Stemmer, int? K);
 
     private sealed record Metric(string Description, Action<MetricInput, Utf8JsonWriter> Compute);
 
     private static readonly Dictionary<string, Metric> Metrics = new(StringComparer.OrdinalIgnoreCase)
     {
+        ["bleu"] = new("sacreBLEU corpus BLEU (13a, exp smoothing; --tokenize, --lowercase)", Bleu),
+        ["chrf"] = new("sacreBLEU chrF2", (i, w) => Chrf(i, w, new ChrfOptions { Lowercase = i.Lowercase })),
+        ["chrf++"] = new("sacreBLEU chrF2++ (word bigrams)", (i, w) => Chrf(i, w, ChrfOptions.ChrfPlusPlus with { Lowercase = i.Lowercase })),
+        ["rouge"] = new("rouge-score ROUGE-1/2/L/Lsum, Porter stemmer (--no-stemmer), mean over pairs, best of several references", Rouge),
+        ["squad"] = new("official SQuAD v1.1 exact_match and f1 (predictions {id: answer}, references the dataset JSON)", (i, w) => Squad(i, w, v2: false)),
+        ["squad_v2"] = new("official SQuAD v2.0 exact, f1, total, HasAns_*, NoAns_* (\"\" for no answer)", (i, w) => Squad(i, w, v2: true)),
+        ["recall@k"] = new("recall@k of rankings (predictions: JSON arrays of ids, best first; references: arrays of relevant ids; --k)", (i, w) => Retrieval(i, w, "recall@k")),
+        ["mrr"] = new("mean reciprocal rank (cut at --k when given)", (i, w) => Retrieval(i, w, "mrr")),
+        ["ndcg"] = new("nDCG@k with binary relevance, as sklearn's ndcg_score on rank-ordered scores", (i, w) => Retrieval(i, w, "ndcg")),
         ["mse"] = new("mean squared error (sklearn)", (i, w) => Regression(i, w, "mse", (t, p) => RegressionMetrics.MeanSquaredError(t, p))),
         ["mae"] = new("mean absolute error (sklearn)", (i, w) => Regression(i, w, "mae", (t, p) => RegressionMetrics.MeanAbsoluteError(t, p))),
         ["r2"] = new("coefficient of determination (sklearn r2_score)", (i, w) => Regression(i, w, "r2", (t, p) => RegressionMetrics.R2(t, p))),
@@ -36,18 +45,20 @@ internal static class EvalMetricsCommand
         var lowercase = new Option<bool>("--lowercase") { Description = "BLEU/chrF: case-insensitive (sacreBLEU -lc)." };
         var tokenize = new Option<string>("--tokenize") { Description = "BLEU tokenizer: 13a (default), none.", DefaultValueFactory = _ => "13a" };
         var noStemmer = new Option<bool>("--no-stemmer") { Description = "ROUGE: no Porter stemming (rouge-score use_stemmer=False)." };
+        var k = new Option<int?>("--k") { Description = "recall@k, mrr, ndcg: the rank cut-off (recall@k default 10; mrr and ndcg: none)." };
         var cmd = new Command("metrics", "A metric equal to its reference implementation (sacreBLEU, rouge-score, the SQuAD scripts, scikit-learn, scipy), as one JSON object.")
-            { metric, predictions, references, lowercase, tokenize, noStemmer };
+            { metric, predictions, references, lowercase, tokenize, noStemmer, k };
         cmd.SetAction(parse =>
         {
             string name = parse.GetValue(metric)!;
             if (!Metrics.TryGetValue(name, out var m))
                 throw new ArgumentException($"--metric \"{name}\" is not known; choose one of: {string.Join(", ", Metrics.Keys)}.");
             var input = new MetricInput(parse.GetValue(predictions)!.FullName, parse.GetValue(references)!.Select(f => f.FullName).ToArray(),
-                parse.GetValue(lowercase), parse.GetValue(tokenize)!, !parse.GetValue(noStemmer));
+                parse.GetValue(lowercase), parse.GetValue(tokenize)!, !parse.GetValue(noStemmer), parse.GetValue(k));
+            if (input.K is < 1) throw new ArgumentException($"--k must be at least 1; got {input.K}.");
             if (input.References.Length == 0) throw new ArgumentException("--references needs at least one file.");
             var buffer = new MemoryStream();
-            using (var w = new Utf8JsonWriter(buffer))
+            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {
                 w.WriteStartObject();
                 w.WriteString("metric", name.ToLowerInvariant());
@@ -69,6 +80,157 @@ internal static class EvalMetricsCommand
     {
         if (predictions != references)
             throw new InvalidDataException($"--predictions {predictionsPath} holds {predictions} {unit} but --references {referencesPath} holds {references}; they must pair up one to one.");
+    }
+
+    // Hypotheses (one text per segment) and the references of each segment across every --references file.
+    private static (string[] Hypotheses, List<List<string>> References) Segments(MetricInput input)
+    {
+        var hyps = MetricFiles.ReadSegments(input.Predictions, "--predictions");
+        var bad = hyps.FindIndex(h => h.Length != 1);
+        if (bad >= 0) throw new InvalidDataException($"--predictions {input.Predictions}: segment {bad + 1} holds {hyps[bad].Length} texts; each prediction is one text.");
+        var refs = hyps.Select(_ => new List<string>()).ToList();
+        foreach (var file in input.References)
+        {
+            var r = MetricFiles.ReadSegments(file, "--references");
+            SameCount(hyps.Count, input.Predictions, r.Count, file, "segments");
+            for (int i = 0; i < r.Count; i++) refs[i].AddRange(r[i]);
+        }
+        return (hyps.Select(h => h[0]).ToArray(), refs);
+    }
+
+    // Reference streams as sacreBLEU takes them: stream k holds each segment's k-th reference (null where a segment has fewer).
+    private static List<IReadOnlyList<string?>> Streams(List<List<string>> refs)
+    {
+        int streams = refs.Max(r => r.Count);
+        return Enumerable.Range(0, streams).Select(k => (IReadOnlyList<string?>)refs.Select(r => k < r.Count ? r[k] : null).ToArray()).ToList();
+    }
+
+    private static void Bleu(MetricInput input, Utf8JsonWriter w)
+    {
+        var (hyps, refs) = Segments(input);
+        var options = new BleuOptions { Tokenize = input.Tokenize, Lowercase = input.Lowercase };
+        var s = Loom.Evaluation.Metrics.Bleu.Corpus(hyps, Streams(refs), options);
+        w.WriteNumber("score", s.Score);
+        Array(w, "counts", s.Counts);
+        Array(w, "totals", s.Totals);
+        Array(w, "precisions", s.Precisions);
+        w.WriteNumber("bp", s.BrevityPenalty);
+        w.WriteNumber("sys_len", s.SystemLength);
+        w.WriteNumber("ref_len", s.ReferenceLength);
+        w.WriteString("signature", s.Signature);
+        w.WriteString("text", s.ToString());
+    }
+
+    private static void Chrf(MetricInput input, Utf8JsonWriter w, ChrfOptions options)
+    {
+        var (hyps, refs) = Segments(input);
+        var s = Loom.Evaluation.Metrics.Chrf.Corpus(hyps, Streams(refs), options);
+        w.WriteNumber("score", s.Score);
+        w.WriteString("name", s.Name);
+        w.WriteString("signature", s.Signature);
+    }
+
+    private static void Rouge(MetricInput input, Utf8JsonWriter w)
+    {
+        var (hyps, refs) = Segments(input);
+        var targets = refs.Select(r => (IReadOnlyList<string>)r).ToList();
+        foreach (var type in Loom.Evaluation.Metrics.Rouge.DefaultTypes)
+        {
+            var s = Loom.Evaluation.Metrics.Rouge.Corpus(targets, hyps, type, input.Stemmer);
+            w.WriteStartObject(type);
+            w.WriteNumber("precision", s.Precision);
+            w.WriteNumber("recall", s.Recall);
+            w.WriteNumber("fmeasure", s.FMeasure);
+            w.WriteEndObject();
+        }
+        w.WriteBoolean("use_stemmer", input.Stemmer);
+        w.WriteNumber("count", hyps.Length);
+    }
+
+    private static void Squad(MetricInput input, Utf8JsonWriter w, bool v2)
+    {
+        string refPath = OneReference(input, v2 ? "squad_v2" : "squad");
+        Dictionary<string, string> predictions;
+        using (var p = MetricFiles.ReadJson(input.Predictions, "--predictions"))
+        {
+            if (p.RootElement.ValueKind != JsonValueKind.Object)
+                throw new InvalidDataException($"--predictions {input.Predictions}: the official predictions file is a JSON object {{question_id: answer}}; got a JSON {p.RootElement.ValueKind.ToString().ToLowerInvariant()}.");
+            predictions = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var e in p.RootElement.EnumerateObject())
+                predictions[e.Name] = e.Value.ValueKind == JsonValueKind.String ? e.Value.GetString()!
+                    : throw new InvalidDataException($"--predictions {input.Predictions}: the answer of \"{e.Name}\" is a JSON {e.Value.ValueKind.ToString().ToLowerInvariant()}; answers are strings (\"\" for no answer).");
+        }
+        using var d = MetricFiles.ReadJson(refPath, "--references");
+        if (d.RootElement.ValueKind != JsonValueKind.Object || !d.RootElement.TryGetProperty("data", out var data))
+            throw new InvalidDataException($"--references {refPath}: not a SQuAD dataset (a JSON object with \"data\": [articles with paragraphs and qas]).");
+        try
+        {
+            if (!v2)
+            {
+                var r = Loom.Evaluation.Metrics.Squad.EvaluateV1(data, predictions);
+                w.WriteNumber("exact_match", r.ExactMatch);
+                w.WriteNumber("f1", r.F1);
+                return;
+            }
+            var s = Loom.Evaluation.Metrics.Squad.EvaluateV2(data, predictions);
+            w.WriteNumber("exact", s.Exact);
+            w.WriteNumber("f1", s.F1);
+            w.WriteNumber("total", s.Total);
+            if (s.HasAnsTotal is { } ht) { w.WriteNumber("HasAns_exact", s.HasAnsExact!.Value); w.WriteNumber("HasAns_f1", s.HasAnsF1!.Value); w.WriteNumber("HasAns_total", ht); }
+            if (s.NoAnsTotal is { } nt) { w.WriteNumber("NoAns_exact", s.NoAnsExact!.Value); w.WriteNumber("NoAns_f1", s.NoAnsF1!.Value); w.WriteNumber("NoAns_total", nt); }
+        }
+        catch (KeyNotFoundException e)
+        {
+            throw new InvalidDataException($"--references {refPath}: not in the SQuAD layout (data[].paragraphs[].qas[].{{id, answers}}): {e.Message}");
+        }
+    }
+
+    private static void Retrieval(MetricInput input, Utf8JsonWriter w, string which)
+    {
+        string refPath = OneReference(input, which);
+        var rankings = MetricFiles.ReadSegments(input.Predictions, "--predictions").Select(r => (IReadOnlyList<string>)r).ToList();
+        var relevant = MetricFiles.ReadSegments(refPath, "--references").Select(r => (IReadOnlySet<string>)r.ToHashSet(StringComparer.Ordinal)).ToList();
+        SameCount(rankings.Count, input.Predictions, relevant.Count, refPath, "queries");
+        double value;
+        switch (which)
+        {
+            case "recall@k":
+                value = RetrievalMetrics.RecallAtK(rankings, relevant, input.K ?? 10);
+                w.WriteNumber("k", input.K ?? 10);
+                break;
+            case "mrr":
+                value = RetrievalMetrics.MeanReciprocalRank(rankings, relevant, input.K);
+                break;
+            default:
+                // Per query: every ranked or relevant document, scored by rank (first = highest), unranked ones tied last.
+                double sum = 0;
+                for (int q = 0; q < rankings.Count; q++)
+                {
+                    var docs = rankings[q].Concat(relevant[q].Where(x => !rankings[q].Contains(x))).Distinct().ToList();
+                    if (docs.Count < 2) docs.Add("\u0000unranked");
+                    var rel = docs.Select(x => relevant[q].Contains(x) ? 1.0 : 0.0).ToArray();
+                    var sc = docs.Select(x => { int r = IndexOf(rankings[q], x); return r < 0 ? 0.0 : docs.Count - r; }).ToArray();
+                    sum += RetrievalMetrics.Ndcg(rel, sc, docs.Count, input.K);
+                }
+                value = sum / rankings.Count;
+                break;
+        }
+        if (input.K is { } k && which != "recall@k") w.WriteNumber("k", k);
+        w.WriteNumber(which, value);
+        w.WriteNumber("count", rankings.Count);
+    }
+
+    private static int IndexOf(IReadOnlyList<string> list, string x)
+    {
+        for (int i = 0; i < list.Count; i++) if (list[i] == x) return i;
+        return -1;
+    }
+
+    private static void Array(Utf8JsonWriter w, string name, double[] values)
+    {
+        w.WriteStartArray(name);
+        foreach (var v in values) w.WriteNumberValue(v);
+        w.WriteEndArray();
     }
 
     private static void Regression(MetricInput input, Utf8JsonWriter w, string key, Func<double[], double[], double> metric)

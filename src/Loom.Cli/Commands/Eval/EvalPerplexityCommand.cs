@@ -48,7 +48,7 @@ internal static class EvalPerplexityCommand
             long? bytes = text is null ? null : Encoding.UTF8.GetByteCount(text);
             long? characters = text is null ? null : CountRunes(text);
             var buffer = new MemoryStream();
-            using (var w = new Utf8JsonWriter(buffer))
+            using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {
                 w.WriteStartObject();
                 w.WriteNumber("perplexity", result.Perplexity);
