@@ -87,7 +87,14 @@ internal static class FinetuneCommand
         else
         {
             Fold split;
-            try { split = StratifiedHoldout.Split(all.StratificationKeys(), cfg.Data.ValidationFraction, (ulong)cfg.Train.Seed); }
+            if (cfg.Data.GroupField != null)
+            {
+                // Grouped hold-out: no group on both sides, each class's validation share near the fraction.
+                var keys = all.StratificationKeys();
+                try { split = GroupedSplits.Holdout(all.Texts.Select(t => t.Group!).ToList(), keys.Select(k => k.ToString(CultureInfo.InvariantCulture)).ToList(), cfg.Data.ValidationFraction, (ulong)cfg.Train.Seed); }
+                catch (ArgumentException e) { throw new InvalidDataException($"data.train {cfg.Data.Train}: cannot hold out data.validation_fraction {cfg.Data.ValidationFraction.ToString(CultureInfo.InvariantCulture)} by data.group_field {cfg.Data.GroupField}: {e.Message.Split(" (Parameter")[0]} Or give data.validation: a file.", e); }
+            }
+            else try { split = StratifiedHoldout.Split(all.StratificationKeys(), cfg.Data.ValidationFraction, (ulong)cfg.Train.Seed); }
             catch (ArgumentException e) { throw new InvalidDataException($"data.train {cfg.Data.Train}: cannot hold out data.validation_fraction {cfg.Data.ValidationFraction.ToString(CultureInfo.InvariantCulture)} stratified by class: {HoldoutMessage(e.Message, labels)} Or give data.validation: a file.", e); }
             train = all.Subset(split.TrainIndices);
             validation = all.Subset(split.TestIndices);

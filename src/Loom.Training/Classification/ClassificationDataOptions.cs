@@ -12,6 +12,8 @@ public sealed record ClassificationDataOptions
     public string TextField { get; init; } = "text";
     /// <summary>Field holding the second text of a pair; null for single texts. A record without it reads as a single text.</summary>
     public string? PairField { get; init; }
+    /// <summary>Field holding each example's group (optional): cross-validation folds and the hold-out keep a group on one side.</summary>
+    public string? GroupField { get; init; }
     /// <summary>Field holding the label.</summary>
     public string LabelField { get; init; } = "label";
     /// <summary>What the label is: a class (string or int), a real value (regression), or a list of classes (multi-label).</summary>

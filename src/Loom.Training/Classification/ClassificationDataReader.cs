@@ -69,7 +69,11 @@ public static class ClassificationDataReader
                 if (requireLabel) throw new InvalidDataException($"{where}: the field \"{options.LabelField}\" is missing{(label is null && obj.ContainsKey(options.LabelField) ? " (null)" : "")}; every training example needs a label (or set label_field to the field that holds it).");
             }
             else (labels, values) = ParseLabel(label, options, where);
-            yield return new LabeledText(body, pair, labels, values, source, line);
+            string? group = options.GroupField is { } gf
+                ? (obj[gf] is JsonValue gv && gv.TryGetValue(out string? gs) ? gs : obj[gf]?.ToJsonString()
+                   ?? throw new InvalidDataException($"{where}: the group field \"{gf}\" is missing; every example needs its group (data.group_field)."))
+                : null;
+            yield return new LabeledText(body, pair, labels, values, source, line) { Group = group };
         }
     }
 
@@ -78,12 +82,14 @@ public static class ClassificationDataReader
 
     private static void ReadCsv(TextReader reader, string source, ClassificationDataOptions options, bool requireLabel, List<LabeledText> into)
     {
-        int text = -1, pair = -1, label = -1;
+        int text = -1, pair = -1, label = -1, group = -1;
         foreach (var (line, fields) in CsvRecords.Read(reader, source, header =>
                  {
                      text = Array.IndexOf(header, options.TextField);
                      pair = options.PairField is { } p ? Array.IndexOf(header, p) : -1;
                      label = Array.IndexOf(header, options.LabelField);
+                     group = options.GroupField is { } g ? Array.IndexOf(header, g) : -1;
+                     if (options.GroupField is { } gf && group < 0) throw new InvalidDataException($"{source}:1: the header has no column \"{gf}\" (it has {string.Join(", ", header)}); set group_field to the column holding each example's group, or remove it.");
                      if (text < 0) throw new InvalidDataException($"{source}:1: the header has no column \"{options.TextField}\" (it has {string.Join(", ", header)}); set text_field to the column holding the text.");
                      if (options.PairField is { } pf && pair < 0) throw new InvalidDataException($"{source}:1: the header has no column \"{pf}\" (it has {string.Join(", ", header)}); set pair_field to the column holding the second text, or remove it.");
                      if (label < 0 && requireLabel) throw new InvalidDataException($"{source}:1: the header has no column \"{options.LabelField}\" (it has {string.Join(", ", header)}); set label_field to the column holding the label.");
@@ -111,7 +117,7 @@ public static class ClassificationDataReader
                     _ => (new[] { CsvClassName(cell) }, (float[]?)null),
                 };
             }
-            into.Add(new LabeledText(body, second, labels, values, source, line));
+            into.Add(new LabeledText(body, second, labels, values, source, line) { Group = group >= 0 ? fields[group] : null });
         }
     }
 

@@ -2,6 +2,8 @@
 // StratifiedKFold (sklearn's allocation), shuffled with the run's seed; each fold trains a fresh model
 // and is evaluated on its held-out part; the summary gives each metric's mean and standard deviation
 // over the folds (population form, numpy's default ddof = 0, as `cross_val_score(...).std()` reports).
+// With data.group_field the folds are Loom.Evaluation's GroupedSplits.StratifiedGroupKFold instead:
+// no group (document, speaker, ...) is ever on both sides of a fold.
 // A class with fewer examples than folds is an error naming the class and the file: some fold would
 // test without it, and its per-class metrics would be undefined.
 using Loom.Evaluation.Splitting;
@@ -29,6 +31,13 @@ public static class CrossValidation
         else if (data.Examples.Count < folds)
             throw new InvalidDataException($"{source} has {data.Examples.Count} example(s), fewer than the {folds} folds; use fewer folds.");
         IReadOnlyList<Fold> split;
+        if (data.Texts.Count > 0 && data.Texts.All(t => t.Group != null))
+        {
+            // Grouped: sklearn's StratifiedGroupKFold allocation (groups permuted by the run's seed first).
+            try { split = GroupedSplits.StratifiedGroupFolds(data.Texts.Select(t => t.Group!).ToList(), labels.ProblemType == ProblemType.SingleLabel ? keys : new int[keys.Length], folds, shuffle: true, seed: (ulong)seed); }
+            catch (ArgumentException e) { throw new InvalidDataException($"{source}: data.group_field: {e.Message}", e); }
+            return split.Select(f => (data.Subset(f.TrainIndices), data.Subset(f.TestIndices))).ToList();
+        }
         try { split = new StratifiedKFold(folds, shuffle: true, seed: (ulong)seed).Split(labels.ProblemType == ProblemType.SingleLabel ? keys : new int[keys.Length]); }
         catch (ArgumentException e) { throw new InvalidDataException($"{source}: {e.Message}", e); }
         return split.Select(f => (data.Subset(f.TrainIndices), data.Subset(f.TestIndices))).ToList();

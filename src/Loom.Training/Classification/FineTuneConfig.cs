@@ -122,6 +122,6 @@ public sealed record FineTuneConfig
     /// <summary>The data options for the reader.</summary>
     public ClassificationDataOptions DataOptions => new()
     {
-        TextField = Data.TextField, PairField = Data.PairField, LabelField = Data.LabelField, ProblemType = ProblemType,
+        TextField = Data.TextField, PairField = Data.PairField, LabelField = Data.LabelField, GroupField = Data.GroupField, ProblemType = ProblemType,
     };
 }

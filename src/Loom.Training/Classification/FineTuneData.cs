@@ -14,4 +14,6 @@ public sealed record FineTuneData
     public string TextField { get; init; } = "text";
     public string? PairField { get; init; }
     public string LabelField { get; init; } = "label";
+    /// <summary>Field holding each example's group: folds and the validation hold-out never split a group (Loom.Evaluation GroupedSplits).</summary>
+    public string? GroupField { get; init; }
 }

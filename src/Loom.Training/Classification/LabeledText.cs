@@ -14,4 +14,7 @@ public sealed record LabeledText(string Text, string? Pair, string[] Labels, flo
 {
     /// <summary>"file:line", as errors name it.</summary>
     public string Where => $"{Source}:{Line}";
+
+    /// <summary>The example's group (data.group_field: a source document, speaker, patient) when the data names one; splits keep a group on one side.</summary>
+    public string? Group { get; init; }
 }

@@ -14,6 +14,10 @@ internal static class EvalCommands
     [
         EvalPerplexityCommand.Create,
         EvalMetricsCommand.Create,
+        EvalHarnessCommand.Create,
+        EvalCompareCommand.Create,
+        EvalJudgeCommand.Create,
+        EvalReviewCommand.Create,
     ];
 
     public static Command CreateGroup(IAnsiConsole console)
