@@ -3,7 +3,9 @@
 // most MaxPerSide), fit an L2-regularised logistic regression in K-fold stratified cross-validation
 // (Loom.Evaluation's StratifiedKFold) and score the out-of-fold predictions with ROC-AUC (Loom.Evaluation's,
 // equal to scikit-learn). No drift leaves the classifier guessing (AUC ≈ 0.5); drift lets it tell the sides apart.
-// Drift when AUC ≥ 0.55, Evidently's default threshold for its text-content drift test.
+// Drift when AUC ≥ max(0.55, 0.5 + 3σ₀): 0.55 is Evidently's default threshold for its text-content drift test,
+// and σ₀ = √((n1 + n2 + 1)/(12·n1·n2)) is the AUC's standard deviation when the sides do not differ (the
+// Mann–Whitney null; Hanley & McNeil 1982), which keeps small windows (300 per side: 0.571) from flagging noise.
 // The regression: full-batch gradient descent on the mean log-loss + λ/2·‖w‖² with a fixed step, from zero, a
 // fixed number of epochs — deterministic, and enough for L2-normalised embeddings (features are standardised first).
 using Loom.Evaluation.Metrics;
@@ -12,7 +14,7 @@ using Loom.Evaluation.Splitting;
 namespace Loom.Monitoring.Embeddings;
 
 /// <summary>The cross-validated ROC-AUC of telling current embeddings from reference ones.</summary>
-public sealed record DomainClassifierResult(double RocAuc, int ReferenceCount, int CurrentCount, int Folds, bool Drifted);
+public sealed record DomainClassifierResult(double RocAuc, int ReferenceCount, int CurrentCount, int Folds, double Threshold, bool Drifted);
 
 /// <summary>Domain-classifier embedding drift.</summary>
 public static class DomainClassifier
@@ -47,8 +49,12 @@ public static class DomainClassifier
                 if (fold[i] == k) scores[i] = Dot(w, x[i]) + b;
         }
         double auc = RankingMetrics.RocAuc(y, scores);
-        return new DomainClassifierResult(auc, n, n, folds, auc >= threshold);
+        double cut = Math.Max(threshold, 0.5 + 3 * NullStandardDeviation(n, n));
+        return new DomainClassifierResult(auc, n, n, folds, cut, auc >= cut);
     }
+
+    /// <summary>The ROC-AUC's standard deviation when both sides come from one distribution (Mann–Whitney null).</summary>
+    public static double NullStandardDeviation(int n1, int n2) => Math.Sqrt((n1 + n2 + 1.0) / (12.0 * n1 * n2));
 
     private static List<float[]> Sample(IReadOnlyList<float[]> rows, int n, Random rng)
     {
