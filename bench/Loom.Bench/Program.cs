@@ -18,6 +18,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["lora"] = LoraSuite.Run,
     ["quant"] = QuantSuite.Run,
     ["eval"] = EvalSuite.Run,
+    ["monitor"] = MonitorSuite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))

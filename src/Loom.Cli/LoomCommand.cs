@@ -27,6 +27,7 @@ public static class LoomCommand
         root.Subcommands.Add(TokenizerCommands.CreateGroup(console));
         root.Subcommands.Add(TokenizerCommands.CreateTokenize(console));
         root.Subcommands.Add(DataCommands.CreateGroup(console));
+        root.Subcommands.Add(MonitorCommands.CreateGroup(console));
         CommandGuard.Install(root, console);
         return root;
     }
