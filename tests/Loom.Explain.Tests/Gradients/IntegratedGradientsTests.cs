@@ -100,3 +100,19 @@ public sealed class IntegratedGradientsTests
         Assert.True(x.Zip(x.Skip(1)).All(p => p.First < p.Second) && x[0] > 0 && x[^1] < 1);
     }
 }
+
+public sealed class IntegratedGradientsExplainTests
+{
+    [Fact]
+    public void ExplainEncodesTheTextAndReportsCompleteness()
+    {
+        string dir = Loom.Explain.Tests.Classifiers.ClassifierAdapterTests.SavedBert();
+        using var c = Loom.Explain.Classifiers.SequenceTextClassifier.Open(dir, withGradients: true);
+        var e = new IntegratedGradients(c.Model, new IntegratedGradientsOptions { Features = 3 }).Explain("the movie was great", c.Encoder, c.Labels);
+        Assert.Equal(["[CLS]", "the", "movie", "was", "great", "[SEP]"], e.Segments);
+        Assert.Single(e.Classes);
+        Assert.Equal(3, e.Classes[0].Top.Count);
+        Assert.True(e.Details["completeness_error"] < 0.01, $"completeness error {e.Details["completeness_error"]}");
+        Assert.Equal(e.Classes[0].SegmentWeights.Sum(), e.Classes[0].LocalPrediction!.Value, 9);
+    }
+}
