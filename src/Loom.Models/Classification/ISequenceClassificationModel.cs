@@ -44,10 +44,11 @@ public interface ISequenceClassificationModel : IDisposable
     /// the scores (B, num_labels), adds the parameter gradients and runs the body's backward, also when
     /// no body tensor trains (attribution reads the input gradient through <see cref="IWordEmbeddingGradient"/>).
     /// </summary>
-    void BackwardScores(ReadOnlySpan<float> scoreGradient);
+    void BackwardScores(ReadOnlySpan<float> scoreGradient) =>
+        throw new NotSupportedException($"{GetType().Name} has no backward from arbitrary score gradients; attribution methods need it.");
 
     /// <summary>The body (Hugging Face's base_model): ask it for capabilities such as <see cref="IWordEmbeddingGradient"/>.</summary>
-    IHiddenStateModel Body { get; }
+    IHiddenStateModel Body => throw new NotSupportedException($"{GetType().Name} exposes no body.");
 
     /// <summary>Writes a Hugging Face directory (model.safetensors, config.json with architectures and labels).</summary>
     void Save(string directory);
