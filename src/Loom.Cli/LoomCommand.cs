@@ -18,6 +18,7 @@ public static class LoomCommand
         root.Subcommands.Add(FinetuneCommand.Create(console));
         root.Subcommands.Add(ClassifyCommand.Create(console));
         root.Subcommands.Add(ExplainCommand.Create(console));
+        root.Subcommands.Add(AugmentCommand.Create(console));
         root.Subcommands.Add(ModelCommands.Generate(console));
         root.Subcommands.Add(ModelCommands.Eval(console));
         root.Subcommands.Add(AdapterCommands.CreateGroup(console));
