@@ -17,6 +17,8 @@ public static class LoomCommand
         root.Subcommands.Add(TrainCommand.Create(console));
         root.Subcommands.Add(FinetuneCommand.Create(console));
         root.Subcommands.Add(ClassifyCommand.Create(console));
+        root.Subcommands.Add(ExplainCommand.Create(console));
+        root.Subcommands.Add(AugmentCommand.Create(console));
         root.Subcommands.Add(ModelCommands.Generate(console));
         root.Subcommands.Add(Commands.Eval.EvalCommands.CreateGroup(console));
         root.Subcommands.Add(AdapterCommands.CreateGroup(console));

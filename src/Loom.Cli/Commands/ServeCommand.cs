@@ -29,10 +29,16 @@ internal static class ServeCommand
         var timeout = new Option<double>("--request-timeout") { Description = "Seconds a request may run before it is cancelled (408).", DefaultValueFactory = _ => 600 };
         var adapter = new Option<DirectoryInfo?>("--adapter") { Description = "A LoRA adapter directory (PEFT's adapter_config.json + adapter_model.safetensors, e.g. from loom finetune with lora:) applied to the model." };
         var grace = new Option<double>("--shutdown-grace") { Description = "Seconds in-flight requests may finish on shutdown before they are cancelled.", DefaultValueFactory = _ => 30 };
+        var guard = new Option<string>("--injection-guard") { Description = "Prompt-injection guard on user text: off, flag (X-Loom-Prompt-Injection header), refuse (400) or strip.", DefaultValueFactory = _ => "off" };
+        var guardThreshold = new Option<double>("--injection-threshold") { Description = "Guard score (0..1] at which the guard acts.", DefaultValueFactory = _ => 0.5 };
+        var minConfidence = new Option<double?>("--min-confidence") { Description = "Selective generation: mean token log-probability below which an answer is low-confidence (e.g. -1.5; default: off)." };
+        var lowConfidence = new Option<string>("--low-confidence") { Description = "What to do with a low-confidence answer: warn (a \"not verified\" warning) or abstain.", DefaultValueFactory = _ => "warn" };
         var cmd = new Command("serve", "Serve a model with an OpenAI-compatible HTTP API (chat, completions, embeddings, SSE streaming).")
-            { model, host, port, keys, kv, maxBatch, name, template, logDb, logContent, maxBody, maxQueue, rate, timeout, grace, adapter };
+            { model, host, port, keys, kv, maxBatch, name, template, logDb, logContent, maxBody, maxQueue, rate, timeout, grace, adapter, guard, guardThreshold, minConfidence, lowConfidence };
         cmd.SetAction(parse =>
         {
+            Loom.Core.Validation.Setting.OneOf("--injection-guard", parse.GetValue(guard), "off", "flag", "refuse", "strip");
+            Loom.Core.Validation.Setting.OneOf("--low-confidence", parse.GetValue(lowConfidence), "warn", "abstain");
             double body = parse.GetValue(maxBody), seconds = parse.GetValue(timeout), graceSeconds = parse.GetValue(grace);
             if (!(body > 0 && body <= 1 << 20)) throw new ArgumentException($"--max-body-mb must be a number of MiB above 0; got {body}.");
             if (!(seconds > 0 && seconds < 1e7)) throw new ArgumentException($"--request-timeout must be a number of seconds above 0; got {seconds}.");
@@ -45,6 +51,13 @@ internal static class ServeCommand
                 ChatTemplatePath = parse.GetValue(template)?.FullName, AdapterDirectory = parse.GetValue(adapter)?.FullName, LogDatabasePath = parse.GetValue(logDb)?.FullName, LogContent = parse.GetValue(logContent),
                 MaxRequestBodyBytes = (long)(body * (1 << 20)), MaxQueuedRequests = parse.GetValue(maxQueue), RequestsPerMinute = parse.GetValue(rate),
                 RequestTimeout = TimeSpan.FromSeconds(seconds), ShutdownGrace = TimeSpan.FromSeconds(graceSeconds),
+                InjectionGuard = Enum.Parse<Loom.Serving.Guards.GuardAction>(parse.GetValue(guard)!, ignoreCase: true),
+                InjectionThreshold = parse.GetValue(guardThreshold),
+                Selective = new Loom.Serving.Guards.SelectiveGenerationOptions
+                {
+                    MinMeanLogprob = parse.GetValue(minConfidence),
+                    Action = Enum.Parse<Loom.Serving.Guards.LowConfidenceAction>(parse.GetValue(lowConfidence)!, ignoreCase: true),
+                },
             };
             options.Validate();
             var server = LoomServer.Create(options);

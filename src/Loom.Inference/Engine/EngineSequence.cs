@@ -62,6 +62,20 @@ internal sealed class EngineSequence
     /// <summary>The text of the completion so far (cut before a stop string once stopped).</summary>
     public string Text => _text.ToString();
 
+    private double _logprobSum, _entropySum;
+    private int _scored;
+
+    /// <summary>Adds one generated token's log-probability and the entropy of the distribution it came from.</summary>
+    public void Score(double logprob, double entropy)
+    {
+        _logprobSum += logprob;
+        _entropySum += entropy;
+        _scored++;
+    }
+
+    /// <summary>The completion's confidence so far (null before its first token).</summary>
+    public GenerationConfidence? Confidence => _scored == 0 ? null : new GenerationConfidence(_logprobSum / _scored, _entropySum / _scored, _scored);
+
     /// <summary>Takes the sampled token; returns the chunk to stream (with the finish reason when it ended).</summary>
     public GenerationChunk Accept(int id, float? logprob, IReadOnlyList<TokenLogprob>? top, IReadOnlySet<int> endOfSequence, int contextLength)
     {
@@ -91,7 +105,7 @@ internal sealed class EngineSequence
                 piece = Take(safe);
             }
         }
-        return new GenerationChunk { Index = Index, Text = piece, TokenId = id, Logprob = logprob, TopLogprobs = top, FinishReason = Finished };
+        return new GenerationChunk { Index = Index, Text = piece, TokenId = id, Logprob = logprob, TopLogprobs = top, FinishReason = Finished, Confidence = Finished != null ? Confidence : null };
     }
 
     /// <summary>Ends the sequence without a token (cancelled, or no room left); returns the final chunk.</summary>
@@ -99,7 +113,7 @@ internal sealed class EngineSequence
     {
         string piece = reason == FinishReason.Cancelled ? "" : Finish(reason, flush: true);
         Finished = reason;
-        return new GenerationChunk { Index = Index, Text = piece, FinishReason = reason };
+        return new GenerationChunk { Index = Index, Text = piece, FinishReason = reason, Confidence = Confidence };
     }
 
     private string Finish(FinishReason reason, bool flush)

@@ -13,6 +13,8 @@ public sealed record GenerationChoice
     public IReadOnlyList<float>? Logprobs { get; init; }
     /// <summary>Alternatives per generated token when asked for.</summary>
     public IReadOnlyList<IReadOnlyList<TokenLogprob>>? TopLogprobs { get; init; }
+    /// <summary>Mean token log-probability and entropy of the completion.</summary>
+    public GenerationConfidence? Confidence { get; init; }
     /// <summary>Why it ended.</summary>
     public FinishReason FinishReason { get; init; }
 }

@@ -25,6 +25,9 @@ public sealed record GenerationChunk
     /// <summary>Set on the completion's last chunk.</summary>
     public FinishReason? FinishReason { get; init; }
 
+    /// <summary>Set on the completion's last chunk: mean token log-probability and entropy.</summary>
+    public GenerationConfidence? Confidence { get; init; }
+
     /// <summary>Set on the request's last chunk.</summary>
     public GenerationUsage? Usage { get; init; }
 }

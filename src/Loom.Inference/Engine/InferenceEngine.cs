@@ -178,6 +178,7 @@ public sealed class InferenceEngine : IDisposable
         var lps = new List<float>[n];
         var tops = new List<IReadOnlyList<TokenLogprob>>[n];
         var reasons = new FinishReason[n];
+        var confidence = new GenerationConfidence?[n];
         for (int i = 0; i < n; i++) { text[i] = new(); ids[i] = new(); lps[i] = new(); tops[i] = new(); }
         GenerationUsage usage = new(r.Prompt.Length, 0);
         await foreach (var c in Read(r, cancellationToken).ConfigureAwait(false))
@@ -187,13 +188,14 @@ public sealed class InferenceEngine : IDisposable
             if (c.Logprob is float lp) lps[c.Index].Add(lp);
             if (c.TopLogprobs is { } top) tops[c.Index].Add(top);
             if (c.FinishReason is { } f) reasons[c.Index] = f;
+            if (c.Confidence is { } conf) confidence[c.Index] = conf;
             if (c.Usage is { } u) usage = u;
         }
         bool logprobs = r.Options.Logprobs || r.Options.TopLogprobs > 0;
         var choices = Enumerable.Range(0, n).Select(i => new GenerationChoice
         {
             Index = i, Text = text[i].ToString(), TokenIds = ids[i], FinishReason = reasons[i],
-            Logprobs = logprobs ? lps[i] : null, TopLogprobs = r.Options.TopLogprobs > 0 ? tops[i] : null,
+            Logprobs = logprobs ? lps[i] : null, TopLogprobs = r.Options.TopLogprobs > 0 ? tops[i] : null, Confidence = confidence[i],
         }).ToList();
         return new GenerationResult(choices, usage);
     }
@@ -409,9 +411,14 @@ public sealed class InferenceEngine : IDisposable
             int id = s.Sampler.Next(row, s.PromptSpan, s.GeneratedSpan);
             float? logprob = null;
             IReadOnlyList<TokenLogprob>? top = null;
+            // Every token is scored for the completion's confidence (mean logprob, mean entropy H = −Σ p·log p):
+            // one pass over V next to a forward of the whole model.
+            Generation.Sampler.LogSoftmax(row, _logprobs);
+            double entropy = 0;
+            foreach (float lp in _logprobs) if (lp > float.NegativeInfinity) entropy -= Math.Exp(lp) * lp;
+            s.Score(_logprobs[id], entropy);
             if (s.Logprobs != null)
             {
-                Generation.Sampler.LogSoftmax(row, _logprobs);
                 logprob = _logprobs[id];
                 if (s.Request.Options.TopLogprobs > 0) top = Top(_logprobs, s.Request.Options.TopLogprobs);
             }

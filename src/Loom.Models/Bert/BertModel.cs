@@ -24,7 +24,7 @@ using Loom.Models.Regularization;
 namespace Loom.Models.Bert;
 
 /// <summary>A BERT encoder with masked-LM head and pooler.</summary>
-public sealed class BertModel : IPooledHiddenStateModel, ITrainingMode
+public sealed class BertModel : IPooledHiddenStateModel, ITrainingMode, IWordEmbeddingGradient
 {
     private readonly WorkerPool _pool;
     private readonly int _word, _pos, _type;     // (V, C), (maxT, C), (types, C)
@@ -231,6 +231,7 @@ public sealed class BertModel : IPooledHiddenStateModel, ITrainingMode
         // x = LN(word[ids] + type[types] + pos[t])
         var sum = a[a.EmbSum];
         Embedding.Forward(ids, p.Value(_word), C, sum, _pool);
+        _wordPath.Scale(sum, B, T, C);   // α·word[ids] (IWordEmbeddingGradient; no-op unless set)
         var typeRows = a[a.DC0];
         Embedding.Forward(a.Types, p.Value(_type), C, typeRows, _pool);
         Arithmetic.Add(sum, typeRows, sum, _pool);
@@ -350,6 +351,7 @@ public sealed class BertModel : IPooledHiddenStateModel, ITrainingMode
         if (a.Dropped) Dropout.Apply(dres, a[a.EmbMask]);
         if (a.Dropped || a.AttentionDropped) DropoutStep++;   // the next training forward draws new masks
         LayerNorm.Backward(dres, a[a.EmbSum], p.Value(_embLnW), a[a.EmbMean], a[a.EmbRstd], d0, p.GradientOrDiscard(_embLnW), p.GradientOrDiscard(_embLnB), C, false, _pool);
+        _wordPath.Capture(d0, BT * C);   // sum = α·word[ids] + type + pos: d(sum) is the word rows' gradient
         if (p.IsTrainable(_word)) Embedding.Backward(a.Ids, d0, p.Gradient(_word), C, _pool);
         if (p.IsTrainable(_type)) Embedding.Backward(a.Types, d0, p.Gradient(_type), C, _pool);
         if (p.IsTrainable(_pos))
@@ -358,6 +360,20 @@ public sealed class BertModel : IPooledHiddenStateModel, ITrainingMode
             for (int b = 0; b < B; b++) Arithmetic.Add(dpos[..(T * C)], d0.Slice(b * T * C, T * C), dpos[..(T * C)], _pool);
         }
     }
+
+    private readonly WordEmbeddingPath _wordPath = new();
+
+    /// <inheritdoc/>
+    public void SetWordEmbeddingScales(ReadOnlySpan<float> perSequence) => _wordPath.SetScales(perSequence);
+
+    /// <inheritdoc/>
+    public bool KeepWordEmbeddingGradient { get => _wordPath.KeepGradient; set => _wordPath.KeepGradient = value; }
+
+    /// <inheritdoc/>
+    public ReadOnlySpan<float> WordEmbeddingGradient => _wordPath.Gradient;
+
+    /// <inheritdoc/>
+    public void WordEmbeddings(ReadOnlySpan<int> ids, Span<float> rows) => Embedding.Forward(ids, Parameters.Value(_word), Config.HiddenSize, rows, _pool);
 
     public void Dispose()
     {

@@ -39,6 +39,17 @@ public interface ISequenceClassificationModel : IDisposable
     /// <summary>Adds the gradient of lossScale × the last mean loss to the trainable parameters' gradients.</summary>
     void Backward(float lossScale = 1f);
 
+    /// <summary>
+    /// Backward of an arbitrary function of the last forward's scores: given its gradient with respect to
+    /// the scores (B, num_labels), adds the parameter gradients and runs the body's backward, also when
+    /// no body tensor trains (attribution reads the input gradient through <see cref="IWordEmbeddingGradient"/>).
+    /// </summary>
+    void BackwardScores(ReadOnlySpan<float> scoreGradient) =>
+        throw new NotSupportedException($"{GetType().Name} has no backward from arbitrary score gradients; attribution methods need it.");
+
+    /// <summary>The body (Hugging Face's base_model): ask it for capabilities such as <see cref="IWordEmbeddingGradient"/>.</summary>
+    IHiddenStateModel Body => throw new NotSupportedException($"{GetType().Name} exposes no body.");
+
     /// <summary>Writes a Hugging Face directory (model.safetensors, config.json with architectures and labels).</summary>
     void Save(string directory);
 }

@@ -305,6 +305,23 @@ public sealed class SequenceClassifier : ISequenceClassificationModel, ITraining
                 BinaryCrossEntropyWithLogitsLoss.ForwardBackward(scores, _values.AsSpan(0, B * N), dscores, lossScale);
                 break;
         }
+        BackwardFromScores(dscores, _bodyTrains);
+    }
+
+    /// <inheritdoc/>
+    public void BackwardScores(ReadOnlySpan<float> scoreGradient)
+    {
+        if (_b == 0) throw new InvalidOperationException("Run Forward before BackwardScores.");
+        if (scoreGradient.Length != _b * NumLabels) throw new ArgumentException($"The score gradient has {scoreGradient.Length} values; B·num_labels = {_b * NumLabels}.");
+        Parameters.EnsureGradients();
+        scoreGradient.CopyTo(_dscores);
+        BackwardFromScores(_dscores.AsSpan(0, _b * NumLabels), throughBody: true);
+    }
+
+    // The head and body backward from d(scores), (B, N).
+    private void BackwardFromScores(Span<float> dscores, bool throughBody)
+    {
+        int B = _b, T = _t, C = _body.HiddenSize;
         // scores = x·Wᵀ (+ b)
         Span<float> x = _pooler != null ? _pooled.AsSpan(0, B * C) : _sel.AsSpan(0, B * C);
         var dx = _dx.AsSpan(0, B * C);
@@ -319,7 +336,7 @@ public sealed class SequenceClassifier : ISequenceClassificationModel, ITraining
             _pooler.BackwardPooled(dx, dsel);
         }
         ulong step = DropoutStep;
-        if (_bodyTrains)
+        if (throughBody)
         {
             // Only the pooled rows of the hidden states reach the loss.
             var dhidden = _dhidden.AsSpan(0, B * T * C);

@@ -26,7 +26,7 @@ using Loom.Models.Regularization;
 namespace Loom.Models.Gpt2;
 
 /// <summary>A GPT-2 language model with training support.</summary>
-public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel, IIncrementalDecoder, ITrainingMode, ILogitsBackward
+public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel, IIncrementalDecoder, ITrainingMode, ILogitsBackward, IWordEmbeddingGradient
 {
     private readonly WorkerPool _pool;
 
@@ -241,6 +241,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         ids.CopyTo(a.Ids);
         var encoded = a[a.Encoded];
         Embedding.Forward(ids, p.Value(_wte), C, encoded, _pool);
+        _wordPath.Scale(encoded, B, T, C);   // α·wte[ids] (IWordEmbeddingGradient; no-op unless set)
         var wpe = p.Value(_wpe);
         for (int b = 0; b < B; b++)
             Arithmetic.Add(encoded.Slice(b * T * C, T * C), wpe[..(T * C)], encoded.Slice(b * T * C, T * C), _pool);
@@ -372,6 +373,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         // x = drop(wte[ids] + wpe[t])
         if (a.Dropped) Dropout.Apply(dres, a[a.EmbMask]);
         if (a.Dropped || a.AttentionDropped) DropoutStep++;   // the next training forward draws new masks
+        _wordPath.Capture(dres, BT * C);   // x = α·wte[ids] + wpe: d(x) is the word rows' gradient
         if (p.IsTrainable(_wte)) Embedding.Backward(a.Ids, dres, p.Gradient(_wte), C, _pool);
         if (p.IsTrainable(_wpe))
         {
@@ -380,6 +382,20 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
                 Arithmetic.Add(dwpe[..(T * C)], dres.Slice(b * T * C, T * C), dwpe[..(T * C)], _pool);
         }
     }
+
+    private readonly WordEmbeddingPath _wordPath = new();
+
+    /// <inheritdoc/>
+    public void SetWordEmbeddingScales(ReadOnlySpan<float> perSequence) => _wordPath.SetScales(perSequence);
+
+    /// <inheritdoc/>
+    public bool KeepWordEmbeddingGradient { get => _wordPath.KeepGradient; set => _wordPath.KeepGradient = value; }
+
+    /// <inheritdoc/>
+    public ReadOnlySpan<float> WordEmbeddingGradient => _wordPath.Gradient;
+
+    /// <inheritdoc/>
+    public void WordEmbeddings(ReadOnlySpan<int> ids, Span<float> rows) => Embedding.Forward(ids, Parameters.Value(_wte), Config.Embedding, rows, _pool);
 
     public void Dispose()
     {

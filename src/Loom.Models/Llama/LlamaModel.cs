@@ -22,7 +22,7 @@ using Loom.Models.Projections;
 namespace Loom.Models.Llama;
 
 /// <summary>A Llama causal language model with training support.</summary>
-public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel, ILogitsBackward
+public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel, ILogitsBackward, IWordEmbeddingGradient
 {
     private readonly WorkerPool _pool;
     private readonly int _embed, _norm;   // (V, C), (C)
@@ -191,6 +191,7 @@ public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel
         Rotary.Tables(T, hd, Config.RopeTheta, Config.RopeScaling?.ToKernel() ?? default, Config.MaxPositions, a[a.Cos], a[a.Sin]);
 
         Embedding.Forward(ids, p.Value(_embed), C, a[a.Embedded], _pool);
+        _wordPath.Scale(a[a.Embedded], B, T, C);   // α·embed_tokens[ids] (IWordEmbeddingGradient; no-op unless set)
         Span<float> x = a[a.Embedded];
         for (int l = 0; l < Config.Layers; l++)
         {
@@ -310,8 +311,23 @@ public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel
             L.V.Backward(a[a.VRow], a[s.Ln1], dln, BT, accumulateInput: true);
             RmsNorm.Backward(dln, input, p.Value(L.InNorm), a[s.Rstd1], dres, p.GradientOrDiscard(L.InNorm), C, accumulate: true, _pool);
         }
+        _wordPath.Capture(dres, BT * C);   // x = α·embed_tokens[ids]: d(x) is the word rows' gradient
         if (p.IsTrainable(_embed)) Embedding.Backward(a.Ids, dres, p.Gradient(_embed), C, _pool);
     }
+
+    private readonly WordEmbeddingPath _wordPath = new();
+
+    /// <inheritdoc/>
+    public void SetWordEmbeddingScales(ReadOnlySpan<float> perSequence) => _wordPath.SetScales(perSequence);
+
+    /// <inheritdoc/>
+    public bool KeepWordEmbeddingGradient { get => _wordPath.KeepGradient; set => _wordPath.KeepGradient = value; }
+
+    /// <inheritdoc/>
+    public ReadOnlySpan<float> WordEmbeddingGradient => _wordPath.Gradient;
+
+    /// <inheritdoc/>
+    public void WordEmbeddings(ReadOnlySpan<int> ids, Span<float> rows) => Embedding.Forward(ids, Parameters.Value(_embed), Config.HiddenSize, rows, _pool);
 
     public void Dispose()
     {

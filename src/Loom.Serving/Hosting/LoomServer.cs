@@ -35,6 +35,8 @@ public sealed class LoomServer : IAsyncDisposable
     public InferenceEngine Engine { get; }
     public ServerMetrics Metrics { get; } = new();
     public OpenAIService Service { get; }
+    /// <summary>The prompt-injection screen requests pass before parsing (action Off: none).</summary>
+    public Guards.RequestGuard Guard { get; }
     /// <summary>Where the server listens, once started (http://127.0.0.1:PORT).</summary>
     public Uri? BaseAddress { get; private set; }
     /// <summary>True from the start of StopAsync: new requests get 503.</summary>
@@ -47,7 +49,8 @@ public sealed class LoomServer : IAsyncDisposable
         Engine = engine;
         _log = log;
         _gate = new ApiGate(options.ApiKeys, options.RequestsPerMinute);
-        Service = new OpenAIService(engine, options.ModelName, formatter, Metrics, log, options.LogContent);
+        Service = new OpenAIService(engine, options.ModelName, formatter, Metrics, log, options.LogContent, options.Selective);
+        Guard = new Guards.RequestGuard(new Guards.PromptInjectionGuard(options.InjectionThreshold), options.InjectionGuard);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(LoomServer).Assembly.GetName().Name });
         builder.Logging.ClearProviders();

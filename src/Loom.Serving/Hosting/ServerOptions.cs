@@ -41,6 +41,13 @@ public sealed record ServerOptions
     /// <summary>On shutdown, how long in-flight requests may finish before they are cancelled — --shutdown-grace.</summary>
     public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Prompt-injection guard on user text: off, flag, refuse or strip — --injection-guard.</summary>
+    public Guards.GuardAction InjectionGuard { get; init; } = Guards.GuardAction.Off;
+    /// <summary>Score at which the injection guard acts — --injection-threshold.</summary>
+    public double InjectionThreshold { get; init; } = 0.5;
+    /// <summary>Selective generation: warn or abstain below a mean token log-probability — --min-confidence, --low-confidence.</summary>
+    public Guards.SelectiveGenerationOptions Selective { get; init; } = new();
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad option.</summary>
     public void Validate()
     {
@@ -56,6 +63,8 @@ public sealed record ServerOptions
         Setting.AtLeast("--max-queue", MaxQueuedRequests, 1);
         Setting.AtLeast("--rate-limit", RequestsPerMinute, 0);
         if (RequestTimeout <= TimeSpan.Zero) throw new ArgumentException($"--request-timeout must be > 0 seconds; got {RequestTimeout.TotalSeconds}.");
+        if (!(InjectionThreshold > 0 && InjectionThreshold <= 1)) throw Setting.Error("--injection-threshold", InjectionThreshold, "in (0, 1]");
+        Selective.Validate();
         if (ShutdownGrace < TimeSpan.Zero) throw new ArgumentException($"--shutdown-grace must be ≥ 0 seconds; got {ShutdownGrace.TotalSeconds}.");
     }
 

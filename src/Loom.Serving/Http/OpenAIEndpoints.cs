@@ -54,7 +54,9 @@ internal static class OpenAIEndpoints
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, timeout.Token, server.ShutdownToken);
         try
         {
-            using var body = await ReadBodyAsync(ctx, server.Options.MaxRequestBodyBytes).ConfigureAwait(false);
+            var screened = server.Guard.Screen(await ReadBodyAsync(ctx, server.Options.MaxRequestBodyBytes).ConfigureAwait(false), endpoint);
+            using var body = screened.Body;
+            if (screened.FlagHeader is { } flag) ctx.Response.Headers[Guards.RequestGuard.Header] = flag;
             var prepared = service.Parser.Parse(endpoint, body.RootElement);
             if (!prepared.Stream)
             {

@@ -21,14 +21,17 @@ public sealed class OpenAIService
     private readonly LoomEmbeddingGenerator? _embedder;
     private readonly RequestLog? _log;
     private readonly bool _logContent;
+    private readonly Guards.SelectiveGenerationOptions _selective;
 
     public RequestParser Parser { get; }
     public ServerMetrics Metrics { get; }
     public InferenceEngine Engine => _engine;
     public long Created { get; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-    public OpenAIService(InferenceEngine engine, string modelName, IChatFormatter formatter, ServerMetrics metrics, RequestLog? log = null, bool logContent = false)
+    public OpenAIService(InferenceEngine engine, string modelName, IChatFormatter formatter, ServerMetrics metrics, RequestLog? log = null, bool logContent = false,
+        Guards.SelectiveGenerationOptions? selective = null)
     {
+        _selective = selective ?? new Guards.SelectiveGenerationOptions();
         _engine = engine;
         _embedder = engine.Model is Loom.Models.IHiddenStateModel ? new LoomEmbeddingGenerator(engine, modelName) : null;
         Parser = new RequestParser(engine, modelName, formatter, (engine.Model as Loom.Models.IHiddenStateModel)?.HiddenSize);
@@ -74,6 +77,7 @@ public sealed class OpenAIService
         var text = new System.Text.StringBuilder[total];
         var tokens = new List<GenerationChunk>[total];
         var reasons = new FinishReason?[total];
+        var confidence = new GenerationConfidence?[total];
         for (int i = 0; i < total; i++) { text[i] = new(); tokens[i] = new(); }
         await foreach (var (p, c) in source.ConfigureAwait(false))
         {
@@ -81,6 +85,7 @@ public sealed class OpenAIService
             text[i].Append(c.Text);
             if (c.TokenId != null && r.Sampling.Logprobs) tokens[i].Add(c);
             if (c.FinishReason is { } f) reasons[i] = f;
+            if (c.Confidence is { } conf) confidence[i] = conf;
         }
         cancellationToken.ThrowIfCancellationRequested();
         Close(trace, text.Select(t => t.ToString()), reasons);
@@ -89,10 +94,16 @@ public sealed class OpenAIService
         for (int i = 0; i < total; i++)
         {
             var choice = new JsonObject { ["index"] = i };
-            if (chat) choice["message"] = new JsonObject { ["role"] = "assistant", ["content"] = text[i].ToString(), ["refusal"] = null };
-            else choice["text"] = text[i].ToString();
+            // Selective generation: below --min-confidence the answer is withheld (abstain) or marked (warn).
+            bool low = _selective.IsLow(confidence[i]);
+            string answer = low && _selective.Action == Guards.LowConfidenceAction.Abstain ? _selective.AbstainText : text[i].ToString();
+            if (chat) choice["message"] = new JsonObject { ["role"] = "assistant", ["content"] = answer, ["refusal"] = null };
+            else choice["text"] = answer;
             choice["logprobs"] = !r.Sampling.Logprobs ? null : chat ? ChatLogprobs(tokens[i]) : CompletionLogprobs(tokens[i]);
             choice["finish_reason"] = reasons[i]?.ToWireName();
+            if (confidence[i] is { } conf) choice["confidence"] = ConfidenceJson(conf);
+            if (low) choice[_selective.Action == Guards.LowConfidenceAction.Abstain ? "abstained" : "warning"] =
+                _selective.Action == Guards.LowConfidenceAction.Abstain ? true : _selective.Warning(confidence[i]!);
             choices.Add(choice);
         }
         var body = Envelope(r, chat ? "chat.completion" : "text_completion", NewId(r));
@@ -132,7 +143,14 @@ public sealed class OpenAIService
             JsonNode? logprobs = hasLogprob ? (chat ? ChatLogprobs([c]) : CompletionLogprobs([c])) : null;
             var delta = chat ? new JsonObject { ["content"] = c.Text.Length > 0 || hasLogprob ? c.Text : null } : null;
             if (chat && delta!["content"] == null) delta.Remove("content");
-            yield return Chunk(r, type, id, Choice(chat, i, chat ? delta! : (JsonNode)c.Text, logprobs, c.FinishReason?.ToWireName()));
+            var streamed = Choice(chat, i, chat ? delta! : (JsonNode)c.Text, logprobs, c.FinishReason?.ToWireName());
+            if (c.Confidence is { } conf)
+            {
+                // The text is already out: the last chunk carries the confidence and, when low, the warning.
+                streamed["confidence"] = ConfidenceJson(conf);
+                if (_selective.IsLow(conf)) streamed["warning"] = _selective.Warning(conf);
+            }
+            yield return Chunk(r, type, id, streamed);
         }
         cancellationToken.ThrowIfCancellationRequested();
         Close(trace, text.Select(t => t.ToString()), reasons);
@@ -255,6 +273,11 @@ public sealed class OpenAIService
             cts.Dispose();
         }
     }
+
+    private static JsonObject ConfidenceJson(GenerationConfidence c) => new()
+    {
+        ["mean_logprob"] = Math.Round(c.MeanLogprob, 6), ["mean_entropy"] = Math.Round(c.MeanEntropy, 6), ["tokens"] = c.Tokens,
+    };
 
     public static ApiException ShuttingDown() =>
         new(503, "server_error", "The server is shutting down; retry against another instance or later.", null, "server_shutting_down") { RetryAfterSeconds = 5 };

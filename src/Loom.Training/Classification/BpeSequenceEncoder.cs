@@ -39,6 +39,7 @@ public sealed class BpeSequenceEncoder : SequenceEncoder
     public override int PadId => _pad;
     public override int VocabularySize => _tokenizer.VocabularySize;
     public override int SpecialCount(bool pair) => _bos >= 0 ? 1 : 0;
+    public override string TokenText(int id) => _tokenizer.Decode([id]);
     protected override void ContentIds(string text, List<int> ids) => _tokenizer.Encode(text.AsSpan(), ids, SpecialTokenPolicy.PlainText);
 
     protected override void Assemble(List<int> a, List<int>? b, List<int> ids, List<int> types)

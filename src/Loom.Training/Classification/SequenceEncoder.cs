@@ -31,6 +31,9 @@ public abstract class SequenceEncoder
     /// <summary>Builds the sequence from the (already truncated) content of A and B.</summary>
     protected abstract void Assemble(List<int> a, List<int>? b, List<int> ids, List<int> types);
 
+    /// <summary>The text of one token for display (WordPiece: "##ing", "[CLS]"; BPE: its decoded bytes), as explanations show tokens.</summary>
+    public abstract string TokenText(int id);
+
     /// <summary>Writes the tokenizer files into a model directory (tokenizer.json, vocab.txt, tokenizer_config.json, ...).</summary>
     public abstract void SaveTo(string directory);
 

@@ -23,6 +23,7 @@ public sealed class WordPieceSequenceEncoder : SequenceEncoder
     public override int PadId => _pad;
     public override int VocabularySize => _tokenizer.VocabularySize;
     public override int SpecialCount(bool pair) => pair ? 3 : 2;
+    public override string TokenText(int id) => _tokenizer.IdToToken(id) ?? $"[{id}]";
     protected override void ContentIds(string text, List<int> ids) => _tokenizer.EncodeIds(text, ids);
 
     protected override void Assemble(List<int> a, List<int>? b, List<int> ids, List<int> types)

@@ -1,0 +1,76 @@
+// `loom augment --method synonym|eda|backtranslate|paraphrase --input FILE --output FILE`: label-
+// preserving augmentation of a JSONL dataset (every field but the text is copied), deduplicated
+// against the input, with an "augmentation" provenance object per new record. WordNet methods read
+// --wordnet (default ../shared/data/wordnet); endpoint methods call --endpoint (e.g. loom serve).
+using System.CommandLine;
+using System.Text;
+using Loom.Core.IO;
+using Loom.Core.Validation;
+using Loom.Training.Augmentation;
+using Spectre.Console;
+
+namespace Loom.Cli.Commands;
+
+internal static class AugmentCommand
+{
+    public static Command Create(IAnsiConsole console)
+    {
+        var method = new Option<string>("--method") { Description = "synonym (WordNet), eda (Wei & Zou 2019), backtranslate or paraphrase (through --endpoint).", Required = true };
+        var input = new Option<FileInfo>("--input") { Description = "JSONL file (optionally .gz): one object per line.", Required = true };
+        var output = new Option<FileInfo>("--output") { Description = "JSONL file for the new records (written atomically).", Required = true };
+        var field = new Option<string>("--field") { Description = "Field holding the text.", DefaultValueFactory = _ => "text" };
+        var perRecord = new Option<int>("--per-record") { Description = "New records tried per input record.", DefaultValueFactory = _ => 1 };
+        var alpha = new Option<double>("--alpha") { Description = "Share of words changed (EDA's α).", DefaultValueFactory = _ => 0.1 };
+        var keep = new Option<bool>("--keep-original") { Description = "Also write each input record before its augmentations." };
+        var wordnet = new Option<DirectoryInfo?>("--wordnet") { Description = "WordNet 3.0 database folder (index.* and data.*, plain or .gz); default ../shared/data/wordnet." };
+        var endpoint = new Option<string?>("--endpoint") { Description = "OpenAI-compatible API base URL for backtranslate/paraphrase (e.g. http://127.0.0.1:8080/v1)." };
+        var endpointModel = new Option<string>("--endpoint-model") { Description = "Model name sent to --endpoint.", DefaultValueFactory = _ => "loom" };
+        var apiKey = new Option<string?>("--api-key") { Description = "Bearer key for --endpoint (default: $OPENAI_API_KEY)." };
+        var pivot = new Option<string>("--pivot") { Description = "Back-translation's pivot language.", DefaultValueFactory = _ => "French" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the random choices.", DefaultValueFactory = _ => 0 };
+        var cmd = new Command("augment", "Augment a labelled JSONL dataset (synonyms, EDA, back-translation, paraphrase), labels kept, deduplicated, with provenance.")
+            { method, input, output, field, perRecord, alpha, keep, wordnet, endpoint, endpointModel, apiKey, pivot, seed };
+        cmd.SetAction(parse =>
+        {
+            var options = new AugmentationOptions
+            {
+                Method = parse.GetValue(method)!, TextField = parse.GetValue(field)!, PerRecord = parse.GetValue(perRecord), Alpha = parse.GetValue(alpha),
+                KeepOriginal = parse.GetValue(keep), Pivot = parse.GetValue(pivot)!, Seed = parse.GetValue(seed),
+            };
+            options.Validate();
+            string inPath = parse.GetValue(input)!.FullName, outPath = parse.GetValue(output)!.FullName;
+            InputFiles.RequireFile(inPath, "--input");
+            if (Directory.Exists(outPath)) throw new ArgumentException($"--output {outPath} is a directory; give a file path for the JSON lines.");
+            if (Path.GetFullPath(inPath) == Path.GetFullPath(outPath)) throw new ArgumentException("--output is the --input file; write the augmented records to another file.");
+            EasyDataAugmentation? eda = null;
+            EndpointRewriter? rewriter = null;
+            if (options.Method is "synonym" or "eda")
+            {
+                string dir = parse.GetValue(wordnet)?.FullName ?? Path.GetFullPath(Path.Combine("..", "shared", "data", "wordnet"));
+                if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--wordnet {dir} does not exist; give the WordNet 3.0 folder (index.noun, data.noun, ...).");
+                eda = new EasyDataAugmentation(WordNet.Open(dir));
+            }
+            else
+            {
+                string url = parse.GetValue(endpoint) ?? throw new ArgumentException($"--method {options.Method} needs --endpoint URL, an OpenAI-compatible API (e.g. http://127.0.0.1:8080/v1 from loom serve).");
+                if (!Uri.TryCreate(url, UriKind.Absolute, out var baseUrl)) throw Setting.Error("--endpoint", url, "an absolute URL such as http://127.0.0.1:8080/v1");
+                rewriter = new EndpointRewriter(baseUrl, parse.GetValue(endpointModel)!, parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
+            }
+            using var _ = rewriter;
+            var lines = new List<string>();
+            using (var stream = CompressedInput.Open(inPath, "--input"))
+            using (var reader = new StreamReader(stream, new UTF8Encoding(false, false), detectEncodingFromByteOrderMarks: true))
+                while (reader.ReadLine() is { } line) lines.Add(line);
+            using var durable = DurableFile.Create(outPath);
+            var writer = new StreamWriter(durable.Stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            AugmentationSummary? summary = null;
+            console.Status().Start($"augmenting {lines.Count:N0} lines ({options.Method})", _ =>
+                summary = new Augmenter(options, eda, rewriter).RunAsync(lines, inPath, writer).GetAwaiter().GetResult());
+            writer.Dispose();
+            durable.Commit();
+            console.MarkupLine($"{summary!.Inputs:N0} records in, [green]{summary.Written:N0}[/] written to {Markup.Escape(outPath)} ({summary.Duplicates:N0} duplicates of the input or of each other dropped, {summary.Unchanged:N0} left unchanged).");
+            return 0;
+        });
+        return cmd;
+    }
+}
