@@ -88,8 +88,8 @@ public sealed class LoomServer : IAsyncDisposable
     public static LoomServer Create(ServerOptions options)
     {
         options.Validate();
-        if (!Directory.Exists(options.ModelDirectory))
-            throw new DirectoryNotFoundException($"--model {options.ModelDirectory}: no such directory. Give a model directory (config.json, model.safetensors, a tokenizer).");
+        if (!Directory.Exists(options.ModelDirectory) && !Loom.Inference.Gguf.GgufModelFiles.IsGguf(options.ModelDirectory))
+            throw new DirectoryNotFoundException($"--model {options.ModelDirectory}: no such directory or GGUF file. Give a model directory (config.json, model.safetensors, a tokenizer) or a .gguf file.");
         IChatFormatter formatter = ChatFormatters.For(options.ModelDirectory, options.ChatTemplatePath);
         var engine = InferenceEngine.Load(options.ModelDirectory, new InferenceEngineOptions { KvCacheMegabytes = options.KvCacheMegabytes, MaxBatch = options.MaxBatch });
         RequestLog? log = null;

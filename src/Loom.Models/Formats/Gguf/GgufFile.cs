@@ -58,7 +58,7 @@ public sealed class GgufFile : IDisposable
         try
         {
             long length = RandomAccess.GetLength(_handle);
-            using var stream = new FileStream(_handle, FileAccess.Read, 1 << 16, isAsync: false);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);   // its own handle: disposing it must not close _handle
             var r = new Reader(stream, length, path);
             uint magic = r.UInt32("magic");
             if (magic != Magic)

@@ -1,0 +1,114 @@
+// GGUF ↔ Loom models against llama.cpp's converter conventions (fixtures written by gguf-py with the
+// converter's own transforms, Fixtures/gguf/make_gguf_fixture.py): a file the converter wrote loads into
+// exactly the weights of the Hugging Face directory it came from (GPT-2's Conv1D transpose and Llama's
+// RoPE permutation undone), and Loom's export of that directory writes the converter's tensors.
+using System.Runtime.InteropServices;
+using Loom.Models.Formats.Gguf;
+
+namespace Loom.Models.Tests.Formats.Gguf;
+
+public class GgufModelsTests
+{
+    [Theory]
+    [InlineData("gpt2_tiny")]
+    [InlineData("llama_tiny")]
+    public void AConvertedFileLoadsTheWeightsOfItsHuggingFaceDirectory(string name)
+    {
+        using var reference = CausalLanguageModels.Load(GgufFixtures.Path(name), ModelOptions.Inference);
+        using var f = GgufFile.Open(GgufFixtures.Path(name + ".gguf"));
+        using var model = GgufModels.Load(f, ModelOptions.Inference);
+        Assert.Equal(reference.Configuration, model.Configuration);
+        foreach (var spec in reference.Parameters.Specs)
+            Assert.True(reference.Parameters.Value(reference.Parameters.IndexOf(spec.Name)).SequenceEqual(model.Parameters.Value(model.Parameters.IndexOf(spec.Name))), spec.Name);
+    }
+
+    [Fact]
+    public void F16FileLoadsWithinHalfPrecision()
+    {
+        using var reference = CausalLanguageModels.Load(GgufFixtures.Path("gpt2_tiny"), ModelOptions.Inference);
+        using var f = GgufFile.Open(GgufFixtures.Path("gpt2_tiny_f16.gguf"));
+        using var model = GgufModels.Load(f, ModelOptions.Inference);
+        foreach (var spec in reference.Parameters.Specs)
+        {
+            var a = reference.Parameters.Value(reference.Parameters.IndexOf(spec.Name));
+            var b = model.Parameters.Value(model.Parameters.IndexOf(spec.Name));
+            // 1-D tensors and position_embd stay F32 in the converter's f16 file; the rest went through
+            // numpy's astype(float16), which rounds to nearest even as Half does.
+            bool f32 = spec.Shape.Length == 1 || spec.Name == "wpe.weight";
+            for (int i = 0; i < a.Length; i++) Assert.Equal(f32 ? a[i] : (float)(Half)a[i], b[i]);
+        }
+    }
+
+    [Theory]
+    [InlineData("gpt2_tiny", GgufFileType.F32, "gpt2_tiny.gguf")]
+    [InlineData("gpt2_tiny", GgufFileType.F16, "gpt2_tiny_f16.gguf")]
+    [InlineData("llama_tiny", GgufFileType.F32, "llama_tiny.gguf")]
+    public void ExportWritesTheConvertersTensorsAndHyperParameters(string dir, GgufFileType type, string converted)
+    {
+        using var model = CausalLanguageModels.Load(GgufFixtures.Path(dir), ModelOptions.Inference);
+        var writer = new GgufWriter();
+        GgufModels.AddModel(writer, model, type, dir);
+        string path = Path.Combine(Path.GetTempPath(), $"loom-gguf-{Guid.NewGuid():N}.gguf");
+        try
+        {
+            writer.Write(path);
+            using var ours = GgufFile.Open(path);
+            using var theirs = GgufFile.Open(GgufFixtures.Path(converted));
+            Assert.Equal(theirs.Tensors.Select(t => t.Name).Order(), ours.Tensors.Select(t => t.Name).Order());
+            foreach (var t in theirs.Tensors)
+            {
+                var o = ours.Get(t.Name);
+                Assert.Equal(t.Dimensions, o.Dimensions);
+                Assert.True(t.Type == o.Type, $"{t.Name}: {o.Type}, converter {t.Type}");
+                byte[] a = new byte[t.ByteCount], b = new byte[o.ByteCount];
+                theirs.ReadBytes(t, a);
+                ours.ReadBytes(o, b);
+                Assert.True(a.AsSpan().SequenceEqual(b), t.Name);
+            }
+            foreach (var (key, value) in theirs.Metadata.Where(kv => kv.Key.StartsWith(theirs.GetString("general.architecture") + ".", StringComparison.Ordinal) || kv.Key == "general.file_type"))
+            {
+                Assert.True(ours.Metadata.TryGetValue(key, out var mine), key);
+                Assert.Equal(value.Type, mine!.Type);
+                Assert.Equal(value.Value, mine.Value);
+            }
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void AnUntiedGpt2HeadIsRefusedByName()
+    {
+        using var f = GgufFile.Open(GgufFixtures.Path("gpt2_tiny.gguf"));
+        // output.weight replaced by independent weights (as llama.cpp's random perf-anchor models have).
+        var writer = GgufFixtures.Copy(f, (t, bytes) =>
+        {
+            if (t.Name != "output.weight") return bytes;
+            var v = MemoryMarshal.Cast<byte, float>(bytes.AsSpan());
+            for (int i = 0; i < v.Length; i++) v[i] = MathF.Sin(i);
+            return bytes;
+        });
+        string path = Path.Combine(Path.GetTempPath(), $"loom-gguf-{Guid.NewGuid():N}.gguf");
+        try
+        {
+            writer.Write(path);
+            using var g = GgufFile.Open(path);
+            var e = Assert.Throws<NotSupportedException>(() => GgufModels.Load(g, ModelOptions.Inference).Dispose());
+            Assert.Contains("output.weight", e.Message);
+            Assert.Contains("untied", e.Message);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void QuantizedTypesFollowLlamaQuantizeRules()
+    {
+        var arch = Loom.Models.Families.ModelFamilies.Find("gpt2")!.Gguf!;
+        Assert.Equal(GgmlType.F32, GgufModels.TensorType(arch, "blk.0.attn_norm.weight", [768], GgufFileType.Q4_0));
+        Assert.Equal(GgmlType.F32, GgufModels.TensorType(arch, "position_embd.weight", [768, 1024], GgufFileType.F16));
+        Assert.Equal(GgmlType.Q4_0, GgufModels.TensorType(arch, "token_embd.weight", [768, 50257], GgufFileType.Q4_0));
+        Assert.Equal(GgmlType.Q6_K, GgufModels.TensorType(arch, "output.weight", [768, 50257], GgufFileType.Q4_0));
+        Assert.Equal(GgmlType.Q8_0, GgufModels.TensorType(arch, "output.weight", [768, 50257], GgufFileType.Q8_0));
+        Assert.Equal(GgmlType.Q8_0, GgufModels.TensorType(arch, "blk.0.ffn_up.weight", [96, 384], GgufFileType.Q4_K));   // 96 is not a multiple of 256
+        Assert.Equal(GgmlType.F16, GgufModels.TensorType(arch, "blk.0.ffn_up.weight", [40, 160], GgufFileType.Q8_0));    // nor of 32
+    }
+}
