@@ -21,6 +21,7 @@ public static class LoomCommand
         root.Subcommands.Add(ModelCommands.Eval(console));
         root.Subcommands.Add(AdapterCommands.CreateGroup(console));
         root.Subcommands.Add(ExportCommands.CreateGroup(console));
+        root.Subcommands.Add(QuantizeCommand.Create(console));
         root.Subcommands.Add(ServeCommand.Create(console));
         root.Subcommands.Add(BatchCommand.Create(console));
         root.Subcommands.Add(DoctorCommand.Create(console));

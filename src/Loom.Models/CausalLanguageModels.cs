@@ -151,6 +151,8 @@ public static class CausalLanguageModels
     /// <summary>Opens a model directory built with <paramref name="options"/> (<see cref="ModelOptions.Inference"/> allocates no gradients); weights checked strictly.</summary>
     public static ICausalLanguageModel Load(string directory, ModelOptions options, WorkerPool? pool = null)
     {
+        // A directory written by loom quantize: its projections read quantized blocks (Quantization/).
+        if (Quantization.QuantizedWeights.IsQuantizedDirectory(directory)) return Quantization.QuantizedModels.Load(directory, options, pool);
         var model = Create(ReadConfig(directory), options, pool);
         try
         {

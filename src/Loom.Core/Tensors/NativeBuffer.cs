@@ -16,6 +16,7 @@ public sealed unsafe class NativeBuffer : IDisposable
     private static long s_liveCount;
 
     private void* _pointer;
+    private void* _base;          // calloc'd start when the block was over-allocated and aligned by hand; else null
     private readonly long _byteLength;
     private readonly bool _tracked;
     private int _disposed;
@@ -40,16 +41,32 @@ public sealed unsafe class NativeBuffer : IDisposable
         _tracked = tracked;
         // AlignedAlloc(0) may return null; always ask for at least one line so Pointer is valid.
         nuint size = (nuint)Math.Max(byteLength, Alignment);
-        _pointer = NativeMemory.AlignedAlloc(size, Alignment);
-        if (_pointer == null)
-            throw new OutOfMemoryException($"Could not allocate {byteLength:N0} bytes of native memory; reduce the batch size or model size.");
-        if (zero) NativeMemory.Clear(_pointer, size);
+        if (zero && byteLength >= LazyZeroBytes)
+        {
+            // calloc hands out fresh (already zero) pages for large blocks without writing them, so a
+            // region that is never written (a parameter held by a quantized projection) costs address
+            // space, not memory. Over-allocate one line and align by hand.
+            _base = NativeMemory.AllocZeroed(size + Alignment);
+            if (_base == null)
+                throw new OutOfMemoryException($"Could not allocate {byteLength:N0} bytes of native memory; reduce the batch size or model size.");
+            _pointer = (void*)(((nuint)_base + Alignment) & ~(nuint)(Alignment - 1));
+        }
+        else
+        {
+            _pointer = NativeMemory.AlignedAlloc(size, Alignment);
+            if (_pointer == null)
+                throw new OutOfMemoryException($"Could not allocate {byteLength:N0} bytes of native memory; reduce the batch size or model size.");
+            if (zero) NativeMemory.Clear(_pointer, size);
+        }
         if (_tracked)
         {
             Interlocked.Add(ref s_liveBytes, byteLength);
             Interlocked.Increment(ref s_liveCount);
         }
     }
+
+    // Zeroed blocks from this size up come from calloc (see the constructor).
+    private const long LazyZeroBytes = 1 << 20;
 
     /// <summary>Size of the block in bytes.</summary>
     public long ByteLength => _byteLength;
@@ -92,8 +109,10 @@ public sealed unsafe class NativeBuffer : IDisposable
     private void Free()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        NativeMemory.AlignedFree(_pointer);
+        if (_base != null) NativeMemory.Free(_base);
+        else NativeMemory.AlignedFree(_pointer);
         _pointer = null;
+        _base = null;
         if (_tracked)
         {
             Interlocked.Add(ref s_liveBytes, -_byteLength);

@@ -167,6 +167,7 @@ public sealed class BertModel : IPooledHiddenStateModel, ITrainingMode
         foreach (var (spec, i) in Parameters.Specs.Select((s, i) => (s, i)))
         {
             if (spec.Name.StartsWith("bert.pooler.", StringComparison.Ordinal) && !file.Tensors.ContainsKey(prefix + spec.Name)) continue;
+            if (Parameters.IsHeldByProjection(i)) continue;
             file.ReadSingle(prefix + spec.Name, Parameters.Value(i), spec.Shape);
         }
     }

@@ -172,6 +172,16 @@ public sealed class SafetensorsFile : IDisposable
         return a;
     }
 
+    /// <summary>Reads a U8 tensor's bytes (quantized blocks) into <paramref name="destination"/>, which must be exactly its size.</summary>
+    public void ReadBytes(string name, Span<byte> destination)
+    {
+        var e = Get(name);
+        if (e.DType != "U8") throw new InvalidDataException($"{Path}: tensor \"{name}\" is {e.DType}, expected U8 (quantized blocks).");
+        if (destination.Length != e.End - e.Begin)
+            throw new InvalidDataException($"{Path}: tensor \"{name}\" holds {e.End - e.Begin} bytes at data offset {e.Begin}; {destination.Length} were expected.");
+        RandomAccess.Read(_handle, destination, _dataStart + e.Begin);
+    }
+
     private static int DTypeSize(string dtype, string path, string name) => dtype switch
     {
         "F64" or "I64" or "U64" => 8,
@@ -187,8 +197,8 @@ public sealed class SafetensorsFile : IDisposable
 /// <summary>Writes safetensors files atomically (temporary file, fsync, rename).</summary>
 public static class SafetensorsWriter
 {
-    /// <summary>A tensor to write: f32 data with its shape, or i32 data.</summary>
-    public readonly record struct Item(string Name, long[] Shape, ReadOnlyMemory<float> Single, ReadOnlyMemory<int> Int32 = default);
+    /// <summary>A tensor to write: f32 data with its shape, or i32 data, or raw u8 bytes (quantized blocks).</summary>
+    public readonly record struct Item(string Name, long[] Shape, ReadOnlyMemory<float> Single, ReadOnlyMemory<int> Int32 = default, ReadOnlyMemory<byte> UInt8 = default);
 
     /// <summary>Writes <paramref name="items"/> (sorted by name, as the reference writer does) with <paramref name="metadata"/>.</summary>
     public static void Write(string path, IEnumerable<Item> items, IReadOnlyDictionary<string, string>? metadata = null)
@@ -204,13 +214,14 @@ public static class SafetensorsWriter
         long offset = 0;
         foreach (var it in list)
         {
-            bool isInt = it.Int32.Length > 0;
-            long bytes = 4L * (isInt ? it.Int32.Length : it.Single.Length);
+            bool isInt = it.Int32.Length > 0, isByte = it.UInt8.Length > 0;
+            int size = isByte ? 1 : 4;
+            long bytes = isByte ? it.UInt8.Length : 4L * (isInt ? it.Int32.Length : it.Single.Length);
             long count = it.Shape.Aggregate(1L, (a, b) => a * b);
-            if (count * 4 != bytes) throw new ArgumentException($"Tensor \"{it.Name}\" has {bytes / 4} elements but shape [{string.Join(", ", it.Shape)}].");
+            if (count * size != bytes) throw new ArgumentException($"Tensor \"{it.Name}\" has {bytes / size} elements but shape [{string.Join(", ", it.Shape)}].");
             header[it.Name] = new JsonObject
             {
-                ["dtype"] = isInt ? "I32" : "F32",
+                ["dtype"] = isByte ? "U8" : isInt ? "I32" : "F32",
                 ["shape"] = new JsonArray(it.Shape.Select(d => (JsonNode)d).ToArray()),
                 ["data_offsets"] = new JsonArray(offset, offset + bytes),
             };
@@ -228,7 +239,8 @@ public static class SafetensorsWriter
             for (int i = 0; i < pad; i++) fs.WriteByte((byte)' ');
             foreach (var it in list)
             {
-                if (it.Int32.Length > 0) fs.Write(MemoryMarshal.AsBytes(it.Int32.Span));
+                if (it.UInt8.Length > 0) fs.Write(it.UInt8.Span);
+                else if (it.Int32.Length > 0) fs.Write(MemoryMarshal.AsBytes(it.Int32.Span));
                 else fs.Write(MemoryMarshal.AsBytes(it.Single.Span));
             }
             writer.Commit();

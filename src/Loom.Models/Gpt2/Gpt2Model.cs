@@ -176,7 +176,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
     {
         if (prefix.Length == 0 && !file.Tensors.ContainsKey("wte.weight") && file.Tensors.ContainsKey("transformer.wte.weight")) prefix = "transformer.";
         foreach (var (spec, i) in Parameters.Specs.Select((s, i) => (s, i)))
-            file.ReadSingle(prefix + spec.Name, Parameters.Value(i), spec.Shape);
+            if (!Parameters.IsHeldByProjection(i)) file.ReadSingle(prefix + spec.Name, Parameters.Value(i), spec.Shape);
     }
 
     /// <summary>Saves weights (HF names) and config.json into <paramref name="directory"/>.</summary>

@@ -159,7 +159,7 @@ public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel
     public void LoadWeights(SafetensorsFile file, string prefix = "")
     {
         foreach (var (spec, i) in Parameters.Specs.Select((s, i) => (s, i)))
-            file.ReadSingle(prefix + spec.Name, Parameters.Value(i), spec.Shape);
+            if (!Parameters.IsHeldByProjection(i)) file.ReadSingle(prefix + spec.Name, Parameters.Value(i), spec.Shape);
     }
 
     /// <summary>Saves model.safetensors (HF names) and config.json.</summary>

@@ -9,7 +9,7 @@ public static class ParameterCheck
     public static void EnsureFinite(ParameterSet parameters, string source)
     {
         for (int i = 0; i < parameters.Specs.Count; i++)
-            EnsureFinite(parameters.Value(i), parameters.Specs[i].Name, source);
+            if (!parameters.IsHeldByProjection(i)) EnsureFinite(parameters.Value(i), parameters.Specs[i].Name, source);
     }
 
     /// <summary>

@@ -97,6 +97,23 @@ public sealed unsafe class ParameterSet : IDisposable
         }
     }
 
+    private readonly HashSet<int> _heldByProjection = [];
+
+    /// <summary>
+    /// Marks tensor <paramref name="index"/> as held by its projection in another form (quantized
+    /// blocks): loaders skip it and its region of the value block is never written, so (the block
+    /// being calloc'd) it takes no memory. It must be frozen.
+    /// </summary>
+    public void MarkHeldByProjection(int index)
+    {
+        if (IsTrainable(index))
+            throw new InvalidOperationException($"Parameter \"{_specs[index].Name}\" is trainable; only a frozen weight can be held in quantized form (QLoRA trains adapters beside it, not the weight).");
+        _heldByProjection.Add(index);
+    }
+
+    /// <summary>True when tensor <paramref name="index"/>'s values live in its projection (see <see cref="MarkHeldByProjection"/>).</summary>
+    public bool IsHeldByProjection(int index) => _heldByProjection.Contains(index);
+
     /// <summary>Index of the tensor named <paramref name="name"/>.</summary>
     public int IndexOf(string name) => _index.TryGetValue(name, out int i) ? i
         : throw new KeyNotFoundException($"The model has no parameter \"{name}\".");

@@ -1,0 +1,113 @@
+// `loom quantize`: reads an f32 model directory, quantizes every projection weight the model seam
+// lists (ProjectionSpec: attention and MLP matmuls of every layer) to a block format, and writes a
+// quantized model directory (Models/Quantization/QuantizedWeights: config.json + quantization_config,
+// model.safetensors with U8 block tensors beside the f32 ones, the tokenizer files copied). As
+// llama.cpp does, embeddings and norms stay float; so do biases and, unless asked, an untied head.
+// A projection whose input width is not a multiple of the block (e.g. 100 with q4_k's 256) stays f32
+// and is named in the report. The output directory is staged and moved into place at the end.
+using System.Text.Json.Nodes;
+using Loom.Core.IO;
+using Loom.Core.Kernels.Quantized;
+using Loom.Models;
+using Loom.Models.Adapters;
+using Loom.Models.Formats;
+using Loom.Models.Projections;
+using Loom.Models.Quantization;
+
+namespace Loom.Compression.Quantization;
+
+/// <summary>Writes quantized model directories.</summary>
+public static class ModelQuantizer
+{
+    /// <summary>
+    /// Quantizes <paramref name="modelDirectory"/> into <paramref name="outputDirectory"/> (which must
+    /// not exist or be empty); <paramref name="progress"/> gets (tensors done, tensors to do).
+    /// </summary>
+    public static QuantizeReport Quantize(string modelDirectory, string outputDirectory, QuantizeOptions options,
+        IProgress<(int Done, int Total)>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (QuantizedWeights.IsQuantizedDirectory(modelDirectory))
+            throw new ArgumentException($"--model {modelDirectory} is already quantized (its config.json has a {QuantizedWeights.ConfigField}); quantize the original f32 model instead.");
+        if (Directory.Exists(outputDirectory) && Directory.EnumerateFileSystemEntries(outputDirectory).Any())
+            throw new IOException($"Output directory {outputDirectory} exists and is not empty; choose a new --output directory or remove it.");
+        var configuration = CausalLanguageModels.ReadConfig(modelDirectory);
+        using var model = CausalLanguageModels.Load(modelDirectory, ModelOptions.Inference);
+        var p = model.Parameters;
+        var format = options.Format;
+        int block = QuantFormatInfo.BlockSize(format);
+
+        // The weights to quantize: each projection's own weight, once (a tied head shares the embedding).
+        var chosen = new Dictionary<int, ProjectionSpec>();
+        var kept = new List<string>();
+        var embeddingShared = new HashSet<int>();
+        var specs = LoraAdapters.Projections(configuration);
+        foreach (var spec in specs)
+            if (spec.Path == "lm_head" && !options.QuantizeHead) embeddingShared.Add(spec.WeightIndex);
+        foreach (var spec in specs)
+        {
+            if (embeddingShared.Contains(spec.WeightIndex) || chosen.ContainsKey(spec.WeightIndex)) continue;
+            if (spec.InFeatures % block != 0)
+            {
+                kept.Add($"{p.Specs[spec.WeightIndex].Name} ({spec.InFeatures} inputs, not a multiple of {block})");
+                continue;
+            }
+            chosen[spec.WeightIndex] = spec;
+        }
+
+        var items = new List<SafetensorsWriter.Item>();
+        var described = new List<QuantizedTensor>();
+        long qBytes = 0, qWeights = 0, fBytes = 0;
+        int done = 0;
+        for (int i = 0; i < p.Specs.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var s = p.Specs[i];
+            if (chosen.TryGetValue(i, out var spec))
+            {
+                using var m = QuantizedProjection.QuantizeWeight(spec, p.Value(i), format);
+                items.Add(new SafetensorsWriter.Item(s.Name, [m.Rows, m.RowBytes], default, default, m.Blocks.ToArray()));
+                described.Add(new QuantizedTensor(s.Name, format, m.Rows, m.Columns));
+                qBytes += m.ByteLength;
+                qWeights += s.Count;
+                progress?.Report((++done, chosen.Count));
+            }
+            else
+            {
+                items.Add(new SafetensorsWriter.Item(s.Name, s.Shape, p.Value(i).ToArray()));
+                fBytes += s.Count * sizeof(float);
+            }
+        }
+
+        string staging = outputDirectory.TrimEnd('/', '\\') + ".tmp-quantize";
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        Directory.CreateDirectory(staging);
+        var metadata = new Dictionary<string, string> { ["format"] = "pt", [QuantizedWeights.MetadataKey] = QuantizedWeights.ToMetadata(described) };
+        SafetensorsWriter.Write(Path.Combine(staging, "model.safetensors"), items, metadata);
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(modelDirectory, "config.json")))!.AsObject();
+        config[QuantizedWeights.ConfigField] = new JsonObject
+        {
+            ["quant_method"] = "loom",
+            ["format"] = QuantFormatInfo.Name(format),
+            ["bits_per_weight"] = Math.Round(QuantFormatInfo.BitsPerWeight(format), 4),
+            ["quantized_tensors"] = described.Count,
+            ["kept_float"] = "embeddings, norms, biases" + (options.QuantizeHead ? "" : ", output head"),
+        };
+        using (var w = DurableFile.Create(Path.Combine(staging, "config.json")))
+        {
+            w.Stream.Write(System.Text.Encoding.UTF8.GetBytes(config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true })));
+            w.Commit();
+        }
+        foreach (var f in Directory.EnumerateFiles(modelDirectory))
+        {
+            string name = Path.GetFileName(f);
+            if (name is "model.safetensors" or "config.json") continue;
+            File.Copy(f, Path.Combine(staging, name));
+        }
+        DurableFile.SyncDirectory(staging);
+        if (Directory.Exists(outputDirectory)) Directory.Delete(outputDirectory);
+        DurableFile.MoveDirectory(staging, outputDirectory);
+        long fileBytes = new FileInfo(Path.Combine(outputDirectory, "model.safetensors")).Length;
+        return new QuantizeReport(format, described.Count, qWeights, qBytes, kept, fBytes, fileBytes);
+    }
+}

@@ -1,0 +1,37 @@
+// Which instruction set a quantized dot product runs on. The widest the CPU has is chosen once;
+// tests force each path so every one runs on any machine that has it (CI also reruns the Core tests
+// with DOTNET_EnableAVX2=0 / DOTNET_EnableHWIntrinsic=0, which leaves only the scalar path).
+using System.Runtime.Intrinsics.X86;
+
+namespace Loom.Core.Kernels.Quantized;
+
+/// <summary>Instruction set of the quantized dot-product kernels.</summary>
+public enum QuantKernelPath
+{
+    /// <summary>Plain C#: the reference the SIMD paths are tested against.</summary>
+    Scalar,
+    /// <summary>AVX2: unsigned×signed byte products (vpmaddubsw) widened with vpmaddwd, as ggml's AVX2 path.</summary>
+    Avx2,
+    /// <summary>AVX-VNNI: vpdpbusd multiplies and accumulates bytes into int32 in one instruction (int8 formats); AVX-512F vpermps table lookup (NF4).</summary>
+    Vnni,
+}
+
+/// <summary>The paths this CPU (and this process's DOTNET_Enable* settings) can run.</summary>
+public static class QuantKernelPaths
+{
+    /// <summary>The widest supported path.</summary>
+    public static QuantKernelPath Best { get; } = AvxVnni.IsSupported && Avx2.IsSupported ? QuantKernelPath.Vnni
+        : Avx2.IsSupported && Fma.IsSupported ? QuantKernelPath.Avx2 : QuantKernelPath.Scalar;
+
+    /// <summary>True when <paramref name="path"/> runs here.</summary>
+    public static bool IsSupported(QuantKernelPath path) => path switch
+    {
+        QuantKernelPath.Scalar => true,
+        QuantKernelPath.Avx2 => Avx2.IsSupported && Fma.IsSupported,
+        QuantKernelPath.Vnni => AvxVnni.IsSupported && Avx2.IsSupported,
+        _ => false,
+    };
+
+    /// <summary>NF4's float path widens to 512 bits (one vpermps holds the whole 16-level table) when AVX-512F is on.</summary>
+    internal static bool Nf4Avx512 => Avx512F.IsSupported;
+}

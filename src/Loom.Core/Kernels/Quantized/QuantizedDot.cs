@@ -1,0 +1,307 @@
+// Dot products of one quantized weight row with one activation row, never decoding the weights to a
+// float row (ggml's vec_dot of each type trait). Integer formats multiply weight bytes by 8-bit
+// activations (Q8Row) and apply scales per block:
+//   Q8_0: Σ_b dw_b·dx_b·Σ_j w_j·x_j                       (sign trick: |w|·sign(x, w), as ggml AVX2)
+//   Q4_0: Σ_b dw_b·dx_b·(Σ_j q_j·x_j − 8·Σ_j x_j)          (q unsigned nibbles, Σx precomputed)
+//   Q4_K: Σ_B dx·(d·Σ_j sc_j·Σ q·x − dmin·Σ_j m_j·Σ_{32} x)
+//   Q6_K: Σ_B dx·d·Σ_j sc_j·(Σ q·x − 32·Σ_{16} x)          (q the unsigned 6-bit code)
+// NF4 multiplies by float activations: each code is looked up in the 16-level table in registers.
+// Each SIMD path is checked against the scalar one, which is checked against dequantize-then-dot.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Loom.Core.Kernels.Quantized;
+
+internal static unsafe class QuantizedDot
+{
+    // ---------------------------------------------------------------- shared helpers
+
+    // 32 unsigned bytes × 32 signed bytes → 8 int32 sums of 4 adjacent products each.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> DotU8S8(Vector256<byte> u, Vector256<sbyte> s, bool vnni)
+    {
+        if (vnni && AvxVnni.IsSupported) return AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, u, s);
+        return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, s), Vector256.Create((short)1));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Half(byte* p) => (float)*(Half*)p;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Sum(Vector256<float> v) => Vector256.Sum(v);
+
+    // ---------------------------------------------------------------- Q8_0
+
+    public static float Q8_0(byte* w, Q8Row x, int blocks, QuantKernelPath path)
+    {
+        if (path == QuantKernelPath.Scalar || !Avx2.IsSupported)
+        {
+            float acc = 0;
+            for (int b = 0; b < blocks; b++)
+            {
+                sbyte* q = (sbyte*)(w + 34 * b + 2);
+                sbyte* xq = x.Qs + 32 * b;
+                int s = 0;
+                for (int j = 0; j < 32; j++) s += q[j] * xq[j];
+                acc += Half(w + 34 * b) * x.D[b] * s;
+            }
+            return acc;
+        }
+        bool vnni = path == QuantKernelPath.Vnni;
+        var vacc = Vector256<float>.Zero;
+        for (int b = 0; b < blocks; b++)
+        {
+            var q = Avx.LoadVector256((sbyte*)(w + 34 * b + 2));
+            var xq = Avx.LoadVector256(x.Qs + 32 * b);
+            var dot = DotU8S8(Avx2.Abs(q), Avx2.Sign(xq, q), vnni);
+            vacc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), Vector256.Create(Half(w + 34 * b) * x.D[b]), vacc);
+        }
+        return Sum(vacc);
+    }
+
+    // ---------------------------------------------------------------- Q4_0
+
+    public static float Q4_0(byte* w, Q8Row x, int blocks, QuantKernelPath path)
+    {
+        if (path == QuantKernelPath.Scalar || !Avx2.IsSupported)
+        {
+            float acc = 0;
+            for (int b = 0; b < blocks; b++)
+            {
+                byte* q = w + 18 * b + 2;
+                sbyte* xq = x.Qs + 32 * b;
+                int s = 0;
+                for (int j = 0; j < 16; j++) s += (q[j] & 0xF) * xq[j] + (q[j] >> 4) * xq[j + 16];
+                acc += Half(w + 18 * b) * x.D[b] * (s - 8 * x.Sums[b]);
+            }
+            return acc;
+        }
+        bool vnni = path == QuantKernelPath.Vnni;
+        var vacc = Vector256<float>.Zero;
+        float corr = 0;
+        var low = Vector128.Create((byte)0xF);
+        for (int b = 0; b < blocks; b++)
+        {
+            var raw = Sse2.LoadVector128(w + 18 * b + 2);
+            var lo = Sse2.And(raw, low);
+            var hi = Sse2.And(Sse2.ShiftRightLogical(raw.AsUInt16(), 4).AsByte(), low);
+            var q = Vector256.Create(lo, hi);
+            var dot = DotU8S8(q, Avx.LoadVector256(x.Qs + 32 * b), vnni);
+            float d = Half(w + 18 * b) * x.D[b];
+            vacc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), Vector256.Create(d), vacc);
+            corr += d * x.Sums[b];
+        }
+        return Sum(vacc) - 8 * corr;
+    }
+
+    // ---------------------------------------------------------------- Q4_K
+
+    // The eight 6-bit scales and mins of a block_q4_K (get_scale_min_k4).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScalesMins(byte* s, int* sc, int* m)
+    {
+        for (int j = 0; j < 4; j++) { sc[j] = s[j] & 63; m[j] = s[j + 4] & 63; }
+        for (int j = 4; j < 8; j++)
+        {
+            sc[j] = (s[j + 4] & 0xF) | (s[j - 4] >> 6) << 4;
+            m[j] = (s[j + 4] >> 4) | (s[j] >> 6) << 4;
+        }
+    }
+
+    public static float Q4_K(byte* w, Q8Row x, int superBlocks, QuantKernelPath path)
+    {
+        int* sc = stackalloc int[8];
+        int* m = stackalloc int[8];
+        bool simd = path != QuantKernelPath.Scalar && Avx2.IsSupported;
+        bool vnni = path == QuantKernelPath.Vnni;
+        float acc = 0;
+        var low = Vector256.Create((byte)0xF);
+        for (int b = 0; b < superBlocks; b++)
+        {
+            byte* blk = w + 144 * b;
+            float d = Half(blk) * x.D[b], dmin = Half(blk + 2) * x.D[b];
+            ScalesMins(blk + 4, sc, m);
+            int* bs = x.Sums + 16 * b;
+            int mins = 0;
+            for (int j = 0; j < 8; j++) mins += m[j] * (bs[2 * j] + bs[2 * j + 1]);
+            byte* q = blk + 16;
+            sbyte* xq = x.Qs + 256 * b;
+            int sumi = 0;
+            if (simd)
+            {
+                var vs = Vector256<int>.Zero;
+                for (int g = 0; g < 4; g++)
+                {
+                    var raw = Avx.LoadVector256(q + 32 * g);
+                    var lo = Avx2.And(raw, low);
+                    var hi = Avx2.And(Avx2.ShiftRightLogical(raw.AsUInt16(), 4).AsByte(), low);
+                    var d1 = DotU8S8(lo, Avx.LoadVector256(xq + 64 * g), vnni);
+                    var d2 = DotU8S8(hi, Avx.LoadVector256(xq + 64 * g + 32), vnni);
+                    vs = Avx2.Add(vs, Avx2.Add(Avx2.MultiplyLow(d1, Vector256.Create(sc[2 * g])), Avx2.MultiplyLow(d2, Vector256.Create(sc[2 * g + 1]))));
+                }
+                sumi = Vector256.Sum(vs);
+            }
+            else
+            {
+                for (int g = 0; g < 4; g++)
+                {
+                    int s1 = 0, s2 = 0;
+                    for (int l = 0; l < 32; l++)
+                    {
+                        s1 += (q[32 * g + l] & 0xF) * xq[64 * g + l];
+                        s2 += (q[32 * g + l] >> 4) * xq[64 * g + 32 + l];
+                    }
+                    sumi += sc[2 * g] * s1 + sc[2 * g + 1] * s2;
+                }
+            }
+            acc += d * sumi - dmin * mins;
+        }
+        return acc;
+    }
+
+    // ---------------------------------------------------------------- Q6_K
+
+    public static float Q6_K(byte* w, Q8Row x, int superBlocks, QuantKernelPath path)
+    {
+        bool simd = path != QuantKernelPath.Scalar && Avx2.IsSupported;
+        bool vnni = path == QuantKernelPath.Vnni;
+        float acc = 0;
+        var low = Vector256.Create((byte)0xF);
+        var three = Vector256.Create((byte)3);
+        for (int b = 0; b < superBlocks; b++)
+        {
+            byte* blk = w + 210 * b;
+            sbyte* sc = (sbyte*)(blk + 192);
+            float d = Half(blk + 208) * x.D[b];
+            int* bs = x.Sums + 16 * b;
+            int offset = 0;
+            for (int j = 0; j < 16; j++) offset += sc[j] * bs[j];
+            sbyte* xq = x.Qs + 256 * b;
+            int sumi = 0;
+            if (simd)
+            {
+                var vs = Vector256<int>.Zero;
+                for (int h = 0; h < 2; h++)
+                {
+                    byte* ql = blk + 64 * h;
+                    byte* qh = blk + 128 + 32 * h;
+                    sbyte* s8 = sc + 8 * h;
+                    sbyte* xh = xq + 128 * h;
+                    var l0 = Avx.LoadVector256(ql);
+                    var l1 = Avx.LoadVector256(ql + 32);
+                    var hb = Avx.LoadVector256(qh).AsUInt16();
+                    var q1 = Avx2.Or(Avx2.And(l0, low), Avx2.ShiftLeftLogical(Avx2.And(hb.AsByte(), three).AsUInt16(), 4).AsByte());
+                    var q2 = Avx2.Or(Avx2.And(l1, low), Avx2.ShiftLeftLogical(Avx2.And(Avx2.ShiftRightLogical(hb, 2).AsByte(), three).AsUInt16(), 4).AsByte());
+                    var q3 = Avx2.Or(Avx2.And(Avx2.ShiftRightLogical(l0.AsUInt16(), 4).AsByte(), low), Avx2.ShiftLeftLogical(Avx2.And(Avx2.ShiftRightLogical(hb, 4).AsByte(), three).AsUInt16(), 4).AsByte());
+                    var q4 = Avx2.Or(Avx2.And(Avx2.ShiftRightLogical(l1.AsUInt16(), 4).AsByte(), low), Avx2.ShiftLeftLogical(Avx2.And(Avx2.ShiftRightLogical(hb, 6).AsByte(), three).AsUInt16(), 4).AsByte());
+                    var p1 = DotU8S8(q1, Avx.LoadVector256(xh), vnni);
+                    var p2 = DotU8S8(q2, Avx.LoadVector256(xh + 32), vnni);
+                    var p3 = DotU8S8(q3, Avx.LoadVector256(xh + 64), vnni);
+                    var p4 = DotU8S8(q4, Avx.LoadVector256(xh + 96), vnni);
+                    // Lanes 0-3 hold elements 0..15 of the 32 (scale s[2k]), lanes 4-7 elements 16..31 (s[2k+1]).
+                    vs = Avx2.Add(vs, Avx2.MultiplyLow(p1, Vector256.Create(Vector128.Create((int)s8[0]), Vector128.Create((int)s8[1]))));
+                    vs = Avx2.Add(vs, Avx2.MultiplyLow(p2, Vector256.Create(Vector128.Create((int)s8[2]), Vector128.Create((int)s8[3]))));
+                    vs = Avx2.Add(vs, Avx2.MultiplyLow(p3, Vector256.Create(Vector128.Create((int)s8[4]), Vector128.Create((int)s8[5]))));
+                    vs = Avx2.Add(vs, Avx2.MultiplyLow(p4, Vector256.Create(Vector128.Create((int)s8[6]), Vector128.Create((int)s8[7]))));
+                }
+                sumi = Vector256.Sum(vs);
+            }
+            else
+            {
+                for (int h = 0; h < 2; h++)
+                {
+                    byte* ql = blk + 64 * h;
+                    byte* qh = blk + 128 + 32 * h;
+                    sbyte* s8 = sc + 8 * h;
+                    sbyte* xh = xq + 128 * h;
+                    for (int l = 0; l < 32; l++)
+                    {
+                        int k = l / 16;
+                        int q1 = (ql[l] & 0xF) | (qh[l] & 3) << 4;
+                        int q2 = (ql[l + 32] & 0xF) | (qh[l] >> 2 & 3) << 4;
+                        int q3 = (ql[l] >> 4) | (qh[l] >> 4 & 3) << 4;
+                        int q4 = (ql[l + 32] >> 4) | (qh[l] >> 6 & 3) << 4;
+                        sumi += s8[k] * q1 * xh[l] + s8[k + 2] * q2 * xh[l + 32] + s8[k + 4] * q3 * xh[l + 64] + s8[k + 6] * q4 * xh[l + 96];
+                    }
+                }
+            }
+            acc += d * (sumi - 32 * offset);
+        }
+        return acc;
+    }
+
+    // ---------------------------------------------------------------- NF4 (float activations)
+
+    public static float Nf4(byte* w, float* x, int blocks, QuantKernelPath path)
+    {
+        if (path != QuantKernelPath.Scalar && Avx2.IsSupported && Fma.IsSupported)
+        {
+            if (path == QuantKernelPath.Vnni && QuantKernelPaths.Nf4Avx512) return Nf4Avx512(w, x, blocks);
+            return Nf4Avx2(w, x, blocks);
+        }
+        var levels = Nf4Blocks.Levels;
+        float acc = 0;
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* blk = w + 36 * b;
+            float* xb = x + 64 * b;
+            float s = 0;
+            for (int j = 0; j < 32; j++) s += levels[blk[4 + j] & 0xF] * xb[j] + levels[blk[4 + j] >> 4] * xb[j + 32];
+            acc += *(float*)blk * s;
+        }
+        return acc;
+    }
+
+    private static float Nf4Avx512(byte* w, float* x, int blocks)
+    {
+        Vector512<float> table;
+        fixed (float* t = Nf4Blocks.Levels) table = Vector512.Load(t);
+        var acc = Vector512<float>.Zero;
+        var mask = Vector512.Create(0xF);
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* blk = w + 36 * b;
+            float* xb = x + 64 * b;
+            var s = Vector512<float>.Zero;
+            for (int h = 0; h < 2; h++)
+            {
+                var codes = Avx512F.ConvertToVector512Int32(Sse2.LoadVector128(blk + 4 + 16 * h));
+                var lo = Avx512F.PermuteVar16x32(table, Avx512F.And(codes, mask));
+                var hi = Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(codes, 4));
+                s = Avx512F.FusedMultiplyAdd(lo, Avx512F.LoadVector512(xb + 16 * h), s);
+                s = Avx512F.FusedMultiplyAdd(hi, Avx512F.LoadVector512(xb + 32 + 16 * h), s);
+            }
+            acc = Avx512F.FusedMultiplyAdd(s, Vector512.Create(*(float*)blk), acc);
+        }
+        return Vector512.Sum(acc);
+    }
+
+    private static float Nf4Avx2(byte* w, float* x, int blocks)
+    {
+        Vector256<float> t0, t1;
+        fixed (float* t = Nf4Blocks.Levels) { t0 = Avx.LoadVector256(t); t1 = Avx.LoadVector256(t + 8); }
+        var acc = Vector256<float>.Zero;
+        var mask = Vector256.Create(0xF);
+        var eight = Vector256.Create(8);
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* blk = w + 36 * b;
+            float* xb = x + 64 * b;
+            var s = Vector256<float>.Zero;
+            for (int k = 0; k < 4; k++)
+            {
+                var codes = Avx2.ConvertToVector256Int32(blk + 4 + 8 * k);
+                var lo = Avx2.And(codes, mask);
+                var hi = Avx2.ShiftRightLogical(codes, 4);
+                // Codes 0-7 from the first half of the table, 8-15 from the second (selected by bit 3).
+                var vlo = Avx.BlendVariable(Avx2.PermuteVar8x32(t0, lo), Avx2.PermuteVar8x32(t1, lo), Avx2.CompareGreaterThan(eight, lo).AsSingle() ^ Vector256<float>.AllBitsSet);
+                var vhi = Avx.BlendVariable(Avx2.PermuteVar8x32(t0, hi), Avx2.PermuteVar8x32(t1, hi), Avx2.CompareGreaterThan(eight, hi).AsSingle() ^ Vector256<float>.AllBitsSet);
+                s = Fma.MultiplyAdd(vlo, Avx.LoadVector256(xb + 8 * k), s);
+                s = Fma.MultiplyAdd(vhi, Avx.LoadVector256(xb + 32 + 8 * k), s);
+            }
+            acc = Fma.MultiplyAdd(s, Vector256.Create(*(float*)blk), acc);
+        }
+        return Sum(acc);
+    }
+}

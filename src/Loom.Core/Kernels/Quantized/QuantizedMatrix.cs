@@ -1,0 +1,226 @@
+// A weight matrix (out × in, nn.Linear's layout: each output's row of `in` weights contiguous) held
+// as quantized blocks in one aligned native block, and the products a projection needs:
+//   Multiply           y[r, o] (+)= Σ_k x[r, k]·W[o, k]   forward
+//   MultiplyTransposed dx[r, k] (+)= Σ_o dy[r, o]·W[o, k]  backward to the input (QLoRA: no dW)
+// Few rows (decode, small batches): each activation row is quantized once (Q8Row), then every output
+// row of W is dotted with all of them while its blocks are in L1 — the weights are read once per call
+// and never decoded to floats. Many rows (prefill, training): panels of W are dequantized into a
+// thread-local scratch and multiplied with the packed GEMM (ggml also dequantizes for large batches).
+using Loom.Core.Tensors;
+using Loom.Core.Threading;
+
+namespace Loom.Core.Kernels.Quantized;
+
+/// <summary>An (out × in) weight matrix in a <see cref="QuantFormat"/>.</summary>
+public sealed unsafe class QuantizedMatrix : IDisposable
+{
+    /// <summary>Row counts up to this use the quantized dot products; more dequantize panels for the GEMM.</summary>
+    public const int DotRowLimit = 8;
+
+    private const int PanelRows = 128;   // outputs dequantized per GEMM panel: 128 × 3072 floats = 1.5 MB
+
+    private readonly NativeBuffer _data;
+    [ThreadStatic] private static NativeBuffer? t_scratch;
+
+    /// <summary>The block format.</summary>
+    public QuantFormat Format { get; }
+
+    /// <summary>Output features (rows of W).</summary>
+    public int Rows { get; }
+
+    /// <summary>Input features (weights per row; a multiple of the block size).</summary>
+    public int Columns { get; }
+
+    /// <summary>Bytes of one row's blocks.</summary>
+    public long RowBytes { get; }
+
+    /// <summary>Bytes of all blocks.</summary>
+    public long ByteLength => RowBytes * Rows;
+
+    /// <summary>Kernel path (the CPU's best by default; tests force others).</summary>
+    public QuantKernelPath Path { get; set; } = QuantKernelPaths.Best;
+
+    private QuantizedMatrix(QuantFormat format, int rows, int columns)
+    {
+        if (rows <= 0) throw new ArgumentException($"A quantized matrix needs at least one row; got {rows}.");
+        Format = format;
+        Rows = rows;
+        Columns = columns;
+        RowBytes = QuantFormatInfo.RowBytes(format, columns);
+        _data = new NativeBuffer(RowBytes * rows, zero: false);
+    }
+
+    /// <summary>Quantizes the row-major (rows × columns) <paramref name="weights"/>, rows in parallel.</summary>
+    public static QuantizedMatrix Quantize(QuantFormat format, ReadOnlySpan<float> weights, int rows, int columns, WorkerPool? pool = null)
+    {
+        if (weights.Length != (long)rows * columns)
+            throw new ArgumentException($"weights has {weights.Length} elements; a ({rows}, {columns}) matrix needs {(long)rows * columns}.");
+        var m = new QuantizedMatrix(format, rows, columns);
+        fixed (float* w = weights)
+            Ranges.Run(pool, rows, columns * 8L, new QuantizeKernel { W = w, M = (byte*)m._data.Pointer, F = format, N = columns, RowBytes = m.RowBytes });
+        return m;
+    }
+
+    /// <summary>Wraps a copy of existing blocks (e.g. read from a file); their size must be rows × RowBytes.</summary>
+    public static QuantizedMatrix FromBlocks(QuantFormat format, int rows, int columns, ReadOnlySpan<byte> blocks)
+    {
+        var m = new QuantizedMatrix(format, rows, columns);
+        if (blocks.Length != m.ByteLength)
+        {
+            m.Dispose();
+            throw new ArgumentException($"A ({rows}, {columns}) {QuantFormatInfo.Name(format)} matrix has {(long)rows * QuantFormatInfo.RowBytes(format, columns)} bytes of blocks; got {blocks.Length}.");
+        }
+        blocks.CopyTo(m.Blocks);
+        return m;
+    }
+
+    /// <summary>The blocks, row after row.</summary>
+    public Span<byte> Blocks => new((void*)_data.Pointer, checked((int)ByteLength));
+
+    /// <summary>Decodes rows [<paramref name="start"/>, start + count) into <paramref name="destination"/> (count × Columns).</summary>
+    public void DequantizeRows(int start, int count, Span<float> destination)
+    {
+        if ((uint)start > Rows || count < 0 || start + count > Rows) throw new ArgumentOutOfRangeException(nameof(count), $"Rows [{start}, {start + count}) are outside 0..{Rows}.");
+        if (destination.Length < (long)count * Columns) throw new ArgumentException($"destination has {destination.Length} floats; {count} rows need {(long)count * Columns}.");
+        for (int r = 0; r < count; r++)
+            BlockQuantizer.Dequantize(Format, Blocks.Slice((int)((start + r) * RowBytes), (int)RowBytes), destination.Slice(r * Columns, Columns));
+    }
+
+    /// <summary>y (rows × Rows) = x (rows × Columns)·Wᵀ, added to y when <paramref name="accumulate"/>.</summary>
+    public void Multiply(ReadOnlySpan<float> x, Span<float> y, int rows, bool accumulate = false, WorkerPool? pool = null)
+    {
+        if (x.Length < (long)rows * Columns) throw new ArgumentException($"x has {x.Length} floats; {rows} rows of {Columns} need {(long)rows * Columns}.");
+        if (y.Length < (long)rows * Rows) throw new ArgumentException($"y has {y.Length} floats; {rows} rows of {Rows} need {(long)rows * Rows}.");
+        if (rows <= 0) return;
+        pool ??= WorkerPool.Shared;
+        if (rows > DotRowLimit)
+        {
+            MultiplyByPanels(x, y, rows, accumulate, pool);
+            return;
+        }
+        fixed (float* px = x, py = y)
+        {
+            var job = new DotKernel { W = (byte*)_data.Pointer, RowBytes = RowBytes, F = Format, Path = Path, K = Columns, N = Rows, R = rows, X = px, Y = py, Accumulate = accumulate };
+            if (Format != QuantFormat.NF4)
+            {
+                long per = Q8Row.ScratchBytes(Columns);
+                byte* s = Scratch(per * rows);
+                bool super = Q8Row.UsesSuperBlocks(Format);
+                for (int r = 0; r < rows; r++)
+                {
+                    var row = Q8Row.At(s + per * r, Columns);
+                    if (super) Q8Row.Quantize256(px + (long)r * Columns, Columns, row);
+                    else Q8Row.Quantize32(px + (long)r * Columns, Columns, row);
+                }
+                job.Scratch = s;
+                job.ScratchPerRow = per;
+            }
+            Ranges.Run(pool, Rows, RowBytes * rows / 4 + rows * 16, job, granule: 8);
+        }
+    }
+
+    /// <summary>dx (rows × Columns) = dy (rows × Rows)·W, added to dx when <paramref name="accumulate"/>.</summary>
+    public void MultiplyTransposed(ReadOnlySpan<float> dy, Span<float> dx, int rows, bool accumulate = false, WorkerPool? pool = null)
+    {
+        if (dy.Length < (long)rows * Rows) throw new ArgumentException($"dy has {dy.Length} floats; {rows} rows of {Rows} need {(long)rows * Rows}.");
+        if (dx.Length < (long)rows * Columns) throw new ArgumentException($"dx has {dx.Length} floats; {rows} rows of {Columns} need {(long)rows * Columns}.");
+        if (rows <= 0) return;
+        pool ??= WorkerPool.Shared;
+        float* panel = (float*)Scratch((long)PanelRows * Columns * sizeof(float));
+        for (int p = 0; p < Rows; p += PanelRows)
+        {
+            int count = Math.Min(PanelRows, Rows - p);
+            DequantizePanel(p, count, panel, pool);
+            Gemm.Sgemm(Transpose.No, Transpose.No, rows, Columns, count, 1f, dy.Slice(p), Rows,
+                new ReadOnlySpan<float>(panel, count * Columns), Columns, accumulate || p > 0 ? 1f : 0f, dx, Columns, pool);
+        }
+    }
+
+    private void MultiplyByPanels(ReadOnlySpan<float> x, Span<float> y, int rows, bool accumulate, WorkerPool pool)
+    {
+        float* panel = (float*)Scratch((long)PanelRows * Columns * sizeof(float));
+        for (int p = 0; p < Rows; p += PanelRows)
+        {
+            int count = Math.Min(PanelRows, Rows - p);
+            DequantizePanel(p, count, panel, pool);
+            Gemm.Sgemm(Transpose.No, Transpose.Yes, rows, count, Columns, 1f, x, Columns,
+                new ReadOnlySpan<float>(panel, count * Columns), Columns, accumulate ? 1f : 0f, y.Slice(p), Rows, pool);
+        }
+    }
+
+    private void DequantizePanel(int start, int count, float* panel, WorkerPool pool) =>
+        Ranges.Run(pool, count, Columns * 2L, new DequantizeKernel { W = (byte*)_data.Pointer + start * RowBytes, RowBytes = RowBytes, F = Format, N = Columns, Out = panel });
+
+    // One buffer per calling thread, grown to the largest request: no allocation per call.
+    private static byte* Scratch(long bytes)
+    {
+        if (t_scratch == null || t_scratch.ByteLength < bytes)
+        {
+            t_scratch?.Dispose();
+            t_scratch = new NativeBuffer(Math.Max(bytes, 4096), zero: false, tracked: false);
+        }
+        return (byte*)t_scratch.Pointer;
+    }
+
+    public void Dispose() => _data.Dispose();
+
+    private struct QuantizeKernel : IRangeKernel
+    {
+        public float* W;
+        public byte* M;
+        public QuantFormat F;
+        public int N;
+        public long RowBytes;
+        public readonly void Run(int start, int end)
+        {
+            for (int r = start; r < end; r++)
+                BlockQuantizer.Quantize(F, new ReadOnlySpan<float>(W + (long)r * N, N), new Span<byte>(M + r * RowBytes, (int)RowBytes));
+        }
+    }
+
+    private struct DequantizeKernel : IRangeKernel
+    {
+        public byte* W;
+        public float* Out;
+        public QuantFormat F;
+        public int N;
+        public long RowBytes;
+        public readonly void Run(int start, int end)
+        {
+            for (int r = start; r < end; r++)
+                BlockQuantizer.Dequantize(F, new ReadOnlySpan<byte>(W + r * RowBytes, (int)RowBytes), new Span<float>(Out + (long)r * N, N));
+        }
+    }
+
+    private struct DotKernel : IRangeKernel
+    {
+        public byte* W, Scratch;
+        public long RowBytes, ScratchPerRow;
+        public QuantFormat F;
+        public QuantKernelPath Path;
+        public int K, N, R;
+        public float* X, Y;
+        public bool Accumulate;
+
+        public readonly void Run(int start, int end)
+        {
+            for (int o = start; o < end; o++)
+            {
+                byte* w = W + o * RowBytes;
+                for (int r = 0; r < R; r++)
+                {
+                    float v = F switch
+                    {
+                        QuantFormat.Q8_0 => QuantizedDot.Q8_0(w, Q8Row.At(Scratch + ScratchPerRow * r, K), K / 32, Path),
+                        QuantFormat.Q4_0 => QuantizedDot.Q4_0(w, Q8Row.At(Scratch + ScratchPerRow * r, K), K / 32, Path),
+                        QuantFormat.Q4_K => QuantizedDot.Q4_K(w, Q8Row.At(Scratch + ScratchPerRow * r, K), K / 256, Path),
+                        QuantFormat.Q6_K => QuantizedDot.Q6_K(w, Q8Row.At(Scratch + ScratchPerRow * r, K), K / 256, Path),
+                        _ => QuantizedDot.Nf4(w, X + (long)r * K, K / 64, Path),
+                    };
+                    float* y = Y + (long)r * N + o;
+                    *y = Accumulate ? *y + v : v;
+                }
+            }
+        }
+    }
+}

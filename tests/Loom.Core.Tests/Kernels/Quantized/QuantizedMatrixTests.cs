@@ -1,0 +1,140 @@
+// Quantized products against dequantize-then-multiply in double (the reference: BlockQuantizer's
+// decoding, itself checked against gguf-py in BlockQuantizerTests). Integer formats quantize the
+// activations to 8 bits, so their bound is the activation rounding: |Σ w·(x − x̂)| ≤ Σ_b (d_b/2)·Σ_{k∈b}|w_k|
+// with d_b the activation block's scale — computed per row here, plus float summation slack.
+// Every SIMD path this CPU has is run, and each must agree with the scalar path.
+using Loom.Core.Kernels.Quantized;
+using Loom.Core.Threading;
+
+namespace Loom.Core.Tests.Kernels.Quantized;
+
+public class QuantizedMatrixTests
+{
+    public static TheoryData<string, int, int> Cases()
+    {
+        var d = new TheoryData<string, int, int>();
+        foreach (var f in new[] { "q8_0", "q4_0", "q4_k", "q6_k", "nf4" })
+            foreach (var path in Enum.GetValues<QuantKernelPath>())
+                d.Add(f, (int)path, f is "q8_0" or "q4_0" ? 96 : 512);
+        return d;
+    }
+
+    [Theory, MemberData(nameof(Cases))]
+    public void DotPathsMatchDequantizedProductWithinActivationRounding(string name, int pathIndex, int k)
+    {
+        var path = (QuantKernelPath)pathIndex;
+        if (!QuantKernelPaths.IsSupported(path)) return;   // this CPU (or DOTNET_Enable*) lacks it; the scalar case still runs
+        var format = QuantFormatInfo.Parse(name);
+        const int outputs = 37;
+        var w = TestUtil.Random(1, outputs * k, 0.05f);
+        w[5] = 0.4f; w[k + 3] = -0.3f;                          // outliers set the block scales
+        using var m = QuantizedMatrix.Quantize(format, w, outputs, k);
+        m.Path = path;
+        var wq = new float[outputs * k];
+        m.DequantizeRows(0, outputs, wq);
+        for (int rows = 1; rows <= 3; rows++)
+        {
+            var x = TestUtil.Random(10 + rows, rows * k, 2f);
+            var y = new float[rows * outputs];
+            m.Multiply(x, y, rows, pool: new WorkerPool(2));
+            int block = format is QuantFormat.Q4_K or QuantFormat.Q6_K ? 256 : 32;
+            for (int r = 0; r < rows; r++)
+                for (int o = 0; o < outputs; o++)
+                {
+                    double exact = 0, bound = 0, mag = 0;
+                    for (int b = 0; b < k / block; b++)
+                    {
+                        double amax = 0, wsum = 0;
+                        for (int j = b * block; j < (b + 1) * block; j++)
+                        {
+                            double xv = x[r * k + j], wv = wq[o * k + j];
+                            exact += wv * xv;
+                            mag += Math.Abs(wv * xv);
+                            amax = Math.Max(amax, Math.Abs(xv));
+                            wsum += Math.Abs(wv);
+                        }
+                        if (format != QuantFormat.NF4) bound += amax / 127 / 2 * wsum;
+                    }
+                    double allowed = bound * 1.001 + 1e-5 * mag + 1e-6;
+                    Assert.True(Math.Abs(y[r * outputs + o] - exact) <= allowed,
+                        $"{name} {path} rows {rows} r {r} o {o}: {y[r * outputs + o]:R} vs dequantized {exact:R} (allowed {allowed:R})");
+                }
+        }
+    }
+
+    [Theory]
+    [InlineData("q8_0")]
+    [InlineData("q4_0")]
+    [InlineData("q4_k")]
+    [InlineData("q6_k")]
+    [InlineData("nf4")]
+    public void SimdPathsAgreeWithScalar(string name)
+    {
+        var format = QuantFormatInfo.Parse(name);
+        const int outputs = 19, k = 768;
+        var w = TestUtil.Random(3, outputs * k, 0.05f);
+        var x = TestUtil.Random(4, k, 1f);
+        using var m = QuantizedMatrix.Quantize(format, w, outputs, k);
+        m.Path = QuantKernelPath.Scalar;
+        var expected = new float[outputs];
+        m.Multiply(x, expected, 1);
+        foreach (var path in new[] { QuantKernelPath.Avx2, QuantKernelPath.Vnni })
+        {
+            if (!QuantKernelPaths.IsSupported(path)) continue;
+            m.Path = path;
+            var y = new float[outputs];
+            m.Multiply(x, y, 1);
+            TestUtil.Close(TestUtil.ToDouble(expected), y, 1e-5, 1e-5, $"{name} {path}");
+        }
+    }
+
+    [Theory]
+    [InlineData("q8_0", 9)]
+    [InlineData("q4_k", 13)]
+    [InlineData("nf4", 40)]
+    public void PanelPathsEqualDequantizedGemm(string name, int rows)
+    {
+        // More rows than DotRowLimit: panels dequantized then the float GEMM, forward and transposed.
+        var format = QuantFormatInfo.Parse(name);
+        const int outputs = 300, k = 256;   // 300 crosses the 128-row panel boundary twice
+        var w = TestUtil.Random(5, outputs * k, 0.05f);
+        using var m = QuantizedMatrix.Quantize(format, w, outputs, k);
+        var wq = new float[outputs * k];
+        m.DequantizeRows(0, outputs, wq);
+        var x = TestUtil.Random(6, rows * k);
+        var y = TestUtil.Random(7, rows * outputs);
+        var y0 = (float[])y.Clone();
+        m.Multiply(x, y, rows, accumulate: true);
+        var expected = new double[rows * outputs];
+        for (int r = 0; r < rows; r++)
+            for (int o = 0; o < outputs; o++)
+            {
+                double s = y0[r * outputs + o];
+                for (int j = 0; j < k; j++) s += (double)x[r * k + j] * wq[o * k + j];
+                expected[r * outputs + o] = s;
+            }
+        TestUtil.Close(expected, y, 1e-4, 1e-4, name + " forward");
+
+        var dy = TestUtil.Random(8, rows * outputs);
+        var dx = new float[rows * k];
+        m.MultiplyTransposed(dy, dx, rows);
+        var edx = new double[rows * k];
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < k; j++)
+            {
+                double s = 0;
+                for (int o = 0; o < outputs; o++) s += (double)dy[r * outputs + o] * wq[o * k + j];
+                edx[r * k + j] = s;
+            }
+        TestUtil.Close(edx, dx, 1e-4, 1e-4, name + " transposed");
+    }
+
+    [Fact]
+    public void WrongSizesAreRefusedWithTheNumbers()
+    {
+        var e = Assert.Throws<ArgumentException>(() => QuantizedMatrix.FromBlocks(QuantFormat.Q4_0, 2, 64, new byte[10]));
+        Assert.Contains("72 bytes", e.Message);
+        e = Assert.Throws<ArgumentException>(() => QuantizedMatrix.Quantize(QuantFormat.Q8_0, new float[100], 2, 64));
+        Assert.Contains("needs 128", e.Message);
+    }
+}
