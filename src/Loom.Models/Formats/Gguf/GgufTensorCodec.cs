@@ -5,6 +5,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Loom.Core.Kernels;
+using Loom.Core.Kernels.Quantized;
 using Loom.Core.Tensors;
 
 namespace Loom.Models.Formats.Gguf;
@@ -25,6 +26,21 @@ public static class GgufTensorCodec
         Register(GgmlType.F32, (s, d) => MemoryMarshal.Cast<byte, float>(s).CopyTo(d), (s, d, _) => MemoryMarshal.AsBytes(s).CopyTo(d));
         Register(GgmlType.F16, (s, d) => Precision.ToSingle(MemoryMarshal.Cast<byte, Half>(s), d), (s, d, _) => Precision.ToHalf(s, MemoryMarshal.Cast<byte, Half>(d)));
         Register(GgmlType.BF16, (s, d) => Precision.ToSingle(MemoryMarshal.Cast<byte, BFloat16>(s), d), (s, d, _) => Precision.ToBFloat16(s, MemoryMarshal.Cast<byte, BFloat16>(d)));
+        // ggml's block formats that Loom.Core quantizes byte for byte (a block never spans two rows, so a
+        // whole tensor of whole-block rows quantizes as one span).
+        foreach (var (ggml, format) in QuantizedTypes)
+            Register(ggml, (s, d) => BlockQuantizer.Dequantize(format, s, d), (s, d, _) => BlockQuantizer.Quantize(format, s, d));
+    }
+
+    /// <summary>The ggml types that are Loom.Core QuantFormats with ggml's exact block layout.</summary>
+    public static IReadOnlyList<(GgmlType Ggml, QuantFormat Format)> QuantizedTypes { get; } =
+        [(GgmlType.Q8_0, QuantFormat.Q8_0), (GgmlType.Q4_0, QuantFormat.Q4_0), (GgmlType.Q4_K, QuantFormat.Q4_K), (GgmlType.Q6_K, QuantFormat.Q6_K)];
+
+    /// <summary>The Loom.Core format of a block-quantized ggml type, or null.</summary>
+    public static QuantFormat? FormatOf(GgmlType type)
+    {
+        foreach (var (g, f) in QuantizedTypes) if (g == type) return f;
+        return null;
     }
 
     /// <summary>Adds or replaces the codec of <paramref name="type"/> (an encoder is optional: read-only types have none).</summary>

@@ -42,6 +42,7 @@ public class GgufModelsTests
     [Theory]
     [InlineData("gpt2_tiny", GgufFileType.F32, "gpt2_tiny.gguf")]
     [InlineData("gpt2_tiny", GgufFileType.F16, "gpt2_tiny_f16.gguf")]
+    [InlineData("gpt2_tiny", GgufFileType.Q8_0, "gpt2_tiny_q8_0.gguf")]   // gguf-py's reference Q8_0 quantizer, byte for byte
     [InlineData("llama_tiny", GgufFileType.F32, "llama_tiny.gguf")]
     public void ExportWritesTheConvertersTensorsAndHyperParameters(string dir, GgufFileType type, string converted)
     {
@@ -73,6 +74,37 @@ public class GgufModelsTests
             }
         }
         finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void Q8_0FileLoadsGgufPysDequantizedWeights()
+    {
+        // Q8_0 decodes exactly as d·q; the converter quantized the directory's weights, so each weight is
+        // within half a step (d/2 = amax/254 of its block) of the original, and 1-D tensors are exact.
+        using var reference = CausalLanguageModels.Load(GgufFixtures.Path("gpt2_tiny"), ModelOptions.Inference);
+        using var f = GgufFile.Open(GgufFixtures.Path("gpt2_tiny_q8_0.gguf"));
+        using var model = GgufModels.Load(f, ModelOptions.Inference);
+        int checkedWeights = 0;
+        foreach (var spec in reference.Parameters.Specs)
+        {
+            var a = reference.Parameters.Value(reference.Parameters.IndexOf(spec.Name));
+            var b = model.Parameters.Value(model.Parameters.IndexOf(spec.Name));
+            if (spec.Shape.Length == 1 || spec.Name == "wpe.weight") { Assert.True(a.SequenceEqual(b), spec.Name); continue; }
+            if (model.Parameters.Specs[model.Parameters.IndexOf(spec.Name)].IsTrainable is false && b.IndexOfAnyExcept(0f) < 0) continue;   // held quantized in a projection
+            float amax = 0;
+            for (int i = 0; i < a.Length; i++) amax = Math.Max(amax, Math.Abs(a[i]));
+            for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - b[i]) <= amax / 254 * 1.01f + 1e-6f, $"{spec.Name}[{i}]: {b[i]} vs {a[i]}");
+            checkedWeights++;
+        }
+        Assert.True(checkedWeights > 0);
+        // and the quantized model computes what the dequantized weights compute
+        int[] ids = [1, 5, 9, 2, 7, 3];
+        using var dense = CausalLanguageModels.Load(GgufFixtures.Path("gpt2_tiny"), ModelOptions.Inference);
+        model.Forward(ids, default, 1, ids.Length);
+        dense.Forward(ids, default, 1, ids.Length);
+        float max = 0;
+        for (int i = 0; i < model.Logits.Length; i++) max = Math.Max(max, Math.Abs(model.Logits[i] - dense.Logits[i]));
+        Assert.True(max < 0.5f, $"Q8_0 logits differ from f32 by {max}");
     }
 
     [Fact]
