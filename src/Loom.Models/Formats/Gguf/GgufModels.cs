@@ -5,7 +5,9 @@
 // and the block-quantized types whose codecs are registered), rearranged (GPT-2's Conv1D transpose, Llama's
 // RoPE row permutation undone) — with each shape checked and nothing left over. Export: the reverse, with the
 // tensor types chosen as llama.cpp's converter and llama-quantize choose them (see TensorType).
+using Loom.Core.Kernels.Quantized;
 using Loom.Core.Threading;
+using Loom.Models.Projections;
 using Loom.Models.Families;
 using Loom.Models.Parameters;
 
@@ -28,10 +30,18 @@ public static class GgufModels
     /// <summary>The config record the file describes (e.g. a Gpt2Config).</summary>
     public static object ReadConfiguration(GgufFile file) => FamilyOf(file).Gguf!.ReadConfiguration(file);
 
-    /// <summary>Builds the file's model with <paramref name="options"/> and reads its weights.</summary>
-    public static ICausalLanguageModel Load(GgufFile file, ModelOptions options, WorkerPool? pool = null)
+    /// <summary>
+    /// Builds the file's model with <paramref name="options"/> and reads its weights. Block-quantized
+    /// projection weights (Q8_0, Q4_0, Q4_K, Q6_K: ggml's byte layout is Loom.Core's) stay quantized in a
+    /// QuantizedProjection, rows being output features as in ggml, so the model runs the file's own
+    /// weights at their size; with <paramref name="keepQuantized"/> false, or for a weight the
+    /// embeddings share (GPT-2's tied head), they are dequantized into f32 instead.
+    /// </summary>
+    public static ICausalLanguageModel Load(GgufFile file, ModelOptions options, WorkerPool? pool = null, bool keepQuantized = true)
     {
-        var model = CausalLanguageModels.Create(ReadConfiguration(file), options, pool);
+        var config = ReadConfiguration(file);
+        if (keepQuantized) options = WithQuantizedProjections(file, config, options);
+        var model = CausalLanguageModels.Create(config, options, pool);
         try
         {
             LoadWeights(model, file);
@@ -42,6 +52,50 @@ public static class GgufModels
             model.Dispose();
             throw;
         }
+    }
+
+    // Options whose projections read quantized GGUF weights as blocks; those weights are frozen. A
+    // parameter with a second GGUF tensor (GPT-2's tied head, written again as output.weight) keeps its f32
+    // values for the embedding lookup, and its projection reads the second tensor's blocks, as llama.cpp
+    // does (llama-quantize makes output.weight Q6_K or Q8_0 while token_embd takes the file's type).
+    private static ModelOptions WithQuantizedProjections(GgufFile file, object config, ModelOptions options)
+    {
+        var maps = FamilyOf(file).Gguf!.Tensors(config);
+        var copies = maps.Where(m => m.Copy).ToDictionary(m => m.ParameterName, StringComparer.Ordinal);
+        var quantized = new Dictionary<string, (GgufTensorInfo Info, GgufTensorMap Map, QuantFormat Format, bool Shared)>(StringComparer.Ordinal);
+        foreach (var map in maps)
+        {
+            if (map.Copy) continue;
+            bool shared = copies.TryGetValue(map.ParameterName, out var copy);
+            var info = shared ? file.Find(copy!.GgufName) : file.Find(map.GgufName) ?? (map.FallbackName is { } f ? file.Find(f) : null);
+            if (info is { Dimensions.Length: 2 } && GgufTensorCodec.FormatOf(info.Type) is QuantFormat format)
+                quantized[map.ParameterName] = (info, shared ? copy! : map, format, shared);
+        }
+        if (quantized.Count == 0) return options;
+        var trainable = options.Trainable;
+        var inner = options.Projections;
+        return options with
+        {
+            Trainable = n => !quantized.ContainsKey(n) && (trainable?.Invoke(n) ?? true),
+            Projections = c =>
+            {
+                string name = c.Parameters.Specs[c.Spec.WeightIndex].Name;
+                if (!quantized.TryGetValue(name, out var q)) return inner?.Invoke(c) ?? c.CreateDense();
+                int rows = checked((int)q.Info.Dimensions[1]), cols = checked((int)q.Info.Dimensions[0]);
+                var blocks = new byte[q.Info.ByteCount];
+                file.ReadBytes(q.Info, blocks);
+                if (q.Map.Layout == GgufTensorLayout.RotaryPermuted)
+                {
+                    // Undo the converter's row permutation on whole rows of blocks.
+                    var permuted = blocks;
+                    blocks = new byte[permuted.Length];
+                    PermuteRows(permuted, blocks, rows, permuted.Length / rows, q.Map.Heads, toGguf: false);
+                }
+                var matrix = QuantizedMatrix.FromBlocks(q.Format, rows, cols, blocks);
+                try { return new QuantizedProjection(c.Spec, c.Parameters, matrix, c.Pool, sharedWeight: q.Shared); }
+                catch { matrix.Dispose(); throw; }
+            },
+        };
     }
 
     /// <summary>Reads every parameter of <paramref name="model"/> from <paramref name="file"/>; every GGUF tensor must be used.</summary>
@@ -70,6 +124,7 @@ public static class GgufModels
             if (info is null)
                 throw new InvalidDataException($"{file.Path}: no tensor \"{map.GgufName}\", which {CausalLanguageModels.Describe(model.Configuration)} needs (for {map.ParameterName}); the file's metadata does not match its tensors.");
             used.Add(info.Name);
+            if (p.IsHeldByProjection(index)) continue;   // read as blocks by its QuantizedProjection
             Decode(file, info, spec, map).CopyTo(p.Value(index));
         }
         foreach (var t in file.Tensors)
@@ -153,6 +208,20 @@ public static class GgufModels
             default: Permute(v.ToArray(), g, shape, map.Heads, toGguf: true); break;
         }
         return g;
+    }
+
+    // The same row permutation as Permute, on rows of rowBytes bytes (quantized blocks).
+    private static void PermuteRows(byte[] source, byte[] destination, int rows, int rowBytes, int heads, bool toGguf)
+    {
+        int d = rows / heads, half = d / 2;
+        for (int h = 0; h < heads; h++)
+            for (int j = 0; j < half; j++)
+                for (int k = 0; k < 2; k++)
+                {
+                    int hf = h * d + k * half + j, gg = h * d + 2 * j + k;
+                    int from = toGguf ? hf : gg, to = toGguf ? gg : hf;
+                    Array.Copy(source, (long)from * rowBytes, destination, (long)to * rowBytes, rowBytes);
+                }
     }
 
     // convert_hf_to_gguf.py LlamaModel.permute: within each head of d rows, GGUF row 2j + k is Hugging
