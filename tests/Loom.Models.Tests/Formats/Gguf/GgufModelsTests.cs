@@ -107,6 +107,52 @@ public class GgufModelsTests
         Assert.True(max < 0.5f, $"Q8_0 logits differ from f32 by {max}");
     }
 
+    // Files made by llama.cpp's llama-quantize (Fixtures/gguf/make_llama_quantize_fixture.sh) from the
+    // converter's f32 files: every quantized tensor decodes to within its format's step of the f32 original,
+    // and the model Loom opens (projections held as blocks) computes what the dequantized weights compute.
+    [Theory]
+    [InlineData("gpt2_tiny", "gpt2_tiny_q4_0_llama-quantize.gguf", GgmlType.Q4_0, 0.7f)]   // the held model's head reads output.weight (Q8_0), the dequantized one the Q4_0 token_embd (measured 0.46)
+    [InlineData("llama_tiny", "llama_tiny_q8_0_llama-quantize.gguf", GgmlType.Q8_0, 0.1f)]
+    public void LlamaQuantizeOutputOpens(string dir, string name, GgmlType type, float logitTolerance)
+    {
+        using var original = GgufFile.Open(GgufFixtures.Path(dir + ".gguf"));
+        using var f = GgufFile.Open(GgufFixtures.Path(name));
+        Assert.Equal(type, f.Get("blk.0.ffn_up.weight").Type);
+        foreach (var t in f.Tensors.Where(t => GgufTensorCodec.FormatOf(t.Type) != null))
+        {
+            var o = original.Get(t.Name);
+            byte[] qb = new byte[t.ByteCount], ob = new byte[o.ByteCount];
+            f.ReadBytes(t, qb);
+            original.ReadBytes(o, ob);
+            var q = new float[t.ElementCount];
+            GgufTensorCodec.ToSingle(t.Type, qb, q);
+            var x = MemoryMarshal.Cast<byte, float>(ob.AsSpan());
+            int block = GgmlTypes.Size(t.Type)!.Value.BlockSize;
+            // Q8_0: |x − d·q| ≤ d/2 with d = amax/127; Q4_0: d = max/−8, so values of the other sign clamp at
+            // 7d and err by up to amax/8. Both store d in fp16: add amax·2⁻¹⁰ for its rounding.
+            float steps = t.Type == GgmlType.Q8_0 ? 254 : 8;
+            for (int b = 0; b < q.Length / block; b++)
+            {
+                float amax = 0;
+                for (int i = 0; i < block; i++) amax = Math.Max(amax, Math.Abs(x[b * block + i]));
+                for (int i = 0; i < block; i++)
+                    Assert.True(Math.Abs(q[b * block + i] - x[b * block + i]) <= amax / steps + amax / 1024 + 1e-7f, $"{t.Name} ({t.Type}) block {b}");
+            }
+        }
+        using var model = GgufModels.Load(f, ModelOptions.Inference);
+        // The reference: the same file dequantized to f32 (each decoded weight checked above); the held
+        // blocks differ from it only by the 8-bit rounding of activations in the quantized dot products.
+        using var reference = GgufModels.Load(f, ModelOptions.Inference, keepQuantized: false);
+        Assert.DoesNotContain(reference.Parameters.Specs, s => reference.Parameters.IsHeldByProjection(reference.Parameters.IndexOf(s.Name)));
+        Assert.Contains(model.Parameters.Specs, s => model.Parameters.IsHeldByProjection(model.Parameters.IndexOf(s.Name)));
+        int[] ids = [1, 5, 9, 2, 7, 3, 40, 41];
+        model.Forward(ids, default, 1, ids.Length);
+        reference.Forward(ids, default, 1, ids.Length);
+        float max = 0;
+        for (int i = 0; i < model.Logits.Length; i++) max = Math.Max(max, Math.Abs(model.Logits[i] - reference.Logits[i]));
+        Assert.True(max < logitTolerance, $"{name}: logits differ from the dequantized model by {max}");
+    }
+
     [Fact]
     public void AnUntiedGpt2HeadIsRefusedByName()
     {
