@@ -16,6 +16,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["inference"] = InferenceSuite.Run,
     ["templates"] = TemplatesSuite.Run,
     ["lora"] = LoraSuite.Run,
+    ["quant"] = QuantSuite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))

@@ -80,7 +80,7 @@ internal static class TrainCommand
         else
             RunDirectory.CheckFresh(cfg.Output, overwrite, [cfg.InitFrom, cfg.Tokenizer, .. cfg.Data]);   // deletes nothing yet
         var lora = cfg.Lora?.ToOptions(cfg.InitFrom, cfg.Seed);
-        using var model = lora != null ? CreateLoraModel(cfg.InitFrom!, modelConfig, lora)
+        using var model = lora != null ? CreateLoraModel(cfg.InitFrom!, modelConfig, lora, cfg.Lora!.BaseFormat())
             : cfg.InitFrom != null ? ModelCommands.LoadModel(cfg.InitFrom, ModelOptions.Default) : CausalLanguageModels.Create(modelConfig);
         if (cfg.InitFrom == null) model.InitializeWeights(cfg.Seed);
         // Print and save the resolved model config (every field, defaults included).
@@ -89,6 +89,8 @@ internal static class TrainCommand
             throw new ArgumentException($"The tokenizer has {tokenizer.VocabularySize} ids but model.vocab_size is {model.VocabularySize}.");
         if (cfg.Train.SequenceLength > model.ContextLength)
             throw new ArgumentException($"train.sequence_length is {cfg.Train.SequenceLength} but the model's context (model.n_positions / max_position_embeddings) is {model.ContextLength}; lower one or raise the other.");
+        if (cfg.Lora?.BaseFormat() is { } bq)
+            console.MarkupLine($"QLoRA: the base's projection weights are held in {Loom.Core.Kernels.Quantized.QuantFormatInfo.Name(bq)} ({Loom.Core.Kernels.Quantized.QuantFormatInfo.BitsPerWeight(bq):F2} bits/weight) and frozen; gradients reach the adapter through them");
         console.MarkupLine("[bold]configuration[/]");
         console.WriteLine(JsonSerializer.Serialize(cfg, TrainConfig.Json));
 
@@ -142,8 +144,28 @@ internal static class TrainCommand
     }
 
     // init_from's weights frozen under a fresh adapter (A Kaiming-uniform, B zero, as PEFT initialises it).
-    private static ICausalLanguageModel CreateLoraModel(string initFrom, object modelConfig, LoraOptions lora)
+    private static ICausalLanguageModel CreateLoraModel(string initFrom, object modelConfig, LoraOptions lora, Loom.Core.Kernels.Quantized.QuantFormat? baseFormat)
     {
+        if (baseFormat is { } format)
+        {
+            // QLoRA (Dettmers et al., 2023): the base is read in f32 (no gradient block), its projection
+            // weights quantized into the new model's frozen projections, LoRA wrapped around them; the
+            // f32 copy is then dropped, so the run holds the base at ~4.5 bits/weight (nf4).
+            using var f32 = CausalLanguageModels.Load(initFrom, ModelOptions.Inference);
+            var options = LoraAdapters.CreateModelOptions(lora, modelConfig, Loom.Models.Quantization.QuantizedModels.OptionsFrom(f32, format, ModelOptions.Default));
+            var q = CausalLanguageModels.Create(modelConfig, options);
+            try
+            {
+                Loom.Models.Quantization.QuantizedModels.CopyFloatWeights(f32, q);
+                LoraAdapters.InitializeAdapter(q.Parameters, lora.Seed);
+                return q;
+            }
+            catch
+            {
+                q.Dispose();
+                throw;
+            }
+        }
         var model = CausalLanguageModels.Create(modelConfig, LoraAdapters.CreateModelOptions(lora, modelConfig));
         try
         {

@@ -9,7 +9,6 @@ using System.Text.Json.Nodes;
 using Loom.Core.IO;
 using Loom.Core.Kernels.Quantized;
 using Loom.Models;
-using Loom.Models.Adapters;
 using Loom.Models.Formats;
 using Loom.Models.Projections;
 using Loom.Models.Quantization;
@@ -35,25 +34,9 @@ public static class ModelQuantizer
         using var model = CausalLanguageModels.Load(modelDirectory, ModelOptions.Inference);
         var p = model.Parameters;
         var format = options.Format;
-        int block = QuantFormatInfo.BlockSize(format);
-
-        // The weights to quantize: each projection's own weight, once (a tied head shares the embedding).
-        var chosen = new Dictionary<int, ProjectionSpec>();
         var kept = new List<string>();
-        var embeddingShared = new HashSet<int>();
-        var specs = LoraAdapters.Projections(configuration);
-        foreach (var spec in specs)
-            if (spec.Path == "lm_head" && !options.QuantizeHead) embeddingShared.Add(spec.WeightIndex);
-        foreach (var spec in specs)
-        {
-            if (embeddingShared.Contains(spec.WeightIndex) || chosen.ContainsKey(spec.WeightIndex)) continue;
-            if (spec.InFeatures % block != 0)
-            {
-                kept.Add($"{p.Specs[spec.WeightIndex].Name} ({spec.InFeatures} inputs, not a multiple of {block})");
-                continue;
-            }
-            chosen[spec.WeightIndex] = spec;
-        }
+        var chosen = QuantizedModels.Selectable(configuration, format, options.QuantizeHead, kept)
+            .ToDictionary(kv => p.IndexOf(kv.Key), kv => kv.Value);
 
         var items = new List<SafetensorsWriter.Item>();
         var described = new List<QuantizedTensor>();

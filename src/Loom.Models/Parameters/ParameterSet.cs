@@ -60,6 +60,11 @@ public sealed unsafe class ParameterSet : IDisposable
         SetTrainable(trainable ?? (_ => true));
     }
 
+    /// <summary>The tensor names a model of <paramref name="configuration"/> has, in block order (no allocation).</summary>
+    public static IReadOnlyList<string> NamesOf(object configuration) =>
+        (Families.ModelFamilies.ForConfiguration(configuration)?.ParameterTensors
+            ?? throw new NotSupportedException($"{configuration.GetType().Name}: its family cannot list its tensors."))(configuration).Select(t => t.Name).ToList();
+
     /// <summary>Floats one block of <paramref name="tensors"/> would hold (padding included), without allocating it.</summary>
     public static long PlanFloats(IEnumerable<(string Name, long[] Shape, bool WeightDecay)> tensors) =>
         tensors.Sum(t => Pad(t.Shape.Aggregate(1L, (a, b) => checked(a * b))));

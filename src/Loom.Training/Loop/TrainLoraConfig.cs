@@ -24,6 +24,15 @@ public sealed record TrainLoraConfig
     public bool UseRslora { get; init; }
     /// <summary>modules_to_save: modules trained in full and saved with the adapter.</summary>
     public List<string> ModulesToSave { get; init; } = [];
+    /// <summary>
+    /// base_quantization: hold the frozen base's projection weights quantized while training (QLoRA:
+    /// nf4; also q8_0, q4_0, q4_k, q6_k); null (default) keeps the base in f32.
+    /// </summary>
+    public string? BaseQuantization { get; init; }
+
+    /// <summary>The base_quantization format, or null; an unknown name is refused as lora.base_quantization.</summary>
+    public Loom.Core.Kernels.Quantized.QuantFormat? BaseFormat() =>
+        BaseQuantization is null ? null : Loom.Core.Kernels.Quantized.QuantFormatInfo.Parse(BaseQuantization, "lora.base_quantization");
 
     /// <summary>The library options, checked and named as the YAML writes them (lora.r, lora.target_modules, ...).</summary>
     public LoraOptions ToOptions(string? baseModel, int seed)
@@ -48,6 +57,7 @@ public sealed record TrainLoraConfig
             var n => throw new ArgumentException($"lora.target_modules is {n.ToJsonString()}; give a list of module names, all-linear, or a regular expression string."),
         };
         options.Validate("lora.");
+        BaseFormat();
         return options;
     }
 }
