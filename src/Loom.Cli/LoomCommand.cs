@@ -22,6 +22,7 @@ public static class LoomCommand
         root.Subcommands.Add(ModelCommands.Generate(console));
         root.Subcommands.Add(Commands.Eval.EvalCommands.CreateGroup(console));
         root.Subcommands.Add(AdapterCommands.CreateGroup(console));
+        root.Subcommands.Add(ExportCommands.CreateGroup(console));
         root.Subcommands.Add(QuantizeCommand.Create(console));
         root.Subcommands.Add(ServeCommand.Create(console));
         root.Subcommands.Add(BatchCommand.Create(console));

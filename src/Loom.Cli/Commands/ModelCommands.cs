@@ -3,6 +3,7 @@
 // vocab.json + merges.txt, encoder.json + vocab.bpe).
 using System.CommandLine;
 using Loom.Core.IO;
+using Loom.Inference.Gguf;
 using Loom.Inference.Generation;
 using Loom.Models;
 using Loom.Tokenizers;
@@ -13,10 +14,11 @@ namespace Loom.Cli.Commands;
 
 internal static class ModelCommands
 {
-    private static Option<DirectoryInfo> ModelOption() => new("--model") { Description = "Model directory: config.json, model.safetensors and a tokenizer.", Required = true };
+    private static Option<DirectoryInfo> ModelOption() => new("--model") { Description = "Model directory (config.json, model.safetensors and a tokenizer) or a .gguf file.", Required = true };
 
     // generate and eval only read the weights: every parameter frozen, no gradient block allocated.
-    internal static ICausalLanguageModel LoadModel(string dir, ModelOptions? options = null) => CausalLanguageModels.Load(dir, options ?? ModelOptions.Inference);
+    internal static ICausalLanguageModel LoadModel(string dir, ModelOptions? options = null) =>
+        GgufModelFiles.IsGguf(dir) ? GgufModelFiles.Load(dir, options ?? ModelOptions.Inference).Model : CausalLanguageModels.Load(dir, options ?? ModelOptions.Inference);
 
     // The tokenizer layouts TokenizerLoader reads from a model directory.
     internal static bool HasTokenizer(string dir) =>
@@ -47,12 +49,15 @@ internal static class ModelCommands
             };
             // Options are checked before the model loads, and named as the user typed them (MaxNewTokens → --max-new-tokens).
             options.Validate(OptionName);
-            using var m = parse.GetValue(adapter) is { } a
+            // A GGUF file carries its tokenizer (tokenizer.ggml.*) beside the weights.
+            using var gguf = GgufModelFiles.IsGguf(dir) && parse.GetValue(adapter) is null ? GgufModelFiles.Load(dir) : null;
+            using var m = gguf != null ? null : parse.GetValue(adapter) is { } a
                 ? Loom.Models.Adapters.LoraAdapters.LoadCausalLanguageModel(dir, a.FullName, ModelOptions.Inference)
                 : LoadModel(dir);
-            var tok = TokenizerLoader.Load(dir);
+            var tok = gguf?.Tokenizer ?? TokenizerLoader.Load(dir);
+            var run = gguf?.Model ?? m!;
             var output = parse.InvocationConfiguration.Output;
-            foreach (var piece in new TextGenerator(m, tok).Generate(parse.GetValue(prompt)!, options))
+            foreach (var piece in new TextGenerator(run, tok).Generate(parse.GetValue(prompt)!, options))
             {
                 output.Write(piece);
                 output.Flush();

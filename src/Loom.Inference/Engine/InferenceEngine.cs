@@ -103,6 +103,18 @@ public sealed class InferenceEngine : IDisposable
     {
         options ??= new();
         options.Validate();
+        if (Gguf.GgufModelFiles.IsGguf(directory))
+        {
+            // A GGUF file: weights, tokenizer and special ids all come from the one file (tokenizer.ggml.*).
+            var gguf = Gguf.GgufModelFiles.Load(directory);
+            options = options with
+            {
+                EndOfSequenceIds = options.EndOfSequenceIds ?? gguf.EndOfSequenceIds,
+                BeginningOfSequenceId = options.BeginningOfSequenceId ?? gguf.BeginningOfSequenceId,
+            };
+            try { return new InferenceEngine(gguf.Model, gguf.Tokenizer, options, ownsModel: true); }
+            catch { gguf.Dispose(); throw; }
+        }
         var tokenizer = TokenizerLoader.Load(directory);
         options = options with
         {

@@ -48,6 +48,7 @@ public static class ModelFamilies
                 InitializeBody = (m, seed) => ((Gpt2Model)m).InitializeWeights(seed),
                 SetActivationCheckpointing = (m, on) => ((Gpt2Model)m).ActivationCheckpointing = on,
             },
+            Gguf = Gpt2Gguf.Architecture,
             Describe = c => c is Gpt2Config g ? $"gpt2 {g.Layers} layers × {g.Embedding}, vocab {g.VocabSize}" : c.ToString() ?? "?",
         });
         Register(new ModelFamily
@@ -75,6 +76,7 @@ public static class ModelFamilies
                 InitializeBody = (m, seed) => ((LlamaModel)m).InitializeWeights(seed),
                 SetActivationCheckpointing = (m, on) => ((LlamaModel)m).ActivationCheckpointing = on,
             },
+            Gguf = LlamaGguf.Architecture,
             Describe = c => c is LlamaConfig l ? $"llama {l.Layers} layers × {l.HiddenSize}, vocab {l.VocabSize}" : c.ToString() ?? "?",
         });
         Register(new ModelFamily
@@ -121,6 +123,10 @@ public static class ModelFamilies
 
     /// <summary>The family of <paramref name="modelType"/>, or null.</summary>
     public static ModelFamily? Find(string modelType) => s_families.TryGetValue(modelType, out var f) ? f : null;
+
+    /// <summary>The family whose GGUF general.architecture is <paramref name="architecture"/>, or null.</summary>
+    public static ModelFamily? ForGgufArchitecture(string architecture) =>
+        s_families.Values.FirstOrDefault(f => f.Gguf?.Name == architecture);
 
     /// <summary>The family whose config record <paramref name="configuration"/> is, or null.</summary>
     public static ModelFamily? ForConfiguration(object configuration) =>

@@ -52,6 +52,9 @@ public sealed record ModelFamily
     /// <summary>The family's *ForSequenceClassification (architecture, pooling, head names); null when it has none.</summary>
     public Classification.SequenceClassifierLayout? SequenceClassifier { get; init; }
 
+    /// <summary>The family's GGUF conventions (llama.cpp's architecture name, metadata keys, tensor names); null when it has none.</summary>
+    public Formats.Gguf.GgufArchitecture? Gguf { get; init; }
+
     /// <summary>Why the family has no causal LM (shown when one is asked for).</summary>
     public string? NotCausalReason { get; init; }
 

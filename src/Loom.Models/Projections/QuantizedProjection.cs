@@ -28,9 +28,11 @@ public sealed class QuantizedProjection : IProjection
 
     /// <summary>
     /// A projection over <paramref name="weight"/> (out × in, owned and disposed by it); the spec's f32
-    /// weight in <paramref name="parameters"/> is marked held by the projection (never loaded or written).
+    /// weight in <paramref name="parameters"/> is marked held by the projection (never loaded or written),
+    /// unless <paramref name="sharedWeight"/>: then the f32 tensor stays loaded for its other user (GPT-2's
+    /// tied head reading a GGUF file's quantized output.weight while the embedding lookup reads token_embd).
     /// </summary>
-    public QuantizedProjection(ProjectionSpec spec, ParameterSet parameters, QuantizedMatrix weight, WorkerPool? pool = null)
+    public QuantizedProjection(ProjectionSpec spec, ParameterSet parameters, QuantizedMatrix weight, WorkerPool? pool = null, bool sharedWeight = false)
     {
         ArgumentNullException.ThrowIfNull(weight);
         if (weight.Rows != spec.OutFeatures || weight.Columns != spec.InFeatures)
@@ -42,7 +44,7 @@ public sealed class QuantizedProjection : IProjection
         _pool = pool ?? WorkerPool.Shared;
         _b = spec.BiasIndex;
         Weight = weight;
-        parameters.MarkHeldByProjection(spec.WeightIndex);
+        if (!sharedWeight) parameters.MarkHeldByProjection(spec.WeightIndex);
     }
 
     /// <summary>

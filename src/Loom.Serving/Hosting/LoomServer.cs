@@ -91,8 +91,8 @@ public sealed class LoomServer : IAsyncDisposable
     public static LoomServer Create(ServerOptions options)
     {
         options.Validate();
-        if (!Directory.Exists(options.ModelDirectory))
-            throw new DirectoryNotFoundException($"--model {options.ModelDirectory}: no such directory. Give a model directory (config.json, model.safetensors, a tokenizer).");
+        if (!Directory.Exists(options.ModelDirectory) && !Loom.Inference.Gguf.GgufModelFiles.IsGguf(options.ModelDirectory))
+            throw new DirectoryNotFoundException($"--model {options.ModelDirectory}: no such directory or GGUF file. Give a model directory (config.json, model.safetensors, a tokenizer) or a .gguf file.");
         IChatFormatter formatter = ChatFormatters.For(options.ModelDirectory, options.ChatTemplatePath);
         if (options.AdapterDirectory is { } adapter && !Directory.Exists(adapter))
             throw new DirectoryNotFoundException($"--adapter {adapter}: no such directory. Give a LoRA adapter directory (adapter_config.json, adapter_model.safetensors).");

@@ -34,6 +34,15 @@ public static class Gpt2VocabFiles
         return Build(Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(encoderJsonPath))) ?? "gpt2", encoder, merges, encoderJsonPath, vocabBpePath, Pattern, new Dictionary<string, int>());
     }
 
+    /// <summary>
+    /// A tokenizer from a byte-level vocabulary (token text → id, GPT-2's byte-to-unicode alphabet), merges in
+    /// rank order, a pre-tokenizer regex and special tokens (matched whole, never merged): the shape GGUF's
+    /// tokenizer.ggml.* metadata has. <paramref name="source"/> names where the data came from in errors.
+    /// </summary>
+    public static BpeTokenizer FromVocabulary(string name, IReadOnlyDictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> merges,
+        string pattern, IReadOnlyDictionary<string, int> specials, string source) =>
+        Build(name, vocab, merges, source, source, pattern, specials);
+
     internal static List<(string Left, string Right)> ReadMerges(string path)
     {
         var merges = new List<(string, string)>();
