@@ -16,7 +16,11 @@ internal static class ModelCommands
     private static Option<DirectoryInfo> ModelOption() => new("--model") { Description = "Model directory: config.json, model.safetensors and a tokenizer.", Required = true };
 
     // generate and eval only read the weights: every parameter frozen, no gradient block allocated.
-    internal static ICausalLanguageModel LoadModel(string dir, ModelOptions? options = null) => CausalLanguageModels.Load(dir, options ?? ModelOptions.Inference);
+    // A low-rank directory (low_rank.json, `loom compress lowrank`) needs its factors in the projection seam.
+    internal static ICausalLanguageModel LoadModel(string dir, ModelOptions? options = null) =>
+        Loom.Compression.LowRank.LowRankModels.IsLowRank(dir)
+            ? Loom.Compression.LowRank.LowRankModels.Load(dir, options ?? ModelOptions.Inference)
+            : CausalLanguageModels.Load(dir, options ?? ModelOptions.Inference);
 
     // The tokenizer layouts TokenizerLoader reads from a model directory.
     private static bool HasTokenizer(string dir) =>

@@ -113,7 +113,7 @@ public static partial class ModelPruner
                 long zeros = 0;
                 foreach (var v in p.Value(s.WeightIndex)) if (v == 0) zeros++;
                 results.Add(new PrunedProjection(s.Path, layer.Key, (long)rows * cols, zeros));
-                progress?.Report($"{s.Path}: {rows}×{cols}, {(double)zeros / ((long)rows * cols):P2} zero");
+                progress?.Report($"{s.Path}: {rows}×{cols}, {100.0 * zeros / ((long)rows * cols):F2}% zero");
             }
             recorder.Clear();
         }

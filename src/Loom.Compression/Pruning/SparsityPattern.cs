@@ -51,5 +51,5 @@ public sealed record SparsityPattern
     }
 
     /// <inheritdoc/>
-    public override string ToString() => IsSemiStructured ? $"{N}:{M}" : $"{Sparsity:P0} unstructured";
+    public override string ToString() => IsSemiStructured ? $"{N}:{M}" : $"{Sparsity * 100:G4}% unstructured";
 }
