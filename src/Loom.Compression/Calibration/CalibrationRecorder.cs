@@ -29,7 +29,7 @@ public sealed class CalibrationRecorder
     /// <summary>Pool for the Gram GEMM (the model's).</summary>
     public WorkerPool? Pool { get; set; }
 
-    /// <summary><paramref name="options"/> with every projection wrapped for recording (after its own factory).</summary>
+    /// <summary><paramref name="options"/> with every projection wrapped for recording (after its own factory); for one model.</summary>
     public ModelOptions WrapOptions(ModelOptions options)
     {
         var inner = options.Projections;
@@ -37,6 +37,8 @@ public sealed class CalibrationRecorder
         {
             Projections = c =>
             {
+                if (_specs.Any(s => s.Path == c.Spec.Path))
+                    throw new InvalidOperationException($"This CalibrationRecorder already serves a model with projection {c.Spec.Path}; use one recorder per model.");
                 _specs.Add(c.Spec);
                 Pool ??= c.Pool;
                 return new RecordingProjection(inner?.Invoke(c) ?? c.CreateDense(), this);
