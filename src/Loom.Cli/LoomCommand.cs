@@ -24,6 +24,8 @@ public static class LoomCommand
         root.Subcommands.Add(AdapterCommands.CreateGroup(console));
         root.Subcommands.Add(ExportCommands.CreateGroup(console));
         root.Subcommands.Add(QuantizeCommand.Create(console));
+        root.Subcommands.Add(CompressionCommands.Prune(console));
+        root.Subcommands.Add(CompressionCommands.CreateCompressGroup(console));
         root.Subcommands.Add(ServeCommand.Create(console));
         root.Subcommands.Add(BatchCommand.Create(console));
         root.Subcommands.Add(DoctorCommand.Create(console));
