@@ -126,7 +126,7 @@ internal static class MonitorCommands
         if (parse.GetValue(o.Model) is not { } dir) return (null, null);
         if (!dir.Exists) throw new DirectoryNotFoundException($"--model {dir.FullName} does not exist.");
         var engine = InferenceEngine.Load(dir.FullName);
-        try { return (new LoomEmbeddingGenerator(engine, dir.Name), engine); }
+        try { return (new ContextCutEmbedder(engine, new LoomEmbeddingGenerator(engine, dir.Name)), engine); }
         catch (NotSupportedException e) { engine.Dispose(); throw new ArgumentException($"--model {dir.FullName}: {e.Message}"); }
     }
 
@@ -236,6 +236,22 @@ internal static class MonitorCommands
             return 0;
         });
         return cmd;
+    }
+
+    // Texts longer than the model's context keep their first ContextLength tokens (decoded back to text), so a long
+    // review or prompt is embedded by its head instead of failing the report.
+    private sealed class ContextCutEmbedder(InferenceEngine engine, IEmbeddingGenerator<string, Embedding<float>> inner)
+        : DelegatingEmbeddingGenerator<string, Embedding<float>>(inner)
+    {
+        public override Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+            base.GenerateAsync(values.Select(Cut).ToList(), options, cancellationToken);
+
+        private string Cut(string text)
+        {
+            var ids = engine.Tokenizer.Encode(text, Loom.Tokenizers.SpecialTokenPolicy.PlainText);
+            if (ids.Length == 0) return " ";
+            return ids.Length <= engine.ContextLength ? text : engine.Tokenizer.Decode(ids.AsSpan(0, engine.ContextLength));
+        }
     }
 
     // Warnings from the watcher go to the console (stderr), one line each.

@@ -82,6 +82,33 @@ public sealed class MonitorCommandsTests
     }
 
     [Fact]
+    public void Report_with_a_model_embeds_with_it_and_cuts_texts_to_its_context()
+    {
+        string dir = CliRunner.TempDir();
+        var bpe = Loom.Tokenizers.Trainer.BpeTrainer.Train([string.Concat(Enumerable.Repeat("to be or not to be, that is the question.\n", 50))],
+            new Loom.Tokenizers.Trainer.BpeTrainerOptions { VocabularySize = 300, MinFrequency = 1 });
+        string modelDir = Path.Combine(dir, "tiny-gpt");
+        Directory.CreateDirectory(modelDir);
+        Loom.Tokenizers.Formats.HuggingFaceTokenizerJson.Save(bpe.Tokenizer, Path.Combine(modelDir, "tokenizer.json"), bpe.Merges);
+        using (var model = new Loom.Models.Gpt2.Gpt2Model(new Loom.Models.Gpt2.Gpt2Config { VocabSize = bpe.Tokenizer.VocabularySize, MaxPositions = 32, Embedding = 16, Layers = 1, Heads = 2 }))
+        {
+            model.InitializeWeights(4);
+            model.Save(modelDir);
+        }
+        string r = Path.Combine(dir, "r.jsonl"), cur = Path.Combine(dir, "c.jsonl"), output = Path.Combine(dir, "out");
+        // 40 texts a side; some far longer than the model's 32 positions
+        File.WriteAllLines(r, Enumerable.Range(0, 40).Select(i => JsonSerializer.Serialize(new { text = string.Join(' ', Enumerable.Repeat("to be or not", 1 + i % 20)) })));
+        File.WriteAllLines(cur, Enumerable.Range(0, 40).Select(i => JsonSerializer.Serialize(new { text = string.Join(' ', Enumerable.Repeat("that is the question", 1 + i % 20)) })));
+        var (code, _, console) = CliRunner.Run("monitor", "report", "--reference", r, "--current", cur, "--output", output, "--model", modelDir);
+        Assert.True(code == 0, console);
+        var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "report.json"))).RootElement;
+        Assert.Equal("tiny-gpt", report.GetProperty("embedder").GetString());
+        var embedding = report.GetProperty("features").EnumerateArray().Single(f => f.GetProperty("name").GetString() == "text:embedding");
+        Assert.True(embedding.GetProperty("drifted").GetBoolean());     // different words: the classifier tells them apart
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public void Watch_once_on_a_missing_or_foreign_log_is_one_error_line()
     {
         string dir = CliRunner.TempDir();
