@@ -150,6 +150,24 @@ public class ExportCommandsTests
     }
 
     [Fact]
+    public async Task TheServingEngineOpensAGgufFileAsGenerateDoes()
+    {
+        // InferenceEngine.Load is what `loom serve` and `loom batch` open --model with.
+        string dir = MakeModelDir(embd: 32);
+        string gguf = Path.Combine(dir, "m.gguf");
+        Assert.Equal(0, CliRunner.Run("export", "gguf", "--model", dir, "--type", "q8_0", "--output", gguf).Code);
+        var (code, text, console) = CliRunner.Run("generate", "--model", gguf, "--prompt", "to be", "--max-new-tokens", "10", "--temperature", "0");
+        Assert.True(code == 0, console);
+        using var engine = Loom.Inference.Engine.InferenceEngine.Load(gguf);
+        var result = await engine.GenerateAsync(new Loom.Inference.Engine.GenerationRequest
+        {
+            Prompt = "to be",
+            Sampling = new Loom.Inference.Generation.SamplingOptions { MaxNewTokens = 10, Temperature = 0 },
+        });
+        Assert.Equal(text.TrimEnd('\n'), result.Text);
+    }
+
+    [Fact]
     public void BadTypeAndExistingOutputAreNamed()
     {
         string dir = MakeModelDir(embd: 32);
