@@ -32,7 +32,8 @@ public static class QuantizedWeights
     public static bool IsQuantizedDirectory(string directory)
     {
         string path = Path.Combine(directory, "config.json");
-        if (!File.Exists(path)) return false;
+        // Only a regular file is read here: a FIFO would block the probe forever (ReadConfig then names it).
+        if (Loom.Core.IO.InputFiles.KindOf(path) != Loom.Core.IO.InputFileKind.Regular) return false;
         try { return JsonNode.Parse(File.ReadAllText(path)) is JsonObject o && o[ConfigField] is not null; }
         catch (JsonException) { return false; }   // ReadConfig reports the broken JSON with its line
     }

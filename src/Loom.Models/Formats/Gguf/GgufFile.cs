@@ -160,7 +160,8 @@ public sealed class GgufFile : IDisposable
     /// <summary>True when <paramref name="path"/> is a file starting with the GGUF magic.</summary>
     public static bool IsGguf(string path)
     {
-        if (!File.Exists(path)) return false;
+        // Only a regular file is probed: opening a FIFO would block until a writer appears.
+        if (Loom.Core.IO.InputFiles.KindOf(path) != Loom.Core.IO.InputFileKind.Regular) return false;
         using var s = File.OpenRead(path);
         Span<byte> b = stackalloc byte[4];
         return s.ReadAtLeast(b, 4, throwOnEndOfStream: false) == 4 && BinaryPrimitives.ReadUInt32LittleEndian(b) == Magic;
