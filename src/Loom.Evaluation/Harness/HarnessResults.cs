@@ -7,6 +7,7 @@
 // schema's version. Per-document samples go to samples_<task>.jsonl next to it.
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Loom.Core.IO;
 using Loom.Evaluation.Statistics;
 
 namespace Loom.Evaluation.Harness;
@@ -63,10 +64,10 @@ public static class HarnessResults
     {
         Directory.CreateDirectory(directory);
         foreach (var r in tasks)
-            File.WriteAllLines(Path.Combine(directory, $"samples_{r.Name}.jsonl"), r.Samples.Select(s => s.ToJsonString()));
-        File.WriteAllText(Path.Combine(directory, "report.html"), HarnessReport.Html(results));
-        // results.json last: its presence means the run finished.
-        File.WriteAllText(Path.Combine(directory, "results.json"), results.ToJsonString(Indented) + "\n");
+            DurableFile.WriteAllText(Path.Combine(directory, $"samples_{r.Name}.jsonl"), string.Concat(r.Samples.Select(s => s.ToJsonString() + "\n")));
+        DurableFile.WriteAllText(Path.Combine(directory, "report.html"), HarnessReport.Html(results));
+        // results.json last (each file written to a temporary name, synced, renamed): its presence means the run finished.
+        DurableFile.WriteAllText(Path.Combine(directory, "results.json"), results.ToJsonString(Indented) + "\n");
     }
 
     /// <summary>Reads a results file, checking its schema.</summary>

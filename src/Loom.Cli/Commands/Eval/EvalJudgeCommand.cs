@@ -52,7 +52,7 @@ internal static class EvalJudgeCommand
                 var progress = new Progress<(int Done, int Total)>(p => { bar.MaxValue = Math.Max(1, p.Total); bar.Value = p.Done; });
                 (summary, calls) = JudgeRunner.RunAsync(client, items, options, progress).GetAwaiter().GetResult();
             });
-            File.WriteAllLines(outPath, calls.Select(t => t.ToJsonString()));
+            Loom.Core.IO.DurableFile.WriteAllText(outPath, string.Concat(calls.Select(t => t.ToJsonString() + "\n")));
             console.MarkupLine($"{calls.Count} judge call(s) saved to {Markup.Escape(outPath)}");
             parse.InvocationConfiguration.Output.WriteLine(summary.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return 0;

@@ -43,7 +43,7 @@ internal static class EvalReviewCommand
                 _ => throw new ArgumentException($"--output {outFile.FullName}: end it in .html or .csv."),
             };
             Directory.CreateDirectory(Path.GetDirectoryName(outFile.FullName)!);
-            File.WriteAllText(outFile.FullName, text);
+            Loom.Core.IO.DurableFile.WriteAllText(outFile.FullName, text);
             console.MarkupLine($"wrote a {(ext == ".csv" ? "CSV" : "HTML")} sheet of {items.Count} item(s) to {Markup.Escape(outFile.FullName)}");
             return 0;
         });
