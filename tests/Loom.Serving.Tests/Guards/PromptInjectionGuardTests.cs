@@ -4,10 +4,11 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Loom.Serving.Guards;
+using Xunit.Abstractions;
 
 namespace Loom.Serving.Tests.Guards;
 
-public sealed class PromptInjectionGuardTests
+public sealed class PromptInjectionGuardTests(ITestOutputHelper output)
 {
     internal static string Sample(string name)
     {
@@ -35,6 +36,7 @@ public sealed class PromptInjectionGuardTests
         }
         Assert.Equal(80, tp + fn + fp + tn);
         double recall = tp / (double)(tp + fn), fpr = fp / (double)(fp + tn);
+        output.WriteLine($"attacks caught {tp}/{tp + fn} (recall {recall:P1}), benign flagged {fp}/{fp + tn} (false-positive rate {fpr:P1}); wrong: {string.Join(" | ", missed)}");
         // docs/SAFETY.md quotes these figures; the test holds the rules to them.
         Assert.True(recall >= 0.95 && fpr <= 0.05, $"recall {recall:P1}, false-positive rate {fpr:P1}; wrong: {string.Join(" | ", missed)}");
     }
