@@ -33,7 +33,7 @@ internal static class QuantSuite
         var config = tiny ? new Gpt2Config { Layers = 2, Embedding = 256, Heads = 4, VocabSize = 1000, MaxPositions = 1024 } : new Gpt2Config();
         string name = tiny ? "gpt2-tiny" : "gpt2-124M";
         int tokens = ctx.Steps ?? 128;
-        var threadCounts = ctx.Threads.Count > 0 ? ctx.Threads : [2];
+        var threadCounts = ctx.Threads;
         foreach (int threads in threadCounts)
         {
             using var f32 = new Gpt2Model(config, ModelOptions.Inference, ctx.Pool(threads));
@@ -46,7 +46,7 @@ internal static class QuantSuite
                 if (q != null) Check(f32, q, (QuantFormat)format!, name, type);
                 double? anchor = llamaType.Length == 0 ? null : LlamaBench(threads, tokens, llamaType);
                 string label = $"{name} {type} decode n=1 threads={threads}";
-                double tps = Decode(model, tokens);
+                double tps = Decode(ctx, model, tokens, threads);
                 ctx.Rows.Add(new BenchRow(label, "tokens_per_s", Math.Round(tps, 1), "tokens/s")
                 {
                     Anchor = anchor, AnchorName = anchor is null ? null : $"llama.cpp tg {llamaType}", Ratio = anchor is double a ? Math.Round(tps / a, 3) : null,
@@ -101,7 +101,7 @@ internal static class QuantSuite
     }
 
     // Tokens/s of one sequence decoding `tokens` tokens after a 16-token prompt, one call per token.
-    private static double Decode(IBatchedDecoder model, int tokens)
+    private static double Decode(BenchContext ctx, IBatchedDecoder model, int tokens, int threads)
     {
         using var pool = new KvBlockPool(model.KvShape, 16, (long)((16 + 4 + tokens + 15) / 16) * 16 * model.KvShape.FloatsPerPosition * sizeof(float));
         var seq = new KvSequence(pool);
@@ -113,14 +113,14 @@ internal static class QuantSuite
         var next = new int[1];
         // Warm-up of 4 tokens (JIT, caches), then the timed run.
         for (int t = 0; t < 4; t++) { next[0] = rng.Next(model.VocabularySize); seq.TryReserve(seq.Length + 1); model.DecodeStep([seq], next, logits); }
-        var sw = Stopwatch.StartNew();
+        double start = ctx.Now(threads);   // wall clock, or process CPU time ÷ threads with --cpu-time
         for (int t = 0; t < tokens; t++)
         {
             next[0] = rng.Next(model.VocabularySize);
             seq.TryReserve(seq.Length + 1);
             model.DecodeStep([seq], next, logits);
         }
-        double tps = tokens / sw.Elapsed.TotalSeconds;
+        double tps = tokens / (ctx.Now(threads) - start);
         seq.Release();
         return tps;
     }
