@@ -51,7 +51,7 @@ public static class TaskRunner
     {
         options.Validate();
         if (task.OutputType != TaskOutputType.GenerateUntil && !model.SupportsLogLikelihood)
-            throw new NotSupportedException($"Task {task.Name} ({task.SourcePath}) needs log-likelihoods ({task.OutputType}); {model.Name} cannot return them (an endpoint needs echo + logprobs on /v1/completions). Run it with --model, or choose generate_until tasks.");
+            throw new NotSupportedException($"Task {task.Name} ({task.SourcePath}) needs log-likelihoods ({task.OutputType}); {model.Name} cannot return them. Run it with --model, or choose generate_until tasks.");
         var (train, test) = LoadSplits(task, options.Seed);
         if (options.Limit > 0 && test.Count > options.Limit) test = test.GetRange(0, options.Limit);
         int shots = options.Shots ?? task.NumFewshot;

@@ -9,6 +9,7 @@ using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Loom.Inference.Chat;
 using Loom.Inference.Engine;
+using Loom.Inference.Scoring;
 using Loom.Serving.Logging;
 using Loom.Serving.Metrics;
 
@@ -72,13 +73,22 @@ public sealed class OpenAIService
     {
         Begin(r, trace);
         if (r.Endpoint == ApiEndpoint.Embeddings) return await EmbedAsync(r, trace, cancellationToken).ConfigureAwait(false);
-        var source = Generate(r, trace, cancellationToken);
+        // echo: the prompt's own token log-probs come from one forward over it (PromptLogprobs), before any generation.
+        var echoed = r.Echo && r.Sampling.Logprobs ? new PromptTokenLogprob[r.Prompts.Count][] : null;
+        if (echoed != null)
+            for (int p = 0; p < r.Prompts.Count; p++)
+            {
+                try { echoed[p] = await PromptLogprobs.ComputeAsync(_engine, r.Prompts[p], r.Sampling.TopLogprobs, cancellationToken).ConfigureAwait(false); }
+                catch (ObjectDisposedException) { throw ShuttingDown(); }
+            }
+        bool generate = r.Sampling.MaxNewTokens > 0;
+        var source = generate ? Generate(r, trace, cancellationToken) : Empty();
         int n = r.Sampling.N, total = r.Prompts.Count * n;
         var text = new System.Text.StringBuilder[total];
         var tokens = new List<GenerationChunk>[total];
         var reasons = new FinishReason?[total];
         var confidence = new GenerationConfidence?[total];
-        for (int i = 0; i < total; i++) { text[i] = new(); tokens[i] = new(); }
+        for (int i = 0; i < total; i++) { text[i] = new(); tokens[i] = new(); if (!generate) reasons[i] = FinishReason.Length; }
         await foreach (var (p, c) in source.ConfigureAwait(false))
         {
             int i = p * n + c.Index;
@@ -98,8 +108,9 @@ public sealed class OpenAIService
             bool low = _selective.IsLow(confidence[i]);
             string answer = low && _selective.Action == Guards.LowConfidenceAction.Abstain ? _selective.AbstainText : text[i].ToString();
             if (chat) choice["message"] = new JsonObject { ["role"] = "assistant", ["content"] = answer, ["refusal"] = null };
-            else choice["text"] = answer;
-            choice["logprobs"] = !r.Sampling.Logprobs ? null : chat ? ChatLogprobs(tokens[i]) : CompletionLogprobs(tokens[i]);
+            else choice["text"] = r.Echo ? r.PromptTexts[i / n] + answer : answer;
+            choice["logprobs"] = !r.Sampling.Logprobs ? null : chat ? ChatLogprobs(tokens[i])
+                : echoed != null ? EchoLogprobs(r.Prompts[i / n], r.PromptTexts[i / n], echoed[i / n], tokens[i]) : CompletionLogprobs(tokens[i]);
             choice["finish_reason"] = reasons[i]?.ToWireName();
             if (confidence[i] is { } conf) choice["confidence"] = ConfidenceJson(conf);
             if (low) choice[_selective.Action == Guards.LowConfidenceAction.Abstain ? "abstained" : "warning"] =
@@ -306,10 +317,45 @@ public sealed class OpenAIService
         };
     }
 
-    private JsonObject CompletionLogprobs(IEnumerable<GenerationChunk> chunks)
+#pragma warning disable CS1998   // an empty stream for echo with max_tokens 0
+    private static async IAsyncEnumerable<(int Prompt, GenerationChunk Chunk)> Empty() { yield break; }
+#pragma warning restore CS1998
+
+    // OpenAI's legacy logprobs for echo: the prompt's tokens first (the first one's token_logprobs and
+    // top_logprobs null, as OpenAI's), then the generated ones. text_offset indexes the echoed text
+    // (prompt + completion); a prompt token's offset is the length of the decoded tokens before it,
+    // shifted so the decoded prompt's end meets the prompt text's end (a BOS token that decodes to
+    // marker text then sits at offset 0, before the first character).
+    private JsonObject EchoLogprobs(int[] ids, string promptText, PromptTokenLogprob[] scored, IEnumerable<GenerationChunk> generated)
+    {
+        var tok = _engine.Tokenizer;
+        JsonArray tokens = [], lps = [], tops = [], offsets = [];
+        int shift = tok.Decode(ids).Length - promptText.Length;
+        for (int t = 0; t < ids.Length; t++)
+        {
+            tokens.Add(tok.Decode([ids[t]]));
+            lps.Add(scored[t].Logprob is double lp ? (JsonNode)lp : null);
+            if (t == 0) tops.Add(null);
+            else
+            {
+                var top = new JsonObject();
+                foreach (var (id, lp) in scored[t].Top) top[tok.Decode([id])] = lp;
+                tops.Add(top);
+            }
+            offsets.Add(Math.Max(0, tok.Decode(ids.AsSpan(0, t).ToArray()).Length - shift));
+        }
+        var rest = CompletionLogprobs(generated, promptText.Length);
+        foreach (var key in new[] { "tokens", "token_logprobs", "top_logprobs", "text_offset" })
+        {
+            var into = key switch { "tokens" => tokens, "token_logprobs" => lps, "top_logprobs" => tops, _ => offsets };
+            foreach (var x in rest[key]!.AsArray().ToList()) into.Add(x?.DeepClone());
+        }
+        return new JsonObject { ["tokens"] = tokens, ["token_logprobs"] = lps, ["top_logprobs"] = tops, ["text_offset"] = offsets };
+    }
+
+    private JsonObject CompletionLogprobs(IEnumerable<GenerationChunk> chunks, int offset = 0)
     {
         JsonArray tokens = [], lps = [], tops = [], offsets = [];
-        int offset = 0;
         foreach (var c in chunks)
         {
             string token = _engine.Tokenizer.Decode([c.TokenId!.Value]);

@@ -17,6 +17,8 @@ public sealed record PreparedRequest
     public required IReadOnlyList<string> PromptTexts { get; init; }
     public SamplingOptions Sampling { get; init; } = new();
     public bool Stream { get; init; }
+    /// <summary>Completions' echo: the prompt text (and, with logprobs, its token log-probs) before the completion; Sampling.MaxNewTokens may then be 0.</summary>
+    public bool Echo { get; init; }
     /// <summary>stream_options.include_usage: a last chunk with empty choices and the usage.</summary>
     public bool IncludeUsage { get; init; }
     /// <summary>Embeddings' encoding_format is "base64".</summary>

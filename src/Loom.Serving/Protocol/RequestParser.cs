@@ -126,13 +126,17 @@ public sealed class RequestParser
     private PreparedRequest ParseCompletion(RequestFields f)
     {
         string model = Model(f);
-        if (f.Bool("echo") == true) throw ApiException.BadRequest("'echo' is not supported by this server; the completion never repeats the prompt.", "echo");
+        // echo (OpenAI's legacy completions, lm-eval's local-completions): the prompt comes back before the
+        // completion, with its own token log-probs when logprobs is set; max_tokens 0 then scores the prompt only.
+        bool echo = f.Bool("echo") ?? false;
+        if (echo && (f.Bool("stream") ?? false))
+            throw ApiException.BadRequest("'echo' is supported only for non-streamed completions; set 'stream' to false.", "echo");
         f.Unsupported("suffix", "insertion (suffix) is not implemented.");
         int n = f.Int("n", int.MinValue) ?? 1;
         if (f.Int("best_of", int.MinValue) is int bestOf && bestOf != n)
             throw ApiException.BadRequest($"'best_of' is supported only equal to n ({n}); got {bestOf}.", "best_of");
         int? top = f.Int("logprobs", 0, 5);
-        int? maxTokens = f.Int("max_tokens", int.MinValue) is int mt ? Positive("max_tokens", mt) : 16;   // OpenAI's default for completions
+        int? maxTokens = f.Int("max_tokens", int.MinValue) is int mt ? (echo && mt == 0 ? 0 : Positive("max_tokens", mt)) : 16;   // OpenAI's default for completions
 
         var texts = new List<string>();
         var prompts = new List<int[]>();
@@ -165,7 +169,7 @@ public sealed class RequestParser
             TopLogprobs = top ?? 0,
             StopSequences = f.Strings("stop", 4),
         };
-        return Finish(f, new PreparedRequest { Endpoint = ApiEndpoint.Completions, Model = model, Prompts = prompts, PromptTexts = texts, Sampling = sampling });
+        return Finish(f, new PreparedRequest { Endpoint = ApiEndpoint.Completions, Model = model, Prompts = prompts, PromptTexts = texts, Sampling = sampling, Echo = echo });
     }
 
     private PreparedRequest ParseEmbeddings(RequestFields f)
@@ -205,7 +209,7 @@ public sealed class RequestParser
     private SamplingOptions SamplingFrom(RequestFields f, int promptTokens, int? maxTokens, string promptParam, string promptWord)
     {
         int context = _engine.ContextLength;
-        if (promptTokens >= context || (maxTokens is int m && promptTokens + (long)m > context))
+        if ((promptTokens >= context && maxTokens != 0) || (maxTokens is int m && promptTokens + (long)m > context))
             throw ApiException.BadRequest(
                 $"This model's maximum context length is {context} tokens. However, you requested {promptTokens + (long)(maxTokens ?? 1)} tokens ({promptTokens} in the {promptWord}, {maxTokens ?? 1} in the completion). Please reduce the length of the {promptWord} or max_tokens.",
                 promptParam, "context_length_exceeded");

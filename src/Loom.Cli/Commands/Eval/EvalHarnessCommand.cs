@@ -21,7 +21,7 @@ internal static class EvalHarnessCommand
     public static Command Create(IAnsiConsole console)
     {
         var model = new Option<DirectoryInfo?>("--model") { Description = "Model directory (config.json, model.safetensors, a tokenizer)." };
-        var endpoint = new Option<string?>("--endpoint") { Description = "An OpenAI-compatible API root instead of --model, e.g. http://127.0.0.1:8080/v1 (generate_until tasks only)." };
+        var endpoint = new Option<string?>("--endpoint") { Description = "An OpenAI-compatible API root instead of --model, e.g. http://127.0.0.1:8080/v1 (log-likelihood tasks need echo + logprobs on /v1/completions, as `loom serve` offers)." };
         var apiKey = new Option<string?>("--api-key") { Description = "Bearer key for --endpoint." };
         var endpointModel = new Option<string?>("--endpoint-model") { Description = "Model name sent to --endpoint (default: the first of GET /v1/models)." };
         var tasks = new Option<string[]>("--tasks") { Description = "Shipped task names (gsm8k, squad2, sms_spam, imdb_sentiment, lambada_wikitext2), comma-separated or repeated, or task YAML files.", Required = true, AllowMultipleArgumentsPerToken = true };
@@ -58,8 +58,6 @@ internal static class EvalHarnessCommand
             {
                 if (!File.Exists(d.TestPath)) throw new FileNotFoundException($"{d.SourcePath}: dataset.test {d.TestPath} does not exist.");
                 if (d.TrainPath != null && !File.Exists(d.TrainPath)) throw new FileNotFoundException($"{d.SourcePath}: dataset.train {d.TrainPath} does not exist.");
-                if (url != null && d.OutputType != TaskOutputType.GenerateUntil)
-                    throw new ArgumentException($"--endpoint scores generate_until tasks only; task {d.Name} ({d.SourcePath}) is {HarnessResults.OutputTypeName(d.OutputType)}, which needs log-likelihoods: run it with --model.");
             }
             var trainingTexts = parse.GetValue(trainData)!.SelectMany(f => ReadTexts(f.FullName)).ToList();
 

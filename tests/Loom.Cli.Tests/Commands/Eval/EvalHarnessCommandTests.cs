@@ -1,5 +1,5 @@
 // `loom eval harness` end to end on the fixture model: --model and --endpoint (a real LoomServer on
-// loopback serving the same directory) give the same generations and the same scores; the results
+// loopback serving the same directory) give the same generations, log-likelihoods and scores; the results
 // file has the documented schema and `loom eval compare` reads two of them; the shipped tasks load.
 using System.Text.Json.Nodes;
 using Loom.Serving.Hosting;
@@ -51,11 +51,36 @@ public sealed class EvalHarnessCommandTests
     }
 
     [Fact]
-    public void EndpointRefusesLogLikelihoodTasks()
+    public async Task EndpointMultipleChoiceEqualsLocalModel()
     {
-        var r = CliRunner.Run("eval", "harness", "--endpoint", "http://127.0.0.1:9/v1", "--tasks", Path.Combine(AppContext.BaseDirectory, "Fixtures", "harness", "task.yaml"));
-        Assert.Equal(1, r.Code);
-        Assert.Contains("--endpoint scores generate_until tasks only", r.Console);
+        // The fixture multiple-choice task through `loom serve`'s echo + logprobs (lm-eval's
+        // local-completions) against --model: the same log-likelihood of every choice of every
+        // document (1e-4), the same greedy flags, and the same acc / acc_norm — the PyTorch fixture's.
+        string dir = CliRunner.TempDir();
+        string task = Path.Combine(AppContext.BaseDirectory, "Fixtures", "harness", "task.yaml");
+        var local = CliRunner.Run("eval", "harness", "--model", ModelDir, "--tasks", task, "--output", Path.Combine(dir, "local"), "--bootstrap", "50");
+        Assert.True(local.Code == 0, local.Console);
+        await using var server = LoomServer.Create(new ServerOptions { ModelDirectory = ModelDir, Port = 0, KvCacheMegabytes = 4 });
+        await server.StartAsync();
+        var remote = CliRunner.Run("eval", "harness", "--endpoint", server.BaseAddress!.ToString(), "--tasks", task, "--output", Path.Combine(dir, "remote"), "--bootstrap", "50");
+        Assert.True(remote.Code == 0, remote.Console);
+
+        var la = File.ReadAllLines(Path.Combine(dir, "local", "samples_fixture_mc.jsonl")).Select(l => JsonNode.Parse(l)!).ToList();
+        var lb = File.ReadAllLines(Path.Combine(dir, "remote", "samples_fixture_mc.jsonl")).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal(la.Count, lb.Count);
+        Assert.True(la.Count > 0);
+        for (int i = 0; i < la.Count; i++)
+        {
+            var x = la[i]["loglikelihoods"]!.AsArray();
+            var y = lb[i]["loglikelihoods"]!.AsArray();
+            Assert.Equal(x.Count, y.Count);
+            for (int c = 0; c < x.Count; c++) Assert.Equal(x[c]!.GetValue<double>(), y[c]!.GetValue<double>(), 1e-4);
+            Assert.Equal(la[i]["is_greedy"]!.ToJsonString(), lb[i]["is_greedy"]!.ToJsonString());
+        }
+        var expected = JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "harness", "expected.json")))!;
+        var m = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "remote", "results.json")))!["tasks"]!["fixture_mc"]!["metrics"]!;
+        Assert.Equal(expected["acc"]!.GetValue<double>(), m["acc"]!["value"]!.GetValue<double>(), 12);
+        Assert.Equal(expected["acc_norm"]!.GetValue<double>(), m["acc_norm"]!["value"]!.GetValue<double>(), 12);
     }
 
     [Fact]
