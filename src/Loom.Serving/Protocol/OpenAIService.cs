@@ -339,7 +339,8 @@ public sealed class OpenAIService
             else
             {
                 var top = new JsonObject();
-                foreach (var (id, lp) in scored[t].Top) top[tok.Decode([id])] = lp;
+                // Two ids can decode to the same text (BPE reaches a string by different merges); the key keeps the likelier.
+                foreach (var (id, alt) in scored[t].Top) top.TryAdd(tok.Decode([id]), alt);
                 tops.Add(top);
             }
             offsets.Add(Math.Max(0, tok.Decode(ids.AsSpan(0, t).ToArray()).Length - shift));

@@ -80,7 +80,7 @@ public sealed class EchoTests
         stream["stream"] = true;
         var refused = await http.PostAsJsonAsync("/v1/completions", stream);
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
-        Assert.Contains("'echo'", await refused.Content.ReadAsStringAsync());
+        Assert.Equal("echo", JsonNode.Parse(await refused.Content.ReadAsStringAsync())!["error"]!["param"]!.GetValue<string>());
         var zero = new JsonObject { ["model"] = "tiny-gpt2", ["prompt"] = "the dog", ["max_tokens"] = 0 };
         Assert.Equal(HttpStatusCode.BadRequest, (await http.PostAsJsonAsync("/v1/completions", zero)).StatusCode);
     }
