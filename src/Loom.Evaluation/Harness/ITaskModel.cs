@@ -13,8 +13,8 @@ public interface ITaskModel
     string Name { get; }
 
     /// <summary>
-    /// False when the model cannot return log-likelihoods of given text (an endpoint without
-    /// <c>echo</c> + <c>logprobs</c> on completions): multiple-choice and log-likelihood tasks are then refused up front.
+    /// False when the model cannot return log-likelihoods of given text (e.g. a model that can only generate;
+    /// endpoints get them through completions <c>echo</c> + <c>logprobs</c>): multiple-choice and log-likelihood tasks are then refused up front.
     /// </summary>
     bool SupportsLogLikelihood { get; }
 
