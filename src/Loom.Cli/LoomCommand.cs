@@ -12,6 +12,8 @@ public static class LoomCommand
     /// <summary>The root `loom` command writing to <paramref name="console"/>.</summary>
     public static RootCommand Create(IAnsiConsole console)
     {
+        // Model-path formats owned outside Loom.Models join the registry before any command can load a model.
+        Loom.Compression.LowRank.LowRankModels.Register();
         var root = new RootCommand("Loom: curate data, train tokenizers, train, evaluate, compress, serve, explain and monitor language models — in .NET.");
         root.Subcommands.Add(QuickstartCommand.Create(console));
         root.Subcommands.Add(TrainCommand.Create(console));

@@ -145,14 +145,19 @@ public static class CausalLanguageModels
         return ParseConfig(node, config, causalOnly);
     }
 
-    /// <summary>Opens a model directory: config.json chooses the family, model.safetensors gives the weights (checked strictly).</summary>
+    /// <summary>Opens a model path: config.json chooses the family, model.safetensors gives the weights (checked strictly); or any registered <see cref="ModelFormats"/> form.</summary>
     public static ICausalLanguageModel Load(string directory, WorkerPool? pool = null) => Load(directory, ModelOptions.Default, pool);
 
-    /// <summary>Opens a model directory built with <paramref name="options"/> (<see cref="ModelOptions.Inference"/> allocates no gradients); weights checked strictly.</summary>
+    /// <summary>
+    /// Opens a model path built with <paramref name="options"/> (<see cref="ModelOptions.Inference"/> allocates no gradients).
+    /// A registered <see cref="IModelFormat"/> that recognises the path opens it (GGUF files and `loom quantize`
+    /// directories always; `loom compress lowrank` directories once Loom.Compression's LowRankModels.Register() ran);
+    /// otherwise it is a Hugging Face directory, weights checked strictly.
+    /// </summary>
     public static ICausalLanguageModel Load(string directory, ModelOptions options, WorkerPool? pool = null)
     {
-        // A directory written by loom quantize: its projections read quantized blocks (Quantization/).
-        if (Quantization.QuantizedWeights.IsQuantizedDirectory(directory)) return Quantization.QuantizedModels.Load(directory, options, pool);
+        ArgumentNullException.ThrowIfNull(options);
+        if (ModelFormats.Find(directory) is { } format) return format.Load(directory, options, pool);
         var model = Create(ReadConfig(directory), options, pool);
         try
         {

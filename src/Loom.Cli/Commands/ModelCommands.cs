@@ -17,15 +17,10 @@ internal static class ModelCommands
     private static Option<DirectoryInfo> ModelOption() => new("--model") { Description = "Model directory (config.json, model.safetensors and a tokenizer) or a .gguf file.", Required = true };
 
     // generate and eval only read the weights: every parameter frozen, no gradient block allocated.
-    // A .gguf file carries its own tokenizer and names; a low-rank directory (low_rank.json, `loom compress lowrank`)
-    // needs its factors in the projection seam; quantized directories are opened by CausalLanguageModels itself.
-    internal static ICausalLanguageModel LoadModel(string dir, ModelOptions? options = null)
-    {
-        options ??= ModelOptions.Inference;
-        if (GgufModelFiles.IsGguf(dir)) return GgufModelFiles.Load(dir, options).Model;
-        if (Loom.Compression.LowRank.LowRankModels.IsLowRank(dir)) return Loom.Compression.LowRank.LowRankModels.Load(dir, options);
-        return CausalLanguageModels.Load(dir, options);
-    }
+    // Every on-disk form (HF directory, .gguf file, quantized or low-rank directory) is opened by
+    // CausalLanguageModels.Load through the ModelFormats registry (low-rank registered in LoomCommand.Create).
+    internal static ICausalLanguageModel LoadModel(string dir, ModelOptions? options = null) =>
+        CausalLanguageModels.Load(dir, options ?? ModelOptions.Inference);
 
     // The tokenizer layouts TokenizerLoader reads from a model directory.
     internal static bool HasTokenizer(string dir) =>

@@ -50,8 +50,16 @@ public static class LowRankModels
     /// <summary>Loom's tensor name of factor B of <paramref name="path"/>.</summary>
     public static string BName(string path) => path + ".low_rank_B.weight";
 
-    /// <summary>True when <paramref name="directory"/> holds a low-rank model (its low_rank.json).</summary>
+    /// <summary>True when <paramref name="directory"/> holds a low-rank model (its low_rank.json; only its existence is checked, nothing is opened).</summary>
     public static bool IsLowRank(string directory) => File.Exists(Path.Combine(directory, FileName));
+
+    /// <summary>
+    /// Registers the low-rank directory form in <see cref="ModelFormats"/>, so that
+    /// <see cref="CausalLanguageModels.Load(string, ModelOptions, WorkerPool?)"/> — and every command, the
+    /// inference engine and the server built on it — opens low-rank directories. Idempotent; the CLI calls it
+    /// at start-up, library users call it once before loading.
+    /// </summary>
+    public static void Register() => ModelFormats.Register(new LowRankModelFormat());
 
     /// <summary>
     /// Factors the projections of <paramref name="modelDirectory"/> and writes a low-rank model directory.
