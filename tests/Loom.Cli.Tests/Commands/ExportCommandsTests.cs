@@ -150,6 +150,26 @@ public class ExportCommandsTests
     }
 
     [Fact]
+    public void EvalPerplexityOnAnF32GgufEqualsTheDirectory()
+    {
+        // `eval perplexity --model FILE.gguf` used to be refused ("does not exist"): --model was checked as a directory.
+        string dir = MakeModelDir(embd: 32);
+        string gguf = Path.Combine(dir, "m.gguf"), input = Path.Combine(dir, "text.txt");
+        File.WriteAllText(input, string.Concat(Enumerable.Repeat(Text, 3)));
+        Assert.Equal(0, CliRunner.Run("export", "gguf", "--model", dir, "--type", "f32", "--output", gguf).Code);
+        double Perplexity(string model)
+        {
+            var (code, text, console) = CliRunner.Run("eval", "perplexity", "--model", model, "--input", input, "--context", "32", "--stride", "16");
+            Assert.True(code == 0, console);
+            using var doc = System.Text.Json.JsonDocument.Parse(text);
+            Assert.Equal(doc.RootElement.GetProperty("input_tokens").GetInt32() - 1, doc.RootElement.GetProperty("tokens").GetInt32());
+            return doc.RootElement.GetProperty("perplexity").GetDouble();
+        }
+        double fromDirectory = Perplexity(dir), fromGguf = Perplexity(gguf);
+        Assert.Equal(fromDirectory, fromGguf, fromDirectory * 1e-5);
+    }
+
+    [Fact]
     public async Task TheServingEngineOpensAGgufFileAsGenerateDoes()
     {
         // InferenceEngine.Load is what `loom serve` and `loom batch` open --model with.

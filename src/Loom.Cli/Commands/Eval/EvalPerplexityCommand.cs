@@ -5,6 +5,7 @@
 // added, special-token text read as plain text. Prints one JSON object on stdout; progress goes to the
 // console (stderr).
 using System.CommandLine;
+using Loom.Inference.Gguf;
 using System.Text;
 using System.Text.Json;
 using Loom.Core.IO;
@@ -31,12 +32,16 @@ internal static class EvalPerplexityCommand
         {
             var options = new PerplexityOptions { Context = parse.GetValue(context), Stride = parse.GetValue(stride), BatchSize = parse.GetValue(batch) };
             string dir = parse.GetValue(model)!.FullName;
-            if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--model {dir} does not exist.");
+            // A .gguf file carries its own tokenizer (tokenizer.ggml.*), as in generate.
+            bool gguf = GgufModelFiles.IsGguf(dir);
+            if (!gguf && !Directory.Exists(dir)) throw new DirectoryNotFoundException($"--model {dir} does not exist; give a model directory or a .gguf file.");
             string path = parse.GetValue(input)!.FullName;
             string fieldName = parse.GetValue(field)!;
-            using var m = ModelCommands.LoadModel(dir);
+            using var ggufModel = gguf ? GgufModelFiles.Load(dir) : null;
+            using var directoryModel = gguf ? null : ModelCommands.LoadModel(dir);
+            var m = ggufModel?.Model ?? directoryModel!;
             options.Resolve(m.ContextLength, OptionName);   // checked before reading the input
-            BpeTokenizer? tokenizer = ModelCommands.HasTokenizer(dir) ? TokenizerLoader.Load(dir) : null;
+            BpeTokenizer? tokenizer = ggufModel?.Tokenizer ?? (ModelCommands.HasTokenizer(dir) ? TokenizerLoader.Load(dir) : null);
             var (tokens, text) = ReadTokens(path, fieldName, tokenizer, dir);
             PerplexityResult result = null!;
             console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()).Start(ctx =>
