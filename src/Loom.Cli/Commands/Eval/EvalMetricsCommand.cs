@@ -13,7 +13,7 @@ namespace Loom.Cli.Commands.Eval;
 internal static class EvalMetricsCommand
 {
     /// <summary>What a metric row receives: the files as given and the shared options.</summary>
-    internal sealed record MetricInput(string Predictions, string[] References, bool Lowercase, string Tokenize, bool Stemmer, int? K);
+    internal sealed record MetricInput(string Predictions, string[] References, bool Lowercase, string Tokenize, bool Stemmer, int? K, string? Model = null, bool Idf = false);
 
     private sealed record Metric(string Description, Action<MetricInput, Utf8JsonWriter> Compute);
 
@@ -34,6 +34,7 @@ internal static class EvalMetricsCommand
         ["pearson"] = new("Pearson's r (scipy)", (i, w) => Regression(i, w, "pearson", (t, p) => RegressionMetrics.Pearson(p, t))),
         ["spearman"] = new("Spearman's rho, ties averaged (scipy)", (i, w) => Regression(i, w, "spearman", (t, p) => RegressionMetrics.Spearman(p, t))),
         ["accuracy"] = new("accuracy of class labels (sklearn)", (i, w) => Labels(i, w, (t, p) => w.WriteNumber("accuracy", ClassificationMetrics.Accuracy(t, p)))),
+        ["bertscore"] = new("BERTScore P/R/F1 (greedy cosine matching of final hidden states, mean over pairs) with the encoder in --model (--idf)", BertScoreMetric),
         ["f1"] = new("macro F1 of class labels (sklearn average='macro')", (i, w) => Labels(i, w, (t, p) => w.WriteNumber("f1", ClassificationMetrics.F1(t, p, new PrecisionRecallOptions { Average = Average.Macro })))),
     };
 
@@ -46,15 +47,17 @@ internal static class EvalMetricsCommand
         var tokenize = new Option<string>("--tokenize") { Description = "BLEU tokenizer: 13a (default), none.", DefaultValueFactory = _ => "13a" };
         var noStemmer = new Option<bool>("--no-stemmer") { Description = "ROUGE: no Porter stemming (rouge-score use_stemmer=False)." };
         var k = new Option<int?>("--k") { Description = "recall@k, mrr, ndcg: the rank cut-off (recall@k default 10; mrr and ndcg: none)." };
+        var model = new Option<DirectoryInfo?>("--model") { Description = "bertscore: the encoder's directory (config.json, model.safetensors, tokenizer files): BERT, or any family's body." };
+        var idf = new Option<bool>("--idf") { Description = "bertscore: weigh tokens by inverse document frequency over the references (bert_score idf=True)." };
         var cmd = new Command("metrics", "A metric equal to its reference implementation (sacreBLEU, rouge-score, the SQuAD scripts, scikit-learn, scipy), as one JSON object.")
-            { metric, predictions, references, lowercase, tokenize, noStemmer, k };
+            { metric, predictions, references, lowercase, tokenize, noStemmer, k, model, idf };
         cmd.SetAction(parse =>
         {
             string name = parse.GetValue(metric)!;
             if (!Metrics.TryGetValue(name, out var m))
                 throw new ArgumentException($"--metric \"{name}\" is not known; choose one of: {string.Join(", ", Metrics.Keys)}.");
             var input = new MetricInput(parse.GetValue(predictions)!.FullName, parse.GetValue(references)!.Select(f => f.FullName).ToArray(),
-                parse.GetValue(lowercase), parse.GetValue(tokenize)!, !parse.GetValue(noStemmer), parse.GetValue(k));
+                parse.GetValue(lowercase), parse.GetValue(tokenize)!, !parse.GetValue(noStemmer), parse.GetValue(k), parse.GetValue(model)?.FullName, parse.GetValue(idf));
             if (input.K is < 1) throw new ArgumentException($"--k must be at least 1; got {input.K}.");
             if (input.References.Length == 0) throw new ArgumentException("--references needs at least one file.");
             var buffer = new MemoryStream();
@@ -80,6 +83,50 @@ internal static class EvalMetricsCommand
     {
         if (predictions != references)
             throw new InvalidDataException($"--predictions {predictionsPath} holds {predictions} {unit} but --references {referencesPath} holds {references}; they must pair up one to one.");
+    }
+
+    // BERTScore (Zhang et al. 2020, arXiv:1904.09675) as bert_score computes it per pair, averaged: each
+    // text encoded by the model directory's tokenizer with its specials ([CLS] A [SEP] for WordPiece),
+    // truncated to the model's positions, through the family's body built by SequenceClassifiers (the
+    // one place a body is loaded from a directory for any registered family; its head is unused).
+    private static void BertScoreMetric(MetricInput input, Utf8JsonWriter w)
+    {
+        string dir = input.Model ?? throw new ArgumentException("--metric bertscore needs --model DIR: an encoder directory (config.json, model.safetensors, tokenizer files).");
+        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--model {dir} does not exist; give an encoder directory (config.json, model.safetensors, tokenizer files).");
+        string refPath = OneReference(input, "bertscore");
+        string[] Texts(string path, string option)
+        {
+            var segments = MetricFiles.ReadSegments(path, option);
+            int bad = segments.FindIndex(s => s.Length != 1);
+            if (bad >= 0) throw new InvalidDataException($"{option} {path}: segment {bad + 1} holds {segments[bad].Length} texts; bertscore pairs one prediction with one reference.");
+            return segments.Select(s => s[0]).ToArray();
+        }
+        var candidates = Texts(input.Predictions, "--predictions");
+        var refs = Texts(refPath, "--references");
+        SameCount(candidates.Length, input.Predictions, refs.Length, refPath, "segments");
+        if (candidates.Length == 0) throw new InvalidDataException($"--predictions {input.Predictions} holds no segments.");
+        var encoder = Loom.Training.Classification.SequenceEncoder.Load(dir);
+        using var classifier = Loom.Models.Classification.SequenceClassifiers.Load(dir, new Loom.Models.Classification.SequenceClassifierOptions(), Loom.Models.ModelOptions.Inference);
+        int maxLength = MaxPositions(dir);
+        List<IReadOnlyList<int>> Encode(string[] texts) => texts.Select(t => (IReadOnlyList<int>)encoder.Encode(t, null, maxLength, Loom.Training.Classification.TruncationPolicy.Head).Ids).ToList();
+        var c = Encode(candidates);
+        var r = Encode(refs);
+        var scorer = new BertScorer(classifier.Body, hasSpecialTokens: encoder.SpecialCount(pair: false) == 2);
+        var results = scorer.Score(c, r, input.Idf ? BertScore.Idf(r) : null);
+        w.WriteNumber("precision", results.Average(x => x.Precision));
+        w.WriteNumber("recall", results.Average(x => x.Recall));
+        w.WriteNumber("f1", results.Average(x => x.F1));
+        w.WriteNumber("pairs", results.Count);
+        w.WriteBoolean("idf", input.Idf);
+    }
+
+    // The model's position limit (max_position_embeddings / n_positions), 512 as bert_score's when the config names none.
+    private static int MaxPositions(string dir)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "config.json")));
+        foreach (var name in new[] { "max_position_embeddings", "n_positions" })
+            if (doc.RootElement.TryGetProperty(name, out var v) && v.TryGetInt32(out int n) && n > 2) return Math.Min(n, 512);
+        return 512;
     }
 
     // Hypotheses (one text per segment) and the references of each segment across every --references file.
