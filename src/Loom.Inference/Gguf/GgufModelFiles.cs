@@ -149,6 +149,10 @@ public static class GgufModelFiles
     /// </summary>
     public static IReadOnlyDictionary<string, GgmlType> Export(string modelDirectory, GgufFileType type, string output, CancellationToken cancellationToken = default)
     {
+        // Export writes every tensor from the model's float weights; a quantized, low-rank or GGUF model holds some of
+        // them elsewhere (blocks, factors), so exporting it would write zeros for those matrices.
+        if (Loom.Models.Formats.ModelFormats.Find(modelDirectory) is { } format)
+            throw new ArgumentException($"--model {modelDirectory} is a {format.Name} model; export the f32 Hugging Face directory it was made from (loom export gguf quantizes with --type itself).");
         var tokenizer = TokenizerLoader.Load(modelDirectory);
         using var model = CausalLanguageModels.Load(modelDirectory, ModelOptions.Inference);
         return Export(model, tokenizer, type, output, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelDirectory))), modelDirectory, cancellationToken);
@@ -160,6 +164,9 @@ public static class GgufModelFiles
     {
         if (tokenizer.VocabularySize > model.VocabularySize)
             throw new ArgumentException($"The tokenizer has {tokenizer.VocabularySize} ids but the model's vocab_size is {model.VocabularySize}; they do not belong together.");
+        for (int i = 0; i < model.Parameters.Specs.Count; i++)
+            if (model.Parameters.IsHeldByProjection(i))
+                throw new ArgumentException($"{model.Parameters.Specs[i].Name} is held quantized by its projection, not as floats; export the f32 model it was made from.");
         var vocabulary = ToVocabulary(tokenizer, model.VocabularySize, modelDirectory);
         var writer = new GgufWriter();
         var types = GgufModels.AddModel(writer, model, type, name);

@@ -150,6 +150,19 @@ public class ExportCommandsTests
     }
 
     [Fact]
+    public void ExportingAQuantizedDirectoryIsRefusedNotWrittenAsZeros()
+    {
+        // A loom quantize directory holds its projection weights as blocks; export used to write their empty f32
+        // slots, a GGUF with zero matrices (perplexity 11,075 where the model scores 77).
+        string dir = MakeModelDir(embd: 32), quantized = Path.Combine(CliRunner.TempDir(), "q"), gguf = Path.Combine(dir, "q.gguf");
+        Assert.Equal(0, CliRunner.Run("quantize", "--model", dir, "--type", "q8_0", "--output", quantized).Code);
+        var (code, _, console) = CliRunner.Run("export", "gguf", "--model", quantized, "--type", "f32", "--output", gguf);
+        Assert.Equal(1, code);
+        Assert.Contains("quantized model", console);
+        Assert.False(File.Exists(gguf));
+    }
+
+    [Fact]
     public void EvalPerplexityOnAnF32GgufEqualsTheDirectory()
     {
         // `eval perplexity --model FILE.gguf` used to be refused ("does not exist"): --model was checked as a directory.
