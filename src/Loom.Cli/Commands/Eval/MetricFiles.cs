@@ -32,7 +32,7 @@ internal static class MetricFiles
                 throw new InvalidDataException($"{path}: a JSON {Kind(doc.RootElement)}; {option} must be a JSON array of strings (or of arrays of strings, several references per segment).");
             int i = 0;
             foreach (var item in doc.RootElement.EnumerateArray()) list.Add(Texts(item, $"{path}: item {i++}", option));
-            return list;
+            return NonEmpty(list, path, option);
         }
         int line = 0;
         bool jsonl = IsJsonLines(path);
@@ -48,7 +48,7 @@ internal static class MetricFiles
             }
             catch (JsonException e) { throw new InvalidDataException($"{path}:{line}: not valid JSON ({e.Message.Split(" Path:")[0]})."); }
         }
-        return list;
+        return NonEmpty(list, path, option);
     }
 
     /// <summary>Numbers: a JSON array of numbers or one number per line.</summary>
@@ -67,7 +67,7 @@ internal static class MetricFiles
                 list.Add(item.GetDouble());
                 i++;
             }
-            return [.. list];
+            return [.. NonEmpty(list, path, option)];
         }
         int line = 0;
         foreach (var s in ReadLines(path, option))
@@ -80,7 +80,7 @@ internal static class MetricFiles
                 throw new InvalidDataException($"{path}:{line}: \"{Excerpt(s)}\" is not a number; {option} holds one number per line.");
             list.Add(v);
         }
-        return [.. list];
+        return [.. NonEmpty(list, path, option)];
     }
 
     /// <summary>Class labels: a JSON array of strings/integers or one label per line, as strings.</summary>
@@ -108,6 +108,10 @@ internal static class MetricFiles
             : throw new InvalidDataException($"{where}, reference {j}: a JSON {Kind(e)}; {option} texts must be strings.")).ToArray(),
         _ => throw new InvalidDataException($"{where}: a JSON {Kind(item)} ({Excerpt(item.GetRawText())}); {option} items must be strings or arrays of strings."),
     };
+
+    // An empty file is a mistake (a wrong path or a failed export), not a score: say so instead of failing inside a metric.
+    private static List<T> NonEmpty<T>(List<T> list, string path, string option) =>
+        list.Count > 0 ? list : throw new InvalidDataException($"{option} {path} holds no entries; give one per line (or a JSON array).");
 
     private static bool IsJson(string path) => path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
 

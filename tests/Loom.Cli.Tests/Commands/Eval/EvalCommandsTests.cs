@@ -164,5 +164,14 @@ public class EvalCommandsTests
         Assert.Equal(1, code);
         Assert.Contains("bleu", console);
         Assert.DoesNotContain("   at ", console);
+        // Empty files used to fail inside the metric with "Sequence contains no elements".
+        string empty = Path.Combine(dir, "empty.txt");
+        File.WriteAllText(empty, "");
+        foreach (var metric in new[] { "bleu", "rouge", "mse" })
+        {
+            (code, _, console) = CliRunner.Run("eval", "metrics", "--metric", metric, "--predictions", empty, "--references", empty);
+            Assert.Equal(1, code);
+            Assert.Contains("holds no entries", console);
+        }
     }
 }
