@@ -37,6 +37,20 @@ public sealed record ModelOptions
     /// </summary>
     public bool HiddenStatesOnly { get; init; }
 
+    /// <summary>
+    /// The tensor-parallel shard this model is (Megatron-LM): it holds 1/Size of the heads and MLP
+    /// units, and its column/row-parallel projections must come from <see cref="Projections"/>
+    /// (Loom.Distributed sets both). Null (default): the whole model.
+    /// </summary>
+    public Parallel.TensorParallelShard? TensorParallel { get; init; }
+
+    /// <summary>
+    /// The pipeline stage this model is (GPipe): only its layers, the embeddings on the first stage,
+    /// the final norm and head on the last; the model then implements <see cref="Parallel.IPipelineStageModel"/>.
+    /// Null (default): every layer.
+    /// </summary>
+    public Parallel.PipelineStage? Stage { get; init; }
+
     internal IProjection Project(ProjectionSpec spec, Parameters.ParameterSet parameters, Loom.Core.Threading.WorkerPool pool)
     {
         var context = new ProjectionContext(spec, parameters, pool);

@@ -35,6 +35,7 @@ public static class ModelFamilies
             ParameterTensors = c => Gpt2Model.ParameterSpecs((Gpt2Config)c),
             CreateCausalLanguageModel = (c, o, p) => new Gpt2Model((Gpt2Config)c, o, p),
             CreateHiddenStateModel = (c, o, p) => new Gpt2Model((Gpt2Config)c, o, p),
+            TensorParallelSplit = Gpt2Model.TensorParallelSplit,
             // HF modeling_gpt2.py GPT2ForSequenceClassification: transformer = GPT2Model, score = Linear(n_embd, num_labels, bias=False)
             SequenceClassifier = new SequenceClassifierLayout
             {

@@ -55,6 +55,14 @@ public sealed record ModelFamily
     /// <summary>The family's GGUF conventions (llama.cpp's architecture name, metadata keys, tensor names); null when it has none.</summary>
     public Formats.Gguf.GgufArchitecture? Gguf { get; init; }
 
+    /// <summary>
+    /// How each parameter (by HF name) is cut for tensor parallelism (Megatron-LM): null for a
+    /// replicated tensor. A projection whose weight is split along its output features is
+    /// column-parallel, along its input features row-parallel. Null when the family's models do not
+    /// support <see cref="ModelOptions.TensorParallel"/>.
+    /// </summary>
+    public Func<string, Parallel.TensorSplit?>? TensorParallelSplit { get; init; }
+
     /// <summary>Why the family has no causal LM (shown when one is asked for).</summary>
     public string? NotCausalReason { get; init; }
 

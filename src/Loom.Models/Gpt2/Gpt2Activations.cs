@@ -22,6 +22,15 @@ internal sealed record Gpt2LayerRegions(
     public ActivationRegion MaskProbs { get; init; }
 }
 
+/// <summary>
+/// What one model instance holds of GPT-2: its layer count (a pipeline stage's), attention heads and
+/// their channels, MLP units (a tensor-parallel shard's 1/N of n_head, n_embd, 4·n_embd).
+/// </summary>
+internal sealed record Gpt2Widths(int Layers, int Heads, int AttentionChannels, int MlpUnits)
+{
+    public static Gpt2Widths Whole(Gpt2Config c) => new(c.Layers, c.Heads, c.Embedding, 4 * c.Embedding);
+}
+
 /// <summary>GPT-2's planned activations for batches of B × T.</summary>
 internal sealed class Gpt2Activations : ActivationPlan
 {
@@ -48,33 +57,36 @@ internal sealed class Gpt2Activations : ActivationPlan
     public bool AttentionDropped;                             // the last forward applied attention dropout
 
     // allocate: false makes a plan only, sizing memory before anything is allocated (Gpt2Model.PlanMemory).
-    public Gpt2Activations(Gpt2Config cfg, int b, int t, bool checkpointing, bool dropout, bool allocate = true, bool attentionDropout = false, bool logits = true) : base(allocate)
+    // widths: a tensor-parallel shard's or pipeline stage's part (default the whole model); attention
+    // and MLP regions take its widths, the residual stream (B, T, C) is always whole.
+    public Gpt2Activations(Gpt2Config cfg, int b, int t, bool checkpointing, bool dropout, bool allocate = true, bool attentionDropout = false, bool logits = true, Gpt2Widths? widths = null) : base(allocate)
     {
         B = b; T = t;
-        long BT = (long)b * t, C = cfg.Embedding, NH = cfg.Heads, V = cfg.VocabSize;
+        widths ??= Gpt2Widths.Whole(cfg);
+        long BT = (long)b * t, C = cfg.Embedding, NH = widths.Heads, A = widths.AttentionChannels, M = widths.MlpUnits, V = cfg.VocabSize;
         Encoded = Add(BT * C);
-        Qkv = Add(BT * 3 * C);
-        Gpt2LayerRegions PlanLayer() => new(Add(BT * C), Add(BT), Add(BT), Add(BT * C), Add(BT * C), Add(BT * C), Add(BT * NH * t),
-            Add(BT * C), Add(BT * C), Add(BT * C), Add(BT), Add(BT), Add(BT * 4 * C), Add(BT * 4 * C), Add(BT * C))
+        Qkv = Add(BT * 3 * A);
+        Gpt2LayerRegions PlanLayer() => new(Add(BT * C), Add(BT), Add(BT), Add(BT * A), Add(BT * A), Add(BT * A), Add(BT * NH * t),
+            Add(BT * A), Add(BT * C), Add(BT * C), Add(BT), Add(BT), Add(BT * M), Add(BT * M), Add(BT * C))
         {
             MaskAttn = dropout ? Add(BT * C) : default,
             MaskMlp = dropout ? Add(BT * C) : default,
             MaskProbs = attentionDropout ? Add(BT * NH * t) : default,
         };
-        Layers = new Gpt2LayerRegions[cfg.Layers];
+        Layers = new Gpt2LayerRegions[widths.Layers];
         var scratch = checkpointing ? PlanLayer() : null;
-        for (int l = 0; l < cfg.Layers; l++)
+        for (int l = 0; l < widths.Layers; l++)
             Layers[l] = scratch is null ? PlanLayer() : scratch with { Residual3 = Add(BT * C) };
         Lnf = Add(BT * C); LnfMean = Add(BT); LnfRstd = Add(BT);
         // A body read through ForwardHidden (a classifier's) never computes LM logits: plan none.
         if (logits) { Logits = Add(BT * V); Losses = Add(BT); }
         DResidual = Add(BT * C);
         DLn = Add(BT * C);
-        DFch = Add(BT * 4 * C);
-        DAttY = Add(BT * C);
-        DQkv = Add(BT * 3 * C);
+        DFch = Add(BT * M);
+        DAttY = Add(BT * A);
+        DQkv = Add(BT * 3 * A);
         DAtt = Add(BT * NH * t);
-        H0 = Add(BT * C); H1 = Add(BT * C); H2 = Add(BT * C); H3 = Add(BT * C);
+        H0 = Add(BT * A); H1 = Add(BT * A); H2 = Add(BT * A); H3 = Add(BT * A);
         if (dropout) { EmbMask = Add(BT * C); Branch = Add(BT * C); }
         if (attentionDropout) ProbsDropped = Add(BT * NH * t);
         if (!allocate) { Ids = Targets = []; return; }   // a plan only, to size memory before allocating

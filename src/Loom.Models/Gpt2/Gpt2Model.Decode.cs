@@ -51,6 +51,7 @@ public sealed partial class Gpt2Model
     /// <summary>A cache for one sequence of up to <paramref name="capacity"/> positions (default n_positions).</summary>
     public Gpt2KvCache CreateCache(int? capacity = null)
     {
+        RequireWholeModel("Decoding with a KV cache");
         int cap = capacity ?? Config.MaxPositions;
         if (cap < 1 || cap > Config.MaxPositions) throw new ArgumentOutOfRangeException(nameof(capacity), cap, $"Capacity must be in [1, n_positions = {Config.MaxPositions}].");
         return new Gpt2KvCache(Config, cap);

@@ -18,6 +18,7 @@ public sealed partial class Gpt2Model : IBatchedDecoder
     /// <inheritdoc/>
     public void ForwardPaged(IReadOnlyList<KvSequence> sequences, ReadOnlySpan<int> tokens, ReadOnlySpan<int> counts, Span<float> logits)
     {
+        RequireWholeModel("Decoding with a KV cache");
         int C = Config.Embedding, V = Config.VocabSize, NH = Config.Heads, hs = C / NH, n = sequences.Count;
         if (n == 0) return;
         var pool = sequences[0].Pool;

@@ -13,6 +13,12 @@
 //           hidden = ln_f(x)                                          (the body ends here)
 //           logits = hidden·wteᵀ (tied head); loss = mean cross-entropy over targets ≠ −100
 // backward: the same lines in exact reverse.
+//
+// Built as a tensor-parallel shard (ModelOptions.TensorParallel, Megatron-LM §3) the model holds
+// NH/N heads (c_attn's q, k and v columns of those heads, c_proj's matching rows) and 4C/N MLP units;
+// its projections carry the all-reduces. Built as a pipeline stage (ModelOptions.Stage, GPipe) it
+// holds only its layers — the embeddings on the first stage, ln_f and the tied head on the last —
+// and exchanges hidden states through IPipelineStageModel.
 using Loom.Core.Kernels;
 using Loom.Core.Threading;
 using Loom.Models.Plans;
@@ -21,19 +27,29 @@ using Loom.Models.Heads;
 using Loom.Models.Losses;
 using Loom.Models.Parameters;
 using Loom.Models.Projections;
+using Loom.Models.Parallel;
 using Loom.Models.Regularization;
 
 namespace Loom.Models.Gpt2;
 
 /// <summary>A GPT-2 language model with training support.</summary>
-public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel, IIncrementalDecoder, ITrainingMode, ILogitsBackward, IWordEmbeddingGradient
+public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel, IIncrementalDecoder, ITrainingMode, ILogitsBackward, IWordEmbeddingGradient, IPipelineStageModel
 {
     private readonly WorkerPool _pool;
 
+    // The part of the model this instance holds: whole by default, a tensor-parallel shard
+    // (heads and MLP units), a pipeline stage (layers), or both.
+    private readonly TensorParallelShard? _shard;
+    private readonly PipelineStage _stage;
+    private readonly int _heads;      // attention heads held here: n_head / N
+    private readonly int _attnWidth;  // their channels: n_embd / N
+    private readonly int _mlpWidth;   // MLP units held here: 4·n_embd / N
+    private readonly int _layerCount; // layers held here (the stage's)
+
     // Parameter indexes into Parameters (shape comments as in HF's GPT-2).
-    private readonly int _wte;   // (V, C)
-    private readonly int _wpe;   // (maxT, C)
-    private readonly int _lnfW, _lnfB; // (C)
+    private readonly int _wte;   // (V, C); −1 on a middle pipeline stage
+    private readonly int _wpe;   // (maxT, C); −1 past the first stage
+    private readonly int _lnfW, _lnfB; // (C); −1 before the last stage
     private readonly LayerIndex[] _layers;
     private readonly LanguageModelHead? _head;  // logits = hidden·wteᵀ (path "lm_head", tied to wte); null for a body (ModelOptions.HiddenStatesOnly)
     private LanguageModelHead Head => _head ?? throw new InvalidOperationException(
@@ -82,52 +98,86 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         options.Dropout.Validate();
         _dropout = options.Dropout;
         bool hiddenOnly = options.HiddenStatesOnly;
-        _plans = new ActivationPlanCache<Gpt2Activations>((b, t) => new Gpt2Activations(Config, b, t, _checkpointing, _dropout.Hidden > 0, attentionDropout: _dropout.Attention > 0, logits: !hiddenOnly));
         int V = config.VocabSize, C = config.Embedding;
-        Parameters = new ParameterSet(ParameterSpecs(config).Concat(options.HeadParameters), options.Trainable);
-        _wte = Parameters.IndexOf("wte.weight");
-        _wpe = Parameters.IndexOf("wpe.weight");
-        _lnfW = Parameters.IndexOf("ln_f.weight");
-        _lnfB = Parameters.IndexOf("ln_f.bias");
-        _layers = new LayerIndex[config.Layers];
-        for (int l = 0; l < config.Layers; l++)
+        _shard = options.TensorParallel;
+        _shard?.Validate(config.Heads, "n_head", 4 * C, "4·n_embd");
+        _stage = options.Stage ?? new PipelineStage(0, config.Layers, config.Layers);
+        _stage.Validate(config.Layers, "n_layer");
+        if (options.Stage is { IsLast: false } && options.HiddenStatesOnly)
+            throw new ArgumentException("A pipeline stage before the last has no final norm to read hidden states from; build the body as the last stage (ModelOptions.Stage) or whole.");
+        if (_shard is not null && options.Dropout.Attention > 0)
+            throw new NotSupportedException($"attn_pdrop = {options.Dropout.Attention} with tensor parallelism: attention-probability masks are drawn per head and would differ from the single-rank model's; set attention dropout to 0.");
+        int n = _shard?.Size ?? 1;
+        _heads = config.Heads / n; _attnWidth = C / n; _mlpWidth = 4 * C / n; _layerCount = _stage.LayerCount;
+        _plans = new ActivationPlanCache<Gpt2Activations>((b, t) => new Gpt2Activations(Config, b, t, _checkpointing, _dropout.Hidden > 0, attentionDropout: _dropout.Attention > 0, logits: !hiddenOnly && _stage.IsLast,
+            widths: new Gpt2Widths(_layerCount, _heads, _attnWidth, _mlpWidth)), options.Stage is null ? 16 : 64);
+        Parameters = new ParameterSet(ParameterSpecs(config, _shard, _stage).Concat(options.HeadParameters), options.Trainable);
+        _wte = _stage.IsFirst || _stage.IsLast ? Parameters.IndexOf("wte.weight") : -1;
+        _wpe = _stage.IsFirst ? Parameters.IndexOf("wpe.weight") : -1;
+        _lnfW = _stage.IsLast ? Parameters.IndexOf("ln_f.weight") : -1;
+        _lnfB = _stage.IsLast ? Parameters.IndexOf("ln_f.bias") : -1;
+        _layers = new LayerIndex[_layerCount];
+        for (int l = 0; l < _layerCount; l++)
         {
-            string h = $"h.{l}.";
+            string h = $"h.{_stage.FirstLayer + l}.";
             int I(string n) => Parameters.IndexOf(h + n);
             IProjection Conv(string module, int inF, int outF) =>
                 options.Project(new ProjectionSpec(h + module, ProjectionLayout.InOut, inF, outF, I(module + ".weight"), I(module + ".bias")), Parameters, _pool);
-            _layers[l] = new LayerIndex(I("ln_1.weight"), I("ln_1.bias"), Conv("attn.c_attn", C, 3 * C), Conv("attn.c_proj", C, C),
-                I("ln_2.weight"), I("ln_2.bias"), Conv("mlp.c_fc", C, 4 * C), Conv("mlp.c_proj", 4 * C, C));
+            _layers[l] = new LayerIndex(I("ln_1.weight"), I("ln_1.bias"), Conv("attn.c_attn", C, 3 * _attnWidth), Conv("attn.c_proj", _attnWidth, C),
+                I("ln_2.weight"), I("ln_2.bias"), Conv("mlp.c_fc", C, _mlpWidth), Conv("mlp.c_proj", _mlpWidth, C));
         }
-        if (!options.HiddenStatesOnly) _head = new LanguageModelHead(options.Project(new ProjectionSpec("lm_head", ProjectionLayout.OutIn, C, V, _wte), Parameters, _pool));
+        if (!options.HiddenStatesOnly && _stage.IsLast) _head = new LanguageModelHead(options.Project(new ProjectionSpec("lm_head", ProjectionLayout.OutIn, C, V, _wte), Parameters, _pool));
     }
 
     // The parameter tensors of a configuration, in block order (HF names, shapes as HF's GPT-2).
-    internal static List<(string, long[], bool)> ParameterSpecs(Gpt2Config config)
+    internal static List<(string, long[], bool)> ParameterSpecs(Gpt2Config config) => ParameterSpecs(config, null, null);
+
+    // The tensors a shard and/or stage holds: c_attn's columns and c_proj's rows of its heads, its
+    // MLP units; its layers, the embeddings on the first stage, ln_f and the tied wte on the last.
+    internal static List<(string, long[], bool)> ParameterSpecs(Gpt2Config config, TensorParallelShard? shard, PipelineStage? stage)
     {
         long V = config.VocabSize, C = config.Embedding, P = config.MaxPositions;
-        var specs = new List<(string, long[], bool)>
-        {
-            ("wte.weight", [V, C], false),
-            ("wpe.weight", [P, C], false),
-        };
-        for (int l = 0; l < config.Layers; l++)
+        int n = shard?.Size ?? 1;
+        long A = C / n, M = 4 * C / n;
+        stage ??= new PipelineStage(0, config.Layers, config.Layers);
+        var specs = new List<(string, long[], bool)>();
+        if (stage.IsFirst || stage.IsLast) specs.Add(("wte.weight", [V, C], false));
+        if (stage.IsFirst) specs.Add(("wpe.weight", [P, C], false));
+        for (int l = stage.FirstLayer; l < stage.FirstLayer + stage.LayerCount; l++)
         {
             string h = $"h.{l}.";
             specs.AddRange(new (string, long[], bool)[]
             {
                 (h + "ln_1.weight", [C], false), (h + "ln_1.bias", [C], false),
-                (h + "attn.c_attn.weight", [C, 3 * C], true), (h + "attn.c_attn.bias", [3 * C], false),
-                (h + "attn.c_proj.weight", [C, C], true), (h + "attn.c_proj.bias", [C], false),
+                (h + "attn.c_attn.weight", [C, 3 * A], true), (h + "attn.c_attn.bias", [3 * A], false),
+                (h + "attn.c_proj.weight", [A, C], true), (h + "attn.c_proj.bias", [C], false),
                 (h + "ln_2.weight", [C], false), (h + "ln_2.bias", [C], false),
-                (h + "mlp.c_fc.weight", [C, 4 * C], true), (h + "mlp.c_fc.bias", [4 * C], false),
-                (h + "mlp.c_proj.weight", [4 * C, C], true), (h + "mlp.c_proj.bias", [C], false),
+                (h + "mlp.c_fc.weight", [C, M], true), (h + "mlp.c_fc.bias", [M], false),
+                (h + "mlp.c_proj.weight", [M, C], true), (h + "mlp.c_proj.bias", [C], false),
             });
         }
-        specs.Add(("ln_f.weight", [C], false));
-        specs.Add(("ln_f.bias", [C], false));
+        if (stage.IsLast)
+        {
+            specs.Add(("ln_f.weight", [C], false));
+            specs.Add(("ln_f.bias", [C], false));
+        }
         return specs;
     }
+
+    /// <summary>
+    /// GPT-2's tensor-parallel cut (Megatron-LM §3) in Conv1D's (in, out) layout: c_attn and c_fc by
+    /// output columns (c_attn's q | k | v as 3 groups, so a rank gets whole heads), attention and MLP
+    /// c_proj by input rows; everything else — embeddings, LayerNorms, c_proj biases — replicated.
+    /// </summary>
+    public static TensorSplit? TensorParallelSplit(string parameterName) => parameterName switch
+    {
+        _ when parameterName.EndsWith(".attn.c_attn.weight", StringComparison.Ordinal) => new TensorSplit(1, 3),
+        _ when parameterName.EndsWith(".attn.c_attn.bias", StringComparison.Ordinal) => new TensorSplit(0, 3),
+        _ when parameterName.EndsWith(".mlp.c_fc.weight", StringComparison.Ordinal) => new TensorSplit(1),
+        _ when parameterName.EndsWith(".mlp.c_fc.bias", StringComparison.Ordinal) => new TensorSplit(0),
+        _ when parameterName.EndsWith(".attn.c_proj.weight", StringComparison.Ordinal) || parameterName.EndsWith(".mlp.c_proj.weight", StringComparison.Ordinal) => new TensorSplit(0),
+        _ => null,
+    };
 
     /// <summary>
     /// Bytes that a model of <paramref name="config"/> would take, without allocating anything: the
@@ -222,10 +272,46 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
     public void Plan(int batch, int time)
     {
         if (time > Config.MaxPositions) throw new ArgumentException($"Sequence length {time} exceeds n_positions {Config.MaxPositions}.");
-        _plans.Use(batch, time);
+        _plans.Use(batch, time, _slot);
     }
 
-    /// <summary>Runs the body: ln_f of the last block's output, (B·T, C), valid until the next forward.</summary>
+    private int _slot;
+
+    /// <inheritdoc/>
+    public PipelineStage Stage => _stage;
+
+    /// <inheritdoc/>
+    public int ActivationSlot
+    {
+        get => _slot;
+        set => _slot = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "An activation slot is 0 or more.");
+    }
+
+    /// <inheritdoc/>
+    public Span<float> StageInput(int batch, int time)
+    {
+        if (_stage.IsFirst) throw new InvalidOperationException("The first pipeline stage reads token ids, not hidden states: it has no stage input.");
+        Plan(batch, time);
+        return Acts![Acts.Encoded];
+    }
+
+    /// <inheritdoc/>
+    public ReadOnlySpan<float> StageInputGradient => Acts is { } a ? a[a.DResidual] : throw new InvalidOperationException("Run a backward first.");
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> SharedAcrossStages => _stage.IsFirst != _stage.IsLast ? ["wte.weight"] : [];
+
+    // Decoding with a KV cache runs every layer and every head in this process.
+    private void RequireWholeModel(string what)
+    {
+        if (_shard is not null || !_stage.IsFirst || !_stage.IsLast)
+            throw new NotSupportedException($"{what} needs the whole model; this one is a tensor-parallel shard or a pipeline stage (built for training).");
+    }
+
+    /// <summary>
+    /// Runs the body: ln_f of the last block's output, (B·T, C), valid until the next forward (a
+    /// pipeline stage before the last returns its last layer's output instead).
+    /// </summary>
     public ReadOnlySpan<float> ForwardHidden(in TokenBatch batch)
     {
         batch.RequireRightPadding("GPT-2");
@@ -234,31 +320,35 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         int B = batch.Batch, T = batch.Time, C = Config.Embedding;
         var ids = batch.Ids;
         var p = Parameters;
-        var shape = new AttentionShape(B, T, C, Config.Heads);
+        var shape = new AttentionShape(B, T, _attnWidth, _heads);
         a.HasTargets = false;
 
-        // x = wte[ids] + wpe[0..T)
+        // x = wte[ids] + wpe[0..T)   (a later pipeline stage: x is what StageInput received)
         ids.CopyTo(a.Ids);
         var encoded = a[a.Encoded];
-        Embedding.Forward(ids, p.Value(_wte), C, encoded, _pool);
-        _wordPath.Scale(encoded, B, T, C);   // α·wte[ids] (IWordEmbeddingGradient; no-op unless set)
-        var wpe = p.Value(_wpe);
-        for (int b = 0; b < B; b++)
-            Arithmetic.Add(encoded.Slice(b * T * C, T * C), wpe[..(T * C)], encoded.Slice(b * T * C, T * C), _pool);
         a.Dropped = IsTraining && _dropout.Hidden > 0;
         a.AttentionDropped = IsTraining && _dropout.Attention > 0;
-        if (a.Dropped)
+        if (_stage.IsFirst)
+        {
+            Embedding.Forward(ids, p.Value(_wte), C, encoded, _pool);
+            _wordPath.Scale(encoded, B, T, C);   // α·wte[ids] (IWordEmbeddingGradient; no-op unless set)
+            var wpe = p.Value(_wpe);
+            for (int b = 0; b < B; b++)
+                Arithmetic.Add(encoded.Slice(b * T * C, T * C), wpe[..(T * C)], encoded.Slice(b * T * C, T * C), _pool);
+        }
+        if (a.Dropped && _stage.IsFirst)
         {
             Dropout.FillMask(a[a.EmbMask], _dropout.Hidden, _dropout.Seed, Dropout.Stream(DropoutStep, -1, 0));
             Dropout.Apply(encoded, a[a.EmbMask]);
         }
 
         Span<float> x = encoded;
-        for (int l = 0; l < Config.Layers; l++)
+        for (int l = 0; l < _layerCount; l++)
         {
             ForwardLayer(a, l, x, shape);
             x = a[a.Layers[l].Residual3];
         }
+        if (!_stage.IsLast) return x;   // a pipeline stage's output: the residual stream after its last layer
         LayerNorm.Forward(x, p.Value(_lnfW), p.Value(_lnfB), a[a.Lnf], a[a.LnfMean], a[a.LnfRstd], C, Config.LayerNormEpsilon, _pool);
         return a[a.Lnf];
     }
@@ -291,15 +381,15 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         float eps = Config.LayerNormEpsilon;
         LayerNorm.Forward(x, p.Value(L.Ln1W), p.Value(L.Ln1B), a[s.Ln1], a[s.Ln1Mean], a[s.Ln1Rstd], C, eps, _pool);
         L.Attn.Forward(a[s.Ln1], a[a.Qkv], BT);
-        if (a.AttentionDropped) Dropout.FillMask(a[s.MaskProbs], _dropout.Attention, _dropout.Seed, Dropout.Stream(DropoutStep, l, 3));
+        if (a.AttentionDropped) Dropout.FillMask(a[s.MaskProbs], _dropout.Attention, _dropout.Seed, Dropout.Stream(DropoutStep, _stage.FirstLayer + l, 3));
         Attention.Forward(a[a.Qkv], a[s.AttY], a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.H0], shape, _pool,
             a.AttentionDropped ? new AttentionDropout(a[s.MaskProbs], a[a.ProbsDropped]) : default);
         // x + drop(y·W_proj + b), the mask regenerated identically when checkpointing recomputes the block
-        ResidualBranch.Forward(L.Proj, a[s.AttY], x, a[s.Residual2], BT, a.Dropped, a[s.MaskAttn], a[a.Branch], _dropout, Dropout.Stream(DropoutStep, l, 1), _pool);
+        ResidualBranch.Forward(L.Proj, a[s.AttY], x, a[s.Residual2], BT, a.Dropped, a[s.MaskAttn], a[a.Branch], _dropout, Dropout.Stream(DropoutStep, _stage.FirstLayer + l, 1), _pool);
         LayerNorm.Forward(a[s.Residual2], p.Value(L.Ln2W), p.Value(L.Ln2B), a[s.Ln2], a[s.Ln2Mean], a[s.Ln2Rstd], C, eps, _pool);
         L.Fc.Forward(a[s.Ln2], a[s.Fch], BT);
         Activations.GeluForward(a[s.Fch], a[s.FchGelu], _pool);
-        ResidualBranch.Forward(L.Mproj, a[s.FchGelu], a[s.Residual2], a[s.Residual3], BT, a.Dropped, a[s.MaskMlp], a[a.Branch], _dropout, Dropout.Stream(DropoutStep, l, 2), _pool);
+        ResidualBranch.Forward(L.Mproj, a[s.FchGelu], a[s.Residual2], a[s.Residual3], BT, a.Dropped, a[s.MaskMlp], a[a.Branch], _dropout, Dropout.Stream(DropoutStep, _stage.FirstLayer + l, 2), _pool);
     }
 
     /// <summary>Logits of the last forward, (B·T, V).</summary>
@@ -342,15 +432,17 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         int B = a.B, T = a.T, C = Config.Embedding, BT = B * T;
         if (hiddenGradient.Length != (long)BT * C) throw new ArgumentException($"The hidden-state gradient has {hiddenGradient.Length} elements; B·T·C = {(long)BT * C}.");
         var p = Parameters;
-        var shape = new AttentionShape(B, T, C, Config.Heads);
+        var shape = new AttentionShape(B, T, _attnWidth, _heads);
         var dres = a[a.DResidual];
         var dln = a[a.DLn];
 
-        // hidden = ln_f(x_L)
-        Span<float> xL = Config.Layers > 0 ? a[a.Layers[Config.Layers - 1].Residual3] : a[a.Encoded];
-        LayerNorm.Backward(hiddenGradient, xL, p.Value(_lnfW), a[a.LnfMean], a[a.LnfRstd], dres, p.GradientOrDiscard(_lnfW), p.GradientOrDiscard(_lnfB), C, false, _pool);
+        // hidden = ln_f(x_L)   (a pipeline stage before the last: the gradient is x_L's already)
+        Span<float> xL = _layerCount > 0 ? a[a.Layers[_layerCount - 1].Residual3] : a[a.Encoded];
+        if (_stage.IsLast)
+            LayerNorm.Backward(hiddenGradient, xL, p.Value(_lnfW), a[a.LnfMean], a[a.LnfRstd], dres, p.GradientOrDiscard(_lnfW), p.GradientOrDiscard(_lnfB), C, false, _pool);
+        else hiddenGradient.CopyTo(dres);
 
-        for (int l = Config.Layers - 1; l >= 0; l--)
+        for (int l = _layerCount - 1; l >= 0; l--)
         {
             var L = _layers[l];
             Span<float> input = l == 0 ? a[a.Encoded] : a[a.Layers[l - 1].Residual3];
@@ -370,9 +462,10 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
             L.Attn.Backward(a[a.DQkv], a[s.Ln1], dln, BT);
             LayerNorm.Backward(dln, input, p.Value(L.Ln1W), a[s.Ln1Mean], a[s.Ln1Rstd], dres, p.GradientOrDiscard(L.Ln1W), p.GradientOrDiscard(L.Ln1B), C, accumulate: true, _pool);
         }
+        if (a.Dropped || a.AttentionDropped) DropoutStep++;   // the next training forward draws new masks
+        if (!_stage.IsFirst) return;   // dres is the stage input's gradient (StageInputGradient)
         // x = drop(wte[ids] + wpe[t])
         if (a.Dropped) Dropout.Apply(dres, a[a.EmbMask]);
-        if (a.Dropped || a.AttentionDropped) DropoutStep++;   // the next training forward draws new masks
         _wordPath.Capture(dres, BT * C);   // x = α·wte[ids] + wpe: d(x) is the word rows' gradient
         if (p.IsTrainable(_wte)) Embedding.Backward(a.Ids, dres, p.Gradient(_wte), C, _pool);
         if (p.IsTrainable(_wpe))

@@ -7,7 +7,7 @@ namespace Loom.Models.Plans;
 /// <summary>Activation plans by (B, T), shared by every family.</summary>
 public sealed class ActivationPlanCache<TPlan> : IDisposable where TPlan : ActivationPlan
 {
-    private readonly Dictionary<(int B, int T), TPlan> _plans = new();
+    private readonly Dictionary<(int B, int T, int Slot), TPlan> _plans = new();
     private readonly Func<int, int, TPlan> _create;
     private readonly int _capacity;
 
@@ -23,19 +23,25 @@ public sealed class ActivationPlanCache<TPlan> : IDisposable where TPlan : Activ
     public TPlan? Current { get; private set; }
 
     /// <summary>Makes the plan for (B, T) current, planning it on first use.</summary>
-    public TPlan Use(int batch, int time)
+    public TPlan Use(int batch, int time) => Use(batch, time, 0);
+
+    /// <summary>
+    /// Makes the plan for (B, T) in <paramref name="slot"/> current: a pipeline keeps several
+    /// micro-batches' activations alive at once, one slot each (slot 0 is every other caller's).
+    /// </summary>
+    public TPlan Use(int batch, int time, int slot)
     {
-        if (Current is { } c && _key == (batch, time)) return c;
-        if (!_plans.TryGetValue((batch, time), out var plan))
+        if (Current is { } c && _key == (batch, time, slot)) return c;
+        if (!_plans.TryGetValue((batch, time, slot), out var plan))
         {
             if (_plans.Count >= _capacity) Clear();
-            _plans[(batch, time)] = plan = _create(batch, time);
+            _plans[(batch, time, slot)] = plan = _create(batch, time);
         }
-        _key = (batch, time);
+        _key = (batch, time, slot);
         return Current = plan;
     }
 
-    private (int, int) _key;
+    private (int, int, int) _key;
 
     /// <summary>Frees every block.</summary>
     public void Clear()
