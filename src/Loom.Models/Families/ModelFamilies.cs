@@ -36,6 +36,7 @@ public static class ModelFamilies
             CreateCausalLanguageModel = (c, o, p) => new Gpt2Model((Gpt2Config)c, o, p),
             CreateHiddenStateModel = (c, o, p) => new Gpt2Model((Gpt2Config)c, o, p),
             TensorParallelSplit = Gpt2Model.TensorParallelSplit,
+            LayerCount = c => ((Gpt2Config)c).Layers,
             // HF modeling_gpt2.py GPT2ForSequenceClassification: transformer = GPT2Model, score = Linear(n_embd, num_labels, bias=False)
             SequenceClassifier = new SequenceClassifierLayout
             {

@@ -63,6 +63,9 @@ public sealed record ModelFamily
     /// </summary>
     public Func<string, Parallel.TensorSplit?>? TensorParallelSplit { get; init; }
 
+    /// <summary>The config's number of transformer layers (n_layer), which a pipeline splits into stages; null when unknown.</summary>
+    public Func<object, int>? LayerCount { get; init; }
+
     /// <summary>Why the family has no causal LM (shown when one is asked for).</summary>
     public string? NotCausalReason { get; init; }
 

@@ -284,7 +284,12 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
     public int ActivationSlot
     {
         get => _slot;
-        set => _slot = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "An activation slot is 0 or more.");
+        set
+        {
+            if (value < 0) throw new ArgumentOutOfRangeException(nameof(value), value, "An activation slot is 0 or more.");
+            _slot = value;
+            if (Acts is { } a) _plans.Use(a.B, a.T, _slot);   // a backward runs on the slot's own activations
+        }
     }
 
     /// <inheritdoc/>
@@ -294,6 +299,9 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         Plan(batch, time);
         return Acts![Acts.Encoded];
     }
+
+    /// <inheritdoc/>
+    public ReadOnlySpan<float> StageOutput => Acts is { } a ? a[a.Layers[_layerCount - 1].Residual3] : throw new InvalidOperationException("Run a forward first.");
 
     /// <inheritdoc/>
     public ReadOnlySpan<float> StageInputGradient => Acts is { } a ? a[a.DResidual] : throw new InvalidOperationException("Run a backward first.");

@@ -21,6 +21,8 @@ public interface IPipelineStageModel
     /// <summary>
     /// Which micro-batch's activations the next Plan/forward/backward uses (0 by default); each slot
     /// is planned on first use and kept, so a runner with k micro-batches in flight uses slots 0..k−1.
+    /// Setting it switches to the slot's plan of the current (B, T) at once, so a backward that
+    /// follows runs on that micro-batch's activations.
     /// </summary>
     int ActivationSlot { get; set; }
 
@@ -29,6 +31,9 @@ public interface IPipelineStageModel
     /// its input from: receive the previous stage's output straight into it before the forward.
     /// </summary>
     Span<float> StageInput(int batch, int time);
+
+    /// <summary>After a forward on the current slot: a non-last stage's output, (B·T, hidden), to send to the next stage.</summary>
+    ReadOnlySpan<float> StageOutput { get; }
 
     /// <summary>After a backward on the current slot: the gradient at the stage's input, (B·T, hidden), to send back.</summary>
     ReadOnlySpan<float> StageInputGradient { get; }
