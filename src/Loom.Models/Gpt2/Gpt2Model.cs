@@ -26,8 +26,23 @@ using Loom.Models.Regularization;
 namespace Loom.Models.Gpt2;
 
 /// <summary>A GPT-2 language model with training support.</summary>
-public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel, IIncrementalDecoder, ITrainingMode, ILogitsBackward, IWordEmbeddingGradient
+public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel, IIncrementalDecoder, ITrainingMode, ILogitsBackward, IWordEmbeddingGradient, ILayerHooks
 {
+    /// <inheritdoc/>
+    public ILayerObserver? LayerObserver { get; set; }
+
+    /// <inheritdoc/>
+    public int LayerCount => Config.Layers;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<int> LayerParameters(int layer)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(layer);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layer, Config.Layers);
+        string prefix = $"h.{layer}.";
+        return Enumerable.Range(0, Parameters.Specs.Count).Where(i => Parameters.Specs[i].Name.StartsWith(prefix, StringComparison.Ordinal)).ToArray();
+    }
+
     private readonly WorkerPool _pool;
 
     // Parameter indexes into Parameters (shape comments as in HF's GPT-2).
@@ -236,6 +251,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         var p = Parameters;
         var shape = new AttentionShape(B, T, C, Config.Heads);
         a.HasTargets = false;
+        LayerObserver?.BeforeForward();
 
         // x = wte[ids] + wpe[0..T)
         ids.CopyTo(a.Ids);
@@ -254,9 +270,12 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         }
 
         Span<float> x = encoded;
+        var observer = LayerObserver;
         for (int l = 0; l < Config.Layers; l++)
         {
+            observer?.BeforeLayerForward(l);
             ForwardLayer(a, l, x, shape);
+            observer?.AfterLayerForward(l);
             x = a[a.Layers[l].Residual3];
         }
         LayerNorm.Forward(x, p.Value(_lnfW), p.Value(_lnfB), a[a.Lnf], a[a.LnfMean], a[a.LnfRstd], C, Config.LayerNormEpsilon, _pool);
@@ -350,8 +369,10 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         Span<float> xL = Config.Layers > 0 ? a[a.Layers[Config.Layers - 1].Residual3] : a[a.Encoded];
         LayerNorm.Backward(hiddenGradient, xL, p.Value(_lnfW), a[a.LnfMean], a[a.LnfRstd], dres, p.GradientOrDiscard(_lnfW), p.GradientOrDiscard(_lnfB), C, false, _pool);
 
+        var observer = LayerObserver;
         for (int l = Config.Layers - 1; l >= 0; l--)
         {
+            observer?.BeforeLayerBackward(l);
             var L = _layers[l];
             Span<float> input = l == 0 ? a[a.Encoded] : a[a.Layers[l - 1].Residual3];
             if (_checkpointing) ForwardLayer(a, l, input, shape); // rebuild this block's activations in the scratch
@@ -369,6 +390,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
                 a.AttentionDropped ? new AttentionDropout(a[s.MaskProbs], a[a.ProbsDropped]) : default);
             L.Attn.Backward(a[a.DQkv], a[s.Ln1], dln, BT);
             LayerNorm.Backward(dln, input, p.Value(L.Ln1W), a[s.Ln1Mean], a[s.Ln1Rstd], dres, p.GradientOrDiscard(L.Ln1W), p.GradientOrDiscard(L.Ln1B), C, accumulate: true, _pool);
+            observer?.AfterLayerBackward(l);
         }
         // x = drop(wte[ids] + wpe[t])
         if (a.Dropped) Dropout.Apply(dres, a[a.EmbMask]);
@@ -381,6 +403,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
             for (int b = 0; b < B; b++)
                 Arithmetic.Add(dwpe[..(T * C)], dres.Slice(b * T * C, T * C), dwpe[..(T * C)], _pool);
         }
+        observer?.AfterBackward();
     }
 
     private readonly WordEmbeddingPath _wordPath = new();
