@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Loom.Distributed.Tests.Harness;
 
 /// <summary>Starts this test assembly's worker under mpirun (or alone) and collects what it printed.</summary>
-internal static class MpiJob
+public static class MpiJob
 {
     public sealed record Result(int ExitCode, string Output, TimeSpan Elapsed, bool TimedOut);
 

@@ -28,10 +28,24 @@ internal static class Worker
                 using var comm = MpiCommunicator.Create();
                 return DistributedRun.Guard(comm, () => Collectives(comm));
             }
-            case ["train", var mode, var output, var steps, var every, .. var rest]:
-                return Train(mode, output, int.Parse(steps, CultureInfo.InvariantCulture), int.Parse(every, CultureInfo.InvariantCulture), rest.Length > 0 ? rest[0] : null);
+            case ["train", .. var runs] when runs.Length > 0 && runs.Length % 5 == 0:
+            {
+                // Several runs in one job (one launch, one JIT warm-up): groups of MODE OUTPUT STEPS CHECKPOINT_EVERY RESUME|-.
+                var groups = runs.Chunk(5).ToArray();
+                if (groups.All(g => g[0] == "single"))
+                {
+                    foreach (var g in groups) Train(null, g);
+                    return 0;
+                }
+                using var comm = MpiCommunicator.Create();
+                return DistributedRun.Guard(comm, () =>
+                {
+                    foreach (var g in groups) Train(comm, g);
+                    return 0;
+                });
+            }
             default:
-                Console.Error.WriteLine("usage: worker fail | collectives | train single|ddp|zero1|zero2|zero3 OUTPUT STEPS CHECKPOINT_EVERY [RESUME]");
+                Console.Error.WriteLine("usage: worker fail | collectives | train (single|ddp|zero1|zero2|zero3 OUTPUT STEPS CHECKPOINT_EVERY RESUME|-)...");
                 return 2;
         }
     }
@@ -121,9 +135,11 @@ internal static class Worker
         return t;
     }
 
-    private static int Train(string mode, string output, int steps, int every, string? resume)
+    private static void Train(ICommunicator? comm, string[] run)
     {
-        var options = Options(steps, every);
+        string mode = run[0], output = run[1];
+        var options = Options(int.Parse(run[2], CultureInfo.InvariantCulture), int.Parse(run[3], CultureInfo.InvariantCulture));
+        string? resume = run[4] == "-" ? null : run[4];
         using var model = new Gpt2Model(Tiny);
         model.InitializeWeights(11);
         var tokens = Tokens(6000, 3);
@@ -132,17 +148,13 @@ internal static class Worker
         if (mode == "single")
         {
             LanguageModelTraining.Train(model, train, validation, options, output, resumeFrom: resume);
-            return 0;
+            return;
         }
+        if (comm == null) throw new ArgumentException($"{mode} runs need mpirun; single-process runs cannot be mixed with them in one job.");
         var strategy = Enum.Parse<DataParallelStrategy>(mode, ignoreCase: true);
-        using var comm = MpiCommunicator.Create();
-        return DistributedRun.Guard(comm, () =>
-        {
-            using var parallel = new DataParallelism(comm, model, strategy, options.LearningRate, options.WeightDecay);
-            LanguageModelTraining.Train(model, train, validation, options, output, resumeFrom: resume, parallel: parallel);
-            var mem = parallel.Memory;
-            Console.WriteLine($"rank {comm.Rank}: memory parameters {mem.Parameters} gradients {mem.Gradients} optimizer {mem.OptimizerState} peak-gathered {mem.PeakGatheredParameters}");
-            return 0;
-        });
+        using var parallel = new DataParallelism(comm, model, strategy, options.LearningRate, options.WeightDecay);
+        LanguageModelTraining.Train(model, train, validation, options, output, resumeFrom: resume, parallel: parallel);
+        var mem = parallel.Memory;
+        Console.WriteLine($"rank {comm.Rank} {mode}: memory parameters {mem.Parameters} gradients {mem.Gradients} optimizer {mem.OptimizerState} peak-gathered {mem.PeakGatheredParameters}");
     }
 }
