@@ -56,4 +56,34 @@ public interface ICommunicator : IDisposable
     /// hang in a collective. Does not return.
     /// </summary>
     void Abort(int exitCode, string reason);
+
+    /// <summary>
+    /// Starts an in-place sum over all ranks of <paramref name="count"/> floats at <paramref name="buffer"/>
+    /// (native memory that stays put until <see cref="Wait"/>), and returns at once (MPI_Iallreduce), so
+    /// gradient buckets are reduced while the backward still runs. The default runs the blocking
+    /// <see cref="AllReduceSum(Span{float})"/> and returns a completed request.
+    /// </summary>
+    unsafe CommunicationRequest StartAllReduceSum(nint buffer, int count)
+    {
+        AllReduceSum(new Span<float>((void*)buffer, count));
+        return CommunicationRequest.Completed;
+    }
+
+    /// <summary>
+    /// Starts gathering every rank's <paramref name="count"/> floats at <paramref name="send"/> into
+    /// <paramref name="receive"/> (count × Size floats, rank order) and returns at once (MPI_Iallgather):
+    /// ZeRO-3 prefetches the next block's parameters this way. Both buffers are native memory that stays
+    /// put until <see cref="Wait"/>. The default runs the blocking <see cref="AllGather"/>.
+    /// </summary>
+    unsafe CommunicationRequest StartAllGather(nint send, int count, nint receive)
+    {
+        AllGather(new ReadOnlySpan<float>((void*)send, count), new Span<float>((void*)receive, checked(count * Size)));
+        return CommunicationRequest.Completed;
+    }
+
+    /// <summary>Drives <paramref name="request"/> (MPI_Test); true once it has completed (then <see cref="Wait"/> returns at once).</summary>
+    bool Test(CommunicationRequest request) => true;
+
+    /// <summary>Returns when <paramref name="request"/> has completed (MPI_Wait); its buffer then holds the result.</summary>
+    void Wait(CommunicationRequest request) { }
 }

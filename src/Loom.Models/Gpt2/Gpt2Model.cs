@@ -33,8 +33,23 @@ using Loom.Models.Regularization;
 namespace Loom.Models.Gpt2;
 
 /// <summary>A GPT-2 language model with training support.</summary>
-public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel, IIncrementalDecoder, ITrainingMode, ILogitsBackward, IWordEmbeddingGradient, IPipelineStageModel
+public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel, IIncrementalDecoder, ITrainingMode, ILogitsBackward, IWordEmbeddingGradient, ILayerHooks, IPipelineStageModel
 {
+    /// <inheritdoc/>
+    public ILayerObserver? LayerObserver { get; set; }
+
+    /// <inheritdoc/>
+    public int LayerCount => _layerCount;   // a pipeline stage's own layers
+
+    /// <inheritdoc/>
+    public IReadOnlyList<int> LayerParameters(int layer)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(layer);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layer, _layerCount);
+        string prefix = $"h.{_stage.FirstLayer + layer}.";
+        return Enumerable.Range(0, Parameters.Specs.Count).Where(i => Parameters.Specs[i].Name.StartsWith(prefix, StringComparison.Ordinal)).ToArray();
+    }
+
     private readonly WorkerPool _pool;
 
     // The part of the model this instance holds: whole by default, a tensor-parallel shard
@@ -330,6 +345,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         var p = Parameters;
         var shape = new AttentionShape(B, T, _attnWidth, _heads);
         a.HasTargets = false;
+        LayerObserver?.BeforeForward();
 
         // x = wte[ids] + wpe[0..T)   (a later pipeline stage: x is what StageInput received)
         ids.CopyTo(a.Ids);
@@ -351,9 +367,12 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         }
 
         Span<float> x = encoded;
+        var observer = LayerObserver;
         for (int l = 0; l < _layerCount; l++)
         {
+            observer?.BeforeLayerForward(l);
             ForwardLayer(a, l, x, shape);
+            observer?.AfterLayerForward(l);
             x = a[a.Layers[l].Residual3];
         }
         if (!_stage.IsLast) return x;   // a pipeline stage's output: the residual stream after its last layer
@@ -450,8 +469,10 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
             LayerNorm.Backward(hiddenGradient, xL, p.Value(_lnfW), a[a.LnfMean], a[a.LnfRstd], dres, p.GradientOrDiscard(_lnfW), p.GradientOrDiscard(_lnfB), C, false, _pool);
         else hiddenGradient.CopyTo(dres);
 
+        var observer = LayerObserver;
         for (int l = _layerCount - 1; l >= 0; l--)
         {
+            observer?.BeforeLayerBackward(l);
             var L = _layers[l];
             Span<float> input = l == 0 ? a[a.Encoded] : a[a.Layers[l - 1].Residual3];
             if (_checkpointing) ForwardLayer(a, l, input, shape); // rebuild this block's activations in the scratch
@@ -469,9 +490,10 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
                 a.AttentionDropped ? new AttentionDropout(a[s.MaskProbs], a[a.ProbsDropped]) : default);
             L.Attn.Backward(a[a.DQkv], a[s.Ln1], dln, BT);
             LayerNorm.Backward(dln, input, p.Value(L.Ln1W), a[s.Ln1Mean], a[s.Ln1Rstd], dres, p.GradientOrDiscard(L.Ln1W), p.GradientOrDiscard(L.Ln1B), C, accumulate: true, _pool);
+            observer?.AfterLayerBackward(l);
         }
         if (a.Dropped || a.AttentionDropped) DropoutStep++;   // the next training forward draws new masks
-        if (!_stage.IsFirst) return;   // dres is the stage input's gradient (StageInputGradient)
+        if (!_stage.IsFirst) { observer?.AfterBackward(); return; }   // dres is the stage input's gradient (StageInputGradient)
         // x = drop(wte[ids] + wpe[t])
         if (a.Dropped) Dropout.Apply(dres, a[a.EmbMask]);
         _wordPath.Capture(dres, BT * C);   // x = α·wte[ids] + wpe: d(x) is the word rows' gradient
@@ -482,6 +504,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
             for (int b = 0; b < B; b++)
                 Arithmetic.Add(dwpe[..(T * C)], dres.Slice(b * T * C, T * C), dwpe[..(T * C)], _pool);
         }
+        observer?.AfterBackward();
     }
 
     private readonly WordEmbeddingPath _wordPath = new();

@@ -38,7 +38,14 @@ public static class TrainingCheckpoint
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Writes a checkpoint called step_NNNNNN under <paramref name="directory"/>; returns its path.</summary>
-    public static string Save(string directory, ILanguageModel model, AdamWOptimizer optimizer, CheckpointState state)
+    public static string Save(string directory, ILanguageModel model, AdamWOptimizer optimizer, CheckpointState state) =>
+        Save(directory, model, optimizer.FirstMoment.ToArray(), optimizer.SecondMoment.ToArray(), optimizer.Step, state);
+
+    /// <summary>
+    /// Writes a checkpoint from moments held elsewhere (a data-parallel run gathers its sharded moments into
+    /// the single-process layout first, so any number of ranks can resume it).
+    /// </summary>
+    public static string Save(string directory, ILanguageModel model, float[] firstMoment, float[] secondMoment, int optimizerStep, CheckpointState state)
     {
         Directory.CreateDirectory(directory);
         string final = Path.Combine(directory, $"step_{state.Step:D6}");
@@ -48,9 +55,9 @@ public static class TrainingCheckpoint
         long floats = model.Parameters.GradientFloats;
         SafetensorsWriter.Write(Path.Combine(tmp, "optimizer.safetensors"),
         [
-            new("adam.m", [floats], optimizer.FirstMoment.ToArray()),
-            new("adam.v", [floats], optimizer.SecondMoment.ToArray()),
-        ], new Dictionary<string, string> { ["step"] = optimizer.Step.ToString(), ["trainable"] = TrainableDigest(model) });
+            new("adam.m", [floats], firstMoment),
+            new("adam.v", [floats], secondMoment),
+        ], new Dictionary<string, string> { ["step"] = optimizerStep.ToString(), ["trainable"] = TrainableDigest(model) });
         string statePath = Path.Combine(tmp, StateFile);
         DurableFile.Write(statePath, fs => JsonSerializer.Serialize(fs, state, Json));
         if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
@@ -146,6 +153,14 @@ public static class TrainingCheckpoint
     /// <summary>Loads a checkpoint into <paramref name="model"/> and <paramref name="optimizer"/>; returns its state.</summary>
     public static CheckpointState Load(string path, ILanguageModel model, AdamWOptimizer optimizer)
     {
+        var state = Load(path, model, optimizer.FirstMoment, optimizer.SecondMoment, out int optimizerStep);
+        optimizer.Restore(optimizerStep);
+        return state;
+    }
+
+    /// <summary>Loads a checkpoint's weights into <paramref name="model"/> and its moments into the given spans (the gradient block's layout).</summary>
+    public static CheckpointState Load(string path, ILanguageModel model, Span<float> firstMoment, Span<float> secondMoment, out int optimizerStep)
+    {
         var state = ReadState(path);
         EnsureSameModel(path, model.Configuration);
         CausalLanguageModels.LoadWeights(model, Path.Combine(path, "model.safetensors"));
@@ -157,14 +172,13 @@ public static class TrainingCheckpoint
             if (digest != TrainableDigest(model))
                 throw new InvalidDataException($"{path}: the checkpoint's optimizer state is for a different set of trainable parameters than the model being trained; resume with the same trainable/frozen choice.");
             long floats = model.Parameters.GradientFloats;
-            opt.ReadSingle("adam.m", optimizer.FirstMoment, [floats]);
-            opt.ReadSingle("adam.v", optimizer.SecondMoment, [floats]);
+            opt.ReadSingle("adam.m", firstMoment, [floats]);
+            opt.ReadSingle("adam.v", secondMoment, [floats]);
             // The moments cover the trainable tensors only, in the gradient block's layout.
-            Loom.Models.Parameters.ParameterCheck.EnsureFiniteLikeGradients(model.Parameters, optimizer.FirstMoment, "adam.m", optPath);
-            Loom.Models.Parameters.ParameterCheck.EnsureFiniteLikeGradients(model.Parameters, optimizer.SecondMoment, "adam.v", optPath);
-            if (!opt.Metadata.TryGetValue("step", out var step) || !int.TryParse(step, out int optimizerStep) || optimizerStep < 0)
+            Loom.Models.Parameters.ParameterCheck.EnsureFiniteLikeGradients(model.Parameters, firstMoment, "adam.m", optPath);
+            Loom.Models.Parameters.ParameterCheck.EnsureFiniteLikeGradients(model.Parameters, secondMoment, "adam.v", optPath);
+            if (!opt.Metadata.TryGetValue("step", out var step) || !int.TryParse(step, out optimizerStep) || optimizerStep < 0)
                 throw new InvalidDataException($"{optPath}: the metadata has no valid optimizer step (\"step\": {(step is null ? "absent" : $"\"{step}\"")}).");
-            optimizer.Restore(optimizerStep);
         }
         return state;
     }

@@ -158,8 +158,13 @@ public sealed class TrainingStep : IDisposable
     private readonly IBatchSource _batches;
     private readonly TrainOptions _options;
 
-    /// <summary>The optimizer (its moments are saved in checkpoints).</summary>
-    public AdamWOptimizer Optimizer { get; }
+    private readonly AdamWOptimizer? _optimizer;
+    private readonly IDataParallel? _parallel;
+    private readonly double[] _lossSum = new double[1];
+
+    /// <summary>The optimizer (its moments are saved in checkpoints); a data-parallel step has none (its strategy owns the moments).</summary>
+    public AdamWOptimizer Optimizer => _optimizer
+        ?? throw new InvalidOperationException("This step is data-parallel: its strategy owns the (possibly sharded) optimizer state; use IDataParallel.GatherOptimizerState.");
 
     /// <summary>The mixed-precision state.</summary>
     public MixedPrecision Precision { get; }
@@ -167,13 +172,26 @@ public sealed class TrainingStep : IDisposable
     /// <param name="model">The model to train.</param>
     /// <param name="batches">Training batches.</param>
     /// <param name="options">Optimisation settings.</param>
-    public TrainingStep(ILanguageModel model, IBatchSource batches, TrainOptions options)
+    /// <param name="parallel">
+    /// Data parallelism (Loom.Distributed): each rank takes its rows of every micro-batch and the strategy
+    /// reduces the gradients and updates the parameters; null trains in this process alone.
+    /// </param>
+    public TrainingStep(ILanguageModel model, IBatchSource batches, TrainOptions options, IDataParallel? parallel = null)
     {
         options.Validate();
         _model = model;
         _batches = batches;
         _options = options;
-        Optimizer = new AdamWOptimizer(model.Parameters, new AdamWOptions { LearningRate = options.LearningRate, WeightDecay = options.WeightDecay });
+        _parallel = parallel;
+        if (parallel != null)
+        {
+            // fp16 loss scaling would need every rank to agree on overflow, bf16 rounding on the shards: not built.
+            if (options.Precision != TrainingPrecision.Fp32)
+                throw new ArgumentException($"train.precision is {options.Precision.ToString().ToLowerInvariant()}; distributed training supports fp32 only so far. Set train.precision: fp32 or train without --distributed.");
+            if (options.BatchSize < parallel.Size)
+                throw new ArgumentException($"train.batch_size is {options.BatchSize} but {parallel.Size} ranks share every micro-batch by rows; set train.batch_size to at least {parallel.Size} (the global batch stays batch_size × gradient_accumulation).");
+        }
+        else _optimizer = new AdamWOptimizer(model.Parameters, new AdamWOptions { LearningRate = options.LearningRate, WeightDecay = options.WeightDecay });
         Precision = new MixedPrecision(model.Parameters, options.Precision, options.LossScaling);
     }
 
@@ -194,6 +212,7 @@ public sealed class TrainingStep : IDisposable
         if (lora != null) lora.Training = true;
         try
         {
+            if (_parallel != null) return RunParallel(step, _parallel, n);
             for (int micro = 0; micro < n; micro++)
             {
                 if (lora != null) lora.Step = (ulong)step * (ulong)n + (ulong)micro;
@@ -216,18 +235,63 @@ public sealed class TrainingStep : IDisposable
             if (mode != null) mode.IsTraining = false;
             if (lora != null) lora.Training = false;
         }
-        float lr = _options.Schedule == "linear"
-            ? LearningRateSchedule.WarmupLinear(step, _options.WarmupSteps, _options.MaxSteps, _options.LearningRate, _options.MinLearningRate)
-            : LearningRateSchedule.WarmupCosine(step, _options.WarmupSteps, _options.MaxSteps, _options.LearningRate, _options.MinLearningRate);
+        float lr = LearningRate(step);
         if (!Precision.EndStep()) return new StepOutcome(loss, lr, float.PositiveInfinity, tokens, Applied: false);
         float norm = GradientClipping.ClipGlobalNorm(_model.Parameters, _options.GradientClip);
         Optimizer.Update(lr);
         return new StepOutcome(loss, lr, norm, tokens, Applied: true);
     }
 
+    private float LearningRate(int step) => _options.Schedule == "linear"
+        ? LearningRateSchedule.WarmupLinear(step, _options.WarmupSteps, _options.MaxSteps, _options.LearningRate, _options.MinLearningRate)
+        : LearningRateSchedule.WarmupCosine(step, _options.WarmupSteps, _options.MaxSteps, _options.LearningRate, _options.MinLearningRate);
+
+    // The data-parallel step. Every rank draws the same global micro-batch and takes rows
+    // [r·B/N, (r+1)·B/N). The single-process loss of a micro-batch is the mean over its K target tokens;
+    // this rank's model returns the mean over its own k_r of them, so its backward is scaled by k_r/K
+    // (and 1/n for accumulation): the sum over ranks of these gradients is exactly the single-process
+    // gradient, and the strategy sums them (all-reduce or reduce-scatter), never averages.
+    private StepOutcome RunParallel(int step, IDataParallel parallel, int n)
+    {
+        parallel.BeginStep();
+        double localLoss = 0;
+        long tokens = 0;
+        int size = parallel.Size, rank = parallel.Rank;
+        for (int micro = 0; micro < n; micro++)
+        {
+            var batch = _batches.Next();
+            int rowStart = (int)((long)batch.Batch * rank / size), rowEnd = (int)((long)batch.Batch * (rank + 1) / size);
+            int T = batch.Time, rows = rowEnd - rowStart;
+            long global = CountTargets(batch.Targets), mine = CountTargets(batch.Targets.AsSpan(rowStart * T, rows * T));
+            if (global == 0) throw new InvalidOperationException($"Micro-batch {micro} of step {step} has no target tokens; check the data.");
+            var ids = batch.Inputs.AsSpan(rowStart * T, rows * T);
+            var targets = batch.Targets.AsSpan(rowStart * T, rows * T);
+            float microLoss = mine == 0 ? 0f : _model.Forward(ids, targets, rows, T);
+            if (!float.IsFinite(microLoss))
+                throw new InvalidOperationException($"The loss became {microLoss} at step {step} (rank {rank}); lower the learning rate (now {_options.LearningRate}) or check the data. The last checkpoint is kept.");
+            double weight = (double)mine / global / n;
+            parallel.BeforeBackward(micro == n - 1);
+            if (mine > 0) _model.Backward((float)weight);
+            localLoss += microLoss * weight;
+            tokens += batch.RealTokens;
+        }
+        _lossSum[0] = localLoss;
+        parallel.SumOverRanks(_lossSum);
+        float lr = LearningRate(step);
+        float norm = parallel.ReduceClipAndUpdate(lr, _options.GradientClip);
+        return new StepOutcome((float)_lossSum[0], lr, norm, tokens, Applied: true);
+    }
+
+    private static long CountTargets(ReadOnlySpan<int> targets)
+    {
+        long k = 0;
+        foreach (int t in targets) if (t != Loom.Models.Losses.CrossEntropyLoss.IgnoreIndex) k++;
+        return k;
+    }
+
     public void Dispose()
     {
-        Optimizer.Dispose();
+        _optimizer?.Dispose();
         Precision.Dispose();
     }
 }
@@ -253,17 +317,20 @@ public static class LanguageModelTraining
     /// position and step are restored and the run continues exactly as if it had never stopped.
     /// </remarks>
     public static TrainResult Train(ILanguageModel model, IBatchSource train, IBatchSource validation, TrainOptions options, string outputDirectory,
-        IProgress<StepMetrics>? progress = null, CancellationToken ct = default, string? resumeFrom = null, IReadOnlyDictionary<string, string>? fixedSettings = null)
+        IProgress<StepMetrics>? progress = null, CancellationToken ct = default, string? resumeFrom = null, IReadOnlyDictionary<string, string>? fixedSettings = null,
+        IDataParallel? parallel = null)
     {
         options.Validate();
-        if (resumeFrom == null) Checkpoints.RunDirectory.EnsureNoRun(outputDirectory);
+        // Data-parallel: every rank trains, rank 0 alone writes the run directory (metrics, checkpoints, report).
+        bool writer = parallel == null || parallel.Rank == 0;
+        if (resumeFrom == null && writer) Checkpoints.RunDirectory.EnsureNoRun(outputDirectory);
         var roles = model.Parameters.Specs.ToDictionary(s => s.Name, s => s.IsTrainable, StringComparer.Ordinal);
         TrainingMemory.EnsureFits(model.Configuration, options, trainable: n => !roles.TryGetValue(n, out bool t) || t);
         var runSettings = FixedSettings(options, fixedSettings);
         if (options.ActivationCheckpointing || model.ActivationCheckpointing) model.ActivationCheckpointing = options.ActivationCheckpointing;
-        Directory.CreateDirectory(outputDirectory);
-        using var trainer = new TrainingStep(model, train, options);
-        var optimizer = trainer.Optimizer;
+        if (writer) Directory.CreateDirectory(outputDirectory);
+        using var trainer = new TrainingStep(model, train, options, parallel);
+        var optimizer = parallel == null ? trainer.Optimizer : null;
         var validationStart = validation.State;
         var history = new List<StepMetrics>(Math.Min(options.MaxSteps, 1 << 20));
         var evals = new List<EvalMetrics>();
@@ -278,17 +345,26 @@ public static class LanguageModelTraining
             Checkpoints.TrainingCheckpoint.EnsureSameFixedSettings(resumeFrom, saved, runSettings);
             if (saved.Step >= options.MaxSteps)
                 throw new ArgumentException($"train.max_steps is {options.MaxSteps} but {resumeFrom} is at step {saved.Step}: there is nothing left to train. Raise train.max_steps to continue the run.");
-            var state = Checkpoints.TrainingCheckpoint.Load(resumeFrom, model, optimizer);
+            Checkpoints.CheckpointState state;
+            if (parallel == null) state = Checkpoints.TrainingCheckpoint.Load(resumeFrom, model, optimizer!);
+            else
+            {
+                // Checkpoints hold the single-process layout: each rank reads them and keeps its part, so N ranks resume what M wrote.
+                var m = new float[model.Parameters.GradientFloats];
+                var v = new float[m.Length];
+                state = Checkpoints.TrainingCheckpoint.Load(resumeFrom, model, m, v, out int optimizerStep);
+                parallel.LoadOptimizerState(m, v, optimizerStep);
+            }
             step = state.Step;
             train.State = new BatchSourceState(state.DataRngState, state.DataPosition);
             trainer.Precision.Restore(state.LossScale, state.SkippedSteps);
             best = state.BestValidationLoss;
             // The resumed run replays every step after the checkpoint: drop their old lines.
-            MetricsLog.TruncateToStep(metrics, step);
+            if (writer) MetricsLog.TruncateToStep(metrics, step);
             if (model is ITrainingMode mode) mode.DropoutStep = state.DropoutStep;
         }
-        DurableFile.WriteAllText(Path.Combine(outputDirectory, "options.json"), JsonSerializer.Serialize(new { train = options, model = model.Configuration }, new JsonSerializerOptions { WriteIndented = true }));
-        using var log = new StreamWriter(metrics, append: resumeFrom != null) { AutoFlush = true };
+        if (writer) DurableFile.WriteAllText(Path.Combine(outputDirectory, "options.json"), JsonSerializer.Serialize(new { train = options, model = model.Configuration }, new JsonSerializerOptions { WriteIndented = true }));
+        using TextWriter log = writer ? new StreamWriter(metrics, append: resumeFrom != null) { AutoFlush = true } : TextWriter.Null;
         var clock = Stopwatch.StartNew();
         float lastLoss = float.NaN;
         float bestEval = float.PositiveInfinity;
@@ -314,20 +390,34 @@ public static class LanguageModelTraining
             bool isBest = evals.Count > 0 && evals[^1].ValidationLoss <= best;
             if (isBest) best = evals[^1].ValidationLoss;
             var position = train.State;
-            string saved = Checkpoints.TrainingCheckpoint.Save(checkpoints, model, optimizer,
-                new Checkpoints.CheckpointState(completedSteps, position.Rng, optimizer.Step, best, JsonSerializer.Serialize(options))
-                {
-                    FixedSettings = runSettings,
-                    DataPosition = position.Position, LossScale = trainer.Precision.LossScale, SkippedSteps = trainer.Precision.SkippedSteps,
-                    DropoutStep = (model as ITrainingMode)?.DropoutStep ?? 0,
-                });
+            // Collective in a data-parallel run: the sharded moments (and ZeRO-3's parameters) are gathered first.
+            var gathered = parallel?.GatherOptimizerState();
+            parallel?.MaterializeParameters();
+            if (!writer) return;
+            var checkpointState = new Checkpoints.CheckpointState(completedSteps, position.Rng, parallel?.OptimizerStep ?? optimizer!.Step, best, JsonSerializer.Serialize(options))
+            {
+                FixedSettings = runSettings,
+                DataPosition = position.Position, LossScale = trainer.Precision.LossScale, SkippedSteps = trainer.Precision.SkippedSteps,
+                DropoutStep = (model as ITrainingMode)?.DropoutStep ?? 0,
+            };
+            string saved = gathered is { } moments
+                ? Checkpoints.TrainingCheckpoint.Save(checkpoints, model, moments.First, moments.Second, parallel!.OptimizerStep, checkpointState)
+                : Checkpoints.TrainingCheckpoint.Save(checkpoints, model, optimizer!, checkpointState);
             if (isBest) bestPath = saved;
             Checkpoints.TrainingCheckpoint.Prune(checkpoints, options.KeepCheckpoints, bestPath);
+        }
+        // The ranks' clocks differ: they stop on a time budget together when any of them is over it.
+        bool OverBudget(bool mine)
+        {
+            if (parallel == null) return mine;
+            Span<double> flag = [mine ? 1 : 0];
+            parallel.SumOverRanks(flag);
+            return flag[0] > 0;
         }
         for (; step < options.MaxSteps; step++)
         {
             ct.ThrowIfCancellationRequested();
-            if (options.TimeBudgetSeconds is { } budget && clock.Elapsed.TotalSeconds >= budget) break;
+            if (options.TimeBudgetSeconds is { } budget && OverBudget(clock.Elapsed.TotalSeconds >= budget)) break;
             if (step % options.EvalEvery == 0)
             {
                 var e = new EvalMetrics(step, Validate());
@@ -364,7 +454,7 @@ public static class LanguageModelTraining
         log.WriteLine(Line(new { type = "eval", step = final.Step, val_loss = final.ValidationLoss }, "val_"));
         Checkpoint(step);
         var result = new TrainResult(step, lastLoss, final.ValidationLoss, history, evals, clock.Elapsed.TotalSeconds) { StoppedEarly = stoppedEarly };
-        TrainingReport.Write(Path.Combine(outputDirectory, "report.html"), result, options, model.Configuration);
+        if (writer) TrainingReport.Write(Path.Combine(outputDirectory, "report.html"), result, options, model.Configuration);
         return result;
     }
 
