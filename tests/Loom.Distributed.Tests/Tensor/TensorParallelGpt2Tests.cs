@@ -29,17 +29,17 @@ public sealed class TensorParallelGpt2Tests
 
         var ranks = InProcessCommunicator.Run(2, c =>
         {
-            var counting = new CountingCommunicator(c);
+            var counting = new MeteredCommunicator(c);
             using var pool = new WorkerPool(1);
             using var shard = TensorParallelModels.Create(whole.Config, counting, pool: pool);
             TensorParallelModels.LoadShard(whole.Parameters, shard.Parameters, split, c.Rank, c.Size);
             float l = shard.Forward(ids, targets, B, T);
-            int forwardReduces = counting.AllReduces;
+            int forwardReduces = counting.AllReduceCalls;
             var lg = shard.Logits.ToArray();
             shard.Parameters.EnsureGradients();
             shard.Parameters.ZeroGradients();
             shard.Backward();
-            int backwardReduces = counting.AllReduces - forwardReduces;
+            int backwardReduces = counting.AllReduceCalls - forwardReduces;
             var grads = whole.Parameters.Specs.Select(s =>
             {
                 var g = new float[s.Count];
