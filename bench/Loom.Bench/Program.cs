@@ -20,6 +20,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["eval"] = EvalSuite.Run,
     ["monitor"] = MonitorSuite.Run,
     ["parallelism"] = ParallelismSuite.Run,
+    ["distributed"] = DistributedSuite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))

@@ -23,7 +23,8 @@ internal static class TrainCommand
         var set = new Option<string[]>("--set") { Description = "Override a setting: key=value, e.g. train.max_steps=200 or model.n_layer=6.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var resume = new Option<string?>("--resume") { Description = "Continue from a checkpoint directory, or from the latest under the run's output when given no value.", Arity = ArgumentArity.ZeroOrOne };
         var overwrite = new Option<bool>("--overwrite") { Description = "Delete an earlier run in the output directory (checkpoints, metrics, model) and start afresh." };
-        var cmd = new Command("train", "Train a GPT-2 or Llama model (causal LM) or a BERT model (masked LM) from a YAML configuration.") { config, set, resume, overwrite };
+        var distributed = new Option<bool>("--distributed") { Description = "Data-parallel over MPI: start with mpirun -np N (or srun); distributed.strategy picks ddp, zero1, zero2 or zero3 (docs/DISTRIBUTED.md)." };
+        var cmd = new Command("train", "Train a GPT-2 or Llama model (causal LM) or a BERT model (masked LM) from a YAML configuration.") { config, set, resume, overwrite, distributed };
         cmd.SetAction(parse =>
         {
             var file = parse.GetValue(config);
@@ -46,13 +47,45 @@ internal static class TrainCommand
                 resumeFrom = parse.GetValue(resume) ?? TrainingCheckpoint.Latest(checkpoints)
                     ?? throw new FileNotFoundException($"--resume: no checkpoint under {checkpoints}; start a fresh run without --resume.");
             }
-            return Run(console, cfg, resumeFrom, parse.GetValue(overwrite));
+            if (!parse.GetValue(distributed)) return Run(console, cfg, resumeFrom, parse.GetValue(overwrite));
+            return RunDistributed(console, cfg, resumeFrom, parse.GetValue(overwrite));
         });
         return cmd;
     }
 
-    private static int Run(IAnsiConsole console, TrainConfig cfg, string? resumeFrom, bool overwrite)
+    // One rank of `mpirun -np N loom train --distributed`: the same run on every rank, rank 0 alone printing
+    // and writing. Any failure on any rank (a bad setting included) ends the whole job naming the rank,
+    // since the others would otherwise wait in their next collective forever.
+    private static int RunDistributed(IAnsiConsole console, TrainConfig cfg, string? resumeFrom, bool overwrite)
     {
+        Loom.Distributed.Communication.MpiLauncher.EnsureLaunched();
+        // N ranks on one node share its cores: unless LOOM_THREADS says otherwise, each takes its share
+        // (read by the worker pool at first use, which is later than this).
+        if (Environment.GetEnvironmentVariable("LOOM_THREADS") is null && int.TryParse(Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_LOCAL_SIZE"), out int local) && local > 0)
+            Environment.SetEnvironmentVariable("LOOM_THREADS", Math.Max(1, Environment.ProcessorCount / local).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var comm = Loom.Distributed.Communication.MpiCommunicator.Create();
+        try
+        {
+            if (MaskedLanguageModelTraining.MaskedFamily(cfg) is not null)
+                throw new ArgumentException("--distributed trains causal language models (model_type gpt2 or llama); masked-LM pre-training (bert) runs in one process.");
+            var strategy = Enum.Parse<Loom.Distributed.DataParallel.DataParallelStrategy>(cfg.Distributed.Strategy, ignoreCase: true);
+            int code = Run(comm.Rank == 0 ? console : AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) }), cfg, resumeFrom, overwrite,
+                model => new Loom.Distributed.DataParallel.DataParallelism(comm, model, strategy, cfg.Train.LearningRate, cfg.Train.WeightDecay, cfg.Distributed.CpuOffload),
+                comm.Rank, comm.Size);
+            comm.Dispose();   // MPI_Finalize: collective, after every rank has finished
+            return code;
+        }
+        catch (Exception e)
+        {
+            comm.Fail(e);
+            throw;
+        }
+    }
+
+    private static int Run(IAnsiConsole console, TrainConfig cfg, string? resumeFrom, bool overwrite,
+        Func<ILanguageModel, Loom.Distributed.DataParallel.DataParallelism>? parallelFor = null, int rank = 0, int ranks = 1)
+    {
+        bool writer = rank == 0;
         if (cfg.Data.Count == 0) throw new ArgumentException("No training data: set data: [files...] in the configuration or --set data=[\"file.txt\"].");
         // Encoders (model_type bert) pre-train with the masked-LM objective: their own data and tokenizer path.
         if (MaskedLanguageModelTraining.MaskedFamily(cfg) is { } masked) return MaskedLanguageModelTraining.Run(console, cfg, masked, resumeFrom, overwrite);
@@ -77,7 +110,7 @@ internal static class TrainCommand
             TrainingCheckpoint.EnsureSameFixedSettings(resumeFrom, TrainingCheckpoint.ReadState(resumeFrom), LanguageModelTraining.FixedSettings(cfg.Train, fixedSettings));
             TrainingCheckpoint.EnsureSameModel(resumeFrom, modelConfig);
         }
-        else
+        else if (writer)
             RunDirectory.CheckFresh(cfg.Output, overwrite, [cfg.InitFrom, cfg.Tokenizer, .. cfg.Data]);   // deletes nothing yet
         var lora = cfg.Lora?.ToOptions(cfg.InitFrom, cfg.Seed);
         using var model = lora != null ? CreateLoraModel(cfg.InitFrom!, modelConfig, lora, cfg.Lora!.BaseFormat())
@@ -118,9 +151,16 @@ internal static class TrainCommand
             summary = $"{cut:N0} train and {tokens.Length - cut:N0} validation tokens";
         }
         // Only now, with the settings, model and data checked and loaded, may an earlier run be replaced.
-        if (resumeFrom == null) RunDirectory.PrepareFresh(cfg.Output, overwrite);
-        Directory.CreateDirectory(cfg.Output);
-        DurableFile.WriteAllText(Path.Combine(cfg.Output, "train_config.json"), JsonSerializer.Serialize(cfg, TrainConfig.Json));
+        if (writer)
+        {
+            if (resumeFrom == null) RunDirectory.PrepareFresh(cfg.Output, overwrite);
+            Directory.CreateDirectory(cfg.Output);
+            DurableFile.WriteAllText(Path.Combine(cfg.Output, "train_config.json"), JsonSerializer.Serialize(cfg, TrainConfig.Json));
+        }
+        using var parallel = parallelFor?.Invoke(model);
+        if (parallel != null)
+            console.MarkupLine($"distributed: {ranks} ranks, strategy {cfg.Distributed.Strategy}; each rank takes {cfg.Train.BatchSize / (double)ranks:0.##} of the {cfg.Train.BatchSize} rows of every micro-batch (global batch {cfg.Train.BatchSize} × {cfg.Train.GradientAccumulation})" +
+                               (cfg.Distributed.CpuOffload ? "; cpu_offload: optimizer state in host memory (all memory is host memory on a CPU)" : ""));
         console.MarkupLine($"{summary}; {model.Parameters.Count / 1e6:F2}M parameters ({Markup.Escape(CausalLanguageModels.Describe(model.Configuration))}), {o.Precision.ToString().ToLowerInvariant()}" +
                            (resumeFrom != null ? $"; resuming from {Markup.Escape(resumeFrom)}" : ""));
         TrainResult result = null!;
@@ -132,8 +172,15 @@ internal static class TrainCommand
                 task.Value = s.Step;
                 task.Description = $"step {s.Step}/{s.MaxSteps} loss {s.Loss:F3} lr {s.LearningRate:E1} {s.TokensPerSecond:F0} tok/s" + (s.Applied ? "" : " (skipped: fp16 overflow)");
             });
-            result = LanguageModelTraining.Train(model, train, validation, cfg.Train, cfg.Output, progress, default, resumeFrom, fixedSettings);
+            result = LanguageModelTraining.Train(model, train, validation, cfg.Train, cfg.Output, progress, default, resumeFrom, fixedSettings, parallel);
         });
+        parallel?.MaterializeParameters();   // ZeRO-3: the whole model, for the files below
+        if (parallel != null)
+        {
+            var memory = parallel.Memory;
+            console.MarkupLine($"rank 0 held {memory.Parameters / 1e6:F1} MB parameters, {memory.Gradients / 1e6:F1} MB gradients, {memory.OptimizerState / 1e6:F1} MB optimizer state between steps");
+        }
+        if (!writer) return 0;
         if (lora != null) LoraAdapters.Save(model.Parameters, modelConfig, lora, cfg.Output);   // PEFT's adapter files, not the model
         else model.Save(cfg.Output);
         if (File.Exists(cfg.Tokenizer) || Directory.Exists(cfg.Tokenizer) || TiktokenEncodings.IsKnown(cfg.Tokenizer))

@@ -266,12 +266,14 @@ public sealed class TrainingStep : IDisposable
             if (global == 0) throw new InvalidOperationException($"Micro-batch {micro} of step {step} has no target tokens; check the data.");
             var ids = batch.Inputs.AsSpan(rowStart * T, rows * T);
             var targets = batch.Targets.AsSpan(rowStart * T, rows * T);
-            float microLoss = mine == 0 ? 0f : _model.Forward(ids, targets, rows, T);
+            // Run even when this rank's rows hold no target (padding only): the loss is then 0 and the gradient
+            // zero, and every rank must pass the same layer hooks, whose collectives (ZeRO-3's gathers) pair up.
+            float microLoss = _model.Forward(ids, targets, rows, T);
             if (!float.IsFinite(microLoss))
                 throw new InvalidOperationException($"The loss became {microLoss} at step {step} (rank {rank}); lower the learning rate (now {_options.LearningRate}) or check the data. The last checkpoint is kept.");
             double weight = (double)mine / global / n;
             parallel.BeforeBackward(micro == n - 1);
-            if (mine > 0) _model.Backward((float)weight);
+            _model.Backward((float)weight);
             localLoss += microLoss * weight;
             tokens += batch.RealTokens;
         }

@@ -49,6 +49,8 @@ public sealed record TrainConfig
     public Masking.MaskedLanguageModelingOptions Mlm { get; init; } = new();
     /// <summary>Optional LoRA adapter (PEFT's fields): train only the adapter on init_from's model and write it instead of the model.</summary>
     public TrainLoraConfig? Lora { get; init; }
+    /// <summary>Data-parallel settings, used when `loom train --distributed` runs under mpirun or srun.</summary>
+    public TrainDistributedConfig Distributed { get; init; } = new();
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -91,6 +93,8 @@ public sealed record TrainConfig
         Train.Validate("train.");
         if (Mlm is null) throw new ArgumentException("mlm is empty (null); give its settings as a mapping (probability, whole_word_mask, ...), or remove the key to use the defaults.");
         Mlm.Validate("mlm.");
+        if (Distributed is null) throw new ArgumentException("distributed is empty (null); give its settings as a mapping (strategy: ddp, cpu_offload: false), or remove the key to use the defaults.");
+        Distributed.Validate();
         if (Lora != null)
         {
             if (InitFrom is null) throw new ArgumentException("lora needs init_from: a LoRA adapter fine-tunes a trained model; set init_from to its directory.");

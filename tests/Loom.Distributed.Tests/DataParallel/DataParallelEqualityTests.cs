@@ -87,6 +87,37 @@ public sealed class DataParallelEqualityTests(DataParallelRuns runs) : IClassFix
         Assert.Contains($"rank 1 {strategy}: memory", runs.TwoRanks!.Output);
     }
 
+    // ZeRO's accounting (§5): per rank, DDP holds P + P + 2P floats (parameters, gradients, AdamW moments);
+    // ZeRO-1 shards the moments, ZeRO-2 also the gradients, ZeRO-3 also the parameters, each to ⌈1/N⌉ of
+    // every unit (padding to 16 floats per rank and unit included). P is the model's own value block,
+    // computed here from the configuration, not read from the strategy.
+    [Fact]
+    public void EachStageHoldsItsShareOfTheModelStates()
+    {
+        Assert.True(runs.TwoRanks is { ExitCode: 0 }, runs.TwoRanks?.Output);
+        using var model = new Loom.Models.Gpt2.Gpt2Model(Worker.Tiny);
+        long p = model.Parameters.Floats * sizeof(float);
+        (long Parameters, long Gradients, long Optimizer) Held(string strategy)
+        {
+            // mpirun gives its ranks a terminal, so a line may start with the terminal's escape codes.
+            string key = $"rank 0 {strategy}: memory";
+            string text = runs.TwoRanks!.Output.Split('\n').First(l => l.Contains(key, StringComparison.Ordinal));
+            var line = text[text.IndexOf(key, StringComparison.Ordinal)..].Trim().Split(' ');
+            return (long.Parse(line[5]), long.Parse(line[7]), long.Parse(line[9]));
+        }
+        Assert.Equal((p, p, 2 * p), Held("ddp"));
+        var zero1 = Held("zero1");
+        var zero2 = Held("zero2");
+        var zero3 = Held("zero3");
+        Assert.Equal((p, p), (zero1.Parameters, zero1.Gradients));
+        Assert.InRange(zero1.Optimizer, p, p + 2 * 16 * 4 * (Worker.Tiny.Layers + 1));          // 2P / 2 ranks, plus padding
+        Assert.Equal((p, zero1.Optimizer), (zero2.Parameters, zero2.Optimizer));
+        Assert.InRange(zero2.Gradients, p / 2, p / 2 + 16 * 4 * (Worker.Tiny.Layers + 1));
+        Assert.Equal((zero2.Gradients, zero2.Gradients, zero1.Optimizer), zero3);                 // parameters sharded like the gradients
+        long ddpTotal = 4 * p, zero3Total = zero3.Parameters + zero3.Gradients + zero3.Optimizer;
+        Assert.InRange(zero3Total / (double)ddpTotal, 0.5, 0.52);
+    }
+
     // Checkpoints hold the single-process layout: the ZeRO-3 run's step-10 checkpoint (written by 2 ranks
     // from parameter and moment shards) is finished by one process, and the single-process run's step-10
     // checkpoint is finished by 2 ranks with ZeRO-2; both continuations are the reference's steps 11–20.
