@@ -1,6 +1,7 @@
 // LogSoftmax.LogNormalizer against the double loop it replaced in the scorers (max, then Σ Math.Exp
 // in double): every length 1..300 (all tails of every vector width), GPT-2's vocabulary size, ties
-// (first index wins, as a strict > scan), and a row with a huge offset (the shift must be applied).
+// (first index wins, as a strict > scan), and a row with a huge offset (the shift must be applied);
+// 1e-6 relative: FastMath.Exp is float (≤ 2 ulp), the loop double.
 using Loom.Core.Kernels;
 
 namespace Loom.Core.Tests.Kernels;
@@ -36,9 +37,9 @@ public class LogSoftmaxTests
     {
         var row = new float[100];
         row[37] = row[80] = 5f;
-        Assert.Equal(Reference(row, out _), LogSoftmax.LogNormalizer(row, out int arg), 1e-9);
+        Assert.Equal(Reference(row, out _), LogSoftmax.LogNormalizer(row, out int arg), 1e-6);
         Assert.Equal(37, arg);
         var big = TestUtil.Random(7, 1000, 1f, 1000f);   // exp(1000) overflows without the shift
-        Assert.Equal(Reference(big, out _), LogSoftmax.LogNormalizer(big, out _), 1e-9 * 1000);
+        Assert.Equal(Reference(big, out _), LogSoftmax.LogNormalizer(big, out _), 1e-6 * 1000);
     }
 }
