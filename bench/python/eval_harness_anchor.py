@@ -5,6 +5,9 @@
 # policy as EngineTaskModel: requests sorted longest first, right-padded batches of at most
 # TOKENS_PER_BATCH (batch x padded length) tokens; causal attention, so padding after a sequence never
 # changes it. Score = sum of log_softmax(logits) at the continuation's tokens; greedy = each is the argmax.
+# lm-eval's logits cache (Collator(group_by="contexts", group_fn=context + continuation[:-1])):
+# requests with the same input ids (e.g. the single-token choices of one question) run one forward
+# row and are all scored from it. As lm-eval, the head and log_softmax run on every position.
 # Prints one JSON object: seconds (wall or process CPU / threads), loglikelihoods (request order), torch.
 #
 #   /usr/bin/python3 eval_harness_anchor.py MODEL_DIR REQUESTS.bin TOKENS_PER_BATCH THREADS wall|cpu
@@ -61,25 +64,30 @@ def forward(x_ids):                        # (B, T) → logits (B, T, V)
 
 
 now = (lambda: time.process_time() / threads) if clock == "cpu" else time.perf_counter
-order = sorted(range(count), key=lambda i: -len(requests[i][0]))
+groups = {}                                # input ids → the requests scored from that row
+for j, (ids, _) in enumerate(requests):
+    groups.setdefault(tuple(ids), []).append(j)
+rows = list(groups.values())
+order = sorted(range(len(rows)), key=lambda g: -len(requests[rows[g][0]][0]))
 out = [0.0] * count
 with torch.inference_mode():
     forward(torch.zeros(1, 8, dtype=torch.long))   # warm-up
     start = now()
     i = 0
-    while i < count:
-        longest = len(requests[order[i]][0])
+    while i < len(order):
+        longest = len(requests[rows[order[i]][0]][0])
         b = max(1, per_batch // longest)
         chunk = order[i:i + b]
         batch = torch.zeros(len(chunk), longest, dtype=torch.long)
-        for r, j in enumerate(chunk):
-            ids = requests[j][0]
+        for r, g in enumerate(chunk):
+            ids = requests[rows[g][0]][0]
             batch[r, :len(ids)] = torch.tensor(ids)
         logp = F.log_softmax(forward(batch), dim=-1)
-        for r, j in enumerate(chunk):
-            ids, cont = requests[j]
-            pos = torch.arange(len(ids) - len(cont), len(ids))
-            out[j] = float(logp[r, pos, torch.tensor(cont)].double().sum())
+        for r, g in enumerate(chunk):
+            for j in rows[g]:
+                ids, cont = requests[j]
+                pos = torch.arange(len(ids) - len(cont), len(ids))
+                out[j] = float(logp[r, pos, torch.tensor(cont)].double().sum())
         i += len(chunk)
     seconds = now() - start
 print(json.dumps({"seconds": seconds, "loglikelihoods": out, "torch": torch.__version__}))

@@ -13,7 +13,8 @@
 // validation lines, cycled in order), scored by TaskRunner through EngineTaskModel on the same GPT-2
 // 124M; 2 requests per example. Reported: examples per second. Anchor: bench/python/eval_harness_anchor.py
 // scores the very token ids EngineTaskModel built for each request (recorded by a pass-through
-// ITaskModel) with the same longest-first, TokensPerBatch-bounded batching; every log-likelihood must
+// ITaskModel) with the same longest-first, TokensPerBatch-bounded batching and lm-eval's logits cache (one
+// forward row per distinct input; Loom also skips the head on unscored positions); every log-likelihood must
 // agree to 1e-3 (summed float32 log-softmax), so both scored the same thing.
 using System.Diagnostics;
 using System.Globalization;

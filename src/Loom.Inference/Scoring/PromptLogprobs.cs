@@ -1,8 +1,9 @@
 // The log-probability of every prompt token given the tokens before it, from one forward over the
 // whole prompt (the model's full logits) — what OpenAI's legacy completions return for `echo: true`
 // with `logprobs: k`. The first token has no left context, so its log-prob is null (as OpenAI's).
-// The sum is taken as EngineTaskModel's scorer does: log-softmax in double from the row maximum,
-// so a continuation's summed log-probs here and the harness's --model log-likelihood agree.
+// The normalizer is the same LogSoftmax kernel EngineTaskModel's scorer uses, so a continuation's
+// summed log-probs here and the harness's --model log-likelihood agree.
+using Loom.Core.Kernels;
 using Loom.Inference.Engine;
 
 namespace Loom.Inference.Scoring;
@@ -26,11 +27,7 @@ public static class PromptLogprobs
             {
                 // Row t-1 predicts token t.
                 var row = logits.Slice((t - 1) * V, V);
-                float max = float.NegativeInfinity;
-                for (int v = 0; v < V; v++) if (row[v] > max) max = row[v];
-                double z = 0;
-                for (int v = 0; v < V; v++) z += Math.Exp(row[v] - max);
-                double logZ = Math.Log(z);
+                double logZ = LogSoftmax.LogNormalizer(row, out _);
                 var best = new List<(int, double)>(top);
                 if (top > 0)
                 {
@@ -41,10 +38,10 @@ public static class PromptLogprobs
                         int arg = -1;
                         for (int v = 0; v < V; v++) if (!taken.Contains(v) && (arg < 0 || row[v] > row[arg])) arg = v;
                         taken.Add(arg);
-                        best.Add((arg, row[arg] - max - logZ));
+                        best.Add((arg, row[arg] - logZ));
                     }
                 }
-                result[t] = new PromptTokenLogprob(ids[t], row[ids[t]] - max - logZ, best);
+                result[t] = new PromptTokenLogprob(ids[t], row[ids[t]] - logZ, best);
             }
             return result;
         }, cancellationToken);

@@ -24,7 +24,7 @@ using Loom.Models.Regularization;
 namespace Loom.Models.Bert;
 
 /// <summary>A BERT encoder with masked-LM head and pooler.</summary>
-public sealed class BertModel : IPooledHiddenStateModel, ITrainingMode, IWordEmbeddingGradient
+public sealed class BertModel : IPooledHiddenStateModel, ITrainingMode, IWordEmbeddingGradient, ILayerHiddenStates
 {
     private readonly WorkerPool _pool;
     private readonly int _word, _pos, _type;     // (V, C), (maxT, C), (types, C)
@@ -186,7 +186,7 @@ public sealed class BertModel : IPooledHiddenStateModel, ITrainingMode, IWordEmb
     public ReadOnlySpan<float> Logits => Mlm.Logits;
 
     /// <summary>Pooled [CLS] output of the last forward, (B, C).</summary>
-    public ReadOnlySpan<float> Pooled => Acts is { } a ? a[a.Pooled] : throw new InvalidOperationException("Run Forward first.");
+    public ReadOnlySpan<float> Pooled => _truncated ? throw new InvalidOperationException("The last forward ran only some layers, so there is no pooled output; run a full forward.") : Acts is { } a ? a[a.Pooled] : throw new InvalidOperationException("Run Forward first.");
 
     /// <summary>
     /// Forward on ids, token types and an attention mask (1 = real token, 0 = padding), each B·T.
@@ -209,8 +209,21 @@ public sealed class BertModel : IPooledHiddenStateModel, ITrainingMode, IWordEmb
     }
 
     /// <summary>Runs the encoder and the pooler; returns the last layer's output (B·T, C), valid until the next forward.</summary>
-    public ReadOnlySpan<float> ForwardHidden(in TokenBatch batch)
+    public ReadOnlySpan<float> ForwardHidden(in TokenBatch batch) => ForwardHidden(batch, Config.Layers);
+
+    /// <inheritdoc/>
+    public int LayerCount => Config.Layers;
+
+    // Set by a forward through fewer than all layers (ILayerHiddenStates): no backward or pooled output follows it.
+    private bool _truncated;
+
+    /// <summary>
+    /// Runs the embeddings and the first <paramref name="layers"/> encoder layers (bert_score's num_layers);
+    /// all of them also run the pooler. Returns layer <paramref name="layers"/>'s output (B·T, C), valid until the next forward.
+    /// </summary>
+    public ReadOnlySpan<float> ForwardHidden(in TokenBatch batch, int layers)
     {
+        if (layers < 0 || layers > Config.Layers) throw new ArgumentOutOfRangeException(nameof(layers), layers, $"This BERT has {Config.Layers} layers (num_hidden_layers); choose 0 (the embeddings) to {Config.Layers}.");
         int B = batch.Batch, T = batch.Time, BT = B * T;
         if (T > Config.MaxPositions) throw new ArgumentException($"Sequence length {T} exceeds max_position_embeddings {Config.MaxPositions}.");
         var ids = batch.Ids;
@@ -246,11 +259,13 @@ public sealed class BertModel : IPooledHiddenStateModel, ITrainingMode, IWordEmb
         }
 
         Span<float> x = a[a.Emb];
-        for (int l = 0; l < Config.Layers; l++)
+        for (int l = 0; l < layers; l++)
         {
             ForwardLayer(a, l, x, mask);
             x = a[a.Layers[l].X2];
         }
+        _truncated = layers < Config.Layers;
+        if (_truncated) return x;
         // Pooler: tanh(x[:, 0]·Wpᵀ + b)
         var cls = a[a.Cls];
         for (int b = 0; b < B; b++) x.Slice(b * T * C, C).CopyTo(cls.Slice(b * C, C));
@@ -298,6 +313,7 @@ public sealed class BertModel : IPooledHiddenStateModel, ITrainingMode, IWordEmb
     public void BackwardPooled(ReadOnlySpan<float> pooledGradient, Span<float> firstTokenGradient)
     {
         var a = Acts ?? throw new InvalidOperationException("Run a forward pass before the backward.");
+        if (_truncated) throw new InvalidOperationException("The last forward ran only some layers (ForwardHidden with layers < num_hidden_layers); run a full forward before the backward.");
         int B = a.B, C = Config.HiddenSize;
         if (pooledGradient.Length != B * C || firstTokenGradient.Length != B * C)
             throw new ArgumentException($"The pooled and first-token gradients must each hold B·C = {B * C} values; got {pooledGradient.Length}, {firstTokenGradient.Length}.");
@@ -313,6 +329,7 @@ public sealed class BertModel : IPooledHiddenStateModel, ITrainingMode, IWordEmb
     public void BackwardHidden(ReadOnlySpan<float> hiddenGradient)
     {
         var a = Acts ?? throw new InvalidOperationException("Run a forward pass before the backward.");
+        if (_truncated) throw new InvalidOperationException("The last forward ran only some layers (ForwardHidden with layers < num_hidden_layers); run a full forward before the backward.");
         Parameters.EnsureGradients();
         int B = a.B, T = a.T, C = Config.HiddenSize, NH = Config.Heads, hd = C / NH, BT = B * T;
         if (hiddenGradient.Length != (long)BT * C) throw new ArgumentException($"The hidden-state gradient has {hiddenGradient.Length} elements; B·T·C = {(long)BT * C}.");

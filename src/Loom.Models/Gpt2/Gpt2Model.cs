@@ -33,7 +33,7 @@ using Loom.Models.Regularization;
 namespace Loom.Models.Gpt2;
 
 /// <summary>A GPT-2 language model with training support.</summary>
-public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel, IIncrementalDecoder, ITrainingMode, ILogitsBackward, IWordEmbeddingGradient, ILayerHooks, IPipelineStageModel
+public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel, IIncrementalDecoder, ITrainingMode, ILogitsBackward, IWordEmbeddingGradient, ILayerHooks, IPipelineStageModel, ISelectedLogits
 {
     /// <inheritdoc/>
     public ILayerObserver? LayerObserver { get; set; }
@@ -417,6 +417,16 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         L.Fc.Forward(a[s.Ln2], a[s.Fch], BT);
         Activations.GeluForward(a[s.Fch], a[s.FchGelu], _pool);
         ResidualBranch.Forward(L.Mproj, a[s.FchGelu], a[s.Residual2], a[s.Residual3], BT, a.Dropped, a[s.MaskMlp], a[a.Branch], _dropout, Dropout.Stream(DropoutStep, _stage.FirstLayer + l, 2), _pool);
+    }
+
+    /// <inheritdoc/>
+    public void ForwardSelected(in TokenBatch batch, ReadOnlySpan<int> rows, Span<float> logits)
+    {
+        RequireWholeModel("Scoring selected positions");
+        var head = Head;   // a body built for hidden states has none: refuse before computing anything
+        if (logits.Length < (long)rows.Length * Config.VocabSize) throw new ArgumentException($"logits has {logits.Length} floats; {rows.Length} rows × vocab {Config.VocabSize} need {(long)rows.Length * Config.VocabSize}.");
+        var hidden = ForwardHidden(batch);
+        head.ForwardSelected(hidden, Config.Embedding, rows, logits[..(rows.Length * Config.VocabSize)]);
     }
 
     /// <summary>Logits of the last forward, (B·T, V).</summary>

@@ -22,7 +22,7 @@ using Loom.Models.Projections;
 namespace Loom.Models.Llama;
 
 /// <summary>A Llama causal language model with training support.</summary>
-public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel, ILogitsBackward, IWordEmbeddingGradient
+public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel, ILogitsBackward, IWordEmbeddingGradient, ISelectedLogits
 {
     private readonly WorkerPool _pool;
     private readonly int _embed, _norm;   // (V, C), (C)
@@ -170,6 +170,15 @@ public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel
             Parameters.Specs.Select((s, i) => new SafetensorsWriter.Item(s.Name, s.Shape, Parameters.Value(i).ToArray())),
             new Dictionary<string, string> { ["format"] = "pt" });
         Config.Save(Path.Combine(directory, "config.json"));
+    }
+
+    /// <inheritdoc/>
+    public void ForwardSelected(in TokenBatch batch, ReadOnlySpan<int> rows, Span<float> logits)
+    {
+        var head = Head;   // a body built for hidden states has none: refuse before computing anything
+        if (logits.Length < (long)rows.Length * Config.VocabSize) throw new ArgumentException($"logits has {logits.Length} floats; {rows.Length} rows × vocab {Config.VocabSize} need {(long)rows.Length * Config.VocabSize}.");
+        var hidden = ForwardHidden(batch);
+        head.ForwardSelected(hidden, Config.HiddenSize, rows, logits[..(rows.Length * Config.VocabSize)]);
     }
 
     /// <summary>Logits of the last forward, (B·T, V).</summary>

@@ -80,4 +80,67 @@ public sealed class EngineTaskModelTests
         var (empty, _) = model.Encode(new LogLikelihoodRequest("", "x"));
         Assert.Equal([256], empty);   // lm-eval's prefix token: end-of-text when the model adds no BOS
     }
+
+    // One request at a time, as EngineTaskModel scored before batching: its own full forward (B = 1,
+    // the head on every position) and the log-softmax as a double Math.Exp loop from the row maximum.
+    private static async Task<(double Ll, bool Greedy)> OneAtATime(InferenceEngine engine, EngineTaskModel model, LogLikelihoodRequest request)
+    {
+        var (ctx, cont) = model.Encode(request);
+        int[] all = [.. ctx, .. cont];
+        if (all.Length > engine.ContextLength + 1) all = all[^(engine.ContextLength + 1)..];
+        int[] input = all[..^1];
+        return await engine.InvokeAsync(m =>
+        {
+            int V = m.VocabularySize;
+            m.Forward(input, [], 1, input.Length);
+            var logits = m.Logits;
+            double sum = 0;
+            bool greedy = true;
+            for (int j = 0; j < cont.Length; j++)
+            {
+                var row = logits.Slice((input.Length - cont.Length + j) * V, V);
+                float max = float.NegativeInfinity;
+                int arg = 0;
+                for (int v = 0; v < V; v++) if (row[v] > max) { max = row[v]; arg = v; }
+                double z = 0;
+                for (int v = 0; v < V; v++) z += Math.Exp(row[v] - max);
+                sum += row[cont[j]] - max - Math.Log(z);
+                greedy &= arg == cont[j];
+            }
+            return (sum, greedy);
+        });
+    }
+
+    [Theory]
+    [InlineData(1)]      // one host row per forward
+    [InlineData(2048)]   // every host row of the call in one padded forward
+    public async Task BatchedSharedScoringEqualsOneAtATimeScoring(int tokensPerBatch)
+    {
+        using var engine = Engine(tokensPerBatch, out var model);
+        var text = "The quick brown fox jumps over the lazy dog. " + new string('z', 150);   // the last request is truncated from the left
+        LogLikelihoodRequest[] requests =
+        [
+            new("Is it spam? Answer:", " ham"), new("Is it spam? Answer:", " spam"),   // single-byte-token choices: different inputs here
+            new("Colour:", " g"), new("Colour:", " b"),                                 // single-token choices: one shared row
+            new("Colour:", " green"), new("Colour: g", "reen"),                          // one input the prefix of the other
+            new("", "x"), new("Colour:", " g"), new(text, " end"),
+        ];
+        var batched = await model.LogLikelihoodAsync(requests);
+        Assert.Equal(requests.Length, batched.Count);
+        for (int i = 0; i < requests.Length; i++)
+        {
+            var (ll, greedy) = await OneAtATime(engine, model, requests[i]);
+            Assert.True(Math.Abs(ll - batched[i].LogLikelihood) <= 1e-5, $"request {i}: batched {batched[i].LogLikelihood}, one at a time {ll}");
+            Assert.Equal(greedy, batched[i].IsGreedy);
+        }
+    }
+
+    [Fact]
+    public void ScoringHostsMapEachInputToTheLongestInputItBegins()
+    {
+        int[][] inputs = [[1, 2, 3], [1, 2], [1, 2, 3, 4], [1, 3], [1, 2, 3], [2], [1]];
+        var host = EngineTaskModel.ScoringHosts(inputs);
+        // [1], [1, 2], [1, 2, 3] (twice) begin [1, 2, 3, 4]; [1, 3] and [2] begin nothing longer.
+        Assert.Equal([2, 2, 2, 3, 2, 5, 2], host);
+    }
 }

@@ -13,7 +13,7 @@ namespace Loom.Cli.Commands.Eval;
 internal static class EvalMetricsCommand
 {
     /// <summary>What a metric row receives: the files as given and the shared options.</summary>
-    internal sealed record MetricInput(string Predictions, string[] References, bool Lowercase, string Tokenize, bool Stemmer, int? K, string? Model = null, bool Idf = false);
+    internal sealed record MetricInput(string Predictions, string[] References, bool Lowercase, string Tokenize, bool Stemmer, int? K, string? Model = null, bool Idf = false, int? Layer = null);
 
     private sealed record Metric(string Description, Action<MetricInput, Utf8JsonWriter> Compute);
 
@@ -49,15 +49,16 @@ internal static class EvalMetricsCommand
         var k = new Option<int?>("--k") { Description = "recall@k, mrr, ndcg: the rank cut-off (recall@k default 10; mrr and ndcg: none)." };
         var model = new Option<DirectoryInfo?>("--model") { Description = "bertscore: the encoder's directory (config.json, model.safetensors, tokenizer files): BERT, or any family's body." };
         var idf = new Option<bool>("--idf") { Description = "bertscore: weigh tokens by inverse document frequency over the references (bert_score idf=True)." };
+        var layer = new Option<int?>("--layer") { Description = "bertscore: match the output of this encoder layer (bert_score num_layers; 0 = the embeddings) instead of the last one." };
         var cmd = new Command("metrics", "A metric equal to its reference implementation (sacreBLEU, rouge-score, the SQuAD scripts, scikit-learn, scipy), as one JSON object.")
-            { metric, predictions, references, lowercase, tokenize, noStemmer, k, model, idf };
+            { metric, predictions, references, lowercase, tokenize, noStemmer, k, model, idf, layer };
         cmd.SetAction(parse =>
         {
             string name = parse.GetValue(metric)!;
             if (!Metrics.TryGetValue(name, out var m))
                 throw new ArgumentException($"--metric \"{name}\" is not known; choose one of: {string.Join(", ", Metrics.Keys)}.");
             var input = new MetricInput(parse.GetValue(predictions)!.FullName, parse.GetValue(references)!.Select(f => f.FullName).ToArray(),
-                parse.GetValue(lowercase), parse.GetValue(tokenize)!, !parse.GetValue(noStemmer), parse.GetValue(k), parse.GetValue(model)?.FullName, parse.GetValue(idf));
+                parse.GetValue(lowercase), parse.GetValue(tokenize)!, !parse.GetValue(noStemmer), parse.GetValue(k), parse.GetValue(model)?.FullName, parse.GetValue(idf), parse.GetValue(layer));
             if (input.K is < 1) throw new ArgumentException($"--k must be at least 1; got {input.K}.");
             if (input.References.Length == 0) throw new ArgumentException("--references needs at least one file.");
             var buffer = new MemoryStream();
@@ -111,13 +112,18 @@ internal static class EvalMetricsCommand
         List<IReadOnlyList<int>> Encode(string[] texts) => texts.Select(t => (IReadOnlyList<int>)encoder.Encode(t, null, maxLength, Loom.Training.Classification.TruncationPolicy.Head).Ids).ToList();
         var c = Encode(candidates);
         var r = Encode(refs);
-        var scorer = new BertScorer(classifier.Body, hasSpecialTokens: encoder.SpecialCount(pair: false) == 2);
+        if (input.Layer is int L && classifier.Body is Loom.Models.ILayerHiddenStates body && (L < 0 || L > body.LayerCount))
+            throw new ArgumentException($"--layer {L}: {dir} has {body.LayerCount} layers; choose 0 (the embeddings) to {body.LayerCount}.");
+        if (input.Layer is int L2 && classifier.Body is not Loom.Models.ILayerHiddenStates)
+            throw new ArgumentException($"--layer {L2}: the encoder in {dir} cannot stop after a layer (only BERT bodies can); leave --layer out to use its last hidden states.");
+        var scorer = new BertScorer(classifier.Body, hasSpecialTokens: encoder.SpecialCount(pair: false) == 2, layer: input.Layer);
         var results = scorer.Score(c, r, input.Idf ? BertScore.Idf(r) : null);
         w.WriteNumber("precision", results.Average(x => x.Precision));
         w.WriteNumber("recall", results.Average(x => x.Recall));
         w.WriteNumber("f1", results.Average(x => x.F1));
         w.WriteNumber("pairs", results.Count);
         w.WriteBoolean("idf", input.Idf);
+        if (input.Layer is int layerUsed) w.WriteNumber("layer", layerUsed);
     }
 
     // The model's position limit (max_position_embeddings / n_positions), 512 as bert_score's when the config names none.

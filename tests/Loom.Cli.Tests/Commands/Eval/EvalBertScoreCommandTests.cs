@@ -15,9 +15,11 @@ public class EvalBertScoreCommandTests
     private static readonly string[] Vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "cat", "sat", "on", "mat", "a", "dog", "ran", "away", "."];
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void BertScoreEqualsTheLibraryScorerOnTheSameModelAndIds(bool idf)
+    [InlineData(false, null)]
+    [InlineData(true, null)]
+    [InlineData(false, 1)]   // --layer: the library's layer choice is checked against bert_score's num_layers in PyTorch (Loom.Evaluation.Tests)
+    [InlineData(true, 0)]
+    public void BertScoreEqualsTheLibraryScorerOnTheSameModelAndIds(bool idf, int? layer)
     {
         string dir = CliRunner.TempDir();
         File.WriteAllLines(Path.Combine(dir, "vocab.txt"), Vocabulary);
@@ -32,6 +34,7 @@ public class EvalBertScoreCommandTests
 
         var args = new List<string> { "eval", "metrics", "--metric", "bertscore", "--model", dir, "--predictions", pred, "--references", refs };
         if (idf) args.Add("--idf");
+        if (layer is int l) args.AddRange(["--layer", l.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         var (code, output, console) = CliRunner.Run([.. args]);
         Assert.True(code == 0, console + output);
         var json = JsonDocument.Parse(output).RootElement;
@@ -41,7 +44,12 @@ public class EvalBertScoreCommandTests
         var c = Ids(predictions);
         var r = Ids(references);
         Assert.Equal([2, 5, 6, 7, 8, 5, 9, 14, 3], c[0]);   // [CLS] the cat sat on the mat . [SEP]
-        var expected = new BertScorer(model).Score(c, r, idf ? BertScore.Idf(r) : null);
+        var expected = new BertScorer(model, layer: layer).Score(c, r, idf ? BertScore.Idf(r) : null);
+        if (layer is int chosen)
+        {
+            Assert.Equal(chosen, json.GetProperty("layer").GetInt32());
+            Assert.NotEqual(new BertScorer(model).Score(c, r)[0].F1, expected[0].F1);   // the layer changes the embeddings
+        }
         Assert.Equal(3, json.GetProperty("pairs").GetInt32());
         Assert.Equal(expected.Average(x => x.Precision), json.GetProperty("precision").GetDouble(), 1e-5);
         Assert.Equal(expected.Average(x => x.Recall), json.GetProperty("recall").GetDouble(), 1e-5);
@@ -68,6 +76,13 @@ public class EvalBertScoreCommandTests
         Assert.Equal(1, code);
         Assert.Contains("2", console);
         Assert.Contains("refs.txt", console);
+        Assert.DoesNotContain("   at ", console);
+
+        File.WriteAllLines(refs, ["a", "b"]);
+        (code, _, console) = CliRunner.Run("eval", "metrics", "--metric", "bertscore", "--model", dir, "--predictions", pred, "--references", refs, "--layer", "3");
+        Assert.Equal(1, code);
+        Assert.Contains("--layer 3", console);
+        Assert.Contains("0 (the embeddings) to 1", console);
         Assert.DoesNotContain("   at ", console);
     }
 }
