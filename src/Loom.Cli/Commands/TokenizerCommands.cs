@@ -7,6 +7,7 @@ using Loom.Core.IO;
 using Loom.Cli.Output;
 using Loom.Tokenizers;
 using Loom.Tokenizers.Formats;
+using Loom.Tokenizers.SentencePiece;
 using Loom.Tokenizers.Shards;
 using Loom.Tokenizers.Trainer;
 using Spectre.Console;
@@ -19,7 +20,7 @@ internal static class TokenizerCommands
 
     public static Command CreateGroup(IAnsiConsole console)
     {
-        var group = new Command("tokenizer", "Encode, decode and train byte-level BPE tokenizers.");
+        var group = new Command("tokenizer", "Encode, decode and train byte-level BPE, WordPiece and SentencePiece tokenizers.");
         group.Subcommands.Add(Encode(console));
         group.Subcommands.Add(Decode(console));
         group.Subcommands.Add(Train(console));
@@ -28,7 +29,7 @@ internal static class TokenizerCommands
 
     private static Option<string> TokenizerOption() => new("--tokenizer")
     {
-        Description = "Encoding name (r50k_base, gpt2, p50k_base, cl100k_base, o200k_base), tokenizer.json, .tiktoken file, or a model directory.",
+        Description = "Encoding name (r50k_base, gpt2, p50k_base, cl100k_base, o200k_base), tokenizer.json, .tiktoken file, SentencePiece .model file, or a model directory.",
         Required = true,
     };
 
@@ -39,12 +40,27 @@ internal static class TokenizerCommands
         var field = new Option<string>("--field") { Description = "Field of each JSON object holding the text.", DefaultValueFactory = _ => "text" };
         var allowed = new Option<string>("--allowed-special") { Description = "all: special-token text becomes special tokens; none: it is an error (as tiktoken).", DefaultValueFactory = _ => "none" };
         allowed.AcceptOnlyFromAmong("all", "none");
-        var addSpecial = new Option<bool>("--add-special-tokens") { Description = "WordPiece tokenizers: wrap each text as [CLS] text [SEP] (the template in tokenizer.json)." };
+        var addSpecial = new Option<bool>("--add-special-tokens") { Description = "WordPiece tokenizers: wrap each text as [CLS] text [SEP] (the template in tokenizer.json); SentencePiece (T5): append </s>." };
         var cmd = new Command("encode", "Print one JSON array of token ids per input line.") { tokenizer, input, field, allowed, addSpecial };
         cmd.SetAction(parse =>
         {
             string path = RequireFile(parse.GetValue(input)!, "--input");
             string jsonField = RequireNonEmpty(parse.GetValue(field)!, "--field");
+            if (LoadSentencePiece(parse.GetValue(tokenizer)!) is { } sentencePiece)
+            {
+                if (parse.GetValue(allowed) == "all") throw new ArgumentException("--allowed-special applies to byte-level BPE tokenizers; a SentencePiece model matches its user-defined symbols (<extra_id_N>) in text itself.");
+                var counters = new InputCounters();
+                var ids = new List<int>();
+                using (var writer = Utf8DataWriter.For(parse.InvocationConfiguration.Output))
+                    foreach (var text in TextChunks.JsonLinesFieldOrBlank(path, jsonField, counters))
+                    {
+                        ids.Clear();
+                        if (text is not null) sentencePiece.Encode(text, ids, parse.GetValue(addSpecial));
+                        writer.WriteIdArrayLine(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids));   // a blank line stays a line: []
+                    }
+                Warn(console, counters.Warning(path));
+                return 0;
+            }
             if (IsWordPiece(parse.GetValue(tokenizer)!))
             {
                 var wordPiece = LoadWordPiece(parse.GetValue(tokenizer)!);
@@ -164,6 +180,17 @@ internal static class TokenizerCommands
         catch (InvalidDataException e) { throw new InvalidDataException($"--tokenizer {value}: {e.Message}", e); }
     }
 
+    // A SentencePiece model (.model, a directory with spiece.model/tokenizer.model, or a Unigram tokenizer.json),
+    // or null when --tokenizer names another kind of tokenizer.
+    private static SentencePieceTokenizer? LoadSentencePiece(string value)
+    {
+        try { return SentencePieceTokenizer.ResolveFile(value) is null ? null : SentencePieceTokenizer.Load(value); }
+        catch (FileNotFoundException e) { throw new FileNotFoundException($"--tokenizer {value}: {e.Message}", e.FileName, e); }
+        catch (FormatException e) { throw new FormatException($"--tokenizer {value}: {e.Message}", e); }
+        catch (NotSupportedException e) { throw new NotSupportedException($"--tokenizer {value}: {e.Message}", e); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"--tokenizer {value}: {e.Message}", e); }
+    }
+
     private static WordPieceTokenizer LoadWordPiece(string value)
     {
         try { return WordPieceTokenizer.Load(value); }
@@ -197,7 +224,11 @@ internal static class TokenizerCommands
         {
             var path = RequireFile(parse.GetValue(input)!, "--input");
             Func<int[], string> decode;
-            if (IsWordPiece(parse.GetValue(tokenizer)!))
+            if (LoadSentencePiece(parse.GetValue(tokenizer)!) is { } sentencePiece)
+            {
+                decode = ids => sentencePiece.Decode(ids);
+            }
+            else if (IsWordPiece(parse.GetValue(tokenizer)!))
             {
                 var wordPiece = LoadWordPiece(parse.GetValue(tokenizer)!);
                 decode = ids => wordPiece.Decode(ids);
