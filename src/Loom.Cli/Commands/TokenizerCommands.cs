@@ -273,12 +273,37 @@ internal static class TokenizerCommands
         var field = new Option<string>("--field") { Description = "JSONL field holding the text.", DefaultValueFactory = _ => "text" };
         var output = new Option<DirectoryInfo>("--output") { Description = "Directory to write tokenizer.json into.", Required = true };
         var pattern = new Option<string>("--pattern") { Description = "Pre-tokenizer regex, or the name of an encoding whose regex to use (default: GPT-2's)." };
-        var model = new Option<string>("--model") { Description = "bpe: byte-level BPE (GPT-2 style); wordpiece: BERT's WordPiece (also writes vocab.txt).", DefaultValueFactory = _ => "bpe" };
-        model.AcceptOnlyFromAmong("bpe", "wordpiece");
+        var model = new Option<string>("--model") { Description = "bpe: byte-level BPE (GPT-2 style); wordpiece: BERT's WordPiece (also writes vocab.txt); unigram / sentencepiece-bpe: a SentencePiece model (writes spiece.model, as spm_train).", DefaultValueFactory = _ => "bpe" };
+        model.AcceptOnlyFromAmong("bpe", "wordpiece", "unigram", "sentencepiece-bpe");
+        var coverage = new Option<double>("--character-coverage") { Description = "SentencePiece: share of characters the vocabulary covers (spm_train's default).", DefaultValueFactory = _ => 0.9995 };
+        var normalization = new Option<string>("--normalization") { Description = "SentencePiece: nmt_nfkc (spm_train's default) or identity.", DefaultValueFactory = _ => "nmt_nfkc" };
+        normalization.AcceptOnlyFromAmong("nmt_nfkc", "identity");
+        var byteFallback = new Option<bool>("--byte-fallback") { Description = "SentencePiece: add the 256 <0xNN> byte pieces, so no text is <unk>." };
+        var userSymbols = new Option<string[]>("--user-defined-symbols") { Description = "SentencePiece: symbols kept whole (T5's <extra_id_0> ...).", AllowMultipleArgumentsPerToken = true };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace a tokenizer.json (and vocab.txt) already in --output; without it such a folder is refused." };
-        var cmd = new Command("train", "Train a byte-level BPE or a WordPiece tokenizer and write tokenizer.json.") { input, vocab, minFreq, specials, field, output, pattern, model, overwrite };
+        var cmd = new Command("train", "Train a byte-level BPE or WordPiece tokenizer (tokenizer.json) or a SentencePiece Unigram/BPE model (spiece.model).") { input, vocab, minFreq, specials, field, output, pattern, model, overwrite, coverage, normalization, byteFallback, userSymbols };
         cmd.SetAction(parse =>
         {
+            if (parse.GetValue(model) is "unigram" or "sentencepiece-bpe")
+            {
+                foreach (var (o, name) in new (Option, string)[] { (minFreq, "--min-frequency"), (specials, "--special-tokens"), (pattern, "--pattern") })
+                    if (parse.GetResult(o) is { Implicit: false }) throw new ArgumentException($"{name} applies to --model bpe and wordpiece; a SentencePiece model has <unk>, <s>, </s> (and --user-defined-symbols).");
+                var spOptions = new SentencePieceTrainerOptions
+                {
+                    ModelType = parse.GetValue(model) == "unigram" ? SentencePieceModelType.Unigram : SentencePieceModelType.Bpe,
+                    VocabSize = parse.GetValue(vocab),
+                    CharacterCoverage = parse.GetValue(coverage),
+                    NormalizationRuleName = parse.GetValue(normalization)!,
+                    ByteFallback = parse.GetValue(byteFallback),
+                    UserDefinedSymbols = parse.GetValue(userSymbols) ?? [],
+                };
+                spOptions.Validate(OptionNames(("ModelType", "--model"), ("VocabSize", "--vocab-size"), ("CharacterCoverage", "--character-coverage"), ("NormalizationRuleName", "--normalization")));
+                var spDir = parse.GetValue(output)!;
+                if (File.Exists(spDir.FullName)) throw new IOException($"--output {spDir.FullName} is a file; give a folder for spiece.model.");
+                string spPath = Path.Combine(spDir.FullName, "spiece.model");
+                if (!parse.GetValue(overwrite) && File.Exists(spPath)) throw new IOException($"--output {spDir.FullName} already holds spiece.model; pass --overwrite to replace it, or choose another folder.");
+                return TrainSentencePiece(console, SelectInputs(console, parse.GetValue(input)!), parse.GetValue(field)!, spOptions, spPath);
+            }
             // Checked before any work: an earlier tokenizer (which shards and models may depend on) is never replaced silently.
             if (!parse.GetValue(overwrite) && parse.GetValue(output) is { } target)
                 foreach (var name in parse.GetValue(model) == "wordpiece" ? new[] { "tokenizer.json", "vocab.txt" } : ["tokenizer.json"])
@@ -325,6 +350,42 @@ internal static class TokenizerCommands
             return 0;
         });
         return cmd;
+    }
+
+    // SentencePiece: every line of a text file (or every line of each JSONL record's field) is one sentence, as spm_train reads.
+    private static int TrainSentencePiece(IAnsiConsole console, List<string> files, string field, SentencePieceTrainerOptions options, string path)
+    {
+        console.MarkupLine($"[grey]training:[/] {Markup.Escape(JsonSerializer.Serialize(options, RelaxedJson))}");
+        var counters = new InputCounters();
+        IEnumerable<string> Sentences()
+        {
+            foreach (var file in files)
+            {
+                if (TextChunks.IsJsonLines(file))
+                {
+                    foreach (var text in TextChunks.JsonLinesField(file, field, counters))
+                        foreach (var line in text.Split('\n')) yield return line.TrimEnd('\r');
+                }
+                else
+                {
+                    using var reader = TextChunks.OpenText(file, counters);
+                    while (reader.ReadLine() is { } line) yield return line;
+                }
+            }
+        }
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var modelFile = SentencePieceTrainer.Train(Sentences(), options, new SynchronousProgress(console));
+        Warn(console, counters.Warning(files.Count == 1 ? files[0] : "the input"));
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        DurableFile.WriteAllBytes(path, modelFile.ToBytes());
+        console.MarkupLine($"wrote [bold]{Markup.Escape(path)}[/]: {modelFile.Pieces.Count} pieces ({options.ModelType}), {sw.Elapsed.TotalSeconds:F1} s");
+        return 0;
+    }
+
+    // Progress<T> posts to the thread pool; the trainer's messages should print in order, as they happen.
+    private sealed class SynchronousProgress(IAnsiConsole console) : IProgress<string>
+    {
+        public void Report(string value) => console.MarkupLine($"[grey]{Markup.Escape(value)}[/]");
     }
 
     private static int TrainWordPiece(IAnsiConsole console, List<string> files, int vocabSize, long minFrequency, IReadOnlyList<string> specials, string field, DirectoryInfo dir)
