@@ -14,13 +14,14 @@ using System.Text;
 namespace Loom.Tokenizers.SentencePiece;
 
 /// <summary>A SentencePiece (Unigram or BPE) tokenizer with sentencepiece's exact ids.</summary>
-public sealed class SentencePieceTokenizer
+public sealed partial class SentencePieceTokenizer
 {
     private readonly SentencePieceVocabulary _vocab;
     private readonly SentencePieceNormalizer _normalizer;
     private readonly ISentencePieceSegmenter _segmenter;
     private readonly ISentencePiecePipeline? _hfPipeline;
     private readonly int[] _prefixIds, _suffixIds;
+    private readonly int _extraIds;
 
     [ThreadStatic] private static List<byte>? t_normalized;
     [ThreadStatic] private static List<PieceSpan>? t_spans;
@@ -51,6 +52,8 @@ public sealed class SentencePieceTokenizer
             var t => throw new NotSupportedException($"{source}: trainer_spec.model_type is {t}; Loom encodes unigram and bpe SentencePiece models."),
         };
         _hfPipeline = hfPipeline;
+        if (Options.ExtraIds < 0) throw new ArgumentOutOfRangeException(nameof(options), Options.ExtraIds, "SentencePieceTokenizerOptions.ExtraIds must be 0 or more.");
+        _extraIds = hfPipeline is null ? Options.ExtraIds : 0;
         BosId = FindSpecial(spec.BosId, spec.BosPiece);
         EosId = FindSpecial(spec.EosId, spec.EosPiece);
         PadId = FindSpecial(spec.PadId, spec.PadPiece);
@@ -65,7 +68,27 @@ public sealed class SentencePieceTokenizer
         string? file = ResolveFile(path)
             ?? throw new FileNotFoundException($"{path}: no SentencePiece model here; give a .model file or a directory holding spiece.model, tokenizer.model or a Unigram tokenizer.json.", path);
         if (file.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) return SentencePieceTokenizerJson.Load(file);
-        return new SentencePieceTokenizer(SentencePieceModelFile.Read(file), options, file);
+        var model = SentencePieceModelFile.Read(file);
+        options ??= new SentencePieceTokenizerOptions { ExtraIds = ExtraIdsFromConfig(file, model) };
+        return new SentencePieceTokenizer(model, options, file);
+    }
+
+    // A T5 directory with spiece.model but no tokenizer.json: tokenizer_config.json's "extra_ids" (T5Tokenizer's default
+    // 100) adds <extra_id_N> after the model's pieces, unless the model has them as pieces already.
+    private static int ExtraIdsFromConfig(string modelFile, SentencePieceModelFile model)
+    {
+        string config = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelFile))!, "tokenizer_config.json");
+        if (!File.Exists(config) || model.Pieces.Any(p => p.Piece == "<extra_id_0>")) return 0;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(config));
+            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && doc.RootElement.TryGetProperty("extra_ids", out var e)
+                && e.TryGetInt32(out int n) && n > 0 ? n : 0;
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new FormatException($"{config}: invalid JSON ({e.Message}); it is read for T5's extra_ids.", e);
+        }
     }
 
     /// <summary>
@@ -103,8 +126,16 @@ public sealed class SentencePieceTokenizer
     /// <summary>Where the model came from (a path), for messages.</summary>
     public string Source { get; }
 
-    /// <summary>Number of pieces (ids are 0..VocabSize-1).</summary>
-    public int VocabSize => _vocab.Pieces.Length;
+    /// <summary>Number of ids: the model's pieces plus <see cref="SentencePieceTokenizerOptions.ExtraIds"/> (ids are 0..VocabSize-1).</summary>
+    public int VocabSize => _vocab.Pieces.Length + _extraIds;
+
+    // T5Tokenizer's extra_ids: <extra_id_N> is id VocabSize − 1 − N, after the model's own pieces.
+    private bool IsExtra(int id) => id >= _vocab.Pieces.Length && id < VocabSize;
+
+    private int ExtraId(string piece) =>
+        _extraIds > 0 && piece.StartsWith("<extra_id_", StringComparison.Ordinal) && piece.EndsWith('>')
+        && int.TryParse(piece.AsSpan(10, piece.Length - 11), System.Globalization.NumberStyles.None, null, out int n) && n < _extraIds
+            ? VocabSize - 1 - n : -1;
 
     /// <summary>Id of the unknown piece.</summary>
     public int UnkId => _vocab.UnkId;
@@ -120,19 +151,21 @@ public sealed class SentencePieceTokenizer
 
     /// <summary>The piece text of <paramref name="id"/> (▁ for spaces).</summary>
     public string IdToPiece(int id) => (uint)id < (uint)_vocab.Pieces.Length ? _vocab.Pieces[id]
+        : IsExtra(id) ? $"<extra_id_{VocabSize - 1 - id}>"
         : throw new ArgumentOutOfRangeException(nameof(id), id, $"Id {id} is outside the vocabulary of {Source} (0..{VocabSize - 1}).");
 
     /// <summary>The id of <paramref name="piece"/>, or <see cref="UnkId"/> when it is not in the vocabulary (as sentencepiece).</summary>
-    public int PieceToId(string piece) => _vocab.PieceToId(piece);
+    public int PieceToId(string piece) => ExtraId(piece) is int e && e >= 0 ? e : _vocab.PieceToId(piece);
 
     /// <summary>The id of <paramref name="piece"/> when it is in the vocabulary.</summary>
-    public bool TryGetId(string piece, out int id) => _vocab.Reserved.TryGetValue(piece, out id) || _vocab.Normal.TryGetValue(piece, out id);
+    public bool TryGetId(string piece, out int id) =>
+        _vocab.Reserved.TryGetValue(piece, out id) || _vocab.Normal.TryGetValue(piece, out id) || (id = ExtraId(piece)) >= 0;
 
     /// <summary>The type of a piece (normal, control, byte, ...).</summary>
-    public SentencePieceType GetPieceType(int id) => _vocab.Types[id];
+    public SentencePieceType GetPieceType(int id) => IsExtra(id) ? SentencePieceType.UserDefined : _vocab.Types[id];
 
     /// <summary>The score of a piece.</summary>
-    public float GetScore(int id) => _vocab.Scores[id];
+    public float GetScore(int id) => IsExtra(id) ? 0 : _vocab.Scores[id];
 
     /// <summary>Encodes <paramref name="text"/> as sentencepiece's encode; with <paramref name="addSpecialTokens"/> adds the options' &lt;s&gt;/&lt;/s&gt;.</summary>
     public int[] Encode(string text, bool addSpecialTokens = false)
@@ -148,6 +181,7 @@ public sealed class SentencePieceTokenizer
         ArgumentNullException.ThrowIfNull(text);
         if (addSpecialTokens) ids.AddRange(_prefixIds);
         if (_hfPipeline is not null) _hfPipeline.Encode(text, ids);
+        else if (_extraIds > 0 && text.Contains("<extra_id_", StringComparison.Ordinal)) EncodeWithExtraIds(text, ids);
         else EncodeSentencePiece(text, ids);
         if (addSpecialTokens) ids.AddRange(_suffixIds);
     }
@@ -157,6 +191,24 @@ public sealed class SentencePieceTokenizer
 
     /// <summary>The ids addSpecialTokens puts after the text (&lt;/s&gt; for T5).</summary>
     public IReadOnlyList<int> SuffixSpecialIds => _suffixIds;
+
+    // T5Tokenizer with extra_ids: each sentinel is cut out of the text and the pieces between are encoded on their own.
+    private void EncodeWithExtraIds(string text, List<int> ids)
+    {
+        int start = 0;
+        foreach (System.Text.RegularExpressions.Match m in ExtraIdPattern().Matches(text))
+        {
+            int id = ExtraId(m.Value);
+            if (id < 0) continue;
+            if (m.Index > start) EncodeSentencePiece(text[start..m.Index], ids);
+            ids.Add(id);
+            start = m.Index + m.Length;
+        }
+        if (start < text.Length) EncodeSentencePiece(text[start..], ids);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("<extra_id_[0-9]+>")]
+    private static partial System.Text.RegularExpressions.Regex ExtraIdPattern();
 
     private void EncodeSentencePiece(string text, List<int> ids)
     {
@@ -206,6 +258,12 @@ public sealed class SentencePieceTokenizer
         for (int i = 0; i < ids.Length; i++)
         {
             int id = ids[i];
+            if (IsExtra(id))
+            {
+                FlushBytes(bytes, text);
+                text.Append(IdToPiece(id));
+                continue;
+            }
             if ((uint)id >= (uint)_vocab.Pieces.Length)
                 throw new ArgumentOutOfRangeException(nameof(ids), id, $"Id {id} at position {i} is outside the vocabulary of {Source} (0..{VocabSize - 1}).");
             if (_vocab.Types[id] == SentencePieceType.Byte)
@@ -252,9 +310,8 @@ public sealed class SentencePieceTokenizer
         bytes.Clear();
     }
 
-    private int FindSpecial(int specId, string piece)
-    {
-        if (specId >= 0 && specId < _vocab.Pieces.Length) return specId;
-        return specId < 0 && !_vocab.Reserved.ContainsKey(piece) ? -1 : _vocab.Reserved.TryGetValue(piece, out int id) ? id : -1;
-    }
+    // trainer_spec's bos/eos/pad id, or -1 when the model has none (-1 in the spec, or an id outside the vocabulary).
+    private int FindSpecial(int specId, string piece) =>
+        specId >= 0 && specId < _vocab.Pieces.Length && _vocab.Pieces[specId] == piece ? specId
+        : specId >= 0 && _vocab.Reserved.TryGetValue(piece, out int id) ? id : -1;
 }

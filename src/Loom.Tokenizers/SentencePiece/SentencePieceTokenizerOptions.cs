@@ -8,4 +8,11 @@ public sealed record SentencePieceTokenizerOptions
 
     /// <summary>Append &lt;/s&gt; (T5Tokenizer: ids then &lt;/s&gt;). Default true.</summary>
     public bool AddEos { get; init; } = true;
+
+    /// <summary>
+    /// T5Tokenizer's extra_ids: this many sentinels &lt;extra_id_N&gt; get ids after the model's pieces
+    /// (&lt;extra_id_0&gt; is the last id), matched whole in text and decoded as their text. Default 0; Load reads it from a
+    /// tokenizer_config.json beside a spiece.model that lacks the sentinels.
+    /// </summary>
+    public int ExtraIds { get; init; }
 }
