@@ -30,7 +30,7 @@ internal static class UnigramModelTrainer
             var keys = pieces.Select(p => PieceRules.CodePoints(p.Piece)).ToList();
             Length = keys.Select(k => k.Length).ToArray();
             Trie = new CodePointTrie(keys);
-            UnkScore = (pieces.Count == 0 ? 0 : pieces.Min(p => p.Score)) - UnkPenalty;
+            UnkScore = (float)(pieces.Count == 0 ? 0 : pieces.Min(p => p.Score)) - (float)UnkPenalty;
         }
     }
 
@@ -60,7 +60,11 @@ internal static class UnigramModelTrainer
 
     private static List<(string, double)> Seed((int[] Chars, long Freq)[] words, Dictionary<int, long> required, PieceRules rules, SentencePieceTrainerOptions options)
     {
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        // sentencepiece takes the internal nodes of the corpus's suffix tree (esaxx): substrings seen at least twice
+        // that are right-maximal, i.e. followed by two different characters somewhere. Here a word's end (the next
+        // word's ▁ or the sentence end) counts as one follower, -1.
+        const int Multi = int.MinValue;
+        var counts = new Dictionary<string, (long Count, int Follower)>(StringComparer.Ordinal);
         foreach (var (chars, freq) in words)
         {
             for (int i = 0; i < chars.Length; i++)
@@ -70,27 +74,35 @@ internal static class UnigramModelTrainer
                     var sub = chars.AsSpan(i, len);
                     if (!rules.IsValid(sub)) break; // every longer substring breaks the same rule
                     string key = PieceRules.FromCodePoints(sub);
-                    counts[key] = counts.GetValueOrDefault(key) + freq;
+                    int follower = i + len < chars.Length ? chars[i + len] : -1;
+                    counts[key] = counts.TryGetValue(key, out var c)
+                        ? (c.Count + freq, c.Follower == follower ? follower : Multi)
+                        : (freq, follower);
                 }
             }
         }
         var seeds = new List<(string Piece, double Score)>();
         foreach (var (c, n) in required.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key))
             seeds.Add((char.ConvertFromUtf32(c), n));
-        var substrings = counts.Where(kv => kv.Value >= 2)
-            .Select(kv => (Piece: kv.Key, Score: (double)kv.Value * PieceRules.CodePoints(kv.Key).Length))
+        var substrings = counts.Where(kv => kv.Value.Count >= 2 && kv.Value.Follower == Multi)
+            .Select(kv => (Piece: kv.Key, Score: (double)kv.Value.Count * PieceRules.CodePoints(kv.Key).Length))
             .OrderByDescending(p => p.Score).ThenBy(p => p.Piece, StringComparer.Ordinal)
             .Take(options.SeedSentencePieceSize);
         seeds.AddRange(substrings);
-        double logSum = Math.Log(seeds.Sum(s => s.Score));
-        return seeds.Select(s => (s.Piece, Math.Log(s.Score) - logSum)).ToList();
+        // ToLogProb in float, as sentencepiece (scores are floats in ModelProto and in its trainer).
+        float sum = 0;
+        foreach (var sd in seeds) sum += (float)sd.Score;
+        float logSum = (float)Math.Log(sum);
+        return seeds.Select(s => (s.Piece, (double)(float)(Math.Log((float)s.Score) - logSum))).ToList();
     }
 
-    private static double LogAdd(double a, double b)
+    // Lattice's LogSumExp in float (unigram_model.cc): terms more than e^50 apart keep the larger one.
+    private static float LogAdd(float a, float b)
     {
-        if (double.IsNegativeInfinity(a)) return b;
-        if (double.IsNegativeInfinity(b)) return a;
-        return a > b ? a + Math.Log(1 + Math.Exp(b - a)) : b + Math.Log(1 + Math.Exp(a - b));
+        if (float.IsNegativeInfinity(a)) return b;
+        if (float.IsNegativeInfinity(b)) return a;
+        float min = Math.Min(a, b), max = Math.Max(a, b);
+        return max > min + 50 ? max : (float)(max + Math.Log(Math.Exp((double)(min - max)) + 1.0));
     }
 
     /// <summary>The lattice's nodes: (start, end, id) with id -1 for an unknown character.</summary>
@@ -111,9 +123,9 @@ internal static class UnigramModelTrainer
         }
     }
 
-    private static double[] EStep(Model model, (int[] Chars, long Freq)[] words, out double objective)
+    private static float[] EStep(Model model, (int[] Chars, long Freq)[] words, out double objective)
     {
-        var expected = new double[model.Pieces.Count];
+        var expected = new float[model.Pieces.Count];
         var nodes = new List<(int Start, int End, int Id)>();
         var scratch = new List<(int, int)>();
         double total = words.Sum(w => (double)w.Freq);
@@ -122,41 +134,42 @@ internal static class UnigramModelTrainer
         {
             Nodes(model, chars, nodes, scratch);
             int n = chars.Length;
-            var alpha = new double[n + 1];
-            var beta = new double[n + 1];
-            Array.Fill(alpha, double.NegativeInfinity);
-            Array.Fill(beta, double.NegativeInfinity);
+            var alpha = new float[n + 1];
+            var beta = new float[n + 1];
+            Array.Fill(alpha, float.NegativeInfinity);
+            Array.Fill(beta, float.NegativeInfinity);
             alpha[0] = 0;
             beta[n] = 0;
             // Nodes are listed by start position, so a forward pass in list order sees alpha[start] final.
             foreach (var (s, e, id) in nodes) alpha[e] = LogAdd(alpha[e], alpha[s] + Score(model, id));
+
             for (int k = nodes.Count - 1; k >= 0; k--)
             {
                 var (s, e, id) = nodes[k];
                 beta[s] = LogAdd(beta[s], Score(model, id) + beta[e]);
             }
-            double z = alpha[n];
+            float z = alpha[n];
             foreach (var (s, e, id) in nodes)
-                if (id >= 0) expected[id] += freq * Math.Exp(alpha[s] + Score(model, id) + beta[e] - z);
+                if (id >= 0) expected[id] += (float)(freq * Math.Exp((double)(alpha[s] + Score(model, id) + beta[e] - z)));
             objective -= freq * z / total;
         }
         return expected;
     }
 
-    private static double Score(Model model, int id) => id >= 0 ? model.Pieces[id].Score : model.UnkScore;
+    private static float Score(Model model, int id) => (float)(id >= 0 ? model.Pieces[id].Score : model.UnkScore);
 
-    private static List<(string, double)> MStep(Model model, double[] expected)
+    private static List<(string, double)> MStep(Model model, float[] expected)
     {
-        var kept = new List<(string Piece, double Freq)>();
-        double sum = 0;
+        var kept = new List<(string Piece, float Freq)>();
+        float sum = 0;
         for (int i = 0; i < expected.Length; i++)
         {
             if (expected[i] < 0.5) continue; // kExpectedFrequencyThreshold
             kept.Add((model.Pieces[i].Piece, expected[i]));
             sum += expected[i];
         }
-        double logSum = Digamma(sum);
-        return kept.Select(p => (p.Piece, Digamma(p.Freq) - logSum)).ToList();
+        float logSum = (float)Digamma(sum);
+        return kept.Select(p => (p.Piece, (double)(float)(Digamma(p.Freq) - logSum))).ToList();
     }
 
     /// <summary>ψ(x) by recurrence up to 7 and the asymptotic series (as unigram_model_trainer.cc).</summary>
@@ -173,18 +186,18 @@ internal static class UnigramModelTrainer
     private static List<int>? Viterbi(Model model, int[] chars, List<(int Start, int End, int Id)> nodes, int excludeId)
     {
         int n = chars.Length;
-        var best = new double[n + 1];
+        var best = new float[n + 1];
         var back = new (int Start, int Id)[n + 1];
-        Array.Fill(best, double.NegativeInfinity);
+        Array.Fill(best, float.NegativeInfinity);
         best[0] = 0;
         foreach (var (s, e, id) in nodes)
         {
             if (id == excludeId && s == 0 && e == n) continue;
-            if (double.IsNegativeInfinity(best[s])) continue;
-            double c = best[s] + Score(model, id);
+            if (float.IsNegativeInfinity(best[s])) continue;
+            float c = best[s] + Score(model, id);
             if (c > best[e]) { best[e] = c; back[e] = (s, id); }
         }
-        if (double.IsNegativeInfinity(best[n])) return null;
+        if (float.IsNegativeInfinity(best[n])) return null;
         var path = new List<int>();
         for (int e = n; e > 0; e = back[e].Start) path.Add(back[e].Id);
         path.Reverse();
@@ -210,9 +223,9 @@ internal static class UnigramModelTrainer
             alternatives[i] = second;
         }
 
-        var freq = new double[count];
+        var freq = new float[count];
         var inverted = new List<int>[count];
-        double vsum = 0;
+        float vsum = 0;
         for (int w = 0; w < words.Length; w++)
         {
             var (chars, f) = words[w];
@@ -225,21 +238,23 @@ internal static class UnigramModelTrainer
                 (inverted[id] ??= []).Add(w);
             }
         }
-        double sum = freq.Sum();
-        double logSum = Math.Log(sum);
+        double sumD = 0;
+        foreach (float f in freq) sumD += f;
+        float sum = (float)sumD;
+        float logSum = (float)Math.Log(sum);
         var kept = new List<(string, double)>();
-        var candidates = new List<(int Id, double Loss)>();
+        var candidates = new List<(int Id, float Loss)>();
         for (int i = 0; i < count; i++)
         {
             if (freq[i] == 0 || !alwaysKeep[i]) continue;
             if (alternatives[i] is not { } alt) { kept.Add(model.Pieces[i]); continue; }
-            double F = 0;
+            float F = 0;
             foreach (int w in inverted[i]) F += words[w].Freq;
             F /= vsum;
-            double logProbSp = Math.Log(freq[i]) - logSum;
-            double logSumAlt = Math.Log(sum + freq[i] * (alt.Count - 1));
-            double logProbAlt = 0;
-            foreach (int n in alt) logProbAlt += Math.Log((n >= 0 ? freq[n] : 0) + freq[i]) - logSumAlt;
+            float logProbSp = (float)(Math.Log(freq[i]) - logSum);
+            float logSumAlt = (float)Math.Log(sum + freq[i] * (alt.Count - 1));
+            float logProbAlt = 0;
+            foreach (int n in alt) logProbAlt += (float)(Math.Log((n >= 0 ? freq[n] : 0) + freq[i]) - logSumAlt);
             candidates.Add((i, F * (logProbSp - logProbAlt)));
         }
         int prunedSize = Math.Max(desired, (int)(shrinkingFactor * count));
@@ -262,7 +277,7 @@ internal static class UnigramModelTrainer
         {
             string s = char.ConvertFromUtf32(c);
             if (scores.TryGetValue(s, out double sc)) final[s] = sc;
-            else { final[s] = minScore + penalty; penalty += 0.0001; } // kMinScorePenaltyDelta
+            else { final[s] = (float)minScore + (float)penalty; penalty = (float)penalty + 0.0001f; } // kMinScorePenaltyDelta
         }
         foreach (var p in model.Pieces.OrderByDescending(p => p.Score).ThenBy(p => p.Piece, StringComparer.Ordinal))
         {
