@@ -53,7 +53,9 @@ internal static class UnigramModelTrainer
                 progress?.Report($"unigram: EM round {round} step {iter}: {model.Pieces.Count:N0} pieces, objective {objective:F4}");
             }
             if (model.Pieces.Count <= desired) break;
+            int before = model.Pieces.Count;
             model = new Model(Prune(model, words, desired, options.ShrinkingFactor));
+            if (model.Pieces.Count >= before) break; // every piece is needed: pruning cannot shrink further (Finalize trims)
         }
         return Finalize(model, required, normalCount);
     }

@@ -76,3 +76,36 @@ public class SentencePieceCommandsTests
         Assert.DoesNotContain("   at ", console);
     }
 }
+
+public class SentencePieceTrainCommandTests
+{
+    [Fact]
+    public void TrainUnigramWritesASpieceModelThatEncodeLoads()
+    {
+        string dir = CliRunner.TempDir();
+        string corpus = Path.Combine(dir, "corpus.txt");
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("the cat sat on the mat.\nthe dog sat on the log.\nno cat, no dog.\n", 100)));
+        string output = Path.Combine(dir, "tok");
+        var (code, _, console) = CliRunner.Run("tokenizer", "train", "--model", "unigram", "--input", corpus, "--vocab-size", "40", "--output", output);
+        Assert.True(code == 0, console);
+        Assert.True(File.Exists(Path.Combine(output, "spiece.model")));
+
+        (code, _, console) = CliRunner.Run("tokenizer", "train", "--model", "unigram", "--input", corpus, "--vocab-size", "40", "--output", output);
+        Assert.Equal(1, code);
+        Assert.Contains("--overwrite", console);
+
+        string input = Path.Combine(dir, "in.jsonl");
+        File.WriteAllText(input, "{\"text\": \"the cat sat\"}\n");
+        string ids;
+        (code, ids, console) = CliRunner.Run("tokenizer", "encode", "--tokenizer", output, "--input", input);
+        Assert.True(code == 0, console);
+        File.WriteAllText(Path.Combine(dir, "ids.jsonl"), ids);
+        (code, string text, console) = CliRunner.Run("tokenizer", "decode", "--tokenizer", output, "--input", Path.Combine(dir, "ids.jsonl"));
+        Assert.True(code == 0, console);
+        Assert.Equal("\"the cat sat\"", text.Trim());
+
+        (code, _, console) = CliRunner.Run("tokenizer", "train", "--model", "unigram", "--input", corpus, "--vocab-size", "40", "--output", output, "--overwrite", "--min-frequency", "5");
+        Assert.Equal(1, code);
+        Assert.Contains("--min-frequency applies to --model bpe and wordpiece", console);
+    }
+}
