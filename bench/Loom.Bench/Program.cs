@@ -21,6 +21,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["monitor"] = MonitorSuite.Run,
     ["parallelism"] = ParallelismSuite.Run,
     ["distributed"] = DistributedSuite.Run,
+    ["sentencepiece"] = SentencePieceSuite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))
