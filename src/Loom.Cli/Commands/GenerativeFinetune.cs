@@ -80,13 +80,24 @@ internal static class GenerativeFinetune
                 validNote = "";
             }
             foreach (var note in new[] { trainNote, validNote }.Where(n => n.Length > 0)) console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(note)}");
-            train = new SequenceBatches(trainItems, o.BatchSize, pad, o.Seed);
-            var valid = new SequenceBatches(validItems, o.EvalBatchSize > 0 ? o.EvalBatchSize : o.BatchSize, pad, seed: 0, shuffle: false);
-            validation = valid;
-            batchesPerEpoch = ((SequenceBatches)train).BatchesPerEpoch;
-            evalBatches = o.EvalBatches > 0 ? Math.Min(o.EvalBatches, valid.BatchesPerEpoch) : valid.BatchesPerEpoch;
+            int validBatches;
+            if (cfg.Sft.Packing)
+            {
+                // Several conversations per row of train.max_length, no attention between them (TRL's padding-free packing).
+                var packed = new PackedSequenceBatches(trainItems.Select(i => i[0]).ToList(), o.BatchSize, o.MaxLength, pad, o.Seed);
+                var valid = new PackedSequenceBatches(validItems.Select(i => i[0]).ToList(), o.EvalBatchSize > 0 ? o.EvalBatchSize : o.BatchSize, o.MaxLength, pad, seed: 0, shuffle: false);
+                (train, validation, batchesPerEpoch, validBatches) = (packed, valid, packed.BatchesPerEpoch, valid.BatchesPerEpoch);
+            }
+            else
+            {
+                var sequences = new SequenceBatches(trainItems, o.BatchSize, pad, o.Seed);
+                var valid = new SequenceBatches(validItems, o.EvalBatchSize > 0 ? o.EvalBatchSize : o.BatchSize, pad, seed: 0, shuffle: false);
+                (train, validation, batchesPerEpoch, validBatches) = (sequences, valid, sequences.BatchesPerEpoch, valid.BatchesPerEpoch);
+            }
+            evalBatches = o.EvalBatches > 0 ? Math.Min(o.EvalBatches, validBatches) : validBatches;
             string unit = cfg.Task == "dpo" ? "preference pairs" : "conversations";
-            summary = $"{trainItems.Count:N0} train / {validItems.Count:N0} validation {unit} ({trainItems.Sum(i => i.Sum(r => (long)r.LabeledCount)):N0} {(cfg.Task == "dpo" ? "answer" : "assistant")} tokens trained on)";
+            summary = $"{trainItems.Count:N0} train / {validItems.Count:N0} validation {unit} ({trainItems.Sum(i => i.Sum(r => (long)r.LabeledCount)):N0} {(cfg.Task == "dpo" ? "answer" : "assistant")} tokens trained on)" +
+                      (cfg.Sft.Packing ? $", packed into {((PackedSequenceBatches)train).RowsPerEpoch:N0} rows of {o.MaxLength} per epoch" : "");
         }
         int stepsPerEpoch = Math.Max(1, batchesPerEpoch / o.GradientAccumulation);
         int maxSteps = o.MaxSteps > 0 ? o.MaxSteps : stepsPerEpoch * o.Epochs;
@@ -294,6 +305,7 @@ internal static class GenerativeFinetune
             ["lora"] = cfg.Lora is null ? "(none)" : JsonSerializer.Serialize(cfg.Lora, FineTuneConfig.Json),
         };
         if (cfg.Task == "dpo") d["dpo.beta"] = cfg.Dpo.Beta.ToString("R", inv);
+        if (cfg.Sft.Packing) d["sft.packing"] = "true";   // the batches differ, so a resume must keep it
         if (cfg.Distill is { } x) { d["distill.alpha"] = x.Alpha.ToString("R", inv); d["distill.temperature"] = x.Temperature.ToString("R", inv); }
         foreach (var (file, print) in TrainingData.Fingerprints([cfg.Data.Train!, .. cfg.Data.Validation is { } v ? new[] { v } : []]))
             d["data file " + file] = print;

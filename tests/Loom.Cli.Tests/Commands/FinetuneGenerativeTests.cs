@@ -95,6 +95,37 @@ public class FinetuneGenerativeTests
     }
 
     [Fact]
+    public void PackedSftScoresValidationAsUnpackedAndResumesBitIdentically()
+    {
+        // sft.packing: the step-0 validation loss (same model, same held-out conversations) equals the unpacked
+        // run's — packing changes the batch layout, never the loss — and a resumed packed run replays its losses.
+        var (dir, baseDir) = Shared.Value;
+        string Body(string run, bool packing) => $$"""
+            task: sft
+            output: {{Path.Combine(dir, run)}}
+            init_from: {{baseDir}}
+            sft: {packing: {{(packing ? "true" : "false")}}}
+            data: {train: {{dir}}/sft.jsonl, validation_fraction: 0.3}
+            train: {batch_size: 2, max_length: 48, max_steps: 4, eval_every: 2, learning_rate: 0.01}
+            """;
+        var (code, console) = Finetune(Config("sft-unpacked", Body("sft-unpacked", false)));
+        Assert.True(code == 0, console);
+        string packedConfig = Config("sft-packed", Body("sft-packed", true));
+        (code, console) = Finetune(packedConfig);
+        Assert.True(code == 0, console);
+        Assert.Contains("packed into", console);
+        Assert.Contains("\"packing\": true", console);
+        double Step0(string run) => (double)File.ReadAllLines(Path.Combine(dir, run, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!).First(l => (string?)l["type"] == "eval")["val_loss"]!;
+        Assert.Equal(Step0("sft-unpacked"), Step0("sft-packed"), 4);
+
+        var straight = File.ReadAllLines(Path.Combine(dir, "sft-packed", "metrics.jsonl")).Where(l => l.Contains("\"train\"")).ToArray();
+        (code, console) = Finetune(packedConfig, "--resume", Path.Combine(dir, "sft-packed", "checkpoints", "step_000002"));
+        Assert.True(code == 0, console);
+        var resumed = File.ReadAllLines(Path.Combine(dir, "sft-packed", "metrics.jsonl")).Where(l => l.Contains("\"train\"")).ToArray();
+        Assert.Equal(straight.Select(Loss), resumed.Select(Loss));
+    }
+
+    [Fact]
     public void FullSftWritesAModelAndDpoOnItLogsRewardsMarginsAndAccuracy()
     {
         var (dir, baseDir) = Shared.Value;
