@@ -364,7 +364,7 @@ public static class LanguageModelTraining
         log.WriteLine(Line(new { type = "eval", step = final.Step, val_loss = final.ValidationLoss }, "val_"));
         Checkpoint(step);
         var result = new TrainResult(step, lastLoss, final.ValidationLoss, history, evals, clock.Elapsed.TotalSeconds) { StoppedEarly = stoppedEarly };
-        TrainingReport.Write(Path.Combine(outputDirectory, "report.html"), result, options, model.Configuration);
+        TrainingReport.Write(Path.Combine(outputDirectory, "report.html"), result, options, model.Configuration, statistics != null ? metrics : null);
         return result;
     }
 
