@@ -22,6 +22,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["parallelism"] = ParallelismSuite.Run,
     ["distributed"] = DistributedSuite.Run,
     ["sentencepiece"] = SentencePieceSuite.Run,
+    ["sft"] = SftPackingSuite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))

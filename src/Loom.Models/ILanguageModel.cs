@@ -37,6 +37,17 @@ public interface ILanguageModel : IDisposable
     /// <summary>Forward on B·T ids; with targets returns the mean loss over targets ≠ −100, else NaN.</summary>
     float Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> targets, int batch, int time);
 
+    /// <summary>
+    /// Forward on a <see cref="TokenBatch"/>, which may pack several documents per row through its
+    /// <see cref="TokenBatch.PositionIds"/> (GPT-2 and Llama); a model that cannot refuses packed batches.
+    /// </summary>
+    float Forward(in TokenBatch batch, ReadOnlySpan<int> targets)
+    {
+        if (!batch.PositionIds.IsEmpty)
+            throw new NotSupportedException($"{GetType().Name} cannot keep packed documents apart (position ids); turn packing off.");
+        return Forward(batch.Ids, targets, batch.Batch, batch.Time);
+    }
+
     /// <summary>Adds the gradient of lossScale × the last mean loss to the gradients.</summary>
     void Backward(float lossScale = 1f);
 

@@ -29,7 +29,7 @@ internal static class GenerativeFinetune
 {
     public static int Run(IAnsiConsole console, FineTuneConfig cfg, string? resumeFrom, bool overwrite)
     {
-        if (resumeFrom == null) RunDirectory.CheckFresh(cfg.Output, overwrite, [cfg.InitFrom, cfg.Tokenizer, cfg.Data.Train, cfg.Data.Validation, cfg.Distill?.Teacher]);
+        if (resumeFrom == null) RunDirectory.CheckFresh(cfg.Output, overwrite, [cfg.InitFrom, cfg.Tokenizer, cfg.Data.Train, cfg.Data.Validation, cfg.Distill?.Teacher, cfg.Distill?.TeacherCache]);
         if (cfg.InitFrom != null && !Directory.Exists(cfg.InitFrom))
             throw new DirectoryNotFoundException($"init_from {cfg.InitFrom} does not exist (or is not a directory); give a Hugging Face model directory.");
         var tokenizer = TokenizerLoader.Load(cfg.TokenizerPath);
@@ -46,13 +46,22 @@ internal static class GenerativeFinetune
 
         // Data, before any model is built: a bad line fails in seconds.
         IBatchSource train, validation;
+        TeacherCacheBatches? cached = null;
         int batchesPerEpoch, evalBatches;
         string summary;
         var renderer = cfg.Task == "distill" ? null : Renderer(cfg);
         if (cfg.Task == "distill")
         {
             var (trainTokens, validTokens) = DistillTokens(cfg, tokenizer);
-            train = new WindowBatches(trainTokens, o.BatchSize, o.MaxLength, o.Seed);
+            if (cfg.Distill!.TeacherCache is { } cacheDir)
+            {
+                // Offline distillation: the teacher runs once (or never, when the cache is there) and the student
+                // trains on the cached chunks.
+                var cache = OpenOrBuildCache(console, cfg, cacheDir, trainTokens, tokenizer);
+                cached = new TeacherCacheBatches(cache, o.BatchSize, o.Seed);
+                train = cached;
+            }
+            else train = new WindowBatches(trainTokens, o.BatchSize, o.MaxLength, o.Seed);
             validation = new WindowBatches(validTokens, o.BatchSize, o.MaxLength, seed: 0);
             batchesPerEpoch = Math.Max(1, trainTokens.Length / (o.BatchSize * o.MaxLength));
             evalBatches = o.EvalBatches > 0 ? o.EvalBatches : Math.Clamp(validTokens.Length / (o.BatchSize * o.MaxLength), 1, 50);
@@ -80,13 +89,24 @@ internal static class GenerativeFinetune
                 validNote = "";
             }
             foreach (var note in new[] { trainNote, validNote }.Where(n => n.Length > 0)) console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(note)}");
-            train = new SequenceBatches(trainItems, o.BatchSize, pad, o.Seed);
-            var valid = new SequenceBatches(validItems, o.EvalBatchSize > 0 ? o.EvalBatchSize : o.BatchSize, pad, seed: 0, shuffle: false);
-            validation = valid;
-            batchesPerEpoch = ((SequenceBatches)train).BatchesPerEpoch;
-            evalBatches = o.EvalBatches > 0 ? Math.Min(o.EvalBatches, valid.BatchesPerEpoch) : valid.BatchesPerEpoch;
+            int validBatches;
+            if (cfg.Sft.Packing)
+            {
+                // Several conversations per row of train.max_length, no attention between them (TRL's padding-free packing).
+                var packed = new PackedSequenceBatches(trainItems.Select(i => i[0]).ToList(), o.BatchSize, o.MaxLength, pad, o.Seed);
+                var valid = new PackedSequenceBatches(validItems.Select(i => i[0]).ToList(), o.EvalBatchSize > 0 ? o.EvalBatchSize : o.BatchSize, o.MaxLength, pad, seed: 0, shuffle: false);
+                (train, validation, batchesPerEpoch, validBatches) = (packed, valid, packed.BatchesPerEpoch, valid.BatchesPerEpoch);
+            }
+            else
+            {
+                var sequences = new SequenceBatches(trainItems, o.BatchSize, pad, o.Seed);
+                var valid = new SequenceBatches(validItems, o.EvalBatchSize > 0 ? o.EvalBatchSize : o.BatchSize, pad, seed: 0, shuffle: false);
+                (train, validation, batchesPerEpoch, validBatches) = (sequences, valid, sequences.BatchesPerEpoch, valid.BatchesPerEpoch);
+            }
+            evalBatches = o.EvalBatches > 0 ? Math.Min(o.EvalBatches, validBatches) : validBatches;
             string unit = cfg.Task == "dpo" ? "preference pairs" : "conversations";
-            summary = $"{trainItems.Count:N0} train / {validItems.Count:N0} validation {unit} ({trainItems.Sum(i => i.Sum(r => (long)r.LabeledCount)):N0} {(cfg.Task == "dpo" ? "answer" : "assistant")} tokens trained on)";
+            summary = $"{trainItems.Count:N0} train / {validItems.Count:N0} validation {unit} ({trainItems.Sum(i => i.Sum(r => (long)r.LabeledCount)):N0} {(cfg.Task == "dpo" ? "answer" : "assistant")} tokens trained on)" +
+                      (cfg.Sft.Packing ? $", packed into {((PackedSequenceBatches)train).RowsPerEpoch:N0} rows of {o.MaxLength} per epoch" : "");
         }
         int stepsPerEpoch = Math.Max(1, batchesPerEpoch / o.GradientAccumulation);
         int maxSteps = o.MaxSteps > 0 ? o.MaxSteps : stepsPerEpoch * o.Epochs;
@@ -119,12 +139,13 @@ internal static class GenerativeFinetune
         using var frozen = cfg.Task switch
         {
             "dpo" when lora == null => CausalLanguageModels.Load(cfg.InitFrom!, ModelOptions.Inference),   // the frozen starting model
-            "distill" => LoadTeacher(cfg.Distill!.Teacher!, tokenizer, cfg.TokenizerPath),
+            "distill" when cached == null => LoadTeacher(cfg.Distill!.Teacher!, tokenizer, cfg.TokenizerPath),
             _ => null,
         };
         using ILanguageModel? objective = cfg.Task switch
         {
             "dpo" => new DpoObjective(model, frozen, cfg.Dpo.Beta),
+            "distill" when cached != null => new CachedDistillationObjective(model, cached, cfg.Distill!.Alpha),
             "distill" => new DistillationObjective(model, frozen!, cfg.Distill!.Alpha, cfg.Distill.Temperature),
             _ => null,
         };
@@ -247,6 +268,31 @@ internal static class GenerativeFinetune
         return (all[..cut], all[cut..]);
     }
 
+    // distill.teacher_cache: reuse a cache made for this text and these settings, else run the teacher once
+    // over data.train's aligned chunks (timed, and the time stored in the manifest) and save it.
+    private static TeacherCache OpenOrBuildCache(IAnsiConsole console, FineTuneConfig cfg, string dir, int[] trainTokens, BpeTokenizer tokenizer)
+    {
+        var d = cfg.Distill!;
+        int T = cfg.Train.MaxLength;
+        if (TeacherCache.Exists(dir))
+        {
+            var opened = TeacherCache.Open(dir, trainTokens, T, d.TopK, d.Temperature);   // its vocabulary is checked against the student's by the objective
+            console.MarkupLine($"teacher cache {Markup.Escape(dir)}: {opened.Chunks:N0} chunks of {T}, top {d.TopK} (the teacher pass took {opened.BuildCpuSeconds:F1} s CPU when it was built)");
+            return opened;
+        }
+        using var teacher = LoadTeacher(d.Teacher!, tokenizer, cfg.TokenizerPath);
+        if (T > teacher.ContextLength) throw new ArgumentException($"train.max_length is {T} but the teacher's context is {teacher.ContextLength}; lower train.max_length.");
+        TeacherCache cache = null!;
+        console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()).Start(ctx =>
+        {
+            var task = ctx.AddTask("teacher pass", maxValue: Math.Max(1, (trainTokens.Length - 1) / T));
+            cache = TeacherCache.Build(teacher, trainTokens, T, d.TopK, d.Temperature, batch: Math.Max(cfg.Train.BatchSize, 16), progress: (done, _) => task.Value = done);
+        });
+        cache.Save(dir, d.Teacher!, teacher.Configuration);
+        console.MarkupLine($"teacher pass: {cache.Chunks:N0} chunks of {T} tokens, top {d.TopK} at temperature {d.Temperature} in {cache.BuildSeconds:F1} s ({cache.BuildCpuSeconds:F1} s CPU); cached in {Markup.Escape(dir)}");
+        return cache;
+    }
+
     // The teacher, frozen (no gradient block), with the student's vocabulary — checked by size and, when
     // the teacher ships a tokenizer, by the tokenizer itself (same size, other ids would pass the size check).
     private static ICausalLanguageModel LoadTeacher(string dir, BpeTokenizer studentTokenizer, string studentTokenizerPath)
@@ -294,7 +340,12 @@ internal static class GenerativeFinetune
             ["lora"] = cfg.Lora is null ? "(none)" : JsonSerializer.Serialize(cfg.Lora, FineTuneConfig.Json),
         };
         if (cfg.Task == "dpo") d["dpo.beta"] = cfg.Dpo.Beta.ToString("R", inv);
-        if (cfg.Distill is { } x) { d["distill.alpha"] = x.Alpha.ToString("R", inv); d["distill.temperature"] = x.Temperature.ToString("R", inv); }
+        if (cfg.Sft.Packing) d["sft.packing"] = "true";   // the batches differ, so a resume must keep it
+        if (cfg.Distill is { } x)
+        {
+            d["distill.alpha"] = x.Alpha.ToString("R", inv); d["distill.temperature"] = x.Temperature.ToString("R", inv);
+            d["distill.teacher_cache"] = x.TeacherCache is null ? "(on the fly)" : $"top_k {x.TopK}";
+        }
         foreach (var (file, print) in TrainingData.Fingerprints([cfg.Data.Train!, .. cfg.Data.Validation is { } v ? new[] { v } : []]))
             d["data file " + file] = print;
         return d;

@@ -49,10 +49,12 @@ public static unsafe class Attention
 {
     /// <summary>
     /// output (B,T,C) from qkv (B,T,3C). Writes q, k, v (B,NH,T,hs) and probabilities (B,NH,T,T) for the
-    /// backward; <paramref name="headOutput"/> (B,NH,T,hs) is scratch.
+    /// backward; <paramref name="headOutput"/> (B,NH,T,hs) is scratch. <paramref name="firstVisibleKey"/> (B·T, or
+    /// empty) packs documents: query t sees keys [firstVisibleKey[b·T + t], t] (<see cref="SoftmaxMask.CausalDocuments"/>).
     /// </summary>
     public static void Forward(ReadOnlySpan<float> qkv, Span<float> output, Span<float> q, Span<float> k, Span<float> v,
-        Span<float> probabilities, Span<float> headOutput, AttentionShape s, WorkerPool? pool = null, AttentionDropout dropout = default)
+        Span<float> probabilities, Span<float> headOutput, AttentionShape s, WorkerPool? pool = null, AttentionDropout dropout = default,
+        ReadOnlySpan<int> firstVisibleKey = default)
     {
         s.Validate();
         Require(qkv.Length, s.QkvElements, "qkv"); Require(output.Length, s.Batch * s.Time * s.Channels, "output");
@@ -65,7 +67,7 @@ public static unsafe class Attention
         {
             Ranges.Run(pool, s.Batch * T, 3L * s.Channels, new SplitKernel { Qkv = pqkv, Q = pq, K = pk, V = pv, S = s });
         }
-        ForwardHeads(q, k, v, probabilities, headOutput, bh, T, hs, SoftmaxMask.CausalSquare, pool, dropout);
+        ForwardHeads(q, k, v, probabilities, headOutput, bh, T, hs, SoftmaxMask.CausalDocuments(firstVisibleKey, s.Heads), pool, dropout);
         fixed (float* py = headOutput, pout = output)
             Ranges.Run(pool, s.Batch * T, s.Channels, new MergeKernel { Heads = py, Out = pout, S = s, Stride = s.Channels, Offset = 0 });
     }

@@ -58,9 +58,27 @@ public static unsafe class Rotary
             Ranges.Run(pool, rows, rowLen, new Kernel { X = px, Cos = pc, Sin = ps, T = time, Heads = heads, D = headDim, Sign = inverse ? -1f : 1f, Offset = positionOffset });
     }
 
+    /// <summary>
+    /// Rotates x (rows = B·T of heads·d values) in place; row r is at position <paramref name="positions"/>[r]
+    /// (HF's position_ids: packed documents restart at 0), each below the tables' length.
+    /// </summary>
+    public static void Apply(Span<float> x, int heads, int headDim, ReadOnlySpan<int> positions, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, bool inverse = false, WorkerPool? pool = null)
+    {
+        int rowLen = heads * headDim;
+        int rows = Softmax.CheckRows(x.Length, rowLen, "x");
+        if (positions.Length != rows) throw new ArgumentException($"positions has {positions.Length} entries; x has {rows} rows.");
+        int tablePositions = Math.Min(cos.Length, sin.Length) / (headDim / 2);
+        foreach (int p in positions)
+            if ((uint)p >= (uint)tablePositions) throw new ArgumentException($"position {p} is outside the cos/sin tables (0..{tablePositions - 1}).");
+        fixed (float* px = x, pc = cos, ps = sin)
+        fixed (int* pp = positions)
+            Ranges.Run(pool, rows, rowLen, new Kernel { X = px, Cos = pc, Sin = ps, T = 1, Heads = heads, D = headDim, Sign = inverse ? -1f : 1f, Positions = pp });
+    }
+
     private struct Kernel : IRangeKernel
     {
         public float* X, Cos, Sin;
+        public int* Positions;
         public int T, Heads, D, Offset;
         public float Sign;
         public readonly void Run(int start, int end)
@@ -68,7 +86,7 @@ public static unsafe class Rotary
             int half = D / 2;
             for (int r = start; r < end; r++)
             {
-                int pos = r % T + Offset;
+                int pos = Positions != null ? Positions[r] : r % T + Offset;
                 float* c = Cos + (long)pos * half, s = Sin + (long)pos * half;
                 for (int h = 0; h < Heads; h++)
                 {

@@ -7,6 +7,9 @@
 // Key padding: one byte per key (non-zero = real token) for each group of RowsPerMaskRow rows,
 // e.g. a (B, T) mask for (B, H, T, T) scores uses RowsPerMaskRow = H·T.
 // A row with no visible key is all zeros (not NaN), so padded query rows stay harmless.
+// Packed documents (block-diagonal causal, FlashAttention's varlen / HF's DataCollatorWithFlattening):
+// one first-visible-key index per (batch, query), shared by the SegmentHeads groups of a batch row;
+// query q then sees keys [first, q] only, so documents packed into one row never attend to each other.
 using Loom.Core.Threading;
 
 namespace Loom.Core.Kernels;
@@ -29,8 +32,24 @@ public readonly ref struct SoftmaxMask
     /// <summary>How many consecutive softmax rows share one row of <see cref="KeyPadding"/>.</summary>
     public int RowsPerMaskRow { get; init; }
 
+    /// <summary>
+    /// For causal masks over packed documents: the first key each query may see, one int per (batch, query)
+    /// (B·QueryRows), i.e. query t sees keys [FirstVisibleKey[b·T + t], t]; empty for none.
+    /// </summary>
+    public ReadOnlySpan<int> FirstVisibleKey { get; init; }
+
+    /// <summary>How many consecutive causal groups (heads) share one batch row of <see cref="FirstVisibleKey"/>.</summary>
+    public int SegmentHeads { get; init; }
+
     /// <summary>A causal mask for square (T×T) score blocks.</summary>
     public static SoftmaxMask CausalSquare => new() { Causal = true };
+
+    /// <summary>
+    /// A causal mask for square (T×T) score blocks of packed documents: query t of batch row b sees keys
+    /// [<paramref name="firstVisibleKey"/>[b·T + t], t]; <paramref name="heads"/> groups per batch row.
+    /// </summary>
+    public static SoftmaxMask CausalDocuments(ReadOnlySpan<int> firstVisibleKey, int heads) =>
+        firstVisibleKey.IsEmpty ? CausalSquare : new() { Causal = true, FirstVisibleKey = firstVisibleKey, SegmentHeads = heads };
 }
 
 /// <summary>Row-wise softmax forward and backward.</summary>
@@ -53,10 +72,21 @@ public static unsafe class Softmax
             if (mask.KeyPadding.Length % cols != 0 || (long)mask.KeyPadding.Length / cols * rowsPerMask < rows)
                 throw new ArgumentException($"The key-padding mask has {mask.KeyPadding.Length} bytes; {rows} rows of {cols} columns at {rowsPerMask} rows per mask row need {(rows + rowsPerMask - 1) / rowsPerMask * (long)cols}.");
         }
+        if (!mask.FirstVisibleKey.IsEmpty)
+        {
+            if (!mask.Causal || mask.SegmentHeads <= 0) throw new ArgumentException("FirstVisibleKey needs a causal mask and SegmentHeads ≥ 1.");
+            long groups = rows / queryRows;
+            if ((long)mask.FirstVisibleKey.Length * mask.SegmentHeads != groups * queryRows)
+                throw new ArgumentException($"FirstVisibleKey has {mask.FirstVisibleKey.Length} entries; {groups} causal groups of {queryRows} queries at {mask.SegmentHeads} groups per batch row need {groups / mask.SegmentHeads * queryRows}.");
+            for (int i = 0; i < mask.FirstVisibleKey.Length; i++)
+                if ((uint)mask.FirstVisibleKey[i] > (uint)(i % queryRows + cols - queryRows))
+                    throw new ArgumentException($"FirstVisibleKey[{i}] = {mask.FirstVisibleKey[i]} is not a key query {i % queryRows} may see (0..{i % queryRows + cols - queryRows}).");
+        }
         fixed (float* px = x, py = y)
         fixed (byte* pm = mask.KeyPadding)
+        fixed (int* pf = mask.FirstVisibleKey)
         {
-            var k = new ForwardKernel { X = px, Y = py, Cols = cols, Causal = mask.Causal, QueryRows = queryRows, Mask = pm, RowsPerMask = rowsPerMask };
+            var k = new ForwardKernel { X = px, Y = py, Cols = cols, Causal = mask.Causal, QueryRows = queryRows, Mask = pm, RowsPerMask = rowsPerMask, First = pf, SegmentHeads = mask.SegmentHeads };
             Ranges.Run(pool, rows, cols * 3L, k);
         }
     }
@@ -86,7 +116,8 @@ public static unsafe class Softmax
     {
         public float* X, Y;
         public byte* Mask;
-        public int Cols, QueryRows, RowsPerMask;
+        public int* First;
+        public int Cols, QueryRows, RowsPerMask, SegmentHeads;
         public bool Causal;
 
         public readonly void Run(int start, int end)
@@ -95,8 +126,11 @@ public static unsafe class Softmax
             {
                 float* x = X + (long)r * Cols, y = Y + (long)r * Cols;
                 int visible = Causal ? Math.Min(Cols, r % QueryRows + (Cols - QueryRows) + 1) : Cols;
-                if (Mask == null) Dense(x, y, visible);
-                else Padded(x, y, visible, Mask + (long)(r / RowsPerMask) * Cols);
+                // Packed documents: keys before the query's document start are hidden (probability 0).
+                int first = First == null ? 0 : First[(long)(r / QueryRows / SegmentHeads) * QueryRows + r % QueryRows];
+                if (first > 0) VectorOps.Clear(y, first);
+                if (Mask == null) Dense(x + first, y + first, visible - first);
+                else Padded(x + first, y + first, visible - first, Mask + (long)(r / RowsPerMask) * Cols + first);
                 if (visible < Cols) VectorOps.Clear(y + visible, Cols - visible);
             }
         }

@@ -37,6 +37,9 @@ internal sealed class Gpt2Activations : ActivationPlan
     public readonly int B, T;
     public bool HasTargets;
     public readonly int[] Ids, Targets;
+    public readonly int[] Positions, FirstKey;                // (B, T) each: packed documents' position ids and first visible key
+    public bool Packed;                                       // the last forward packed documents (Positions, FirstKey valid)
+    public ReadOnlySpan<int> DocumentStarts => Packed ? FirstKey : default;
     public readonly ActivationRegion Encoded;                 // (B, T, C)
     public readonly ActivationRegion Qkv;                     // (B, T, 3C), rewritten per layer
     public readonly Gpt2LayerRegions[] Layers;
@@ -89,9 +92,11 @@ internal sealed class Gpt2Activations : ActivationPlan
         H0 = Add(BT * A); H1 = Add(BT * A); H2 = Add(BT * A); H3 = Add(BT * A);
         if (dropout) { EmbMask = Add(BT * C); Branch = Add(BT * C); }
         if (attentionDropout) ProbsDropped = Add(BT * NH * t);
-        if (!allocate) { Ids = Targets = []; return; }   // a plan only, to size memory before allocating
+        if (!allocate) { Ids = Targets = Positions = FirstKey = []; return; }   // a plan only, to size memory before allocating
         Allocate();
         Ids = new int[BT];
         Targets = new int[BT];
+        Positions = new int[BT];
+        FirstKey = new int[BT];
     }
 }

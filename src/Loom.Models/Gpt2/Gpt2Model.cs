@@ -347,8 +347,9 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         a.HasTargets = false;
         LayerObserver?.BeforeForward();
 
-        // x = wte[ids] + wpe[0..T)   (a later pipeline stage: x is what StageInput received)
+        // x = wte[ids] + wpe[0..T), or wpe[position_ids] for packed documents (a later pipeline stage: x is what StageInput received)
         ids.CopyTo(a.Ids);
+        a.Packed = batch.DocumentLayout(a.Positions, a.FirstKey, "GPT-2");
         var encoded = a[a.Encoded];
         a.Dropped = IsTraining && _dropout.Hidden > 0;
         a.AttentionDropped = IsTraining && _dropout.Attention > 0;
@@ -357,8 +358,12 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
             Embedding.Forward(ids, p.Value(_wte), C, encoded, _pool);
             _wordPath.Scale(encoded, B, T, C);   // α·wte[ids] (IWordEmbeddingGradient; no-op unless set)
             var wpe = p.Value(_wpe);
-            for (int b = 0; b < B; b++)
-                Arithmetic.Add(encoded.Slice(b * T * C, T * C), wpe[..(T * C)], encoded.Slice(b * T * C, T * C), _pool);
+            if (a.Packed)
+                for (int bt = 0; bt < B * T; bt++)
+                    System.Numerics.Tensors.TensorPrimitives.Add(encoded.Slice(bt * C, C), wpe.Slice(a.Positions[bt] * C, C), encoded.Slice(bt * C, C));
+            else
+                for (int b = 0; b < B; b++)
+                    Arithmetic.Add(encoded.Slice(b * T * C, T * C), wpe[..(T * C)], encoded.Slice(b * T * C, T * C), _pool);
         }
         if (a.Dropped && _stage.IsFirst)
         {
@@ -384,12 +389,15 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
     /// Runs the forward pass on <paramref name="ids"/> (B·T). With <paramref name="targets"/> returns the mean
     /// loss over targets ≠ −100; otherwise NaN. Logits stay readable through <see cref="Logits"/>.
     /// </summary>
-    public float Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> targets, int batch, int time)
+    public float Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> targets, int batch, int time) => Forward(new TokenBatch(ids, batch, time), targets);
+
+    /// <summary>The forward pass on a batch that may pack documents (<see cref="TokenBatch.PositionIds"/>); as <see cref="Forward(ReadOnlySpan{int}, ReadOnlySpan{int}, int, int)"/>.</summary>
+    public float Forward(in TokenBatch batch, ReadOnlySpan<int> targets)
     {
-        long BT = (long)batch * time;
+        long BT = (long)batch.Batch * batch.Time;
         if (!targets.IsEmpty && targets.Length != BT) throw new ArgumentException($"targets has {targets.Length} elements; B×T = {BT}.");
         var head = Head;   // a body built for hidden states has none: refuse before computing anything
-        var hidden = ForwardHidden(new TokenBatch(ids, batch, time));
+        var hidden = ForwardHidden(batch);
         var a = Acts!;
         head.Forward(hidden, a[a.Logits], (int)BT);
         a.HasTargets = !targets.IsEmpty;
@@ -410,7 +418,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         L.Attn.Forward(a[s.Ln1], a[a.Qkv], BT);
         if (a.AttentionDropped) Dropout.FillMask(a[s.MaskProbs], _dropout.Attention, _dropout.Seed, Dropout.Stream(DropoutStep, _stage.FirstLayer + l, 3));
         Attention.Forward(a[a.Qkv], a[s.AttY], a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.H0], shape, _pool,
-            a.AttentionDropped ? new AttentionDropout(a[s.MaskProbs], a[a.ProbsDropped]) : default);
+            a.AttentionDropped ? new AttentionDropout(a[s.MaskProbs], a[a.ProbsDropped]) : default, a.DocumentStarts);
         // x + drop(y·W_proj + b), the mask regenerated identically when checkpointing recomputes the block
         ResidualBranch.Forward(L.Proj, a[s.AttY], x, a[s.Residual2], BT, a.Dropped, a[s.MaskAttn], a[a.Branch], _dropout, Dropout.Stream(DropoutStep, _stage.FirstLayer + l, 1), _pool);
         LayerNorm.Forward(a[s.Residual2], p.Value(L.Ln2W), p.Value(L.Ln2B), a[s.Ln2], a[s.Ln2Mean], a[s.Ln2Rstd], C, eps, _pool);
@@ -508,7 +516,8 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         if (a.Dropped) Dropout.Apply(dres, a[a.EmbMask]);
         _wordPath.Capture(dres, BT * C);   // x = α·wte[ids] + wpe: d(x) is the word rows' gradient
         if (p.IsTrainable(_wte)) Embedding.Backward(a.Ids, dres, p.Gradient(_wte), C, _pool);
-        if (p.IsTrainable(_wpe))
+        if (p.IsTrainable(_wpe) && a.Packed) Embedding.Backward(a.Positions, dres, p.Gradient(_wpe), C, _pool);   // wpe[position_ids]
+        else if (p.IsTrainable(_wpe))
         {
             var dwpe = p.Gradient(_wpe);
             for (int b = 0; b < B; b++)

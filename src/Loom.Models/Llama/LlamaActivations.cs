@@ -22,6 +22,9 @@ internal sealed class LlamaActivations : ActivationPlan
     public readonly int B, T;
     public bool HasTargets;
     public readonly int[] Ids, Targets;
+    public readonly int[] Positions, FirstKey;                // (B, T) each: packed documents' position ids and first visible key
+    public bool Packed;                                       // the last forward packed documents (Positions, FirstKey valid)
+    public ReadOnlySpan<int> DocumentStarts => Packed ? FirstKey : default;
     public readonly ActivationRegion Embedded;                  // (B, T, C)
     public readonly ActivationRegion Cos, Sin;                  // (T, hd/2)
     public readonly ActivationRegion QRow, KRow, VRow;          // (B, T, NH·hd), (B, T, NKV·hd) ×2; their gradients in backward
@@ -52,9 +55,11 @@ internal sealed class LlamaActivations : ActivationPlan
         DRes = Add(BT * C); DLn = Add(BT * C); DI0 = Add(BT * I); DI1 = Add(BT * I);
         H0 = Add(BT * Q); H1 = Add(BT * Q); H2 = Add(BT * Q); H3 = Add(BT * Q);
         DAtt = Add(BT * NH * t);
-        if (!allocate) { Ids = Targets = []; return; }   // a plan only, to size memory before allocating
+        if (!allocate) { Ids = Targets = Positions = FirstKey = []; return; }   // a plan only, to size memory before allocating
         Allocate();
         Ids = new int[BT];
         Targets = new int[BT];
+        Positions = new int[BT];
+        FirstKey = new int[BT];
     }
 }

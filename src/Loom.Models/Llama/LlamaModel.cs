@@ -197,6 +197,7 @@ public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel
         float eps = Config.RmsNormEpsilon;
         a.HasTargets = false;
         ids.CopyTo(a.Ids);
+        a.Packed = batch.DocumentLayout(a.Positions, a.FirstKey, "Llama");   // packed documents: RoPE at position_ids, block-diagonal mask
         Rotary.Tables(T, hd, Config.RopeTheta, Config.RopeScaling?.ToKernel() ?? default, Config.MaxPositions, a[a.Cos], a[a.Sin]);
 
         Embedding.Forward(ids, p.Value(_embed), C, a[a.Embedded], _pool);
@@ -223,10 +224,10 @@ public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel
         L.Q.Forward(a[s.Ln1], a[a.QRow], BT);
         L.K.Forward(a[s.Ln1], a[a.KRow], BT);
         L.V.Forward(a[s.Ln1], a[a.VRow], BT);
-        Rotary.Apply(a[a.QRow], T, NH, hd, a[a.Cos], a[a.Sin], false, 0, _pool);
-        Rotary.Apply(a[a.KRow], T, NKV, hd, a[a.Cos], a[a.Sin], false, 0, _pool);
+        Rope(a, a[a.QRow], NH, inverse: false);
+        Rope(a, a[a.KRow], NKV, inverse: false);
         Attention.ForwardRows(a[a.QRow], a[a.KRow], a[a.VRow], a[s.Q], a[s.K], a[s.V], a[s.Att],
-            a[a.H0], a[s.Y], B, T, NH, NKV, hd, SoftmaxMask.CausalSquare, _pool);
+            a[a.H0], a[s.Y], B, T, NH, NKV, hd, SoftmaxMask.CausalDocuments(a.DocumentStarts, NH), _pool);
         x.CopyTo(a[s.Residual2]);
         L.O.Forward(a[s.Y], a[s.Residual2], BT, accumulate: true);
         RmsNorm.Forward(a[s.Residual2], p.Value(L.PostNorm), a[s.Ln2], a[s.Rstd2], C, eps, _pool);
@@ -238,13 +239,23 @@ public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel
         L.Down.Forward(a[s.Act], a[s.Residual3], BT, accumulate: true);
     }
 
-    /// <summary>Forward pass; returns the mean loss over targets ≠ −100 when targets are given, else NaN.</summary>
-    public float Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> targets, int batch, int time)
+    // Rotary embeddings at each row's position: t, or its position id when documents are packed.
+    private void Rope(LlamaActivations a, Span<float> rows, int heads, bool inverse)
     {
-        long BT = (long)batch * time;
+        if (a.Packed) Rotary.Apply(rows, heads, Config.HeadDim, a.Positions, a[a.Cos], a[a.Sin], inverse, _pool);
+        else Rotary.Apply(rows, a.T, heads, Config.HeadDim, a[a.Cos], a[a.Sin], inverse, 0, _pool);
+    }
+
+    /// <summary>Forward pass; returns the mean loss over targets ≠ −100 when targets are given, else NaN.</summary>
+    public float Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> targets, int batch, int time) => Forward(new TokenBatch(ids, batch, time), targets);
+
+    /// <summary>The forward pass on a batch that may pack documents (<see cref="TokenBatch.PositionIds"/>).</summary>
+    public float Forward(in TokenBatch batch, ReadOnlySpan<int> targets)
+    {
+        long BT = (long)batch.Batch * batch.Time;
         if (!targets.IsEmpty && targets.Length != BT) throw new ArgumentException($"targets has {targets.Length} elements; B×T = {BT}.");
         var head = Head;   // a body built for hidden states has none: refuse before computing anything
-        var hidden = ForwardHidden(new TokenBatch(ids, batch, time));
+        var hidden = ForwardHidden(batch);
         var a = Acts!;
         head.Forward(hidden, a[a.Logits], (int)BT);
         a.HasTargets = !targets.IsEmpty;
@@ -313,8 +324,8 @@ public sealed partial class LlamaModel : ICausalLanguageModel, IHiddenStateModel
             L.O.Backward(dres, a[s.Y], dy, BT);
             Attention.BackwardRows(dy, a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.H0], a[a.H1], a[a.H2], a[a.H3],
                 a[a.DAtt], a[a.QRow], a[a.KRow], a[a.VRow], B, T, NH, NKV, hd, _pool);
-            Rotary.Apply(a[a.QRow], T, NH, hd, a[a.Cos], a[a.Sin], inverse: true, 0, _pool);
-            Rotary.Apply(a[a.KRow], T, NKV, hd, a[a.Cos], a[a.Sin], inverse: true, 0, _pool);
+            Rope(a, a[a.QRow], NH, inverse: true);
+            Rope(a, a[a.KRow], NKV, inverse: true);
             L.Q.Backward(a[a.QRow], a[s.Ln1], dln, BT);
             L.K.Backward(a[a.KRow], a[s.Ln1], dln, BT, accumulateInput: true);
             L.V.Backward(a[a.VRow], a[s.Ln1], dln, BT, accumulateInput: true);

@@ -111,6 +111,8 @@ public sealed record FineTuneConfig
             }
             else if (Distill is not null) throw new ArgumentException($"distill: is set but task is {Task}; use task: distill or remove distill:.");
             if (Labels is not null) throw new ArgumentException($"labels: is set but task is {Task}; labels are for classification, remove them.");
+            if (Sft.Packing && Task != "sft")
+                throw new ArgumentException($"sft.packing is true but task is {Task}; packing several conversations per row is for task: sft, remove sft.packing.");
             Train.Validate("train.");
             return;
         }

@@ -15,11 +15,23 @@ public sealed record DistillSettings
     /// <summary>T: softmax temperature of the soft term (Hinton et al. 2015 use 1..20; 2 is common for LMs).</summary>
     public float Temperature { get; init; } = 2f;
 
+    /// <summary>
+    /// Offline distillation: a directory for the teacher's cached top-k log-probabilities (TeacherCache). Built
+    /// by one teacher pass over data.train when absent, reused when present (checked against the data and
+    /// settings); the student then trains on the cached chunks without running the teacher. Null: on the fly.
+    /// </summary>
+    public string? TeacherCache { get; init; }
+
+    /// <summary>k of the cached teacher distribution: its k most likely ids per position, the rest one tail class.</summary>
+    public int TopK { get; init; } = 16;
+
     /// <summary>Throws naming the first bad setting.</summary>
     public void Validate(string prefix = "distill.")
     {
         if (string.IsNullOrWhiteSpace(Teacher)) throw Setting.Error(prefix + "teacher", Teacher, "the teacher's model directory");
         if (!(Alpha >= 0 && Alpha <= 1)) throw Setting.Error(prefix + "alpha", Alpha, "a number from 0 to 1");
         Setting.Positive(prefix + "temperature", Temperature);
+        if (TopK < 1) throw Setting.Error(prefix + "top_k", TopK, "a positive number of teacher ids kept per position (8 to 32 is usual)");
+        if (TeacherCache is not null && string.IsNullOrWhiteSpace(TeacherCache)) throw Setting.Error(prefix + "teacher_cache", TeacherCache, "a directory for the teacher cache, or absent for on-the-fly distillation");
     }
 }

@@ -17,6 +17,15 @@ public readonly record struct PaddedBatch(int[] Inputs, int[] Targets, int Batch
     /// (SFT's assistant tokens), its pairs (DPO); 0 means <see cref="RealTokens"/>.
     /// </summary>
     public int LossWeight { get; init; }
+
+    /// <summary>
+    /// Position ids (B × T) when rows pack several documents (<see cref="PackedSequenceBatches"/>): each
+    /// document counts from 0 and attends only to itself; null for one sequence per row.
+    /// </summary>
+    public int[]? PositionIds { get; init; }
+
+    /// <summary>The batch as a model reads it (with its position ids when packed).</summary>
+    public Loom.Models.TokenBatch Tokens => new(Inputs, Batch, Time) { PositionIds = PositionIds };
 }
 
 /// <summary>Length-bucketed, dynamically padded batches over a set of token documents.</summary>

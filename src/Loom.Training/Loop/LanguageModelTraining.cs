@@ -217,7 +217,7 @@ public sealed class TrainingStep : IDisposable
             {
                 if (lora != null) lora.Step = (ulong)step * (ulong)n + (ulong)micro;
                 var batch = _batches.Next();
-                float microLoss = _model.Forward(batch.Inputs, batch.Targets, batch.Batch, batch.Time);
+                float microLoss = batch.PositionIds is null ? _model.Forward(batch.Inputs, batch.Targets, batch.Batch, batch.Time) : _model.Forward(batch.Tokens, batch.Targets);
                 if (!float.IsFinite(microLoss))
                     throw new InvalidOperationException($"The loss became {microLoss} at step {step}; lower the learning rate (now {_options.LearningRate}) or check the data. The last checkpoint is kept.");
                 _model.Backward(Precision.LossScale / n);
@@ -456,7 +456,7 @@ public static class LanguageModelTraining
         log.WriteLine(Line(new { type = "eval", step = final.Step, val_loss = final.ValidationLoss }, "val_"));
         Checkpoint(step);
         var result = new TrainResult(step, lastLoss, final.ValidationLoss, history, evals, clock.Elapsed.TotalSeconds) { StoppedEarly = stoppedEarly };
-        if (writer) TrainingReport.Write(Path.Combine(outputDirectory, "report.html"), result, options, model.Configuration);
+        if (writer) TrainingReport.Write(Path.Combine(outputDirectory, "report.html"), result, options, model.Configuration, statistics != null ? metrics : null);
         return result;
     }
 
@@ -491,7 +491,7 @@ public static class LanguageModelTraining
         {
             var b = source.Next();
             int weight = b.LossWeight > 0 ? b.LossWeight : b.RealTokens;
-            sum += (double)model.Forward(b.Inputs, b.Targets, b.Batch, b.Time) * weight;
+            sum += (double)(b.PositionIds is null ? model.Forward(b.Inputs, b.Targets, b.Batch, b.Time) : model.Forward(b.Tokens, b.Targets)) * weight;
             tokens += weight;
         }
         return (float)(sum / Math.Max(1, tokens));

@@ -1,5 +1,7 @@
 // A self-contained report.html for a run: loss and learning-rate curves as inline SVG (no script,
-// no network), and the run's settings.
+// no network), an objective's own statistics read back from metrics.jsonl (DPO's rewards/chosen,
+// rewards/rejected, rewards/margins and rewards/accuracies as TRL logs them; distillation's ce), train and
+// validation, and the run's settings.
 using Loom.Core.IO;
 using System.Globalization;
 using System.Net;
@@ -11,7 +13,7 @@ namespace Loom.Training.Reporting;
 
 public static class TrainingReport
 {
-    public static void Write(string path, TrainResult result, TrainOptions options, object modelConfig)
+    public static void Write(string path, TrainResult result, TrainOptions options, object modelConfig, string? metricsPath = null)
     {
         var train = result.History.Select(h => (X: (double)h.Step, Y: (double)h.Loss)).ToList();
         var val = result.Evaluations.Select(e => (X: (double)e.Step, Y: (double)e.ValidationLoss)).ToList();
@@ -26,6 +28,7 @@ public static class TrainingReport
           .Append($"<td>{result.Steps}</td><td>{F(result.LastTrainLoss)}</td><td>{F(result.ValidationLoss)}</td><td>{result.Seconds:F1} s</td></tr></table>");
         sb.Append("<h2>Loss</h2><div class=\"legend\"><span style=\"color:#1f77b4\">■ train</span><span style=\"color:#d62728\">■ validation</span></div>");
         sb.Append(Chart([(train, "#1f77b4"), (val, "#d62728")], "step", "loss"));
+        if (metricsPath != null && File.Exists(metricsPath)) sb.Append(ObjectiveStatistics(metricsPath));
         sb.Append("<h2>Learning rate</h2>");
         sb.Append(Chart([(lr, "#2ca02c")], "step", "learning rate"));
         sb.Append("<h2>Settings</h2><pre>")
@@ -35,6 +38,79 @@ public static class TrainingReport
     }
 
     private static string F(float v) => v.ToString("F4", CultureInfo.InvariantCulture);
+
+    private static readonly HashSet<string> Standard = ["type", "step", "loss", "lr", "grad_norm", "tokens_per_s", "loss_scale", "val_loss", "reason"];
+    private static readonly string[] Palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+
+    /// <summary>
+    /// Charts of the statistics an objective adds to metrics.jsonl (every numeric field beyond the loop's own):
+    /// DPO's rewards (chosen, rejected, margins: train and validation) and reward accuracy; any other
+    /// statistic (e.g. distillation's ce) train against validation. The whole file, so a resumed run shows all steps.
+    /// </summary>
+    public static string ObjectiveStatistics(string metricsPath)
+    {
+        var train = new Dictionary<string, List<(double X, double Y)>>(StringComparer.Ordinal);
+        var valid = new Dictionary<string, List<(double X, double Y)>>(StringComparer.Ordinal);
+        var order = new List<string>();
+        var lastStep = new Dictionary<string, double>();
+        using var reader = new StreamReader(new FileStream(metricsPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));   // the loop's log is still open
+        for (string? line; (line = reader.ReadLine()) != null;)
+        {
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            JsonDocument doc;
+            try { doc = JsonDocument.Parse(line); } catch (JsonException) { continue; }
+            using (doc)
+            {
+                var root = doc.RootElement;
+                if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("step", out var s) || s.ValueKind != JsonValueKind.Number) continue;
+                string type = root.TryGetProperty("type", out var t) ? t.GetString() ?? "" : "";
+                if (type is not ("train" or "eval")) continue;
+                double step = s.GetDouble();
+                foreach (var p in root.EnumerateObject())
+                {
+                    if (Standard.Contains(p.Name) || p.Value.ValueKind != JsonValueKind.Number) continue;
+                    bool isVal = type == "eval" && p.Name.StartsWith("val_", StringComparison.Ordinal);
+                    string name = isVal ? p.Name[4..] : p.Name;
+                    if (!order.Contains(name)) order.Add(name);
+                    var series = isVal ? valid : train;
+                    if (!series.TryGetValue(name, out var list)) series[name] = list = [];
+                    // A resumed run appends the steps after its checkpoint again: keep the later line of a step.
+                    string key = (isVal ? "v:" : "t:") + name;
+                    if (lastStep.TryGetValue(key, out double last) && step <= last) list.RemoveAll(q => q.X >= step);
+                    lastStep[key] = step;
+                    list.Add((step, p.Value.GetDouble()));
+                }
+            }
+        }
+        if (order.Count == 0) return "";
+        var sb = new StringBuilder();
+        List<(double X, double Y)> T(string n) => train.GetValueOrDefault(n) ?? [];
+        List<(double X, double Y)> V(string n) => valid.GetValueOrDefault(n) ?? [];
+        string[] rewards = ["rewards/chosen", "rewards/rejected", "rewards/margins"];
+        if (rewards.Any(order.Contains))
+        {
+            sb.Append("<h2>Preference rewards (DPO)</h2><p>β·(log π − log π_ref) of the chosen and rejected answers and their margin, per step (solid) and on validation (dashed points).</p><div class=\"legend\">");
+            var lines = new List<(List<(double X, double Y)>, string)>();
+            for (int i = 0; i < rewards.Length; i++)
+            {
+                sb.Append($"<span style=\"color:{Palette[i]}\">■ {rewards[i]}</span>");
+                lines.Add((T(rewards[i]), Palette[i]));
+                lines.Add((V(rewards[i]), Palette[i]));
+            }
+            sb.Append("</div>").Append(Chart(lines, "step", "reward"));
+        }
+        foreach (var name in order.Where(n => !rewards.Contains(n)))
+        {
+            sb.Append($"<h2>{WebUtility.HtmlEncode(name)}</h2><div class=\"legend\"><span style=\"color:#1f77b4\">■ train</span><span style=\"color:#d62728\">■ validation (val_{WebUtility.HtmlEncode(name)})</span></div>");
+            sb.Append(Chart([(T(name), "#1f77b4"), (V(name), "#d62728")], "step", name));
+        }
+        sb.Append("<h2>Final statistics</h2><table><tr><th>statistic</th><th>last train step</th><th>validation</th></tr>");
+        foreach (var name in order)
+            sb.Append($"<tr><td>{WebUtility.HtmlEncode(name)}</td><td>{Last(T(name))}</td><td>{Last(V(name))}</td></tr>");
+        return sb.Append("</table>").ToString();
+
+        static string Last(List<(double X, double Y)> s) => s.Count == 0 ? "" : s[^1].Y.ToString("G5", CultureInfo.InvariantCulture);
+    }
 
     /// <summary>An SVG line chart of several series on shared axes.</summary>
     public static string Chart(IReadOnlyList<(List<(double X, double Y)> Points, string Color)> series, string xLabel, string yLabel)

@@ -95,6 +95,37 @@ public class FinetuneGenerativeTests
     }
 
     [Fact]
+    public void PackedSftScoresValidationAsUnpackedAndResumesBitIdentically()
+    {
+        // sft.packing: the step-0 validation loss (same model, same held-out conversations) equals the unpacked
+        // run's — packing changes the batch layout, never the loss — and a resumed packed run replays its losses.
+        var (dir, baseDir) = Shared.Value;
+        string Body(string run, bool packing) => $$"""
+            task: sft
+            output: {{Path.Combine(dir, run)}}
+            init_from: {{baseDir}}
+            sft: {packing: {{(packing ? "true" : "false")}}}
+            data: {train: {{dir}}/sft.jsonl, validation_fraction: 0.3}
+            train: {batch_size: 2, max_length: 48, max_steps: 4, eval_every: 2, learning_rate: 0.01}
+            """;
+        var (code, console) = Finetune(Config("sft-unpacked", Body("sft-unpacked", false)));
+        Assert.True(code == 0, console);
+        string packedConfig = Config("sft-packed", Body("sft-packed", true));
+        (code, console) = Finetune(packedConfig);
+        Assert.True(code == 0, console);
+        Assert.Contains("packed into", console);
+        Assert.Contains("\"packing\": true", console);
+        double Step0(string run) => (double)File.ReadAllLines(Path.Combine(dir, run, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!).First(l => (string?)l["type"] == "eval")["val_loss"]!;
+        Assert.Equal(Step0("sft-unpacked"), Step0("sft-packed"), 4);
+
+        var straight = File.ReadAllLines(Path.Combine(dir, "sft-packed", "metrics.jsonl")).Where(l => l.Contains("\"train\"")).ToArray();
+        (code, console) = Finetune(packedConfig, "--resume", Path.Combine(dir, "sft-packed", "checkpoints", "step_000002"));
+        Assert.True(code == 0, console);
+        var resumed = File.ReadAllLines(Path.Combine(dir, "sft-packed", "metrics.jsonl")).Where(l => l.Contains("\"train\"")).ToArray();
+        Assert.Equal(straight.Select(Loss), resumed.Select(Loss));
+    }
+
+    [Fact]
     public void FullSftWritesAModelAndDpoOnItLogsRewardsMarginsAndAccuracy()
     {
         var (dir, baseDir) = Shared.Value;
@@ -132,6 +163,40 @@ public class FinetuneGenerativeTests
             Assert.All(lines.Where(l => (string?)l["type"] == "train"), l => Assert.NotNull(l[key]));
         Assert.NotNull(lines.Last()["val_rewards/accuracies"]);
         Assert.True(File.Exists(Path.Combine(dpo, "adapter", "adapter_model.safetensors")));
+        // report.html charts TRL's statistics from metrics.jsonl: rewards (chosen, rejected, margins) and accuracy.
+        string report = File.ReadAllText(Path.Combine(dpo, "report.html"));
+        Assert.Contains("Preference rewards (DPO)", report);
+        foreach (var key in new[] { "rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies" }) Assert.Contains(key, report);
+        Assert.True(System.Text.RegularExpressions.Regex.Matches(report, "<svg").Count >= 4, "loss, rewards, accuracy and learning-rate charts");
+    }
+
+    [Fact]
+    public void CachedDistillationRunsTheTeacherOnceAndReusesItsCache()
+    {
+        var (dir, baseDir) = Shared.Value;
+        string cache = Path.Combine(dir, "kd-cache");
+        string Body(string run) => $$"""
+            task: distill
+            output: {{Path.Combine(dir, run)}}
+            model: {n_positions: 64, n_embd: 16, n_layer: 1, n_head: 2}
+            tokenizer: gpt2
+            distill: {teacher: {{baseDir}}, teacher_cache: {{cache}}, top_k: 8, alpha: 0.5, temperature: 2.0}
+            data: {train: {{dir}}/text.txt, validation_fraction: 0.2}
+            train: {batch_size: 2, max_length: 16, max_steps: 2, eval_every: 2, eval_batches: 1}
+            """;
+        var (code, console) = Finetune(Config("kd-1", Body("kd-1")));
+        Assert.True(code == 0, console);
+        Assert.Contains("teacher pass:", console);
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(cache, "teacher_cache.json")))!;
+        Assert.Equal(8, (int)manifest["top_k"]!);
+        Assert.NotNull(JsonNode.Parse(File.ReadAllLines(Path.Combine(dir, "kd-1", "metrics.jsonl")).First(l => l.Contains("\"train\"")))!["ce"]);
+        (code, console) = Finetune(Config("kd-2", Body("kd-2")));
+        Assert.True(code == 0, console);
+        Assert.DoesNotContain("teacher pass:", console);
+        Assert.Contains("teacher cache", console);
+        (code, console) = Finetune(Config("kd-3", Body("kd-3")), "--set", "distill.top_k=4");
+        Assert.Equal(1, code);
+        Assert.Contains("distill.top_k is 4", console.Replace("\n", ""));
     }
 
     [Fact]

@@ -28,6 +28,28 @@ public class RotaryAndHeadsTests
     }
 
     [Fact]
+    public void PositionIdsRotateEachRowAsItsOwnPositionAndInvert()
+    {
+        // Rows with explicit positions (packed documents restarting at 0) equal the offset form row by row.
+        int heads = 2, d = 8, half = d / 2, T = 6;
+        var cos = new float[T * half]; var sin = new float[T * half];
+        Rotary.Tables(T, d, 10000f, default, T, cos, sin);
+        int[] positions = [0, 1, 2, 0, 1, 0];
+        var x = TestUtil.Random(21, positions.Length * heads * d, 1f);
+        var y = (float[])x.Clone();
+        Rotary.Apply(y, heads, d, positions, cos, sin);
+        for (int r = 0; r < positions.Length; r++)
+        {
+            var row = x.AsSpan(r * heads * d, heads * d).ToArray();
+            Rotary.Apply(row, 1, heads, d, cos, sin, positionOffset: positions[r]);
+            Assert.Equal(row, y.AsSpan(r * heads * d, heads * d).ToArray());
+        }
+        Rotary.Apply(y, heads, d, positions, cos, sin, inverse: true);
+        TestUtil.Close(TestUtil.ToDouble(x), y, 1e-6, 1e-6);
+        Assert.Throws<ArgumentException>(() => Rotary.Apply(y, heads, d, [0, 1, 2, 0, 1, 6], cos, sin));
+    }
+
+    [Fact]
     public void LinearScalingDividesPositionsAndDynamicNtkOnlyActsPastTheTrainedLength()
     {
         int d = 8, half = d / 2;

@@ -74,6 +74,25 @@ public class SoftmaxTests
     }
 
     [Fact]
+    public void PackedDocumentsSeeOnlyTheirOwnEarlierKeys()
+    {
+        // B = 2 rows, 3 heads, T = 7; row 0 packs documents of 3 and 4 tokens, row 1 of 2, 2 and 3 (block-diagonal causal).
+        int b = 2, h = 3, t = 7;
+        int[] first = [0, 0, 0, 3, 3, 3, 3, 0, 0, 2, 2, 4, 4, 4];
+        var x = TestUtil.Random(13, b * h * t * t, 3f);
+        var y = new float[x.Length];
+        Softmax.Forward(x, y, t, SoftmaxMask.CausalDocuments(first, h));
+        TestUtil.Close(Reference(TestUtil.ToDouble(x), t, (r, j) => j <= r % t && j >= first[r / (h * t) * t + r % t]), y, 1e-5, 1e-7);
+        // With a key-padding mask as well (row 1's last key hidden).
+        byte[] keep = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0];
+        Softmax.Forward(x, y, t, new SoftmaxMask { Causal = true, FirstVisibleKey = first, SegmentHeads = h, KeyPadding = keep, RowsPerMaskRow = h * t });
+        TestUtil.Close(Reference(TestUtil.ToDouble(x), t, (r, j) => j <= r % t && j >= first[r / (h * t) * t + r % t] && keep[r / (h * t) * t + j] != 0), y, 1e-5, 1e-7);
+        int[] bad = (int[])first.Clone();
+        bad[2] = 3;   // query 2 cannot start its document after itself
+        Assert.Throws<ArgumentException>(() => Softmax.Forward(x, y, t, SoftmaxMask.CausalDocuments(bad, h)));
+    }
+
+    [Fact]
     public void LargeLogitsDoNotOverflow()
     {
         var x = new float[] { 1e30f, 1e30f, -1e30f, 0f, 88f, 89f, 100f, 1000f };
