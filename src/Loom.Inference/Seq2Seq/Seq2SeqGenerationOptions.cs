@@ -30,15 +30,20 @@ public sealed record Seq2SeqGenerationOptions
     /// </summary>
     public SamplingOptions Sampling { get; init; } = new() { Temperature = 0f };
 
-    /// <summary>Throws naming the option (<paramref name="prefix"/> + its name) and its value.</summary>
-    public void Validate(string prefix = "")
+    /// <summary>
+    /// Throws naming the option and its value; <paramref name="name"/> maps transformers' snake_case
+    /// name ("num_beams") to the caller's ("--num-beams"); by default it is kept.
+    /// </summary>
+    public void Validate(Func<string, string>? name = null)
     {
-        Setting.AtLeast(prefix + "max_new_tokens", MaxNewTokens, 1);
-        Setting.AtLeast(prefix + "num_beams", NumBeams, 1);
-        if (!float.IsFinite(LengthPenalty)) throw Setting.Error(prefix + "length_penalty", LengthPenalty, "a finite number");
-        Setting.AtLeast(prefix + "no_repeat_ngram_size", NoRepeatNgramSize, 0);
+        name ??= static n => n;
+        Setting.AtLeast(name("max_new_tokens"), MaxNewTokens, 1);
+        Setting.AtLeast(name("num_beams"), NumBeams, 1);
+        if (!float.IsFinite(LengthPenalty)) throw Setting.Error(name("length_penalty"), LengthPenalty, "a finite number");
+        Setting.AtLeast(name("no_repeat_ngram_size"), NoRepeatNgramSize, 0);
         if (NumBeams > 1 && Sampling.Temperature > 0)
-            throw new ArgumentException($"{prefix}num_beams is {NumBeams} with temperature {Sampling.Temperature}: beam search here is deterministic (HF's do_sample=False); set temperature 0 or num_beams 1.");
-        Sampling.Validate();
+            throw new ArgumentException($"{name("num_beams")} is {NumBeams} with {name("temperature")} {Sampling.Temperature}: beam search here is deterministic (HF's do_sample=False); set the temperature to 0 or num_beams to 1.");
+        // SamplingOptions names its properties (TopP); ours are snake_case (top_p).
+        Sampling.Validate(p => name(string.Concat(p.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()))));
     }
 }
