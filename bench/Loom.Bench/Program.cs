@@ -19,6 +19,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["quant"] = QuantSuite.Run,
     ["eval"] = EvalSuite.Run,
     ["monitor"] = MonitorSuite.Run,
+    ["t5"] = T5Suite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))
