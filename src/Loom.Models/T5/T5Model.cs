@@ -83,7 +83,7 @@ public sealed partial class T5Model : ISeq2SeqModel
         if (options.Dropout.Hidden > 0 || options.Dropout.Attention > 0)
             throw new NotSupportedException("ModelOptions.Dropout: Loom's T5 computes without dropout (HF's eval mode); set the dropout options to 0.");
         _plans = new ActivationPlanCache<T5Activations>((b, packed) => new T5Activations(Config, b, packed >> 16, packed & 0xFFFF), capacity: 8);
-        Parameters = new ParameterSet(ParameterSpecs(config), options.Trainable);
+        Parameters = new ParameterSet(ParameterSpecs(config).Concat(options.HeadParameters), options.Trainable);
         int X(string n) => Parameters.IndexOf(n);
         int C = config.DModel, I = config.InnerDim, F = config.DFf;
         IProjection Lin(string path, int inF, int outF, string? weight = null) =>
