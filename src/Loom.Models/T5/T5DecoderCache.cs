@@ -13,7 +13,7 @@ public sealed class T5DecoderCache : ActivationPlan, ISeq2SeqDecoderCache
     internal readonly int S;                                         // source length
     internal readonly ActivationRegion[] SelfK, SelfV;               // per decoder block: (R, NH, Cap, dk)
     internal readonly ActivationRegion[] CrossK, CrossV;             // per decoder block: (NH, S, dk)
-    internal readonly ActivationRegion X, Ln, Out;                   // (R, C) residual stream, a norm's output, the final (scaled) hidden state
+    internal readonly ActivationRegion X, Ln, Out, Delta;            // (R, C) residual stream, a norm's output, the final (scaled) hidden state, a sub-layer's output
     internal readonly ActivationRegion Rstd;                         // (R)
     internal readonly ActivationRegion QRow, KRow, VRow, Ctx;        // (R, NH·dk)
     internal readonly ActivationRegion Scores;                       // (max(Cap, S))
@@ -44,7 +44,7 @@ public sealed class T5DecoderCache : ActivationPlan, ISeq2SeqDecoderCache
             SelfK[l] = Add(R * NH * Cap * dk); SelfV[l] = Add(R * NH * Cap * dk);
             CrossK[l] = Add(NH * S * dk); CrossV[l] = Add(NH * S * dk);
         }
-        X = Add(R * C); Ln = Add(R * C); Out = Add(R * C); Rstd = Add(R);
+        X = Add(R * C); Ln = Add(R * C); Out = Add(R * C); Delta = Add(R * C); Rstd = Add(R);
         QRow = Add(R * I); KRow = Add(R * I); VRow = Add(R * I); Ctx = Add(R * I);
         Scores = Add(Math.Max(Cap, S));
         Bias = Add(NH * Cap);

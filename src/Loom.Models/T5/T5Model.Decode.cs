@@ -5,6 +5,7 @@
 // Every step reuses the cache's planned block.
 using System.Numerics.Tensors;
 using Loom.Core.Kernels;
+using Loom.Models.Projections;
 
 namespace Loom.Models.T5;
 
@@ -84,7 +85,7 @@ public sealed partial class T5Model
                     AttendRow(q.Slice((r * NH + h) * dk, dk), selfK.Slice(head, Cap * dk), selfV.Slice(head, Cap * dk), bias.Slice(h * Cap, Cap), t + 1,
                         scores, ctx.Slice((r * NH + h) * dk, dk), dk);
                 }
-            L.O.Forward(ctx, x, R, accumulate: true);
+            Residual(L.O, ctx, c, R);
             // y = y + o(attn(q(norm(y)), k(enc), v(enc))), no position bias
             RmsNorm.Forward(x, p.Value(L.CrossNorm), ln, c[c.Rstd], C, eps, _pool);
             L.Qx!.Forward(ln, q, R);
@@ -94,7 +95,7 @@ public sealed partial class T5Model
                 for (int h = 0; h < NH; h++)
                     AttendRow(q.Slice((r * NH + h) * dk, dk), crossK.Slice(h * S * dk, S * dk), crossV.Slice(h * S * dk, S * dk), default, S,
                         scores, ctx.Slice((r * NH + h) * dk, dk), dk);
-            L.Ox!.Forward(ctx, x, R, accumulate: true);
+            Residual(L.Ox!, ctx, c, R);
             // y = y + wo(ff(norm(y)))
             RmsNorm.Forward(x, p.Value(L.FfNorm), ln, c[c.Rstd], C, eps, _pool);
             L.Wi.Forward(ln, c[c.Pre], R);
@@ -105,7 +106,7 @@ public sealed partial class T5Model
                 Arithmetic.Multiply(c[c.Act], c[c.Up], c[c.Act], _pool);
             }
             else TensorPrimitives.Max(c[c.Pre], 0f, c[c.Act]);
-            L.Wo.Forward(c[c.Act], x, R, accumulate: true);
+            Residual(L.Wo, c[c.Act], c, R);
         }
         var h0 = c[c.Out];
         RmsNorm.Forward(x, p.Value(_decFinal), h0, c[c.Rstd], C, eps, _pool);
@@ -113,6 +114,15 @@ public sealed partial class T5Model
         _head.Forward(h0, c[c.Logits], R);
         c.Length = t + 1;
         return c[c.Logits];
+    }
+
+    // x += proj(input), through a plain projection into Delta: a projection of one row then runs the
+    // matrix-vector kernel, which reads each weight once (an accumulating projection takes the GEMM path).
+    private void Residual(IProjection projection, ReadOnlySpan<float> input, T5DecoderCache c, int rows)
+    {
+        var delta = c[c.Delta];
+        projection.Forward(input, delta, rows);
+        TensorPrimitives.Add(c[c.X], delta, c[c.X]);
     }
 
     // One query row against n keys: y = softmax(q·Kᵀ + bias)·V (no 1/√d_kv, as in training).
