@@ -23,6 +23,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["distributed"] = DistributedSuite.Run,
     ["sentencepiece"] = SentencePieceSuite.Run,
     ["sft"] = SftPackingSuite.Run,
+    ["t5"] = T5Suite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))

@@ -155,8 +155,10 @@ public static class LoraAdapters
         var family = Family(configuration);
         // Config records compare by value, so each shape is probed once per process.
         if (s_projections.TryGetValue(configuration, out var known)) return known;
-        var create = family.CreateHiddenStateModel
-            ?? throw new NotSupportedException($"Model family \"{family.ModelType}\" cannot be built, so LoRA cannot be applied to it.");
+        // Encoder-decoder families (T5) have no body-only build; their full model is built instead.
+        Func<object, ModelOptions, WorkerPool?, IDisposable> create = family.CreateHiddenStateModel is { } body ? (c, o, p) => body(c, o, p)
+            : family.CreateSeq2SeqModel is { } seq2seq ? (c, o, p) => seq2seq(c, o, p)
+            : throw new NotSupportedException($"Model family \"{family.ModelType}\" cannot be built, so LoRA cannot be applied to it.");
         var specs = new List<ProjectionSpec>();
         // The seam tells each projection's path, layout and sizes only while a model is built, so one is
         // built frozen (no gradient block, no activations) and dropped. It costs one value block's allocation.
