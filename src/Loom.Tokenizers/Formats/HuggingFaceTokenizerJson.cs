@@ -28,6 +28,8 @@ public static class HuggingFaceTokenizerJson
         }
         var model = root["model"] as JsonObject ?? throw new FormatException($"{path}: {Kind(root["model"], "model")}; it must be an object with type, vocab and merges.");
         string type = Str(model["type"], "model.type", path) ?? "BPE";
+        if (type == "Unigram")
+            throw new NotSupportedException($"{path}: model type \"Unigram\" is a SentencePiece tokenizer; load it with Loom.Tokenizers.SentencePiece.SentencePieceTokenizer.Load (loom tokenizer encode does so itself).");
         if (type != "BPE") throw new NotSupportedException($"{path}: model type \"{type}\" is not supported; Loom reads byte-level BPE tokenizers.");
         var vocabNode = model["vocab"] as JsonObject ?? throw new FormatException($"{path}: {Kind(model["vocab"], "model.vocab")}; it must be an object mapping each token to its id.");
         var vocab = new Dictionary<string, int>(vocabNode.Count, StringComparer.Ordinal);
