@@ -109,6 +109,7 @@ public static class ModelFamilies
             NotCausalReason = "model_type \"bert\" is an encoder (masked LM), not a causal language model: it cannot generate text or be scored by next-token loss; fine-tune it for a task (loom finetune) or train it with loom train (masked-LM loss).",
             Describe = c => c is BertConfig b ? $"bert {b.Layers} layers × {b.HiddenSize}, vocab {b.VocabSize}" : c.ToString() ?? "?",
         });
+        Register(T5.T5Family.Row);
     }
 
     /// <summary>Adds or replaces the family for its model_type.</summary>

@@ -12,11 +12,11 @@ namespace Loom.Training.Seq2Seq;
 /// <summary>Reads source/target JSONL.</summary>
 public static class Seq2SeqDataReader
 {
-    /// <summary>All pairs of <paramref name="path"/>; <paramref name="option"/> (e.g. "data.train") names where the path was given.</summary>
-    public static List<TextPair> Read(string path, Seq2SeqDataOptions options, string option = "data.train")
+    /// <summary>All pairs of <paramref name="path"/>; <paramref name="option"/> (e.g. "data.train") names where the path was given, <paramref name="settingPrefix"/> where the field names are set.</summary>
+    public static List<TextPair> Read(string path, Seq2SeqDataOptions options, string option = "data.train", string settingPrefix = "seq2seq.")
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate("data.");
+        options.Validate(settingPrefix);
         if (!path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) && !path.EndsWith(".jsonl.gz", StringComparison.OrdinalIgnoreCase))
             throw new NotSupportedException($"{option} {path}: unknown format; seq2seq data are .jsonl files (optionally .gz) with \"{options.SourceField}\" and \"{options.TargetField}\" fields.");
         var pairs = new List<TextPair>();
@@ -34,7 +34,7 @@ public static class Seq2SeqDataReader
                 catch (JsonException e) { throw new InvalidDataException($"{where}: not valid JSON ({e.Message.Split(" Path:")[0].Split(" LineNumber:")[0]}); each line must be one JSON object.", e); }
                 if (node is not JsonObject obj)
                     throw new InvalidDataException($"{where}: a JSON {(node is JsonArray ? "array" : "value")}, not an object; each line must be one JSON object.");
-                pairs.Add(new TextPair(Field(obj, options.SourceField, "source_field", where), Field(obj, options.TargetField, "target_field", where), where));
+                pairs.Add(new TextPair(Field(obj, options.SourceField, settingPrefix + "source_field", where), Field(obj, options.TargetField, settingPrefix + "target_field", where), where));
             }
         }
         if (pairs.Count == 0) throw new InvalidDataException($"{option} {path} holds no examples; give a JSONL file with at least one {{\"{options.SourceField}\": ..., \"{options.TargetField}\": ...}} record.");
@@ -47,7 +47,7 @@ public static class Seq2SeqDataReader
         try
         {
             if (!obj.TryGetPropertyValue(name, out value))
-                throw new InvalidDataException($"{where}: the field \"{name}\" is missing (fields here: {string.Join(", ", obj.Select(p => p.Key))}); add it or set data.{setting}.");
+                throw new InvalidDataException($"{where}: the field \"{name}\" is missing (fields here: {string.Join(", ", obj.Select(p => p.Key))}); add it or set {setting}.");
         }
         catch (ArgumentException) { throw new InvalidDataException($"{where}: a key appears twice in this object; keep one."); }
         if (value is not JsonValue v || !v.TryGetValue(out string? s))

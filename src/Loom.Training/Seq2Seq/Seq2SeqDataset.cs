@@ -32,7 +32,7 @@ public sealed class Seq2SeqDataset
         ArgumentNullException.ThrowIfNull(pairs);
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(options);
-        options.Validate("data.");
+        options.Validate("seq2seq.");
         var examples = new List<Seq2SeqExample>(pairs.Count);
         int cutSources = 0, cutTargets = 0;
         var ids = new List<int>();

@@ -34,13 +34,13 @@ public sealed class Seq2SeqDataTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => Seq2SeqDataReader.Read(missing, options));
         Assert.Contains($"{missing}:2", e.Message);
         Assert.Contains("\"answer\" is missing", e.Message);
-        Assert.Contains("data.target_field", e.Message);
+        Assert.Contains("seq2seq.target_field", e.Message);
 
         string notString = Write("num.jsonl", """{"source": 5, "target": "b"}""");
         Assert.Contains($"{notString}:1: \"source\" is number", Assert.Throws<InvalidDataException>(() => Seq2SeqDataReader.Read(notString, new())).Message);
         string broken = Write("broken.jsonl", """{"source": "a", "target": "b"}""", "{oops");
         Assert.Contains($"{broken}:2: not valid JSON", Assert.Throws<InvalidDataException>(() => Seq2SeqDataReader.Read(broken, new())).Message);
-        Assert.Contains("must be a field other than data.source_field",
+        Assert.Contains("must be a field other than seq2seq.source_field",
             Assert.Throws<ArgumentException>(() => Seq2SeqDataReader.Read(good, new Seq2SeqDataOptions { TargetField = "source" })).Message);
     }
 
