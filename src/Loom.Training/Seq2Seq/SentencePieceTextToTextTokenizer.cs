@@ -2,7 +2,8 @@
 // specials, </s> and <pad> from the model, and the sentinels. A Hugging Face tokenizer.json carries
 // <extra_id_N> as added tokens; a bare spiece.model does not, and transformers' T5Tokenizer then
 // appends extra_ids = 100 of them after the pieces (<extra_id_0> = len(sp) + 99, counting down), which
-// is what this adapter assumes for a .model file.
+// is what this adapter assumes for a model without a descending <extra_id_0>, <extra_id_1>, … run
+// (a model trained with sentinels as user-defined pieces counts them upwards; those stay ordinary text).
 using Loom.Tokenizers.SentencePiece;
 
 namespace Loom.Training.Seq2Seq;
@@ -20,10 +21,11 @@ public sealed class SentencePieceTextToTextTokenizer : ITextToTextTokenizer
     {
         _tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
         if (tokenizer.EosId < 0) throw new InvalidDataException($"{tokenizer.Source} has no </s> (eos) piece, which ends every T5 source and target; train the SentencePiece model with --eos_id set.");
+        int n = 0;
         if (tokenizer.TryGetId("<extra_id_0>", out int first))
-        {
-            int n = 0;
             while (tokenizer.TryGetId($"<extra_id_{n}>", out int id) && id == first - n) n++;
+        if (n >= 2)
+        {
             FirstSentinelId = first;
             SentinelCount = n;
             Size = tokenizer.VocabSize;
