@@ -40,10 +40,27 @@ internal static class ModelCommands
         var stop = new Option<string[]>("--stop") { Description = "Stop sequences.", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var seed = new Option<int>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0 };
         var adapter = new Option<DirectoryInfo?>("--adapter") { Description = "A LoRA adapter directory (PEFT's adapter_config.json + adapter_model.safetensors) to apply to the model." };
-        var cmd = new Command("generate", "Continue a prompt; prints only the continuation, streamed.") { model, prompt, maxNew, temperature, topK, topP, penalty, stop, seed, adapter };
+        // Encoder-decoder (T5) directories: beam search as transformers' generate (Seq2SeqGeneration).
+        var numBeams = new Option<int>("--num-beams") { Description = "Beam search width for encoder-decoder (T5) models (1: greedy or sampling).", DefaultValueFactory = _ => 1 };
+        var lengthPenalty = new Option<float>("--length-penalty") { Description = "Beam score = log-probability / length^penalty (T5 models).", DefaultValueFactory = _ => 1f };
+        var noRepeat = new Option<int>("--no-repeat-ngram-size") { Description = "No n-gram of this size repeats in the output (T5 models; 0: off).", DefaultValueFactory = _ => 0 };
+        var earlyStopping = new Option<string>("--early-stopping") { Description = "Beam search stopping rule: false (heuristic), true or never (T5 models).", DefaultValueFactory = _ => "false" };
+        var cmd = new Command("generate", "Continue a prompt (causal models) or generate the target of a source (T5); prints only the generated text, streamed.") { model, prompt, maxNew, temperature, topK, topP, penalty, stop, seed, adapter, numBeams, lengthPenalty, noRepeat, earlyStopping };
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!.FullName;
+            if (Seq2SeqModels.IsSeq2SeqDirectory(dir))
+            {
+                Seq2SeqGeneration.Run(dir, parse.GetValue(prompt)!, new Loom.Inference.Seq2Seq.Seq2SeqGenerationOptions
+                {
+                    MaxNewTokens = parse.GetValue(maxNew), NumBeams = parse.GetValue(numBeams), LengthPenalty = parse.GetValue(lengthPenalty),
+                    NoRepeatNgramSize = parse.GetValue(noRepeat), EarlyStopping = Seq2SeqGeneration.ParseEarlyStopping(parse.GetValue(earlyStopping)!),
+                    Sampling = new SamplingOptions { Temperature = parse.GetValue(temperature), TopK = parse.GetValue(topK), TopP = parse.GetValue(topP), RepetitionPenalty = parse.GetValue(penalty), Seed = parse.GetValue(seed) },
+                }, parse.GetValue(stop)!.Length > 0, parse.GetValue(adapter) is not null, parse.InvocationConfiguration.Output);
+                return 0;
+            }
+            if (parse.GetValue(numBeams) != 1 || parse.GetValue(noRepeat) != 0)
+                throw new NotSupportedException($"--num-beams and --no-repeat-ngram-size apply to encoder-decoder (T5) models; {dir} is a causal model, which generates by sampling (--temperature 0 is greedy).");
             var options = new SamplingOptions
             {
                 MaxNewTokens = parse.GetValue(maxNew), Temperature = parse.GetValue(temperature), TopK = parse.GetValue(topK),

@@ -3,14 +3,16 @@
 // and targets encoded as T5Tokenizer does and truncated keeping </s>, dynamically padded batches with
 // labels padded by −100, teacher forcing behind decoder_start_token_id, the one training loop
 // (checkpoints, bit-identical resume, metrics.jsonl, report.html with the validation loss), then the
-// validation examples generated (greedy) and scored with ROUGE-1/2/L and exact match
+// validation examples generated (Loom.Inference's Seq2SeqGenerator: greedy, or beam search with
+// seq2seq.num_beams) and scored with ROUGE-1/2/L and exact match
 // (generation.json, predictions.jsonl, and a last line of metrics.jsonl). Thin over Loom.Training.Seq2Seq.
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Loom.Core.IO;
 using Loom.Models;
-using Loom.Models.T5;
+using Loom.Inference.Seq2Seq;
+using Loom.Models.Families;
 using Loom.Training.Checkpoints;
 using Loom.Training.Classification;
 using Loom.Training.Loop;
@@ -28,7 +30,6 @@ internal static class Seq2SeqFinetune
             throw new DirectoryNotFoundException($"init_from {cfg.InitFrom} does not exist (or is not a directory); give a Hugging Face T5 directory.");
         var s = cfg.Seq2Seq;
         var tokenizer = SpanCorruptionTraining.LoadTokenizer(cfg.TokenizerPath);
-        T5Config modelConfig;
         object parsed;
         if (cfg.InitFrom != null) parsed = CausalLanguageModels.ReadConfig(cfg.InitFrom, causalOnly: false);
         else
@@ -37,10 +38,8 @@ internal static class Seq2SeqFinetune
             if (node["vocab_size"] is null || node["vocab_size"]!.ToJsonString() is "0" or "0.0") node["vocab_size"] = tokenizer.Size;
             parsed = CausalLanguageModels.ParseConfig(node, "model", causalOnly: false);
         }
-        modelConfig = parsed as T5Config
-            ?? throw new NotSupportedException($"task: seq2seq trains an encoder-decoder model, but the model is {CausalLanguageModels.Describe(parsed)}; use model_type: t5 (or a T5 init_from).");
-        if (tokenizer.Size > modelConfig.VocabSize)
-            throw new ArgumentException($"The tokenizer {cfg.TokenizerPath} has {tokenizer.Size:N0} ids but the model's vocab_size is {modelConfig.VocabSize:N0}; use the model's own tokenizer.");
+        if (ModelFamilies.ForConfiguration(parsed)?.CreateSeq2SeqModel is null)
+            throw new NotSupportedException($"task: seq2seq trains an encoder-decoder model, but the model is {CausalLanguageModels.Describe(parsed)}; use model_type: {string.Join(" or ", Seq2SeqModels.Supported)} (or such an init_from).");
 
         // Data, before any model is built: a bad line fails in seconds.
         var trainPairs = Seq2SeqDataReader.Read(cfg.Data.Train!, s.DataOptions, "data.train");
@@ -65,8 +64,11 @@ internal static class Seq2SeqFinetune
                 console.MarkupLine($"[yellow]warning:[/] {Markup.Escape($"{name}: {set.TruncatedSources:N0} source(s) cut to seq2seq.max_source_length {s.MaxSourceLength} and {set.TruncatedTargets:N0} target(s) cut to seq2seq.max_target_length {s.MaxTargetLength} (</s> kept)")}");
 
         var o = cfg.Train;
-        var train = new Seq2SeqBatches(trainSet.Examples, o.BatchSize, s.MaxTokens, tokenizer.PadId, modelConfig.DecoderStartTokenId, shuffle: true, o.Seed);
-        var valid = new Seq2SeqBatches(validSet.Examples, o.EvalBatchSize > 0 ? o.EvalBatchSize : o.BatchSize, s.MaxTokens, tokenizer.PadId, modelConfig.DecoderStartTokenId, shuffle: false, seed: 0);
+        using var t5 = cfg.InitFrom != null ? Seq2SeqModels.Load(cfg.InitFrom) : Seq2SeqModels.Create(parsed);
+        if (cfg.InitFrom == null) t5.InitializeWeights(o.Seed);
+        SpanCorruptionTraining.EnsureMatches(t5, tokenizer);
+        var train = new Seq2SeqBatches(trainSet.Examples, o.BatchSize, s.MaxTokens, tokenizer.PadId, t5.DecoderStartTokenId, shuffle: true, o.Seed);
+        var valid = new Seq2SeqBatches(validSet.Examples, o.EvalBatchSize > 0 ? o.EvalBatchSize : o.BatchSize, s.MaxTokens, tokenizer.PadId, t5.DecoderStartTokenId, shuffle: false, seed: 0);
         int batchesPerEpoch = new Seq2SeqBatches(trainSet.Examples, o.BatchSize, s.MaxTokens, tokenizer.PadId, 0, shuffle: false, 0).BatchesPerPass();
         int validBatches = valid.BatchesPerPass();
         int stepsPerEpoch = Math.Max(1, batchesPerEpoch / o.GradientAccumulation);
@@ -84,19 +86,17 @@ internal static class Seq2SeqFinetune
         if (resumeFrom != null)
         {
             TrainingCheckpoint.EnsureSameFixedSettings(resumeFrom, TrainingCheckpoint.ReadState(resumeFrom), LanguageModelTraining.FixedSettings(options, fixedSettings));
-            TrainingCheckpoint.EnsureSameModel(resumeFrom, modelConfig);
+            TrainingCheckpoint.EnsureSameModel(resumeFrom, t5.Configuration);
         }
 
-        using var t5 = cfg.InitFrom != null ? T5Model.Load(cfg.InitFrom) : new T5Model(modelConfig);
-        if (cfg.InitFrom == null) t5.InitializeWeights(o.Seed);
         using var model = new Seq2SeqTrainingModel(t5);
         if (resumeFrom == null) RunDirectory.PrepareFresh(cfg.Output, overwrite);
         Directory.CreateDirectory(cfg.Output);
-        var shown = cfg with { Model = JsonSerializer.SerializeToNode(t5.Config, typeof(T5Config))!.AsObject() };
+        var shown = cfg with { Model = JsonSerializer.SerializeToNode(t5.Configuration, t5.Configuration.GetType())!.AsObject() };
         console.MarkupLine("[bold]configuration[/]");
         console.WriteLine(JsonSerializer.Serialize(shown, FineTuneConfig.Json));
         DurableFile.WriteAllText(Path.Combine(cfg.Output, "finetune_config.json"), JsonSerializer.Serialize(shown, FineTuneConfig.Json));
-        console.MarkupLine($"{trainSet.Examples.Count:N0} train / {validSet.Examples.Count:N0} validation pairs; {t5.Parameters.Count / 1e6:F2}M parameters ({Markup.Escape(CausalLanguageModels.Describe(t5.Config))}); " +
+        console.MarkupLine($"{trainSet.Examples.Count:N0} train / {validSet.Examples.Count:N0} validation pairs; {t5.Parameters.Count / 1e6:F2}M parameters ({Markup.Escape(CausalLanguageModels.Describe(t5.Configuration))}); " +
                            $"{maxSteps} steps, evaluation every {evalEvery}" + (resumeFrom != null ? $"; resuming from {Markup.Escape(resumeFrom)}" : ""));
         TrainResult result = null!;
         using var cts = new CancellationTokenSource();
@@ -133,12 +133,14 @@ internal static class Seq2SeqFinetune
         var predictions = new List<string>(count);
         var references = new List<string>(count);
         var lines = new System.Text.StringBuilder();
+        var generator = new Seq2SeqGenerator(t5);
+        var generation = new Seq2SeqGenerationOptions { MaxNewTokens = maxNew, NumBeams = s.NumBeams };
         console.Status().Start($"generating {count} validation targets", _ =>
         {
             for (int i = 0; i < count; i++)
             {
                 var e = validSet.Examples[i];
-                int[] ids = Seq2SeqGeneration.Generate(t5, e.Source, maxNew, s.NumBeams);
+                int[] ids = generator.Generate(e.Source, generation).Tokens;
                 string prediction = tokenizer.Decode(ids);
                 predictions.Add(prediction);
                 references.Add(validSet.Pairs[i].Target);

@@ -10,7 +10,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Loom.Core.IO;
 using Loom.Models;
-using Loom.Models.T5;
+using Loom.Models.Families;
 using Loom.Tokenizers.SentencePiece;
 using Loom.Tokenizers.Shards;
 using Loom.Tokenizers.Trainer;
@@ -23,13 +23,11 @@ namespace Loom.Cli.Commands;
 
 internal static class SpanCorruptionTraining
 {
-    /// <summary>True when the run trains an encoder-decoder model (model_type t5, in model: or init_from's config).</summary>
+    /// <summary>True when the run trains an encoder-decoder family (its registry row builds a seq2seq model), from model: or init_from's config.</summary>
     public static bool IsEncoderDecoder(TrainConfig cfg)
     {
-        object? config = cfg.InitFrom != null
-            ? CausalLanguageModels.ReadConfig(cfg.InitFrom, causalOnly: false)
-            : cfg.Model["model_type"] is JsonValue v && v.TryGetValue<string>(out var type) && type == "t5" ? "t5" : null;
-        return config is T5Config or "t5";
+        if (cfg.InitFrom != null) return Seq2SeqModels.IsSeq2SeqDirectory(cfg.InitFrom);
+        return cfg.Model["model_type"] is JsonValue v && v.TryGetValue<string>(out var type) && ModelFamilies.Find(type)?.CreateSeq2SeqModel != null;
     }
 
     public static int Run(IAnsiConsole console, TrainConfig cfg, string? resumeFrom, bool overwrite)
@@ -41,18 +39,14 @@ internal static class SpanCorruptionTraining
         if (tokenizer.SentinelCount < 1)
             throw new InvalidDataException($"The tokenizer {cfg.Tokenizer} has no <extra_id_N> sentinel tokens, which span corruption needs; use a T5 tokenizer (spiece.model, to which T5Tokenizer appends 100) or a tokenizer.json with them.");
 
-        T5Config modelConfig;
-        if (cfg.InitFrom != null) modelConfig = (T5Config)CausalLanguageModels.ReadConfig(cfg.InitFrom, causalOnly: false);
+        object modelConfig;
+        if (cfg.InitFrom != null) modelConfig = CausalLanguageModels.ReadConfig(cfg.InitFrom, causalOnly: false);
         else
         {
             var node = cfg.Model.DeepClone().AsObject();
             if (node["vocab_size"] is null || node["vocab_size"]!.ToJsonString() is "0" or "0.0") node["vocab_size"] = tokenizer.Size;
-            modelConfig = (T5Config)CausalLanguageModels.ParseConfig(node, "model", causalOnly: false);
+            modelConfig = CausalLanguageModels.ParseConfig(node, "model", causalOnly: false);
         }
-        if (tokenizer.Size > modelConfig.VocabSize)
-            throw new ArgumentException($"The tokenizer has {tokenizer.Size} ids (sentinels included) but model.vocab_size is {modelConfig.VocabSize}; remove model.vocab_size to take the tokenizer's.");
-        if (modelConfig.EosTokenId != tokenizer.EosId || modelConfig.PadTokenId != tokenizer.PadId)
-            throw new ArgumentException($"model.eos_token_id {modelConfig.EosTokenId} / pad_token_id {modelConfig.PadTokenId} differ from the tokenizer's </s> {tokenizer.EosId} / <pad> {tokenizer.PadId}; set them to the tokenizer's.");
         var o = cfg.Train;
         var sc = cfg.SpanCorruption;
         var (window, _) = SpanCorruption.ComputeInputAndTargetLengths(o.SequenceLength, sc.NoiseDensity, sc.MeanNoiseSpanLength);
@@ -75,20 +69,21 @@ internal static class SpanCorruptionTraining
         if (cut < window || tokens.Length - cut < window)
             throw new ArgumentException($"The data holds {tokens.Length:N0} tokens: {cut:N0} for training and {tokens.Length - cut:N0} for validation (validation_fraction {cfg.ValidationFraction}), " +
                                         $"but each span-corruption window for train.sequence_length {o.SequenceLength} needs {window}; add data or lower train.sequence_length.");
-        IBatchSource train = new SpanCorruptionBatches(tokens[..cut], o.BatchSize, collator, modelConfig.DecoderStartTokenId, tokenizer.PadId, o.Seed);
-        IBatchSource validation = new SpanCorruptionBatches(tokens[cut..], o.BatchSize, NewCollator(), modelConfig.DecoderStartTokenId, tokenizer.PadId, seed: 0);
 
-        using var t5 = cfg.InitFrom != null ? T5Model.Load(cfg.InitFrom) : new T5Model(modelConfig);
+        using var t5 = cfg.InitFrom != null ? Seq2SeqModels.Load(cfg.InitFrom) : Seq2SeqModels.Create(modelConfig);
         if (cfg.InitFrom == null) t5.InitializeWeights(cfg.Seed);
+        EnsureMatches(t5, tokenizer);
         using var model = new Seq2SeqTrainingModel(t5);
-        cfg = cfg with { Model = JsonSerializer.SerializeToNode(t5.Config, typeof(T5Config))!.AsObject() };
+        IBatchSource train = new SpanCorruptionBatches(tokens[..cut], o.BatchSize, collator, t5.DecoderStartTokenId, tokenizer.PadId, o.Seed);
+        IBatchSource validation = new SpanCorruptionBatches(tokens[cut..], o.BatchSize, NewCollator(), t5.DecoderStartTokenId, tokenizer.PadId, seed: 0);
+        cfg = cfg with { Model = JsonSerializer.SerializeToNode(t5.Configuration, t5.Configuration.GetType())!.AsObject() };
         console.MarkupLine("[bold]configuration[/]");
         console.WriteLine(JsonSerializer.Serialize(cfg, TrainConfig.Json));
         if (resumeFrom == null) RunDirectory.PrepareFresh(cfg.Output, overwrite);
         Directory.CreateDirectory(cfg.Output);
         DurableFile.WriteAllText(Path.Combine(cfg.Output, "train_config.json"), JsonSerializer.Serialize(cfg, TrainConfig.Json));
         console.MarkupLine($"{documents:N0} documents; {cut:N0} train and {tokens.Length - cut:N0} validation tokens; {t5.Parameters.Count / 1e6:F2}M parameters " +
-                           $"({Markup.Escape(CausalLanguageModels.Describe(t5.Config))}), span corruption ({sc.NoiseDensity:0.###} of the tokens, spans of {sc.MeanNoiseSpanLength:0.#}: " +
+                           $"({Markup.Escape(CausalLanguageModels.Describe(t5.Configuration))}), span corruption ({sc.NoiseDensity:0.###} of the tokens, spans of {sc.MeanNoiseSpanLength:0.#}: " +
                            $"{window} tokens → {collator.InputsLength} inputs, {collator.TargetsLength} targets)" + (resumeFrom != null ? $"; resuming from {Markup.Escape(resumeFrom)}" : ""));
         TrainResult result = null!;
         console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()).Start(ctx =>
@@ -106,6 +101,15 @@ internal static class SpanCorruptionTraining
         console.MarkupLine($"step {result.Steps}: train span-corruption loss {result.LastTrainLoss:F4}, [bold]validation loss {result.ValidationLoss:F4}[/] " +
                            $"(ln vocab = {Math.Log(tokenizer.Size):F2}); wrote {Markup.Escape(Path.Combine(cfg.Output, "report.html"))} and the model (T5ForConditionalGeneration)");
         return 0;
+    }
+
+    /// <summary>Throws unless the tokenizer fits the model: every id (sentinels included) inside the vocabulary, and the same </s> and pad.</summary>
+    public static void EnsureMatches(ISeq2SeqModel model, SentencePieceTextToTextTokenizer tokenizer)
+    {
+        if (tokenizer.Size > model.VocabularySize)
+            throw new ArgumentException($"The tokenizer has {tokenizer.Size} ids (sentinels included) but the model's vocab_size is {model.VocabularySize}; remove model.vocab_size to take the tokenizer's, or use the model's own tokenizer.");
+        if (model.EosTokenId != tokenizer.EosId || model.PadTokenId != tokenizer.PadId)
+            throw new ArgumentException($"The model's eos_token_id {model.EosTokenId} / pad_token_id {model.PadTokenId} differ from the tokenizer's </s> {tokenizer.EosId} / <pad> {tokenizer.PadId}; set model.eos_token_id and model.pad_token_id to the tokenizer's.");
     }
 
     /// <summary>A SentencePiece tokenizer (file or directory) as T5Tokenizer uses it.</summary>

@@ -8,6 +8,7 @@ using Loom.Models.Bert;
 using Loom.Models.Classification;
 using Loom.Models.Gpt2;
 using Loom.Models.Llama;
+using Loom.Models.T5;
 
 namespace Loom.Models.Families;
 
@@ -109,7 +110,18 @@ public static class ModelFamilies
             NotCausalReason = "model_type \"bert\" is an encoder (masked LM), not a causal language model: it cannot generate text or be scored by next-token loss; fine-tune it for a task (loom finetune) or train it with loom train (masked-LM loss).",
             Describe = c => c is BertConfig b ? $"bert {b.Layers} layers × {b.HiddenSize}, vocab {b.VocabSize}" : c.ToString() ?? "?",
         });
-        Register(T5.T5Family.Row);
+        Register(new ModelFamily
+        {
+            ModelType = "t5",
+            ConfigurationType = typeof(T5Config),
+            ReadConfiguration = n => n.Deserialize<T5Config>(ConfigJson) ?? new T5Config(),
+            Validate = (c, prefix) => ((T5Config)c).Validate(prefix),
+            VocabularySize = c => ((T5Config)c).VocabSize,
+            ParameterTensors = c => T5Model.ParameterSpecs((T5Config)c),
+            CreateSeq2SeqModel = (c, o, p) => new T5Model((T5Config)c, o, p),
+            NotCausalReason = "model_type \"t5\" is an encoder-decoder (T5ForConditionalGeneration), not a causal language model: generate with it through loom generate (which encodes the prompt and decodes from decoder_start_token_id) or fine-tune it with task: seq2seq.",
+            Describe = c => c is T5Config t ? $"t5 {t.NumLayers}+{t.NumDecoderLayers} layers × {t.DModel}, {t.FeedForwardProj}, vocab {t.VocabSize}" : c.ToString() ?? "?",
+        });
     }
 
     /// <summary>Adds or replaces the family for its model_type.</summary>

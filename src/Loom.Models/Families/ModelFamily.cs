@@ -49,6 +49,9 @@ public sealed record ModelFamily
     /// <summary>Builds the family's body (hidden states forward and backward) from a config record.</summary>
     public Func<object, ModelOptions, WorkerPool?, IHiddenStateModel>? CreateHiddenStateModel { get; init; }
 
+    /// <summary>Builds the family's encoder-decoder language model (T5ForConditionalGeneration); null for other families.</summary>
+    public Func<object, ModelOptions, WorkerPool?, ISeq2SeqModel>? CreateSeq2SeqModel { get; init; }
+
     /// <summary>The family's *ForSequenceClassification (architecture, pooling, head names); null when it has none.</summary>
     public Classification.SequenceClassifierLayout? SequenceClassifier { get; init; }
 

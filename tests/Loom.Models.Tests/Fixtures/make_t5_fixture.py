@@ -379,3 +379,50 @@ v10 = make_reference("t5_tiny_v10.safetensors", base_config(), 1812)
 v11 = make_reference("t5_tiny_v11.safetensors", base_config(feed_forward_proj="gated-gelu", tie_word_embeddings=False, num_decoder_layers=2, d_kv=8), 1813)
 with torch.no_grad():
     make_generation({"v10": v10, "v11": v11})
+
+
+# ---- a tiny T5 directory for the CLI tests (tests/Loom.Cli.Tests/Fixtures/t5_tiny) ----
+# Hugging Face's layout: config.json, model.safetensors (HF names) and spiece.model, a 100-piece
+# Unigram SentencePiece model trained on the first 60,000 characters of the shipped tiny Shakespeare
+# with T5's special ids (pad 0, </s> 1, <unk> 2, no <s>). Random FLAN-T5-shaped weights (gated GELU,
+# untied head): the CLI tests check plumbing — T5Tokenizer's ids then </s>, decoding from
+# decoder_start_token_id until </s>, printing without pad/</s> — against expected.json, which this
+# torch implementation and python-sentencepiece produce.
+def make_cli_directory():
+    import sentencepiece as spm
+    root = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+    out_dir = os.path.join(root, "tests", "Loom.Cli.Tests", "Fixtures", "t5_tiny")
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(root, "data", "tinyshakespeare", "input.txt"), encoding="utf-8") as f:
+        text = f.read(60000)
+    corpus = os.path.join(out_dir, "corpus.tmp")
+    with open(corpus, "w", encoding="utf-8") as f:
+        f.write(text)
+    spm.SentencePieceTrainer.train(input=corpus, model_prefix=os.path.join(out_dir, "spiece"), vocab_size=100, model_type="unigram",
+                                   pad_id=0, eos_id=1, unk_id=2, bos_id=-1, character_coverage=1.0, num_threads=1, seed_sentencepiece_size=5000,
+                                   minloglevel=2)
+    os.remove(corpus)
+    os.remove(os.path.join(out_dir, "spiece.vocab"))
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(out_dir, "spiece.model"))
+    cfg = base_config(vocab_size=sp.get_piece_size(), d_kv=8, d_ff=64, num_layers=2, num_decoder_layers=2,
+                      feed_forward_proj="gated-gelu", tie_word_embeddings=False, relative_attention_num_buckets=32,
+                      relative_attention_max_distance=128, dropout_rate=0.1)
+    m = T5(cfg, 1814)
+    save_safetensors({k: v.detach() for k, v in m.P.items()}, os.path.join(out_dir, "model.safetensors"), {"format": "pt"})
+    with open(os.path.join(out_dir, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
+    expected = []
+    for prompt in ["To be, or not to be", "First Citizen: speak."]:
+        ids = sp.encode(prompt) + [cfg["eos_token_id"]]           # T5Tokenizer: ids then </s>
+        g = greedy(m, ids, 16)
+        b, _ = beam_search(m, ids, 16, 3, 1.0, False, 2)
+        strip = lambda s: [t for t in s if t not in (cfg["eos_token_id"], cfg["pad_token_id"])]
+        expected.append({"prompt": prompt, "input_ids": ids, "greedy_ids": g, "greedy_text": sp.decode(strip(g)),
+                         "beam3_nrng2_ids": b, "beam3_nrng2_text": sp.decode(strip(b))})
+    with open(os.path.join(out_dir, "expected.json"), "w") as f:
+        json.dump(expected, f, indent=1, ensure_ascii=False)
+    print("cli directory", out_dir, expected)
+
+
+with torch.no_grad():
+    make_cli_directory()
