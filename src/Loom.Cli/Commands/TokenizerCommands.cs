@@ -7,6 +7,7 @@ using Loom.Core.IO;
 using Loom.Cli.Output;
 using Loom.Tokenizers;
 using Loom.Tokenizers.Formats;
+using Loom.Tokenizers.SentencePiece;
 using Loom.Tokenizers.Shards;
 using Loom.Tokenizers.Trainer;
 using Spectre.Console;
@@ -19,7 +20,7 @@ internal static class TokenizerCommands
 
     public static Command CreateGroup(IAnsiConsole console)
     {
-        var group = new Command("tokenizer", "Encode, decode and train byte-level BPE tokenizers.");
+        var group = new Command("tokenizer", "Encode, decode and train byte-level BPE, WordPiece and SentencePiece tokenizers.");
         group.Subcommands.Add(Encode(console));
         group.Subcommands.Add(Decode(console));
         group.Subcommands.Add(Train(console));
@@ -28,7 +29,7 @@ internal static class TokenizerCommands
 
     private static Option<string> TokenizerOption() => new("--tokenizer")
     {
-        Description = "Encoding name (r50k_base, gpt2, p50k_base, cl100k_base, o200k_base), tokenizer.json, .tiktoken file, or a model directory.",
+        Description = "Encoding name (r50k_base, gpt2, p50k_base, cl100k_base, o200k_base), tokenizer.json, .tiktoken file, SentencePiece .model file, or a model directory.",
         Required = true,
     };
 
@@ -39,12 +40,27 @@ internal static class TokenizerCommands
         var field = new Option<string>("--field") { Description = "Field of each JSON object holding the text.", DefaultValueFactory = _ => "text" };
         var allowed = new Option<string>("--allowed-special") { Description = "all: special-token text becomes special tokens; none: it is an error (as tiktoken).", DefaultValueFactory = _ => "none" };
         allowed.AcceptOnlyFromAmong("all", "none");
-        var addSpecial = new Option<bool>("--add-special-tokens") { Description = "WordPiece tokenizers: wrap each text as [CLS] text [SEP] (the template in tokenizer.json)." };
+        var addSpecial = new Option<bool>("--add-special-tokens") { Description = "WordPiece tokenizers: wrap each text as [CLS] text [SEP] (the template in tokenizer.json); SentencePiece (T5): append </s>." };
         var cmd = new Command("encode", "Print one JSON array of token ids per input line.") { tokenizer, input, field, allowed, addSpecial };
         cmd.SetAction(parse =>
         {
             string path = RequireFile(parse.GetValue(input)!, "--input");
             string jsonField = RequireNonEmpty(parse.GetValue(field)!, "--field");
+            if (LoadSentencePiece(parse.GetValue(tokenizer)!) is { } sentencePiece)
+            {
+                if (parse.GetValue(allowed) == "all") throw new ArgumentException("--allowed-special applies to byte-level BPE tokenizers; a SentencePiece model matches its user-defined symbols (<extra_id_N>) in text itself.");
+                var counters = new InputCounters();
+                var ids = new List<int>();
+                using (var writer = Utf8DataWriter.For(parse.InvocationConfiguration.Output))
+                    foreach (var text in TextChunks.JsonLinesFieldOrBlank(path, jsonField, counters))
+                    {
+                        ids.Clear();
+                        if (text is not null) sentencePiece.Encode(text, ids, parse.GetValue(addSpecial));
+                        writer.WriteIdArrayLine(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids));   // a blank line stays a line: []
+                    }
+                Warn(console, counters.Warning(path));
+                return 0;
+            }
             if (IsWordPiece(parse.GetValue(tokenizer)!))
             {
                 var wordPiece = LoadWordPiece(parse.GetValue(tokenizer)!);
@@ -164,6 +180,17 @@ internal static class TokenizerCommands
         catch (InvalidDataException e) { throw new InvalidDataException($"--tokenizer {value}: {e.Message}", e); }
     }
 
+    // A SentencePiece model (.model, a directory with spiece.model/tokenizer.model, or a Unigram tokenizer.json),
+    // or null when --tokenizer names another kind of tokenizer.
+    private static SentencePieceTokenizer? LoadSentencePiece(string value)
+    {
+        try { return SentencePieceTokenizer.ResolveFile(value) is null ? null : SentencePieceTokenizer.Load(value); }
+        catch (FileNotFoundException e) { throw new FileNotFoundException($"--tokenizer {value}: {e.Message}", e.FileName, e); }
+        catch (FormatException e) { throw new FormatException($"--tokenizer {value}: {e.Message}", e); }
+        catch (NotSupportedException e) { throw new NotSupportedException($"--tokenizer {value}: {e.Message}", e); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"--tokenizer {value}: {e.Message}", e); }
+    }
+
     private static WordPieceTokenizer LoadWordPiece(string value)
     {
         try { return WordPieceTokenizer.Load(value); }
@@ -197,7 +224,11 @@ internal static class TokenizerCommands
         {
             var path = RequireFile(parse.GetValue(input)!, "--input");
             Func<int[], string> decode;
-            if (IsWordPiece(parse.GetValue(tokenizer)!))
+            if (LoadSentencePiece(parse.GetValue(tokenizer)!) is { } sentencePiece)
+            {
+                decode = ids => sentencePiece.Decode(ids);
+            }
+            else if (IsWordPiece(parse.GetValue(tokenizer)!))
             {
                 var wordPiece = LoadWordPiece(parse.GetValue(tokenizer)!);
                 decode = ids => wordPiece.Decode(ids);
@@ -242,12 +273,37 @@ internal static class TokenizerCommands
         var field = new Option<string>("--field") { Description = "JSONL field holding the text.", DefaultValueFactory = _ => "text" };
         var output = new Option<DirectoryInfo>("--output") { Description = "Directory to write tokenizer.json into.", Required = true };
         var pattern = new Option<string>("--pattern") { Description = "Pre-tokenizer regex, or the name of an encoding whose regex to use (default: GPT-2's)." };
-        var model = new Option<string>("--model") { Description = "bpe: byte-level BPE (GPT-2 style); wordpiece: BERT's WordPiece (also writes vocab.txt).", DefaultValueFactory = _ => "bpe" };
-        model.AcceptOnlyFromAmong("bpe", "wordpiece");
+        var model = new Option<string>("--model") { Description = "bpe: byte-level BPE (GPT-2 style); wordpiece: BERT's WordPiece (also writes vocab.txt); unigram / sentencepiece-bpe: a SentencePiece model (writes spiece.model, as spm_train).", DefaultValueFactory = _ => "bpe" };
+        model.AcceptOnlyFromAmong("bpe", "wordpiece", "unigram", "sentencepiece-bpe");
+        var coverage = new Option<double>("--character-coverage") { Description = "SentencePiece: share of characters the vocabulary covers (spm_train's default).", DefaultValueFactory = _ => 0.9995 };
+        var normalization = new Option<string>("--normalization") { Description = "SentencePiece: nmt_nfkc (spm_train's default) or identity.", DefaultValueFactory = _ => "nmt_nfkc" };
+        normalization.AcceptOnlyFromAmong("nmt_nfkc", "identity");
+        var byteFallback = new Option<bool>("--byte-fallback") { Description = "SentencePiece: add the 256 <0xNN> byte pieces, so no text is <unk>." };
+        var userSymbols = new Option<string[]>("--user-defined-symbols") { Description = "SentencePiece: symbols kept whole (T5's <extra_id_0> ...).", AllowMultipleArgumentsPerToken = true };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace a tokenizer.json (and vocab.txt) already in --output; without it such a folder is refused." };
-        var cmd = new Command("train", "Train a byte-level BPE or a WordPiece tokenizer and write tokenizer.json.") { input, vocab, minFreq, specials, field, output, pattern, model, overwrite };
+        var cmd = new Command("train", "Train a byte-level BPE or WordPiece tokenizer (tokenizer.json) or a SentencePiece Unigram/BPE model (spiece.model).") { input, vocab, minFreq, specials, field, output, pattern, model, overwrite, coverage, normalization, byteFallback, userSymbols };
         cmd.SetAction(parse =>
         {
+            if (parse.GetValue(model) is "unigram" or "sentencepiece-bpe")
+            {
+                foreach (var (o, name) in new (Option, string)[] { (minFreq, "--min-frequency"), (specials, "--special-tokens"), (pattern, "--pattern") })
+                    if (parse.GetResult(o) is { Implicit: false }) throw new ArgumentException($"{name} applies to --model bpe and wordpiece; a SentencePiece model has <unk>, <s>, </s> (and --user-defined-symbols).");
+                var spOptions = new SentencePieceTrainerOptions
+                {
+                    ModelType = parse.GetValue(model) == "unigram" ? SentencePieceModelType.Unigram : SentencePieceModelType.Bpe,
+                    VocabSize = parse.GetValue(vocab),
+                    CharacterCoverage = parse.GetValue(coverage),
+                    NormalizationRuleName = parse.GetValue(normalization)!,
+                    ByteFallback = parse.GetValue(byteFallback),
+                    UserDefinedSymbols = parse.GetValue(userSymbols) ?? [],
+                };
+                spOptions.Validate(OptionNames(("ModelType", "--model"), ("VocabSize", "--vocab-size"), ("CharacterCoverage", "--character-coverage"), ("NormalizationRuleName", "--normalization")));
+                var spDir = parse.GetValue(output)!;
+                if (File.Exists(spDir.FullName)) throw new IOException($"--output {spDir.FullName} is a file; give a folder for spiece.model.");
+                string spPath = Path.Combine(spDir.FullName, "spiece.model");
+                if (!parse.GetValue(overwrite) && File.Exists(spPath)) throw new IOException($"--output {spDir.FullName} already holds spiece.model; pass --overwrite to replace it, or choose another folder.");
+                return TrainSentencePiece(console, SelectInputs(console, parse.GetValue(input)!), parse.GetValue(field)!, spOptions, spPath);
+            }
             // Checked before any work: an earlier tokenizer (which shards and models may depend on) is never replaced silently.
             if (!parse.GetValue(overwrite) && parse.GetValue(output) is { } target)
                 foreach (var name in parse.GetValue(model) == "wordpiece" ? new[] { "tokenizer.json", "vocab.txt" } : ["tokenizer.json"])
@@ -294,6 +350,42 @@ internal static class TokenizerCommands
             return 0;
         });
         return cmd;
+    }
+
+    // SentencePiece: every line of a text file (or every line of each JSONL record's field) is one sentence, as spm_train reads.
+    private static int TrainSentencePiece(IAnsiConsole console, List<string> files, string field, SentencePieceTrainerOptions options, string path)
+    {
+        console.MarkupLine($"[grey]training:[/] {Markup.Escape(JsonSerializer.Serialize(options, RelaxedJson))}");
+        var counters = new InputCounters();
+        IEnumerable<string> Sentences()
+        {
+            foreach (var file in files)
+            {
+                if (TextChunks.IsJsonLines(file))
+                {
+                    foreach (var text in TextChunks.JsonLinesField(file, field, counters))
+                        foreach (var line in text.Split('\n')) yield return line.TrimEnd('\r');
+                }
+                else
+                {
+                    using var reader = TextChunks.OpenText(file, counters);
+                    while (reader.ReadLine() is { } line) yield return line;
+                }
+            }
+        }
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var modelFile = SentencePieceTrainer.Train(Sentences(), options, new SynchronousProgress(console));
+        Warn(console, counters.Warning(files.Count == 1 ? files[0] : "the input"));
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        DurableFile.WriteAllBytes(path, modelFile.ToBytes());
+        console.MarkupLine($"wrote [bold]{Markup.Escape(path)}[/]: {modelFile.Pieces.Count} pieces ({options.ModelType}), {sw.Elapsed.TotalSeconds:F1} s");
+        return 0;
+    }
+
+    // Progress<T> posts to the thread pool; the trainer's messages should print in order, as they happen.
+    private sealed class SynchronousProgress(IAnsiConsole console) : IProgress<string>
+    {
+        public void Report(string value) => console.MarkupLine($"[grey]{Markup.Escape(value)}[/]");
     }
 
     private static int TrainWordPiece(IAnsiConsole console, List<string> files, int vocabSize, long minFrequency, IReadOnlyList<string> specials, string field, DirectoryInfo dir)

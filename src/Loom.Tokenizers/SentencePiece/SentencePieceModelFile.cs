@@ -105,11 +105,6 @@ public sealed record SentencePieceModelFile
         return w.ToArray();
     }
 
-    /// <summary>Writes the model to <paramref name="path"/> (crash-safe: a temporary file renamed into place).</summary>
-    public void Write(string path)
-    {
-        string tmp = path + ".tmp";
-        File.WriteAllBytes(tmp, ToBytes());
-        File.Move(tmp, path, overwrite: true);
-    }
+    /// <summary>Writes the model to <paramref name="path"/> (crash-safe: written, flushed and renamed into place).</summary>
+    public void Write(string path) => Loom.Core.IO.DurableFile.WriteAllBytes(path, ToBytes());
 }

@@ -74,6 +74,10 @@ public sealed class SentencePieceTokenizer
     /// </summary>
     public static string? ResolveFile(string path)
     {
+        // Sniffing opens files: refuse a FIFO (as the file or inside the folder) rather than block on it.
+        if (Loom.Core.IO.InputFiles.KindOf(path) is not (Loom.Core.IO.InputFileKind.Missing or Loom.Core.IO.InputFileKind.Directory))
+            Loom.Core.IO.InputFiles.RequireFile(path, "Tokenizer");
+        Loom.Core.IO.InputFiles.RequireRegularMembers(path, "Tokenizer directory");
         if (File.Exists(path))
         {
             if (path.EndsWith(".model", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".model.gz", StringComparison.OrdinalIgnoreCase)) return path;
