@@ -103,7 +103,7 @@ internal static class SpanCorruptionTraining
         return 0;
     }
 
-    /// <summary>Throws unless the tokenizer fits the model: every id (sentinels included) inside the vocabulary, and the same </s> and pad.</summary>
+    /// <summary>Throws unless the tokenizer fits the model: every id (sentinels included) inside the vocabulary, and the same &lt;/s&gt; and pad.</summary>
     public static void EnsureMatches(ISeq2SeqModel model, SentencePieceTextToTextTokenizer tokenizer)
     {
         if (tokenizer.Size > model.VocabularySize)
