@@ -43,6 +43,7 @@ public sealed record FineTuneConfig
     /// <summary>task: distill: teacher, α, temperature.</summary>
     public Distillation.DistillSettings? Distill { get; init; }
     /// <summary>task: seq2seq: fields, prefix, lengths and generation of text-to-text fine-tuning.</summary>
+    [JsonPropertyName("seq2seq")]
     public Seq2Seq.Seq2SeqSettings Seq2Seq { get; init; } = new();
 
     /// <summary>True for the tasks that train a causal language model (sft, dpo, distill) rather than a classifier.</summary>
