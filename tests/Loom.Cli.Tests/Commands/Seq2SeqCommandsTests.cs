@@ -136,11 +136,13 @@ public class Seq2SeqCommandsTests
             train:
               max_steps: 2
             """);
-        var (code, output, _) = CliRunner.Run("finetune", "--config", ft);
+        var (code, output, console) = CliRunner.Run("finetune", "--config", ft);
+        output += console;
         Assert.Equal(1, code);
         Assert.Contains($"{data}:2: the field \"target\" is missing", output);
         Assert.Contains("seq2seq.target_field", output);
-        (code, output, _) = CliRunner.Run("finetune", "--config", ft, "--set", "seq2seq.max_target_length=1");
+        (code, output, console) = CliRunner.Run("finetune", "--config", ft, "--set", "seq2seq.max_target_length=1");
+        output += console;
         Assert.Equal(1, code);
         Assert.Contains("seq2seq.max_target_length is 1", output);
         Directory.Delete(dir, recursive: true);
