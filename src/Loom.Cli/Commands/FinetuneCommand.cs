@@ -51,6 +51,11 @@ internal static class FinetuneCommand
                 if (!Directory.Exists(resumeFrom))
                     throw new DirectoryNotFoundException($"--resume {resumeFrom} does not exist; give a checkpoint directory under {checkpoints} or --resume alone for the latest.");
             }
+            if (cfg.Task == "seq2seq")
+            {
+                if (k != 0) throw new ArgumentException("--folds cross-validates classifiers; task seq2seq trains one run. Remove --folds.");
+                return Seq2SeqFinetune.Run(console, cfg, resumeFrom, parse.GetValue(overwrite));
+            }
             if (cfg.IsGenerative)
             {
                 if (k != 0) throw new ArgumentException($"--folds cross-validates classifiers; task {cfg.Task} trains one run. Remove --folds.");

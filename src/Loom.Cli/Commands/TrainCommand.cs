@@ -89,6 +89,8 @@ internal static class TrainCommand
         if (cfg.Data.Count == 0) throw new ArgumentException("No training data: set data: [files...] in the configuration or --set data=[\"file.txt\"].");
         // Encoders (model_type bert) pre-train with the masked-LM objective: their own data and tokenizer path.
         if (MaskedLanguageModelTraining.MaskedFamily(cfg) is { } masked) return MaskedLanguageModelTraining.Run(console, cfg, masked, resumeFrom, overwrite);
+        // Encoder-decoders (model_type t5) pre-train with span corruption: their own tokenizer and batches.
+        if (SpanCorruptionTraining.IsEncoderDecoder(cfg)) return SpanCorruptionTraining.Run(console, cfg, resumeFrom, overwrite);
         var tokenizer = TokenizerLoader.Load(cfg.Tokenizer);
         // The model's config, checked (fields named model.n_layer, ...) and sized before anything is allocated.
         object modelConfig;

@@ -2,6 +2,7 @@
 // ConfigBinding as `loom train`:
 //   task: classification | regression | multi_label  (sequence classifiers)
 //         sft | dpo | distill                       (generative: instruction tuning, preference alignment, distillation)
+//         seq2seq                                   (text to text: an encoder-decoder model (T5) on source/target JSONL)
 //   init_from: a Hugging Face directory (GPT-2, Llama or BERT, base or already a classifier), or
 //   model: a fresh config block (model_type gpt2/llama/bert, HF field names) + tokenizer: a path
 //   data: {train, validation | validation_fraction, text_field, pair_field, label_field}
@@ -41,6 +42,9 @@ public sealed record FineTuneConfig
     public Preferences.DpoSettings Dpo { get; init; } = new();
     /// <summary>task: distill: teacher, α, temperature.</summary>
     public Distillation.DistillSettings? Distill { get; init; }
+    /// <summary>task: seq2seq: fields, prefix, lengths and generation of text-to-text fine-tuning.</summary>
+    [JsonPropertyName("seq2seq")]
+    public Seq2Seq.Seq2SeqSettings Seq2Seq { get; init; } = new();
 
     /// <summary>True for the tasks that train a causal language model (sft, dpo, distill) rather than a classifier.</summary>
     [JsonIgnore]
@@ -82,7 +86,7 @@ public sealed record FineTuneConfig
         if (Train is null) throw new ArgumentException("train is empty (null); give its settings as a mapping, or remove the key to use the defaults.");
         if (Data is null) throw new ArgumentException("data is empty (null); give data.train: a JSONL or CSV file.");
         if (string.IsNullOrWhiteSpace(Output)) throw Setting.Error("output", Output, "a directory path");
-        Setting.OneOf("task", Task, "classification", "regression", "multi_label", "sft", "dpo", "distill");
+        Setting.OneOf("task", Task, "classification", "regression", "multi_label", "sft", "dpo", "distill", "seq2seq");
         if (InitFrom is null && Model is null)
             throw new ArgumentException("Neither init_from nor model is set; give init_from: a Hugging Face model directory, or model: a config block (model_type: bert, gpt2 or llama) with tokenizer:.");
         if (InitFrom is not null && Model is not null)
@@ -91,6 +95,15 @@ public sealed record FineTuneConfig
             throw Setting.Error("tokenizer", Tokenizer, "a tokenizer path or name when the model is fresh (model:)");
         if (string.IsNullOrWhiteSpace(Data.Train)) throw Setting.Error("data.train", Data.Train, "a JSONL or CSV file of labelled examples");
         if (Data.Validation is null) Setting.Between("data.validation_fraction", Data.ValidationFraction, 0, 1);
+        if (Task == "seq2seq")
+        {
+            if (Seq2Seq is null) throw new ArgumentException("seq2seq is empty (null); give its settings as a mapping, or remove the key to use the defaults.");
+            Seq2Seq.Validate("seq2seq.");
+            if (Lora is not null) throw new ArgumentException("lora: is set but task is seq2seq; text-to-text fine-tuning trains the model in full, remove lora:.");
+            if (Labels is not null) throw new ArgumentException("labels: is set but task is seq2seq; labels are for classification, remove them.");
+            Train.Validate("train.");
+            return;
+        }
         if (Lora is not null && !IsGenerative)
             throw new ArgumentException($"lora: is set but task is {Task}; LoRA fine-tuning is for task: sft or dpo (a classifier trains in full).");
         if (Lora is not null && InitFrom is null)

@@ -26,6 +26,25 @@ public readonly record struct PaddedBatch(int[] Inputs, int[] Targets, int Batch
 
     /// <summary>The batch as a model reads it (with its position ids when packed).</summary>
     public Loom.Models.TokenBatch Tokens => new(Inputs, Batch, Time) { PositionIds = PositionIds };
+
+    /// <summary>
+    /// The encoder's side of an encoder-decoder batch (T5): source ids, their lengths, (B, S); then
+    /// <see cref="Inputs"/> are the decoder inputs and <see cref="Targets"/> the labels. Null for
+    /// decoder-only and encoder-only batches.
+    /// </summary>
+    public SourceBatch? Sources { get; init; }
+
+    /// <summary>
+    /// The model's mean loss on this batch: ILanguageModel.Forward, or for a batch with
+    /// <see cref="Sources"/> the encoder-decoder forward, which the model must then offer.
+    /// </summary>
+    public float ForwardOn(Loom.Models.ILanguageModel model)
+    {
+        if (Sources is not { } sources) return PositionIds is null ? model.Forward(Inputs, Targets, Batch, Time) : model.Forward(Tokens, Targets);
+        var conditioned = model as ISourceConditionedModel
+            ?? throw new NotSupportedException($"The batch holds encoder inputs (a text-to-text batch) but the model ({model.GetType().Name}) is not an encoder-decoder model; use model_type: t5.");
+        return conditioned.Forward(sources, Inputs, Targets, Batch, Time);
+    }
 }
 
 /// <summary>Length-bucketed, dynamically padded batches over a set of token documents.</summary>

@@ -217,7 +217,7 @@ public sealed class TrainingStep : IDisposable
             {
                 if (lora != null) lora.Step = (ulong)step * (ulong)n + (ulong)micro;
                 var batch = _batches.Next();
-                float microLoss = batch.PositionIds is null ? _model.Forward(batch.Inputs, batch.Targets, batch.Batch, batch.Time) : _model.Forward(batch.Tokens, batch.Targets);
+                float microLoss = batch.ForwardOn(_model);
                 if (!float.IsFinite(microLoss))
                     throw new InvalidOperationException($"The loss became {microLoss} at step {step}; lower the learning rate (now {_options.LearningRate}) or check the data. The last checkpoint is kept.");
                 _model.Backward(Precision.LossScale / n);
@@ -491,7 +491,7 @@ public static class LanguageModelTraining
         {
             var b = source.Next();
             int weight = b.LossWeight > 0 ? b.LossWeight : b.RealTokens;
-            sum += (double)(b.PositionIds is null ? model.Forward(b.Inputs, b.Targets, b.Batch, b.Time) : model.Forward(b.Tokens, b.Targets)) * weight;
+            sum += (double)b.ForwardOn(model) * weight;
             tokens += weight;
         }
         return (float)(sum / Math.Max(1, tokens));

@@ -47,6 +47,8 @@ public sealed record TrainConfig
     public TrainOptions Train { get; init; } = new();
     /// <summary>Masking of masked-LM pre-training (model_type bert); unused by causal models.</summary>
     public Masking.MaskedLanguageModelingOptions Mlm { get; init; } = new();
+    /// <summary>Span corruption of T5 pre-training (model_type t5); unused by other families.</summary>
+    public Seq2Seq.SpanCorruptionOptions SpanCorruption { get; init; } = new();
     /// <summary>Optional LoRA adapter (PEFT's fields): train only the adapter on init_from's model and write it instead of the model.</summary>
     public TrainLoraConfig? Lora { get; init; }
     /// <summary>Data-parallel settings, used when `loom train --distributed` runs under mpirun or srun.</summary>
@@ -95,6 +97,8 @@ public sealed record TrainConfig
         Mlm.Validate("mlm.");
         if (Distributed is null) throw new ArgumentException("distributed is empty (null); give its settings as a mapping (strategy: ddp, cpu_offload: false), or remove the key to use the defaults.");
         Distributed.Validate();
+        if (SpanCorruption is null) throw new ArgumentException("span_corruption is empty (null); give its settings as a mapping (noise_density, mean_noise_span_length), or remove the key to use the defaults.");
+        SpanCorruption.Validate("span_corruption.");
         if (Lora != null)
         {
             if (InitFrom is null) throw new ArgumentException("lora needs init_from: a LoRA adapter fine-tunes a trained model; set init_from to its directory.");
