@@ -19,6 +19,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["quant"] = QuantSuite.Run,
     ["eval"] = EvalSuite.Run,
     ["monitor"] = MonitorSuite.Run,
+    ["augment"] = AugmentSuite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))

@@ -29,7 +29,7 @@ internal static class AugmentCommand
         var apiKey = new Option<string?>("--api-key") { Description = "Bearer key for --endpoint (default: $OPENAI_API_KEY)." };
         var pivot = new Option<string>("--pivot") { Description = "Back-translation's pivot language.", DefaultValueFactory = _ => "French" };
         var bert = new Option<DirectoryInfo?>("--model") { Description = "mask: a BERT masked-LM directory (config.json, model.safetensors, vocab.txt)." };
-        var maskWords = new Option<int>("--mask-words") { Description = "mask: words masked per new record (a text holding [MASK] is filled there instead).", DefaultValueFactory = _ => 1 };
+        var maskWords = new Option<int>("--mask-words") { Description = "mask: words masked per new record (0: the share --alpha of its words; a text holding [MASK] is filled there instead).", DefaultValueFactory = _ => 1 };
         var topK = new Option<int>("--top-k") { Description = "mask: each fill is drawn from the k most likely whole words, in proportion to probability.", DefaultValueFactory = _ => 5 };
         var seed = new Option<int>("--seed") { Description = "Seed of the random choices.", DefaultValueFactory = _ => 0 };
         var cmd = new Command("augment", "Augment a labelled JSONL dataset (synonyms, EDA, [MASK] fills, back-translation, paraphrase), labels kept, deduplicated, with provenance.")

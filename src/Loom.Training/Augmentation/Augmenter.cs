@@ -45,7 +45,7 @@ public sealed class Augmenter(AugmentationOptions options, EasyDataAugmentation?
                 {
                     "synonym" => eda!.ReplaceSynonyms(text, options.Alpha, rng),
                     "eda" => eda!.Any(text, options.Alpha, rng),
-                    "mask" => filler!.Augment(text, options.MaskWords, options.TopK, rng),
+                    "mask" => filler!.Augment(text, options.MaskWords > 0 ? options.MaskWords : Math.Max(1, (int)(options.Alpha * text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length)), options.TopK, rng),
                     "backtranslate" => await rewriter!.BackTranslateAsync(text, options.Pivot, ct).ConfigureAwait(false),
                     _ => await rewriter!.ParaphraseAsync(text, ct).ConfigureAwait(false),
                 };

@@ -161,3 +161,38 @@ public sealed class ModerationTests
         Assert.Throws<ArgumentException>(() => LoomServer.Create(new ServerOptions { ModelDirectory = "x", Moderate = ModerationScope.Input }));
     }
 }
+
+/// <summary>The shipped Davidson moderation model (examples/moderation/model, trained by examples/moderation/finetune.yaml).</summary>
+public sealed class ShippedModerationModelTests
+{
+    private static string Find(string relative)
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d != null; d = d.Parent)
+            if (Path.Combine(d.FullName, relative) is var p && (Directory.Exists(p) || File.Exists(p))) return p;
+        throw new DirectoryNotFoundException($"{relative} not found above {AppContext.BaseDirectory}.");
+    }
+
+    [Fact]
+    public async Task ScoresAreTheClassifiersProbabilitiesUnderTheDavidsonMapping()
+    {
+        string dir = Find(Path.Combine("examples", "moderation", "model"));
+        var sample = File.ReadAllLines(Find(Path.Combine("data", "samples", "moderation", "test.jsonl"))).Select(l => JsonNode.Parse(l)!).ToList();
+        var texts = sample.Select(r => (string)r["text"]!).ToList();
+        using var moderator = ContentModerator.Open(dir);
+        Assert.Equal(["harassment", "hate"], moderator.Categories);
+        var verdicts = await moderator.ModerateAsync(texts);
+        using var classifier = SequenceTextClassifier.Open(dir);
+        Assert.Equal(["hate", "offensive", "neither"], classifier.Labels);
+        var p = await classifier.PredictAsync(texts);
+        int right = 0;
+        for (int i = 0; i < texts.Count; i++)
+        {
+            Assert.Equal(p[i][0], verdicts[i].Scores["hate"], 12);
+            Assert.Equal(p[i][1], verdicts[i].Scores["harassment"], 12);
+            Assert.Equal(p[i][0] >= 0.5 || p[i][1] >= 0.5, verdicts[i].Flagged);
+            if (verdicts[i].Flagged == ((string)sample[i]["label"]! != "neither")) right++;
+        }
+        // The 90 held-out sample tweets (30 per class): flagged vs harmful. docs/SAFETY.md has the full split's figures.
+        Assert.True(right >= 72, $"{right}/90 flagged correctly");
+    }
+}
