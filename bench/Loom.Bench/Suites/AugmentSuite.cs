@@ -1,6 +1,6 @@
 // The augmentation measurement of issue 17 §4: accuracy of a classifier trained on 500 IMDB reviews
 // with and without each augmentation. Per seed: a stratified 250 pos + 250 neg train sample (seeded),
-// augmented by `loom augment`'s Augmenter (4 new records per review, α = 0.1: synonym and EDA through
+// augmented by `loom augment`'s Augmenter (2 new records per review, α = 0.1: synonym and EDA through
 // WordNet, mask through a BERT masked LM), originals kept; the fixed classifier recipe is the finetune
 // suite's TF-IDF (uni+bigram, min_df 2, sublinear tf) L2 logistic regression at C = 16, fitted on the
 // result and scored on a fixed 2,000-review test subset (seed 4321). Cases: augment-none,
@@ -21,7 +21,7 @@ namespace Loom.Bench.Suites;
 
 internal static class AugmentSuite
 {
-    private const int TrainPerClass = 250, TestReviews = 2000, PerRecord = 4;
+    private const int TrainPerClass = 250, TestReviews = 2000, PerRecord = 2;
     private const double Alpha = 0.1, C = 16;
 
     public static void Run(BenchContext ctx)
