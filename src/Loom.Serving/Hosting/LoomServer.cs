@@ -100,14 +100,23 @@ public sealed class LoomServer : IAsyncDisposable
     /// </summary>
     public static LoomServer Create(ServerOptions options, Guards.ContentModerator? moderation)
     {
-        options.Validate();
-        if (options.Moderate != Guards.ModerationScope.None && options.ModerationModelDirectory is null && moderation is null)
-            throw new ArgumentException($"--moderate {options.Moderate.ToString().ToLowerInvariant()} needs --moderation-model DIR, a classifier trained with loom finetune (examples/moderation/finetune.yaml).");
-        if (!Directory.Exists(options.ModelDirectory) && !Loom.Inference.Gguf.GgufModelFiles.IsGguf(options.ModelDirectory))
-            throw new DirectoryNotFoundException($"--model {options.ModelDirectory}: no such directory or GGUF file. Give a model directory (config.json, model.safetensors, a tokenizer) or a .gguf file.");
-        IChatFormatter formatter = ChatFormatters.For(options.ModelDirectory, options.ChatTemplatePath);
-        if (options.AdapterDirectory is { } adapter && !Directory.Exists(adapter))
-            throw new DirectoryNotFoundException($"--adapter {adapter}: no such directory. Give a LoRA adapter directory (adapter_config.json, adapter_model.safetensors).");
+        IChatFormatter formatter;
+        try
+        {
+            options.Validate();
+            if (options.Moderate != Guards.ModerationScope.None && options.ModerationModelDirectory is null && moderation is null)
+                throw new ArgumentException($"--moderate {options.Moderate.ToString().ToLowerInvariant()} needs --moderation-model DIR, a classifier trained with loom finetune (examples/moderation/finetune.yaml).");
+            if (!Directory.Exists(options.ModelDirectory) && !Loom.Inference.Gguf.GgufModelFiles.IsGguf(options.ModelDirectory))
+                throw new DirectoryNotFoundException($"--model {options.ModelDirectory}: no such directory or GGUF file. Give a model directory (config.json, model.safetensors, a tokenizer) or a .gguf file.");
+            formatter = ChatFormatters.For(options.ModelDirectory, options.ChatTemplatePath);
+            if (options.AdapterDirectory is { } adapter && !Directory.Exists(adapter))
+                throw new DirectoryNotFoundException($"--adapter {adapter}: no such directory. Give a LoRA adapter directory (adapter_config.json, adapter_model.safetensors).");
+        }
+        catch
+        {
+            moderation?.Dispose();   // the caller handed it over
+            throw;
+        }
         InferenceEngine engine;
         try { engine = InferenceEngine.Load(options.ModelDirectory, new InferenceEngineOptions { KvCacheMegabytes = options.KvCacheMegabytes, MaxBatch = options.MaxBatch, AdapterDirectory = options.AdapterDirectory }); }
         catch { moderation?.Dispose(); throw; }
