@@ -24,6 +24,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["sentencepiece"] = SentencePieceSuite.Run,
     ["sft"] = SftPackingSuite.Run,
     ["t5"] = T5Suite.Run,
+    ["augment"] = AugmentSuite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))

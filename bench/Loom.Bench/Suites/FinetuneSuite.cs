@@ -266,7 +266,7 @@ internal static class FinetuneSuite
         return path;
     }
 
-    private static List<Review> Read(string path)
+    internal static List<Review> Read(string path)
     {
         var rows = new List<Review>();
         using var gz = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);

@@ -1,7 +1,8 @@
-// `loom augment --method synonym|eda|backtranslate|paraphrase --input FILE --output FILE`: label-
+// `loom augment --method synonym|eda|mask|backtranslate|paraphrase --input FILE --output FILE`: label-
 // preserving augmentation of a JSONL dataset (every field but the text is copied), deduplicated
 // against the input, with an "augmentation" provenance object per new record. WordNet methods read
-// --wordnet (default ../shared/data/wordnet); endpoint methods call --endpoint (e.g. loom serve).
+// --wordnet (default ../shared/data/wordnet); mask reads a BERT masked LM (--model); endpoint methods
+// call --endpoint (e.g. loom serve).
 using System.CommandLine;
 using System.Text;
 using Loom.Core.IO;
@@ -15,7 +16,7 @@ internal static class AugmentCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var method = new Option<string>("--method") { Description = "synonym (WordNet), eda (Wei & Zou 2019), backtranslate or paraphrase (through --endpoint).", Required = true };
+        var method = new Option<string>("--method") { Description = "synonym (WordNet), eda (Wei & Zou 2019), mask (a BERT masked LM's fills, --model), backtranslate or paraphrase (through --endpoint).", Required = true };
         var input = new Option<FileInfo>("--input") { Description = "JSONL file (optionally .gz): one object per line.", Required = true };
         var output = new Option<FileInfo>("--output") { Description = "JSONL file for the new records (written atomically).", Required = true };
         var field = new Option<string>("--field") { Description = "Field holding the text.", DefaultValueFactory = _ => "text" };
@@ -27,15 +28,19 @@ internal static class AugmentCommand
         var endpointModel = new Option<string>("--endpoint-model") { Description = "Model name sent to --endpoint.", DefaultValueFactory = _ => "loom" };
         var apiKey = new Option<string?>("--api-key") { Description = "Bearer key for --endpoint (default: $OPENAI_API_KEY)." };
         var pivot = new Option<string>("--pivot") { Description = "Back-translation's pivot language.", DefaultValueFactory = _ => "French" };
+        var bert = new Option<DirectoryInfo?>("--model") { Description = "mask: a BERT masked-LM directory (config.json, model.safetensors, vocab.txt)." };
+        var maskWords = new Option<int>("--mask-words") { Description = "mask: words masked per new record (0: the share --alpha of its words; a text holding [MASK] is filled there instead).", DefaultValueFactory = _ => 1 };
+        var topK = new Option<int>("--top-k") { Description = "mask: each fill is drawn from the k most likely whole words, in proportion to probability.", DefaultValueFactory = _ => 5 };
         var seed = new Option<int>("--seed") { Description = "Seed of the random choices.", DefaultValueFactory = _ => 0 };
-        var cmd = new Command("augment", "Augment a labelled JSONL dataset (synonyms, EDA, back-translation, paraphrase), labels kept, deduplicated, with provenance.")
-            { method, input, output, field, perRecord, alpha, keep, wordnet, endpoint, endpointModel, apiKey, pivot, seed };
+        var cmd = new Command("augment", "Augment a labelled JSONL dataset (synonyms, EDA, [MASK] fills, back-translation, paraphrase), labels kept, deduplicated, with provenance.")
+            { method, input, output, field, perRecord, alpha, keep, wordnet, bert, maskWords, topK, endpoint, endpointModel, apiKey, pivot, seed };
         cmd.SetAction(parse =>
         {
             var options = new AugmentationOptions
             {
                 Method = parse.GetValue(method)!, TextField = parse.GetValue(field)!, PerRecord = parse.GetValue(perRecord), Alpha = parse.GetValue(alpha),
                 KeepOriginal = parse.GetValue(keep), Pivot = parse.GetValue(pivot)!, Seed = parse.GetValue(seed),
+                MaskWords = parse.GetValue(maskWords), TopK = parse.GetValue(topK),
             };
             options.Validate();
             string inPath = parse.GetValue(input)!.FullName, outPath = parse.GetValue(output)!.FullName;
@@ -44,7 +49,10 @@ internal static class AugmentCommand
             if (Path.GetFullPath(inPath) == Path.GetFullPath(outPath)) throw new ArgumentException("--output is the --input file; write the augmented records to another file.");
             EasyDataAugmentation? eda = null;
             EndpointRewriter? rewriter = null;
-            if (options.Method is "synonym" or "eda")
+            MaskedWordFiller? filler = null;
+            if (options.Method is "mask")
+                filler = MaskedWordFiller.Open(parse.GetValue(bert)?.FullName ?? throw new ArgumentException("--method mask needs --model DIR, a BERT masked-LM directory (config.json, model.safetensors, vocab.txt), e.g. from loom train with model_type: bert."));
+            else if (options.Method is "synonym" or "eda")
             {
                 string dir = parse.GetValue(wordnet)?.FullName ?? Path.GetFullPath(Path.Combine("..", "shared", "data", "wordnet"));
                 if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--wordnet {dir} does not exist; give the WordNet 3.0 folder (index.noun, data.noun, ...).");
@@ -57,6 +65,7 @@ internal static class AugmentCommand
                 rewriter = new EndpointRewriter(baseUrl, parse.GetValue(endpointModel)!, parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
             }
             using var _ = rewriter;
+            using var __ = filler;
             var lines = new List<string>();
             using (var stream = CompressedInput.Open(inPath, "--input"))
             using (var reader = new StreamReader(stream, new UTF8Encoding(false, false), detectEncodingFromByteOrderMarks: true))
@@ -65,7 +74,7 @@ internal static class AugmentCommand
             var writer = new StreamWriter(durable.Stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true);
             AugmentationSummary? summary = null;
             console.Status().Start($"augmenting {lines.Count:N0} lines ({options.Method})", _ =>
-                summary = new Augmenter(options, eda, rewriter).RunAsync(lines, inPath, writer).GetAwaiter().GetResult());
+                summary = new Augmenter(options, eda, rewriter, filler).RunAsync(lines, inPath, writer).GetAwaiter().GetResult());
             writer.Dispose();
             durable.Commit();
             console.MarkupLine($"{summary!.Inputs:N0} records in, [green]{summary.Written:N0}[/] written to {Markup.Escape(outPath)} ({summary.Duplicates:N0} duplicates of the input or of each other dropped, {summary.Unchanged:N0} left unchanged).");

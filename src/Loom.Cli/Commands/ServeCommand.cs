@@ -33,12 +33,18 @@ internal static class ServeCommand
         var guardThreshold = new Option<double>("--injection-threshold") { Description = "Guard score (0..1] at which the guard acts.", DefaultValueFactory = _ => 0.5 };
         var minConfidence = new Option<double?>("--min-confidence") { Description = "Selective generation: mean token log-probability below which an answer is low-confidence (e.g. -1.5; default: off)." };
         var lowConfidence = new Option<string>("--low-confidence") { Description = "What to do with a low-confidence answer: warn (a \"not verified\" warning) or abstain.", DefaultValueFactory = _ => "warn" };
+        var moderationModel = new Option<DirectoryInfo?>("--moderation-model") { Description = "A classifier trained with loom finetune (e.g. examples/moderation/finetune.yaml) served at POST /v1/moderations." };
+        var moderate = new Option<string>("--moderate") { Description = "What the moderation model screens: none, input (user turns, prompts), output (non-streamed answers) or both.", DefaultValueFactory = _ => "none" };
+        var moderationAction = new Option<string>("--moderation-action") { Description = "A flagged text gets: flag (X-Loom-Moderation header) or refuse (400 for an input; an emptied answer with finish_reason content_filter for an output).", DefaultValueFactory = _ => "flag" };
+        var moderationThreshold = new Option<double>("--moderation-threshold") { Description = "Category score (0..1] at which moderation flags a text.", DefaultValueFactory = _ => 0.5 };
         var cmd = new Command("serve", "Serve a model with an OpenAI-compatible HTTP API (chat, completions, embeddings, SSE streaming).")
-            { model, host, port, keys, kv, maxBatch, name, template, logDb, logContent, maxBody, maxQueue, rate, timeout, grace, adapter, guard, guardThreshold, minConfidence, lowConfidence };
+            { model, host, port, keys, kv, maxBatch, name, template, logDb, logContent, maxBody, maxQueue, rate, timeout, grace, adapter, guard, guardThreshold, minConfidence, lowConfidence, moderationModel, moderate, moderationAction, moderationThreshold };
         cmd.SetAction(parse =>
         {
             Loom.Core.Validation.Setting.OneOf("--injection-guard", parse.GetValue(guard), "off", "flag", "refuse", "strip");
             Loom.Core.Validation.Setting.OneOf("--low-confidence", parse.GetValue(lowConfidence), "warn", "abstain");
+            Loom.Core.Validation.Setting.OneOf("--moderate", parse.GetValue(moderate), "none", "input", "output", "both");
+            Loom.Core.Validation.Setting.OneOf("--moderation-action", parse.GetValue(moderationAction), "flag", "refuse");
             double body = parse.GetValue(maxBody), seconds = parse.GetValue(timeout), graceSeconds = parse.GetValue(grace);
             if (!(body > 0 && body <= 1 << 20)) throw new ArgumentException($"--max-body-mb must be a number of MiB above 0; got {body}.");
             if (!(seconds > 0 && seconds < 1e7)) throw new ArgumentException($"--request-timeout must be a number of seconds above 0; got {seconds}.");
@@ -53,6 +59,10 @@ internal static class ServeCommand
                 RequestTimeout = TimeSpan.FromSeconds(seconds), ShutdownGrace = TimeSpan.FromSeconds(graceSeconds),
                 InjectionGuard = Enum.Parse<Loom.Serving.Guards.GuardAction>(parse.GetValue(guard)!, ignoreCase: true),
                 InjectionThreshold = parse.GetValue(guardThreshold),
+                ModerationModelDirectory = parse.GetValue(moderationModel)?.FullName,
+                Moderate = Enum.Parse<Loom.Serving.Guards.ModerationScope>(parse.GetValue(moderate)!, ignoreCase: true),
+                ModerationAction = Enum.Parse<Loom.Serving.Guards.GuardAction>(parse.GetValue(moderationAction)!, ignoreCase: true),
+                ModerationThreshold = parse.GetValue(moderationThreshold),
                 Selective = new Loom.Serving.Guards.SelectiveGenerationOptions
                 {
                     MinMeanLogprob = parse.GetValue(minConfidence),
@@ -67,7 +77,8 @@ internal static class ServeCommand
                 var stats = server.Engine.Statistics;
                 console.MarkupLine($"serving [bold]{Markup.Escape(options.ModelName)}[/] at [link]{Markup.Escape(server.BaseAddress!.ToString())}v1[/] " +
                                    $"(context {server.Engine.ContextLength}, KV pool {stats.TotalBlocks} blocks, {(options.ApiKeys.Count > 0 ? $"{options.ApiKeys.Count} API key(s)" : "no API key")}" +
-                                   $"{(options.LogDatabasePath != null ? $", request log {Markup.Escape(options.LogDatabasePath)}" : "")}); Ctrl+C stops.");
+                                   $"{(options.LogDatabasePath != null ? $", request log {Markup.Escape(options.LogDatabasePath)}" : "")}" +
+                                   $"{(server.Moderation.Moderator is { } mod ? $", moderation {Markup.Escape(mod.ModelName)} [{string.Join(", ", mod.Categories)}] screening {options.Moderate.ToString().ToLowerInvariant()}" : "")}); Ctrl+C stops.");
                 using var stop = new ManualResetEventSlim();
                 ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; stop.Set(); };
                 Console.CancelKeyPress += onCancel;

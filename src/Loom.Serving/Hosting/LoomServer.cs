@@ -37,14 +37,17 @@ public sealed class LoomServer : IAsyncDisposable
     public OpenAIService Service { get; }
     /// <summary>The prompt-injection screen requests pass before parsing (action Off: none).</summary>
     public Guards.RequestGuard Guard { get; }
+    /// <summary>The moderation model (POST /v1/moderations) and its screen of inputs and outputs (Scope None: no screen).</summary>
+    public Guards.ModerationGuard Moderation { get; }
     /// <summary>Where the server listens, once started (http://127.0.0.1:PORT).</summary>
     public Uri? BaseAddress { get; private set; }
     /// <summary>True from the start of StopAsync: new requests get 503.</summary>
     public bool Stopping => _stopping;
     internal CancellationToken ShutdownToken => _shutdown.Token;
 
-    private LoomServer(ServerOptions options, InferenceEngine engine, IChatFormatter formatter, RequestLog? log)
+    private LoomServer(ServerOptions options, InferenceEngine engine, IChatFormatter formatter, RequestLog? log, Guards.ContentModerator? moderator)
     {
+        Moderation = new Guards.ModerationGuard(moderator, options.Moderate, options.ModerationAction);
         Options = options;
         Engine = engine;
         _log = log;
@@ -81,31 +84,54 @@ public sealed class LoomServer : IAsyncDisposable
         OpenAIEndpoints.Map(_app, this);
         // Unknown paths and methods answer in OpenAI's error shape too.
         _app.MapFallback((HttpContext ctx) => HttpResponses.ErrorAsync(ctx.Response,
-            new ApiException(404, "invalid_request_error", $"Unknown request URL: {ctx.Request.Method} {ctx.Request.Path}. The server serves /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /health and /metrics.", null, "unknown_url")));
+            new ApiException(404, "invalid_request_error", $"Unknown request URL: {ctx.Request.Method} {ctx.Request.Path}. The server serves /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/moderations, /v1/models, /health and /metrics.", null, "unknown_url")));
     }
 
     /// <summary>
     /// Loads the model directory and builds the server (not yet listening). Bad options throw
     /// <see cref="ArgumentException"/> naming the CLI option; a bad model directory the loader's error naming the file.
     /// </summary>
-    public static LoomServer Create(ServerOptions options)
+    public static LoomServer Create(ServerOptions options) => Create(options, null);
+
+    /// <summary>
+    /// As <see cref="Create(ServerOptions)"/>, with a moderation model given directly (any classifier whose
+    /// classes map to OpenAI categories) instead of loaded from <see cref="ServerOptions.ModerationModelDirectory"/>;
+    /// the server disposes it.
+    /// </summary>
+    public static LoomServer Create(ServerOptions options, Guards.ContentModerator? moderation)
     {
-        options.Validate();
-        if (!Directory.Exists(options.ModelDirectory) && !Loom.Inference.Gguf.GgufModelFiles.IsGguf(options.ModelDirectory))
-            throw new DirectoryNotFoundException($"--model {options.ModelDirectory}: no such directory or GGUF file. Give a model directory (config.json, model.safetensors, a tokenizer) or a .gguf file.");
-        IChatFormatter formatter = ChatFormatters.For(options.ModelDirectory, options.ChatTemplatePath);
-        if (options.AdapterDirectory is { } adapter && !Directory.Exists(adapter))
-            throw new DirectoryNotFoundException($"--adapter {adapter}: no such directory. Give a LoRA adapter directory (adapter_config.json, adapter_model.safetensors).");
-        var engine = InferenceEngine.Load(options.ModelDirectory, new InferenceEngineOptions { KvCacheMegabytes = options.KvCacheMegabytes, MaxBatch = options.MaxBatch, AdapterDirectory = options.AdapterDirectory });
-        RequestLog? log = null;
+        IChatFormatter formatter;
         try
         {
+            options.Validate();
+            if (options.Moderate != Guards.ModerationScope.None && options.ModerationModelDirectory is null && moderation is null)
+                throw new ArgumentException($"--moderate {options.Moderate.ToString().ToLowerInvariant()} needs --moderation-model DIR, a classifier trained with loom finetune (examples/moderation/finetune.yaml).");
+            if (!Directory.Exists(options.ModelDirectory) && !Loom.Inference.Gguf.GgufModelFiles.IsGguf(options.ModelDirectory))
+                throw new DirectoryNotFoundException($"--model {options.ModelDirectory}: no such directory or GGUF file. Give a model directory (config.json, model.safetensors, a tokenizer) or a .gguf file.");
+            formatter = ChatFormatters.For(options.ModelDirectory, options.ChatTemplatePath);
+            if (options.AdapterDirectory is { } adapter && !Directory.Exists(adapter))
+                throw new DirectoryNotFoundException($"--adapter {adapter}: no such directory. Give a LoRA adapter directory (adapter_config.json, adapter_model.safetensors).");
+        }
+        catch
+        {
+            moderation?.Dispose();   // the caller handed it over
+            throw;
+        }
+        InferenceEngine engine;
+        try { engine = InferenceEngine.Load(options.ModelDirectory, new InferenceEngineOptions { KvCacheMegabytes = options.KvCacheMegabytes, MaxBatch = options.MaxBatch, AdapterDirectory = options.AdapterDirectory }); }
+        catch { moderation?.Dispose(); throw; }
+        RequestLog? log = null;
+        Guards.ContentModerator? moderator = moderation;
+        try
+        {
+            if (moderator is null && options.ModerationModelDirectory is { } directory) moderator = Guards.ContentModerator.Open(directory, options.ModerationThreshold);
             log = options.LogDatabasePath is { } path ? RequestLog.Open(path) : null;
-            return new LoomServer(options, engine, formatter, log);
+            return new LoomServer(options, engine, formatter, log, moderator);
         }
         catch
         {
             engine.Dispose();
+            moderator?.Dispose();
             log?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw;
         }
@@ -142,6 +168,7 @@ public sealed class LoomServer : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
         _gate.Dispose();
         Engine.Dispose();
+        Moderation.Moderator?.Dispose();
         _shutdown.Dispose();
     }
 }

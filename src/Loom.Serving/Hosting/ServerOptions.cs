@@ -45,6 +45,14 @@ public sealed record ServerOptions
     public Guards.GuardAction InjectionGuard { get; init; } = Guards.GuardAction.Off;
     /// <summary>Score at which the injection guard acts — --injection-threshold.</summary>
     public double InjectionThreshold { get; init; } = 0.5;
+    /// <summary>A `loom finetune` classifier directory served at POST /v1/moderations; null: none — --moderation-model.</summary>
+    public string? ModerationModelDirectory { get; init; }
+    /// <summary>What the moderation model screens: none, input, output or both — --moderate.</summary>
+    public Guards.ModerationScope Moderate { get; init; } = Guards.ModerationScope.None;
+    /// <summary>What a flagged text gets: flag (X-Loom-Moderation header) or refuse — --moderation-action.</summary>
+    public Guards.GuardAction ModerationAction { get; init; } = Guards.GuardAction.Flag;
+    /// <summary>Category score at which moderation flags a text — --moderation-threshold.</summary>
+    public double ModerationThreshold { get; init; } = 0.5;
     /// <summary>Selective generation: warn or abstain below a mean token log-probability — --min-confidence, --low-confidence.</summary>
     public Guards.SelectiveGenerationOptions Selective { get; init; } = new();
 
@@ -65,6 +73,8 @@ public sealed record ServerOptions
         if (RequestTimeout <= TimeSpan.Zero) throw new ArgumentException($"--request-timeout must be > 0 seconds; got {RequestTimeout.TotalSeconds}.");
         if (!(InjectionThreshold > 0 && InjectionThreshold <= 1)) throw Setting.Error("--injection-threshold", InjectionThreshold, "in (0, 1]");
         Selective.Validate();
+        if (ModerationAction is not (Guards.GuardAction.Flag or Guards.GuardAction.Refuse)) throw Setting.Error("--moderation-action", ModerationAction.ToString().ToLowerInvariant(), "flag or refuse");
+        if (!(ModerationThreshold > 0 && ModerationThreshold <= 1)) throw Setting.Error("--moderation-threshold", ModerationThreshold, "in (0, 1]");
         if (ShutdownGrace < TimeSpan.Zero) throw new ArgumentException($"--shutdown-grace must be ≥ 0 seconds; got {ShutdownGrace.TotalSeconds}.");
     }
 

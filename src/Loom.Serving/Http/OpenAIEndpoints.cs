@@ -35,6 +35,43 @@ internal static class OpenAIEndpoints
         app.MapPost(ApiEndpoints.ChatPath, (HttpContext ctx) => HandleAsync(ctx, server, ApiEndpoint.ChatCompletions));
         app.MapPost(ApiEndpoints.CompletionsPath, (HttpContext ctx) => HandleAsync(ctx, server, ApiEndpoint.Completions));
         app.MapPost(ApiEndpoints.EmbeddingsPath, (HttpContext ctx) => HandleAsync(ctx, server, ApiEndpoint.Embeddings));
+        app.MapPost(ModerationProtocol.Path, (HttpContext ctx) => ModerateAsync(ctx, server));
+    }
+
+    // POST /v1/moderations: the moderation model's verdict on each input, in OpenAI's shape.
+    private static async Task ModerateAsync(HttpContext ctx, LoomServer server)
+    {
+        var trace = new RequestTrace(ModerationProtocol.Path, ctx.Items[ApiGate.KeyIdItem] as string);
+        int status = 200;
+        server.Metrics.Enter();
+        using var timeout = new CancellationTokenSource(server.Options.RequestTimeout);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, timeout.Token, server.ShutdownToken);
+        try
+        {
+            var moderator = server.Moderation.Moderator ?? throw new ApiException(404, "invalid_request_error",
+                "This server has no moderation model; start it with loom serve --moderation-model DIR (a classifier trained with loom finetune, see examples/moderation/finetune.yaml).", null, "moderation_not_configured");
+            using var body = await ReadBodyAsync(ctx, server.Options.MaxRequestBodyBytes).ConfigureAwait(false);
+            var texts = ModerationProtocol.ParseInputs(body.RootElement);
+            trace.Model = moderator.ModelName;
+            var verdicts = await moderator.ModerateAsync(texts, linked.Token).ConfigureAwait(false);
+            await HttpResponses.JsonAsync(ctx.Response, 200, ModerationProtocol.Response(moderator.ModelName, verdicts), linked.Token).ConfigureAwait(false);
+        }
+        catch (ApiException e)
+        {
+            status = e.StatusCode;
+            await ReportAsync(ctx, e).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException && linked.IsCancellationRequested)
+        {
+            status = ctx.RequestAborted.IsCancellationRequested ? ClientClosedRequest : timeout.IsCancellationRequested ? 408 : 503;
+            if (status != ClientClosedRequest)
+                await ReportAsync(ctx, status == 408 ? new ApiException(408, "timeout", "The moderation request ran longer than --request-timeout and was cancelled; send fewer texts.", null, "timeout") : OpenAIService.ShuttingDown()).ConfigureAwait(false);
+        }
+        finally
+        {
+            server.Metrics.Leave();
+            server.Service.Finish(trace, status);
+        }
     }
 
     private static async Task HandleAsync(HttpContext ctx, LoomServer server, ApiEndpoint endpoint)
@@ -58,9 +95,13 @@ internal static class OpenAIEndpoints
             using var body = screened.Body;
             if (screened.FlagHeader is { } flag) ctx.Response.Headers[Guards.RequestGuard.Header] = flag;
             var prepared = service.Parser.Parse(endpoint, body.RootElement);
+            if (await server.Moderation.ScreenInputAsync(body.RootElement, endpoint, linked.Token).ConfigureAwait(false) is { } inputFlag)
+                ctx.Response.Headers[Guards.ModerationGuard.Header] = inputFlag;
             if (!prepared.Stream)
             {
                 var answer = await service.RunAsync(prepared, trace, linked.Token).ConfigureAwait(false);
+                if (await server.Moderation.ScreenOutputAsync(answer, endpoint, linked.Token).ConfigureAwait(false) is { } outputFlag)
+                    ctx.Response.Headers.Append(Guards.ModerationGuard.Header, outputFlag);
                 await HttpResponses.JsonAsync(ctx.Response, 200, answer, linked.Token).ConfigureAwait(false);
                 return;
             }

@@ -18,7 +18,7 @@ public sealed record AugmentedText(string Text, string Operation, IReadOnlyList<
 /// <summary>EDA's four operations and WordNet synonym replacement.</summary>
 public sealed class EasyDataAugmentation
 {
-    private static readonly HashSet<string> StopWords = new(StringComparer.OrdinalIgnoreCase)
+    internal static readonly HashSet<string> StopWords = new(StringComparer.OrdinalIgnoreCase)
     {
         "i","me","my","myself","we","our","ours","ourselves","you","your","yours","yourself","yourselves","he","him","his","himself","she","her","hers",
         "herself","it","its","itself","they","them","their","theirs","themselves","what","which","who","whom","this","that","these","those","am","is","are",

@@ -31,8 +31,28 @@ public class AugmentCommandTests
         Assert.Contains("written to", console);
     }
 
+    [Fact]
+    public void MaskFillsWithTheMaskedLanguageModel()
+    {
+        // The tiny BERT of the Training tests (make_mask_fill_fixture.py); its fills are checked against PyTorch there.
+        string bert = Path.Combine(Path.GetDirectoryName(WordNetDir())!, "mask_fill");
+        string dir = CliRunner.TempDir(), input = Path.Combine(dir, "in.jsonl"), output = Path.Combine(dir, "out.jsonl");
+        File.WriteAllLines(input, ["""{"text": "this film tells no [MASK] story .", "label": "pos"}""", """{"text": "the plot was dull", "label": "neg"}"""]);
+        var (code, _, console) = CliRunner.Run("augment", "--method", "mask", "--model", bert, "--input", input, "--output", output, "--per-record", "3", "--top-k", "3", "--seed", "1");
+        Assert.True(code == 0, console);
+        var records = File.ReadAllLines(output).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.NotEmpty(records);
+        foreach (var r in records)
+        {
+            Assert.Equal((int)r["augmentation"]!["source_line"]! == 1 ? "pos" : "neg", (string)r["label"]!);
+            Assert.Equal("mask", (string)r["augmentation"]!["method"]!);
+        }
+        Assert.Contains(records, r => ((string)r["text"]!).StartsWith("this film tells no ", StringComparison.Ordinal) && !((string)r["text"]!).Contains("[MASK]"));
+    }
+
     [Theory]
-    [InlineData("mask", "--method")]
+    [InlineData("mask", "needs --model")]
+    [InlineData("tfidf", "--method")]
     [InlineData("paraphrase", "needs --endpoint")]
     public void BadInputIsOneLine(string method, string expected)
     {
