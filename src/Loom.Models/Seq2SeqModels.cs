@@ -19,7 +19,8 @@ public static class Seq2SeqModels
     public static bool IsSeq2SeqDirectory(string directory)
     {
         string path = Path.Combine(directory, "config.json");
-        if (!Directory.Exists(directory) || !File.Exists(path)) return false;
+        // Only a regular file is read here: a FIFO would block the probe forever (the causal load then names it).
+        if (!Directory.Exists(directory) || Loom.Core.IO.InputFiles.KindOf(path) != Loom.Core.IO.InputFileKind.Regular) return false;
         try
         {
             return JsonNode.Parse(File.ReadAllText(path))?["model_type"]?.GetValue<string>() is { } type
@@ -42,6 +43,7 @@ public static class Seq2SeqModels
     public static ISeq2SeqModel Load(string directory, ModelOptions? options = null, WorkerPool? pool = null)
     {
         string configPath = Path.Combine(directory, "config.json"), weights = Path.Combine(directory, "model.safetensors");
+        Loom.Core.IO.InputFiles.RequireRegularMembers(directory, "Model directory");   // a FIFO among them would block forever
         if (!File.Exists(configPath)) throw new FileNotFoundException($"{directory}: no config.json; an encoder-decoder model directory holds config.json and model.safetensors.", configPath);
         if (!File.Exists(weights)) throw new FileNotFoundException($"{directory}: no model.safetensors (pytorch_model.bin is not read; convert it with transformers' save_pretrained(safe_serialization=True)).", weights);
         JsonNode? node;

@@ -51,7 +51,7 @@ public static class InputFiles
 
     /// <summary>The files a model or tokenizer folder may hold (Hugging Face's layout).</summary>
     public static readonly string[] ModelFolderFiles =
-        ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "encoder.json", "vocab.bpe", "vocab.txt", "low_rank.json"];
+        ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "encoder.json", "vocab.bpe", "vocab.txt", "low_rank.json", "spiece.model", "tokenizer.model"];
 
     /// <summary>
     /// Checks the files a model or tokenizer folder may hold (config.json, tokenizer.json, ...): each one

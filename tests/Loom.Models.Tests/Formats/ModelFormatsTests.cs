@@ -55,6 +55,12 @@ public class ModelFormatsTests
             var (fromFile, fromDirectory) = await task;
             Assert.Null(fromFile);
             Assert.Null(fromDirectory);
+            // Regression: the encoder-decoder probe (`loom generate` asks it first) read config.json and hung.
+            var probe = Task.Run(() => Seq2SeqModels.IsSeq2SeqDirectory(dir));
+            Assert.Same(probe, await Task.WhenAny(probe, Task.Delay(TimeSpan.FromSeconds(20))));
+            Assert.False(await probe);
+            var load = Assert.Throws<InvalidDataException>(() => Seq2SeqModels.Load(dir));
+            Assert.Contains("FIFO", load.Message);
         }
         finally { Directory.Delete(dir, true); }
     }
