@@ -40,6 +40,19 @@ public sealed class ModerationGuard(ContentModerator? moderator, ModerationScope
         return header;
     }
 
+    /// <summary>
+    /// Refuses <c>stream: true</c> while answers are screened: a streamed answer is on the wire before it
+    /// is complete, so it could not be screened, and serving it unscreened would silently bypass the
+    /// operator's <c>--moderate output</c>.
+    /// </summary>
+    public void RequireUnstreamedWhenScreening(ApiEndpoint endpoint)
+    {
+        if (!Scope.HasFlag(ModerationScope.Output) || endpoint == ApiEndpoint.Embeddings) return;
+        throw new ApiException(400, "invalid_request_error",
+            "This server screens answers (loom serve --moderate output|both), and a streamed answer cannot be screened before it is sent; send \"stream\": false.",
+            "stream", "stream_not_screened");
+    }
+
     /// <summary>Screens the choices of a non-streamed answer in place: null when nothing is flagged, else the header value.</summary>
     public async Task<string?> ScreenOutputAsync(JsonObject answer, ApiEndpoint endpoint, CancellationToken cancellationToken)
     {

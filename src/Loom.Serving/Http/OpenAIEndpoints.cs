@@ -105,6 +105,7 @@ internal static class OpenAIEndpoints
                 await HttpResponses.JsonAsync(ctx.Response, 200, answer, linked.Token).ConfigureAwait(false);
                 return;
             }
+            server.Moderation.RequireUnstreamedWhenScreening(endpoint);
             var chunks = service.StreamAsync(prepared, trace, linked.Token);
             SseWriter.Begin(ctx.Response);
             await foreach (var chunk in chunks.ConfigureAwait(false)) await SseWriter.EventAsync(ctx.Response, chunk, linked.Token).ConfigureAwait(false);

@@ -142,6 +142,12 @@ public sealed class ModerationTests
             var body = JsonNode.Parse(await completion.Content.ReadAsStringAsync())!;
             Assert.Equal("", (string)body["choices"]![0]!["text"]!);
             Assert.Equal("content_filter", (string)body["choices"]![0]!["finish_reason"]!);
+            // Regression: a streamed answer went out unscreened under --moderate output; it is now refused.
+            var streamed = await http.PostAsJsonAsync("/v1/completions", new { model = "tiny-gpt2", max_tokens = 4, temperature = 0, prompt = "the cat", stream = true });
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, streamed.StatusCode);
+            var error = JsonNode.Parse(await streamed.Content.ReadAsStringAsync())!["error"]!;
+            Assert.Equal("stream_not_screened", (string)error["code"]!);
+            Assert.Equal("stream", (string)error["param"]!);
         }
         // Input-only screening leaves the answer alone (and the prompt is flagged, not refused, under flag).
         await using var inputOnly = await Start(o => o with { Moderate = ModerationScope.Input }, Moderator(intercept: 5));
