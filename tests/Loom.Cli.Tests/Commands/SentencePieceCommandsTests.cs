@@ -86,11 +86,11 @@ public class SentencePieceTrainCommandTests
         string corpus = Path.Combine(dir, "corpus.txt");
         File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("the cat sat on the mat.\nthe dog sat on the log.\nno cat, no dog.\n", 100)));
         string output = Path.Combine(dir, "tok");
-        var (code, _, console) = CliRunner.Run("tokenizer", "train", "--model", "unigram", "--input", corpus, "--vocab-size", "40", "--output", output);
+        var (code, _, console) = CliRunner.Run("tokenizer", "train", "--model", "unigram", "--input", corpus, "--vocab-size", "24", "--output", output);
         Assert.True(code == 0, console);
         Assert.True(File.Exists(Path.Combine(output, "spiece.model")));
 
-        (code, _, console) = CliRunner.Run("tokenizer", "train", "--model", "unigram", "--input", corpus, "--vocab-size", "40", "--output", output);
+        (code, _, console) = CliRunner.Run("tokenizer", "train", "--model", "unigram", "--input", corpus, "--vocab-size", "24", "--output", output);
         Assert.Equal(1, code);
         Assert.Contains("--overwrite", console);
 
@@ -104,7 +104,7 @@ public class SentencePieceTrainCommandTests
         Assert.True(code == 0, console);
         Assert.Equal("\"the cat sat\"", text.Trim());
 
-        (code, _, console) = CliRunner.Run("tokenizer", "train", "--model", "unigram", "--input", corpus, "--vocab-size", "40", "--output", output, "--overwrite", "--min-frequency", "5");
+        (code, _, console) = CliRunner.Run("tokenizer", "train", "--model", "unigram", "--input", corpus, "--vocab-size", "24", "--output", output, "--overwrite", "--min-frequency", "5");
         Assert.Equal(1, code);
         Assert.Contains("--min-frequency applies to --model bpe and wordpiece", console);
     }
