@@ -108,4 +108,21 @@ public class SentencePieceTrainCommandTests
         Assert.Equal(1, code);
         Assert.Contains("--min-frequency applies to --model bpe and wordpiece", console);
     }
+
+    [Fact]
+    public void EncodeWithAnEmptyFolderNamesEveryFileItTakes()
+    {
+        // Regression: the error listed only the BPE files (tokenizer.json, encoder.json + vocab.bpe, vocab.json +
+        // merges.txt), so a T5 user whose spiece.model was missing was not told that file is what it looks for.
+        string dir = CliRunner.TempDir();
+        string empty = Path.Combine(dir, "model");
+        Directory.CreateDirectory(empty);
+        string input = Path.Combine(dir, "in.jsonl");
+        File.WriteAllText(input, "{\"text\": \"hi\"}\n");
+        var (code, _, console) = CliRunner.Run("tokenizer", "encode", "--tokenizer", empty, "--input", input);
+        Assert.Equal(1, code);
+        Assert.Contains("spiece.model", console);
+        Assert.Contains("vocab.txt", console);
+        Assert.DoesNotContain("   at ", console);
+    }
 }
