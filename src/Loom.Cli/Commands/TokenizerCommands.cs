@@ -257,7 +257,13 @@ internal static class TokenizerCommands
                 catch (JsonException e) { throw new FormatException($"{path}:{lineNo}: expected a JSON array of integers ({e.Message})."); }
                 string text;
                 try { text = decode(ids); }
-                catch (ArgumentOutOfRangeException e) { throw new FormatException($"{path}:{lineNo}: {e.Message}"); }
+                catch (ArgumentOutOfRangeException e)
+                {
+                    // Message alone: .NET appends " (Parameter 'ids')" and a second line "Actual value was N." to it.
+                    string what = e.Message;
+                    int cut = what.IndexOf(" (Parameter '", StringComparison.Ordinal);
+                    throw new FormatException($"{path}:{lineNo}: {(cut >= 0 ? what[..cut] : what.Split('\n')[0])}");
+                }
                 output.Write(JsonSerializer.Serialize(text, RelaxedJson));
                 output.Write('\n');
             }

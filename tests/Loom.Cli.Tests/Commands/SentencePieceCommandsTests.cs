@@ -125,4 +125,23 @@ public class SentencePieceTrainCommandTests
         Assert.Contains("vocab.txt", console);
         Assert.DoesNotContain("   at ", console);
     }
+
+    [Fact]
+    public void DecodeOfAnIdOutsideTheVocabularyIsOneErrorLine()
+    {
+        // Regression: the error carried .NET's " (Parameter 'ids')" and a second line "Actual value was 99999".
+        string dir = CliRunner.TempDir();
+        string corpus = Path.Combine(dir, "corpus.txt");
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("the cat sat on the mat.\nthe dog sat on the log.\nno cat, no dog.\n", 100)));
+        string output = Path.Combine(dir, "tok");
+        var (code, _, console) = CliRunner.Run("tokenizer", "train", "--model", "unigram", "--input", corpus, "--vocab-size", "24", "--output", output);
+        Assert.True(code == 0, console);
+        string ids = Path.Combine(dir, "ids.jsonl");
+        File.WriteAllText(ids, "[3]\n[99999]\n");
+        (code, _, console) = CliRunner.Run("tokenizer", "decode", "--tokenizer", output, "--input", ids);
+        Assert.Equal(1, code);
+        Assert.Contains("ids.jsonl:2: Id 99999 at position 0 is outside the vocabulary", console);
+        Assert.DoesNotContain("Actual value", console);
+        Assert.DoesNotContain("(Parameter", console);
+    }
 }
