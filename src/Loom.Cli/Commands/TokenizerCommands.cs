@@ -166,6 +166,9 @@ internal static class TokenizerCommands
     private static BpeTokenizer LoadTokenizer(string value)
     {
         try { return TokenizerLoader.Load(value); }
+        // The BPE loader is tried last, so its "holds no ..." would not mention the SentencePiece and WordPiece files this command also takes.
+        catch (FileNotFoundException e) when (Directory.Exists(value))
+        { throw new FileNotFoundException($"--tokenizer {value}: the folder holds no tokenizer: give one with tokenizer.json, spiece.model or tokenizer.model (SentencePiece), vocab.txt (WordPiece), encoder.json + vocab.bpe, or vocab.json + merges.txt.", e.FileName, e); }
         catch (FileNotFoundException e) { throw new FileNotFoundException($"--tokenizer {value}: {e.Message}", e.FileName, e); }
         catch (DirectoryNotFoundException e) { throw new DirectoryNotFoundException($"--tokenizer {value}: {e.Message}", e); }
         catch (FormatException e) { throw new FormatException($"--tokenizer {value}: {e.Message}", e); }
@@ -254,7 +257,13 @@ internal static class TokenizerCommands
                 catch (JsonException e) { throw new FormatException($"{path}:{lineNo}: expected a JSON array of integers ({e.Message})."); }
                 string text;
                 try { text = decode(ids); }
-                catch (ArgumentOutOfRangeException e) { throw new FormatException($"{path}:{lineNo}: {e.Message}"); }
+                catch (ArgumentOutOfRangeException e)
+                {
+                    // Message alone: .NET appends " (Parameter 'ids')" and a second line "Actual value was N." to it.
+                    string what = e.Message;
+                    int cut = what.IndexOf(" (Parameter '", StringComparison.Ordinal);
+                    throw new FormatException($"{path}:{lineNo}: {(cut >= 0 ? what[..cut] : what.Split('\n')[0])}");
+                }
                 output.Write(JsonSerializer.Serialize(text, RelaxedJson));
                 output.Write('\n');
             }

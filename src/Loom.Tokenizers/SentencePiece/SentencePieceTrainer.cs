@@ -110,6 +110,11 @@ public static class SentencePieceTrainer
         var pieces = options.ModelType == SentencePieceModelType.Unigram
             ? UnigramModelTrainer.Train(words, required, normalCount, rules, options, progress, cancellationToken)
             : BpeModelTrainer.Train(words, required, normalCount, rules, progress, cancellationToken);
+        // spm_train (hard_vocab_limit, its default) refuses a corpus that cannot fill the vocabulary:
+        // "Vocabulary size too high (N). Please set it to a value <= M" (trainer_interface.cc). Writing a smaller
+        // model instead would also put a meta piece asked for at a high id (PadId = VocabSize - 1) at a lower one.
+        if (pieces.Count < normalCount)
+            throw new ArgumentException($"VocabSize {options.VocabSize} is too high for this corpus: it yields {meta.Count + pieces.Count} pieces ({meta.Count} meta + {pieces.Count} learned); set the vocabulary size to at most {meta.Count + pieces.Count} or train on more text (spm_train refuses such a size too).");
 
         var all = new List<SentencePieceEntry>(options.VocabSize);
         int k = 0;

@@ -86,11 +86,11 @@ public class SentencePieceTrainCommandTests
         string corpus = Path.Combine(dir, "corpus.txt");
         File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("the cat sat on the mat.\nthe dog sat on the log.\nno cat, no dog.\n", 100)));
         string output = Path.Combine(dir, "tok");
-        var (code, _, console) = CliRunner.Run("tokenizer", "train", "--model", "unigram", "--input", corpus, "--vocab-size", "40", "--output", output);
+        var (code, _, console) = CliRunner.Run("tokenizer", "train", "--model", "unigram", "--input", corpus, "--vocab-size", "24", "--output", output);
         Assert.True(code == 0, console);
         Assert.True(File.Exists(Path.Combine(output, "spiece.model")));
 
-        (code, _, console) = CliRunner.Run("tokenizer", "train", "--model", "unigram", "--input", corpus, "--vocab-size", "40", "--output", output);
+        (code, _, console) = CliRunner.Run("tokenizer", "train", "--model", "unigram", "--input", corpus, "--vocab-size", "24", "--output", output);
         Assert.Equal(1, code);
         Assert.Contains("--overwrite", console);
 
@@ -104,8 +104,44 @@ public class SentencePieceTrainCommandTests
         Assert.True(code == 0, console);
         Assert.Equal("\"the cat sat\"", text.Trim());
 
-        (code, _, console) = CliRunner.Run("tokenizer", "train", "--model", "unigram", "--input", corpus, "--vocab-size", "40", "--output", output, "--overwrite", "--min-frequency", "5");
+        (code, _, console) = CliRunner.Run("tokenizer", "train", "--model", "unigram", "--input", corpus, "--vocab-size", "24", "--output", output, "--overwrite", "--min-frequency", "5");
         Assert.Equal(1, code);
         Assert.Contains("--min-frequency applies to --model bpe and wordpiece", console);
+    }
+
+    [Fact]
+    public void EncodeWithAnEmptyFolderNamesEveryFileItTakes()
+    {
+        // Regression: the error listed only the BPE files (tokenizer.json, encoder.json + vocab.bpe, vocab.json +
+        // merges.txt), so a T5 user whose spiece.model was missing was not told that file is what it looks for.
+        string dir = CliRunner.TempDir();
+        string empty = Path.Combine(dir, "model");
+        Directory.CreateDirectory(empty);
+        string input = Path.Combine(dir, "in.jsonl");
+        File.WriteAllText(input, "{\"text\": \"hi\"}\n");
+        var (code, _, console) = CliRunner.Run("tokenizer", "encode", "--tokenizer", empty, "--input", input);
+        Assert.Equal(1, code);
+        Assert.Contains("spiece.model", console);
+        Assert.Contains("vocab.txt", console);
+        Assert.DoesNotContain("   at ", console);
+    }
+
+    [Fact]
+    public void DecodeOfAnIdOutsideTheVocabularyIsOneErrorLine()
+    {
+        // Regression: the error carried .NET's " (Parameter 'ids')" and a second line "Actual value was 99999".
+        string dir = CliRunner.TempDir();
+        string corpus = Path.Combine(dir, "corpus.txt");
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("the cat sat on the mat.\nthe dog sat on the log.\nno cat, no dog.\n", 100)));
+        string output = Path.Combine(dir, "tok");
+        var (code, _, console) = CliRunner.Run("tokenizer", "train", "--model", "unigram", "--input", corpus, "--vocab-size", "24", "--output", output);
+        Assert.True(code == 0, console);
+        string ids = Path.Combine(dir, "ids.jsonl");
+        File.WriteAllText(ids, "[3]\n[99999]\n");
+        (code, _, console) = CliRunner.Run("tokenizer", "decode", "--tokenizer", output, "--input", ids);
+        Assert.Equal(1, code);
+        Assert.Contains("ids.jsonl:2: Id 99999 at position 0 is outside the vocabulary", console);
+        Assert.DoesNotContain("Actual value", console);
+        Assert.DoesNotContain("(Parameter", console);
     }
 }

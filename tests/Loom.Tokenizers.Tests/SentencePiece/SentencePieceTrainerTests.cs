@@ -85,4 +85,22 @@ public class SentencePieceTrainerTests
         var e = Assert.Throws<ArgumentException>(() => SentencePieceTrainer.Train(Corpus, new SentencePieceTrainerOptions { VocabSize = 20 }));
         Assert.Contains("VocabSize 20", e.Message);
     }
+
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void TooHighAVocabularyIsRefusedAsSpmTrainRefusesIt(SentencePieceModelType type)
+    {
+        // Regression: a corpus that cannot fill VocabSize gave a smaller model without a word (and a meta piece
+        // asked for at the last id landed lower). spm_train (python sentencepiece 0.2, hard_vocab_limit default)
+        // on these 300 lines with vocab_size=40, model_type=unigram says "Vocabulary size too high (40). Please
+        // set it to a value <= 24"; Loom's Unigram trainer reaches the same 24.
+        string[] corpus = [.. Enumerable.Repeat(new[] { "the cat sat on the mat.", "the dog sat on the log.", "no cat, no dog." }, 100).SelectMany(x => x)];
+        var e = Assert.Throws<ArgumentException>(() => SentencePieceTrainer.Train(corpus, new SentencePieceTrainerOptions { ModelType = type, VocabSize = 1000 }));
+        Assert.Contains("VocabSize 1000 is too high", e.Message);
+        if (type == SentencePieceModelType.Unigram)
+        {
+            Assert.Contains("at most 24", e.Message);
+            Assert.Equal(24, SentencePieceTrainer.Train(corpus, new SentencePieceTrainerOptions { ModelType = type, VocabSize = 24 }).Pieces.Count);
+        }
+    }
 }

@@ -61,6 +61,13 @@ internal static class EvalMetricsCommand
                 parse.GetValue(lowercase), parse.GetValue(tokenize)!, !parse.GetValue(noStemmer), parse.GetValue(k), parse.GetValue(model)?.FullName, parse.GetValue(idf), parse.GetValue(layer));
             if (input.K is < 1) throw new ArgumentException($"--k must be at least 1; got {input.K}.");
             if (input.References.Length == 0) throw new ArgumentException("--references needs at least one file.");
+            // --model, --idf and --layer only mean something to bertscore; ignoring them elsewhere would print a score
+            // the user did not ask for (e.g. chrf++ --layer 2) without a word.
+            if (!name.Equals("bertscore", StringComparison.OrdinalIgnoreCase))
+            {
+                string? stray = input.Layer is int l ? $"--layer {l}" : input.Idf ? "--idf" : input.Model is not null ? "--model" : null;
+                if (stray is not null) throw new ArgumentException($"{stray} applies to --metric bertscore only; drop it for --metric {name}.");
+            }
             var buffer = new MemoryStream();
             using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {

@@ -85,4 +85,24 @@ public class EvalBertScoreCommandTests
         Assert.Contains("0 (the embeddings) to 1", console);
         Assert.DoesNotContain("   at ", console);
     }
+
+    [Theory]
+    [InlineData("chrf++", "--layer", "2")]
+    [InlineData("bleu", "--idf", null)]
+    [InlineData("chrf", "--model", ".")]
+    public void BertScoreOptionsOnAnotherMetricAreRefused(string metric, string option, string? value)
+    {
+        // Regression: `--metric chrf++ --layer 2` printed the chrF++ score and ignored --layer without a word.
+        string dir = CliRunner.TempDir();
+        string pred = Path.Combine(dir, "pred.txt"), refs = Path.Combine(dir, "refs.txt");
+        File.WriteAllLines(pred, ["the cat sat"]);
+        File.WriteAllLines(refs, ["the cat sat down"]);
+        string[] args = ["eval", "metrics", "--metric", metric, "--predictions", pred, "--references", refs, option, .. value is null ? Array.Empty<string>() : [value == "." ? dir : value]];
+        var (code, output, console) = CliRunner.Run(args);
+        Assert.Equal(1, code);
+        Assert.Contains($"{option}", console);
+        Assert.Contains("applies to --metric bertscore only", console);
+        Assert.DoesNotContain("   at ", console);
+        Assert.Equal("", output.Trim());
+    }
 }
