@@ -19,6 +19,9 @@ public sealed record SentencePieceModelFile
     /// <summary>#5 denormalizer_spec, or null (Loom reads it but does not apply it to decoded text).</summary>
     public SentencePieceNormalizerSpec? DenormalizerSpec { get; init; }
 
+    /// <summary>The most a .model.gz may decompress to (256 MiB; the largest real models are under 10 MB).</summary>
+    internal const long MaxDecompressedBytes = 256L << 20;
+
     /// <summary>Reads a .model file (a gzip-compressed one, .model.gz, too).</summary>
     public static SentencePieceModelFile Read(string path)
     {
@@ -30,7 +33,14 @@ public sealed record SentencePieceModelFile
             {
                 using var z = new GZipStream(new MemoryStream(data), CompressionMode.Decompress);
                 using var m = new MemoryStream();
-                z.CopyTo(m);
+                // Bounded: a crafted .model.gz (a gzip bomb) must not exhaust memory; real models are a few MB.
+                var buffer = new byte[81920];
+                for (int n; (n = z.Read(buffer)) > 0;)
+                {
+                    if (m.Length + n > MaxDecompressedBytes)
+                        throw new FormatException($"{path}: decompresses to more than {MaxDecompressedBytes >> 20} MiB; a SentencePiece model is a few MB, so this is not one.");
+                    m.Write(buffer, 0, n);
+                }
                 data = m.ToArray();
             }
         }

@@ -51,6 +51,26 @@ public class SentencePieceModelFileTests
     }
 
     [Fact]
+    public void AGzipBombIsRefusedBeforeItExhaustsMemory()
+    {
+        // Regression: a .model.gz was decompressed without a bound (found by the adversarial pass).
+        string path = Path.Combine(Path.GetTempPath(), "loom-bomb-" + Guid.NewGuid().ToString("N") + ".model.gz");
+        try
+        {
+            using (var file = File.Create(path))
+            using (var z = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest))
+            {
+                var zeros = new byte[1 << 20];
+                for (long written = 0; written <= SentencePieceModelFile.MaxDecompressedBytes; written += zeros.Length) z.Write(zeros);
+            }
+            Assert.True(new FileInfo(path).Length < 4 << 20);
+            var e = Assert.Throws<FormatException>(() => SentencePieceModelFile.Read(path));
+            Assert.Contains("decompresses to more than 256 MiB", e.Message);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
     public void AModelWithoutUnknownPieceIsRefused()
     {
         var model = new SentencePieceModelFile { Pieces = [new("a", -1), new("b", -2)] };
