@@ -71,7 +71,10 @@ internal static class MaskedLanguageModelTraining
         console.WriteLine(JsonSerializer.Serialize(cfg, TrainConfig.Json));
 
         var repaired = new InputCounters();
-        var (tokens, documents) = ReadStream(cfg.Data, cfg.Field, tokenizer, sep, repaired);
+        // Every non-blank line of a text file, or each JSONL record's field, is a document; documents are
+        // joined by [SEP] (one after each), as HF's tokenizer closes each line's [CLS] … [SEP] before group_texts.
+        var (tokens, documents) = DocumentStream.Read(cfg.Data, cfg.Field, repaired, tokenizer.EncodeIds, sep,
+            "masked-LM pre-training reads text or JSONL files (it tokenizes with the WordPiece tokenizer itself)");
         if (repaired.Warning("the training data") is { } warning) console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(warning)}");
         var o = cfg.Train;
         int cut = (int)(tokens.Length * (1 - cfg.ValidationFraction));
@@ -135,38 +138,6 @@ internal static class MaskedLanguageModelTraining
         string prefix = tokenizer.Model.ContinuingSubwordPrefix;
         foreach (var (token, id) in tokenizer.Model.Vocabulary)
             if (prefix.Length > 0 && token.StartsWith(prefix, StringComparison.Ordinal) && token.Length > prefix.Length) yield return id;
-    }
-
-    // Every non-blank line of a text file, or each JSONL record's field, is a document; documents are
-    // joined by [SEP] (one after each), as HF's tokenizer closes each line's [CLS] … [SEP] before group_texts.
-    private static (int[] Tokens, int Documents) ReadStream(IReadOnlyList<string> paths, string field, WordPieceTokenizer tokenizer, int sep, InputCounters counters)
-    {
-        var ids = new List<int>();
-        int documents = 0;
-        foreach (var path in paths)
-        {
-            if (TokenShardSet.IsShardPath(path))
-                throw new NotSupportedException($"data: {path} is a token shard set; masked-LM pre-training reads text or JSONL files (it tokenizes with the WordPiece tokenizer itself).");
-            InputFiles.RequireFile(path, "data");
-            foreach (var text in TextChunks.IsJsonLines(path) ? TextChunks.JsonLinesField(path, field, counters) : Lines(path))
-            {
-                if (string.IsNullOrWhiteSpace(text)) continue;
-                int before = ids.Count;
-                tokenizer.EncodeIds(text, ids);
-                if (ids.Count == before) continue;
-                ids.Add(sep);
-                documents++;
-            }
-        }
-        if (ids.Count == 0) throw new InvalidDataException($"The training data ({string.Join(", ", paths)}) holds no tokens.");
-        return (ids.ToArray(), documents);
-    }
-
-    private static IEnumerable<string> Lines(string path)
-    {
-        using var reader = TextChunks.OpenText(path);
-        string? line;
-        while ((line = reader.ReadLine()) != null) yield return line;
     }
 
     // The files of the tokenizer go next to the model, under the names Hugging Face looks for.

@@ -63,7 +63,9 @@ internal static class SpanCorruptionTraining
         else RunDirectory.CheckFresh(cfg.Output, overwrite, [cfg.InitFrom, cfg.Tokenizer, .. cfg.Data]);
 
         var repaired = new InputCounters();
-        var (tokens, documents) = ReadStream(cfg.Data, cfg.Field, tokenizer, repaired);
+        // Every non-blank line of a text file, or each JSONL record's field, is a document ending in </s>.
+        var (tokens, documents) = DocumentStream.Read(cfg.Data, cfg.Field, repaired, tokenizer.Encode, tokenizer.EosId,
+            "span-corruption pre-training reads text or JSONL files (it tokenizes with the SentencePiece tokenizer itself)");
         if (repaired.Warning("the training data") is { } warning) console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(warning)}");
         int cut = (int)(tokens.Length * (1 - cfg.ValidationFraction));
         if (cut < window || tokens.Length - cut < window)
@@ -118,37 +120,6 @@ internal static class SpanCorruptionTraining
         if (SentencePieceTokenizer.ResolveFile(path) is null)
             throw new ArgumentException($"tokenizer is \"{path}\", which holds no SentencePiece model, but T5 uses one: give a spiece.model, a Unigram tokenizer.json (with <extra_id_N>) or a directory holding either.");
         return new SentencePieceTextToTextTokenizer(SentencePieceTokenizer.Load(path));
-    }
-
-    // Every non-blank line of a text file, or each JSONL record's field, is a document ending in </s>.
-    private static (int[] Tokens, int Documents) ReadStream(IReadOnlyList<string> paths, string field, SentencePieceTextToTextTokenizer tokenizer, InputCounters counters)
-    {
-        var ids = new List<int>();
-        int documents = 0;
-        foreach (var path in paths)
-        {
-            if (TokenShardSet.IsShardPath(path))
-                throw new NotSupportedException($"data: {path} is a token shard set; span-corruption pre-training reads text or JSONL files (it tokenizes with the SentencePiece tokenizer itself).");
-            InputFiles.RequireFile(path, "data");
-            foreach (var text in TextChunks.IsJsonLines(path) ? TextChunks.JsonLinesField(path, field, counters) : Lines(path))
-            {
-                if (string.IsNullOrWhiteSpace(text)) continue;
-                int before = ids.Count;
-                tokenizer.Encode(text, ids);
-                if (ids.Count == before) continue;
-                ids.Add(tokenizer.EosId);
-                documents++;
-            }
-        }
-        if (ids.Count == 0) throw new InvalidDataException($"The training data ({string.Join(", ", paths)}) holds no tokens.");
-        return (ids.ToArray(), documents);
-    }
-
-    private static IEnumerable<string> Lines(string path)
-    {
-        using var reader = TextChunks.OpenText(path);
-        string? line;
-        while ((line = reader.ReadLine()) != null) yield return line;
     }
 
     /// <summary>The tokenizer's file goes next to the model under the name transformers looks for (spiece.model or tokenizer.json).</summary>
