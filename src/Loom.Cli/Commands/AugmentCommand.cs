@@ -83,7 +83,9 @@ internal static class AugmentCommand
             }
             else
             {
-                string url = parse.GetValue(endpoint) ?? throw new ArgumentException($"--method {options.Method} needs --endpoint URL, an OpenAI-compatible API (e.g. http://127.0.0.1:8080/v1 from loom serve).");
+                string url = parse.GetValue(endpoint) ?? throw new ArgumentException(options.Method is "backtranslate"
+                    ? "--method backtranslate needs --model T5_DIR (a local T5 directory, with --source-prefix/--reverse-prefix) or --endpoint URL, an OpenAI-compatible API (e.g. http://127.0.0.1:8080/v1 from loom serve)."
+                    : $"--method {options.Method} needs --endpoint URL, an OpenAI-compatible API (e.g. http://127.0.0.1:8080/v1 from loom serve).");
                 if (!Uri.TryCreate(url, UriKind.Absolute, out var baseUrl)) throw Setting.Error("--endpoint", url, "an absolute URL such as http://127.0.0.1:8080/v1");
                 rewriter = new EndpointRewriter(baseUrl, parse.GetValue(endpointModel)!, parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
             }
