@@ -13,7 +13,7 @@ internal static class ServeCommand
 {
     public static Command Create(IAnsiConsole console)
     {
-        var model = new Option<DirectoryInfo>("--model") { Description = "Model directory: config.json, model.safetensors and a tokenizer.", Required = true };
+        var model = new Option<DirectoryInfo>("--model") { Description = "Model directory: config.json, model.safetensors and a tokenizer (a T5 directory is served for /v1/completions).", Required = true };
         var host = new Option<string>("--host") { Description = "Address to listen on (127.0.0.1: loopback only; 0.0.0.0: every interface).", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "TCP port (0: any free port).", DefaultValueFactory = _ => 8080 };
         var keys = new Option<string[]>("--api-key") { Description = "A Bearer key clients must send (repeat for several; none: no authentication).", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
@@ -74,9 +74,8 @@ internal static class ServeCommand
             try
             {
                 server.StartAsync().GetAwaiter().GetResult();
-                var stats = server.Engine.Statistics;
                 console.MarkupLine($"serving [bold]{Markup.Escape(options.ModelName)}[/] at [link]{Markup.Escape(server.BaseAddress!.ToString())}v1[/] " +
-                                   $"(context {server.Engine.ContextLength}, KV pool {stats.TotalBlocks} blocks, {(options.ApiKeys.Count > 0 ? $"{options.ApiKeys.Count} API key(s)" : "no API key")}" +
+                                   $"({Markup.Escape(server.Completions.Describe())}, {(options.ApiKeys.Count > 0 ? $"{options.ApiKeys.Count} API key(s)" : "no API key")}" +
                                    $"{(options.LogDatabasePath != null ? $", request log {Markup.Escape(options.LogDatabasePath)}" : "")}" +
                                    $"{(server.Moderation.Moderator is { } mod ? $", moderation {Markup.Escape(mod.ModelName)} [{string.Join(", ", mod.Categories)}] screening {options.Moderate.ToString().ToLowerInvariant()}" : "")}); Ctrl+C stops.");
                 using var stop = new ManualResetEventSlim();

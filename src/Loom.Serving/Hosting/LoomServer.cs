@@ -31,10 +31,18 @@ public sealed class LoomServer : IAsyncDisposable
     private volatile bool _stopping;
     private int _stopped;
 
+    private readonly InferenceEngine? _engine;
+    private readonly OpenAIService? _service;
+    private readonly IDisposable _model;
+
     public ServerOptions Options { get; }
-    public InferenceEngine Engine { get; }
-    public ServerMetrics Metrics { get; } = new();
-    public OpenAIService Service { get; }
+    /// <summary>The causal model's batched engine; a server over an encoder-decoder (T5) directory has none.</summary>
+    public InferenceEngine Engine => _engine ?? throw new InvalidOperationException($"{Options.ModelDirectory} is an encoder-decoder (T5) model, served by Seq2SeqOpenAIService without the batched engine; use Completions.");
+    public ServerMetrics Metrics { get; }
+    /// <summary>The causal model's OpenAI service (also used by the batch runner); see <see cref="Engine"/>.</summary>
+    public OpenAIService Service => _service ?? throw new InvalidOperationException($"{Options.ModelDirectory} is an encoder-decoder (T5) model; use Completions.");
+    /// <summary>What answers /v1/completions, /v1/chat/completions, /v1/embeddings and /v1/models, chosen once when the model was loaded.</summary>
+    public IOpenAIService Completions { get; }
     /// <summary>The prompt-injection screen requests pass before parsing (action Off: none).</summary>
     public Guards.RequestGuard Guard { get; }
     /// <summary>The moderation model (POST /v1/moderations) and its screen of inputs and outputs (Scope None: no screen).</summary>
@@ -45,14 +53,17 @@ public sealed class LoomServer : IAsyncDisposable
     public bool Stopping => _stopping;
     internal CancellationToken ShutdownToken => _shutdown.Token;
 
-    private LoomServer(ServerOptions options, InferenceEngine engine, IChatFormatter formatter, RequestLog? log, Guards.ContentModerator? moderator)
+    private LoomServer(ServerOptions options, IDisposable model, InferenceEngine? engine, IOpenAIService service, ServerMetrics metrics, RequestLog? log, Guards.ContentModerator? moderator)
     {
         Moderation = new Guards.ModerationGuard(moderator, options.Moderate, options.ModerationAction);
         Options = options;
-        Engine = engine;
+        Metrics = metrics;
+        _model = model;
+        _engine = engine;
+        _service = service as OpenAIService;
+        Completions = service;
         _log = log;
         _gate = new ApiGate(options.ApiKeys, options.RequestsPerMinute);
-        Service = new OpenAIService(engine, options.ModelName, formatter, Metrics, log, options.LogContent, options.Selective);
         Guard = new Guards.RequestGuard(new Guards.PromptInjectionGuard(options.InjectionThreshold), options.InjectionGuard);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(LoomServer).Assembly.GetName().Name });
@@ -75,7 +86,7 @@ public sealed class LoomServer : IAsyncDisposable
             if (_gate.Check(ctx, _stopping) is { } refusal)
             {
                 var trace = new RequestTrace(ctx.Request.Path.Value ?? "", null);
-                Service.Finish(trace, refusal.StatusCode);
+                Completions.Finish(trace, refusal.StatusCode);
                 await HttpResponses.ErrorAsync(ctx.Response, refusal).ConfigureAwait(false);
                 return;
             }
@@ -100,7 +111,8 @@ public sealed class LoomServer : IAsyncDisposable
     /// </summary>
     public static LoomServer Create(ServerOptions options, Guards.ContentModerator? moderation)
     {
-        IChatFormatter formatter;
+        IChatFormatter? formatter;
+        bool seq2seq;
         try
         {
             options.Validate();
@@ -108,7 +120,12 @@ public sealed class LoomServer : IAsyncDisposable
                 throw new ArgumentException($"--moderate {options.Moderate.ToString().ToLowerInvariant()} needs --moderation-model DIR, a classifier trained with loom finetune (examples/moderation/finetune.yaml).");
             if (!Directory.Exists(options.ModelDirectory) && !Loom.Inference.Gguf.GgufModelFiles.IsGguf(options.ModelDirectory))
                 throw new DirectoryNotFoundException($"--model {options.ModelDirectory}: no such directory or GGUF file. Give a model directory (config.json, model.safetensors, a tokenizer) or a .gguf file.");
-            formatter = ChatFormatters.For(options.ModelDirectory, options.ChatTemplatePath);
+            seq2seq = Loom.Inference.Seq2Seq.Seq2SeqTextModel.IsSeq2Seq(options.ModelDirectory);
+            if (seq2seq && options.AdapterDirectory != null)
+                throw new ArgumentException($"--adapter: {options.ModelDirectory} is an encoder-decoder (T5) model; LoRA adapters are served for causal models only.");
+            if (seq2seq && options.ChatTemplatePath != null)
+                throw new ArgumentException($"--chat-template: {options.ModelDirectory} is an encoder-decoder (T5) model, served for /v1/completions only; it has no chat endpoint.");
+            formatter = seq2seq ? null : ChatFormatters.For(options.ModelDirectory, options.ChatTemplatePath);
             if (options.AdapterDirectory is { } adapter && !Directory.Exists(adapter))
                 throw new DirectoryNotFoundException($"--adapter {adapter}: no such directory. Give a LoRA adapter directory (adapter_config.json, adapter_model.safetensors).");
         }
@@ -117,8 +134,17 @@ public sealed class LoomServer : IAsyncDisposable
             moderation?.Dispose();   // the caller handed it over
             throw;
         }
-        InferenceEngine engine;
-        try { engine = InferenceEngine.Load(options.ModelDirectory, new InferenceEngineOptions { KvCacheMegabytes = options.KvCacheMegabytes, MaxBatch = options.MaxBatch, AdapterDirectory = options.AdapterDirectory }); }
+        // The one place the kind of model decides what answers requests: a causal directory gets the
+        // batched engine behind OpenAIService, an encoder-decoder one Seq2SeqOpenAIService (one
+        // generation at a time); the endpoints see only IOpenAIService.
+        IDisposable engine;
+        InferenceEngine? causal = null;
+        Loom.Inference.Seq2Seq.Seq2SeqTextModel? textModel = null;
+        try
+        {
+            if (seq2seq) engine = textModel = Loom.Inference.Seq2Seq.Seq2SeqTextModel.Load(options.ModelDirectory);
+            else engine = causal = InferenceEngine.Load(options.ModelDirectory, new InferenceEngineOptions { KvCacheMegabytes = options.KvCacheMegabytes, MaxBatch = options.MaxBatch, AdapterDirectory = options.AdapterDirectory });
+        }
         catch { moderation?.Dispose(); throw; }
         RequestLog? log = null;
         Guards.ContentModerator? moderator = moderation;
@@ -126,7 +152,11 @@ public sealed class LoomServer : IAsyncDisposable
         {
             if (moderator is null && options.ModerationModelDirectory is { } directory) moderator = Guards.ContentModerator.Open(directory, options.ModerationThreshold);
             log = options.LogDatabasePath is { } path ? RequestLog.Open(path) : null;
-            return new LoomServer(options, engine, formatter, log, moderator);
+            var metrics = new ServerMetrics();
+            IOpenAIService service = causal != null
+                ? new OpenAIService(causal, options.ModelName, formatter!, metrics, log, options.LogContent, options.Selective)
+                : new Seq2SeqOpenAIService(textModel!, options.ModelName, metrics, log, options.LogContent);
+            return new LoomServer(options, engine, causal, service, metrics, log, moderator);
         }
         catch
         {
@@ -167,7 +197,7 @@ public sealed class LoomServer : IAsyncDisposable
         await StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         _gate.Dispose();
-        Engine.Dispose();
+        _model.Dispose();
         Moderation.Moderator?.Dispose();
         _shutdown.Dispose();
     }

@@ -26,11 +26,11 @@ internal static class OpenAIEndpoints
             ctx.Response.ContentType = "text/html; charset=utf-8";
             return ctx.Response.WriteAsync(Playground.PlaygroundPage.Html);
         });
-        app.MapGet("/v1/models", (HttpContext ctx) => HttpResponses.JsonAsync(ctx.Response, 200, server.Service.Models()));
+        app.MapGet("/v1/models", (HttpContext ctx) => HttpResponses.JsonAsync(ctx.Response, 200, server.Completions.Models()));
         app.MapGet("/metrics", async (HttpContext ctx) =>
         {
             ctx.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-            await ctx.Response.WriteAsync(server.Metrics.Render(server.Engine.Statistics)).ConfigureAwait(false);
+            await ctx.Response.WriteAsync(server.Completions.RenderMetrics()).ConfigureAwait(false);
         });
         app.MapPost(ApiEndpoints.ChatPath, (HttpContext ctx) => HandleAsync(ctx, server, ApiEndpoint.ChatCompletions));
         app.MapPost(ApiEndpoints.CompletionsPath, (HttpContext ctx) => HandleAsync(ctx, server, ApiEndpoint.Completions));
@@ -70,13 +70,13 @@ internal static class OpenAIEndpoints
         finally
         {
             server.Metrics.Leave();
-            server.Service.Finish(trace, status);
+            server.Completions.Finish(trace, status);
         }
     }
 
     private static async Task HandleAsync(HttpContext ctx, LoomServer server, ApiEndpoint endpoint)
     {
-        var service = server.Service;
+        var service = server.Completions;
         var trace = new RequestTrace(endpoint.Path(), ctx.Items[ApiGate.KeyIdItem] as string);
         int status = 200;
         if (server.Metrics.InFlight >= server.Options.MaxQueuedRequests)
@@ -94,7 +94,7 @@ internal static class OpenAIEndpoints
             var screened = server.Guard.Screen(await ReadBodyAsync(ctx, server.Options.MaxRequestBodyBytes).ConfigureAwait(false), endpoint);
             using var body = screened.Body;
             if (screened.FlagHeader is { } flag) ctx.Response.Headers[Guards.RequestGuard.Header] = flag;
-            var prepared = service.Parser.Parse(endpoint, body.RootElement);
+            var prepared = service.Parse(endpoint, body.RootElement);
             if (await server.Moderation.ScreenInputAsync(body.RootElement, endpoint, linked.Token).ConfigureAwait(false) is { } inputFlag)
                 ctx.Response.Headers[Guards.ModerationGuard.Header] = inputFlag;
             if (!prepared.Stream)

@@ -16,7 +16,7 @@ using Loom.Serving.Metrics;
 namespace Loom.Serving.Protocol;
 
 /// <summary>Runs OpenAI requests on an engine.</summary>
-public sealed class OpenAIService
+public sealed class OpenAIService : IOpenAIService
 {
     private readonly InferenceEngine _engine;
     private readonly LoomEmbeddingGenerator? _embedder;
@@ -41,6 +41,18 @@ public sealed class OpenAIService
         _logContent = logContent;
     }
 
+    /// <inheritdoc/>
+    public string ModelName => Parser.ModelName;
+
+    /// <inheritdoc/>
+    public PreparedRequest Parse(ApiEndpoint endpoint, System.Text.Json.JsonElement body) => Parser.Parse(endpoint, body);
+
+    /// <inheritdoc/>
+    public string RenderMetrics() => Metrics.Render(_engine.Statistics);
+
+    /// <inheritdoc/>
+    public string Describe() => $"context {_engine.ContextLength}, KV pool {_engine.Statistics.TotalBlocks} blocks";
+
     /// <summary>GET /v1/models.</summary>
     public JsonObject Models() => new()
     {
@@ -53,18 +65,21 @@ public sealed class OpenAIService
     };
 
     /// <summary>Closes <paramref name="trace"/> with <paramref name="status"/>: metrics and the request log.</summary>
-    public void Finish(RequestTrace trace, int status)
+    public void Finish(RequestTrace trace, int status) => Record(Metrics, _log, _logContent, trace, status);
+
+    /// <summary>The accounting every <see cref="IOpenAIService"/> does when a request ends.</summary>
+    internal static void Record(ServerMetrics metrics, RequestLog? log, bool logContent, RequestTrace trace, int status)
     {
-        Metrics.Request(trace.Endpoint, status);
-        Metrics.RequestLatency.Observe(trace.Elapsed.TotalSeconds);
-        if (status == 200) Metrics.Tokens(trace.PromptTokens, trace.CompletionTokens);
-        _log?.Append(new RequestLogEntry
+        metrics.Request(trace.Endpoint, status);
+        metrics.RequestLatency.Observe(trace.Elapsed.TotalSeconds);
+        if (status == 200) metrics.Tokens(trace.PromptTokens, trace.CompletionTokens);
+        log?.Append(new RequestLogEntry
         {
             Time = trace.Time, KeyId = trace.KeyId, Endpoint = trace.Endpoint, Model = trace.Model, Status = status,
             PromptTokens = trace.PromptTokens, CompletionTokens = trace.CompletionTokens,
             TimeToFirstTokenMs = trace.TimeToFirstToken?.TotalMilliseconds, LatencyMs = trace.Elapsed.TotalMilliseconds,
             FinishReason = trace.FinishReason,
-            Prompt = _logContent ? trace.Prompt : null, Output = _logContent ? trace.Output : null,
+            Prompt = logContent ? trace.Prompt : null, Output = logContent ? trace.Output : null,
         });
     }
 

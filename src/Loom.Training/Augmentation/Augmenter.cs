@@ -11,7 +11,7 @@ namespace Loom.Training.Augmentation;
 public sealed record AugmentationSummary(int Inputs, int Written, int Duplicates, int Unchanged);
 
 /// <summary>Runs an augmentation method over JSONL records.</summary>
-public sealed class Augmenter(AugmentationOptions options, EasyDataAugmentation? eda = null, EndpointRewriter? rewriter = null, MaskedWordFiller? filler = null)
+public sealed class Augmenter(AugmentationOptions options, EasyDataAugmentation? eda = null, EndpointRewriter? rewriter = null, MaskedWordFiller? filler = null, BackTranslator? translator = null)
 {
     /// <summary>Reads <paramref name="inputLines"/> (JSONL) and writes augmented records to <paramref name="output"/>.</summary>
     public async Task<AugmentationSummary> RunAsync(IReadOnlyList<string> inputLines, string source, TextWriter output, CancellationToken ct = default)
@@ -19,7 +19,8 @@ public sealed class Augmenter(AugmentationOptions options, EasyDataAugmentation?
         options.Validate();
         if (options.Method is "synonym" or "eda" && eda is null) throw new ArgumentException($"--method {options.Method} needs WordNet: give --wordnet DIR (e.g. ../shared/data/wordnet).");
         if (options.Method is "mask" && filler is null) throw new ArgumentException("--method mask needs a BERT masked LM: give --model DIR (a BertForMaskedLM directory, e.g. from loom train with model_type: bert).");
-        if (options.Method is "backtranslate" or "paraphrase" && rewriter is null) throw new ArgumentException($"--method {options.Method} needs an OpenAI-compatible endpoint: give --endpoint URL (e.g. http://127.0.0.1:8080/v1 from loom serve).");
+        if (options.Method is "backtranslate" && rewriter is null && translator is null) throw new ArgumentException("--method backtranslate needs a translator: give --model DIR (a local T5 directory) or --endpoint URL (an OpenAI-compatible API, e.g. http://127.0.0.1:8080/v1 from loom serve).");
+        if (options.Method is "paraphrase" && rewriter is null) throw new ArgumentException($"--method {options.Method} needs an OpenAI-compatible endpoint: give --endpoint URL (e.g. http://127.0.0.1:8080/v1 from loom serve).");
         var records = new List<(JsonObject Json, string Text, int Line)>();
         for (int i = 0; i < inputLines.Count; i++)
         {
@@ -46,6 +47,7 @@ public sealed class Augmenter(AugmentationOptions options, EasyDataAugmentation?
                     "synonym" => eda!.ReplaceSynonyms(text, options.Alpha, rng),
                     "eda" => eda!.Any(text, options.Alpha, rng),
                     "mask" => filler!.Augment(text, options.MaskWords > 0 ? options.MaskWords : Math.Max(1, (int)(options.Alpha * text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length)), options.TopK, rng),
+                    "backtranslate" when translator != null => await translator.BackTranslateAsync(text, ct).ConfigureAwait(false),
                     "backtranslate" => await rewriter!.BackTranslateAsync(text, options.Pivot, ct).ConfigureAwait(false),
                     _ => await rewriter!.ParaphraseAsync(text, ct).ConfigureAwait(false),
                 };

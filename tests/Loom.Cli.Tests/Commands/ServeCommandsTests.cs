@@ -41,6 +41,17 @@ public class ServeCommandsTests
         Assert.DoesNotContain("   at ", console);
     }
 
+    [Fact]
+    public void ServeOnAT5DirectoryRefusesAnAdapterInOneLine()
+    {
+        string t5 = Path.Combine(AppContext.BaseDirectory, "Fixtures", "t5_tiny");
+        var (code, _, console) = CliRunner.Run("serve", "--model", t5, "--port", "0", "--adapter", CliRunner.TempDir());
+        Assert.Equal(1, code);
+        Assert.Contains("--adapter", console);
+        Assert.Contains("encoder-decoder (T5)", console);
+        Assert.DoesNotContain("   at ", console);
+    }
+
     [Theory]
     [InlineData("--port", "70000", "--port")]
     [InlineData("--max-batch", "0", "--max-batch")]
