@@ -22,16 +22,7 @@ public static class DistillationLoss
         int rows = studentLogits.Length / vocab;
         if (teacherLogits.Length != studentLogits.Length)
             throw new ArgumentException($"The teacher's logits hold {teacherLogits.Length} values and the student's {studentLogits.Length}; their vocabularies must match ({vocab}).", nameof(teacherLogits));
-        if (targets.Length != rows) throw new ArgumentException($"targets holds {targets.Length} values; the logits have {rows} rows.", nameof(targets));
-        if (!(alpha >= 0 && alpha <= 1)) throw new ArgumentException($"alpha is {alpha}; it must be in [0, 1].", nameof(alpha));
-        if (!(temperature > 0) || !float.IsFinite(temperature)) throw new ArgumentException($"temperature is {temperature}; it must be a positive number.", nameof(temperature));
-        int count = 0;
-        foreach (int y in targets)
-        {
-            if (y == CrossEntropyLoss.IgnoreIndex) continue;
-            if ((uint)y >= (uint)vocab) throw new ArgumentException($"target {y} is outside the vocabulary [0, {vocab}).", nameof(targets));
-            count++;
-        }
+        int count = CountTargets(targets, rows, vocab, alpha, temperature);
         if (count == 0)
         {
             if (backward) studentLogits.Clear();
@@ -75,5 +66,24 @@ public static class DistillationLoss
         double sum = 0;
         foreach (float v in z) sum += Math.Exp(v * factor - max);
         return max + Math.Log(sum);
+    }
+
+    /// <summary>
+    /// Checks the settings both distillation losses share and counts the targets that are not
+    /// ignored (-100); a target outside the vocabulary is refused.
+    /// </summary>
+    internal static int CountTargets(ReadOnlySpan<int> targets, int rows, int vocab, float alpha, float temperature)
+    {
+        if (targets.Length != rows) throw new ArgumentException($"targets holds {targets.Length} values; the logits have {rows} rows.", nameof(targets));
+        if (!(alpha >= 0 && alpha <= 1)) throw new ArgumentException($"alpha is {alpha}; it must be in [0, 1].", nameof(alpha));
+        if (!(temperature > 0) || !float.IsFinite(temperature)) throw new ArgumentException($"temperature is {temperature}; it must be a positive number.", nameof(temperature));
+        int count = 0;
+        foreach (int y in targets)
+        {
+            if (y == CrossEntropyLoss.IgnoreIndex) continue;
+            if ((uint)y >= (uint)vocab) throw new ArgumentException($"target {y} is outside the vocabulary [0, {vocab}).", nameof(targets));
+            count++;
+        }
+        return count;
     }
 }

@@ -31,23 +31,18 @@ public static class SparseDistillationLoss
         int rows = studentLogits.Length / vocab;
         if (teacherIds.Length != (long)rows * k || teacherLogProbs.Length != (long)rows * k)
             throw new ArgumentException($"The teacher's top-k hold {teacherIds.Length} ids and {teacherLogProbs.Length} log-probabilities; {rows} rows × k {k} = {(long)rows * k} each.");
-        if (targets.Length != rows) throw new ArgumentException($"targets holds {targets.Length} values; the logits have {rows} rows.", nameof(targets));
-        if (!(alpha >= 0 && alpha <= 1)) throw new ArgumentException($"alpha is {alpha}; it must be in [0, 1].", nameof(alpha));
-        if (!(temperature > 0) || !float.IsFinite(temperature)) throw new ArgumentException($"temperature is {temperature}; it must be a positive number.", nameof(temperature));
-        int count = 0;
-        foreach (int y in targets)
-        {
-            if (y == CrossEntropyLoss.IgnoreIndex) continue;
-            if ((uint)y >= (uint)vocab) throw new ArgumentException($"target {y} is outside the vocabulary [0, {vocab}).", nameof(targets));
-            count++;
-        }
+        int count = DistillationLoss.CountTargets(targets, rows, vocab, alpha, temperature);
         if (count == 0)
         {
             if (backward) studentLogits.Clear();
             return 0f;
         }
         double total = 0, T = temperature;
-        Span<bool> inTop = vocab <= 4096 ? stackalloc bool[vocab] : new bool[vocab];
+        // A GPT-2 vocabulary is too big for the stack: a pooled array, so a training step allocates nothing.
+        bool[]? rented = vocab <= 4096 ? null : System.Buffers.ArrayPool<bool>.Shared.Rent(vocab);
+        Span<bool> inTop = rented is null ? stackalloc bool[vocab] : rented.AsSpan(0, vocab);
+        try
+        {
         for (int r = 0; r < rows; r++)
         {
             var s = studentLogits.Slice(r * vocab, vocab);
@@ -90,6 +85,8 @@ public static class SparseDistillationLoss
             }
             for (int i = 0; i < k; i++) s[ids[i]] -= (float)(c * alpha * T * Math.Exp(logP[i]));   // −p_j on S
         }
+        }
+        finally { if (rented != null) System.Buffers.ArrayPool<bool>.Shared.Return(rented); }
         return (float)(total / count);
     }
 
