@@ -14,6 +14,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["wordpiece"] = WordPieceSuite.Run,
     ["finetune"] = FinetuneSuite.Run,
     ["inference"] = InferenceSuite.Run,
+    ["serve"] = ServeSuite.Run,
     ["templates"] = TemplatesSuite.Run,
     ["lora"] = LoraSuite.Run,
     ["quant"] = QuantSuite.Run,

@@ -10,6 +10,8 @@
 //   6. a draw from this request's own seeded random stream, so a request's tokens do not depend on
 //      what else is batched with it.
 // Each sequence owns one Sampler; its buffers are sized to the vocabulary once and reused.
+using System.Numerics.Tensors;
+
 namespace Loom.Inference.Generation;
 
 /// <summary>Chooses tokens from logits under <see cref="SamplingOptions"/>.</summary>
@@ -18,8 +20,7 @@ public sealed class Sampler
     private readonly SamplingOptions _options;
     private readonly Random _rng;
     private float[] _work = [];
-    private float[] _keys = [];
-    private int[] _order = [];
+    private long[] _keys64 = [];
     private int[] _count = [];
 
     public Sampler(SamplingOptions options) : this(options, options.Seed) { }
@@ -61,7 +62,7 @@ public sealed class Sampler
 
     private float[] Ensure(int v)
     {
-        if (_work.Length != v) { _work = new float[v]; _keys = new float[v]; _order = new int[v]; _count = new int[v]; }
+        if (_work.Length != v) { _work = new float[v]; _keys64 = new long[v]; _count = new int[v]; }
         return _work;
     }
 
@@ -110,42 +111,110 @@ public sealed class Sampler
             w[best] = 1f;
             return best;
         }
-        float max = float.NegativeInfinity;
-        for (int i = 0; i < v; i++) max = Math.Max(max, w[i]);
-        double sum = 0;
-        for (int i = 0; i < v; i++) { w[i] = MathF.Exp((w[i] - max) / o.Temperature); sum += w[i]; }
-        float pmax = 0;
-        for (int i = 0; i < v; i++) { w[i] = (float)(w[i] / sum); pmax = Math.Max(pmax, w[i]); }
+        // Softmax at the temperature, vectorised (a few passes over V with SIMD exp instead of scalar ones:
+        // this runs for every sequence of every decode step on the engine's one thread).
+        float max = TensorPrimitives.Max(w);
+        TensorPrimitives.Subtract(w, max, w);
+        TensorPrimitives.Multiply(w, 1f / o.Temperature, w);
+        TensorPrimitives.Exp(w, w);
+        TensorPrimitives.Multiply(w, 1f / TensorPrimitives.Sum(w), w);
         // 4. min_p
         if (o.MinP > 0f)
         {
-            float threshold = o.MinP * pmax;
+            float threshold = o.MinP * TensorPrimitives.Max(w);
             for (int i = 0; i < v; i++) if (w[i] < threshold) w[i] = 0f;
         }
         // 5. top-k, then top-p over the renormalised survivors (most likely first; ties by lower id)
-        if (o.TopK > 0 || o.TopP < 1f)
-        {
-            int n = 0;
-            for (int i = 0; i < v; i++) if (w[i] > 0) { _keys[n] = -w[i]; _order[n] = i; n++; }
-            Array.Sort(_keys, _order, 0, n);
-            int keep = o.TopK > 0 ? Math.Min(n, o.TopK) : n;
-            if (o.TopP < 1f)
-            {
-                double kept = 0;
-                for (int i = 0; i < keep; i++) kept += -_keys[i];
-                double cum = 0;
-                for (int i = 0; i < keep; i++)
-                {
-                    cum += -_keys[i] / kept;
-                    if (cum >= o.TopP) { keep = i + 1; break; }
-                }
-            }
-            for (int i = keep; i < n; i++) w[_order[i]] = 0f;
-        }
-        double total = 0;
-        for (int i = 0; i < v; i++) total += w[i];
-        for (int i = 0; i < v; i++) w[i] = (float)(w[i] / total);
+        if (o.TopK > 0 || o.TopP < 1f) Cut(w, o.TopK, o.TopP);
+        TensorPrimitives.Multiply(w, 1f / TensorPrimitives.Sum(w), w);
         return -1;
+    }
+
+    // Top-k and top-p without sorting the vocabulary: each survivor is one long key — (probability
+    // descending, id ascending) as (int.MaxValue − bits of p) << 32 | id, since the bits of a positive
+    // float order as the float does — so keys are distinct and compare in one instruction. Top-k
+    // moves the k smallest keys to the front with a quickselect (Hoare's FIND) and sorts only those;
+    // top-p narrows the same way by probability mass — a partition whose front holds less than the
+    // nucleus's mass is kept whole, one holding more is searched — and sorts only the part that holds
+    // the boundary, so a peaked distribution touches a few hundred keys instead of sorting 50,257.
+    private void Cut(Span<float> w, int topK, float topP)
+    {
+        var keys = _keys64;
+        int n = 0;
+        for (int i = 0; i < w.Length; i++)
+            if (w[i] > 0) keys[n++] = ((long)(int.MaxValue - BitConverter.SingleToInt32Bits(w[i])) << 32) | (uint)i;
+        int keep = n;
+        if (topK > 0 && topK < n)
+        {
+            SelectSmallest(keys, n, topK);
+            keep = topK;
+        }
+        if (topP < 1f)
+        {
+            double kept = 0;
+            for (int j = 0; j < keep; j++) kept += w[(int)keys[j]];
+            // One test of "the nucleus is complete" everywhere, so narrowing and scanning agree.
+            bool Reached(double mass) => mass / kept >= topP;
+            double before = 0;   // mass of keys[0, lo), all in the nucleus
+            int lo = 0, hi = keep, boundary = -1;
+            while (boundary < 0)
+            {
+                while (hi - lo > 64)
+                {
+                    int m = Partition(keys, lo, hi);
+                    double mass = 0;
+                    for (int j = lo; j < m; j++) mass += w[(int)keys[j]];
+                    if (Reached(before + mass)) { hi = m; continue; }   // the nucleus ends inside [lo, m)
+                    before += mass + w[(int)keys[m]];                    // [lo, m] all kept
+                    if (Reached(before)) { boundary = m + 1; break; }    // ... and the pivot completes it
+                    lo = m + 1;
+                }
+                if (boundary >= 0) break;
+                Array.Sort(keys, lo, hi - lo);
+                for (int j = lo; j < hi && boundary < 0; j++)
+                {
+                    before += w[(int)keys[j]];
+                    if (Reached(before)) boundary = j + 1;
+                }
+                if (boundary >= 0) break;
+                if (hi == keep) { boundary = keep; break; }   // rounding left it just short: keep everything
+                lo = hi;      // summed in another order the block fell just short: go on past it
+                hi = keep;
+            }
+            for (int j = boundary; j < keep; j++) w[(int)keys[j]] = 0f;
+            keep = boundary;
+        }
+        for (int j = keep; j < n; j++) w[(int)keys[j]] = 0f;
+    }
+
+    // Moves the `count` smallest of keys[0, n) to keys[0, count), sorted.
+    private static void SelectSmallest(long[] keys, int n, int count)
+    {
+        int lo = 0, hi = n;
+        while (hi - lo > 64)
+        {
+            int m = Partition(keys, lo, hi);
+            if (m == count) break;
+            if (m > count) hi = m; else lo = m + 1;
+        }
+        if (lo < count && hi - lo <= 64) Array.Sort(keys, lo, hi - lo);
+        Array.Sort(keys, 0, count);
+    }
+
+    // Lomuto partition of keys[lo, hi) around the median of three: returns m with keys[lo, m) < keys[m] < keys(m, hi).
+    private static int Partition(long[] keys, int lo, int hi)
+    {
+        int mid = lo + (hi - lo) / 2, last = hi - 1;
+        if (keys[mid] < keys[lo]) (keys[mid], keys[lo]) = (keys[lo], keys[mid]);
+        if (keys[last] < keys[lo]) (keys[last], keys[lo]) = (keys[lo], keys[last]);
+        if (keys[last] < keys[mid]) (keys[last], keys[mid]) = (keys[mid], keys[last]);
+        (keys[mid], keys[last]) = (keys[last], keys[mid]);   // the median is the pivot, parked at the end
+        long pivot = keys[last];
+        int store = lo;
+        for (int j = lo; j < last; j++)
+            if (keys[j] < pivot) { (keys[j], keys[store]) = (keys[store], keys[j]); store++; }
+        (keys[store], keys[last]) = (keys[last], keys[store]);
+        return store;
     }
 
     private int Probabilities(ReadOnlySpan<float> logits, ReadOnlySpan<int> prompt, ReadOnlySpan<int> generated, float[] into) =>
@@ -154,11 +223,13 @@ public sealed class Sampler
     /// <summary>log softmax of <paramref name="logits"/> (the model's own distribution, before any sampling setting, as vLLM reports it).</summary>
     public static void LogSoftmax(ReadOnlySpan<float> logits, Span<float> destination)
     {
-        float max = float.NegativeInfinity;
-        foreach (float x in logits) max = Math.Max(max, x);
-        double sum = 0;
-        foreach (float x in logits) sum += Math.Exp(x - max);
-        float log = (float)(max + Math.Log(sum));
-        for (int i = 0; i < logits.Length; i++) destination[i] = logits[i] - log;
+        // log p_i = x_i − (max + log Σ exp(x_j − max)), vectorised; destination holds exp(x − max) on the way.
+        if (destination.Length < logits.Length) throw new ArgumentException($"destination has {destination.Length} entries; the logits have {logits.Length}.");
+        var d = destination[..logits.Length];
+        float max = TensorPrimitives.Max(logits);
+        TensorPrimitives.Subtract(logits, max, d);
+        TensorPrimitives.Exp(d, d);
+        float log = max + MathF.Log(TensorPrimitives.Sum(d));
+        TensorPrimitives.Subtract(logits, log, d);
     }
 }

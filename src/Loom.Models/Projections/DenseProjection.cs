@@ -54,6 +54,14 @@ public sealed class DenseProjection : IProjection
             else MatVec.ColumnsAxpy(x, w, b, y, _pool);
             return;
         }
+        if (SkinnyMatMul.Suits(rows) && !_p.IsTrainable(_w))
+        {
+            // A few rows of a frozen weight (a decode step of a batch of sequences): read the weight in place
+            // once instead of packing it for a GEMM. Trained weights keep the GEMM their backward pairs with.
+            if (_outIn) SkinnyMatMul.RowsDot(x[..(rows * _in)], w, b, y[..(rows * _out)], rows, _in, _out, accumulate, _pool);
+            else SkinnyMatMul.ColumnsPanel(x[..(rows * _in)], w, b, y[..(rows * _out)], rows, _in, _out, accumulate, _pool);
+            return;
+        }
         if (_outIn) Linear.Forward(x, w, b, y, rows, _in, _out, _pool, accumulate);
         else Conv1D.Forward(x, w, b, y, rows, _in, _out, accumulate, _pool);
     }
