@@ -9,10 +9,16 @@
 //   LOOM_LLAMA_MODELS folder of gpt2-124M-random-{F32,F16}.gguf (default ${TMPDIR:-/tmp}/anchors/llama.cpp/models)
 //   llama-bench runs `-p 512 -n <tokens> -t T -r 1 -o json` in a child process; its tg and pp rates are the anchors
 //   and the rows carry Loom ÷ llama.cpp. LOOM_LLAMASHARP (LLamaSharp 0.30) is not wired in yet: the row says so.
+// `--filter phases` instead times the parts of one 16-sequence decode step separately (where its time goes):
+//   the four projections of all layers and the LM head as the GEMM the engine used to run (M = 16,
+//   packing the weight per call) and as SkinnyMatMul (what it runs now), one row's matrix-vector
+//   product for scale, paged attention of 16 rows, and per-row sampling over the vocabulary
+//   (softmax sampling, log-softmax + entropy, top-p 0.9 with the partial selection vs a full sort).
 // `--filter tiny` runs a 2-layer 64-wide model instead, to check the suite end to end in seconds;
 // `--steps N` sets the decoded tokens per case (default 128, as tg128).
 using System.Diagnostics;
 using System.Text.Json;
+using Loom.Core.Kernels;
 using Loom.Models;
 using Loom.Models.Gpt2;
 using Loom.Models.Paged;
@@ -27,6 +33,11 @@ internal static class InferenceSuite
         var config = tiny ? new Gpt2Config { Layers = 2, Embedding = 64, Heads = 4, VocabSize = 1000, MaxPositions = 1024 } : new Gpt2Config();
         string name = tiny ? "gpt2-tiny" : "gpt2-124M";
         int tokens = ctx.Steps ?? 128;
+        if (ctx.Filter?.Contains("phases", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            foreach (int threads in ctx.Threads) Phases(ctx, config, name, threads);
+            return;
+        }
         foreach (int threads in ctx.Threads)
         {
             using var model = new Gpt2Model(config, ModelOptions.Inference, ctx.Pool(threads));
@@ -112,5 +123,63 @@ internal static class InferenceSuite
             if (row.GetProperty("n_gen").GetInt32() > 0) tg = ts; else pp = ts;
         }
         return (tg, pp);
+    }
+    // Milliseconds per 16-row decode step spent in each part, measured part by part (see the header).
+    private static void Phases(BenchContext ctx, Gpt2Config config, string name, int threads)
+    {
+        const int M = 16;
+        var pool = ctx.Pool(threads);
+        int C = config.Embedding, V = config.VocabSize, L = config.Layers;
+        var rng = new Random(1);
+        float[] Rand(long n) { var a = new float[n]; for (long i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1) * 0.05f; return a; }
+        (int In, int Out)[] shapes = [(C, 3 * C), (C, C), (C, 4 * C), (4 * C, C)];
+        var weights = shapes.Select(s => Rand((long)s.In * s.Out)).ToArray();
+        var biases = shapes.Select(s => Rand(s.Out)).ToArray();
+        var x = Rand((long)M * 4 * C);
+        var y = new float[M * 4 * C];
+        var head = Rand((long)V * C);
+        var logits = new float[(long)M * V];
+        void Row(string part, string how, double seconds)
+        {
+            ctx.Rows.Add(new BenchRow($"{name} decode n=16 phase {part} {how} threads={threads}", "ms_per_step", Math.Round(seconds * 1000, 3), "ms"));
+            Console.WriteLine($"{name} 16-row step, {part,-22} {how,-26} {seconds * 1000,9:F3} ms");
+        }
+        double Layers(Action<int> one) => ctx.Time(() => { for (int l = 0; l < L; l++) for (int i = 0; i < shapes.Length; i++) one(i); }, threads);
+        Row("projections x layers", "GEMM (before)", Layers(i => Conv1D.Forward(x.AsSpan(0, M * shapes[i].In), weights[i], biases[i], y.AsSpan(0, M * shapes[i].Out), M, shapes[i].In, shapes[i].Out, false, pool)));
+        Row("projections x layers", "SkinnyMatMul (now)", Layers(i => SkinnyMatMul.ColumnsPanel(x.AsSpan(0, M * shapes[i].In), weights[i], biases[i], y.AsSpan(0, M * shapes[i].Out), M, shapes[i].In, shapes[i].Out, false, pool)));
+        Row("projections x layers", "one row (MatVec)", Layers(i => MatVec.ColumnsAxpy(x.AsSpan(0, shapes[i].In), weights[i], biases[i], y.AsSpan(0, shapes[i].Out), pool)));
+        Row("LM head", "GEMM (before)", ctx.Time(() => Linear.Forward(x.AsSpan(0, M * C), head, default, logits, M, C, V, pool), threads));
+        Row("LM head", "SkinnyMatMul (now)", ctx.Time(() => SkinnyMatMul.RowsDot(x.AsSpan(0, M * C), head, default, logits, M, C, V, false, pool), threads));
+        Row("LM head", "one row (MatVec)", ctx.Time(() => MatVec.RowsDot(head, x.AsSpan(0, C), logits.AsSpan(0, V), pool), threads));
+        // Paged attention: 16 sequences at 80 cached positions, every layer.
+        var shape = new KvCacheShape(L, config.Heads, C / config.Heads);
+        using var kv = new KvBlockPool(shape, 16, (long)M * 96 * shape.FloatsPerPosition * sizeof(float));
+        var seqs = Enumerable.Range(0, M).Select(_ => { var q = new KvSequence(kv); q.TryReserve(81); return q; }).ToList();
+        foreach (var q in seqs) q.Length = 80;
+        var rows = new PagedRows();
+        rows.Build(seqs, new int[M], Enumerable.Repeat(1, M).ToArray(), 1024, V, kv);
+        var qkv = Rand((long)M * 3 * C);
+        var att = new float[M * C];
+        Row("attention x layers", "paged, span 81", ctx.Time(() => { for (int l = 0; l < L; l++) PagedAttention.Attend(kv, rows, l, qkv, 3 * C, config.Heads, att, 0.125f, pool); }, threads));
+        // Sampling, per step = 16 rows, on the engine's one thread.
+        var peaked = Rand(V);
+        for (int i = 0; i < V; i++) peaked[i] *= 200;   // a trained model's spread of logits, not random weights' near-flat one
+        var plain = new Loom.Inference.Generation.Sampler(new Loom.Inference.Generation.SamplingOptions { Temperature = 1f, Seed = 1 });
+        var nucleus = new Loom.Inference.Generation.Sampler(new Loom.Inference.Generation.SamplingOptions { Temperature = 1f, TopP = 0.9f, Seed = 1 });
+        var logprobs = new float[V];
+        Row("sampling", "temperature 1", ctx.Time(() => { for (int r = 0; r < M; r++) plain.Next(peaked, default, default); }));
+        Row("sampling", "log-softmax (scores)", ctx.Time(() => { for (int r = 0; r < M; r++) Loom.Inference.Generation.Sampler.LogSoftmax(peaked, logprobs); }));
+        Row("sampling", "top-p 0.9 (selection)", ctx.Time(() => { for (int r = 0; r < M; r++) nucleus.Next(peaked, default, default); }));
+        var keys = new float[V];
+        var order = new int[V];
+        Row("sampling", "top-p sort (before)", ctx.Time(() =>
+        {
+            for (int r = 0; r < M; r++)
+            {
+                for (int i = 0; i < V; i++) { keys[i] = -peaked[i]; order[i] = i; }
+                Array.Sort(keys, order, 0, V);
+            }
+        }));
+        foreach (var q in seqs) q.Release();
     }
 }

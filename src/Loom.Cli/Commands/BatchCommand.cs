@@ -20,14 +20,16 @@ internal static class BatchCommand
         var output = new Option<FileInfo>("--output") { Description = "Results JSONL, appended; a rerun skips custom_ids already there.", Required = true };
         var kv = new Option<double>("--kv-cache-mb") { Description = "KV cache budget in MiB.", DefaultValueFactory = _ => 256 };
         var maxBatch = new Option<int>("--max-batch") { Description = "Most sequences decoded together.", DefaultValueFactory = _ => 64 };
+        var prefixCaching = new Option<string>("--prefix-caching") { Description = "Share the KV cache of whole prompt blocks between requests that start alike (system prompts, n > 1): on or off.", DefaultValueFactory = _ => "on" };
         var name = new Option<string?>("--served-model-name") { Description = "The model name the bodies use (default: the model directory's name)." };
         var template = new Option<FileInfo?>("--chat-template") { Description = "A Jinja chat template file overriding the model's." };
-        var cmd = new Command("batch", "Run an OpenAI Batch API file (chat, completions, embeddings) through the engine; resumable.") { model, input, output, kv, maxBatch, name, template };
+        var cmd = new Command("batch", "Run an OpenAI Batch API file (chat, completions, embeddings) through the engine; resumable.") { model, input, output, kv, maxBatch, prefixCaching, name, template };
         cmd.SetAction(parse =>
         {
+            Loom.Core.Validation.Setting.OneOf("--prefix-caching", parse.GetValue(prefixCaching), "on", "off");
             var serverOptions = new ServerOptions
             {
-                ModelDirectory = parse.GetValue(model)!.FullName, KvCacheMegabytes = parse.GetValue(kv), MaxBatch = parse.GetValue(maxBatch),
+                ModelDirectory = parse.GetValue(model)!.FullName, KvCacheMegabytes = parse.GetValue(kv), MaxBatch = parse.GetValue(maxBatch), PrefixCaching = parse.GetValue(prefixCaching) == "on",
                 ServedModelName = parse.GetValue(name), ChatTemplatePath = parse.GetValue(template)?.FullName,
             };
             serverOptions.Validate();
@@ -36,7 +38,7 @@ internal static class BatchCommand
             if (!Directory.Exists(serverOptions.ModelDirectory))
                 throw new DirectoryNotFoundException($"--model {serverOptions.ModelDirectory}: no such directory.");
             var formatter = ChatFormatters.For(serverOptions.ModelDirectory, serverOptions.ChatTemplatePath);
-            using var engine = InferenceEngine.Load(serverOptions.ModelDirectory, new InferenceEngineOptions { KvCacheMegabytes = serverOptions.KvCacheMegabytes, MaxBatch = serverOptions.MaxBatch });
+            using var engine = InferenceEngine.Load(serverOptions.ModelDirectory, new InferenceEngineOptions { KvCacheMegabytes = serverOptions.KvCacheMegabytes, MaxBatch = serverOptions.MaxBatch, PrefixCaching = serverOptions.PrefixCaching });
             var service = new OpenAIService(engine, serverOptions.ModelName, formatter, new ServerMetrics());
             using var cts = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };

@@ -19,6 +19,7 @@ internal static class ServeCommand
         var keys = new Option<string[]>("--api-key") { Description = "A Bearer key clients must send (repeat for several; none: no authentication).", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [] };
         var kv = new Option<double>("--kv-cache-mb") { Description = "KV cache budget in MiB.", DefaultValueFactory = _ => 256 };
         var maxBatch = new Option<int>("--max-batch") { Description = "Most sequences decoded together.", DefaultValueFactory = _ => 64 };
+        var prefixCaching = new Option<string>("--prefix-caching") { Description = "Share the KV cache of whole prompt blocks between requests that start alike (system prompts, n > 1): on or off.", DefaultValueFactory = _ => "on" };
         var name = new Option<string?>("--served-model-name") { Description = "The model name clients use (default: the model directory's name)." };
         var template = new Option<FileInfo?>("--chat-template") { Description = "A Jinja chat template file overriding the model's (default: the model's, else ChatML)." };
         var logDb = new Option<FileInfo?>("--log-db") { Description = "SQLite file to log every request to." };
@@ -38,10 +39,11 @@ internal static class ServeCommand
         var moderationAction = new Option<string>("--moderation-action") { Description = "A flagged text gets: flag (X-Loom-Moderation header) or refuse (400 for an input; an emptied answer with finish_reason content_filter for an output).", DefaultValueFactory = _ => "flag" };
         var moderationThreshold = new Option<double>("--moderation-threshold") { Description = "Category score (0..1] at which moderation flags a text.", DefaultValueFactory = _ => 0.5 };
         var cmd = new Command("serve", "Serve a model with an OpenAI-compatible HTTP API (chat, completions, embeddings, SSE streaming).")
-            { model, host, port, keys, kv, maxBatch, name, template, logDb, logContent, maxBody, maxQueue, rate, timeout, grace, adapter, guard, guardThreshold, minConfidence, lowConfidence, moderationModel, moderate, moderationAction, moderationThreshold };
+            { model, host, port, keys, kv, maxBatch, prefixCaching, name, template, logDb, logContent, maxBody, maxQueue, rate, timeout, grace, adapter, guard, guardThreshold, minConfidence, lowConfidence, moderationModel, moderate, moderationAction, moderationThreshold };
         cmd.SetAction(parse =>
         {
             Loom.Core.Validation.Setting.OneOf("--injection-guard", parse.GetValue(guard), "off", "flag", "refuse", "strip");
+            Loom.Core.Validation.Setting.OneOf("--prefix-caching", parse.GetValue(prefixCaching), "on", "off");
             Loom.Core.Validation.Setting.OneOf("--low-confidence", parse.GetValue(lowConfidence), "warn", "abstain");
             Loom.Core.Validation.Setting.OneOf("--moderate", parse.GetValue(moderate), "none", "input", "output", "both");
             Loom.Core.Validation.Setting.OneOf("--moderation-action", parse.GetValue(moderationAction), "flag", "refuse");
@@ -53,7 +55,7 @@ internal static class ServeCommand
             {
                 ModelDirectory = parse.GetValue(model)!.FullName,
                 Host = parse.GetValue(host)!, Port = parse.GetValue(port), ApiKeys = parse.GetValue(keys)!,
-                KvCacheMegabytes = parse.GetValue(kv), MaxBatch = parse.GetValue(maxBatch), ServedModelName = parse.GetValue(name),
+                KvCacheMegabytes = parse.GetValue(kv), MaxBatch = parse.GetValue(maxBatch), PrefixCaching = parse.GetValue(prefixCaching) == "on", ServedModelName = parse.GetValue(name),
                 ChatTemplatePath = parse.GetValue(template)?.FullName, AdapterDirectory = parse.GetValue(adapter)?.FullName, LogDatabasePath = parse.GetValue(logDb)?.FullName, LogContent = parse.GetValue(logContent),
                 MaxRequestBodyBytes = (long)(body * (1 << 20)), MaxQueuedRequests = parse.GetValue(maxQueue), RequestsPerMinute = parse.GetValue(rate),
                 RequestTimeout = TimeSpan.FromSeconds(seconds), ShutdownGrace = TimeSpan.FromSeconds(graceSeconds),

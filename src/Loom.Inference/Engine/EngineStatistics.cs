@@ -18,4 +18,8 @@ public sealed record EngineStatistics
     public int LastBatchSize { get; init; }
     public long PromptTokens { get; init; }
     public long GeneratedTokens { get; init; }
+    /// <summary>Prompt tokens whose KV came from the prefix cache instead of a prefill, since start.</summary>
+    public long PrefixCacheHitTokens { get; init; }
+    /// <summary>Prefix blocks cached but held by no sequence (evictable; counted as free).</summary>
+    public int CachedBlocks { get; init; }
 }

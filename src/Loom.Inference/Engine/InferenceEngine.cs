@@ -10,6 +10,10 @@
 //             free; a prompt longer than the token budget is prefilled in chunks over several steps.
 //   execute   one IBatchedDecoder.ForwardPaged call for every scheduled sequence (prefill chunks and
 //             single decode tokens together).
+//             With prefix caching, a sequence being admitted first takes references to cached
+//             blocks holding whole leading blocks of its prompt (KvSequence.AttachPrefix) and
+//             prefills only the rest; n > 1 completions of one prompt wait one step for the first
+//             one's prefill and then share its blocks.
 //   update    each sequence whose prompt is fully cached samples its next token with its own
 //             sampler, streams a chunk, and is retired at once when it finished (its blocks return
 //             to the pool); a cancelled request is removed at the next step, its blocks returned.
@@ -54,7 +58,8 @@ public sealed class InferenceEngine : IDisposable
 
     // Statistics (written by the model thread, read by anyone).
     private int _statWaiting, _statRunning, _statLastBatch;
-    private long _statPreemptions, _statSteps, _statPrompt, _statGenerated;
+    private long _statPreemptions, _statSteps, _statPrompt, _statGenerated, _statPrefixHits;
+    private int _statCachedBlocks;
 
     /// <summary>The tokenizer.</summary>
     public BpeTokenizer Tokenizer { get; }
@@ -91,6 +96,7 @@ public sealed class InferenceEngine : IDisposable
         foreach (int id in _endOfSequence)
             if ((uint)id >= (uint)model.VocabularySize) throw new ArgumentException($"End-of-sequence id {id} is outside the model's vocabulary of {model.VocabularySize}.");
         _pool = KvBlockPool.FromMegabytes(_decoder.KvShape, options.BlockSize, options.KvCacheMegabytes);
+        _pool.PrefixCaching = options.PrefixCaching;
         _logprobs = new float[model.VocabularySize];
         _entropyScratch = new float[2 * model.VocabularySize];
         _thread = new Thread(Loop) { IsBackground = true, Name = "Loom inference engine" };
@@ -144,6 +150,8 @@ public sealed class InferenceEngine : IDisposable
         LastBatchSize = Volatile.Read(ref _statLastBatch),
         PromptTokens = Interlocked.Read(ref _statPrompt),
         GeneratedTokens = Interlocked.Read(ref _statGenerated),
+        PrefixCacheHitTokens = Interlocked.Read(ref _statPrefixHits),
+        CachedBlocks = Volatile.Read(ref _statCachedBlocks),
     };
 
     /// <summary>The prompt's token ids as the engine will run them (BOS added when the model asks for it).</summary>
@@ -375,12 +383,32 @@ public sealed class InferenceEngine : IDisposable
                 Retire(s, s.End(FinishReason.Length));
                 continue;
             }
-            if (!s.Kv.TryReserve(s.Tokens.Count)) break;
+            int reused = 0;
+            if (_pool.PrefixCaching)
+            {
+                // n > 1: the other completions wait one step for the first one's prompt blocks, then share them.
+                if (s.Index > 0 && SiblingPrefilling(s)) break;
+                reused = s.Kv.AttachPrefix(s.PromptSpan);
+            }
+            if (!s.Kv.TryReserve(s.Tokens.Count))
+            {
+                if (reused > 0) s.Kv.Release();   // the shared blocks go back to the cache
+                break;
+            }
+            if (reused > 0) Interlocked.Add(ref _statPrefixHits, reused);
             _waiting.RemoveAt(0);
             InsertByOrder(_running, s);
             _batch.Add(s);
             budget -= Math.Min(s.Pending, budget);
         }
+    }
+
+    // The first completion of s's request is running and has not cached its whole prompt yet (and the
+    // prompt has a whole block to share).
+    private bool SiblingPrefilling(EngineSequence s)
+    {
+        var first = s.Request.Sequences[0];
+        return s.PromptLength > _pool.BlockSize && first.Finished == null && first.Kv.Length < first.PromptLength && _running.Contains(first);
     }
 
     private void Preempt(EngineSequence s)
@@ -420,6 +448,8 @@ public sealed class InferenceEngine : IDisposable
         for (int i = 0; i < n; i++)
         {
             var s = _batch[i];
+            // Prompt blocks this step filled become shareable (prefix caching; nothing when off).
+            if (s.Kv.Length - _counts[i] < s.PromptLength) s.Kv.RegisterPromptBlocks(s.PromptSpan);
             if (s.Generated == 0) Interlocked.Add(ref _statPrompt, _counts[i]);
             if (s.Pending > 0) continue;   // a prompt prefilled in chunks: more to come before sampling
             var row = _logits.AsSpan(i * V, V);
@@ -509,6 +539,7 @@ public sealed class InferenceEngine : IDisposable
 
     private void PublishCounts()
     {
+        Volatile.Write(ref _statCachedBlocks, _pool.CachedBlocks);
         Volatile.Write(ref _statWaiting, _waiting.Count);
         Volatile.Write(ref _statRunning, _running.Count);
     }

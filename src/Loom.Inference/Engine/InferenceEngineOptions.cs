@@ -22,6 +22,15 @@ public sealed record InferenceEngineOptions
     public int MaxBatchTokens { get; init; } = 512;
 
     /// <summary>
+    /// Share the KV of whole prompt blocks between requests whose prompts start alike (a system prompt,
+    /// few-shot examples, the n completions of one request): vLLM's automatic prefix caching. On by
+    /// default: outputs do not change, hashing a full prompt block costs next to nothing next to
+    /// computing it, and cached blocks no sequence holds count as free (they are evicted, least
+    /// recently used first, when the pool needs them), so it never costs capacity (the server's --prefix-caching).
+    /// </summary>
+    public bool PrefixCaching { get; init; } = true;
+
+    /// <summary>
     /// End-of-sequence ids; null reads them from the model directory (generation_config.json, then
     /// config.json, then tokenizer_config.json's eos_token) when the engine is loaded from one.
     /// </summary>

@@ -5,6 +5,16 @@
 // sequence reserves the context length up front. Blocks are handed out from a free list (LIFO, so a
 // freed block is reused while it is still warm in cache) and the used/free counters are exact.
 //
+// Prefix caching (vLLM's automatic prefix caching; Kwon et al. 2023 §4.4 "shared prefix"): with
+// PrefixCaching on, a full block of prompt tokens can be registered under a hash of its tokens and
+// of the hash of the block before it (so the hash names the whole prefix up to the block's end).
+// Blocks are reference-counted: a later sequence whose prompt starts with the same blocks takes
+// references to them instead of recomputing them. Only full, immutable prompt blocks are shared, so
+// no copy-on-write is needed. A registered block whose last reference goes stays cached — counted as
+// free, on an LRU list — and is evicted (its hash forgotten) only when an allocation finds the free
+// list empty. A lookup checks the block's tokens and its parent's hash, so a 64-bit hash collision of
+// the dictionary can only miss, never hand out a block of other tokens.
+//
 // Layout of one block (floats):  (L, 2, NKV, block_size, hd)  — layer, K/V, kv-head, slot, dim;
 // a head's keys for the block's positions are contiguous, as attention reads them.
 // Not thread-safe: the engine's one model thread allocates and frees.
@@ -16,9 +26,19 @@ namespace Loom.Models.Paged;
 public sealed unsafe class KvBlockPool : IDisposable
 {
     private readonly NativeBuffer _memory;
-    private readonly int[] _free;      // stack of free block ids
-    private readonly bool[] _inUse;    // catches double frees
+    private readonly int[] _free;      // stack of free block ids (never registered, or evicted)
+    private readonly int[] _refs;      // (blocks) references held by sequences; 0: free or cached
     private int _freeCount;
+
+    // Prefix cache (only with PrefixCaching): registered blocks by hash, their tokens and parent hash,
+    // and the LRU list of registered blocks no sequence references (evictable, counted as free).
+    private readonly Dictionary<long, int> _byHash = new();
+    private readonly long[] _hash;        // (blocks) the registered hash
+    private readonly long[] _parentHash;  // (blocks) hash of the block before it (0 for a first block)
+    private readonly bool[] _registered;  // (blocks)
+    private readonly int[] _tokens;       // (blocks, block_size) token ids of a registered block
+    private readonly int[] _lruPrev, _lruNext;   // intrusive doubly linked LRU list, oldest at _lruHead
+    private int _lruHead = -1, _lruTail = -1, _lruCount;
 
     /// <summary>What one position holds.</summary>
     public KvCacheShape Shape { get; }
@@ -29,11 +49,20 @@ public sealed unsafe class KvBlockPool : IDisposable
     /// <summary>Blocks in the pool.</summary>
     public int TotalBlocks { get; }
 
-    /// <summary>Blocks on the free list.</summary>
-    public int FreeBlocks => _freeCount;
+    /// <summary>Blocks an allocation can take: the free list plus cached blocks no sequence references.</summary>
+    public int FreeBlocks => _freeCount + _lruCount;
 
-    /// <summary>Blocks held by sequences.</summary>
-    public int UsedBlocks => TotalBlocks - _freeCount;
+    /// <summary>Registered prefix blocks no sequence references (cached, evictable; part of <see cref="FreeBlocks"/>).</summary>
+    public int CachedBlocks => _lruCount;
+
+    /// <summary>Whether full prompt blocks are registered and shared (off: Register and TryReuse do nothing).</summary>
+    public bool PrefixCaching { get; set; }
+
+    /// <summary>Cached blocks evicted to make room since the pool was made.</summary>
+    public long Evictions { get; private set; }
+
+    /// <summary>Blocks held by sequences (cached blocks nobody holds are free).</summary>
+    public int UsedBlocks => TotalBlocks - FreeBlocks;
 
     /// <summary>Floats in one block: block_size × layers × 2 × kv-heads × head_dim.</summary>
     public long BlockFloats { get; }
@@ -56,7 +85,13 @@ public sealed unsafe class KvBlockPool : IDisposable
         TotalBlocks = (int)blocks;
         _memory = new NativeBuffer(blocks * blockBytes, zero: false);
         _free = new int[TotalBlocks];
-        _inUse = new bool[TotalBlocks];
+        _refs = new int[TotalBlocks];
+        _hash = new long[TotalBlocks];
+        _parentHash = new long[TotalBlocks];
+        _registered = new bool[TotalBlocks];
+        _lruPrev = new int[TotalBlocks];
+        _lruNext = new int[TotalBlocks];
+        _tokens = new int[checked(TotalBlocks * blockSize)];
         // Block 0 on top: the first sequences get the low blocks.
         for (int i = 0; i < TotalBlocks; i++) _free[i] = TotalBlocks - 1 - i;
         _freeCount = TotalBlocks;
@@ -70,22 +105,106 @@ public sealed unsafe class KvBlockPool : IDisposable
         return new KvBlockPool(shape, blockSize, (long)(megabytes * 1024 * 1024));
     }
 
-    /// <summary>Takes a free block; false when none is left.</summary>
+    /// <summary>Takes a free block (evicting the least recently used cached block when the free list is empty); false when none is left.</summary>
     public bool TryAllocate(out int block)
     {
-        if (_freeCount == 0) { block = -1; return false; }
-        block = _free[--_freeCount];
-        _inUse[block] = true;
+        if (_freeCount > 0) block = _free[--_freeCount];
+        else if (_lruHead >= 0)
+        {
+            block = _lruHead;
+            LruRemove(block);
+            Unregister(block);
+            Evictions++;
+        }
+        else { block = -1; return false; }
+        _refs[block] = 1;
         return true;
     }
 
-    /// <summary>Returns <paramref name="block"/> to the free list.</summary>
+    /// <summary>
+    /// Drops one reference to <paramref name="block"/>; at the last one the block goes back to the free
+    /// list, or — a registered prefix block — to the tail of the LRU list of cached blocks.
+    /// </summary>
     public void Free(int block)
     {
         if ((uint)block >= (uint)TotalBlocks) throw new ArgumentOutOfRangeException(nameof(block), block, $"Block ids run from 0 to {TotalBlocks - 1}.");
-        if (!_inUse[block]) throw new InvalidOperationException($"KV block {block} is already free (freed twice).");
-        _inUse[block] = false;
-        _free[_freeCount++] = block;
+        if (_refs[block] == 0) throw new InvalidOperationException($"KV block {block} is already free (freed twice).");
+        if (--_refs[block] > 0) return;
+        if (_registered[block]) LruAppend(block);
+        else _free[_freeCount++] = block;
+    }
+
+    /// <summary>References sequences hold to <paramref name="block"/> (0: free or cached).</summary>
+    public int References(int block) => _refs[block];
+
+    /// <summary>
+    /// The chained hash of a block of <paramref name="tokens"/> after a prefix whose last block hashed to
+    /// <paramref name="parentHash"/> (0 before the first block): FNV-1a over the parent hash and the ids,
+    /// then a 64-bit finaliser (splitmix64) so neighbouring prompts spread over the dictionary.
+    /// </summary>
+    public static long Hash(long parentHash, ReadOnlySpan<int> tokens)
+    {
+        ulong h = 14695981039346656037UL ^ (ulong)parentHash;
+        h *= 1099511628211UL;
+        foreach (int t in tokens) { h ^= (uint)t; h *= 1099511628211UL; }
+        h ^= h >> 30; h *= 0xbf58476d1ce4e5b9UL;
+        h ^= h >> 27; h *= 0x94d049bb133111ebUL;
+        h ^= h >> 31;
+        return (long)h;
+    }
+
+    /// <summary>
+    /// Registers <paramref name="block"/> (held by the caller, holding <paramref name="tokens"/>, a full
+    /// block of prompt ids already written) under <paramref name="hash"/> so later prompts can share it.
+    /// Does nothing when prefix caching is off or another block already holds that hash.
+    /// </summary>
+    public void Register(int block, long hash, long parentHash, ReadOnlySpan<int> tokens)
+    {
+        if (!PrefixCaching || _registered[block] || _byHash.ContainsKey(hash)) return;
+        if (tokens.Length != BlockSize) throw new ArgumentException($"Only full blocks are shared: {tokens.Length} tokens for blocks of {BlockSize}.");
+        if (_refs[block] == 0) throw new InvalidOperationException($"KV block {block} is not held by any sequence; register blocks a sequence holds.");
+        _byHash[hash] = block;
+        _hash[block] = hash;
+        _parentHash[block] = parentHash;
+        _registered[block] = true;
+        tokens.CopyTo(_tokens.AsSpan(block * BlockSize, BlockSize));
+    }
+
+    /// <summary>
+    /// A cached block holding <paramref name="tokens"/> after the prefix hashed <paramref name="parentHash"/>,
+    /// with one more reference taken (out of the LRU list if nobody held it); false on a miss.
+    /// </summary>
+    public bool TryReuse(long hash, long parentHash, ReadOnlySpan<int> tokens, out int block)
+    {
+        block = -1;
+        if (!PrefixCaching || !_byHash.TryGetValue(hash, out int b)) return false;
+        if (_parentHash[b] != parentHash || !tokens.SequenceEqual(_tokens.AsSpan(b * BlockSize, BlockSize))) return false;
+        if (_refs[b]++ == 0) LruRemove(b);
+        block = b;
+        return true;
+    }
+
+    private void Unregister(int block)
+    {
+        _byHash.Remove(_hash[block]);
+        _registered[block] = false;
+    }
+
+    private void LruAppend(int block)
+    {
+        _lruPrev[block] = _lruTail;
+        _lruNext[block] = -1;
+        if (_lruTail >= 0) _lruNext[_lruTail] = block; else _lruHead = block;
+        _lruTail = block;
+        _lruCount++;
+    }
+
+    private void LruRemove(int block)
+    {
+        int prev = _lruPrev[block], next = _lruNext[block];
+        if (prev >= 0) _lruNext[prev] = next; else _lruHead = next;
+        if (next >= 0) _lruPrev[next] = prev; else _lruTail = prev;
+        _lruCount--;
     }
 
     /// <summary>Start of the pool's memory (blocks back to back).</summary>

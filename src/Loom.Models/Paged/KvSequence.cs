@@ -6,6 +6,8 @@ namespace Loom.Models.Paged;
 public sealed class KvSequence
 {
     private readonly List<int> _blocks = new();
+    private int _registeredBlocks;   // leading blocks registered in (or reused from) the pool's prefix cache
+    private long _lastHash;          // chained hash of the last of them (0: none)
 
     /// <summary>The pool its blocks come from.</summary>
     public KvBlockPool Pool { get; }
@@ -40,12 +42,58 @@ public sealed class KvSequence
         return true;
     }
 
-    /// <summary>Returns every block to the pool and forgets the cached positions.</summary>
+    /// <summary>
+    /// For a sequence holding no blocks yet: takes references to the pool's cached blocks that hold the
+    /// longest run of whole leading blocks of <paramref name="prompt"/> (never its last token, whose logits
+    /// the caller needs), and sets Length past them. Returns the positions reused (0 when prefix caching
+    /// is off or nothing matches).
+    /// </summary>
+    public int AttachPrefix(ReadOnlySpan<int> prompt)
+    {
+        if (_blocks.Count != 0) throw new InvalidOperationException("AttachPrefix is for a sequence that holds no blocks yet.");
+        if (!Pool.PrefixCaching) return 0;
+        int bs = Pool.BlockSize, full = (prompt.Length - 1) / bs;
+        long parent = 0;
+        for (int b = 0; b < full; b++)
+        {
+            var tokens = prompt.Slice(b * bs, bs);
+            long hash = KvBlockPool.Hash(parent, tokens);
+            if (!Pool.TryReuse(hash, parent, tokens, out int block)) break;
+            _blocks.Add(block);
+            parent = hash;
+        }
+        _registeredBlocks = _blocks.Count;
+        _lastHash = parent;
+        Length = _blocks.Count * bs;
+        return Length;
+    }
+
+    /// <summary>
+    /// Registers in the pool's prefix cache every block that is now full and holds only ids of
+    /// <paramref name="prompt"/> (call after a forward advanced Length); nothing when prefix caching is off.
+    /// </summary>
+    public void RegisterPromptBlocks(ReadOnlySpan<int> prompt)
+    {
+        if (!Pool.PrefixCaching) return;
+        int bs = Pool.BlockSize, full = Math.Min(Length, prompt.Length) / bs;
+        for (int b = _registeredBlocks; b < full; b++)
+        {
+            var tokens = prompt.Slice(b * bs, bs);
+            long hash = KvBlockPool.Hash(_lastHash, tokens);
+            Pool.Register(_blocks[b], hash, _lastHash, tokens);
+            _lastHash = hash;
+        }
+        if (full > _registeredBlocks) _registeredBlocks = full;
+    }
+
+    /// <summary>Returns every block to the pool (cached prefix blocks stay cached) and forgets the cached positions.</summary>
     public void Release()
     {
         foreach (int b in _blocks) Pool.Free(b);
         _blocks.Clear();
         Length = 0;
+        _registeredBlocks = 0;
+        _lastHash = 0;
     }
 
     /// <summary>Copies the block table to <paramref name="destination"/>; returns the count.</summary>

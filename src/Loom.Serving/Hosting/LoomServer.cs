@@ -143,7 +143,7 @@ public sealed class LoomServer : IAsyncDisposable
         try
         {
             if (seq2seq) engine = textModel = Loom.Inference.Seq2Seq.Seq2SeqTextModel.Load(options.ModelDirectory);
-            else engine = causal = InferenceEngine.Load(options.ModelDirectory, new InferenceEngineOptions { KvCacheMegabytes = options.KvCacheMegabytes, MaxBatch = options.MaxBatch, AdapterDirectory = options.AdapterDirectory });
+            else engine = causal = InferenceEngine.Load(options.ModelDirectory, new InferenceEngineOptions { KvCacheMegabytes = options.KvCacheMegabytes, MaxBatch = options.MaxBatch, AdapterDirectory = options.AdapterDirectory, PrefixCaching = options.PrefixCaching });
         }
         catch { moderation?.Dispose(); throw; }
         RequestLog? log = null;

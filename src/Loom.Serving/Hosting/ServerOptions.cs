@@ -19,6 +19,8 @@ public sealed record ServerOptions
     public double KvCacheMegabytes { get; init; } = 256;
     /// <summary>Most sequences per decode step — --max-batch.</summary>
     public int MaxBatch { get; init; } = 64;
+    /// <summary>Share the KV of whole prompt blocks between requests with a common prefix — --prefix-caching on|off.</summary>
+    public bool PrefixCaching { get; init; } = true;
     /// <summary>The model name clients use; null: the model directory's name — --served-model-name.</summary>
     public string? ServedModelName { get; init; }
     /// <summary>A Jinja chat template file overriding the model's — --chat-template.</summary>

@@ -52,6 +52,8 @@ public sealed class ServerMetrics
         Gauge(sb, "loom_kv_blocks_used", "KV cache blocks in use.", engine.UsedBlocks, "gauge");
         Gauge(sb, "loom_kv_blocks_total", "KV cache blocks in the pool.", engine.TotalBlocks, "gauge");
         Gauge(sb, "loom_kv_cache_bytes", "Bytes of the KV pool's allocation.", engine.KvCacheBytes, "gauge");
+        Gauge(sb, "loom_kv_blocks_cached", "Prefix-cache blocks no sequence holds (evictable, counted free).", engine.CachedBlocks, "gauge");
+        Gauge(sb, "loom_prefix_cache_hit_tokens_total", "Prompt tokens whose KV came from the prefix cache instead of a prefill.", engine.PrefixCacheHitTokens, "counter");
         Gauge(sb, "loom_preemptions_total", "Sequences preempted (blocks freed, recomputed later).", engine.Preemptions, "counter");
         Gauge(sb, "loom_engine_steps_total", "Model calls of the engine.", engine.Steps, "counter");
         TimeToFirstToken.Write(sb, "loom_time_to_first_token_seconds", "Time from a request's arrival to its first generated token.");
