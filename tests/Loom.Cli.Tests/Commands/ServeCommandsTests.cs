@@ -57,6 +57,7 @@ public class ServeCommandsTests
     [InlineData("--max-batch", "0", "--max-batch")]
     [InlineData("--kv-cache-mb", "-1", "--kv-cache-mb")]
     [InlineData("--max-body-mb", "0", "--max-body-mb")]
+    [InlineData("--prefix-caching", "maybe", "--prefix-caching")]
     public void ServeNamesABadOption(string option, string value, string named)
     {
         var (code, _, console) = CliRunner.Run("serve", "--model", CliRunner.TempDir(), option, value);
