@@ -45,19 +45,28 @@ public sealed class Sampler
         int v = logits.Length;
         int greedy = Probabilities(logits, prompt, generated, Ensure(v));
         if (greedy >= 0) return greedy;
-        var p = _work;
-        double total = 0;
-        for (int i = 0; i < v; i++) total += p[i];
+        // Inverse-CDF draw: the first id whose running sum passes r. Whole blocks of 256 are summed with
+        // SIMD and skipped while the sum stays below r; only the block holding the draw is walked one by one.
+        var p = _work.AsSpan(0, v);
+        double total = TensorPrimitives.Sum(p);
         double r = _rng.NextDouble() * total, acc = 0;
-        int lastKept = -1;
-        for (int i = 0; i < v; i++)
+        const int Block = 256;
+        int i = 0;
+        for (; i + Block <= v; i += Block)
+        {
+            double block = TensorPrimitives.Sum(p.Slice(i, Block));
+            if (acc + block > r) break;
+            acc += block;
+        }
+        for (; i < v; i++)
         {
             if (p[i] <= 0) continue;
             acc += p[i];
-            lastKept = i;
             if (r < acc) return i;
         }
-        return lastKept;
+        // Rounding left r at or past the last sum: the last token that can be drawn.
+        for (int j = v - 1; j >= 0; j--) if (p[j] > 0) return j;
+        return v - 1;
     }
 
     private float[] Ensure(int v)

@@ -54,10 +54,11 @@ public sealed class DenseProjection : IProjection
             else MatVec.ColumnsAxpy(x, w, b, y, _pool);
             return;
         }
-        if (SkinnyMatMul.Suits(rows) && !_p.IsTrainable(_w))
+        if (SkinnyMatMul.Suits(rows) && _p.TrainableCount == 0)
         {
-            // A few rows of a frozen weight (a decode step of a batch of sequences): read the weight in place
-            // once instead of packing it for a GEMM. Trained weights keep the GEMM their backward pairs with.
+            // A few rows through a model that trains nothing (a decode step of a batch of sequences): read the
+            // weight in place once instead of packing it for a GEMM. A model that trains anything keeps the
+            // GEMM everywhere, so a frozen base computes bit for bit what the same base computes while training.
             if (_outIn) SkinnyMatMul.RowsDot(x[..(rows * _in)], w, b, y[..(rows * _out)], rows, _in, _out, accumulate, _pool);
             else SkinnyMatMul.ColumnsPanel(x[..(rows * _in)], w, b, y[..(rows * _out)], rows, _in, _out, accumulate, _pool);
             return;
