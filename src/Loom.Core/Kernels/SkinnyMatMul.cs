@@ -1,9 +1,11 @@
 // Matrix products with few rows (2..MaxRows): a decode step of a batch of sequences, where each
 // projection multiplies (rows, in) activations by a weight that is far bigger than they are. A GEMM
 // there packs the whole weight on every call (one more read and write of it) and fills its 12-row
-// micro-tiles with padding (16 rows = a 12-row tile + a 4-row tile computed as 12), so a 16-row
-// decode step cost 4.5× a 1-row one instead of "one read of the weights plus 16× the FLOPs". These
-// kernels read the weight in place, once from memory, and keep it in L1/L2 while every row uses it:
+// micro-tiles with padding (16 rows = a 12-row tile + a 4-row tile computed as 12). Measured on GPT-2
+// 124M's four projections × 12 layers at 16 rows, 1 thread, CPU time on the loaded 2-core dev machine
+// (`bench -- inference --filter phases --threads 1 --cpu-time`): GEMM 84.7 ms, these kernels 36.3 ms,
+// one row's matrix-vector product 16.4 ms. These kernels read the weight in place, once from memory,
+// and keep it in L1/L2 while every row uses it:
 //   ColumnsPanel: y = x·W (+ b),  W stored (K, N) (GPT-2's Conv1D). Each thread takes 32-column
 //                 panels of W; per panel, row groups of 8 keep 8 × 2 zmm accumulators while k runs
 //                 down the panel (per k: 2 loads of W, 8 broadcasts of x, 16 FMAs). The panel

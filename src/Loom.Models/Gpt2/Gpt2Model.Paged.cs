@@ -45,23 +45,23 @@ public sealed partial class Gpt2Model : IBatchedDecoder
         {
             var L = _layers[l];
             LayerNorm.Forward(x, p.Value(L.Ln1W), p.Value(L.Ln1B), ln, mean, rstd, C, eps, _pool);
-            L.Attn.Forward(ln, qkv, R);
+            L.Attn.ForwardDecode(ln, qkv, R);
             // qkv row: [q (C) | k (C) | v (C)], head h at h·hs within each
             PagedAttention.WriteKv(pool, rows, l, qkv[C..], 3 * C, qkv[(2 * C)..], 3 * C);
             PagedAttention.Attend(pool, rows, l, qkv, 3 * C, NH, att, scale, _pool);
             // Projection then residual add (not an accumulating GEMM): one row takes the matrix-vector path, which reads each weight once.
-            L.Proj.Forward(att, ln, R);
+            L.Proj.ForwardDecode(att, ln, R);
             Arithmetic.Add(x, ln, x, _pool);
             LayerNorm.Forward(x, p.Value(L.Ln2W), p.Value(L.Ln2B), ln, mean, rstd, C, eps, _pool);
-            L.Fc.Forward(ln, hidden, R);
+            L.Fc.ForwardDecode(ln, hidden, R);
             Activations.GeluForward(hidden, hidden, _pool);
-            L.Mproj.Forward(hidden, ln, R);
+            L.Mproj.ForwardDecode(hidden, ln, R);
             Arithmetic.Add(x, ln, x, _pool);
         }
         // Only each sequence's last row reaches ln_f and the head.
         for (int i = 0; i < n; i++) x.Slice(rows.LastRow[i] * C, C).CopyTo(last.Slice(i * C, C));
         LayerNorm.Forward(last, p.Value(_lnfW), p.Value(_lnfB), lastLn, lastMean, lastRstd, C, eps, _pool);
-        Head.Forward(lastLn, logits[..(n * V)], n);
+        Head.Projection.ForwardDecode(lastLn, logits[..(n * V)], n);
         rows.Commit(sequences, counts);
     }
 }

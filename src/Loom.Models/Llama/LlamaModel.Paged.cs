@@ -52,28 +52,28 @@ public sealed partial class LlamaModel : IBatchedDecoder
         {
             var L = _layers[l];
             RmsNorm.Forward(x, p.Value(L.InNorm), ln, rstd, C, eps, _pool);
-            L.Q.Forward(ln, qr, R);
-            L.K.Forward(ln, kr, R);
-            L.V.Forward(ln, vr, R);
+            L.Q.ForwardDecode(ln, qr, R);
+            L.K.ForwardDecode(ln, kr, R);
+            L.V.ForwardDecode(ln, vr, R);
             // row r sits at "time" r of a one-sequence window whose tables are the gathered rows
             Rotary.Apply(qr, R, NH, hd, cosRows, sinRows, false, 0, _pool);
             Rotary.Apply(kr, R, NKV, hd, cosRows, sinRows, false, 0, _pool);
             PagedAttention.WriteKv(pool, rows, l, kr, (int)kv, vr, (int)kv);
             PagedAttention.Attend(pool, rows, l, qr, (int)q, NH, y, scale, _pool);
             // Projection then residual add (not an accumulating GEMM): one row takes the matrix-vector path, which reads each weight once.
-            L.O.Forward(y, ln, R);
+            L.O.ForwardDecode(y, ln, R);
             Arithmetic.Add(x, ln, x, _pool);
             RmsNorm.Forward(x, p.Value(L.PostNorm), ln, rstd, C, eps, _pool);
-            L.Gate.Forward(ln, gate, R);
-            L.Up.Forward(ln, up, R);
+            L.Gate.ForwardDecode(ln, gate, R);
+            L.Up.ForwardDecode(ln, up, R);
             Activations.SiluForward(gate, gate, _pool);
             Arithmetic.Multiply(gate, up, gate, _pool);
-            L.Down.Forward(gate, ln, R);
+            L.Down.ForwardDecode(gate, ln, R);
             Arithmetic.Add(x, ln, x, _pool);
         }
         for (int i = 0; i < n; i++) x.Slice(rows.LastRow[i] * C, C).CopyTo(last.Slice(i * C, C));
         RmsNorm.Forward(last, p.Value(_norm), lastLn, lastRstd, C, eps, _pool);
-        Head.Forward(lastLn, logits[..(n * V)], n);
+        Head.Projection.ForwardDecode(lastLn, logits[..(n * V)], n);
         rows.Commit(sequences, counts);
     }
 }

@@ -62,8 +62,8 @@ public static unsafe class PagedAttention
 
     // One (row, head) of head_dim 64 (GPT-2, TinyLlama) in AVX-512 registers: q stays in 4 zmm across the
     // keys, each score is 4 FMAs and one reduction, and the output accumulates in 4 zmm across the values
-    // — instead of a library call per key and a load/store of y per value (a 16-sequence decode step of
-    // GPT-2 124M spent as long in attention as in its projections).
+    // — instead of a library call per key and a load/store of y per value (before it, a 16-sequence decode
+    // step of GPT-2 124M at 81 positions spent 25 ms of CPU in attention next to 36 ms in its projections).
     private static void Head64(in Kernel k, float* q, int* table, long keyBase, long valueBase, Span<float> scores, float* y)
     {
         var q0 = Vector512.Load(q); var q1 = Vector512.Load(q + 16); var q2 = Vector512.Load(q + 32); var q3 = Vector512.Load(q + 48);

@@ -54,17 +54,19 @@ public sealed class DenseProjection : IProjection
             else MatVec.ColumnsAxpy(x, w, b, y, _pool);
             return;
         }
-        if (SkinnyMatMul.Suits(rows) && _p.TrainableCount == 0)
-        {
-            // A few rows through a model that trains nothing (a decode step of a batch of sequences): read the
-            // weight in place once instead of packing it for a GEMM. A model that trains anything keeps the
-            // GEMM everywhere, so a frozen base computes bit for bit what the same base computes while training.
-            if (_outIn) SkinnyMatMul.RowsDot(x[..(rows * _in)], w, b, y[..(rows * _out)], rows, _in, _out, accumulate, _pool);
-            else SkinnyMatMul.ColumnsPanel(x[..(rows * _in)], w, b, y[..(rows * _out)], rows, _in, _out, accumulate, _pool);
-            return;
-        }
         if (_outIn) Linear.Forward(x, w, b, y, rows, _in, _out, _pool, accumulate);
         else Conv1D.Forward(x, w, b, y, rows, _in, _out, accumulate, _pool);
+    }
+
+    /// <inheritdoc/>
+    public void ForwardDecode(ReadOnlySpan<float> x, Span<float> y, int rows)
+    {
+        if (!SkinnyMatMul.Suits(rows) || _p.IsTrainable(_w)) { Forward(x, y, rows); return; }
+        // A decode step of a batch of sequences (2..32 rows): read the weight in place once instead of
+        // packing all of it for a GEMM per call (SkinnyMatMul's header has the measurement).
+        ReadOnlySpan<float> w = _p.Value(_w), b = _b >= 0 ? _p.Value(_b) : default;
+        if (_outIn) SkinnyMatMul.RowsDot(x[..(rows * _in)], w, b, y[..(rows * _out)], rows, _in, _out, false, _pool);
+        else SkinnyMatMul.ColumnsPanel(x[..(rows * _in)], w, b, y[..(rows * _out)], rows, _in, _out, false, _pool);
     }
 
     /// <inheritdoc/>

@@ -16,6 +16,13 @@ public interface IProjection : IDisposable
     void Forward(ReadOnlySpan<float> x, Span<float> y, int rows, bool accumulate = false);
 
     /// <summary>
+    /// y = x·W for the few rows of a batched decode step (IBatchedDecoder.ForwardPaged, inference only): a
+    /// projection may take a kernel for few rows there whose rounding differs from <see cref="Forward"/>'s
+    /// GEMM, so every other path stays bit for bit what it was. Default: <see cref="Forward"/>.
+    /// </summary>
+    void ForwardDecode(ReadOnlySpan<float> x, Span<float> y, int rows) => Forward(x, y, rows);
+
+    /// <summary>
     /// Backward of <see cref="Forward"/> for the x it was given: dx = dy·∂y/∂x (added to dx when
     /// <paramref name="accumulateInput"/>; skipped when dx is empty), and the gradients of the
     /// projection's trainable parameters added to theirs (frozen ones get none).
