@@ -131,6 +131,6 @@ public static class ModelQuantizer
         Func<float[], IQuantizedWeight> quantize = options.DoubleQuant
             ? w => Nf4DoubleQuantMatrix.Quantize(w, rows, cols)
             : w => QuantizedMatrix.Quantize(options.Format, w, rows, cols);
-        return SpqrOutliers.Quantize(outIn, rows, cols, quantize, inputSquaredNorms, options.OutlierFraction);
+        return SpqrOutliers.Quantize(outIn, rows, cols, options.Format, quantize, inputSquaredNorms, options.OutlierFraction);
     }
 }
