@@ -13,13 +13,15 @@ loom() { dotnet "$LOOM" "$@"; }
 mkdir -p $OUT
 head -400 $WT2/test.txt > $OUT/test400.txt
 ppl() { echo "== $1"; loom eval perplexity --model "$2" --input $OUT/test400.txt --context 128 --stride 64 | tail -3; }
-ppl f32 $MODEL
+[ -n "${SKIP_F32:-}" ] || ppl f32 $MODEL
 for run in "q4_0" "nf4" "nf4 --double-quant" \
            "q4_0 --outliers 0.005" "q4_0 --outliers 0.01" "nf4 --outliers 0.005" "nf4 --outliers 0.01" \
            "nf4 --double-quant --outliers 0.01"; do
   name=$(echo "$run" | tr -d ' -' )
   rm -rf $OUT/$name
   extra=""; case "$run" in *outliers*) extra="--calibration $WT2/valid.txt --samples 64";; esac
-  loom quantize --model $MODEL --type $run $extra --output $OUT/$name | grep -v "^\s*$" | tail -3
-  ppl "$run" $OUT/$name
+  ( loom quantize --model $MODEL --type $run $extra --output $OUT/$name > $OUT/$name.quantize.log 2>&1
+    ppl "$run" $OUT/$name > $OUT/$name.ppl.log 2>&1 ) &
 done
+wait
+for f in $OUT/*.quantize.log; do grep -A1 "^wrote" "$f" | tr '\n' ' '; grep "outliers (" "$f"; echo; grep -h "^==\|perplexity" "${f%.quantize.log}.ppl.log"; done
