@@ -115,7 +115,7 @@ internal static class TrainCommand
         else if (writer)
             RunDirectory.CheckFresh(cfg.Output, overwrite, [cfg.InitFrom, cfg.Tokenizer, .. cfg.Data]);   // deletes nothing yet
         var lora = cfg.Lora?.ToOptions(cfg.InitFrom, cfg.Seed);
-        using var model = lora != null ? CreateLoraModel(cfg.InitFrom!, modelConfig, lora, cfg.Lora!.BaseFormat())
+        using var model = lora != null ? CreateLoraModel(cfg.InitFrom!, modelConfig, lora, cfg.Lora!.BaseFormat(), cfg.Lora!.DoubleQuant())
             : cfg.InitFrom != null ? ModelCommands.LoadModel(cfg.InitFrom, ModelOptions.Default) : CausalLanguageModels.Create(modelConfig);
         if (cfg.InitFrom == null) model.InitializeWeights(cfg.Seed);
         // Print and save the resolved model config (every field, defaults included).
@@ -125,7 +125,7 @@ internal static class TrainCommand
         if (cfg.Train.SequenceLength > model.ContextLength)
             throw new ArgumentException($"train.sequence_length is {cfg.Train.SequenceLength} but the model's context (model.n_positions / max_position_embeddings) is {model.ContextLength}; lower one or raise the other.");
         if (cfg.Lora?.BaseFormat() is { } bq)
-            console.MarkupLine($"QLoRA: the base's projection weights are held in {Loom.Core.Kernels.Quantized.QuantFormatInfo.Name(bq)} ({Loom.Core.Kernels.Quantized.QuantFormatInfo.BitsPerWeight(bq):F2} bits/weight) and frozen; gradients reach the adapter through them");
+            console.MarkupLine($"QLoRA: the base's projection weights are held in {Loom.Core.Kernels.Quantized.QuantFormatInfo.Name(bq)} ({(cfg.Lora.DoubleQuant() ? 4.13 : Loom.Core.Kernels.Quantized.QuantFormatInfo.BitsPerWeight(bq)):F2} bits/weight{(cfg.Lora.DoubleQuant() ? ", double-quantized scales" : "")}) and frozen; gradients reach the adapter through them");
         console.MarkupLine("[bold]configuration[/]");
         console.WriteLine(JsonSerializer.Serialize(cfg, TrainConfig.Json));
 
@@ -193,7 +193,7 @@ internal static class TrainCommand
     }
 
     // init_from's weights frozen under a fresh adapter (A Kaiming-uniform, B zero, as PEFT initialises it).
-    internal static ICausalLanguageModel CreateLoraModel(string initFrom, object modelConfig, LoraOptions lora, Loom.Core.Kernels.Quantized.QuantFormat? baseFormat = null)
+    internal static ICausalLanguageModel CreateLoraModel(string initFrom, object modelConfig, LoraOptions lora, Loom.Core.Kernels.Quantized.QuantFormat? baseFormat = null, bool doubleQuant = false)
     {
         if (baseFormat is { } format)
         {
@@ -201,7 +201,7 @@ internal static class TrainCommand
             // weights quantized into the new model's frozen projections, LoRA wrapped around them; the
             // f32 copy is then dropped, so the run holds the base at ~4.5 bits/weight (nf4).
             using var f32 = CausalLanguageModels.Load(initFrom, ModelOptions.Inference);
-            var options = LoraAdapters.CreateModelOptions(lora, modelConfig, Loom.Models.Quantization.QuantizedModels.OptionsFrom(f32, format, ModelOptions.Default));
+            var options = LoraAdapters.CreateModelOptions(lora, modelConfig, Loom.Models.Quantization.QuantizedModels.OptionsFrom(f32, format, ModelOptions.Default, doubleQuant: doubleQuant));
             var q = CausalLanguageModels.Create(modelConfig, options);
             try
             {

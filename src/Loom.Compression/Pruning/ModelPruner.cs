@@ -128,7 +128,7 @@ public static partial class ModelPruner
         };
     }
 
-    private static void RunCalibration(ICausalLanguageModel model, IReadOnlyList<int[]> windows, int T, int batchSize, CancellationToken cancellationToken)
+    internal static void RunCalibration(ICausalLanguageModel model, IReadOnlyList<int[]> windows, int T, int batchSize, CancellationToken cancellationToken)
     {
         var ids = new int[batchSize * T];
         var targets = new int[batchSize * T];

@@ -13,6 +13,12 @@ public sealed record QuantizeReport(
     long FloatBytes,
     long FileBytes)
 {
+    /// <summary>SpQR outliers kept in fp16 over all tensors (their bytes are in QuantizedBytes).</summary>
+    public long Outliers { get; init; }
+
+    /// <summary>Calibration windows the outlier saliency used (0: none).</summary>
+    public int CalibrationWindows { get; init; }
+
     /// <summary>Bits per quantized weight, scales included.</summary>
     public double BitsPerWeight => QuantizedWeights == 0 ? 0 : 8.0 * QuantizedBytes / QuantizedWeights;
 }

@@ -23,8 +23,8 @@ public sealed class QuantizedProjection : IProjection
     /// <inheritdoc/>
     public ProjectionSpec Spec { get; }
 
-    /// <summary>The (out × in) quantized weight this projection owns.</summary>
-    public QuantizedMatrix Weight { get; }
+    /// <summary>The (out × in) quantized weight this projection owns (blocks, double-quantized NF4, or either with outliers).</summary>
+    public IQuantizedWeight Weight { get; }
 
     /// <summary>
     /// A projection over <paramref name="weight"/> (out × in, owned and disposed by it); the spec's f32
@@ -32,7 +32,7 @@ public sealed class QuantizedProjection : IProjection
     /// unless <paramref name="sharedWeight"/>: then the f32 tensor stays loaded for its other user (GPT-2's
     /// tied head reading a GGUF file's quantized output.weight while the embedding lookup reads token_embd).
     /// </summary>
-    public QuantizedProjection(ProjectionSpec spec, ParameterSet parameters, QuantizedMatrix weight, WorkerPool? pool = null, bool sharedWeight = false)
+    public QuantizedProjection(ProjectionSpec spec, ParameterSet parameters, IQuantizedWeight weight, WorkerPool? pool = null, bool sharedWeight = false)
     {
         ArgumentNullException.ThrowIfNull(weight);
         if (weight.Rows != spec.OutFeatures || weight.Columns != spec.InFeatures)
@@ -57,11 +57,18 @@ public sealed class QuantizedProjection : IProjection
         if (spec.InFeatures % bs != 0)
             throw new ArgumentException($"{spec.Path}: {spec.InFeatures} input features is not a multiple of {QuantFormatInfo.Name(format)}'s block of {bs}; keep this projection in f32 or choose a format with smaller blocks (q8_0, q4_0).");
         if (spec.Layout == ProjectionLayout.OutIn) return QuantizedMatrix.Quantize(format, weight, spec.OutFeatures, spec.InFeatures, pool);
+        return QuantizedMatrix.Quantize(format, ToOutIn(spec, weight), spec.OutFeatures, spec.InFeatures, pool);
+    }
+
+    /// <summary>The weight as an (out × in) row-major copy, whatever the spec's storage layout (Conv1D's (in, out) is transposed).</summary>
+    public static float[] ToOutIn(ProjectionSpec spec, ReadOnlySpan<float> weight)
+    {
+        if (spec.Layout == ProjectionLayout.OutIn) return weight.ToArray();
         var t = new float[(long)spec.InFeatures * spec.OutFeatures];
         for (int i = 0; i < spec.InFeatures; i++)
             for (int o = 0; o < spec.OutFeatures; o++)
                 t[(long)o * spec.InFeatures + i] = weight[i * spec.OutFeatures + o];
-        return QuantizedMatrix.Quantize(format, t, spec.OutFeatures, spec.InFeatures, pool);
+        return t;
     }
 
     /// <inheritdoc/>

@@ -16,7 +16,7 @@ public static class QuantizedModels
     /// Options whose projections read the quantized weights <paramref name="file"/> lists (dense for
     /// the rest, or <paramref name="options"/>' own hook); those weights are frozen.
     /// </summary>
-    public static ModelOptions WithQuantizedWeights(ModelOptions options, SafetensorsFile file)
+    public static ModelOptions WithQuantizedWeights(ModelOptions options, SafetensorsFile file, SafetensorsFile? extra = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var tensors = QuantizedWeights.Read(file);
@@ -30,9 +30,7 @@ public static class QuantizedModels
                 string name = c.Parameters.Specs[c.Spec.WeightIndex].Name;
                 if (!tensors.TryGetValue(name, out var t) && !tensors.TryGetValue("transformer." + name, out t))
                     return inner?.Invoke(c) ?? c.CreateDense();
-                var blocks = new byte[t.ByteLength];
-                file.ReadBytes(t.Name, blocks);
-                var matrix = Core.Kernels.Quantized.QuantizedMatrix.FromBlocks(t.Format, t.Rows, t.Columns, blocks);
+                var matrix = QuantizedWeightParts.Open(t, file, extra);
                 try { return new QuantizedProjection(c.Spec, c.Parameters, matrix, c.Pool); }
                 catch { matrix.Dispose(); throw; }
             },
@@ -74,8 +72,11 @@ public static class QuantizedModels
     /// options (LoraAdapters.CreateModelOptions(lora, config, thisResult)) for QLoRA. After building,
     /// copy the float tensors with <see cref="CopyFloatWeights"/>.
     /// </summary>
-    public static ModelOptions OptionsFrom(ICausalLanguageModel source, Core.Kernels.Quantized.QuantFormat format, ModelOptions? options = null, bool quantizeHead = false)
+    /// <remarks><paramref name="doubleQuant"/> (nf4 only) double-quantizes the block scales (QLoRA §3).</remarks>
+    public static ModelOptions OptionsFrom(ICausalLanguageModel source, Core.Kernels.Quantized.QuantFormat format, ModelOptions? options = null, bool quantizeHead = false, bool doubleQuant = false)
     {
+        if (doubleQuant && format != Core.Kernels.Quantized.QuantFormat.NF4)
+            throw new ArgumentException($"Double quantization applies to nf4 only; the format is {Core.Kernels.Quantized.QuantFormatInfo.Name(format)}.");
         ArgumentNullException.ThrowIfNull(source);
         options ??= ModelOptions.Inference;
         var selected = Selectable(source.Configuration, format, quantizeHead);
@@ -89,7 +90,12 @@ public static class QuantizedModels
             {
                 string name = c.Parameters.Specs[c.Spec.WeightIndex].Name;
                 if (!selected.ContainsKey(name) || (c.Spec.Path == "lm_head" && !quantizeHead)) return inner?.Invoke(c) ?? c.CreateDense();
-                var matrix = QuantizedProjection.QuantizeWeight(c.Spec, src.Value(src.IndexOf(name)), format, c.Pool);
+                Core.Kernels.Quantized.IQuantizedWeight matrix = QuantizedProjection.QuantizeWeight(c.Spec, src.Value(src.IndexOf(name)), format, c.Pool);
+                if (doubleQuant)
+                {
+                    using var plain = (Core.Kernels.Quantized.QuantizedMatrix)matrix;
+                    matrix = Core.Kernels.Quantized.Nf4DoubleQuantMatrix.FromPlain(plain);
+                }
                 try { return new QuantizedProjection(c.Spec, c.Parameters, matrix, c.Pool); }
                 catch { matrix.Dispose(); throw; }
             },
@@ -112,9 +118,9 @@ public static class QuantizedModels
     /// quantized to <paramref name="format"/> in memory (see <see cref="OptionsFrom"/>); the source can be
     /// disposed afterwards.
     /// </summary>
-    public static ICausalLanguageModel CreateFrom(ICausalLanguageModel source, Core.Kernels.Quantized.QuantFormat format, ModelOptions? options = null, bool quantizeHead = false, WorkerPool? pool = null)
+    public static ICausalLanguageModel CreateFrom(ICausalLanguageModel source, Core.Kernels.Quantized.QuantFormat format, ModelOptions? options = null, bool quantizeHead = false, WorkerPool? pool = null, bool doubleQuant = false)
     {
-        var model = CausalLanguageModels.Create(source.Configuration, OptionsFrom(source, format, options, quantizeHead), pool);
+        var model = CausalLanguageModels.Create(source.Configuration, OptionsFrom(source, format, options, quantizeHead, doubleQuant), pool);
         CopyFloatWeights(source, model);
         return model;
     }
@@ -125,7 +131,9 @@ public static class QuantizedModels
         var config = CausalLanguageModels.ReadConfig(directory);
         string weights = Path.Combine(directory, "model.safetensors");
         using var file = SafetensorsFile.Open(weights);
-        var model = CausalLanguageModels.Create(config, WithQuantizedWeights(options, file), pool);
+        string extraPath = Path.Combine(directory, QuantizedWeightParts.ExtraFile);
+        using var extra = File.Exists(extraPath) ? SafetensorsFile.Open(extraPath) : null;
+        var model = CausalLanguageModels.Create(config, WithQuantizedWeights(options, file, extra), pool);
         try
         {
             CausalLanguageModels.LoadWeights(model, weights);

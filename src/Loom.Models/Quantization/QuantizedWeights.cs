@@ -12,11 +12,14 @@ using Loom.Models.Formats;
 
 namespace Loom.Models.Quantization;
 
-/// <summary>One quantized weight of a model file: its format and (out × in) size.</summary>
-public sealed record QuantizedTensor(string Name, QuantFormat Format, int Rows, int Columns)
+/// <summary>
+/// One quantized weight of a model file: its format and (out × in) size; NF4 with double-quantized
+/// scales, and the number of SpQR outliers stored beside it (QuantizedWeightParts).
+/// </summary>
+public sealed record QuantizedTensor(string Name, QuantFormat Format, int Rows, int Columns, bool DoubleQuant = false, int Outliers = 0)
 {
-    /// <summary>Bytes of its blocks.</summary>
-    public long ByteLength => QuantFormatInfo.RowBytes(Format, Columns) * Rows;
+    /// <summary>Bytes of its main U8 tensor: the blocks (double-quantized NF4: the 4-bit codes only).</summary>
+    public long ByteLength => DoubleQuant ? (long)Rows * (Columns / 2) : QuantFormatInfo.RowBytes(Format, Columns) * Rows;
 }
 
 /// <summary>Reads and writes the quantized-tensor list of a model file.</summary>
@@ -43,7 +46,12 @@ public static class QuantizedWeights
     {
         var o = new JsonObject();
         foreach (var t in tensors)
-            o[t.Name] = new JsonObject { ["format"] = QuantFormatInfo.Name(t.Format), ["rows"] = t.Rows, ["columns"] = t.Columns };
+        {
+            var d = new JsonObject { ["format"] = QuantFormatInfo.Name(t.Format), ["rows"] = t.Rows, ["columns"] = t.Columns };
+            if (t.DoubleQuant) d["double_quant"] = true;
+            if (t.Outliers > 0) d["outliers"] = t.Outliers;
+            o[t.Name] = d;
+        }
         return o.ToJsonString();
     }
 
@@ -66,7 +74,12 @@ public static class QuantizedWeights
             int rows = o["rows"] is JsonValue rv && rv.TryGetValue(out int r) && r > 0 ? r : throw new InvalidDataException($"{where} has rows {o["rows"]?.ToJsonString() ?? "missing"}; it must be a whole number > 0.");
             int cols = o["columns"] is JsonValue cv && cv.TryGetValue(out int c) && c > 0 && c % QuantFormatInfo.BlockSize(format) == 0 ? c
                 : throw new InvalidDataException($"{where} has columns {o["columns"]?.ToJsonString() ?? "missing"}; it must be a positive multiple of {QuantFormatInfo.BlockSize(format)}.");
-            var t = new QuantizedTensor(name, format, rows, cols);
+            bool dq = o["double_quant"] is JsonValue dv && dv.TryGetValue(out bool dqv) ? dqv
+                : o["double_quant"] is null ? false : throw new InvalidDataException($"{where} has double_quant {o["double_quant"]!.ToJsonString()}; it must be true or false.");
+            if (dq && format != QuantFormat.NF4) throw new InvalidDataException($"{where} is {formatName} with double_quant; double quantization applies to nf4 only.");
+            int outliers = o["outliers"] is null ? 0 : o["outliers"] is JsonValue ov && ov.TryGetValue(out int on) && on >= 0 ? on
+                : throw new InvalidDataException($"{where} has outliers {o["outliers"]!.ToJsonString()}; it must be a whole number ≥ 0.");
+            var t = new QuantizedTensor(name, format, rows, cols, dq, outliers);
             var e = file.Get(name);
             if (e.DType != "U8" || e.End - e.Begin != t.ByteLength)
                 throw new InvalidDataException($"{where} is {e.DType}{e.ShapeText} ({e.End - e.Begin} bytes at data offset {e.Begin}); ({rows} × {cols}) {formatName} needs U8 with {t.ByteLength} bytes. The file is damaged or was cut short.");

@@ -30,6 +30,21 @@ public sealed record TrainLoraConfig
     /// </summary>
     public string? BaseQuantization { get; init; }
 
+    /// <summary>
+    /// base_double_quant: with base_quantization nf4, also quantize the base's fp32 block absmaxes to
+    /// 8 bits in groups of 256 (QLoRA §3 "Double Quantization"; bitsandbytes' bnb_4bit_use_double_quant).
+    /// </summary>
+    public bool BaseDoubleQuant { get; init; }
+
+    /// <summary>base_double_quant, checked: it needs base_quantization nf4.</summary>
+    public bool DoubleQuant()
+    {
+        if (!BaseDoubleQuant) return false;
+        if (BaseFormat() != Loom.Core.Kernels.Quantized.QuantFormat.NF4)
+            throw new ArgumentException($"lora.base_double_quant: true needs lora.base_quantization: nf4 (it quantizes NF4's block absmaxes); base_quantization is {BaseQuantization ?? "not set"}.");
+        return true;
+    }
+
     /// <summary>The base_quantization format, or null; an unknown name is refused as lora.base_quantization.</summary>
     public Loom.Core.Kernels.Quantized.QuantFormat? BaseFormat() =>
         BaseQuantization is null ? null : Loom.Core.Kernels.Quantized.QuantFormatInfo.Parse(BaseQuantization, "lora.base_quantization");

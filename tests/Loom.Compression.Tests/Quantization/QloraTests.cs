@@ -14,15 +14,17 @@ namespace Loom.Compression.Tests.Quantization;
 
 public class QloraTests
 {
-    [Fact]
-    public void LoraOnAnNf4BaseHasTheGradientsOfLoraOnTheDequantizedBase()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]   // lora.base_double_quant: the absmaxes double-quantized (QLoRA §3)
+    public void LoraOnAnNf4BaseHasTheGradientsOfLoraOnTheDequantizedBase(bool doubleQuant)
     {
         var config = new Gpt2Config { VocabSize = 200, MaxPositions = 32, Embedding = 64, Layers = 2, Heads = 2 };
         using var f32 = new Gpt2Model(config, ModelOptions.Inference);
         f32.InitializeWeights(7);
         var lora = new LoraOptions { Rank = 4, Alpha = 8, TargetModules = ["c_attn", "c_fc"], Seed = 3 };
 
-        using var qlora = CausalLanguageModels.Create(config, LoraAdapters.CreateModelOptions(lora, config, QuantizedModels.OptionsFrom(f32, QuantFormat.NF4, ModelOptions.Default)));
+        using var qlora = CausalLanguageModels.Create(config, LoraAdapters.CreateModelOptions(lora, config, QuantizedModels.OptionsFrom(f32, QuantFormat.NF4, ModelOptions.Default, doubleQuant: doubleQuant)));
         QuantizedModels.CopyFloatWeights(f32, qlora);
         LoraAdapters.InitializeAdapter(qlora.Parameters, lora.Seed);
 
@@ -31,7 +33,9 @@ public class QloraTests
         foreach (var (name, spec) in QuantizedModels.Selectable(config, QuantFormat.NF4, false))
         {
             var v = f32.Parameters.Value(f32.Parameters.IndexOf(name));
-            using var m = QuantizedProjection.QuantizeWeight(spec, v, QuantFormat.NF4);
+            using IQuantizedWeight m = doubleQuant
+                ? Nf4DoubleQuantMatrix.Quantize(QuantizedProjection.ToOutIn(spec, v), spec.OutFeatures, spec.InFeatures)
+                : QuantizedProjection.QuantizeWeight(spec, v, QuantFormat.NF4);
             var w = new float[v.Length];
             m.DequantizeRows(0, m.Rows, w);
             for (int o = 0; o < m.Rows; o++)

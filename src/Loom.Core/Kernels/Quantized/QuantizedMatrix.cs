@@ -12,7 +12,7 @@ using Loom.Core.Threading;
 namespace Loom.Core.Kernels.Quantized;
 
 /// <summary>An (out × in) weight matrix in a <see cref="QuantFormat"/>.</summary>
-public sealed unsafe class QuantizedMatrix : IDisposable
+public sealed unsafe class QuantizedMatrix : IQuantizedWeight
 {
     /// <summary>Row counts up to this use the quantized dot products; more dequantize panels for the GEMM.</summary>
     public const int DotRowLimit = 8;
