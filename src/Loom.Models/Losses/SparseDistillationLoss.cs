@@ -46,10 +46,11 @@ public static class SparseDistillationLoss
         // so a training step allocates nothing.
         float[]? rentedRows = vocab <= 2048 ? null : ArrayPool<float>.Shared.Rent(2 * vocab);
         bool[]? rentedTop = vocab <= 4096 ? null : ArrayPool<bool>.Shared.Rent(vocab);
-        float[]? rentedK = k <= 1024 ? null : ArrayPool<float>.Shared.Rent(k);
+        float[]? rentedK = k <= 512 ? null : ArrayPool<float>.Shared.Rent(2 * k);
         Span<float> rowsScratch = rentedRows is null ? stackalloc float[2 * vocab] : rentedRows.AsSpan(0, 2 * vocab);
         Span<bool> inTop = rentedTop is null ? stackalloc bool[vocab] : rentedTop.AsSpan(0, vocab);
-        Span<float> qTop = rentedK is null ? stackalloc float[k] : rentedK.AsSpan(0, k);
+        Span<float> kScratch = rentedK is null ? stackalloc float[2 * k] : rentedK.AsSpan(0, 2 * k);
+        Span<float> qTop = kScratch[..k], pTop = kScratch[k..];   // the student's exp((s − max)/T) and the teacher's p on S
         Span<float> eT = rowsScratch[..vocab], e1 = rowsScratch[vocab..];
         try
         {
@@ -71,7 +72,7 @@ public static class SparseDistillationLoss
                     inTop[i] = true;
                 }
                 double massP = 0;
-                for (int i = 0; i < k; i++) massP += Math.Exp(logP[i]);
+                for (int i = 0; i < k; i++) massP += pTop[i] = (float)Math.Exp(logP[i]);
                 double tail = k == vocab ? 0 : Math.Max(0, 1 - massP);   // k = V: no tail class, the full KL
                 float max = TensorPrimitives.Max(s);
                 TensorPrimitives.Subtract(s, max, e1);
@@ -89,7 +90,7 @@ public static class SparseDistillationLoss
                 double kl = 0;
                 for (int i = 0; i < k; i++)
                 {
-                    double p = Math.Exp(logP[i]);
+                    double p = pTop[i];
                     if (p > 0) kl += p * (logP[i] - (s[ids[i]] / T - lseS));
                 }
                 if (tail > 0) kl += tail * (Math.Log(tail) - logTailQ);
@@ -103,7 +104,7 @@ public static class SparseDistillationLoss
                 TensorPrimitives.Multiply(e1, (float)(c * (1 - alpha) / sum1), s);
                 TensorPrimitives.MultiplyAdd(eT, (float)(c * alpha * T * tailFactor / sumT), s, s);
                 for (int i = 0; i < k; i++)
-                    s[ids[i]] += (float)(c * alpha * T * (qTop[i] / sumT * (1 - tailFactor) - Math.Exp(logP[i])));
+                    s[ids[i]] += (float)(c * alpha * T * (qTop[i] / sumT * (1 - tailFactor) - pTop[i]));
                 s[y] -= (float)(c * (1 - alpha));
             }
         }
