@@ -142,6 +142,9 @@ internal static class GenerativeFinetune
             "distill" when cached == null => LoadTeacher(cfg.Distill!.Teacher!, tokenizer, cfg.TokenizerPath),
             _ => null,
         };
+        // A teacher of another vocabulary: named by the file that says so, with the fix (before the objective's own check).
+        if (cfg.Task == "distill" && (frozen?.VocabularySize ?? cached?.Cache.Vocabulary) is int teacherVocab && teacherVocab != model.VocabularySize)
+            throw new ArgumentException($"{(frozen != null ? Path.Combine(cfg.Distill!.Teacher!, "config.json") : Path.Combine(cfg.Distill!.TeacherCache!, "teacher_cache.json"))}: the teacher's vocab_size is {teacherVocab:N0} and the student's {model.VocabularySize:N0} ({(cfg.InitFrom != null ? $"init_from {cfg.InitFrom}" : "model.vocab_size")}); distillation compares the two distributions token by token, so both must use the same tokenizer and vocab_size: give the student the teacher's tokenizer (tokenizer: {cfg.Distill.Teacher}) and vocab_size {teacherVocab}.");
         using ILanguageModel? objective = cfg.Task switch
         {
             "dpo" => new DpoObjective(model, frozen, cfg.Dpo.Beta),

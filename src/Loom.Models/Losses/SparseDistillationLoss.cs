@@ -12,6 +12,9 @@
 //   L = α·T²·KL_S + (1 − α)·CE(s, y),  averaged over positions whose target is not −100.
 // Gradient with respect to the student's logits s (derived from d log q_i/ds_j = (δ_ij − q_j)/T):
 //   j ∈ S:  α·T·(q_j − p_j);   j ∉ S:  α·T·q_j·(1 − r/q_r);   plus (1 − α)·(softmax(s) − onehot(y)).
+using System.Buffers;
+using System.Numerics.Tensors;
+
 namespace Loom.Models.Losses;
 
 /// <summary>The distillation loss against a sparse (top-k + tail) teacher, and its gradient.</summary>
@@ -38,55 +41,79 @@ public static class SparseDistillationLoss
             return 0f;
         }
         double total = 0, T = temperature;
-        // A GPT-2 vocabulary is too big for the stack: a pooled array, so a training step allocates nothing.
-        bool[]? rented = vocab <= 4096 ? null : System.Buffers.ArrayPool<bool>.Shared.Rent(vocab);
-        Span<bool> inTop = rented is null ? stackalloc bool[vocab] : rented.AsSpan(0, vocab);
+        // Per row: the student's exp((s − max)/T) and exp(s − max) in two scratch rows (SIMD, TensorPrimitives),
+        // their sums, and the k teacher entries read out by id. Stack for a small vocabulary, else pooled arrays,
+        // so a training step allocates nothing.
+        float[]? rentedRows = vocab <= 2048 ? null : ArrayPool<float>.Shared.Rent(2 * vocab);
+        bool[]? rentedTop = vocab <= 4096 ? null : ArrayPool<bool>.Shared.Rent(vocab);
+        float[]? rentedK = k <= 512 ? null : ArrayPool<float>.Shared.Rent(2 * k);
+        Span<float> rowsScratch = rentedRows is null ? stackalloc float[2 * vocab] : rentedRows.AsSpan(0, 2 * vocab);
+        Span<bool> inTop = rentedTop is null ? stackalloc bool[vocab] : rentedTop.AsSpan(0, vocab);
+        Span<float> kScratch = rentedK is null ? stackalloc float[2 * k] : rentedK.AsSpan(0, 2 * k);
+        Span<float> qTop = kScratch[..k], pTop = kScratch[k..];   // the student's exp((s − max)/T) and the teacher's p on S
+        Span<float> eT = rowsScratch[..vocab], e1 = rowsScratch[vocab..];
         try
         {
-        for (int r = 0; r < rows; r++)
+            for (int r = 0; r < rows; r++)
+            {
+                var s = studentLogits.Slice(r * vocab, vocab);
+                int y = targets[r];
+                if (y == CrossEntropyLoss.IgnoreIndex)
+                {
+                    if (backward) s.Clear();
+                    continue;
+                }
+                var ids = teacherIds.Slice(r * k, k);
+                var logP = teacherLogProbs.Slice(r * k, k);
+                inTop.Clear();
+                foreach (int i in ids)
+                {
+                    if ((uint)i >= (uint)vocab || inTop[i]) throw new ArgumentException($"row {r}: teacher id {i} is outside [0, {vocab}) or repeated.", nameof(teacherIds));
+                    inTop[i] = true;
+                }
+                double massP = 0;
+                for (int i = 0; i < k; i++) massP += pTop[i] = (float)Math.Exp(logP[i]);
+                double tail = k == vocab ? 0 : Math.Max(0, 1 - massP);   // k = V: no tail class, the full KL
+                float max = TensorPrimitives.Max(s);
+                TensorPrimitives.Subtract(s, max, e1);
+                TensorPrimitives.Multiply(e1, (float)(1 / T), eT);
+                TensorPrimitives.Exp(eT, eT);                          // exp((s − max)/T)
+                TensorPrimitives.Exp(e1, e1);                          // exp(s − max)
+                double sumT = TensorPrimitives.Sum(eT), sum1 = TensorPrimitives.Sum(e1);
+                double lseS = max / T + Math.Log(sumT), lse1 = max + Math.Log(sum1);
+                // q_r summed over the ids outside S directly (not 1 − Σ_S q, which cancels when the tail is small):
+                // the S entries are read out and zeroed for the sum, then put back.
+                for (int i = 0; i < k; i++) { qTop[i] = eT[ids[i]]; eT[ids[i]] = 0; }
+                double tailSum = k == vocab ? 0 : TensorPrimitives.Sum(eT);
+                for (int i = 0; i < k; i++) eT[ids[i]] = qTop[i];
+                double logTailQ = Math.Log(tailSum / sumT);            // log q_r
+                double kl = 0;
+                for (int i = 0; i < k; i++)
+                {
+                    double p = pTop[i];
+                    if (p > 0) kl += p * (logP[i] - (s[ids[i]] / T - lseS));
+                }
+                if (tail > 0) kl += tail * (Math.Log(tail) - logTailQ);
+                double ce = lse1 - s[y];
+                total += alpha * T * T * kl + (1 - alpha) * ce;
+                if (!backward) continue;
+                double c = scale / (double)count;
+                double tailFactor = tail > 0 ? 1 - tail / Math.Exp(logTailQ) : 1;   // 1 − r/q_r (r = 0: the tail gets q_j)
+                // Every id: c·(α·T·q_j·tailFactor + (1−α)·p1_j); the S ids then get α·T·q_j instead of the tail's
+                // factor, minus α·T·p_j; the target −(1−α).
+                TensorPrimitives.Multiply(e1, (float)(c * (1 - alpha) / sum1), s);
+                TensorPrimitives.MultiplyAdd(eT, (float)(c * alpha * T * tailFactor / sumT), s, s);
+                for (int i = 0; i < k; i++)
+                    s[ids[i]] += (float)(c * alpha * T * (qTop[i] / sumT * (1 - tailFactor) - pTop[i]));
+                s[y] -= (float)(c * (1 - alpha));
+            }
+        }
+        finally
         {
-            var s = studentLogits.Slice(r * vocab, vocab);
-            int y = targets[r];
-            if (y == CrossEntropyLoss.IgnoreIndex)
-            {
-                if (backward) s.Clear();
-                continue;
-            }
-            var ids = teacherIds.Slice(r * k, k);
-            var logP = teacherLogProbs.Slice(r * k, k);
-            inTop.Clear();
-            double massP = 0;
-            foreach (int i in ids)
-            {
-                if ((uint)i >= (uint)vocab || inTop[i]) throw new ArgumentException($"row {r}: teacher id {i} is outside [0, {vocab}) or repeated.", nameof(teacherIds));
-                inTop[i] = true;
-            }
-            for (int i = 0; i < k; i++) massP += Math.Exp(logP[i]);
-            double tail = k == vocab ? 0 : Math.Max(0, 1 - massP);   // k = V: no tail class, the full KL
-            double lseS = LogSumExp(s, 1 / T, default), lse1 = LogSumExp(s, 1, default);
-            double logTailQ = LogSumExp(s, 1 / T, inTop) - lseS;   // log q_r over the ids outside S
-            double kl = 0;
-            for (int i = 0; i < k; i++)
-            {
-                double p = Math.Exp(logP[i]);
-                if (p > 0) kl += p * (logP[i] - (s[ids[i]] / T - lseS));
-            }
-            if (tail > 0) kl += tail * (Math.Log(tail) - logTailQ);
-            double ce = lse1 - s[y];
-            total += alpha * T * T * kl + (1 - alpha) * ce;
-            if (!backward) continue;
-            double c = scale / (double)count;
-            double tailFactor = tail > 0 ? 1 - tail / Math.Exp(logTailQ) : 1;   // 1 − r/q_r (r = 0: the tail gets q_j)
-            for (int j = 0; j < vocab; j++)
-            {
-                double q = Math.Exp(s[j] / T - lseS), p1 = Math.Exp(s[j] - lse1);
-                double soft = inTop[j] ? q : q * tailFactor;
-                s[j] = (float)(c * (alpha * T * soft + (1 - alpha) * (p1 - (j == y ? 1 : 0))));
-            }
-            for (int i = 0; i < k; i++) s[ids[i]] -= (float)(c * alpha * T * Math.Exp(logP[i]));   // −p_j on S
+            if (rentedRows != null) ArrayPool<float>.Shared.Return(rentedRows);
+            if (rentedTop != null) ArrayPool<bool>.Shared.Return(rentedTop);
+            if (rentedK != null) ArrayPool<float>.Shared.Return(rentedK);
         }
-        }
-        finally { if (rented != null) System.Buffers.ArrayPool<bool>.Shared.Return(rented); }
         return (float)(total / count);
     }
 

@@ -57,7 +57,11 @@ public sealed class CachedDistillationObjective : ObjectiveModel
             cache.Ids.AsSpan(chunks[b] * T * k, T * k).CopyTo(teacherIds.Slice(b * T * k));
             cache.LogProbs.AsSpan(chunks[b] * T * k, T * k).CopyTo(teacherLogProbs.Slice(b * T * k));
         }
-        return SparseDistillationLoss.ForwardBackward(Gradients.MutableLogits, teacherIds, teacherLogProbs, targets, Model.VocabularySize, k, Alpha, cache.Temperature, backward: false);
+        // A batch of cached chunks is a training batch (validation uses windows, which find no chunks), so its
+        // Backward follows: the loss and its gradient (for a loss scale of 1) come from one pass over the logits,
+        // which then hold the gradient; Backward only applies the step's loss scale. Reading the logits after
+        // such a Forward gives that gradient, not logits.
+        return SparseDistillationLoss.ForwardBackward(Gradients.MutableLogits, teacherIds, teacherLogProbs, targets, Model.VocabularySize, k, Alpha, cache.Temperature, backward: true);
     }
 
     /// <inheritdoc/>
@@ -70,9 +74,7 @@ public sealed class CachedDistillationObjective : ObjectiveModel
             Model.Backward(lossScale);
             return;
         }
-        int k = _source.Cache.TopK;
-        SparseDistillationLoss.ForwardBackward(Gradients.MutableLogits, _ids.AsSpan(0, _rows * k), _logProbs.AsSpan(0, _rows * k), _targets.AsSpan(0, _rows),
-            Model.VocabularySize, k, Alpha, _source.Cache.Temperature, backward: true, scale: lossScale);
+        if (lossScale != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(Gradients.MutableLogits, lossScale, Gradients.MutableLogits);
         Gradients.BackwardFromLogits();
     }
 }

@@ -16,6 +16,7 @@ public sealed class TeacherCacheBatches : IBatchSource
     private ulong _epochSeed;
     private int _taken = -1;
     private readonly int[] _inputs, _targets, _last;
+    private readonly int[] _tailInputs, _tailTargets;   // the epoch's last, partial batch (Chunks mod B chunks): planned once
     private int _lastCount;
     private bool _fresh;
 
@@ -32,6 +33,9 @@ public sealed class TeacherCacheBatches : IBatchSource
         _inputs = new int[_batch * cache.ChunkLength];
         _targets = new int[_batch * cache.ChunkLength];
         _last = new int[_batch];
+        int tail = cache.Chunks % _batch;
+        _tailInputs = new int[tail * cache.ChunkLength];
+        _tailTargets = new int[tail * cache.ChunkLength];
     }
 
     /// <summary>The cache the chunks come from.</summary>
@@ -71,18 +75,18 @@ public sealed class TeacherCacheBatches : IBatchSource
     {
         if (_taken < 0 || _taken >= _order.Length) PlanEpoch();
         int B = Math.Min(_batch, _order.Length - _taken), T = _cache.ChunkLength;
+        var inputs = B == _batch ? _inputs : _tailInputs;
+        var targets = B == _batch ? _targets : _tailTargets;
         for (int b = 0; b < B; b++)
         {
             int c = _order[_taken + b];
             _last[b] = c;
-            _cache.Tokens.AsSpan(c * T, T).CopyTo(_inputs.AsSpan(b * T));
-            _cache.Tokens.AsSpan(c * T + 1, T).CopyTo(_targets.AsSpan(b * T));
+            _cache.Tokens.AsSpan(c * T, T).CopyTo(inputs.AsSpan(b * T));
+            _cache.Tokens.AsSpan(c * T + 1, T).CopyTo(targets.AsSpan(b * T));
         }
         _lastCount = B;
         _fresh = true;
         _taken += B;
-        var inputs = B == _batch ? _inputs : _inputs[..(B * T)];
-        var targets = B == _batch ? _targets : _targets[..(B * T)];
         return new PaddedBatch(inputs, targets, B, T, B * T);
     }
 

@@ -161,6 +161,7 @@ public sealed class TrainingStep : IDisposable
     private readonly AdamWOptimizer? _optimizer;
     private readonly IDataParallel? _parallel;
     private readonly double[] _lossSum = new double[1];
+    private readonly double[] _microWeights;   // (gradient_accumulation) what each micro-batch's mean loss is a mean over
 
     /// <summary>The optimizer (its moments are saved in checkpoints); a data-parallel step has none (its strategy owns the moments).</summary>
     public AdamWOptimizer Optimizer => _optimizer
@@ -193,13 +194,18 @@ public sealed class TrainingStep : IDisposable
         }
         else _optimizer = new AdamWOptimizer(model.Parameters, new AdamWOptions { LearningRate = options.LearningRate, WeightDecay = options.WeightDecay });
         Precision = new MixedPrecision(model.Parameters, options.Precision, options.LossScaling);
+        _microWeights = new double[options.GradientAccumulation];
     }
 
     /// <summary>Runs optimizer step number <paramref name="step"/> (0-based, for the schedule).</summary>
     public StepOutcome Run(int step)
     {
-        // Gradient accumulation: each micro-batch adds the gradient of loss/N, so the update sees the
-        // mean over all N micro-batches.
+        // Gradient accumulation: the update must see the gradient of the loss over all N micro-batches
+        // together, i.e. the mean over all their targets (tokens; SFT's assistant tokens; DPO's pairs:
+        // PaddedBatch.LossWeight). Each micro-batch's loss is a mean over its own w_i of them, so its
+        // gradient is scaled by w_i / Σw (1/N when all are equal, the common case: bit-identical to it).
+        // Plain 1/N would over-weight the targets of a micro-batch with few of them (padded SFT batches),
+        // the accumulation bug Hugging Face fixed with num_items_in_batch (transformers 4.46).
         _model.Parameters.ZeroGradients();
         Precision.BeginStep();
         float loss = 0f;
@@ -213,6 +219,7 @@ public sealed class TrainingStep : IDisposable
         try
         {
             if (_parallel != null) return RunParallel(step, _parallel, n);
+            bool equal = MicroBatchWeights(n, out double total);
             for (int micro = 0; micro < n; micro++)
             {
                 if (lora != null) lora.Step = (ulong)step * (ulong)n + (ulong)micro;
@@ -220,8 +227,9 @@ public sealed class TrainingStep : IDisposable
                 float microLoss = batch.ForwardOn(_model);
                 if (!float.IsFinite(microLoss))
                     throw new InvalidOperationException($"The loss became {microLoss} at step {step}; lower the learning rate (now {_options.LearningRate}) or check the data. The last checkpoint is kept.");
-                _model.Backward(Precision.LossScale / n);
-                loss += microLoss / n;
+                float share = equal ? 1f / n : (float)(_microWeights[micro] / total);
+                _model.Backward(equal ? Precision.LossScale / n : Precision.LossScale * share);
+                loss += equal ? microLoss / n : microLoss * share;
                 tokens += batch.RealTokens;
             }
         }
@@ -240,6 +248,29 @@ public sealed class TrainingStep : IDisposable
         float norm = GradientClipping.ClipGlobalNorm(_model.Parameters, _options.GradientClip);
         Optimizer.Update(lr);
         return new StepOutcome(loss, lr, norm, tokens, Applied: true);
+    }
+
+    // The loss weight of each of the step's n micro-batches (PaddedBatch.LossWeight, else its real tokens):
+    // the batches are drawn once to count, then the source is put back where it was, so the step draws the
+    // very same batches (a batch's arrays may be reused by the next draw, so they cannot be kept). True when
+    // all are equal (or n = 1: nothing drawn).
+    private bool MicroBatchWeights(int n, out double total)
+    {
+        total = n;
+        if (n == 1) return true;
+        var start = _batches.State;
+        total = 0;
+        bool equal = true;
+        for (int micro = 0; micro < n; micro++)
+        {
+            var b = _batches.Next();
+            _microWeights[micro] = b.LossWeight > 0 ? b.LossWeight : b.RealTokens;
+            total += _microWeights[micro];
+            equal &= _microWeights[micro] == _microWeights[0];
+        }
+        _batches.State = start;
+        if (total <= 0) throw new InvalidOperationException("The step's micro-batches hold no target; check the data.");
+        return equal;
     }
 
     private float LearningRate(int step) => _options.Schedule == "linear"
@@ -416,6 +447,11 @@ public static class LanguageModelTraining
             parallel.SumOverRanks(flag);
             return flag[0] > 0;
         }
+        // CPU seconds (all threads, user + system; Environment.CpuUsage is getrusage, no allocation) spent in
+        // training steps by this process, logged with every evaluation as train_cpu_s: the cost axis that stays
+        // meaningful on a shared machine, where wall time measures the neighbours (evaluation, checkpoints and
+        // a distillation teacher-cache pass are not counted).
+        double trainCpu = 0;
         for (; step < options.MaxSteps; step++)
         {
             ct.ThrowIfCancellationRequested();
@@ -426,7 +462,7 @@ public static class LanguageModelTraining
                 if (!float.IsFinite(e.ValidationLoss))
                     throw new InvalidOperationException($"The validation loss is {e.ValidationLoss} at step {step}: the weights hold NaN or infinity. Lower the learning rate (now {options.LearningRate}) or check the initial weights.");
                 evals.Add(e);
-                log.WriteLine(Line(new { type = "eval", step = e.Step, val_loss = e.ValidationLoss }, "val_"));
+                log.WriteLine(Line(new { type = "eval", step = e.Step, val_loss = e.ValidationLoss, train_cpu_s = Math.Round(trainCpu, 3) }, "val_"));
                 if (e.ValidationLoss < bestEval - options.EarlyStoppingMinDelta) { bestEval = e.ValidationLoss; sinceImprovement = 0; }
                 else if (options.EarlyStoppingPatience > 0 && ++sinceImprovement >= options.EarlyStoppingPatience)
                 {
@@ -436,7 +472,9 @@ public static class LanguageModelTraining
             }
             long started = Stopwatch.GetTimestamp();
             statistics?.ResetStatistics();
+            var cpuBefore = Environment.CpuUsage.TotalTime;
             var outcome = trainer.Run(step);
+            trainCpu += (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds;
             double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             lastLoss = outcome.Loss;
             var m = new StepMetrics(step + 1, outcome.Loss, outcome.LearningRate, outcome.GradientNorm, outcome.Tokens / seconds, clock.Elapsed.TotalSeconds, options.MaxSteps)
@@ -453,7 +491,7 @@ public static class LanguageModelTraining
         }
         var final = new EvalMetrics(step, Validate());
         evals.Add(final);
-        log.WriteLine(Line(new { type = "eval", step = final.Step, val_loss = final.ValidationLoss }, "val_"));
+        log.WriteLine(Line(new { type = "eval", step = final.Step, val_loss = final.ValidationLoss, train_cpu_s = Math.Round(trainCpu, 3) }, "val_"));
         Checkpoint(step);
         var result = new TrainResult(step, lastLoss, final.ValidationLoss, history, evals, clock.Elapsed.TotalSeconds) { StoppedEarly = stoppedEarly };
         if (writer) TrainingReport.Write(Path.Combine(outputDirectory, "report.html"), result, options, model.Configuration, statistics != null ? metrics : null);

@@ -199,6 +199,51 @@ public class FinetuneGenerativeTests
         Assert.Contains("distill.top_k is 4", console.Replace("\n", ""));
     }
 
+    // §5 for dpo and distill (sft: the two tests above): the full config printed, metrics.jsonl and report.html
+    // written, and a run resumed from its step-2 checkpoint replays steps 3 and 4 with the same losses, bit for
+    // bit — the data position (a teacher cache's shuffled chunks too), optimizer and RNG all restored.
+    [Theory]
+    [InlineData("dpo")]
+    [InlineData("distill")]
+    [InlineData("distill-cached")]
+    public void DpoAndDistillationPrintTheirConfigWriteReportsAndResumeBitIdentically(string task)
+    {
+        var (dir, baseDir) = Shared.Value;
+        string run = Path.Combine(dir, "resume-" + task);
+        string body = task == "dpo"
+            ? $$"""
+                task: dpo
+                output: {{run}}
+                init_from: {{baseDir}}
+                data: {train: {{dir}}/dpo.jsonl, validation_fraction: 0.25}
+                train: {batch_size: 2, max_length: 48, max_steps: 4, eval_every: 2, learning_rate: 0.01}
+                """
+            : $$"""
+                task: distill
+                output: {{run}}
+                model: {n_positions: 64, n_embd: 16, n_layer: 1, n_head: 2}
+                tokenizer: gpt2
+                distill: {teacher: {{baseDir}}, alpha: 0.5, temperature: 2.0{{(task == "distill-cached" ? $", teacher_cache: {Path.Combine(dir, "resume-kd-cache")}, top_k: 8" : "")}}}
+                data: {train: {{dir}}/text.txt, validation_fraction: 0.2}
+                train: {batch_size: 2, max_length: 16, max_steps: 4, eval_every: 2, eval_batches: 1, learning_rate: 0.01}
+                """;
+        string config = Config("resume-" + task, body);
+        var (code, console) = Finetune(config);
+        Assert.True(code == 0, console);
+        Assert.Contains($"\"task\": \"{task.Split('-')[0]}\"", console);   // the full config is printed
+        Assert.True(File.Exists(Path.Combine(run, "finetune_config.json")));
+        Assert.True(File.Exists(Path.Combine(run, "report.html")));
+        var lines = File.ReadAllLines(Path.Combine(run, "metrics.jsonl"));
+        Assert.Equal(3, lines.Count(l => l.Contains("\"eval\"")));        // steps 0, 2 and 4
+        Assert.All(lines.Where(l => l.Contains("\"eval\"")), l => Assert.NotNull(JsonNode.Parse(l)!["train_cpu_s"]));
+        var straight = lines.Where(l => l.Contains("\"train\"")).ToArray();
+        Assert.Equal(4, straight.Length);
+        (code, console) = Finetune(config, "--resume", Path.Combine(run, "checkpoints", "step_000002"));
+        Assert.True(code == 0, console);
+        var resumed = File.ReadAllLines(Path.Combine(run, "metrics.jsonl")).Where(l => l.Contains("\"train\"")).ToArray();
+        Assert.Equal(straight.Select(Loss), resumed.Select(Loss));
+    }
+
     [Fact]
     public void BadDataAndMismatchedModelsAreNamedWithTheFix()
     {
@@ -227,6 +272,7 @@ public class FinetuneGenerativeTests
             """));
         Assert.Equal(1, code);
         Assert.Contains("same tokenizer and vocab_size", console.Replace("\n", ""));
+        Assert.Contains(Path.Combine(baseDir, "config.json") + ": the teacher's vocab_size is", console.Replace("\n", ""));
         Assert.False(Directory.Exists(Path.Combine(dir, "bad3", "checkpoints")));
 
         // An adapter for a model of another shape: serve refuses it at start, naming the adapter's tensor.
