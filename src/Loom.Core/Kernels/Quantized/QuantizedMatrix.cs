@@ -101,7 +101,7 @@ public sealed unsafe class QuantizedMatrix : IDisposable
         fixed (float* px = x, py = y)
         {
             var job = new DotKernel { W = (byte*)_data.Pointer, RowBytes = RowBytes, F = Format, Path = Path, K = Columns, N = Rows, R = rows, X = px, Y = py, Accumulate = accumulate };
-            if (Format != QuantFormat.NF4)
+            if (QuantFormatInfo.UsesQ8Activations(Format))
             {
                 long per = Q8Row.ScratchBytes(Columns);
                 byte* s = Scratch(per * rows);
@@ -215,6 +215,7 @@ public sealed unsafe class QuantizedMatrix : IDisposable
                         QuantFormat.Q4_0 => QuantizedDot.Q4_0(w, Q8Row.At(Scratch + ScratchPerRow * r, K), K / 32, Path),
                         QuantFormat.Q4_K => QuantizedDot.Q4_K(w, Q8Row.At(Scratch + ScratchPerRow * r, K), K / 256, Path),
                         QuantFormat.Q6_K => QuantizedDot.Q6_K(w, Q8Row.At(Scratch + ScratchPerRow * r, K), K / 256, Path),
+                        QuantFormat.F16 => QuantizedDot.F16(w, X + (long)r * K, K, Path),
                         _ => QuantizedDot.Nf4(w, X + (long)r * K, K / 64, Path),
                     };
                     float* y = Y + (long)r * N + o;
