@@ -72,7 +72,7 @@ internal static class InferenceSuite
     private static double Decode(BenchContext ctx, IBatchedDecoder model, string name, string type, int threads, int streams, int tokens, double? anchor, double? sharp, string anchorType)
     {
         string label = $"{name}{type} decode n={streams} threads={threads}";
-        using var pool = Pool(model, streams, 16 + tokens);
+        using var pool = Pool(model, streams, 16 + 8 + tokens);
         var seqs = Enumerable.Range(0, streams).Select(_ => new KvSequence(pool)).ToArray();
         var rng = new Random(3);
         var logits = new float[streams * model.VocabularySize];
@@ -80,6 +80,12 @@ internal static class InferenceSuite
         foreach (var s in seqs) s.TryReserve(16);
         model.Prefill(seqs, prompt, logits);
         var next = new int[streams];
+        // Warm-up of 8 steps (JIT, caches), inside the pool's room: 16 + tokens positions plus these.
+        for (int t = 0; t < 8; t++)
+        {
+            for (int i = 0; i < streams; i++) { next[i] = rng.Next(model.VocabularySize); seqs[i].TryReserve(seqs[i].Length + 1); }
+            model.DecodeStep(seqs, next, logits);
+        }
         double start = ctx.Now(threads);   // wall clock, or process CPU time ÷ threads with --cpu-time
         for (int t = 0; t < tokens; t++)
         {

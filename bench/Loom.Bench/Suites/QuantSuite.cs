@@ -40,6 +40,7 @@ internal static class QuantSuite
         string name = tiny ? "gpt2-tiny" : "gpt2-124M";
         int tokens = ctx.Steps ?? 128;
         var wanted = tiny || ctx.Filter is null or "all" ? null : ctx.Filter.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (ctx.Filter?.StartsWith("matvec", StringComparison.OrdinalIgnoreCase) == true) { MatVec(ctx); return; }
         Console.WriteLine($"quantized kernel path {QuantKernelPaths.Best}; llama-bench {LlamaAnchors.LlamaBenchPath ?? "(LOOM_LLAMA_BENCH not set)"}; LLamaSharp {LlamaAnchors.PeersPath ?? "(LOOM_PEERS not set)"}");
         foreach (int threads in ctx.Threads)
         {
@@ -68,7 +69,7 @@ internal static class QuantSuite
                 var llama = gguf is null ? null : LlamaAnchors.LlamaBench(gguf, threads, 0, tokens)?.On(ctx);
                 var sharp = gguf is null ? null : LlamaAnchors.LlamaSharp(gguf, threads, 16, tokens)?.Decode.On(ctx);
                 double tps = Decode(ctx, model, tokens, threads);
-                string kernel = QuantKernelPaths.Best.ToString();
+                string kernel = format is QuantFormat kf ? QuantKernelPaths.BestFor(kf).ToString() : "f32";
                 ctx.Rows.Add(new BenchRow(label, "tokens_per_s", Math.Round(tps, 1), "tokens/s")
                 {
                     Anchor = Round(llama), AnchorName = llama is null ? null : $"llama.cpp llama-bench tg{tokens} (same GGUF)", Ratio = Ratio(tps, llama), Kernel = kernel,
@@ -84,6 +85,40 @@ internal static class QuantSuite
                     + (llama is double b ? $"  llama.cpp {b:F1} → {tps / b:F2}x" : "")
                     + (sharp is double c ? $"  LLamaSharp {c:F1} → {tps / c:F2}x" : "")
                     + (gguf is null ? "  (in-memory quantization, f32 head)" : ""));
+            }
+        }
+    }
+
+    // `--filter matvec`: one (out × 768) matrix-vector product per call — GPT-2's head (50,257 rows) — in each format
+    // and kernel path, as GB/s of weights read (1 thread); each path is first checked against the scalar one.
+    private static void MatVec(BenchContext ctx)
+    {
+        const int rows = 50257, k = 768;
+        var rng = new Random(5);
+        var w = new float[(long)rows * k];
+        for (long i = 0; i < w.Length; i++) w[i] = (float)(rng.NextDouble() - 0.5) * 0.1f;
+        var x = new float[k];
+        for (int i = 0; i < k; i++) x[i] = (float)(rng.NextDouble() - 0.5);
+        var y = new float[rows];
+        var reference = new float[rows];
+        var pool = ctx.Pool(1);
+        foreach (var format in new[] { QuantFormat.Q8_0, QuantFormat.Q4_0, QuantFormat.Q4_K, QuantFormat.Q6_K, QuantFormat.F16 })
+        {
+            using var m = QuantizedMatrix.Quantize(format, w, rows, k, pool);
+            m.Path = QuantKernelPath.Scalar;
+            m.Multiply(x, reference, 1, pool: pool);
+            foreach (var path in Enum.GetValues<QuantKernelPath>())
+            {
+                if (!QuantKernelPaths.IsSupported(path)) continue;
+                m.Path = path;
+                m.Multiply(x, y, 1, pool: pool);
+                double err = 0;
+                for (int i = 0; i < rows; i++) err = Math.Max(err, Math.Abs(y[i] - reference[i]));
+                double seconds = ctx.Time(() => m.Multiply(x, y, 1, pool: pool));
+                double gbs = m.ByteLength / seconds / 1e9;
+                string label = $"head {rows}x{k} {QuantFormatInfo.Name(format)} matvec threads=1";
+                ctx.Rows.Add(new BenchRow(label, "weights_gb_per_s", Math.Round(gbs, 2), "GB/s") { Kernel = path.ToString() });
+                Console.WriteLine($"{label,-44} {path,-7} {gbs,7:F2} GB/s  {seconds * 1e3,7:F2} ms  max |Δ| vs scalar {err:G2}");
             }
         }
     }
@@ -164,7 +199,7 @@ internal static class QuantSuite
     // Tokens/s of one sequence decoding `tokens` tokens after a 16-token prompt, one call per token.
     private static double Decode(BenchContext ctx, IBatchedDecoder model, int tokens, int threads)
     {
-        using var pool = new KvBlockPool(model.KvShape, 16, (long)((16 + 4 + tokens + 15) / 16) * 16 * model.KvShape.FloatsPerPosition * sizeof(float));
+        using var pool = new KvBlockPool(model.KvShape, 16, (long)((16 + 16 + tokens + 15) / 16) * 16 * model.KvShape.FloatsPerPosition * sizeof(float));
         var seq = new KvSequence(pool);
         var rng = new Random(3);
         var logits = new float[model.VocabularySize];
@@ -172,8 +207,8 @@ internal static class QuantSuite
         seq.TryReserve(16);
         model.Prefill([seq], [prompt], logits);
         var next = new int[1];
-        // Warm-up of 4 tokens (JIT, caches), then the timed run.
-        for (int t = 0; t < 4; t++) { next[0] = rng.Next(model.VocabularySize); seq.TryReserve(seq.Length + 1); model.DecodeStep([seq], next, logits); }
+        // Warm-up of 16 tokens (tiered JIT's background recompiles would otherwise count in the CPU time), then the timed run.
+        for (int t = 0; t < 16; t++) { next[0] = rng.Next(model.VocabularySize); seq.TryReserve(seq.Length + 1); model.DecodeStep([seq], next, logits); }
         double start = ctx.Now(threads);   // wall clock, or process CPU time ÷ threads with --cpu-time
         for (int t = 0; t < tokens; t++)
         {

@@ -34,6 +34,16 @@ public static class QuantKernelPaths
         : AvxVnni.IsSupported && Avx2.IsSupported ? QuantKernelPath.Vnni
         : Avx2.IsSupported && Fma.IsSupported ? QuantKernelPath.Avx2 : QuantKernelPath.Scalar;
 
+    /// <summary>
+    /// The path a matrix of <paramref name="format"/> uses by default: the widest, except that Q4_0 and Q4_K stay on
+    /// 256-bit AVX-VNNI where it exists — building a 64-byte vector from two 16-byte nibble blocks (or unpacking
+    /// a k-quant group) costs more shuffles than the wider multiply saves. Measured with `quant --filter matvec`
+    /// (GPT-2's 50,257 × 768 head, 1 thread, Zen 5): Q8_0 17.2 GB/s AVX-512 vs 16.1 VNNI; Q4_0 7.5 vs 8.9; Q4_K 4.9 vs
+    /// 5.4; Q6_K 4.4 vs 4.2; F16 17.0 vs 11.1 (AVX2).
+    /// </summary>
+    public static QuantKernelPath BestFor(QuantFormat format) =>
+        Best == QuantKernelPath.Avx512 && format is QuantFormat.Q4_0 or QuantFormat.Q4_K && IsSupported(QuantKernelPath.Vnni) ? QuantKernelPath.Vnni : Best;
+
     /// <summary>True when <paramref name="path"/> runs here.</summary>
     public static bool IsSupported(QuantKernelPath path) => path switch
     {

@@ -28,8 +28,17 @@ internal static unsafe class QuantizedDot
         return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, s), Vector256.Create((short)1));
     }
 
+    // A block's fp16 scale as float, by the same bit arithmetic as HalfToSingle below (branch-free but for inf/NaN,
+    // which a scale never is): read once per block, so its cost is paid per 32 weights.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Half(byte* p) => (float)*(Half*)p;
+    private static float Half(byte* p)
+    {
+        uint h = *(ushort*)p;
+        uint m = (h & 0x7FFF) << 13;
+        uint bits = BitConverter.SingleToUInt32Bits(BitConverter.UInt32BitsToSingle(m) * 5.192296858534828e33f) | (h & 0x8000) << 16;
+        if (m >= 0x7C00u << 13) bits |= 0x7F800000;
+        return BitConverter.UInt32BitsToSingle(bits);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Sum(Vector256<float> v) => Vector256.Sum(v);

@@ -37,7 +37,7 @@ public class QuantizedMatrixTests
             var x = TestUtil.Random(10 + rows, rows * k, 2f);
             var y = new float[rows * outputs];
             m.Multiply(x, y, rows, pool: new WorkerPool(2));
-            int block = format is QuantFormat.Q4_K or QuantFormat.Q6_K ? 256 : 32;
+            int block = format switch { QuantFormat.Q4_K or QuantFormat.Q6_K => 256, QuantFormat.F16 => 4 /* k = 100 */, _ => 32 };
             for (int r = 0; r < rows; r++)
                 for (int o = 0; o < outputs; o++)
                 {
