@@ -1,14 +1,17 @@
 // The `inference` suite (issue 13 §4): GPT-2 124M shapes with random weights through the paged KV
 // cache (IBatchedDecoder.ForwardPaged), the engine's model call.
 // Rows, per thread count:
-//   `<model> decode n=1 threads=T`     single-stream decode tokens/s (one token per call, growing context)
+//   `<model> decode n=1 threads=T`     single-stream decode tokens/s (one token per call, growing context), f32
+//   `<model> f16 decode n=1 threads=T` the same with the projections and head held as F16 (the model's F16 GGUF)
 //   `<model> prefill pp512 threads=T`  prompt tokens/s of one 512-token prefill call (llama-bench's pp512)
 //   `<model> decode n=16 threads=T`    aggregate tokens/s of 16 sequences decoded together, and its ratio to n=1
-// Anchors, when the environment names them (nothing is installed by the bench):
+// Anchors, when the environment names them (nothing is installed by the bench; see Anchors/LlamaAnchors.cs):
 //   LOOM_LLAMA_BENCH  path of llama.cpp's llama-bench (../shared/anchors/build-llamacpp.sh builds it)
-//   LOOM_LLAMA_MODELS folder of gpt2-124M-random-{F32,F16}.gguf (default ${TMPDIR:-/tmp}/anchors/llama.cpp/models)
-//   llama-bench runs `-p 512 -n <tokens> -t T -r 1 -o json` in a child process; its tg and pp rates are the anchors
-//   and the rows carry Loom ÷ llama.cpp. LOOM_LLAMASHARP (LLamaSharp 0.30) is not wired in yet: the row says so.
+//   LOOM_LLAMA_MODELS folder holding ggml-vocab-gpt-2.gguf (default ${TMPDIR:-/tmp}/anchors/llama.cpp/models)
+//   LOOM_PEERS        ../shared/anchors/peers/run.sh, for LLamaSharp 0.30.0's decode
+// The random model is written as F32 and F16 GGUF files (Anchors/BenchGguf.cs) that llama-bench (`-p 512` and
+// `-n <tokens>`, `-t T`) and LLamaSharp read, so all three run the same weights; rows carry Loom ÷ anchor, and
+// with --cpu-time every rate is CPU time.
 // `--filter phases` instead times the parts of one 16-sequence decode step separately (where its time goes):
 //   the four projections of all layers and the LM head as the GEMM the engine used to run (M = 16,
 //   packing the weight per call) and as SkinnyMatMul (what it runs now), one row's matrix-vector
@@ -16,10 +19,10 @@
 //   (softmax sampling, log-softmax + entropy, top-p 0.9 with the partial selection vs a full sort).
 // `--filter tiny` runs a 2-layer 64-wide model instead, to check the suite end to end in seconds;
 // `--steps N` sets the decoded tokens per case (default 128, as tg128).
-using System.Diagnostics;
-using System.Text.Json;
+using Loom.Bench.Anchors;
 using Loom.Core.Kernels;
 using Loom.Models;
+using Loom.Models.Formats.Gguf;
 using Loom.Models.Gpt2;
 using Loom.Models.Paged;
 
@@ -43,26 +46,44 @@ internal static class InferenceSuite
             using var model = new Gpt2Model(config, ModelOptions.Inference, ctx.Pool(threads));
             model.InitializeWeights(1);
             var decoder = (IBatchedDecoder)model;
-            var (llamaTg, llamaPp) = LlamaBench(threads, tokens);
-            double n1 = Decode(ctx, decoder, name, threads, 1, tokens, llamaTg);
-            Prefill(ctx, decoder, name, threads, 512, llamaPp);
-            double n16 = Decode(ctx, decoder, name, threads, 16, Math.Max(8, tokens / 4), null);
+            string? f32 = tiny ? null : BenchGguf.Export(model, name, GgufFileType.F32);
+            var anchors = Anchors(ctx, f32, threads, tokens, prefill: true);
+            double n1 = Decode(ctx, decoder, name, "", threads, 1, tokens, anchors.Tg, anchors.Sharp, "F32");
+            Prefill(ctx, decoder, name, threads, 512, anchors.Pp);
+            double n16 = Decode(ctx, decoder, name, "", threads, 16, Math.Max(8, tokens / 4), null, null, "");
             ctx.Rows.Add(new BenchRow($"{name} decode n=16 vs n=1 threads={threads}", "ratio", Math.Round(n16 / n1, 2), "x"));
             Console.WriteLine($"{name} threads={threads}: aggregate decode at 16 streams is {n16 / n1:F2}x one stream");
+            if (tiny || BenchGguf.Export(model, name, GgufFileType.F16) is not { } f16) continue;
+            // F16: the model's F16 GGUF as Loom opens it, projections and head held in half precision.
+            using (var file = GgufFile.Open(f16))
+            using (var half = GgufModels.Load(file, ModelOptions.Inference, ctx.Pool(threads)))
+            {
+                var a16 = Anchors(ctx, f16, threads, tokens, prefill: false);
+                Decode(ctx, (IBatchedDecoder)half, name, " f16", threads, 1, tokens, a16.Tg, a16.Sharp, "F16");
+            }
         }
-        if (Environment.GetEnvironmentVariable("LOOM_LLAMASHARP") is { Length: > 0 })
-            Console.WriteLine("LOOM_LLAMASHARP is set, but the LLamaSharp anchor is not wired into this suite yet.");
     }
+
+    private static (double? Tg, double? Pp, double? Sharp) Anchors(BenchContext ctx, string? gguf, int threads, int tokens, bool prefill)
+    {
+        if (gguf is null) return (null, null, null);
+        var tg = LlamaAnchors.LlamaBench(gguf, threads, 0, tokens)?.On(ctx);
+        var pp = prefill ? LlamaAnchors.LlamaBench(gguf, threads, 512, 0)?.On(ctx) : null;
+        var sharp = LlamaAnchors.LlamaSharp(gguf, threads, 16, tokens)?.Decode.On(ctx);
+        return (tg, pp, sharp);
+    }
+
+    private static double? Ratio(double tps, double? anchor) => anchor is double a && double.IsFinite(a) && a > 0 ? Math.Round(tps / a, 3) : null;
 
     // Room for `streams` sequences of `positions` each, in whole blocks of 16.
     private static KvBlockPool Pool(IBatchedDecoder model, int streams, int positions) =>
         new(model.KvShape, 16, (long)streams * ((positions + 15) / 16) * 16 * model.KvShape.FloatsPerPosition * sizeof(float));
 
     // Tokens/s of `streams` sequences decoding `tokens` tokens each after a 16-token prompt, one call per step.
-    private static double Decode(BenchContext ctx, IBatchedDecoder model, string name, int threads, int streams, int tokens, double? anchor)
+    private static double Decode(BenchContext ctx, IBatchedDecoder model, string name, string type, int threads, int streams, int tokens, double? anchor, double? sharp, string anchorType)
     {
-        string label = $"{name} decode n={streams} threads={threads}";
-        using var pool = Pool(model, streams, 16 + tokens);
+        string label = $"{name}{type} decode n={streams} threads={threads}";
+        using var pool = Pool(model, streams, 16 + 8 + tokens);
         var seqs = Enumerable.Range(0, streams).Select(_ => new KvSequence(pool)).ToArray();
         var rng = new Random(3);
         var logits = new float[streams * model.VocabularySize];
@@ -70,16 +91,24 @@ internal static class InferenceSuite
         foreach (var s in seqs) s.TryReserve(16);
         model.Prefill(seqs, prompt, logits);
         var next = new int[streams];
-        var sw = Stopwatch.StartNew();
+        // Warm-up of 8 steps (JIT, caches), inside the pool's room: 16 + tokens positions plus these.
+        for (int t = 0; t < 8; t++)
+        {
+            for (int i = 0; i < streams; i++) { next[i] = rng.Next(model.VocabularySize); seqs[i].TryReserve(seqs[i].Length + 1); }
+            model.DecodeStep(seqs, next, logits);
+        }
+        double start = ctx.Now(threads);   // wall clock, or process CPU time ÷ threads with --cpu-time
         for (int t = 0; t < tokens; t++)
         {
             for (int i = 0; i < streams; i++) { next[i] = rng.Next(model.VocabularySize); seqs[i].TryReserve(seqs[i].Length + 1); }
             model.DecodeStep(seqs, next, logits);
         }
-        double tps = streams * tokens / sw.Elapsed.TotalSeconds;
+        double tps = streams * tokens / (ctx.Now(threads) - start);
         foreach (var s in seqs) s.Release();
-        ctx.Rows.Add(new BenchRow(label, "tokens_per_s", Math.Round(tps, 1), "tokens/s") { Anchor = anchor, AnchorName = anchor is null ? null : "llama.cpp tg F32", Ratio = anchor is double a ? Math.Round(tps / a, 3) : null });
-        Console.WriteLine($"{label,-40} {tps,9:F1} tokens/s" + (anchor is double b ? $"  llama.cpp {b:F1} → {tps / b:F2}x" : ""));
+        ctx.Rows.Add(new BenchRow(label, "tokens_per_s", Math.Round(tps, 1), "tokens/s") { Anchor = anchor is double x ? Math.Round(x, 1) : null, AnchorName = anchor is null ? null : $"llama.cpp tg{tokens} {anchorType} (same GGUF)", Ratio = Ratio(tps, anchor) });
+        if (sharp is double sh)
+            ctx.Rows.Add(new BenchRow(label + " vs LLamaSharp", "tokens_per_s", Math.Round(tps, 1), "tokens/s") { Anchor = Math.Round(sh, 1), AnchorName = $"LLamaSharp 0.30.0 decode {anchorType} (same GGUF)", Ratio = Ratio(tps, sh) });
+        Console.WriteLine($"{label,-44} {tps,9:F1} tokens/s" + (anchor is double b ? $"  llama.cpp {b:F1} → {tps / b:F2}x" : "") + (sharp is double c ? $"  LLamaSharp {c:F1} → {tps / c:F2}x" : ""));
         return tps;
     }
 
@@ -100,30 +129,10 @@ internal static class InferenceSuite
         }, threads);
         seq.Release();
         double tps = length / seconds;
-        ctx.Rows.Add(new BenchRow(label, "tokens_per_s", Math.Round(tps, 1), "tokens/s") { Anchor = anchor, AnchorName = anchor is null ? null : "llama.cpp pp F32", Ratio = anchor is double a ? Math.Round(tps / a, 3) : null });
+        ctx.Rows.Add(new BenchRow(label, "tokens_per_s", Math.Round(tps, 1), "tokens/s") { Anchor = anchor is double x ? Math.Round(x, 1) : null, AnchorName = anchor is null ? null : $"llama.cpp pp{length} F32 (same GGUF)", Ratio = Ratio(tps, anchor) });
         Console.WriteLine($"{label,-40} {tps,9:F1} tokens/s" + (anchor is double b ? $"  llama.cpp {b:F1} → {tps / b:F2}x" : ""));
     }
 
-    // llama-bench's tg<tokens> and pp512 rates (tokens/s) on the F32 GGUF, or nulls when not configured.
-    private static (double? Tg, double? Pp) LlamaBench(int threads, int tokens)
-    {
-        string? bench = Environment.GetEnvironmentVariable("LOOM_LLAMA_BENCH");
-        if (string.IsNullOrEmpty(bench) || !File.Exists(bench)) return (null, null);
-        string models = Environment.GetEnvironmentVariable("LOOM_LLAMA_MODELS") ?? Path.Combine(Environment.GetEnvironmentVariable("TMPDIR") ?? "/tmp", "anchors", "llama.cpp", "models");
-        string gguf = Path.Combine(models, "gpt2-124M-random-F32.gguf");
-        if (!File.Exists(gguf)) { Console.WriteLine($"llama.cpp anchor: {gguf} not found; rows without ratio."); return (null, null); }
-        var psi = new ProcessStartInfo(bench, ["-m", gguf, "-p", "512", "-n", tokens.ToString(), "-t", threads.ToString(), "-r", "1", "-o", "json"]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
-        string json = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        double? tg = null, pp = null;
-        foreach (var row in JsonDocument.Parse(json).RootElement.EnumerateArray())
-        {
-            double ts = row.GetProperty("avg_ts").GetDouble();
-            if (row.GetProperty("n_gen").GetInt32() > 0) tg = ts; else pp = ts;
-        }
-        return (tg, pp);
-    }
     // Milliseconds per 16-row decode step spent in each part, measured part by part (see the header).
     private static void Phases(BenchContext ctx, Gpt2Config config, string name, int threads)
     {

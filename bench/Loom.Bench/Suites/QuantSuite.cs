@@ -1,18 +1,23 @@
-// The `quant` suite (issue 15 §1, §6): GPT-2 124M shapes with random weights, decoded one token per
-// call through the paged KV cache (the engine's model call) with the projection weights in f32 and
-// quantized in memory to q8_0, q4_0, q4_k, q6_k and nf4 (embeddings, norms, biases and the tied head
-// stay f32, as llama.cpp keeps them). Each quantized model is first checked against its
-// dequantized-f32 twin on one forward (max |Δlogit| printed) before it is timed.
-// Rows: `gpt2-124M <type> decode n=1 threads=T` tokens/s, and `gpt2-124M <type> weights` MB of
-// projection weights. Anchor: LOOM_LLAMA_BENCH (llama.cpp's llama-bench) with
-// LOOM_LLAMA_MODELS/gpt2-124M-random-<TYPE>.gguf (TYPE = Q8_0, Q4_0, Q4_K_M, Q6_K; made with
-// llama-quantize from the F32 file); rows then carry Loom ÷ llama.cpp tg.
-// `--filter tiny` runs a 2-layer 256-wide model to check the suite in seconds; `--steps N` sets the
-// decoded tokens (default 128, as tg128).
+// The `quant` suite (issue 15 §1, §6): GPT-2 124M shapes with random weights, decoded one token per call through
+// the paged KV cache (the engine's model call), with the weights in f32, f16, q8_0, q4_0, q4_k, q6_k and nf4.
+//
+// Same file, same work as the anchors: when llama.cpp's GPT-2 vocabulary is at LOOM_LLAMA_MODELS (the anchors'
+// models folder), the random model is written as a GGUF of each type (BenchGguf: llama-quantize's tensor types,
+// so e.g. q4_0's output.weight is Q6_K) and Loom decodes that file — projections and the head held in the file's
+// type, as llama.cpp holds them — while llama-bench (LOOM_LLAMA_BENCH, tg<steps>) and LLamaSharp (LOOM_PEERS)
+// decode the very same file at the same thread count. Without the vocabulary (or for nf4, which GGUF has no type
+// for, and for `--filter tiny`) the projections are quantized in memory and the tied head stays f32.
+// Each Loom model is first checked against the same weights dequantized to f32 (max |Δlogit| printed) before
+// it is timed. With --cpu-time every rate — Loom's and both anchors' — is CPU time (see LlamaAnchors).
+// Rows: `gpt2-124M <type> decode n=1 threads=T` tokens/s (anchor llama.cpp tg), the same value against LLamaSharp
+// (`... vs LLamaSharp`), and `gpt2-124M <type> weights` MB of weights the decode reads per token.
+// `--filter` picks types (comma-separated, e.g. `q8_0,q4_0`); `--filter tiny` runs a 2-layer 256-wide model to
+// check the suite in seconds; `--steps N` sets the decoded tokens (default 128, as tg128).
 using System.Diagnostics;
-using System.Text.Json;
+using Loom.Bench.Anchors;
 using Loom.Core.Kernels.Quantized;
 using Loom.Models;
+using Loom.Models.Formats.Gguf;
 using Loom.Models.Gpt2;
 using Loom.Models.Paged;
 using Loom.Models.Quantization;
@@ -21,10 +26,11 @@ namespace Loom.Bench.Suites;
 
 internal static class QuantSuite
 {
-    private static readonly (string Name, QuantFormat? Format, string LlamaType)[] Types =
+    private static readonly (string Name, QuantFormat? Format, GgufFileType? Gguf)[] Types =
     [
-        ("f32", null, "F32"), ("q8_0", QuantFormat.Q8_0, "Q8_0"), ("q4_0", QuantFormat.Q4_0, "Q4_0"),
-        ("q4_k", QuantFormat.Q4_K, "Q4_K_M"), ("q6_k", QuantFormat.Q6_K, "Q6_K"), ("nf4", QuantFormat.NF4, ""),
+        ("f32", null, GgufFileType.F32), ("f16", QuantFormat.F16, GgufFileType.F16), ("q8_0", QuantFormat.Q8_0, GgufFileType.Q8_0),
+        ("q4_0", QuantFormat.Q4_0, GgufFileType.Q4_0), ("q4_k", QuantFormat.Q4_K, GgufFileType.Q4_K), ("q6_k", QuantFormat.Q6_K, GgufFileType.Q6_K),
+        ("nf4", QuantFormat.NF4, null),
     ];
 
     public static void Run(BenchContext ctx)
@@ -33,45 +39,138 @@ internal static class QuantSuite
         var config = tiny ? new Gpt2Config { Layers = 2, Embedding = 256, Heads = 4, VocabSize = 1000, MaxPositions = 1024 } : new Gpt2Config();
         string name = tiny ? "gpt2-tiny" : "gpt2-124M";
         int tokens = ctx.Steps ?? 128;
-        var threadCounts = ctx.Threads;
-        foreach (int threads in threadCounts)
+        var wanted = tiny || ctx.Filter is null or "all" ? null : ctx.Filter.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (ctx.Filter?.StartsWith("matvec", StringComparison.OrdinalIgnoreCase) == true) { MatVec(ctx); return; }
+        Console.WriteLine($"quantized kernel path {QuantKernelPaths.Best}; llama-bench {LlamaAnchors.LlamaBenchPath ?? "(LOOM_LLAMA_BENCH not set)"}; LLamaSharp {LlamaAnchors.PeersPath ?? "(LOOM_PEERS not set)"}");
+        foreach (int threads in ctx.Threads)
         {
             using var f32 = new Gpt2Model(config, ModelOptions.Inference, ctx.Pool(threads));
             f32.InitializeWeights(1);
-            foreach (var (type, format, llamaType) in Types)
+            foreach (var (type, format, ggufType) in Types)
             {
-                if (ctx.Filter is { } f && !tiny && !type.Equals(f, StringComparison.OrdinalIgnoreCase) && f != "all") continue;
-                using var q = format is QuantFormat fmt ? QuantizedModels.CreateFrom(f32, fmt, ModelOptions.Inference, pool: ctx.Pool(threads)) : null;
-                var model = (IBatchedDecoder)(q ?? f32);
-                if (q != null) Check(f32, q, (QuantFormat)format!, name, type);
-                double? anchor = llamaType.Length == 0 ? null : LlamaBench(threads, tokens, llamaType);
+                if (wanted != null && !wanted.Contains(type, StringComparer.OrdinalIgnoreCase)) continue;
+                string? gguf = !tiny && ggufType is GgufFileType t ? BenchGguf.Export(f32, name, t) : null;
+                ICausalLanguageModel? owned = null;
+                if (gguf != null)
+                {
+                    using var file = GgufFile.Open(gguf);
+                    owned = GgufModels.Load(file, ModelOptions.Inference, ctx.Pool(threads));
+                    using var reference = GgufModels.Load(file, ModelOptions.Inference, ctx.Pool(threads), keepQuantized: false);
+                    Check(owned, reference, name, type, TiedHeadDiffers(file));
+                }
+                else if (format is QuantFormat fmt)
+                {
+                    owned = QuantizedModels.CreateFrom(f32, fmt, ModelOptions.Inference, pool: ctx.Pool(threads));
+                    CheckInMemory(f32, owned, fmt, name, type);
+                }
+                using var _ = owned;
+                var model = (IBatchedDecoder)(owned ?? f32);
                 string label = $"{name} {type} decode n=1 threads={threads}";
+                var llama = gguf is null ? null : LlamaAnchors.LlamaBench(gguf, threads, 0, tokens)?.On(ctx);
+                var sharp = gguf is null ? null : LlamaAnchors.LlamaSharp(gguf, threads, 16, tokens)?.Decode.On(ctx);
                 double tps = Decode(ctx, model, tokens, threads);
+                string kernel = format is QuantFormat kf ? QuantKernelPaths.BestFor(kf).ToString() : "f32";
                 ctx.Rows.Add(new BenchRow(label, "tokens_per_s", Math.Round(tps, 1), "tokens/s")
                 {
-                    Anchor = anchor, AnchorName = anchor is null ? null : $"llama.cpp tg {llamaType}", Ratio = anchor is double a ? Math.Round(tps / a, 3) : null,
+                    Anchor = Round(llama), AnchorName = llama is null ? null : $"llama.cpp llama-bench tg{tokens} (same GGUF)", Ratio = Ratio(tps, llama), Kernel = kernel,
                 });
-                long bytes = WeightBytes(q ?? f32, format);
-                ctx.Rows.Add(new BenchRow($"{name} {type} weights", "projection_bytes", Math.Round(bytes / 1e6, 1), "MB"));
-                Console.WriteLine($"{label,-44} {tps,8:F1} tokens/s  projection weights {bytes / 1e6,7:F1} MB" + (anchor is double b ? $"  llama.cpp {b:F1} → {tps / b:F2}x" : ""));
+                if (sharp is double s)
+                    ctx.Rows.Add(new BenchRow(label + " vs LLamaSharp", "tokens_per_s", Math.Round(tps, 1), "tokens/s")
+                    {
+                        Anchor = Round(s), AnchorName = "LLamaSharp 0.30.0 decode (same GGUF)", Ratio = Ratio(tps, s), Kernel = kernel,
+                    });
+                long bytes = WeightBytes(owned ?? f32, format, gguf);
+                ctx.Rows.Add(new BenchRow($"{name} {type} weights", "decode_weight_bytes", Math.Round(bytes / 1e6, 1), "MB"));
+                Console.WriteLine($"{label,-44} {tps,8:F1} tokens/s  weights read {bytes / 1e6,7:F1} MB"
+                    + (llama is double b ? $"  llama.cpp {b:F1} → {tps / b:F2}x" : "")
+                    + (sharp is double c ? $"  LLamaSharp {c:F1} → {tps / c:F2}x" : "")
+                    + (gguf is null ? "  (in-memory quantization, f32 head)" : ""));
             }
         }
     }
 
-    // Projection weight bytes: blocks for quantized ones, 4 bytes per weight for f32.
-    private static long WeightBytes(ICausalLanguageModel model, QuantFormat? format)
+    // `--filter matvec`: one (out × 768) matrix-vector product per call — GPT-2's head (50,257 rows) — in each format
+    // and kernel path, as GB/s of weights read (1 thread); each path is first checked against the scalar one.
+    private static void MatVec(BenchContext ctx)
     {
-        var selected = QuantizedModels.Selectable(model.Configuration, format ?? QuantFormat.Q8_0, false);
-        return selected.Values.Sum(s => format is QuantFormat f ? QuantFormatInfo.RowBytes(f, s.InFeatures) * s.OutFeatures : 4L * s.InFeatures * s.OutFeatures);
+        const int rows = 50257, k = 768;
+        var rng = new Random(5);
+        var w = new float[(long)rows * k];
+        for (long i = 0; i < w.Length; i++) w[i] = (float)(rng.NextDouble() - 0.5) * 0.1f;
+        var x = new float[k];
+        for (int i = 0; i < k; i++) x[i] = (float)(rng.NextDouble() - 0.5);
+        var y = new float[rows];
+        var reference = new float[rows];
+        var pool = ctx.Pool(1);
+        foreach (var format in new[] { QuantFormat.Q8_0, QuantFormat.Q4_0, QuantFormat.Q4_K, QuantFormat.Q6_K, QuantFormat.F16 })
+        {
+            using var m = QuantizedMatrix.Quantize(format, w, rows, k, pool);
+            m.Path = QuantKernelPath.Scalar;
+            m.Multiply(x, reference, 1, pool: pool);
+            foreach (var path in Enum.GetValues<QuantKernelPath>())
+            {
+                if (!QuantKernelPaths.IsSupported(path)) continue;
+                m.Path = path;
+                m.Multiply(x, y, 1, pool: pool);
+                double err = 0;
+                for (int i = 0; i < rows; i++) err = Math.Max(err, Math.Abs(y[i] - reference[i]));
+                double seconds = ctx.Time(() => m.Multiply(x, y, 1, pool: pool));
+                double gbs = m.ByteLength / seconds / 1e9;
+                string label = $"head {rows}x{k} {QuantFormatInfo.Name(format)} matvec threads=1";
+                ctx.Rows.Add(new BenchRow(label, "weights_gb_per_s", Math.Round(gbs, 2), "GB/s") { Kernel = path.ToString() });
+                Console.WriteLine($"{label,-44} {path,-7} {gbs,7:F2} GB/s  {seconds * 1e3,7:F2} ms  max |Δ| vs scalar {err:G2}");
+            }
+        }
     }
 
-    // The quantized model against the f32 model with dequantized weights: they must agree before timing.
-    private static void Check(ICausalLanguageModel f32, ICausalLanguageModel q, QuantFormat format, string name, string type)
+    private static double? Round(double? v) => v is double d && double.IsFinite(d) ? Math.Round(d, 1) : null;
+
+    private static double? Ratio(double tps, double? anchor) => anchor is double a && double.IsFinite(a) && a > 0 ? Math.Round(tps / a, 3) : null;
+
+    // Bytes of the matrices a decode step reads: the projections and the head (the tied head is the f32 embedding
+    // unless a GGUF file's output.weight is held), in their held format; embedding rows read per token are not counted.
+    private static long WeightBytes(ICausalLanguageModel model, QuantFormat? format, string? gguf)
+    {
+        if (gguf != null)
+        {
+            using var file = GgufFile.Open(gguf);
+            return file.Tensors.Where(t => t.Dimensions.Length == 2 && (t.Name.StartsWith("blk.", StringComparison.Ordinal) || t.Name == "output.weight")).Sum(t => t.ByteCount);
+        }
+        var config = (Gpt2Config)model.Configuration;
+        var selected = QuantizedModels.Selectable(config, format ?? QuantFormat.Q8_0, false);
+        return 4L * config.VocabSize * config.Embedding
+            + selected.Values.Sum(s => format is QuantFormat f ? QuantFormatInfo.RowBytes(f, s.InFeatures) * s.OutFeatures : 4L * s.InFeatures * s.OutFeatures);
+    }
+
+    // A GGUF file whose output.weight has another type than token_embd (llama-quantize's Q6_K head for 4-bit files):
+    // the dequantized reference's tied head reads token_embd, the held model's reads output.weight.
+    private static bool TiedHeadDiffers(GgufFile file) => file.Find("output.weight") is { } o && file.Find("token_embd.weight") is { } e && o.Type != e.Type;
+
+    // The model holding the file's types against the same file decoded to f32.
+    private static void Check(ICausalLanguageModel held, ICausalLanguageModel reference, string name, string type, bool headDiffers)
+    {
+        int[] ids = [1, 2, 3, 4];
+        held.Forward(ids, default, 1, ids.Length);
+        var a = held.Logits.ToArray();
+        reference.Forward(ids, default, 1, ids.Length);
+        var b = reference.Logits.ToArray();
+        Compare(a, b, name, type, headDiffers ? 0.25 : 0.05, headDiffers ? " (output.weight's type differs from token_embd's)" : "");
+    }
+
+    private static void Compare(float[] a, float[] b, string name, string type, double tolerance, string note)
+    {
+        double err = 0, max = 0;
+        for (int i = 0; i < a.Length; i++) { err = Math.Max(err, Math.Abs(a[i] - b[i])); max = Math.Max(max, Math.Abs(b[i])); }
+        Console.WriteLine($"{name} {type}: max |Δlogit| vs dequantized f32 {err:G3} (max |logit| {max:G3}){note}");
+        if (err > tolerance * max) throw new InvalidOperationException($"{name} {type}: logits differ from the dequantized model's by {err} (max {max}); not timing a wrong kernel.");
+    }
+
+    // The in-memory quantized model against the f32 model with dequantized weights.
+    private static void CheckInMemory(ICausalLanguageModel f32, ICausalLanguageModel q, QuantFormat format, string name, string type)
     {
         int[] ids = [1, 2, 3, 4];
         q.Forward(ids, default, 1, ids.Length);
         var a = q.Logits.ToArray();
-        var p = q.Parameters;
         var saved = new Dictionary<int, float[]>();
         foreach (var (wname, spec) in QuantizedModels.Selectable(f32.Configuration, format, false))
         {
@@ -85,10 +184,7 @@ internal static class QuantSuite
         f32.Forward(ids, default, 1, ids.Length);
         var b = f32.Logits.ToArray();
         foreach (var (i, v) in saved) v.CopyTo(f32.Parameters.Value(i));
-        double err = 0, max = 0;
-        for (int i = 0; i < a.Length; i++) { err = Math.Max(err, Math.Abs(a[i] - b[i])); max = Math.Max(max, Math.Abs(b[i])); }
-        Console.WriteLine($"{name} {type}: max |Δlogit| vs dequantized f32 {err:G3} (max |logit| {max:G3})");
-        if (err > 0.05 * max) throw new InvalidOperationException($"{name} {type}: quantized logits differ from the dequantized model's by {err} (max {max}); not timing a wrong kernel.");
+        Compare(a, b, name, type, 0.05, "");
     }
 
     // GPT-2's Conv1D weight (in, out) as (out, in) rows.
@@ -103,7 +199,7 @@ internal static class QuantSuite
     // Tokens/s of one sequence decoding `tokens` tokens after a 16-token prompt, one call per token.
     private static double Decode(BenchContext ctx, IBatchedDecoder model, int tokens, int threads)
     {
-        using var pool = new KvBlockPool(model.KvShape, 16, (long)((16 + 4 + tokens + 15) / 16) * 16 * model.KvShape.FloatsPerPosition * sizeof(float));
+        using var pool = new KvBlockPool(model.KvShape, 16, (long)((16 + 16 + tokens + 15) / 16) * 16 * model.KvShape.FloatsPerPosition * sizeof(float));
         var seq = new KvSequence(pool);
         var rng = new Random(3);
         var logits = new float[model.VocabularySize];
@@ -111,8 +207,8 @@ internal static class QuantSuite
         seq.TryReserve(16);
         model.Prefill([seq], [prompt], logits);
         var next = new int[1];
-        // Warm-up of 4 tokens (JIT, caches), then the timed run.
-        for (int t = 0; t < 4; t++) { next[0] = rng.Next(model.VocabularySize); seq.TryReserve(seq.Length + 1); model.DecodeStep([seq], next, logits); }
+        // Warm-up of 16 tokens (tiered JIT's background recompiles would otherwise count in the CPU time), then the timed run.
+        for (int t = 0; t < 16; t++) { next[0] = rng.Next(model.VocabularySize); seq.TryReserve(seq.Length + 1); model.DecodeStep([seq], next, logits); }
         double start = ctx.Now(threads);   // wall clock, or process CPU time ÷ threads with --cpu-time
         for (int t = 0; t < tokens; t++)
         {
@@ -123,22 +219,5 @@ internal static class QuantSuite
         double tps = tokens / (ctx.Now(threads) - start);
         seq.Release();
         return tps;
-    }
-
-    // llama-bench's tg<tokens> rate on gpt2-124M-random-<type>.gguf, or null when not configured.
-    private static double? LlamaBench(int threads, int tokens, string type)
-    {
-        string? bench = Environment.GetEnvironmentVariable("LOOM_LLAMA_BENCH");
-        if (string.IsNullOrEmpty(bench) || !File.Exists(bench)) return null;
-        string models = Environment.GetEnvironmentVariable("LOOM_LLAMA_MODELS") ?? Path.Combine(Environment.GetEnvironmentVariable("TMPDIR") ?? "/tmp", "anchors", "llama.cpp", "models");
-        string gguf = Path.Combine(models, $"gpt2-124M-random-{type}.gguf");
-        if (!File.Exists(gguf)) { Console.WriteLine($"llama.cpp anchor: {gguf} not found; row without ratio."); return null; }
-        var psi = new ProcessStartInfo(bench, ["-m", gguf, "-p", "0", "-n", tokens.ToString(), "-t", threads.ToString(), "-r", "1", "-o", "json"]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
-        string json = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        foreach (var row in JsonDocument.Parse(json).RootElement.EnumerateArray())
-            if (row.GetProperty("n_gen").GetInt32() > 0) return row.GetProperty("avg_ts").GetDouble();
-        return null;
     }
 }

@@ -20,6 +20,7 @@ public static class BlockQuantizer
             case QuantFormat.Q4_K: Q4_KBlocks.Quantize(x, blocks); break;
             case QuantFormat.Q6_K: Q6_KBlocks.Quantize(x, blocks); break;
             case QuantFormat.NF4: Nf4Blocks.Quantize(x, blocks); break;
+            case QuantFormat.F16: F16Blocks.Quantize(x, blocks); break;
             default: throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown quantized format.");
         }
     }
@@ -45,6 +46,7 @@ public static class BlockQuantizer
             case QuantFormat.Q4_K: Q4_KBlocks.Dequantize(blocks, y); break;
             case QuantFormat.Q6_K: Q6_KBlocks.Dequantize(blocks, y); break;
             case QuantFormat.NF4: Nf4Blocks.Dequantize(blocks, y); break;
+            case QuantFormat.F16: F16Blocks.Dequantize(blocks, y); break;
             default: throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown quantized format.");
         }
     }

@@ -1,7 +1,8 @@
 // The block-quantized weight formats Loom reads, writes and multiplies. Four are ggml's, byte for
 // byte (ggml/src/ggml-common.h: block_q8_0, block_q4_0, block_q4_K, block_q6_K), so a GGUF reader
 // or writer copies their blocks unchanged; NF4 is QLoRA's 4-bit NormalFloat (Dettmers et al., 2023,
-// §3) in a block layout of our own (see Nf4Blocks). Each format's traits row is QuantFormatInfo.
+// §3) in a block layout of our own (see Nf4Blocks); F16 is plain IEEE half weights (ggml's F16 tensors), kept
+// as a format so half-size weights plug into the same projection. Each format's traits row is QuantFormatInfo.
 namespace Loom.Core.Kernels.Quantized;
 
 /// <summary>A block-quantized weight format.</summary>
@@ -17,4 +18,6 @@ public enum QuantFormat
     Q6_K,
     /// <summary>QLoRA NF4: 64 weights = fp32 absmax + 32 bytes of 4-bit NormalFloat codes (36 bytes, 4.5 bits/weight).</summary>
     NF4,
+    /// <summary>IEEE half weights (ggml F16): 2 bytes per weight, no scale; multiplied by float activations.</summary>
+    F16,
 }

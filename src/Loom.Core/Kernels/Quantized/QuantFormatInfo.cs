@@ -14,6 +14,7 @@ public static class QuantFormatInfo
         QuantFormat.Q8_0 or QuantFormat.Q4_0 => 32,
         QuantFormat.Q4_K or QuantFormat.Q6_K => SuperBlock,
         QuantFormat.NF4 => 64,
+        QuantFormat.F16 => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown quantized format."),
     };
 
@@ -25,6 +26,7 @@ public static class QuantFormatInfo
         QuantFormat.Q4_K => 2 + 2 + 12 + 128,
         QuantFormat.Q6_K => 128 + 64 + 16 + 2,
         QuantFormat.NF4 => 4 + 32,
+        QuantFormat.F16 => 2,
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown quantized format."),
     };
 
@@ -40,7 +42,7 @@ public static class QuantFormatInfo
         return n / bs * BlockBytes(format);
     }
 
-    /// <summary>The lower-case name used by the CLI, config files and GGUF tooling: q8_0, q4_0, q4_k, q6_k, nf4.</summary>
+    /// <summary>The lower-case name used by the CLI, config files and GGUF tooling: q8_0, q4_0, q4_k, q6_k, nf4, f16.</summary>
     public static string Name(QuantFormat format) => format switch
     {
         QuantFormat.Q8_0 => "q8_0",
@@ -48,8 +50,12 @@ public static class QuantFormatInfo
         QuantFormat.Q4_K => "q4_k",
         QuantFormat.Q6_K => "q6_k",
         QuantFormat.NF4 => "nf4",
+        QuantFormat.F16 => "f16",
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown quantized format."),
     };
+
+    /// <summary>True for the formats whose dot products quantize the activations to 8 bits (ggml's int8 formats); NF4 and F16 take floats.</summary>
+    public static bool UsesQ8Activations(QuantFormat format) => format is QuantFormat.Q8_0 or QuantFormat.Q4_0 or QuantFormat.Q4_K or QuantFormat.Q6_K;
 
     /// <summary>Every format, in declaration order.</summary>
     public static IReadOnlyList<QuantFormat> All { get; } = Enum.GetValues<QuantFormat>();

@@ -1,6 +1,7 @@
 // Which instruction set a quantized dot product runs on. The widest the CPU has is chosen once;
 // tests force each path so every one runs on any machine that has it (CI also reruns the Core tests
-// with DOTNET_EnableAVX2=0 / DOTNET_EnableHWIntrinsic=0, which leaves only the scalar path).
+// with DOTNET_EnableAVX2=0 / DOTNET_EnableHWIntrinsic=0, which leaves only the scalar path, and
+// DOTNET_EnableAVX512F=0 leaves the 256-bit ones).
 using System.Runtime.Intrinsics.X86;
 
 namespace Loom.Core.Kernels.Quantized;
@@ -14,14 +15,34 @@ public enum QuantKernelPath
     Avx2,
     /// <summary>AVX-VNNI: vpdpbusd multiplies and accumulates bytes into int32 in one instruction (int8 formats); AVX-512F vpermps table lookup (NF4).</summary>
     Vnni,
+    /// <summary>
+    /// AVX-512BW: 64-byte vpmaddubsw + vpmaddwd, two 32-weight blocks (or two k-quant groups) per instruction.
+    /// .NET 10 exposes no 512-bit vpdpbusd (AVX512-VNNI has no API class; AvxVnniInt8.V512 is AVX10.2), so this is
+    /// ggml's AVX-512 path without VNNI. F16 weights widen 16 halves to floats per instruction.
+    /// </summary>
+    Avx512,
 }
 
 /// <summary>The paths this CPU (and this process's DOTNET_Enable* settings) can run.</summary>
 public static class QuantKernelPaths
 {
-    /// <summary>The widest supported path.</summary>
-    public static QuantKernelPath Best { get; } = AvxVnni.IsSupported && Avx2.IsSupported ? QuantKernelPath.Vnni
+    /// <summary>
+    /// The widest supported path: AVX-512 (measured fastest on Zen 5 for Q8_0/Q4_0 decode, docs/PERFORMANCE.md), then
+    /// AVX-VNNI, AVX2, scalar.
+    /// </summary>
+    public static QuantKernelPath Best { get; } = IsSupported(QuantKernelPath.Avx512) ? QuantKernelPath.Avx512
+        : AvxVnni.IsSupported && Avx2.IsSupported ? QuantKernelPath.Vnni
         : Avx2.IsSupported && Fma.IsSupported ? QuantKernelPath.Avx2 : QuantKernelPath.Scalar;
+
+    /// <summary>
+    /// The path a matrix of <paramref name="format"/> uses by default: the widest, except that Q4_0 and Q4_K stay on
+    /// 256-bit AVX-VNNI where it exists — building a 64-byte vector from two 16-byte nibble blocks (or unpacking
+    /// a k-quant group) costs more shuffles than the wider multiply saves. Measured with `quant --filter matvec`
+    /// (GPT-2's 50,257 × 768 head, 1 thread, Zen 5): Q8_0 17.2 GB/s AVX-512 vs 16.1 VNNI; Q4_0 7.5 vs 8.9; Q4_K 4.9 vs
+    /// 5.4; Q6_K 4.4 vs 4.2; F16 17.0 vs 11.1 (AVX2).
+    /// </summary>
+    public static QuantKernelPath BestFor(QuantFormat format) =>
+        Best == QuantKernelPath.Avx512 && format is QuantFormat.Q4_0 or QuantFormat.Q4_K && IsSupported(QuantKernelPath.Vnni) ? QuantKernelPath.Vnni : Best;
 
     /// <summary>True when <paramref name="path"/> runs here.</summary>
     public static bool IsSupported(QuantKernelPath path) => path switch
@@ -29,6 +50,7 @@ public static class QuantKernelPaths
         QuantKernelPath.Scalar => true,
         QuantKernelPath.Avx2 => Avx2.IsSupported && Fma.IsSupported,
         QuantKernelPath.Vnni => AvxVnni.IsSupported && Avx2.IsSupported,
+        QuantKernelPath.Avx512 => Avx512BW.IsSupported && Avx512F.IsSupported && Avx2.IsSupported && Fma.IsSupported,
         _ => false,
     };
 

@@ -5,7 +5,10 @@
 //   Q4_0: Σ_b dw_b·dx_b·(Σ_j q_j·x_j − 8·Σ_j x_j)          (q unsigned nibbles, Σx precomputed)
 //   Q4_K: Σ_B dx·(d·Σ_j sc_j·Σ q·x − dmin·Σ_j m_j·Σ_{32} x)
 //   Q6_K: Σ_B dx·d·Σ_j sc_j·(Σ q·x − 32·Σ_{16} x)          (q the unsigned 6-bit code)
-// NF4 multiplies by float activations: each code is looked up in the 16-level table in registers.
+// NF4 and F16 multiply by float activations: each NF4 code is looked up in the 16-level table in registers;
+// F16 halves are widened to floats in registers (bit arithmetic below: .NET 10 has no vcvtph2ps API).
+// The AVX-512 paths handle two 32-blocks (or two k-quant groups) per 64-byte vpmaddubsw + vpmaddwd, with two
+// independent accumulators so the FMA chain does not bound a memory-bound decode.
 // Each SIMD path is checked against the scalar one, which is checked against dequantize-then-dot.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -25,8 +28,17 @@ internal static unsafe class QuantizedDot
         return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, s), Vector256.Create((short)1));
     }
 
+    // A block's fp16 scale as float, by the same bit arithmetic as HalfToSingle below (branch-free but for inf/NaN,
+    // which a scale never is): read once per block, so its cost is paid per 32 weights.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Half(byte* p) => (float)*(Half*)p;
+    private static float Half(byte* p)
+    {
+        uint h = *(ushort*)p;
+        uint m = (h & 0x7FFF) << 13;
+        uint bits = BitConverter.SingleToUInt32Bits(BitConverter.UInt32BitsToSingle(m) * 5.192296858534828e33f) | (h & 0x8000) << 16;
+        if (m >= 0x7C00u << 13) bits |= 0x7F800000;
+        return BitConverter.UInt32BitsToSingle(bits);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Sum(Vector256<float> v) => Vector256.Sum(v);
@@ -35,6 +47,7 @@ internal static unsafe class QuantizedDot
 
     public static float Q8_0(byte* w, Q8Row x, int blocks, QuantKernelPath path)
     {
+        if (path == QuantKernelPath.Avx512) return Q8_0Avx512(w, x, blocks);
         if (path == QuantKernelPath.Scalar || !Avx2.IsSupported)
         {
             float acc = 0;
@@ -64,6 +77,7 @@ internal static unsafe class QuantizedDot
 
     public static float Q4_0(byte* w, Q8Row x, int blocks, QuantKernelPath path)
     {
+        if (path == QuantKernelPath.Avx512) return Q4_0Avx512(w, x, blocks);
         if (path == QuantKernelPath.Scalar || !Avx2.IsSupported)
         {
             float acc = 0;
@@ -111,6 +125,7 @@ internal static unsafe class QuantizedDot
 
     public static float Q4_K(byte* w, Q8Row x, int superBlocks, QuantKernelPath path)
     {
+        if (path == QuantKernelPath.Avx512) return Q4_KAvx512(w, x, superBlocks);
         int* sc = stackalloc int[8];
         int* m = stackalloc int[8];
         bool simd = path != QuantKernelPath.Scalar && Avx2.IsSupported;
@@ -164,6 +179,7 @@ internal static unsafe class QuantizedDot
 
     public static float Q6_K(byte* w, Q8Row x, int superBlocks, QuantKernelPath path)
     {
+        if (path == QuantKernelPath.Avx512) return Q6_KAvx512(w, x, superBlocks);
         bool simd = path != QuantKernelPath.Scalar && Avx2.IsSupported;
         bool vnni = path == QuantKernelPath.Vnni;
         float acc = 0;
@@ -231,13 +247,233 @@ internal static unsafe class QuantizedDot
         return acc;
     }
 
+    // ---------------------------------------------------------------- AVX-512 (two blocks per 64-byte vector)
+
+    // 64 unsigned bytes × 64 signed bytes → 16 int32 sums of 4 adjacent products (vpmaddubsw, vpmaddwd). The
+    // int16 step cannot saturate here: |u| ≤ 128 (Q8_0's |q|), 63 (Q6_K) or 15 (4-bit) and |s| ≤ 127 give
+    // pair sums ≤ 2·128·127 = 32,512 < 32,767.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> DotU8S8(Vector512<byte> u, Vector512<sbyte> s) =>
+        Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(u, s), Vector512.Create((short)1));
+
+    // Blocks b and b+1 of Q8_0 (34 bytes apart): lanes 0-7 hold block b's four-product sums, 8-15 block b+1's.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Q8_0Pair(byte* w, sbyte* xq, float* xd, Vector512<float> acc)
+    {
+        var q = Vector512.Create(Avx.LoadVector256((sbyte*)(w + 2)), Avx.LoadVector256((sbyte*)(w + 36)));
+        var xv = Vector512.Load(xq);
+        // ggml's sign trick without vpsignb (absent at 512 bits): |q| · (x negated where q < 0).
+        var s = Vector512.ConditionalSelect(Vector512.LessThan(q, Vector512<sbyte>.Zero), Vector512<sbyte>.Zero - xv, xv);
+        var dot = DotU8S8(Avx512BW.Abs(q), s);
+        var scale = Vector512.Create(Vector256.Create(Half(w) * xd[0]), Vector256.Create(Half(w + 34) * xd[1]));
+        return Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(dot), scale, acc);
+    }
+
+    private static float Q8_0Avx512(byte* w, Q8Row x, int blocks)
+    {
+        var a0 = Vector512<float>.Zero;
+        var a1 = Vector512<float>.Zero;
+        int b = 0;
+        for (; b + 4 <= blocks; b += 4)
+        {
+            a0 = Q8_0Pair(w + 34 * b, x.Qs + 32 * b, x.D + b, a0);
+            a1 = Q8_0Pair(w + 34 * (b + 2), x.Qs + 32 * (b + 2), x.D + b + 2, a1);
+        }
+        if (b + 2 <= blocks) { a0 = Q8_0Pair(w + 34 * b, x.Qs + 32 * b, x.D + b, a0); b += 2; }
+        float acc = Vector512.Sum(a0 + a1);
+        if (b < blocks)
+        {
+            var q = Avx.LoadVector256((sbyte*)(w + 34 * b + 2));
+            var dot = DotU8S8(Avx2.Abs(q), Avx2.Sign(Avx.LoadVector256(x.Qs + 32 * b), q), false);
+            acc += Half(w + 34 * b) * x.D[b] * Vector256.Sum(dot);
+        }
+        return acc;
+    }
+
+    // Blocks b and b+1 of Q4_0 (18 bytes apart), nibbles laid out as the activations are: low nibbles are weights
+    // 0-15 of a block, high nibbles 16-31.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Q4_0Pair(byte* w, sbyte* xq, float* xd, int* xs, Vector512<float> acc, ref float corr)
+    {
+        var r0 = Sse2.LoadVector128(w + 2);
+        var r1 = Sse2.LoadVector128(w + 20);
+        var q = Vector512.Create(Vector256.Create(r0, Sse2.ShiftRightLogical(r0.AsUInt16(), 4).AsByte()),
+                                 Vector256.Create(r1, Sse2.ShiftRightLogical(r1.AsUInt16(), 4).AsByte())) & Vector512.Create((byte)0xF);
+        var dot = DotU8S8(q, Vector512.Load(xq));
+        float d0 = Half(w) * xd[0], d1 = Half(w + 18) * xd[1];
+        corr += d0 * xs[0] + d1 * xs[1];
+        return Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(dot), Vector512.Create(Vector256.Create(d0), Vector256.Create(d1)), acc);
+    }
+
+    private static float Q4_0Avx512(byte* w, Q8Row x, int blocks)
+    {
+        var a0 = Vector512<float>.Zero;
+        var a1 = Vector512<float>.Zero;
+        float corr = 0;
+        int b = 0;
+        for (; b + 4 <= blocks; b += 4)
+        {
+            a0 = Q4_0Pair(w + 18 * b, x.Qs + 32 * b, x.D + b, x.Sums + b, a0, ref corr);
+            a1 = Q4_0Pair(w + 18 * (b + 2), x.Qs + 32 * (b + 2), x.D + b + 2, x.Sums + b + 2, a1, ref corr);
+        }
+        if (b + 2 <= blocks) { a0 = Q4_0Pair(w + 18 * b, x.Qs + 32 * b, x.D + b, x.Sums + b, a0, ref corr); b += 2; }
+        float acc = Vector512.Sum(a0 + a1);
+        for (; b < blocks; b++)
+        {
+            byte* q = w + 18 * b + 2;
+            sbyte* xq = x.Qs + 32 * b;
+            int s = 0;
+            for (int j = 0; j < 16; j++) s += (q[j] & 0xF) * xq[j] + (q[j] >> 4) * xq[j + 16];
+            float d = Half(w + 18 * b) * x.D[b];
+            acc += d * s;
+            corr += d * x.Sums[b];
+        }
+        return acc - 8 * corr;
+    }
+
+    private static float Q4_KAvx512(byte* w, Q8Row x, int superBlocks)
+    {
+        int* sc = stackalloc int[8];
+        int* m = stackalloc int[8];
+        float acc = 0;
+        var low = Vector256.Create((byte)0xF);
+        for (int b = 0; b < superBlocks; b++)
+        {
+            byte* blk = w + 144 * b;
+            float d = Half(blk) * x.D[b], dmin = Half(blk + 2) * x.D[b];
+            ScalesMins(blk + 4, sc, m);
+            int* bs = x.Sums + 16 * b;
+            int mins = 0;
+            for (int j = 0; j < 8; j++) mins += m[j] * (bs[2 * j] + bs[2 * j + 1]);
+            byte* q = blk + 16;
+            sbyte* xq = x.Qs + 256 * b;
+            var vs = Vector512<int>.Zero;
+            for (int g = 0; g < 4; g++)
+            {
+                // 32 bytes = 64 weights: low nibbles are sub-block 2g (scale sc[2g]), high nibbles 2g+1; the activations
+                // of both are 64 contiguous bytes, so one 512-bit product covers the pair.
+                var raw = Avx.LoadVector256(q + 32 * g);
+                var v = Vector512.Create(Avx2.And(raw, low), Avx2.And(Avx2.ShiftRightLogical(raw.AsUInt16(), 4).AsByte(), low));
+                var p = DotU8S8(v, Vector512.Load(xq + 64 * g));
+                vs += Avx512F.MultiplyLow(p, Vector512.Create(Vector256.Create(sc[2 * g]), Vector256.Create(sc[2 * g + 1])));
+            }
+            acc += d * Vector512.Sum(vs) - dmin * mins;
+        }
+        return acc;
+    }
+
+    // Four int8 scales s[0..3] as 16 int32 lanes, each repeated 4 times (the lanes of one 16-weight sub-block).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Scales4x4(sbyte* s) =>
+        Avx512F.ConvertToVector512Int32(Ssse3.Shuffle(Vector128.CreateScalar(*(int*)s).AsSByte(), Vector128.Create((sbyte)0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3)));
+
+    private static float Q6_KAvx512(byte* w, Q8Row x, int superBlocks)
+    {
+        float acc = 0;
+        var low = Vector512.Create((byte)0xF);
+        var three = Vector256.Create((byte)3);
+        for (int b = 0; b < superBlocks; b++)
+        {
+            byte* blk = w + 210 * b;
+            sbyte* sc = (sbyte*)(blk + 192);
+            float d = Half(blk + 208) * x.D[b];
+            int* bs = x.Sums + 16 * b;
+            int offset = 0;
+            for (int j = 0; j < 16; j++) offset += sc[j] * bs[j];
+            sbyte* xq = x.Qs + 256 * b;
+            var vs = Vector512<int>.Zero;
+            for (int h = 0; h < 2; h++)
+            {
+                // ggml's layout per 128 weights: ql[0..63] low nibbles of weights 0-63 and (>> 4) of 64-127; qh[0..31]
+                // holds 2 high bits of weights l, l+32, l+64, l+96. Weights 0-63 and 64-127 each fill one 512-bit vector.
+                var l = Vector512.Load(blk + 64 * h);
+                var hb = Avx.LoadVector256(blk + 128 + 32 * h).AsUInt16();
+                var h01 = Vector512.Create(Avx2.And(hb.AsByte(), three), Avx2.And(Avx2.ShiftRightLogical(hb, 2).AsByte(), three));
+                var h23 = Vector512.Create(Avx2.And(Avx2.ShiftRightLogical(hb, 4).AsByte(), three), Avx2.And(Avx2.ShiftRightLogical(hb, 6).AsByte(), three));
+                var q01 = (l & low) | Avx512BW.ShiftLeftLogical(h01.AsUInt16(), 4).AsByte();
+                var q23 = (Avx512BW.ShiftRightLogical(l.AsUInt16(), 4).AsByte() & low) | Avx512BW.ShiftLeftLogical(h23.AsUInt16(), 4).AsByte();
+                var p01 = DotU8S8(q01, Vector512.Load(xq + 128 * h));
+                var p23 = DotU8S8(q23, Vector512.Load(xq + 128 * h + 64));
+                vs += Avx512F.MultiplyLow(p01, Scales4x4(sc + 8 * h)) + Avx512F.MultiplyLow(p23, Scales4x4(sc + 8 * h + 4));
+            }
+            acc += d * (Vector512.Sum(vs) - 32 * offset);
+        }
+        return acc;
+    }
+
+    // ---------------------------------------------------------------- F16 (float activations)
+
+    // IEEE half bits (zero-extended to 32) → float: the 15 magnitude bits moved to a float's exponent/mantissa
+    // position give the value scaled by 2^-112 for normals and subnormals alike (a half subnormal becomes a float
+    // subnormal, exact), so one multiply by 2^112 restores it; exponent 31 (inf/NaN) gets the float's all-ones
+    // exponent; the sign is moved to bit 31. Exact for every half.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> HalfToSingle(Vector512<uint> h)
+    {
+        var m = (h & Vector512.Create(0x7FFFu)) << 13;
+        var f = m.AsSingle() * Vector512.Create(5.192296858534828e33f);   // 2^112
+        var special = Vector512.GreaterThanOrEqual(m, Vector512.Create(0x7C00u << 13)) & Vector512.Create(0x7F800000u);
+        return (f.AsUInt32() | special | ((h & Vector512.Create(0x8000u)) << 16)).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> HalfToSingle(Vector256<uint> h)
+    {
+        var m = (h & Vector256.Create(0x7FFFu)) << 13;
+        var f = m.AsSingle() * Vector256.Create(5.192296858534828e33f);
+        var special = Vector256.GreaterThanOrEqual(m, Vector256.Create(0x7C00u << 13)) & Vector256.Create(0x7F800000u);
+        return (f.AsUInt32() | special | ((h & Vector256.Create(0x8000u)) << 16)).AsSingle();
+    }
+
+    public static float F16(byte* w, float* x, int n, QuantKernelPath path)
+    {
+        ushort* h = (ushort*)w;
+        int j = 0;
+        float acc = 0;
+        if (path == QuantKernelPath.Avx512 && Avx512F.IsSupported)
+        {
+            // 32 halves (64 bytes) per step into two accumulators, 64 per iteration: four independent FMA chains.
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (; j + 64 <= n; j += 64)
+            {
+                var v0 = Vector512.Load(h + j);
+                var v1 = Vector512.Load(h + j + 32);
+                a0 = Avx512F.FusedMultiplyAdd(HalfToSingle(Vector512.WidenLower(v0)), Vector512.Load(x + j), a0);
+                a1 = Avx512F.FusedMultiplyAdd(HalfToSingle(Vector512.WidenUpper(v0)), Vector512.Load(x + j + 16), a1);
+                a2 = Avx512F.FusedMultiplyAdd(HalfToSingle(Vector512.WidenLower(v1)), Vector512.Load(x + j + 32), a2);
+                a3 = Avx512F.FusedMultiplyAdd(HalfToSingle(Vector512.WidenUpper(v1)), Vector512.Load(x + j + 48), a3);
+            }
+            for (; j + 16 <= n; j += 16)
+                a0 = Avx512F.FusedMultiplyAdd(HalfToSingle(Avx512F.ConvertToVector512UInt32(Vector256.Load(h + j))), Vector512.Load(x + j), a0);
+            acc = Vector512.Sum((a0 + a1) + (a2 + a3));
+        }
+        else if (path != QuantKernelPath.Scalar && Avx2.IsSupported && Fma.IsSupported)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (; j + 32 <= n; j += 32)
+            {
+                var v0 = Vector256.Load(h + j);
+                var v1 = Vector256.Load(h + j + 16);
+                a0 = Fma.MultiplyAdd(HalfToSingle(Vector256.WidenLower(v0)), Vector256.Load(x + j), a0);
+                a1 = Fma.MultiplyAdd(HalfToSingle(Vector256.WidenUpper(v0)), Vector256.Load(x + j + 8), a1);
+                a2 = Fma.MultiplyAdd(HalfToSingle(Vector256.WidenLower(v1)), Vector256.Load(x + j + 16), a2);
+                a3 = Fma.MultiplyAdd(HalfToSingle(Vector256.WidenUpper(v1)), Vector256.Load(x + j + 24), a3);
+            }
+            for (; j + 8 <= n; j += 8)
+                a0 = Fma.MultiplyAdd(HalfToSingle(Avx2.ConvertToVector256Int32(h + j).AsUInt32()), Vector256.Load(x + j), a0);
+            acc = Vector256.Sum((a0 + a1) + (a2 + a3));
+        }
+        for (; j < n; j++) acc += (float)*(Half*)(h + j) * x[j];
+        return acc;
+    }
+
     // ---------------------------------------------------------------- NF4 (float activations)
 
     public static float Nf4(byte* w, float* x, int blocks, QuantKernelPath path)
     {
         if (path != QuantKernelPath.Scalar && Avx2.IsSupported && Fma.IsSupported)
         {
-            if (path == QuantKernelPath.Vnni && QuantKernelPaths.Nf4Avx512) return Nf4Avx512(w, x, blocks);
+            if (path is QuantKernelPath.Vnni or QuantKernelPath.Avx512 && QuantKernelPaths.Nf4Avx512) return Nf4Avx512(w, x, blocks);
             return Nf4Avx2(w, x, blocks);
         }
         var levels = Nf4Blocks.Levels;

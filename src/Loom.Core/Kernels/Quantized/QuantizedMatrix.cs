@@ -37,13 +37,14 @@ public sealed unsafe class QuantizedMatrix : IQuantizedWeight
     /// <summary>Bytes of all blocks.</summary>
     public long ByteLength => RowBytes * Rows;
 
-    /// <summary>Kernel path (the CPU's best by default; tests force others).</summary>
-    public QuantKernelPath Path { get; set; } = QuantKernelPaths.Best;
+    /// <summary>Kernel path (the CPU's best for the format by default, QuantKernelPaths.BestFor; tests force others).</summary>
+    public QuantKernelPath Path { get; set; }
 
     private QuantizedMatrix(QuantFormat format, int rows, int columns)
     {
         if (rows <= 0) throw new ArgumentException($"A quantized matrix needs at least one row; got {rows}.");
         Format = format;
+        Path = QuantKernelPaths.BestFor(format);
         Rows = rows;
         Columns = columns;
         RowBytes = QuantFormatInfo.RowBytes(format, columns);
@@ -101,7 +102,7 @@ public sealed unsafe class QuantizedMatrix : IQuantizedWeight
         fixed (float* px = x, py = y)
         {
             var job = new DotKernel { W = (byte*)_data.Pointer, RowBytes = RowBytes, F = Format, Path = Path, K = Columns, N = Rows, R = rows, X = px, Y = py, Accumulate = accumulate };
-            if (Format != QuantFormat.NF4)
+            if (QuantFormatInfo.UsesQ8Activations(Format))
             {
                 long per = Q8Row.ScratchBytes(Columns);
                 byte* s = Scratch(per * rows);
@@ -202,25 +203,27 @@ public sealed unsafe class QuantizedMatrix : IQuantizedWeight
         public float* X, Y;
         public bool Accumulate;
 
+        // The format is switched on once per range, not per row: the head's 50,257 rows are short (768 weights), so
+        // per-row overhead shows.
         public readonly void Run(int start, int end)
         {
-            for (int o = start; o < end; o++)
+            switch (F)
             {
-                byte* w = W + o * RowBytes;
-                for (int r = 0; r < R; r++)
-                {
-                    float v = F switch
-                    {
-                        QuantFormat.Q8_0 => QuantizedDot.Q8_0(w, Q8Row.At(Scratch + ScratchPerRow * r, K), K / 32, Path),
-                        QuantFormat.Q4_0 => QuantizedDot.Q4_0(w, Q8Row.At(Scratch + ScratchPerRow * r, K), K / 32, Path),
-                        QuantFormat.Q4_K => QuantizedDot.Q4_K(w, Q8Row.At(Scratch + ScratchPerRow * r, K), K / 256, Path),
-                        QuantFormat.Q6_K => QuantizedDot.Q6_K(w, Q8Row.At(Scratch + ScratchPerRow * r, K), K / 256, Path),
-                        _ => QuantizedDot.Nf4(w, X + (long)r * K, K / 64, Path),
-                    };
-                    float* y = Y + (long)r * N + o;
-                    *y = Accumulate ? *y + v : v;
-                }
+                case QuantFormat.Q8_0: for (int o = start; o < end; o++) for (int r = 0; r < R; r++) Store(o, r, QuantizedDot.Q8_0(W + o * RowBytes, Row(r), K / 32, Path)); break;
+                case QuantFormat.Q4_0: for (int o = start; o < end; o++) for (int r = 0; r < R; r++) Store(o, r, QuantizedDot.Q4_0(W + o * RowBytes, Row(r), K / 32, Path)); break;
+                case QuantFormat.Q4_K: for (int o = start; o < end; o++) for (int r = 0; r < R; r++) Store(o, r, QuantizedDot.Q4_K(W + o * RowBytes, Row(r), K / 256, Path)); break;
+                case QuantFormat.Q6_K: for (int o = start; o < end; o++) for (int r = 0; r < R; r++) Store(o, r, QuantizedDot.Q6_K(W + o * RowBytes, Row(r), K / 256, Path)); break;
+                case QuantFormat.F16: for (int o = start; o < end; o++) for (int r = 0; r < R; r++) Store(o, r, QuantizedDot.F16(W + o * RowBytes, X + (long)r * K, K, Path)); break;
+                default: for (int o = start; o < end; o++) for (int r = 0; r < R; r++) Store(o, r, QuantizedDot.Nf4(W + o * RowBytes, X + (long)r * K, K / 64, Path)); break;
             }
+        }
+
+        private readonly Q8Row Row(int r) => Q8Row.At(Scratch + ScratchPerRow * r, K);
+
+        private readonly void Store(int o, int r, float v)
+        {
+            float* y = Y + (long)r * N + o;
+            *y = Accumulate ? *y + v : v;
         }
     }
 }

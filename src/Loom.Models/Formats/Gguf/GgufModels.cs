@@ -32,8 +32,8 @@ public static class GgufModels
 
     /// <summary>
     /// Builds the file's model with <paramref name="options"/> and reads its weights. Block-quantized
-    /// projection weights (Q8_0, Q4_0, Q4_K, Q6_K: ggml's byte layout is Loom.Core's) stay quantized in a
-    /// QuantizedProjection, rows being output features as in ggml, so the model runs the file's own
+    /// projection weights (Q8_0, Q4_0, Q4_K, Q6_K: ggml's byte layout is Loom.Core's) and F16 ones stay as they
+    /// are in a QuantizedProjection, rows being output features as in ggml, so the model runs the file's own
     /// weights at their size; with <paramref name="keepQuantized"/> false, or for a weight the
     /// embeddings share (GPT-2's tied head), they are dequantized into f32 instead.
     /// </summary>
@@ -68,7 +68,7 @@ public static class GgufModels
             if (map.Copy) continue;
             bool shared = copies.TryGetValue(map.ParameterName, out var copy);
             var info = shared ? file.Find(copy!.GgufName) : file.Find(map.GgufName) ?? (map.FallbackName is { } f ? file.Find(f) : null);
-            if (info is { Dimensions.Length: 2 } && GgufTensorCodec.FormatOf(info.Type) is QuantFormat format)
+            if (info is { Dimensions.Length: 2 } && GgufTensorCodec.ProjectionFormatOf(info.Type) is QuantFormat format)
                 quantized[map.ParameterName] = (info, shared ? copy! : map, format, shared);
         }
         if (quantized.Count == 0) return options;

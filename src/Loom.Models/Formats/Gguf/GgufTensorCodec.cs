@@ -43,6 +43,12 @@ public static class GgufTensorCodec
         return null;
     }
 
+    /// <summary>
+    /// The Loom.Core format a projection can hold a tensor of <paramref name="type"/> in without decoding it to
+    /// f32: the block-quantized types (<see cref="FormatOf"/>) and F16 (half weights, widened in registers), or null.
+    /// </summary>
+    public static QuantFormat? ProjectionFormatOf(GgmlType type) => type == GgmlType.F16 ? QuantFormat.F16 : FormatOf(type);
+
     /// <summary>Adds or replaces the codec of <paramref name="type"/> (an encoder is optional: read-only types have none).</summary>
     public static void Register(GgmlType type, Decode decode, Encode? encode)
     {

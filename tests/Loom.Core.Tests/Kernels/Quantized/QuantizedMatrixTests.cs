@@ -13,9 +13,9 @@ public class QuantizedMatrixTests
     public static TheoryData<string, int, int> Cases()
     {
         var d = new TheoryData<string, int, int>();
-        foreach (var f in new[] { "q8_0", "q4_0", "q4_k", "q6_k", "nf4" })
+        foreach (var f in new[] { "q8_0", "q4_0", "q4_k", "q6_k", "nf4", "f16" })
             foreach (var path in Enum.GetValues<QuantKernelPath>())
-                d.Add(f, (int)path, f is "q8_0" or "q4_0" ? 96 : 512);
+                d.Add(f, (int)path, f switch { "q8_0" or "q4_0" => 96 /* 3 blocks: a 512-bit pair and a tail */, "f16" => 100 /* 64 + 32 + 4: every loop and the tail */, _ => 512 });
         return d;
     }
 
@@ -37,7 +37,7 @@ public class QuantizedMatrixTests
             var x = TestUtil.Random(10 + rows, rows * k, 2f);
             var y = new float[rows * outputs];
             m.Multiply(x, y, rows, pool: new WorkerPool(2));
-            int block = format is QuantFormat.Q4_K or QuantFormat.Q6_K ? 256 : 32;
+            int block = format switch { QuantFormat.Q4_K or QuantFormat.Q6_K => 256, QuantFormat.F16 => 4 /* k = 100 */, _ => 32 };
             for (int r = 0; r < rows; r++)
                 for (int o = 0; o < outputs; o++)
                 {
@@ -53,7 +53,7 @@ public class QuantizedMatrixTests
                             amax = Math.Max(amax, Math.Abs(xv));
                             wsum += Math.Abs(wv);
                         }
-                        if (format != QuantFormat.NF4) bound += amax / 127 / 2 * wsum;
+                        if (QuantFormatInfo.UsesQ8Activations(format)) bound += amax / 127 / 2 * wsum;
                     }
                     double allowed = bound * 1.001 + 1e-5 * mag + 1e-6;
                     Assert.True(Math.Abs(y[r * outputs + o] - exact) <= allowed,
@@ -68,6 +68,7 @@ public class QuantizedMatrixTests
     [InlineData("q4_k")]
     [InlineData("q6_k")]
     [InlineData("nf4")]
+    [InlineData("f16")]
     public void SimdPathsAgreeWithScalar(string name)
     {
         var format = QuantFormatInfo.Parse(name);
@@ -78,7 +79,7 @@ public class QuantizedMatrixTests
         m.Path = QuantKernelPath.Scalar;
         var expected = new float[outputs];
         m.Multiply(x, expected, 1);
-        foreach (var path in new[] { QuantKernelPath.Avx2, QuantKernelPath.Vnni })
+        foreach (var path in new[] { QuantKernelPath.Avx2, QuantKernelPath.Vnni, QuantKernelPath.Avx512 })
         {
             if (!QuantKernelPaths.IsSupported(path)) continue;
             m.Path = path;
@@ -127,6 +128,55 @@ public class QuantizedMatrixTests
                 edx[r * k + j] = s;
             }
         TestUtil.Close(edx, dx, 1e-4, 1e-4, name + " transposed");
+    }
+
+    [Theory]
+    [InlineData(QuantKernelPath.Scalar)]
+    [InlineData(QuantKernelPath.Avx2)]
+    [InlineData(QuantKernelPath.Avx512)]
+    public void F16WidensEveryHalfExactly(QuantKernelPath path)
+    {
+        // Every one of the 65,536 half bit patterns, widened in registers, against .NET's (float)Half: each finite
+        // half sits in a row of 64 with a one-hot activation selecting it (exact: the others multiply 0); ±inf and
+        // the NaNs each get a row of their own, as 0·inf would be NaN.
+        if (!QuantKernelPaths.IsSupported(path)) return;
+        var finite = new List<ushort>();
+        var special = new List<ushort>();
+        for (int h = 0; h < 65536; h++) ((h & 0x7C00) == 0x7C00 ? special : finite).Add((ushort)h);
+        const int k = 64;
+        int rows = finite.Count / k;   // 63,488 = 992 · 64
+        Assert.Equal(0, finite.Count % k);
+        var halves = new ushort[rows * k];
+        finite.CopyTo(halves);
+        using var m = QuantizedMatrix.FromBlocks(QuantFormat.F16, rows, k, System.Runtime.InteropServices.MemoryMarshal.AsBytes(halves.AsSpan()));
+        m.Path = path;
+        var x = new float[k];
+        var y = new float[rows];
+        for (int j = 0; j < k; j++)
+        {
+            Array.Clear(x);
+            x[j] = 1;
+            m.Multiply(x, y, 1);
+            for (int r = 0; r < rows; r++)
+            {
+                float want = (float)BitConverter.UInt16BitsToHalf(halves[r * k + j]);
+                Assert.True(BitConverter.SingleToInt32Bits(want) == BitConverter.SingleToInt32Bits(y[r]) || (want == 0 && y[r] == 0),
+                    $"{path} half 0x{halves[r * k + j]:X4}: {y[r]:R}, (float)Half {want:R}");
+            }
+        }
+        var one = new ushort[special.Count * k];
+        for (int i = 0; i < special.Count; i++) one[i * k] = special[i];
+        using var s = QuantizedMatrix.FromBlocks(QuantFormat.F16, special.Count, k, System.Runtime.InteropServices.MemoryMarshal.AsBytes(one.AsSpan()));
+        s.Path = path;
+        Array.Clear(x);
+        x[0] = 1;
+        var ys = new float[special.Count];
+        s.Multiply(x, ys, 1);
+        for (int i = 0; i < special.Count; i++)
+        {
+            float want = (float)BitConverter.UInt16BitsToHalf(special[i]);
+            Assert.True(float.IsNaN(want) ? float.IsNaN(ys[i]) : want == ys[i], $"{path} half 0x{special[i]:X4}: {ys[i]}, (float)Half {want}");
+        }
     }
 
     [Fact]

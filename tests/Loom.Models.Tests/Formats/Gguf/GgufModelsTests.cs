@@ -28,15 +28,27 @@ public class GgufModelsTests
         using var reference = CausalLanguageModels.Load(GgufFixtures.Path("gpt2_tiny"), ModelOptions.Inference);
         using var f = GgufFile.Open(GgufFixtures.Path("gpt2_tiny_f16.gguf"));
         using var model = GgufModels.Load(f, ModelOptions.Inference);
+        using var decoded = GgufModels.Load(f, ModelOptions.Inference, keepQuantized: false);
+        int held = 0;
         foreach (var spec in reference.Parameters.Specs)
         {
             var a = reference.Parameters.Value(reference.Parameters.IndexOf(spec.Name));
-            var b = model.Parameters.Value(model.Parameters.IndexOf(spec.Name));
+            var b = decoded.Parameters.Value(decoded.Parameters.IndexOf(spec.Name));
             // 1-D tensors and position_embd stay F32 in the converter's f16 file; the rest went through
             // numpy's astype(float16), which rounds to nearest even as Half does.
             bool f32 = spec.Shape.Length == 1 || spec.Name == "wpe.weight";
             for (int i = 0; i < a.Length; i++) Assert.Equal(f32 ? a[i] : (float)(Half)a[i], b[i]);
+            if (model.Parameters.IsHeldByProjection(model.Parameters.IndexOf(spec.Name))) held++;
         }
+        // The projections keep the file's halves (F16 QuantizedProjection, widened in registers) and compute what the
+        // weights decoded to f32 by the converter-checked codec compute, to float summation order.
+        Assert.True(held >= 4 * 2, $"only {held} weights held as F16");
+        int[] ids = [1, 5, 9, 2, 7, 3];
+        model.Forward(ids, default, 1, ids.Length);
+        var heldLogits = model.Logits.ToArray();
+        decoded.Forward(ids, default, 1, ids.Length);
+        for (int i = 0; i < heldLogits.Length; i++)
+            Assert.True(Math.Abs(heldLogits[i] - decoded.Logits[i]) <= 1e-4f * (1 + Math.Abs(decoded.Logits[i])), $"logit {i}: held F16 {heldLogits[i]} vs decoded {decoded.Logits[i]}");
     }
 
     [Theory]
