@@ -200,7 +200,7 @@ public sealed class TrainingStep : IDisposable
     {
         // Gradient accumulation: each micro-batch adds the gradient of loss/N, so the update sees the
         // mean over all N micro-batches.
-        _model.Parameters.ZeroGradients();
+        _model.Parameters.ZeroGradients(pool: null);   // split across the shared pool, as the optimizer's update
         Precision.BeginStep();
         float loss = 0f;
         long tokens = 0;

@@ -91,20 +91,13 @@ public static class GradientClipping
     /// </summary>
     public static float ClipGlobalNorm(ParameterSet parameters, float maxNorm, WorkerPool? pool = null)
     {
+        // The gradient block holds the trainable tensors only, its padding always zero: one parallel
+        // pass over it is the sum over tensors.
         var g = parameters.AllGradients;
-        double sum = 0;
-        var specs = parameters.Specs;
-        for (int i = 0; i < specs.Count; i++)   // an index loop: foreach over the interface would box an enumerator
-        {
-            var s = specs[i];
-            if (s.GradientOffset < 0) continue;   // frozen: no gradient
-            var t = g.Slice(checked((int)s.GradientOffset), checked((int)s.Count));
-            double part = System.Numerics.Tensors.TensorPrimitives.Dot(t, t);
-            sum += part;
-        }
+        double sum = Arithmetic.SumOfSquares(g, pool);
         float total = (float)Math.Sqrt(sum);
         float coef = Math.Min(1f, maxNorm / (total + 1e-6f));
-        if (coef < 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(g, coef, g);
+        if (coef < 1f) Arithmetic.Scale(g, coef, g, pool);
         return total;
     }
 }
