@@ -237,8 +237,9 @@ public sealed class TrainingStep : IDisposable
         }
         float lr = LearningRate(step);
         if (!Precision.EndStep()) return new StepOutcome(loss, lr, float.PositiveInfinity, tokens, Applied: false);
-        float norm = GradientClipping.ClipGlobalNorm(_model.Parameters, _options.GradientClip);
-        Optimizer.Update(lr);
+        // Clipping fused into the update (the same numbers as ClipGlobalNorm then Update, one pass fewer).
+        float norm = GradientClipping.GlobalNorm(_model.Parameters);
+        Optimizer.Update(lr, GradientClipping.Coefficient(norm, _options.GradientClip));
         return new StepOutcome(loss, lr, norm, tokens, Applied: true);
     }
 
