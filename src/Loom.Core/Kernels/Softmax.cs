@@ -146,7 +146,36 @@ public static unsafe class Softmax
         // Hidden keys become −∞ in y, then the dense path runs in place: exp(−∞ − max) is exactly 0,
         // so they add nothing to the sum and come out as 0, and the visible keys get the same numbers
         // as a dense row of them (one vector exp per 16 keys instead of a scalar exp per key).
+        // Padding masks are runs (a kept prefix, a hidden suffix), so the select goes 16 keys at a time:
+        // a chunk whose 16 flags are all non-zero is copied, one whose flags are all zero is filled.
         private static void Padded(float* x, float* y, int n, byte* keep)
+        {
+            bool any = false;
+            int j = 0;
+            for (; j <= n - 16; j += 16)
+            {
+                ulong lo = *(ulong*)(keep + j), hi = *(ulong*)(keep + j + 8);
+                if (!HasZeroByte(lo) && !HasZeroByte(hi))
+                {
+                    new ReadOnlySpan<float>(x + j, 16).CopyTo(new Span<float>(y + j, 16));
+                    any = true;
+                }
+                else if ((lo | hi) == 0) new Span<float>(y + j, 16).Fill(float.NegativeInfinity);
+                else any |= SelectScalar(x + j, y + j, keep + j, 16);
+            }
+            any |= SelectScalar(x + j, y + j, keep + j, n - j);
+            if (!any)
+            {
+                VectorOps.Clear(y, n);
+                return;
+            }
+            Dense(y, y, n);
+        }
+
+        // Whether any of the 8 bytes is 0 (the classic SWAR test: Hacker's Delight §6-1).
+        private static bool HasZeroByte(ulong v) => ((v - 0x0101010101010101UL) & ~v & 0x8080808080808080UL) != 0;
+
+        private static bool SelectScalar(float* x, float* y, byte* keep, int n)
         {
             bool any = false;
             for (int j = 0; j < n; j++)
@@ -155,12 +184,7 @@ public static unsafe class Softmax
                 y[j] = k ? x[j] : float.NegativeInfinity;
                 any |= k;
             }
-            if (!any)
-            {
-                VectorOps.Clear(y, n);
-                return;
-            }
-            Dense(y, y, n);
+            return any;
         }
     }
 
