@@ -61,23 +61,33 @@ internal static unsafe class KernelSuite
         nint ptable = (nint)table.Pointer;
 
         Span<float> S(nint p, int n) => new((float*)p, n);
+        // Key padding for the padded softmax: a BERT-like batch, each group of 1024 rows keeping its first
+        // 1024 − 97·g (mod 1024) keys.
+        var keep = new byte[(N / 1024 + 1023) / 1024 * 1024];
+        for (int g = 0; g < keep.Length / 1024; g++)
+            for (int j = 0; j < 1024 - 97 * g % 1024; j++) keep[g * 1024 + j] = 1;
         var cases = new (string Name, long Bytes, Kernel Run)[]
         {
             ("copy (anchor)", 2L * N * 4, pool => CopyJob.Run(pool, (float*)px, (float*)py, N)),
+            ("exp", 2L * N * 4, pool => Elementwise.Unary<ExpOp>(S(px, N), S(py, N), pool)),
             ("gelu forward", 2L * N * 4, pool => Activations.GeluForward(S(px, N), S(py, N), pool)),
             ("gelu backward", 3L * N * 4, pool => Activations.GeluBackward(S(px, N), S(py, N), S(pz, N), pool)),
             ("silu forward", 2L * N * 4, pool => Activations.SiluForward(S(px, N), S(py, N), pool)),
+            ("silu backward", 3L * N * 4, pool => Activations.SiluBackward(S(px, N), S(py, N), S(pz, N), pool)),
             ("bias add", 2L * N * 4, pool => Bias.Forward(S(px, N), b, S(py, N), pool)),
             ("layernorm forward", 2L * N * 4, pool => LayerNorm.Forward(S(px, N), w, b, S(py, N), mean, rstd, Cols, 1e-5f, pool)),
             ("layernorm backward", 3L * N * 4, pool => LayerNorm.Backward(S(py, N), S(px, N), w, mean, rstd, S(pz, N), dw, db, Cols, false, pool)),
             ("rmsnorm forward", 2L * N * 4, pool => RmsNorm.Forward(S(px, N), w, S(py, N), rstd, Cols, 1e-6f, pool)),
             ("softmax forward T=1024", 2L * N * 4, pool => Softmax.Forward(S(px, N), S(py, N), 1024, default, pool)),
             ("softmax causal T=1024", 2L * N * 4, pool => Softmax.Forward(S(px, N), S(py, N), 1024, SoftmaxMask.CausalSquare, pool)),
+            ("softmax padding T=1024", 2L * N * 4, pool => Softmax.Forward(S(px, N), S(py, N), 1024, new SoftmaxMask { KeyPadding = keep, RowsPerMaskRow = 1024 }, pool)),
             ("softmax backward T=1024", 3L * N * 4, pool => Softmax.Backward(S(py, N), S(px, N), S(pz, N), 1024, pool)),
             ("cross-entropy fwd+bwd V=50257", 2L * ceRows * vocab * 4, pool => CrossEntropy.ForwardBackward(S(px, ceRows * vocab), targets, vocab, losses, S(py, ceRows * vocab), -100, 1f, pool)),
             ("adamw update", 7L * N * 4, pool => AdamW.Update(S(py, N), S(px, N), S(pm, N), S(pv, N), new AdamWSettings(1e-4f), 1, pool)),
             ("f32 to bf16", 6L * N, pool => Precision.ToBFloat16(S(px, N), new Span<BFloat16>((void*)pbf, N))),
             ("embedding forward", 2L * Rows * Cols * 4, pool => Embedding.Forward(ids, S(ptable, vocab * Cols), Cols, S(py, N), pool)),
+            ("embedding backward", 3L * Rows * Cols * 4, pool => Embedding.Backward(ids, S(py, N), S(ptable, vocab * Cols), Cols, pool)),
+            ("bias backward", 1L * N * 4, pool => Bias.Backward(S(px, N), db, pool)),
         };
 
         foreach (int threads in ctx.Threads)
@@ -116,6 +126,15 @@ internal static unsafe class KernelSuite
             Console.Out.Flush();
             Environment.Exit(0);
         }
+    }
+
+    // exp alone (FastMath's Cephes polynomial), as the other exp-bound kernels drive it.
+    private readonly struct ExpOp : IUnaryOperator
+    {
+        public static float Invoke(float x) => FastMath.Exp(x);
+        public static System.Runtime.Intrinsics.Vector128<float> Invoke(System.Runtime.Intrinsics.Vector128<float> x) => FastMath.Exp(x);
+        public static System.Runtime.Intrinsics.Vector256<float> Invoke(System.Runtime.Intrinsics.Vector256<float> x) => FastMath.Exp(x);
+        public static System.Runtime.Intrinsics.Vector512<float> Invoke(System.Runtime.Intrinsics.Vector512<float> x) => FastMath.Exp(x);
     }
 
     // The bandwidth anchor: each thread copies its share with Span.CopyTo (memmove).

@@ -4,7 +4,15 @@
 // at the start of the run on one thread (FmaPeak, best of repetitions) and multiplied by the
 // thread count; the run prints which width and rate it used.
 // FLOPs per step: 6·N·tokens for the matmuls plus attention (llm.c's estimate).
+// Anchors (TrainAnchors; the bench builds nothing): LOOM_LLMC=<build-llmc.sh run folder> runs llm.c's
+// train_gpt2_bench and LOOM_PEERS=<peers/run.sh> TorchSharp-cpu at the same B, T and threads right after
+// each fp32 case without checkpointing; ratio = anchor s/step ÷ Loom s/step (higher is better).
+// Profile: LOOM_TRAIN_PROFILE=1 runs the timed steps once more with OpProfiler on and prints seconds per
+// step for each op and each category (GEMM, attention, elementwise, cross-entropy, embedding,
+// optimizer); on one thread the clock is the thread's CPU time (exact, load-independent).
 using System.Diagnostics;
+using Loom.Bench.Anchors;
+using Loom.Core.Diagnostics;
 using Loom.Models.Gpt2;
 using Loom.Core.Tensors;
 using Loom.Training.Optimizers;
@@ -31,6 +39,56 @@ internal static class TrainSuite
             double tps = 64 / sw.Elapsed.TotalSeconds;
             ctx.Rows.Add(new BenchRow(name, "tokens_per_s", Math.Round(tps, 1), "tokens/s"));
             Console.WriteLine($"{name,-40} {tps,7:F1} tokens/s ({1000 / tps:F1} ms/token, weights {model.Parameters.Count * 4 / 1e6:F0} MB read per token)");
+        }
+    }
+
+    // Each op's seconds per step over `steps` profiled steps, then the shares per category.
+    private static void Profile(BenchContext ctx, string name, int threads, int steps, Action step)
+    {
+        OpProfiler.Clock = threads == 1 ? ProfilerClock.ThreadCpu : ProfilerClock.Wall;
+        OpProfiler.Reset();
+        OpProfiler.Enabled = true;
+        double start = ctx.Now(threads);
+        for (int s = 0; s < steps; s++) step();
+        double total = (ctx.Now(threads) - start) / steps;
+        OpProfiler.Enabled = false;
+        var ops = OpProfiler.Snapshot();
+        string clock = threads == 1 ? "thread CPU time" : "wall time";
+        Console.WriteLine($"  profile of {name} ({clock}, {steps} steps; the step took {total:F3} s on the suite's clock):");
+        foreach (var op in ops)
+            Console.WriteLine($"    {op.Category,-14} {op.Name,-28} {op.Seconds / steps * 1e3,9:F1} ms/step  {op.Calls / steps,4} calls  {op.Seconds / steps / total,6:P1}");
+        double counted = 0;
+        foreach (var g in ops.GroupBy(o => o.Category).OrderByDescending(g => g.Sum(o => o.Seconds)))
+        {
+            double sec = g.Sum(o => o.Seconds) / steps;
+            counted += sec;
+            ctx.Rows.Add(new BenchRow($"{name} profile {g.Key}", "s_per_step", Math.Round(sec, 4), "s"));
+            ctx.Rows.Add(new BenchRow($"{name} profile {g.Key}", "share", Math.Round(sec / total, 4), "fraction"));
+            Console.WriteLine($"  {g.Key,-16} {sec * 1e3,9:F1} ms/step  {sec / total,6:P1}");
+        }
+        Console.WriteLine($"  {"(not in an op)",-16} {(total - counted) * 1e3,9:F1} ms/step  {(total - counted) / total,6:P1}");
+        ctx.Rows.Add(new BenchRow($"{name} profile other", "s_per_step", Math.Round(total - counted, 4), "s"));
+    }
+
+    // llm.c and TorchSharp at the same (B, T, threads), right after Loom's case, on the same clock.
+    private static void RunAnchors(BenchContext ctx, string name, int b, int t, int threads, int steps, double loomSeconds)
+    {
+        var anchors = new List<AnchorStep>();
+        if (TrainAnchors.LlmcDir is { } dir) anchors.Add(TrainAnchors.RunLlmc(dir, b, t, threads, steps, ctx.CpuTime));
+        if (TrainAnchors.Peers is { } peers) anchors.Add(TrainAnchors.RunTorchSharp(peers, b, t, threads, steps, ctx.CpuTime));
+        foreach (var a in anchors)
+        {
+            if (a.Error is { } e)
+            {
+                Console.WriteLine($"  anchor {a.Name}: not measured ({e})");
+                continue;
+            }
+            double ratio = a.SecondsPerStep / loomSeconds;
+            ctx.Rows.Add(new BenchRow(name, "s_per_step", Math.Round(loomSeconds, 3), "s")
+            {
+                Anchor = Math.Round(a.SecondsPerStep, 3), AnchorName = $"{a.Name} ({a.Clock})", Ratio = Math.Round(ratio, 3),
+            });
+            Console.WriteLine($"  anchor {a.Name,-22} {a.SecondsPerStep,7:F3} s/step ({a.Clock})  Loom ×{ratio:F2} faster");
         }
     }
 
@@ -70,11 +128,12 @@ internal static class TrainSuite
                 {
                     mp.BeginStep();
                     model.Forward(ids, targets, b, t);
-                    model.Parameters.ZeroGradients();
+                    using (OpProfiler.Op("optimizer", "zero gradients")) model.Parameters.ZeroGradients(pool);
                     model.Backward(mp.LossScale);
                     if (!mp.EndStep()) return;
-                    GradientClipping.ClipGlobalNorm(model.Parameters, 1f);
-                    opt.Update(6e-4f);
+                    float norm;
+                    using (OpProfiler.Op("optimizer", "clip: global norm")) norm = GradientClipping.GlobalNorm(model.Parameters, pool);
+                    using (OpProfiler.Op("optimizer", "adamw (+ clip scale)")) opt.Update(6e-4f, GradientClipping.Coefficient(norm, 1f));
                 }
                 Step(); // warm-up and plan
                 var times = new List<double>();
@@ -97,7 +156,9 @@ internal static class TrainSuite
                 ctx.Rows.Add(new BenchRow(name, "activation_bytes", model.ActivationBytes, "bytes"));
                 long native = NativeBuffer.LiveBytes;   // parameters, gradients, moments, masters, activations
                 ctx.Rows.Add(new BenchRow(name, "native_bytes", native, "bytes"));
-                Console.WriteLine($"{name,-44} {sec,7:F3} s/step  {b * t / sec,8:F1} tokens/s  MFU {mfu:P1}  {flops / 1e9:F0} GFLOP/step  working set {peak / 1e9:F2} GB  native {native / 1e6:F0} MB  activations {model.ActivationBytes / 1e6:F0} MB");
+                Console.WriteLine($"{name,-44} {sec,7:F3} s/step  {b * t / sec,8:F1} tokens/s  MFU {mfu:P1}  {flops / 1e9:F0} GFLOP/step  working set {peak / 1e9:F2} GB  native {native / 1e6:F0} MB  activations {model.ActivationBytes / 1e6:F0} MB  ({(ctx.CpuTime ? "CPU time" : "wall")})");
+                if (Environment.GetEnvironmentVariable("LOOM_TRAIN_PROFILE") == "1") Profile(ctx, name, threads, steps, Step);
+                if (precision == TrainingPrecision.Fp32 && !ckpt) RunAnchors(ctx, name, b, t, threads, steps, sec);
             }
         }
     }

@@ -4,6 +4,9 @@
 //   p ← p·(1 − lr·λ)
 //   m ← β₁m + (1−β₁)g;   v ← β₂v + (1−β₂)g²
 //   p ← p − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε)
+// GradientScale multiplies each gradient as it is read (g ← g·s, one float multiply, as
+// clip_grad_norm_'s in-place scaling does), so global-norm clipping costs no extra pass over the
+// gradients: on GPT-2 124M that pass read and wrote 1 GB per step. A scale of 1 is exact.
 using System.Numerics;
 using System.Runtime.Intrinsics;
 using Loom.Core.Threading;
@@ -16,7 +19,8 @@ public readonly record struct AdamWSettings(
     float Beta1 = 0.9f,
     float Beta2 = 0.999f,
     float Epsilon = 1e-8f,
-    float WeightDecay = 0.01f);
+    float WeightDecay = 0.01f,
+    float GradientScale = 1f);
 
 /// <summary>The fused AdamW update.</summary>
 public static unsafe class AdamW
@@ -41,7 +45,7 @@ public static unsafe class AdamW
                 P = pp, G = pg, M = pm, V = pv,
                 Decay = 1f - settings.LearningRate * settings.WeightDecay,
                 B1 = settings.Beta1, B2 = settings.Beta2, Eps = settings.Epsilon,
-                StepSize = settings.LearningRate / bc1, InvSqrtBc2 = 1f / MathF.Sqrt(bc2),
+                StepSize = settings.LearningRate / bc1, InvSqrtBc2 = 1f / MathF.Sqrt(bc2), GradScale = settings.GradientScale,
             };
             Ranges.Run(pool, parameters.Length, 5, k, granule: 16);
         }
@@ -50,7 +54,7 @@ public static unsafe class AdamW
     private struct Kernel : IRangeKernel
     {
         public float* P, G, M, V;
-        public float Decay, B1, B2, Eps, StepSize, InvSqrtBc2;
+        public float Decay, B1, B2, Eps, StepSize, InvSqrtBc2, GradScale;
 
         public readonly void Run(int start, int end)
         {
@@ -63,6 +67,7 @@ public static unsafe class AdamW
             var eps = new Vector<float>(Eps);
             var step = new Vector<float>(StepSize);
             var ibc2 = new Vector<float>(InvSqrtBc2);
+            var gs = new Vector<float>(GradScale);
             if (Vector512.IsHardwareAccelerated)
             {
                 // The same operations in the same order as below: same bits on every path.
@@ -74,9 +79,10 @@ public static unsafe class AdamW
                 var zeps = Vector512.Create(Eps);
                 var zstep = Vector512.Create(StepSize);
                 var zibc2 = Vector512.Create(InvSqrtBc2);
+                var zgs = Vector512.Create(GradScale);
                 for (; i <= end - 16; i += 16)
                 {
-                    var g = Vector512.Load(G + i);
+                    var g = Vector512.Load(G + i) * zgs;
                     var m = zb1 * Vector512.Load(M + i) + zob1 * g;
                     var v = zb2 * Vector512.Load(V + i) + zob2 * (g * g);
                     var p = Vector512.Load(P + i) * zdecay;
@@ -88,7 +94,7 @@ public static unsafe class AdamW
             }
             for (; i <= end - w; i += w)
             {
-                var g = VectorOps.Load(G + i);
+                var g = VectorOps.Load(G + i) * gs;
                 var m = b1 * VectorOps.Load(M + i) + ob1 * g;
                 var v = b2 * VectorOps.Load(V + i) + ob2 * (g * g);
                 var p = VectorOps.Load(P + i) * decay;
@@ -99,7 +105,7 @@ public static unsafe class AdamW
             }
             for (; i < end; i++)
             {
-                float g = G[i];
+                float g = G[i] * GradScale;
                 float m = B1 * M[i] + (1f - B1) * g;
                 float v = B2 * V[i] + (1f - B2) * (g * g);
                 float p = P[i] * Decay;

@@ -10,6 +10,7 @@
 // Packed documents (block-diagonal causal, FlashAttention's varlen / HF's DataCollatorWithFlattening):
 // one first-visible-key index per (batch, query), shared by the SegmentHeads groups of a batch row;
 // query q then sees keys [first, q] only, so documents packed into one row never attend to each other.
+using System.Runtime.Intrinsics;
 using Loom.Core.Threading;
 
 namespace Loom.Core.Kernels;
@@ -142,23 +143,48 @@ public static unsafe class Softmax
             VectorOps.Scale(y, y, n, 1f / sum);
         }
 
+        // Hidden keys become −∞ in y, then the dense path runs in place: exp(−∞ − max) is exactly 0,
+        // so they add nothing to the sum and come out as 0, and the visible keys get the same numbers
+        // as a dense row of them (one vector exp per 16 keys instead of a scalar exp per key).
+        // Padding masks are runs (a kept prefix, a hidden suffix), so the select goes 16 keys at a time:
+        // a chunk whose 16 flags are all non-zero is copied, one whose flags are all zero is filled.
         private static void Padded(float* x, float* y, int n, byte* keep)
         {
-            float max = float.NegativeInfinity;
-            for (int j = 0; j < n; j++) if (keep[j] != 0 && x[j] > max) max = x[j];
-            if (float.IsNegativeInfinity(max))
+            bool any = false;
+            int j = 0;
+            for (; j <= n - 16; j += 16)
+            {
+                ulong lo = *(ulong*)(keep + j), hi = *(ulong*)(keep + j + 8);
+                if (!HasZeroByte(lo) && !HasZeroByte(hi))
+                {
+                    new ReadOnlySpan<float>(x + j, 16).CopyTo(new Span<float>(y + j, 16));
+                    any = true;
+                }
+                else if ((lo | hi) == 0) new Span<float>(y + j, 16).Fill(float.NegativeInfinity);
+                else any |= SelectScalar(x + j, y + j, keep + j, 16);
+            }
+            any |= SelectScalar(x + j, y + j, keep + j, n - j);
+            if (!any)
             {
                 VectorOps.Clear(y, n);
                 return;
             }
-            float sum = 0f;
+            Dense(y, y, n);
+        }
+
+        // Whether any of the 8 bytes is 0 (the classic SWAR test: Hacker's Delight §6-1).
+        private static bool HasZeroByte(ulong v) => ((v - 0x0101010101010101UL) & ~v & 0x8080808080808080UL) != 0;
+
+        private static bool SelectScalar(float* x, float* y, byte* keep, int n)
+        {
+            bool any = false;
             for (int j = 0; j < n; j++)
             {
-                float e = keep[j] != 0 ? FastMath.Exp(x[j] - max) : 0f;
-                y[j] = e;
-                sum += e;
+                bool k = keep[j] != 0;
+                y[j] = k ? x[j] : float.NegativeInfinity;
+                any |= k;
             }
-            VectorOps.Scale(y, y, n, 1f / sum);
+            return any;
         }
     }
 
@@ -176,6 +202,12 @@ public static unsafe class Softmax
                 float dot = VectorOps.Dot(dy, y, Cols);
                 var vdot = new System.Numerics.Vector<float>(dot);
                 int j = 0;
+                if (Vector512.IsHardwareAccelerated)
+                {
+                    var zdot = Vector512.Create(dot);
+                    for (; j <= Cols - 16; j += 16)
+                        (Vector512.Load(y + j) * (Vector512.Load(dy + j) - zdot)).Store(dx + j);
+                }
                 for (; j <= Cols - w; j += w)
                     VectorOps.Store(dx + j, VectorOps.Load(y + j) * (VectorOps.Load(dy + j) - vdot));
                 for (; j < Cols; j++) dx[j] = y[j] * (dy[j] - dot);

@@ -2,7 +2,8 @@
 // Reductions (Sum, Dot, SumSquaredDeviation, ExpShiftedSum, SumExpShifted) accumulate in 16
 // lanes whatever the vector width: one Vector512 with AVX-512, two Vector256 with AVX2, four
 // Vector128 with SSE, 16 floats in plain code otherwise; lane j always sums elements i ≡ j
-// (mod 16) in index order, the lanes are then added in lane order and the tail last. So every
+// (mod 16) in index order, the lanes are then added in lane order and the tail last (the exp
+// reductions: the tail in the lanes, see ExpShifted). So every
 // SIMD path returns the same bits (tested in VectorOpsTests), and the order is fixed per input,
 // which keeps results deterministic. Elementwise helpers use the widest accelerated vector.
 using System.Numerics;
@@ -222,74 +223,106 @@ internal static unsafe class VectorOps
     /// <summary>Σ exp(x[i] − max), without storing.</summary>
     public static float SumExpShifted(float* x, int n, float max) => ExpShifted(x, null, n, max, store: false);
 
+    // The exp reductions put the tail in the lanes too (lane j sums every element i ≡ j (mod 16), a short
+    // last chunk padded with exp(−∞) = 0, which adds exactly nothing): the ≤ 15 tail elements then cost
+    // one vector exp instead of up to 15 scalar ones. For causal softmax rows (lengths 1..T) the scalar
+    // tail was about half the work. Every path follows this order, so they still return the same bits.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float ExpShifted(float* x, float* y, int n, float max, bool store)
     {
-        int i = 0;
-        float s = 0f;
-        if (n >= Lanes)
+        int i = 0, main = n & ~(Lanes - 1), rem = n - main;
+        float* t = stackalloc float[Lanes];   // the padded last chunk
+        if (rem > 0)
         {
-            if (Vector512.IsHardwareAccelerated)
-            {
-                var a = Vector512<float>.Zero;
-                var vm = Vector512.Create(max);
-                for (; i <= n - Lanes; i += Lanes)
-                {
-                    var e = FastMath.Exp(Vector512.Load(x + i) - vm);
-                    if (store) e.Store(y + i);
-                    a += e;
-                }
-                s = LaneSum(a);
-            }
-            else if (Vector256.IsHardwareAccelerated)
-            {
-                Vector256<float> a0 = default, a1 = default;
-                var vm = Vector256.Create(max);
-                for (; i <= n - Lanes; i += Lanes)
-                {
-                    var e0 = FastMath.Exp(Vector256.Load(x + i) - vm);
-                    var e1 = FastMath.Exp(Vector256.Load(x + i + 8) - vm);
-                    if (store) { e0.Store(y + i); e1.Store(y + i + 8); }
-                    a0 += e0;
-                    a1 += e1;
-                }
-                s = LaneSum(a0, a1);
-            }
-            else if (Vector128.IsHardwareAccelerated)
-            {
-                Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                var vm = Vector128.Create(max);
-                for (; i <= n - Lanes; i += Lanes)
-                {
-                    var e0 = FastMath.Exp(Vector128.Load(x + i) - vm);
-                    var e1 = FastMath.Exp(Vector128.Load(x + i + 4) - vm);
-                    var e2 = FastMath.Exp(Vector128.Load(x + i + 8) - vm);
-                    var e3 = FastMath.Exp(Vector128.Load(x + i + 12) - vm);
-                    if (store) { e0.Store(y + i); e1.Store(y + i + 4); e2.Store(y + i + 8); e3.Store(y + i + 12); }
-                    a0 += e0; a1 += e1; a2 += e2; a3 += e3;
-                }
-                s = LaneSum(a0, a1, a2, a3);
-            }
-            else
-            {
-                float* a = stackalloc float[Lanes];
-                new Span<float>(a, Lanes).Clear();
-                for (; i <= n - Lanes; i += Lanes)
-                    for (int j = 0; j < Lanes; j++)
-                    {
-                        float e = FastMath.Exp(x[i + j] - max);
-                        if (store) y[i + j] = e;
-                        a[j] += e;
-                    }
-                s = LaneSum(a);
-            }
+            for (int j = 0; j < rem; j++) t[j] = x[main + j];
+            for (int j = rem; j < Lanes; j++) t[j] = float.NegativeInfinity;
         }
-        for (; i < n; i++)
+        float s;
+        if (Vector512.IsHardwareAccelerated)
         {
-            float e = FastMath.Exp(x[i] - max);
-            if (store) y[i] = e;
-            s += e;
+            var a = Vector512<float>.Zero;
+            var vm = Vector512.Create(max);
+            for (; i < main; i += Lanes)
+            {
+                var e = FastMath.Exp(Vector512.Load(x + i) - vm);
+                if (store) e.Store(y + i);
+                a += e;
+            }
+            if (rem > 0)
+            {
+                var e = FastMath.Exp(Vector512.Load(t) - vm);
+                e.Store(t);
+                a += e;
+            }
+            s = LaneSum(a);
         }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> a0 = default, a1 = default;
+            var vm = Vector256.Create(max);
+            for (; i < main; i += Lanes)
+            {
+                var e0 = FastMath.Exp(Vector256.Load(x + i) - vm);
+                var e1 = FastMath.Exp(Vector256.Load(x + i + 8) - vm);
+                if (store) { e0.Store(y + i); e1.Store(y + i + 8); }
+                a0 += e0;
+                a1 += e1;
+            }
+            if (rem > 0)
+            {
+                var e0 = FastMath.Exp(Vector256.Load(t) - vm);
+                var e1 = FastMath.Exp(Vector256.Load(t + 8) - vm);
+                e0.Store(t); e1.Store(t + 8);
+                a0 += e0;
+                a1 += e1;
+            }
+            s = LaneSum(a0, a1);
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            var vm = Vector128.Create(max);
+            for (; i < main; i += Lanes)
+            {
+                var e0 = FastMath.Exp(Vector128.Load(x + i) - vm);
+                var e1 = FastMath.Exp(Vector128.Load(x + i + 4) - vm);
+                var e2 = FastMath.Exp(Vector128.Load(x + i + 8) - vm);
+                var e3 = FastMath.Exp(Vector128.Load(x + i + 12) - vm);
+                if (store) { e0.Store(y + i); e1.Store(y + i + 4); e2.Store(y + i + 8); e3.Store(y + i + 12); }
+                a0 += e0; a1 += e1; a2 += e2; a3 += e3;
+            }
+            if (rem > 0)
+            {
+                var e0 = FastMath.Exp(Vector128.Load(t) - vm);
+                var e1 = FastMath.Exp(Vector128.Load(t + 4) - vm);
+                var e2 = FastMath.Exp(Vector128.Load(t + 8) - vm);
+                var e3 = FastMath.Exp(Vector128.Load(t + 12) - vm);
+                e0.Store(t); e1.Store(t + 4); e2.Store(t + 8); e3.Store(t + 12);
+                a0 += e0; a1 += e1; a2 += e2; a3 += e3;
+            }
+            s = LaneSum(a0, a1, a2, a3);
+        }
+        else
+        {
+            float* a = stackalloc float[Lanes];
+            new Span<float>(a, Lanes).Clear();
+            for (; i < main; i += Lanes)
+                for (int j = 0; j < Lanes; j++)
+                {
+                    float e = FastMath.Exp(x[i + j] - max);
+                    if (store) y[i + j] = e;
+                    a[j] += e;
+                }
+            if (rem > 0)
+                for (int j = 0; j < Lanes; j++)
+                {
+                    t[j] = FastMath.Exp(t[j] - max);
+                    a[j] += t[j];
+                }
+            s = LaneSum(a);
+        }
+        if (store && rem > 0)
+            for (int j = 0; j < rem; j++) y[main + j] = t[j];
         return s;
     }
 

@@ -19,6 +19,7 @@
 // its projections carry the all-reduces. Built as a pipeline stage (ModelOptions.Stage, GPipe) it
 // holds only its layers — the embeddings on the first stage, ln_f and the tied head on the last —
 // and exchanges hidden states through IPipelineStageModel.
+using Loom.Core.Diagnostics;
 using Loom.Core.Kernels;
 using Loom.Core.Threading;
 using Loom.Models.Plans;
@@ -355,6 +356,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         a.AttentionDropped = IsTraining && _dropout.Attention > 0;
         if (_stage.IsFirst)
         {
+            using var _ = OpProfiler.Op("embedding", "fwd wte+wpe");
             Embedding.Forward(ids, p.Value(_wte), C, encoded, _pool);
             _wordPath.Scale(encoded, B, T, C);   // α·wte[ids] (IWordEmbeddingGradient; no-op unless set)
             var wpe = p.Value(_wpe);
@@ -381,7 +383,8 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
             x = a[a.Layers[l].Residual3];
         }
         if (!_stage.IsLast) return x;   // a pipeline stage's output: the residual stream after its last layer
-        LayerNorm.Forward(x, p.Value(_lnfW), p.Value(_lnfB), a[a.Lnf], a[a.LnfMean], a[a.LnfRstd], C, Config.LayerNormEpsilon, _pool);
+        using (OpProfiler.Op("elementwise", "fwd ln_f"))
+            LayerNorm.Forward(x, p.Value(_lnfW), p.Value(_lnfB), a[a.Lnf], a[a.LnfMean], a[a.LnfRstd], C, Config.LayerNormEpsilon, _pool);
         return a[a.Lnf];
     }
 
@@ -399,10 +402,12 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         var head = Head;   // a body built for hidden states has none: refuse before computing anything
         var hidden = ForwardHidden(batch);
         var a = Acts!;
-        head.Forward(hidden, a[a.Logits], (int)BT);
+        using (OpProfiler.Op("gemm", "fwd lm_head"))
+            head.Forward(hidden, a[a.Logits], (int)BT);
         a.HasTargets = !targets.IsEmpty;
         if (!a.HasTargets) return float.NaN;
         targets.CopyTo(a.Targets);
+        using var _ = OpProfiler.Op("cross-entropy", "fwd loss");
         return CrossEntropyLoss.Forward(a[a.Logits], targets, Config.VocabSize, a[a.Losses], _pool);
     }
 
@@ -414,17 +419,25 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         var s = a.Layers[l];
         int C = Config.Embedding, BT = a.B * a.T;
         float eps = Config.LayerNormEpsilon;
-        LayerNorm.Forward(x, p.Value(L.Ln1W), p.Value(L.Ln1B), a[s.Ln1], a[s.Ln1Mean], a[s.Ln1Rstd], C, eps, _pool);
-        L.Attn.Forward(a[s.Ln1], a[a.Qkv], BT);
+        using (OpProfiler.Op("elementwise", "fwd ln_1"))
+            LayerNorm.Forward(x, p.Value(L.Ln1W), p.Value(L.Ln1B), a[s.Ln1], a[s.Ln1Mean], a[s.Ln1Rstd], C, eps, _pool);
+        using (OpProfiler.Op("gemm", "fwd c_attn"))
+            L.Attn.Forward(a[s.Ln1], a[a.Qkv], BT);
         if (a.AttentionDropped) Dropout.FillMask(a[s.MaskProbs], _dropout.Attention, _dropout.Seed, Dropout.Stream(DropoutStep, _stage.FirstLayer + l, 3));
-        Attention.Forward(a[a.Qkv], a[s.AttY], a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.H0], shape, _pool,
-            a.AttentionDropped ? new AttentionDropout(a[s.MaskProbs], a[a.ProbsDropped]) : default, a.DocumentStarts);
+        using (OpProfiler.Op("attention", "fwd attention"))
+            Attention.Forward(a[a.Qkv], a[s.AttY], a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.H0], shape, _pool,
+                a.AttentionDropped ? new AttentionDropout(a[s.MaskProbs], a[a.ProbsDropped]) : default, a.DocumentStarts);
         // x + drop(y·W_proj + b), the mask regenerated identically when checkpointing recomputes the block
-        ResidualBranch.Forward(L.Proj, a[s.AttY], x, a[s.Residual2], BT, a.Dropped, a[s.MaskAttn], a[a.Branch], _dropout, Dropout.Stream(DropoutStep, _stage.FirstLayer + l, 1), _pool);
-        LayerNorm.Forward(a[s.Residual2], p.Value(L.Ln2W), p.Value(L.Ln2B), a[s.Ln2], a[s.Ln2Mean], a[s.Ln2Rstd], C, eps, _pool);
-        L.Fc.Forward(a[s.Ln2], a[s.Fch], BT);
-        Activations.GeluForward(a[s.Fch], a[s.FchGelu], _pool);
-        ResidualBranch.Forward(L.Mproj, a[s.FchGelu], a[s.Residual2], a[s.Residual3], BT, a.Dropped, a[s.MaskMlp], a[a.Branch], _dropout, Dropout.Stream(DropoutStep, _stage.FirstLayer + l, 2), _pool);
+        using (OpProfiler.Op("gemm", "fwd attn.c_proj + residual"))
+            ResidualBranch.Forward(L.Proj, a[s.AttY], x, a[s.Residual2], BT, a.Dropped, a[s.MaskAttn], a[a.Branch], _dropout, Dropout.Stream(DropoutStep, _stage.FirstLayer + l, 1), _pool);
+        using (OpProfiler.Op("elementwise", "fwd ln_2"))
+            LayerNorm.Forward(a[s.Residual2], p.Value(L.Ln2W), p.Value(L.Ln2B), a[s.Ln2], a[s.Ln2Mean], a[s.Ln2Rstd], C, eps, _pool);
+        using (OpProfiler.Op("gemm", "fwd c_fc"))
+            L.Fc.Forward(a[s.Ln2], a[s.Fch], BT);
+        using (OpProfiler.Op("elementwise", "fwd gelu"))
+            Activations.GeluForward(a[s.Fch], a[s.FchGelu], _pool);
+        using (OpProfiler.Op("gemm", "fwd mlp.c_proj + residual"))
+            ResidualBranch.Forward(L.Mproj, a[s.FchGelu], a[s.Residual2], a[s.Residual3], BT, a.Dropped, a[s.MaskMlp], a[a.Branch], _dropout, Dropout.Stream(DropoutStep, _stage.FirstLayer + l, 2), _pool);
     }
 
     /// <inheritdoc/>
@@ -451,9 +464,11 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         Parameters.EnsureGradients();
         int BT = a.B * a.T;
         // dlogits, in place over the logits
-        CrossEntropyLoss.Backward(a[a.Logits], a.Targets, Config.VocabSize, a[a.Losses], lossScale, _pool);
+        using (OpProfiler.Op("cross-entropy", "bwd softmax+loss"))
+            CrossEntropyLoss.Backward(a[a.Logits], a.Targets, Config.VocabSize, a[a.Losses], lossScale, _pool);
         // logits = hidden·wteᵀ
-        Head.Backward(a[a.Logits], a[a.Lnf], a[a.DLn], BT);
+        using (OpProfiler.Op("gemm", "bwd lm_head"))
+            Head.Backward(a[a.Logits], a[a.Lnf], a[a.DLn], BT);
         BackwardHidden(a[a.DLn]);
     }
 
@@ -484,7 +499,8 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         // hidden = ln_f(x_L)   (a pipeline stage before the last: the gradient is x_L's already)
         Span<float> xL = _layerCount > 0 ? a[a.Layers[_layerCount - 1].Residual3] : a[a.Encoded];
         if (_stage.IsLast)
-            LayerNorm.Backward(hiddenGradient, xL, p.Value(_lnfW), a[a.LnfMean], a[a.LnfRstd], dres, p.GradientOrDiscard(_lnfW), p.GradientOrDiscard(_lnfB), C, false, _pool);
+            using (OpProfiler.Op("elementwise", "bwd ln_f"))
+                LayerNorm.Backward(hiddenGradient, xL, p.Value(_lnfW), a[a.LnfMean], a[a.LnfRstd], dres, p.GradientOrDiscard(_lnfW), p.GradientOrDiscard(_lnfB), C, false, _pool);
         else hiddenGradient.CopyTo(dres);
 
         var observer = LayerObserver;
@@ -497,17 +513,25 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
             var s = a.Layers[l];
             // x = x + gelu(ln_2(x)·W_fc + b)·W_mproj + b   (the branch's gradient through its dropout mask)
             if (a.Dropped) Dropout.Apply(dres, a[s.MaskMlp], a[a.Branch]);
-            L.Mproj.Backward(a.Dropped ? a[a.Branch] : dres, a[s.FchGelu], a[a.DFch], BT);
-            Activations.GeluBackward(a[s.Fch], a[a.DFch], a[a.DFch], _pool);
-            L.Fc.Backward(a[a.DFch], a[s.Ln2], dln, BT);
-            LayerNorm.Backward(dln, a[s.Residual2], p.Value(L.Ln2W), a[s.Ln2Mean], a[s.Ln2Rstd], dres, p.GradientOrDiscard(L.Ln2W), p.GradientOrDiscard(L.Ln2B), C, accumulate: true, _pool);
+            using (OpProfiler.Op("gemm", "bwd mlp.c_proj"))
+                L.Mproj.Backward(a.Dropped ? a[a.Branch] : dres, a[s.FchGelu], a[a.DFch], BT);
+            using (OpProfiler.Op("elementwise", "bwd gelu"))
+                Activations.GeluBackward(a[s.Fch], a[a.DFch], a[a.DFch], _pool);
+            using (OpProfiler.Op("gemm", "bwd c_fc"))
+                L.Fc.Backward(a[a.DFch], a[s.Ln2], dln, BT);
+            using (OpProfiler.Op("elementwise", "bwd ln_2 + residual"))
+                LayerNorm.Backward(dln, a[s.Residual2], p.Value(L.Ln2W), a[s.Ln2Mean], a[s.Ln2Rstd], dres, p.GradientOrDiscard(L.Ln2W), p.GradientOrDiscard(L.Ln2B), C, accumulate: true, _pool);
             // x = x + attention(ln_1(x)·W_attn + b)·W_proj + b
             if (a.Dropped) Dropout.Apply(dres, a[s.MaskAttn], a[a.Branch]);
-            L.Proj.Backward(a.Dropped ? a[a.Branch] : dres, a[s.AttY], a[a.DAttY], BT);
-            Attention.Backward(a[a.DAttY], a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.DQkv], a[a.H0], a[a.H1], a[a.H2], a[a.H3], a[a.DAtt], shape, _pool,
-                a.AttentionDropped ? new AttentionDropout(a[s.MaskProbs], a[a.ProbsDropped]) : default);
-            L.Attn.Backward(a[a.DQkv], a[s.Ln1], dln, BT);
-            LayerNorm.Backward(dln, input, p.Value(L.Ln1W), a[s.Ln1Mean], a[s.Ln1Rstd], dres, p.GradientOrDiscard(L.Ln1W), p.GradientOrDiscard(L.Ln1B), C, accumulate: true, _pool);
+            using (OpProfiler.Op("gemm", "bwd attn.c_proj"))
+                L.Proj.Backward(a.Dropped ? a[a.Branch] : dres, a[s.AttY], a[a.DAttY], BT);
+            using (OpProfiler.Op("attention", "bwd attention"))
+                Attention.Backward(a[a.DAttY], a[s.Q], a[s.K], a[s.V], a[s.Att], a[a.DQkv], a[a.H0], a[a.H1], a[a.H2], a[a.H3], a[a.DAtt], shape, _pool,
+                    a.AttentionDropped ? new AttentionDropout(a[s.MaskProbs], a[a.ProbsDropped]) : default);
+            using (OpProfiler.Op("gemm", "bwd c_attn"))
+                L.Attn.Backward(a[a.DQkv], a[s.Ln1], dln, BT);
+            using (OpProfiler.Op("elementwise", "bwd ln_1 + residual"))
+                LayerNorm.Backward(dln, input, p.Value(L.Ln1W), a[s.Ln1Mean], a[s.Ln1Rstd], dres, p.GradientOrDiscard(L.Ln1W), p.GradientOrDiscard(L.Ln1B), C, accumulate: true, _pool);
             observer?.AfterLayerBackward(l);
         }
         if (a.Dropped || a.AttentionDropped) DropoutStep++;   // the next training forward draws new masks
@@ -515,6 +539,7 @@ public sealed partial class Gpt2Model : ICausalLanguageModel, IHiddenStateModel,
         // x = drop(wte[ids] + wpe[t])
         if (a.Dropped) Dropout.Apply(dres, a[a.EmbMask]);
         _wordPath.Capture(dres, BT * C);   // x = α·wte[ids] + wpe: d(x) is the word rows' gradient
+        using var _ = OpProfiler.Op("embedding", "bwd wte+wpe");
         if (p.IsTrainable(_wte)) Embedding.Backward(a.Ids, dres, p.Gradient(_wte), C, _pool);
         if (p.IsTrainable(_wpe) && a.Packed) Embedding.Backward(a.Positions, dres, p.Gradient(_wpe), C, _pool);   // wpe[position_ids]
         else if (p.IsTrainable(_wpe))

@@ -173,6 +173,9 @@ public sealed unsafe class ParameterSet : IDisposable
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGradients() => AllGradients.Clear();
 
+    /// <summary>Sets every gradient to zero, split across <paramref name="pool"/> (the block is 0.5 GB for GPT-2 124M).</summary>
+    public void ZeroGradients(Loom.Core.Threading.WorkerPool? pool) => Loom.Core.Kernels.Arithmetic.Clear(AllGradients, pool);
+
     public void Dispose()
     {
         Values.Dispose();

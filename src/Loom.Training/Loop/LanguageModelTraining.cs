@@ -206,7 +206,7 @@ public sealed class TrainingStep : IDisposable
         // gradient is scaled by w_i / Σw (1/N when all are equal, the common case: bit-identical to it).
         // Plain 1/N would over-weight the targets of a micro-batch with few of them (padded SFT batches),
         // the accumulation bug Hugging Face fixed with num_items_in_batch (transformers 4.46).
-        _model.Parameters.ZeroGradients();
+        _model.Parameters.ZeroGradients(pool: null);   // split across the shared pool, as the optimizer's update
         Precision.BeginStep();
         float loss = 0f;
         long tokens = 0;
@@ -245,8 +245,9 @@ public sealed class TrainingStep : IDisposable
         }
         float lr = LearningRate(step);
         if (!Precision.EndStep()) return new StepOutcome(loss, lr, float.PositiveInfinity, tokens, Applied: false);
-        float norm = GradientClipping.ClipGlobalNorm(_model.Parameters, _options.GradientClip);
-        Optimizer.Update(lr);
+        // Clipping fused into the update (the same numbers as ClipGlobalNorm then Update, one pass fewer).
+        float norm = GradientClipping.GlobalNorm(_model.Parameters);
+        Optimizer.Update(lr, GradientClipping.Coefficient(norm, _options.GradientClip));
         return new StepOutcome(loss, lr, norm, tokens, Applied: true);
     }
 

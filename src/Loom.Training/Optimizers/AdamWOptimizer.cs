@@ -56,11 +56,18 @@ public sealed unsafe class AdamWOptimizer : IDisposable
     }
 
     /// <summary>Applies one update with learning rate <paramref name="learningRate"/> (from a schedule) using the current gradients.</summary>
-    public void Update(float learningRate)
+    public void Update(float learningRate) => Update(learningRate, 1f);
+
+    /// <summary>
+    /// Applies one update using the current gradients times <paramref name="gradientScale"/> (e.g. the
+    /// coefficient of <see cref="GradientClipping.Coefficient"/>), the scaling fused into the update's
+    /// read of each gradient: the same numbers as scaling the gradients first, without that pass.
+    /// </summary>
+    public void Update(float learningRate, float gradientScale)
     {
         Step++;
         var specs = _parameters.Specs;
-        var decay = new AdamWSettings(learningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay);
+        var decay = new AdamWSettings(learningRate, Options.Beta1, Options.Beta2, Options.Epsilon, Options.WeightDecay, gradientScale);
         var noDecay = decay with { WeightDecay = 0f };
         var values = _parameters.AllValues;
         var grads = _parameters.AllGradients;
@@ -91,20 +98,19 @@ public static class GradientClipping
     /// </summary>
     public static float ClipGlobalNorm(ParameterSet parameters, float maxNorm, WorkerPool? pool = null)
     {
+        float total = GlobalNorm(parameters, pool);
+        float coef = Coefficient(total, maxNorm);
         var g = parameters.AllGradients;
-        double sum = 0;
-        var specs = parameters.Specs;
-        for (int i = 0; i < specs.Count; i++)   // an index loop: foreach over the interface would box an enumerator
-        {
-            var s = specs[i];
-            if (s.GradientOffset < 0) continue;   // frozen: no gradient
-            var t = g.Slice(checked((int)s.GradientOffset), checked((int)s.Count));
-            double part = System.Numerics.Tensors.TensorPrimitives.Dot(t, t);
-            sum += part;
-        }
-        float total = (float)Math.Sqrt(sum);
-        float coef = Math.Min(1f, maxNorm / (total + 1e-6f));
-        if (coef < 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(g, coef, g);
+        if (coef < 1f) Arithmetic.Scale(g, coef, g, pool);
         return total;
     }
+
+    /// <summary>‖all gradients‖₂, the sum of squares in double over fixed chunks (the same at any thread count).</summary>
+    public static float GlobalNorm(ParameterSet parameters, WorkerPool? pool = null) =>
+        // The gradient block holds the trainable tensors only, its padding always zero: one parallel
+        // pass over it is the sum over tensors.
+        (float)Math.Sqrt(Arithmetic.SumOfSquares(parameters.AllGradients, pool));
+
+    /// <summary>clip_grad_norm_'s factor min(1, max/(norm + 1e-6)); pass it to <see cref="AdamWOptimizer.Update(float, float)"/> to clip without a pass over the gradients.</summary>
+    public static float Coefficient(float norm, float maxNorm) => Math.Min(1f, maxNorm / (norm + 1e-6f));
 }

@@ -73,6 +73,34 @@ public class SoftmaxTests
         Assert.All(y.Take(t * t), v => Assert.Equal(0f, v));
     }
 
+    [Theory]
+    [InlineData(53)]
+    [InlineData(64)]
+    [InlineData(200)]
+    public void LongPaddingMasksMatchTheReferenceAndTheDenseRowOfTheKeptKeys(int t)
+    {
+        // Rows long enough for the 16-key chunks: a kept prefix then padding (whole chunks copied or
+        // filled), flags other than 1, isolated holes inside a chunk, and a row with nothing kept.
+        int rows = 4;
+        var keep = new byte[rows * t];
+        for (int j = 0; j < t; j++)
+        {
+            keep[j] = (byte)(j < t - 21 ? 1 : 0);
+            keep[t + j] = (byte)(j % 7 == 3 ? 0 : 2 + j % 5);
+            keep[2 * t + j] = (byte)(j >= 17 && j < 40 ? 1 : 0);
+        }
+        var x = TestUtil.Random(t + 17, rows * t, 4f);
+        var y = new float[x.Length];
+        Softmax.Forward(x, y, t, new SoftmaxMask { KeyPadding = keep, RowsPerMaskRow = 1 });
+        TestUtil.Close(Reference(TestUtil.ToDouble(x), t, (r, j) => keep[r * t + j] != 0), y, 1e-5, 1e-7);
+        Assert.All(y.AsSpan(3 * t, t).ToArray(), v => Assert.Equal(0f, v));
+        // The kept prefix of row 0 gets exactly the numbers of a dense softmax over it.
+        int kept = t - 21;
+        var dense = new float[kept];
+        Softmax.Forward(x.AsSpan(0, kept), dense, kept);
+        for (int j = 0; j < kept; j++) Assert.Equal(BitConverter.SingleToInt32Bits(dense[j]), BitConverter.SingleToInt32Bits(y[j]));
+    }
+
     [Fact]
     public void PackedDocumentsSeeOnlyTheirOwnEarlierKeys()
     {

@@ -66,4 +66,39 @@ public class TrainingReferenceTests
             opt.Update(1e-2f);
         }
     }
+
+    // The training loop's form: clipping fused into the update (GlobalNorm, then Update(lr, coefficient))
+    // and the gradients zeroed through the pool. Same PyTorch curve, and bit for bit the unfused step.
+    [Fact]
+    public void FusedClippingMatchesPyTorchAndTheUnfusedStepBitForBit()
+    {
+        using var file = SafetensorsFile.Open(Path.Combine(AppContext.BaseDirectory, "Fixtures", "gpt2_tiny.safetensors"));
+        using var fused = Load("gpt2", file);
+        using var plain = Load("gpt2", file);
+        int B = int.Parse(file.Metadata["batch"]), T = int.Parse(file.Metadata["time"]);
+        int[] ids = file.ReadInt32("ids"), targets = file.ReadInt32("targets");
+        float[] want = file.ReadSingle("step_losses");
+        using var pool = new Loom.Core.Threading.WorkerPool(2);
+        using var optFused = new AdamWOptimizer(fused.Parameters, new AdamWOptions { LearningRate = 1e-2f, WeightDecay = 0.1f }, pool);
+        using var optPlain = new AdamWOptimizer(plain.Parameters, new AdamWOptions { LearningRate = 1e-2f, WeightDecay = 0.1f });
+        bool clipped = false;
+        for (int step = 0; step < want.Length; step++)
+        {
+            float loss = fused.Forward(ids, targets, B, T);
+            float lossPlain = plain.Forward(ids, targets, B, T);
+            Assert.True(Math.Abs(loss - want[step]) <= 1e-5, $"step {step}: PyTorch loss {want[step]:R}, Loom {loss:R}");
+            Assert.Equal(BitConverter.SingleToInt32Bits(lossPlain), BitConverter.SingleToInt32Bits(loss));
+            fused.Parameters.ZeroGradients(pool);
+            fused.Backward();
+            plain.Parameters.ZeroGradients();
+            plain.Backward();
+            float norm = GradientClipping.GlobalNorm(fused.Parameters, pool);
+            clipped |= norm > 1f;
+            optFused.Update(1e-2f, GradientClipping.Coefficient(norm, 1f));
+            Assert.Equal(BitConverter.SingleToInt32Bits(GradientClipping.ClipGlobalNorm(plain.Parameters, 1f)), BitConverter.SingleToInt32Bits(norm));
+            optPlain.Update(1e-2f);
+        }
+        Assert.True(clipped, "the fixture's gradients never exceeded the clip norm: the fused scale was not exercised");
+        Assert.True(fused.Parameters.AllValues.SequenceEqual(plain.Parameters.AllValues), "fused and unfused parameters differ");
+    }
 }
