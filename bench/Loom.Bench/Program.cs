@@ -25,6 +25,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["sft"] = SftPackingSuite.Run,
     ["t5"] = T5Suite.Run,
     ["augment"] = AugmentSuite.Run,
+    ["edge"] = EdgeSuite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))
