@@ -9,7 +9,11 @@
 // q4_0 and q8_0, and GPT-2 124M with random weights in q8_0 (tokenizer files from LOOM_GPT2_BPE, default
 // ../shared/data/gpt2_bpe); they are written once into LOOM_EDGE_MODELS (default: a temp folder).
 // Each row also carries the child's CPU time (user + system), which a loaded machine disturbs less than
-// wall time. `--filter tiny` skips the 124M model; `--threads T` (first value) is passed as --threads / LOOM_THREADS.
+// wall time, and each runner's decode cost: (CPU of a 33-token run − CPU of the 1-token cold start) / 32,
+// in CPU ms per token — what the instruction set the binary was compiled for changes (docs/EDGE.md).
+// LOOM_RUN_V4 may name a second native binary published with -p:IlcInstructionSet=x86-64-v4 (AVX-512),
+// timed as a fourth runner. `--filter tiny` skips the 124M model; `--threads T` (first value, default 1
+// here) is passed as --threads / LOOM_THREADS.
 using System.Diagnostics;
 using Loom.Compression.Quantization;
 using Loom.Models.Formats;
@@ -22,11 +26,13 @@ namespace Loom.Bench.Suites;
 internal static class EdgeSuite
 {
     private const int Runs = 5;
+    private const int DecodeRuns = 3;
+    private const int DecodeTokens = 32;
     private const string Prompt = "The meaning of life is";
 
     public static void Run(BenchContext ctx)
     {
-        int threads = ctx.Threads[0];
+        int threads = ctx.Threads[0];   // 1 unless --threads says otherwise (the default list starts at 1)
         string root = BenchPaths.RepoRoot;
         string models = Environment.GetEnvironmentVariable("LOOM_EDGE_MODELS") is { Length: > 0 } m ? m : Path.Combine(Path.GetTempPath(), "loom-edge-models");
         Directory.CreateDirectory(models);
@@ -52,35 +58,47 @@ internal static class EdgeSuite
         string t = threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (name, path) in cases)
         {
-            var runners = new (string Name, string Program, string[] Args)[]
+            var runners = new List<(string Name, string Program, string[] Args)>
             {
-                ("loom-run (NativeAOT)", native, ["generate", "--model", path, "--prompt", Prompt, "--max-tokens", "8", "--threads", t]),
-                ("loom-run (JIT)", "dotnet", [jitRun, "generate", "--model", path, "--prompt", Prompt, "--max-tokens", "8", "--threads", t]),
-                ("loom generate (JIT)", "dotnet", [loom, "generate", "--model", path, "--prompt", Prompt, "--max-new-tokens", "8"]),
+                ("loom-run (NativeAOT)", native, ["generate", "--model", path, "--prompt", Prompt, "--threads", t, "--max-tokens"]),
+                ("loom-run (JIT)", "dotnet", [jitRun, "generate", "--model", path, "--prompt", Prompt, "--threads", t, "--max-tokens"]),
+                ("loom generate (JIT)", "dotnet", [loom, "generate", "--model", path, "--prompt", Prompt, "--max-new-tokens"]),
             };
+            if (Environment.GetEnvironmentVariable("LOOM_RUN_V4") is { Length: > 0 } v4)
+                runners.Insert(1, ("loom-run (NativeAOT x86-64-v4)", v4, ["generate", "--model", path, "--prompt", Prompt, "--threads", t, "--max-tokens"]));
             var first = runners.Select(_ => new List<double>()).ToArray();
             var cpu = runners.Select(_ => new List<double>()).ToArray();
-            string? reference = null;
+            var decode = runners.Select(_ => new List<double>()).ToArray();
+            string? reference = null, longReference = null;
             for (int run = 0; run < Runs; run++)
-                for (int i = 0; i < runners.Length; i++)
+                for (int i = 0; i < runners.Count; i++)
                 {
-                    var (ttft, cpuMs, output) = ColdStart(runners[i].Program, runners[i].Args, threads);
+                    var (ttft, cpuMs, output) = ColdStart(runners[i].Program, [.. runners[i].Args, "1"], threads);
                     // Every runner must print the same continuation, or the timings compare different work.
                     reference ??= output;
                     if (output != reference) throw new InvalidOperationException($"{runners[i].Name} on {name} printed \"{output}\", not \"{reference}\".");
                     first[i].Add(ttft);
                     cpu[i].Add(cpuMs);
                 }
+            for (int run = 0; run < DecodeRuns; run++)
+                for (int i = 0; i < runners.Count; i++)
+                {
+                    var (_, cpuMs, output) = ColdStart(runners[i].Program, [.. runners[i].Args, (DecodeTokens + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)], threads);
+                    longReference ??= output;
+                    if (output != longReference) throw new InvalidOperationException($"{runners[i].Name} on {name} printed \"{output}\", not \"{longReference}\".");
+                    decode[i].Add((cpuMs - Median(cpu[i])) / DecodeTokens);
+                }
             double aot = Median(first[0]);
-            for (int i = 0; i < runners.Length; i++)
+            for (int i = 0; i < runners.Count; i++)
             {
-                double ms = Median(first[i]), c = Median(cpu[i]);
+                double ms = Median(first[i]), c = Median(cpu[i]), perToken = Median(decode[i]);
+                ctx.Rows.Add(new BenchRow($"{name} {runners[i].Name} decode threads={threads}", "decode_cpu_time_per_token", Math.Round(perToken, 2), "ms"));
                 ctx.Rows.Add(new BenchRow($"{name} {runners[i].Name} cold start", "time_to_first_token", Math.Round(ms, 1), "ms")
                 {
                     Anchor = i == 0 ? null : Math.Round(ms, 1), AnchorName = i == 0 ? null : runners[i].Name,
                 });
                 ctx.Rows.Add(new BenchRow($"{name} {runners[i].Name} cold start", "process_cpu_time", Math.Round(c, 1), "ms"));
-                Console.WriteLine($"{name,-22} {runners[i].Name,-22} first token {ms,8:F1} ms (median of {Runs}; runs {string.Join(", ", first[i].Select(x => x.ToString("F0")))})  CPU {c,8:F1} ms" +
+                Console.WriteLine($"{name,-22} {runners[i].Name,-30} first token {ms,8:F1} ms (median of {Runs}; runs {string.Join(", ", first[i].Select(x => x.ToString("F0")))})  CPU {c,8:F1} ms  decode {perToken,7:F2} CPU ms/token" +
                                   (i == 0 ? "" : $"  NativeAOT is {ms / aot:F2}x faster"));
             }
         }

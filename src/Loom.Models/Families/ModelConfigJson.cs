@@ -66,4 +66,15 @@ internal sealed partial class ModelConfigJson : JsonSerializerContext
     private static IReadOnlyDictionary<string, JsonObject>? s_llamaNested;
 
     private static ModelConfigJson GeneratedDefault() => Default;
+
+    /// <summary>
+    /// The .NET type of the config field <paramref name="jsonName"/> of <paramref name="configuration"/> (nullable
+    /// unwrapped), or null: error messages name what a field must be from it, since source-generated readers report
+    /// a bad value as not convertible to the record, not to the field's type.
+    /// </summary>
+    public static Type? FieldType(Type configuration, string jsonName)
+    {
+        var property = GeneratedDefault().GetTypeInfo(configuration)?.Properties.FirstOrDefault(p => p.Name == jsonName);
+        return property is null ? null : Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+    }
 }
