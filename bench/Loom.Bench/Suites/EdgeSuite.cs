@@ -11,7 +11,7 @@
 // Each row also carries the child's CPU time (user + system), which a loaded machine disturbs less than
 // wall time, and each runner's decode cost: (CPU of a 33-token run − CPU of the 1-token cold start) / 32,
 // in CPU ms per token — what the instruction set the binary was compiled for changes (docs/EDGE.md).
-// LOOM_RUN_V4 may name a second native binary published with -p:IlcInstructionSet=x86-64-v4 (AVX-512),
+// LOOM_RUN_V4 may name a second native binary published with -p:IlcInstructionSet=native (AVX-512 here),
 // timed as a fourth runner. `--filter tiny` skips the 124M model; `--threads T` (first value, default 1
 // here) is passed as --threads / LOOM_THREADS.
 using System.Diagnostics;
@@ -65,7 +65,7 @@ internal static class EdgeSuite
                 ("loom generate (JIT)", "dotnet", [loom, "generate", "--model", path, "--prompt", Prompt, "--max-new-tokens"]),
             };
             if (Environment.GetEnvironmentVariable("LOOM_RUN_V4") is { Length: > 0 } v4)
-                runners.Insert(1, ("loom-run (NativeAOT x86-64-v4)", v4, ["generate", "--model", path, "--prompt", Prompt, "--threads", t, "--max-tokens"]));
+                runners.Insert(1, ("loom-run (NativeAOT native ISA)", v4, ["generate", "--model", path, "--prompt", Prompt, "--threads", t, "--max-tokens"]));
             var first = runners.Select(_ => new List<double>()).ToArray();
             var cpu = runners.Select(_ => new List<double>()).ToArray();
             var decode = runners.Select(_ => new List<double>()).ToArray();
