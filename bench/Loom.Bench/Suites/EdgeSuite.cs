@@ -84,8 +84,9 @@ internal static class EdgeSuite
                 for (int i = 0; i < runners.Count; i++)
                 {
                     var (_, cpuMs, output) = ColdStart(runners[i].Program, [.. runners[i].Args, (DecodeTokens + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)], threads);
+                    // Not compared: the default NativeAOT binary runs narrower SIMD kernels than the JIT (docs/EDGE.md), whose
+                    // other summation order flips near-ties of random-weight logits after a dozen greedy tokens.
                     longReference ??= output;
-                    if (output != longReference) throw new InvalidOperationException($"{runners[i].Name} on {name} printed \"{output}\", not \"{longReference}\".");
                     decode[i].Add((cpuMs - Median(cpu[i])) / DecodeTokens);
                 }
             double aot = Median(first[0]);
