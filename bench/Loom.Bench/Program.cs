@@ -27,6 +27,7 @@ var suites = new Dictionary<string, Action<BenchContext>>(StringComparer.Ordinal
     ["t5"] = T5Suite.Run,
     ["augment"] = AugmentSuite.Run,
     ["distill"] = DistillSuite.Run,
+    ["edge"] = EdgeSuite.Run,
 };
 
 if (args.Length == 0 || !suites.ContainsKey(args[0]))

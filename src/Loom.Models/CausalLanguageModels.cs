@@ -58,8 +58,10 @@ public static class CausalLanguageModels
         {
             string field = (e.Path ?? "$").TrimStart('$').TrimStart('.');
             // In the user's words: "model.n_layer is 1.5; it must be a whole number", not .NET's type names.
+            // The field's declared type (source-generated readers name the record, not the field, in the message).
             var kind = System.Text.RegularExpressions.Regex.Match(e.Message, @"converted to ([\w.`\[\]]+)");
-            string? expected = !kind.Success ? null : kind.Groups[1].Value.TrimEnd('.') switch
+            string? typeName = ModelConfigJson.FieldType(family.ConfigurationType, field)?.FullName ?? (kind.Success ? kind.Groups[1].Value.TrimEnd('.') : null);
+            string? expected = typeName is null ? null : typeName switch
             {
                 var k when k.Contains("Int32", StringComparison.Ordinal) => $"a whole number from {int.MinValue} to {int.MaxValue}",
                 var k when k.Contains("Int64", StringComparison.Ordinal) => "a whole number",

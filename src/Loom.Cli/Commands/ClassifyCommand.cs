@@ -98,43 +98,6 @@ internal static class ClassifyCommand
     }
 
     // One output object; probabilities as softmax (single-label) or sigmoid (multi-label), rounded to 6 digits.
-    private static string Line(ProblemType type, IReadOnlyList<string> names, ReadOnlySpan<double> z)
-    {
-        var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
-        {
-            w.WriteStartObject();
-            if (type == ProblemType.Regression)
-            {
-                if (z.Length == 1) w.WriteNumber("score", z[0]);
-                else { w.WriteStartArray("scores"); foreach (var v in z) w.WriteNumberValue(v); w.WriteEndArray(); }
-            }
-            else
-            {
-                var p = new double[z.Length];
-                if (type == ProblemType.SingleLabel)
-                {
-                    double max = double.NegativeInfinity, sum = 0;
-                    foreach (var v in z) max = Math.Max(max, v);
-                    for (int i = 0; i < z.Length; i++) sum += p[i] = Math.Exp(z[i] - max);
-                    for (int i = 0; i < z.Length; i++) p[i] /= sum;
-                    int best = 0;
-                    for (int i = 1; i < p.Length; i++) if (p[i] > p[best]) best = i;
-                    w.WriteString("label", names[best]);
-                }
-                else
-                {
-                    for (int i = 0; i < z.Length; i++) p[i] = 1 / (1 + Math.Exp(-z[i]));
-                    w.WriteStartArray("labels");
-                    for (int i = 0; i < p.Length; i++) if (p[i] > 0.5) w.WriteStringValue(names[i]);
-                    w.WriteEndArray();
-                }
-                w.WriteStartObject("probabilities");
-                for (int i = 0; i < p.Length; i++) w.WriteNumber(names[i], Math.Round(p[i], 6));
-                w.WriteEndObject();
-            }
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.ToArray());
-    }
+    // The formatter lives in Loom.Training so loom-run prints the same lines.
+    private static string Line(ProblemType type, IReadOnlyList<string> names, ReadOnlySpan<double> z) => PredictionLine.Format(type, names, z);
 }

@@ -43,7 +43,7 @@ internal static class ExplainCommand
             string? url = parse.GetValue(endpoint);
             if ((dir.Length > 0) == (url != null)) throw new ArgumentException("Give exactly one of --model DIR and --endpoint URL.");
             if (dir.Length > 0 && !Directory.Exists(dir)) throw new DirectoryNotFoundException($"--model {dir} does not exist.");
-            if (dir.Length > 0 && TrainedHead.Inspect(dir) is { HasHead: false } or { HasPooler: false })
+            if (dir.Length > 0 && Loom.Models.Classification.TrainedHead.Inspect(dir) is { HasHead: false } or { HasPooler: false })
                 throw new InvalidDataException($"--model {dir} has no trained classification head; fine-tune it first with loom finetune (an untrained head would explain random predictions).");
             if (m == "ig" && url != null) throw new ArgumentException("--method ig needs the model's gradients: give --model DIR (an endpoint can be explained with --method lime).");
             string input = parse.GetValue(text)!;

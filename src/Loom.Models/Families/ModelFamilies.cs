@@ -17,11 +17,8 @@ public static class ModelFamilies
 {
     private static readonly ConcurrentDictionary<string, ModelFamily> s_families = new(StringComparer.Ordinal);
 
-    // Named literals and quoted numbers bind, so "NaN" reaches Validate and is refused by name.
-    private static readonly JsonSerializerOptions ConfigJson = new()
-    {
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals | JsonNumberHandling.AllowReadingFromString,
-    };
+    // Configs are read through source-generated metadata (ModelConfigJson: named literals and quoted
+    // numbers bind, so "NaN" reaches Validate and is refused by name), which NativeAOT builds can use.
 
     static ModelFamilies()
     {
@@ -29,7 +26,7 @@ public static class ModelFamilies
         {
             ModelType = "gpt2",
             ConfigurationType = typeof(Gpt2Config),
-            ReadConfiguration = n => n.Deserialize<Gpt2Config>(ConfigJson) ?? new Gpt2Config(),
+            ReadConfiguration = n => ModelConfigJson.Read(n, ModelConfigJson.Default.Gpt2Config, new Gpt2Config()),
             Validate = (c, prefix) => ((Gpt2Config)c).Validate(prefix),
             PlanMemory = (c, b, t, checkpointing) => Gpt2Model.PlanMemory((Gpt2Config)c, b, t, checkpointing),
             VocabularySize = c => ((Gpt2Config)c).VocabSize,
@@ -58,7 +55,7 @@ public static class ModelFamilies
         {
             ModelType = "llama",
             ConfigurationType = typeof(LlamaConfig),
-            ReadConfiguration = n => n.Deserialize<LlamaConfig>(ConfigJson) ?? new LlamaConfig(),
+            ReadConfiguration = n => ModelConfigJson.Read(n, ModelConfigJson.Default.LlamaConfig, new LlamaConfig(), ModelConfigJson.LlamaNested),
             Validate = (c, prefix) => ((LlamaConfig)c).Validate(prefix),
             PlanMemory = (c, b, t, checkpointing) => LlamaModel.PlanMemory((LlamaConfig)c, b, t, checkpointing),
             VocabularySize = c => ((LlamaConfig)c).VocabSize,
@@ -86,7 +83,7 @@ public static class ModelFamilies
         {
             ModelType = "bert",
             ConfigurationType = typeof(BertConfig),
-            ReadConfiguration = n => n.Deserialize<BertConfig>(ConfigJson) ?? new BertConfig(),
+            ReadConfiguration = n => ModelConfigJson.Read(n, ModelConfigJson.Default.BertConfig, new BertConfig()),
             Validate = (c, prefix) => ((BertConfig)c).Validate(prefix),
             VocabularySize = c => ((BertConfig)c).VocabSize,
             CreateHiddenStateModel = (c, o, p) => new BertModel((BertConfig)c, o, p),
@@ -116,7 +113,7 @@ public static class ModelFamilies
         {
             ModelType = "t5",
             ConfigurationType = typeof(T5Config),
-            ReadConfiguration = n => n.Deserialize<T5Config>(ConfigJson) ?? new T5Config(),
+            ReadConfiguration = n => ModelConfigJson.Read(n, ModelConfigJson.Default.T5Config, new T5Config()),
             Validate = (c, prefix) => ((T5Config)c).Validate(prefix),
             VocabularySize = c => ((T5Config)c).VocabSize,
             ParameterTensors = c => T5Model.ParameterSpecs((T5Config)c),

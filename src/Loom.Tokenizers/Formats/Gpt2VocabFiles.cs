@@ -23,7 +23,7 @@ public static class Gpt2VocabFiles
         try
         {
             using var s = File.OpenRead(encoderJsonPath);
-            encoder = JsonSerializer.Deserialize<Dictionary<string, int>>(s)
+            encoder = JsonSerializer.Deserialize(s, TokenizerFileJson.Default.DictionaryStringInt32)
                 ?? throw new FormatException($"{encoderJsonPath}: expected a JSON object of token → id.");
         }
         catch (JsonException e)

@@ -1,14 +1,15 @@
 // What a model directory says about its classification head, read without building the model:
 // whether model.safetensors holds the family's head (score/classifier) and, for families with one,
 // the pooler (HF's BertForMaskedLM has neither), plus config.json's architectures, id2label and task.
+// Shared by `loom classify`/`loom explain`/`loom finetune` and loom-run (which cannot reference the CLI).
 using System.Text.Json.Nodes;
-using Loom.Models.Classification;
 using Loom.Models.Families;
 using Loom.Models.Formats;
 
-namespace Loom.Cli.Commands;
+namespace Loom.Models.Classification;
 
-internal sealed record TrainedHead(bool HasHead, bool HasPooler, string HeadTensor, string PoolerTensor, string Architecture, IReadOnlyList<string> Labels, ProblemType ProblemType)
+/// <summary>What a classifier directory's files say about its trained head (without building the model).</summary>
+public sealed record TrainedHead(bool HasHead, bool HasPooler, string HeadTensor, string PoolerTensor, string Architecture, IReadOnlyList<string> Labels, ProblemType ProblemType)
 {
     /// <summary>null when the directory cannot be read this way (SequenceClassifiers.Load then names what is wrong).</summary>
     public static TrainedHead? Inspect(string directory)
