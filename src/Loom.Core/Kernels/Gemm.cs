@@ -253,6 +253,7 @@ public static unsafe class Gemm
     internal const int SmallK = 128;
 
     /// <summary>One thread's GEMM over its share, with this thread's packing buffers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Serial(GemmBlocking blk, Transpose ta, Transpose tb, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
     {
@@ -355,6 +356,7 @@ public static unsafe class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Macro(GemmBlocking blk, int mc, int nc, int kc, float alpha, Panels pa, Panels pb, float beta, float* c, int ldc, float* edge)
     {
         int MR = blk.MR, NR = blk.NR;

@@ -14,6 +14,11 @@ namespace Loom.Core.Kernels;
 
 internal static unsafe class GemmPacking
 {
+    // AggressiveOptimization on the packing loops (as on the micro-kernels): under tiered
+    // compilation they would start as unoptimised tier-0 code, where each Vector256 intrinsic is
+    // a call, and stay there until the tier-1 rejit — measured on 48 attention products of
+    // 64×64×64: 27 GFLOP/s (NT) with tiering against 109 with optimised packing from the first call.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(int MR, Transpose ta, float* a, int lda, int ic, int pc, int mc, int kc, float* dst)
     {
         for (int ir = 0; ir < mc; ir += MR)
@@ -59,6 +64,7 @@ internal static unsafe class GemmPacking
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(int NR, Transpose tb, float* b, int ldb, int pc, int jc, int kc, int nc, float* dst)
     {
         for (int jr = 0; jr < nc; jr += NR)
