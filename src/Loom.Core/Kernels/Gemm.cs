@@ -272,13 +272,15 @@ public static unsafe class Gemm
             // One block in every dimension. op(A) = Aᵀ already holds MR consecutive values per k
             // (lda apart) and op(B) = B NR consecutive values per k (ldb apart): the kernel reads
             // those full panels in place and only the partial last panel is packed (zero-padded).
+            // On AVX-512 op(A) = A is read in place too, by a kernel that walks 12 rows of A.
             // With k ≤ 128 a B panel read in place spans at most 128 rows, which L1 holds even at
             // power-of-two strides. Per 64×64×64 product this skips packing 8,192 floats against
             // 524,288 FLOPs — at 160 GFLOP/s the packing cost about as much as the multiply.
             var pa = new Panels();
-            if (ta == Transpose.Yes)
+            if (ta == Transpose.Yes || blk.Path == GemmPath.Avx512)
             {
-                pa = new Panels { Direct = a, Ld = lda, Full = m / MR * MR, Packed = packA };
+                // op(A) = A (row-major) is read in place by the AVX-512 row-pointer kernel.
+                pa = new Panels { Direct = a, Ld = lda, Full = m / MR * MR, Packed = packA, RowsA = ta == Transpose.No };
                 if (pa.Full < m) GemmPacking.PackA(MR, ta, a, lda, pa.Full, 0, m - pa.Full, k, packA);
             }
             else
@@ -339,11 +341,14 @@ public static unsafe class Gemm
     // Where the micro-kernel finds an operand's panels: the first Full rows (A) or columns (B)
     // in place at Direct (panel r at Direct + r, Ld floats per k), the rest packed at Packed
     // (panel r at Packed + (r - Full)·kc, MR or NR floats per k). Full = 0: all packed.
+    // RowsA: the in-place A is row-major op(A) = A (panel r at Direct + r·Ld, rows Ld apart,
+    // consecutive along k), read by GemmMicroKernels.Avx512x12x32RowsA.
     private struct Panels
     {
         public float* Direct, Packed;
         public nint Ld;
         public int Full;
+        public bool RowsA;
     }
 
     private static void ScaleC(float* c, int ldc, int m, int n, float beta)
@@ -370,10 +375,22 @@ public static unsafe class Gemm
             {
                 int mr = Math.Min(MR, mc - ir);
                 float* ap; nint sa;
-                if (ir < pa.Full) { ap = pa.Direct + ir; sa = pa.Ld; }
+                bool rowsA = ir < pa.Full && pa.RowsA;
+                if (rowsA) { ap = pa.Direct + (long)ir * pa.Ld; sa = pa.Ld; }
+                else if (ir < pa.Full) { ap = pa.Direct + ir; sa = pa.Ld; }
                 else { ap = pa.Packed + (long)(ir - pa.Full) * kc; sa = MR; }
                 float* cp = c + (long)ir * ldc + jr;
-                if (mr == MR && nr == NR)
+                if (rowsA)
+                {
+                    // A full row-major panel (mr = MR); a partial-width tile goes through scratch.
+                    if (nr == NR) GemmMicroKernels.Avx512x12x32RowsA(kc, ap, sa, bp, sb, cp, ldc, alpha, beta);
+                    else
+                    {
+                        GemmMicroKernels.Avx512x12x32RowsA(kc, ap, sa, bp, sb, edge, NR, 1f, 0f);
+                        MergeEdge(cp, ldc, edge, NR, mr, nr, alpha, beta);
+                    }
+                }
+                else if (mr == MR && nr == NR)
                 {
                     Tile(blk.Path, kc, ap, sa, bp, sb, cp, ldc, alpha, beta);
                 }
@@ -388,15 +405,21 @@ public static unsafe class Gemm
                 {
                     // Partial tile: compute the full tile into a scratch tile, then merge the valid part.
                     Tile(blk.Path, kc, ap, sa, bp, sb, edge, NR, 1f, 0f);
-                    for (int i = 0; i < mr; i++)
-                    {
-                        float* crow = cp + (long)i * ldc;
-                        float* erow = edge + i * NR;
-                        if (beta == 0f) for (int j = 0; j < nr; j++) crow[j] = alpha * erow[j];
-                        else for (int j = 0; j < nr; j++) crow[j] = alpha * erow[j] + beta * crow[j];
-                    }
+                    MergeEdge(cp, ldc, edge, NR, mr, nr, alpha, beta);
                 }
             }
+        }
+    }
+
+    // C[mr×nr] = alpha·tile + beta·C from a scratch tile of NR columns (beta = 0: C not read).
+    private static void MergeEdge(float* cp, int ldc, float* edge, int NR, int mr, int nr, float alpha, float beta)
+    {
+        for (int i = 0; i < mr; i++)
+        {
+            float* crow = cp + (long)i * ldc;
+            float* erow = edge + i * NR;
+            if (beta == 0f) for (int j = 0; j < nr; j++) crow[j] = alpha * erow[j];
+            else for (int j = 0; j < nr; j++) crow[j] = alpha * erow[j] + beta * crow[j];
         }
     }
 

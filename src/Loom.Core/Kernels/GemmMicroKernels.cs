@@ -80,6 +80,74 @@ internal static unsafe class GemmMicroKernels
         StoreRow512(c + 11 * ldc, alpha, beta, cb0, cb1);
     }
 
+    // The 12×32 kernel on A read in place from row-major storage (op(A) = A, the small-GEMM
+    // path's NN and NT products): row i of the tile at a + i·lda, consecutive along k. Four row
+    // pointers with lda and 2·lda as index registers address all 12 rows ([a3 + lda·4] is row 4),
+    // so the loop is the packed kernel's plus three pointer increments. A separate method rather
+    // than a row stride in the main kernel, which keeps the large-GEMM loop exactly as measured.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Avx512x12x32RowsA(int kc, float* a, nint lda, float* b, nint sb, float* c, nint ldc, float alpha, float beta)
+    {
+        for (int r = 0; r < 12; r++)
+        {
+            float* cr = c + r * ldc;
+            Sse.Prefetch0(cr);
+            Sse.Prefetch0(cr + 16);
+            Sse.Prefetch0(cr + 31);
+        }
+        nint lda2 = 2 * lda;
+        float* a3 = a + 3 * lda, a6 = a + 6 * lda, a9 = a + 9 * lda;
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        Vector512<float> c80 = default, c81 = default, c90 = default, c91 = default;
+        Vector512<float> ca0 = default, ca1 = default, cb0 = default, cb1 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            Vector512<float> b0 = Avx512F.LoadVector512(b);
+            Vector512<float> b1 = Avx512F.LoadVector512(b + 16);
+            Vector512<float> av = Vector512.Create(a[0]);
+            c00 = Avx512F.FusedMultiplyAdd(av, b0, c00); c01 = Avx512F.FusedMultiplyAdd(av, b1, c01);
+            av = Vector512.Create(a[lda]);
+            c10 = Avx512F.FusedMultiplyAdd(av, b0, c10); c11 = Avx512F.FusedMultiplyAdd(av, b1, c11);
+            av = Vector512.Create(a[lda2]);
+            c20 = Avx512F.FusedMultiplyAdd(av, b0, c20); c21 = Avx512F.FusedMultiplyAdd(av, b1, c21);
+            av = Vector512.Create(a3[0]);
+            c30 = Avx512F.FusedMultiplyAdd(av, b0, c30); c31 = Avx512F.FusedMultiplyAdd(av, b1, c31);
+            av = Vector512.Create(a3[lda]);
+            c40 = Avx512F.FusedMultiplyAdd(av, b0, c40); c41 = Avx512F.FusedMultiplyAdd(av, b1, c41);
+            av = Vector512.Create(a3[lda2]);
+            c50 = Avx512F.FusedMultiplyAdd(av, b0, c50); c51 = Avx512F.FusedMultiplyAdd(av, b1, c51);
+            av = Vector512.Create(a6[0]);
+            c60 = Avx512F.FusedMultiplyAdd(av, b0, c60); c61 = Avx512F.FusedMultiplyAdd(av, b1, c61);
+            av = Vector512.Create(a6[lda]);
+            c70 = Avx512F.FusedMultiplyAdd(av, b0, c70); c71 = Avx512F.FusedMultiplyAdd(av, b1, c71);
+            av = Vector512.Create(a6[lda2]);
+            c80 = Avx512F.FusedMultiplyAdd(av, b0, c80); c81 = Avx512F.FusedMultiplyAdd(av, b1, c81);
+            av = Vector512.Create(a9[0]);
+            c90 = Avx512F.FusedMultiplyAdd(av, b0, c90); c91 = Avx512F.FusedMultiplyAdd(av, b1, c91);
+            av = Vector512.Create(a9[lda]);
+            ca0 = Avx512F.FusedMultiplyAdd(av, b0, ca0); ca1 = Avx512F.FusedMultiplyAdd(av, b1, ca1);
+            av = Vector512.Create(a9[lda2]);
+            cb0 = Avx512F.FusedMultiplyAdd(av, b0, cb0); cb1 = Avx512F.FusedMultiplyAdd(av, b1, cb1);
+            a++; a3++; a6++; a9++;
+            b += sb;
+        }
+        StoreRow512(c, alpha, beta, c00, c01);
+        StoreRow512(c + ldc, alpha, beta, c10, c11);
+        StoreRow512(c + 2 * ldc, alpha, beta, c20, c21);
+        StoreRow512(c + 3 * ldc, alpha, beta, c30, c31);
+        StoreRow512(c + 4 * ldc, alpha, beta, c40, c41);
+        StoreRow512(c + 5 * ldc, alpha, beta, c50, c51);
+        StoreRow512(c + 6 * ldc, alpha, beta, c60, c61);
+        StoreRow512(c + 7 * ldc, alpha, beta, c70, c71);
+        StoreRow512(c + 8 * ldc, alpha, beta, c80, c81);
+        StoreRow512(c + 9 * ldc, alpha, beta, c90, c91);
+        StoreRow512(c + 10 * ldc, alpha, beta, ca0, ca1);
+        StoreRow512(c + 11 * ldc, alpha, beta, cb0, cb1);
+    }
+
     // Edge rows of the 12×32 kernel: up to 4 rows (rows ≤ 4) of a full-width tile, so an M that is
     // not a multiple of 12 (GPT-2's 256 = 21·12 + 4, 2048 = 170·12 + 8, attention's 64 = 5·12 + 4)
     // costs its own rows instead of a whole 12-row tile computed into scratch and copied.
