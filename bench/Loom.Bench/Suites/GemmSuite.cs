@@ -5,6 +5,10 @@
 // in a child process because OpenBLAS fixes its kernels when it loads (OpenBlasChild). The child
 // checks OpenBLAS against Loom on each case before timing it. LOOM_BENCH_OPENBLAS_CORETYPES
 // (comma-separated) overrides the core types; the first is the ratio's anchor.
+// Batched cases ("attn B·H×(m×k×n) LAYOUT") are attention's per-head products of GPT-2 124M
+// (12 heads of 64) at B=4,T=64 (48 products of 64×64×64) and B=8,T=256 (96 of T×T×64 and
+// T×64×T), through Gemm.SgemmBatched; OpenBLAS 0.3.21 has no batched SGEMM, so its anchor calls
+// cblas_sgemm once per item, as a caller of OpenBLAS would.
 using Loom.Bench.Anchors;
 using Loom.Core.Kernels;
 using Loom.Core.Tensors;
@@ -33,11 +37,24 @@ internal static unsafe class GemmSuite
                     if (ctx.Selected(name)) cases.Add((name, layout, m, k, n, threads));
                 }
 
+        // (batch, m, k, n) of attention's products, in the training role's layout: NT = Q·Kᵀ and
+        // dP = dY·Vᵀ, NN = P·V and dQ = dS·K, TN = dV = Pᵀ·dY and dK = dSᵀ·Q. m×k×n here is the GEMM's own.
+        var batchedCases = new List<(string Name, Layout Layout, int Batch, int M, int K, int N, int Threads)>();
+        foreach (var (batch, t) in new[] { (48, 64), (96, 256) })
+            foreach (var layout in new[] { Layout.NT, Layout.NN, Layout.TN })
+                foreach (int threads in ctx.Threads)
+                {
+                    var (m, k, n) = layout == Layout.NT ? (t, 64, t) : (t, t, 64);
+                    string name = $"attn {batch}x({m}x{k}x{n}) {layout} threads={threads}";
+                    if (ctx.Selected(name)) batchedCases.Add((name, layout, batch, m, k, n, threads));
+                }
+
         if (OpenBlasChild.IsChild)
         {
             // Child: OpenBLAS only, under the core type the parent set; lines for the parent.
             Console.WriteLine($"corename\t{OpenBlas.CoreName ?? "unknown"}");
             foreach (var c in cases) RunCase(ctx, c.Name, c.Layout, c.M, c.K, c.N, c.Threads, anchors: null);
+            foreach (var c in batchedCases) RunBatchedCase(ctx, c.Name, c.Layout, c.Batch, c.M, c.K, c.N, c.Threads, anchors: null);
             Console.Out.Flush();
             Environment.Exit(0);
         }
@@ -60,6 +77,47 @@ internal static unsafe class GemmSuite
         }
         Console.WriteLine($"loom: {Gemm.Describe(Gemm.SelectedPath)}");
         foreach (var c in cases) RunCase(ctx, c.Name, c.Layout, c.M, c.K, c.N, c.Threads, anchors);
+        foreach (var c in batchedCases) RunBatchedCase(ctx, c.Name, c.Layout, c.Batch, c.M, c.K, c.N, c.Threads, anchors);
+    }
+
+    private static void RunBatchedCase(BenchContext ctx, string name, Layout layout, int batch, int m, int k, int n, int threads, List<OpenBlasChildResult>? anchors)
+    {
+        var (ta, tb) = layout switch
+        {
+            Layout.NT => (Transpose.No, Transpose.Yes),
+            Layout.NN => (Transpose.No, Transpose.No),
+            _ => (Transpose.Yes, Transpose.No),
+        };
+        int lda = ta == Transpose.No ? k : m, ldb = tb == Transpose.No ? n : k;
+        long sa = (long)m * k, sb = (long)k * n, sc = (long)m * n;
+        using var ab = new NativeBuffer(batch * sa * 4, zero: false);
+        using var bb = new NativeBuffer(batch * sb * 4, zero: false);
+        using var outLoom = new NativeBuffer(batch * sc * 4);
+        using var outRef = new NativeBuffer(batch * sc * 4);
+        Fill(ab, 4); Fill(bb, 5);
+        nint pa = (nint)ab.Pointer, pb = (nint)bb.Pointer, pl = (nint)outLoom.Pointer, pr = (nint)outRef.Pointer;
+        var pool = ctx.Pool(threads);
+        double flops = 2.0 * batch * m * n * k;
+
+        void Loom() => Gemm.SgemmBatched(ta, tb, m, n, k, 1f, ab.AsSpan<float>(), lda, sa, bb.AsSpan<float>(), ldb, sb,
+            0f, outLoom.AsSpan<float>(), n, sc, batch, pool);
+        void Blas()
+        {
+            for (int i = 0; i < batch; i++)
+                OpenBlas.Sgemm(ta == Transpose.Yes, tb == Transpose.Yes, m, n, k, 1f, (float*)pa + i * sa, lda, (float*)pb + i * sb, ldb, 0f, (float*)pr + i * sc, n);
+        }
+
+        if (anchors is null)
+        {
+            Loom();
+            OpenBlas.SetThreads(threads);
+            Blas();
+            Check(name, (float*)pl, (float*)pr, batch * sc, k);
+            double tBlas = ctx.Time(Blas, threads);
+            Console.WriteLine($"anchor\t{name}\t{(flops / tBlas / 1e9).ToString("R", System.Globalization.CultureInfo.InvariantCulture)}");
+            return;
+        }
+        Report(ctx, name, flops / ctx.Time(Loom, threads) / 1e9, anchors);
     }
 
     private static void RunCase(BenchContext ctx, string name, Layout layout, int m, int k, int n, int threads, List<OpenBlasChildResult>? anchors)
@@ -101,8 +159,11 @@ internal static unsafe class GemmSuite
         }
 
         Loom();
-        double tLoom = ctx.Time(Loom, threads);
-        double gfLoom = flops / tLoom / 1e9;
+        Report(ctx, name, flops / ctx.Time(Loom, threads) / 1e9, anchors);
+    }
+
+    private static void Report(BenchContext ctx, string name, double gfLoom, List<OpenBlasChildResult> anchors)
+    {
         BenchRow row = new(name, "gflops", Math.Round(gfLoom, 2), "GFLOP/s") { Kernel = Gemm.SelectedPath.ToString() };
         string anchorText = "";
         for (int i = 0; i < anchors.Count; i++)

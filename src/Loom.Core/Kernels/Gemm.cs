@@ -248,7 +248,12 @@ public static unsafe class Gemm
         }
     }
 
+    // The small-GEMM path (attention's per-head products): k up to this, both operands within the
+    // packing buffers. It packs only what the micro-kernel cannot read in place (see Serial).
+    internal const int SmallK = 128;
+
     /// <summary>One thread's GEMM over its share, with this thread's packing buffers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void Serial(GemmBlocking blk, Transpose ta, Transpose tb, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
     {
@@ -261,22 +266,89 @@ public static unsafe class Gemm
         var scratch = PackScratch.ForCurrentThread();
         float* packA = scratch.A, packB = scratch.B;
         float* edge = stackalloc float[GemmBlocking.MaxTile];
+        int MR = blk.MR, NR = blk.NR;
+        if (k <= SmallK && (long)RoundUp(m, MR) * k <= GemmBlocking.MaxPackA && (long)RoundUp(n, NR) * k <= GemmBlocking.MaxPackB)
+        {
+            // One block in every dimension. op(A) = Aᵀ already holds MR consecutive values per k
+            // (lda apart) and op(B) = B NR consecutive values per k (ldb apart): the kernel reads
+            // those full panels in place and only the partial last panel is packed (zero-padded).
+            // On AVX-512 op(A) = A is read in place too, by a kernel that walks 12 rows of A.
+            // With k ≤ 128 a B panel read in place spans at most 128 rows, which L1 holds even at
+            // power-of-two strides. Per 64×64×64 product this skips packing 8,192 floats against
+            // 524,288 FLOPs — at 160 GFLOP/s the packing cost about as much as the multiply.
+            var pa = new Panels();
+            if (ta == Transpose.Yes || blk.Path == GemmPath.Avx512)
+            {
+                // op(A) = A (row-major) is read in place by the AVX-512 row-pointer kernel.
+                pa = new Panels { Direct = a, Ld = lda, Full = m / MR * MR, Packed = packA, RowsA = ta == Transpose.No };
+                if (pa.Full < m) GemmPacking.PackA(MR, ta, a, lda, pa.Full, 0, m - pa.Full, k, packA);
+            }
+            else
+            {
+                pa.Packed = packA;
+                GemmPacking.PackA(MR, ta, a, lda, 0, 0, m, k, packA);
+            }
+            var pb = new Panels();
+            if (tb == Transpose.No)
+            {
+                pb = new Panels { Direct = b, Ld = ldb, Full = n / NR * NR, Packed = packB };
+                if (pb.Full < n) GemmPacking.PackB(NR, tb, b, ldb, 0, pb.Full, k, n - pb.Full, packB);
+            }
+            else
+            {
+                pb.Packed = packB;
+                GemmPacking.PackB(NR, tb, b, ldb, 0, 0, k, n, packB);
+            }
+            Macro(blk, m, n, k, alpha, pa, pb, beta, c, ldc, edge);
+            return;
+        }
+
+        // Blocks of equal size, no larger than the path's KC and MC (MC a multiple of MR), so a
+        // dimension just over a block size is not followed by a thin block (k = 300 → 2×150, not
+        // 256 + 44). M up to 2·MC is one block: GPT-2's M = 256 then packs A once and reads each
+        // packed B micro-panel once, instead of 144 + 112 rows with every B panel read twice.
+        int kBlocks = (k + blk.KC - 1) / blk.KC;
+        int KC = (k + kBlocks - 1) / kBlocks;
+        int MC;
+        if (m <= GemmBlocking.MaxMC) MC = RoundUp(m, MR);
+        else
+        {
+            int mBlocks = (m + blk.MC - 1) / blk.MC;
+            MC = RoundUp((m + mBlocks - 1) / mBlocks, MR);
+        }
+        var A = new Panels { Packed = packA };
+        var B = new Panels { Packed = packB };
         for (int jc = 0; jc < n; jc += blk.NC)
         {
             int nc = Math.Min(blk.NC, n - jc);
-            for (int pc = 0; pc < k; pc += blk.KC)
+            for (int pc = 0; pc < k; pc += KC)
             {
-                int kc = Math.Min(blk.KC, k - pc);
-                GemmPacking.PackB(blk.NR, tb, b, ldb, pc, jc, kc, nc, packB);
+                int kc = Math.Min(KC, k - pc);
+                GemmPacking.PackB(NR, tb, b, ldb, pc, jc, kc, nc, packB);
                 float betaNow = pc == 0 ? beta : 1f;
-                for (int ic = 0; ic < m; ic += blk.MC)
+                for (int ic = 0; ic < m; ic += MC)
                 {
-                    int mc = Math.Min(blk.MC, m - ic);
-                    GemmPacking.PackA(blk.MR, ta, a, lda, ic, pc, mc, kc, packA);
-                    Macro(blk, mc, nc, kc, alpha, packA, packB, betaNow, c + (long)ic * ldc + jc, ldc, edge);
+                    int mc = Math.Min(MC, m - ic);
+                    GemmPacking.PackA(MR, ta, a, lda, ic, pc, mc, kc, packA);
+                    Macro(blk, mc, nc, kc, alpha, A, B, betaNow, c + (long)ic * ldc + jc, ldc, edge);
                 }
             }
         }
+    }
+
+    private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+
+    // Where the micro-kernel finds an operand's panels: the first Full rows (A) or columns (B)
+    // in place at Direct (panel r at Direct + r, Ld floats per k), the rest packed at Packed
+    // (panel r at Packed + (r - Full)·kc, MR or NR floats per k). Full = 0: all packed.
+    // RowsA: the in-place A is row-major op(A) = A (panel r at Direct + r·Ld, rows Ld apart,
+    // consecutive along k), read by GemmMicroKernels.Avx512x12x32RowsA.
+    private struct Panels
+    {
+        public float* Direct, Packed;
+        public nint Ld;
+        public int Full;
+        public bool RowsA;
     }
 
     private static void ScaleC(float* c, int ldc, int m, int n, float beta)
@@ -289,46 +361,76 @@ public static unsafe class Gemm
         }
     }
 
-    private static void Macro(GemmBlocking blk, int mc, int nc, int kc, float alpha, float* packA, float* packB, float beta, float* c, int ldc, float* edge)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Macro(GemmBlocking blk, int mc, int nc, int kc, float alpha, Panels pa, Panels pb, float beta, float* c, int ldc, float* edge)
     {
         int MR = blk.MR, NR = blk.NR;
         for (int jr = 0; jr < nc; jr += NR)
         {
             int nr = Math.Min(NR, nc - jr);
-            float* bp = packB + (long)jr * kc;
+            float* bp; nint sb;
+            if (jr < pb.Full) { bp = pb.Direct + jr; sb = pb.Ld; }
+            else { bp = pb.Packed + (long)(jr - pb.Full) * kc; sb = NR; }
             for (int ir = 0; ir < mc; ir += MR)
             {
                 int mr = Math.Min(MR, mc - ir);
-                float* ap = packA + (long)ir * kc;
+                float* ap; nint sa;
+                bool rowsA = ir < pa.Full && pa.RowsA;
+                if (rowsA) { ap = pa.Direct + (long)ir * pa.Ld; sa = pa.Ld; }
+                else if (ir < pa.Full) { ap = pa.Direct + ir; sa = pa.Ld; }
+                else { ap = pa.Packed + (long)(ir - pa.Full) * kc; sa = MR; }
                 float* cp = c + (long)ir * ldc + jr;
-                if (mr == MR && nr == NR)
+                if (rowsA)
                 {
-                    Tile(blk.Path, kc, ap, bp, cp, ldc, alpha, beta);
+                    // A full row-major panel (mr = MR); a partial-width tile goes through scratch.
+                    if (nr == NR) GemmMicroKernels.Avx512x12x32RowsA(kc, ap, sa, bp, sb, cp, ldc, alpha, beta);
+                    else
+                    {
+                        GemmMicroKernels.Avx512x12x32RowsA(kc, ap, sa, bp, sb, edge, NR, 1f, 0f);
+                        MergeEdge(cp, ldc, edge, NR, mr, nr, alpha, beta);
+                    }
+                }
+                else if (mr == MR && nr == NR)
+                {
+                    Tile(blk.Path, kc, ap, sa, bp, sb, cp, ldc, alpha, beta);
+                }
+                else if (nr == NR && blk.Path == GemmPath.Avx512)
+                {
+                    // Partial rows of a full-width tile: the 4-row kernel on groups of 4 (the
+                    // packed edge panel is zero-padded, so its last group may read padding).
+                    for (int g = 0; g < mr; g += 4)
+                        GemmMicroKernels.Avx512x4x32(Math.Min(4, mr - g), kc, ap + g, sa, bp, sb, cp + (long)g * ldc, ldc, alpha, beta);
                 }
                 else
                 {
                     // Partial tile: compute the full tile into a scratch tile, then merge the valid part.
-                    Tile(blk.Path, kc, ap, bp, edge, NR, 1f, 0f);
-                    for (int i = 0; i < mr; i++)
-                    {
-                        float* crow = cp + (long)i * ldc;
-                        float* erow = edge + i * NR;
-                        if (beta == 0f) for (int j = 0; j < nr; j++) crow[j] = alpha * erow[j];
-                        else for (int j = 0; j < nr; j++) crow[j] = alpha * erow[j] + beta * crow[j];
-                    }
+                    Tile(blk.Path, kc, ap, sa, bp, sb, edge, NR, 1f, 0f);
+                    MergeEdge(cp, ldc, edge, NR, mr, nr, alpha, beta);
                 }
             }
         }
     }
 
+    // C[mr×nr] = alpha·tile + beta·C from a scratch tile of NR columns (beta = 0: C not read).
+    private static void MergeEdge(float* cp, int ldc, float* edge, int NR, int mr, int nr, float alpha, float beta)
+    {
+        for (int i = 0; i < mr; i++)
+        {
+            float* crow = cp + (long)i * ldc;
+            float* erow = edge + i * NR;
+            if (beta == 0f) for (int j = 0; j < nr; j++) crow[j] = alpha * erow[j];
+            else for (int j = 0; j < nr; j++) crow[j] = alpha * erow[j] + beta * crow[j];
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tile(GemmPath path, int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    private static void Tile(GemmPath path, int kc, float* a, nint sa, float* b, nint sb, float* c, nint ldc, float alpha, float beta)
     {
         switch (path)
         {
-            case GemmPath.Avx512: GemmMicroKernels.Avx512x12x32(kc, a, b, c, ldc, alpha, beta); break;
-            case GemmPath.Avx2: GemmMicroKernels.Avx2x6x16(kc, a, b, c, ldc, alpha, beta); break;
-            default: GemmMicroKernels.Scalar6x16(kc, a, b, c, ldc, alpha, beta); break;
+            case GemmPath.Avx512: GemmMicroKernels.Avx512x12x32(kc, a, sa, b, sb, c, ldc, alpha, beta); break;
+            case GemmPath.Avx2: GemmMicroKernels.Avx2x6x16(kc, a, sa, b, sb, c, ldc, alpha, beta); break;
+            default: GemmMicroKernels.Scalar6x16(kc, a, sa, b, sb, c, ldc, alpha, beta); break;
         }
     }
 

@@ -24,8 +24,12 @@ internal readonly record struct GemmBlocking(GemmPath Path, int MR, int NR, int 
         _ => Scalar,
     };
 
+    // Gemm.Serial makes M ≤ MaxMC one block (MC per call, a multiple of MR ≤ MaxMC), so the
+    // A buffer holds MaxMC rows: 288·256·4 = 288 KiB, within the 1 MiB L2 with B's micro-panels.
+    public const int MaxMC = 288;
+
     // Largest packing buffers and edge tile over every path, so one per-thread scratch serves all.
-    public const int MaxPackA = 144 * 256;
+    public const int MaxPackA = MaxMC * 256;
     public const int MaxPackB = 256 * 4096;
     public const int MaxTile = 12 * 32;
 }

@@ -40,6 +40,16 @@ public class GemmTests
             yield return [path, 7, 4099, 5];
             yield return [path, 64, 64, 64];
             yield return [path, 289, 70, 9];
+            // The blocked path (k > 128) with M ≤ 288 in one block and 8 (20 = 12 + 8) or 7 rows
+            // left for the 4-row edge kernel, N across NC = 4096 with a partial last panel, and
+            // k just over the small-path limit and KC (129, 257: balanced k blocks).
+            yield return [path, 20, 40, 129];
+            yield return [path, 31, 4133, 131];
+            yield return [path, 256, 64, 300];
+            // The small path with full panels read in place and partial ones packed (m = 64 =
+            // 5·12 + 4, n = 33 = 32 + 1, n = 96 = 3·32), and k at its limit of 128.
+            yield return [path, 64, 96, 128];
+            yield return [path, 61, 33, 127];
         }
     }
 
