@@ -1,6 +1,6 @@
 // The playground page at "/": served without a key (its API calls carry the key typed into it) and
-// the request it builds is one the server accepts. No browser runs it here: Debian's chromium and
-// chromium-driver are not installed on the build machines, so its script is not exercised end to end.
+// the request it builds is one the server accepts. Its script is exercised end to end in headless
+// Chromium by Browser/PlaygroundBrowserTests.
 using System.Text;
 
 namespace Loom.Serving.Tests.Playground;
