@@ -46,9 +46,19 @@ public class AllocationTests
         // Warm-up long enough for tiered JIT to settle: with DOTNET_EnableHWIntrinsic=0 the
         // software Vector<T> path allocates a few bytes while methods are re-jitted, not per call.
         for (int i = 0; i < 50; i++) All();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 5; i++) All();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+        // A kernel that allocates per call allocates in every window; the runtime's own one-off
+        // bookkeeping (a tier-1 method being installed while the measurement runs: 24 bytes once in a
+        // CI pass on the AVX2 path, never reproduced alone) lands in one window at most. So: up to three
+        // windows of 5 rounds, and at least one must allocate nothing.
+        var windows = new List<long>(3);
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++) All();
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (allocated == 0) return;
+            windows.Add(allocated);
+        }
+        Assert.Fail($"every window of 5 rounds allocated: {string.Join(", ", windows)} bytes");
     }
 }
