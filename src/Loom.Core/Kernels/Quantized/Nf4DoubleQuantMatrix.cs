@@ -6,7 +6,7 @@
 // 4.127 bits/weight instead of NF4's 4.5. The NF4 codes are those of plain NF4 (quantized with the
 // fp32 absmax, as bitsandbytes does before compressing the statistics), so only the scales differ.
 // Few rows (decode): each output row's block scales are decoded once into a stack buffer, then
-// Nf4DoubleQuantDot multiplies the codes with float activations per block — no float row is made.
+// QuantizedDot.Nf4 (the strided form, scales stride 1) multiplies the codes with float activations per block — no float row is made.
 // Many rows: 128-row panels are dequantized and multiplied with the packed GEMM, as QuantizedMatrix.
 using Loom.Core.Tensors;
 using Loom.Core.Threading;
@@ -242,7 +242,7 @@ public sealed unsafe class Nf4DoubleQuantMatrix : IQuantizedWeight
                 byte* w = Nibbles + first * CodeBytes;
                 for (int r = 0; r < R; r++)
                 {
-                    float v = Nf4DoubleQuantDot.Dot(w, absmax, X + (long)r * K, Blocks, Path);
+                    float v = QuantizedDot.Nf4(w, Nf4Blocks.Size / 2, absmax, 1, X + (long)r * K, Blocks, Path);
                     float* y = Y + (long)r * N + o;
                     *y = Accumulate ? *y + v : v;
                 }

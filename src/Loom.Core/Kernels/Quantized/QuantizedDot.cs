@@ -469,27 +469,36 @@ internal static unsafe class QuantizedDot
 
     // ---------------------------------------------------------------- NF4 (float activations)
 
-    public static float Nf4(byte* w, float* x, int blocks, QuantKernelPath path)
+    public static float Nf4(byte* w, float* x, int blocks, QuantKernelPath path) =>
+        Nf4(w + 4, 36, (float*)w, 9, x, blocks, path);
+
+    /// <summary>
+    /// The NF4 dot Σ_b scale_b · Σ_j level[q_bj]·x_bj over blocks of 32 code bytes (64 weights) that lie
+    /// <paramref name="codeStride"/> bytes apart, with each block's scale <paramref name="scaleStride"/> floats
+    /// apart: ggml-style blocks (scale then codes, 36 bytes: <c>Nf4(w + 4, 36, (float*)w, 9, …)</c>) and
+    /// double-quantized NF4 (codes packed at 32 bytes, scales decoded into their own row: stride 1) share it.
+    /// </summary>
+    public static float Nf4(byte* codes, int codeStride, float* scales, int scaleStride, float* x, int blocks, QuantKernelPath path)
     {
         if (path != QuantKernelPath.Scalar && Avx2.IsSupported && Fma.IsSupported)
         {
-            if (path is QuantKernelPath.Vnni or QuantKernelPath.Avx512 && QuantKernelPaths.Nf4Avx512) return Nf4Avx512(w, x, blocks);
-            return Nf4Avx2(w, x, blocks);
+            if (path is QuantKernelPath.Vnni or QuantKernelPath.Avx512 && QuantKernelPaths.Nf4Avx512) return Nf4Avx512(codes, codeStride, scales, scaleStride, x, blocks);
+            return Nf4Avx2(codes, codeStride, scales, scaleStride, x, blocks);
         }
         var levels = Nf4Blocks.Levels;
         float acc = 0;
         for (int b = 0; b < blocks; b++)
         {
-            byte* blk = w + 36 * b;
+            byte* q = codes + (long)codeStride * b;
             float* xb = x + 64 * b;
             float s = 0;
-            for (int j = 0; j < 32; j++) s += levels[blk[4 + j] & 0xF] * xb[j] + levels[blk[4 + j] >> 4] * xb[j + 32];
-            acc += *(float*)blk * s;
+            for (int j = 0; j < 32; j++) s += levels[q[j] & 0xF] * xb[j] + levels[q[j] >> 4] * xb[j + 32];
+            acc += scales[(long)scaleStride * b] * s;
         }
         return acc;
     }
 
-    private static float Nf4Avx512(byte* w, float* x, int blocks)
+    private static float Nf4Avx512(byte* codes, int codeStride, float* scales, int scaleStride, float* x, int blocks)
     {
         Vector512<float> table;
         fixed (float* t = Nf4Blocks.Levels) table = Vector512.Load(t);
@@ -497,23 +506,23 @@ internal static unsafe class QuantizedDot
         var mask = Vector512.Create(0xF);
         for (int b = 0; b < blocks; b++)
         {
-            byte* blk = w + 36 * b;
+            byte* q = codes + (long)codeStride * b;
             float* xb = x + 64 * b;
             var s = Vector512<float>.Zero;
             for (int h = 0; h < 2; h++)
             {
-                var codes = Avx512F.ConvertToVector512Int32(Sse2.LoadVector128(blk + 4 + 16 * h));
-                var lo = Avx512F.PermuteVar16x32(table, Avx512F.And(codes, mask));
-                var hi = Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(codes, 4));
+                var c = Avx512F.ConvertToVector512Int32(Sse2.LoadVector128(q + 16 * h));
+                var lo = Avx512F.PermuteVar16x32(table, Avx512F.And(c, mask));
+                var hi = Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(c, 4));
                 s = Avx512F.FusedMultiplyAdd(lo, Avx512F.LoadVector512(xb + 16 * h), s);
                 s = Avx512F.FusedMultiplyAdd(hi, Avx512F.LoadVector512(xb + 32 + 16 * h), s);
             }
-            acc = Avx512F.FusedMultiplyAdd(s, Vector512.Create(*(float*)blk), acc);
+            acc = Avx512F.FusedMultiplyAdd(s, Vector512.Create(scales[(long)scaleStride * b]), acc);
         }
         return Vector512.Sum(acc);
     }
 
-    private static float Nf4Avx2(byte* w, float* x, int blocks)
+    private static float Nf4Avx2(byte* codes, int codeStride, float* scales, int scaleStride, float* x, int blocks)
     {
         Vector256<float> t0, t1;
         fixed (float* t = Nf4Blocks.Levels) { t0 = Avx.LoadVector256(t); t1 = Avx.LoadVector256(t + 8); }
@@ -522,21 +531,21 @@ internal static unsafe class QuantizedDot
         var eight = Vector256.Create(8);
         for (int b = 0; b < blocks; b++)
         {
-            byte* blk = w + 36 * b;
+            byte* q = codes + (long)codeStride * b;
             float* xb = x + 64 * b;
             var s = Vector256<float>.Zero;
             for (int k = 0; k < 4; k++)
             {
-                var codes = Avx2.ConvertToVector256Int32(blk + 4 + 8 * k);
-                var lo = Avx2.And(codes, mask);
-                var hi = Avx2.ShiftRightLogical(codes, 4);
+                var c = Avx2.ConvertToVector256Int32(q + 8 * k);
+                var lo = Avx2.And(c, mask);
+                var hi = Avx2.ShiftRightLogical(c, 4);
                 // Codes 0-7 from the first half of the table, 8-15 from the second (selected by bit 3).
                 var vlo = Avx.BlendVariable(Avx2.PermuteVar8x32(t0, lo), Avx2.PermuteVar8x32(t1, lo), Avx2.CompareGreaterThan(eight, lo).AsSingle() ^ Vector256<float>.AllBitsSet);
                 var vhi = Avx.BlendVariable(Avx2.PermuteVar8x32(t0, hi), Avx2.PermuteVar8x32(t1, hi), Avx2.CompareGreaterThan(eight, hi).AsSingle() ^ Vector256<float>.AllBitsSet);
                 s = Fma.MultiplyAdd(vlo, Avx.LoadVector256(xb + 8 * k), s);
                 s = Fma.MultiplyAdd(vhi, Avx.LoadVector256(xb + 32 + 8 * k), s);
             }
-            acc = Fma.MultiplyAdd(s, Vector256.Create(*(float*)blk), acc);
+            acc = Fma.MultiplyAdd(s, Vector256.Create(scales[(long)scaleStride * b]), acc);
         }
         return Sum(acc);
     }
