@@ -129,7 +129,7 @@ internal static class GenerativeFinetune
 
         // Models: the one that trains, and a frozen teacher or reference (no gradients) when the task needs one.
         var lora = cfg.Lora?.ToOptions(cfg.InitFrom, o.Seed);
-        using var model = lora != null ? TrainCommand.CreateLoraModel(cfg.InitFrom!, modelConfig, lora, cfg.Lora!.BaseFormat())
+        using var model = lora != null ? TrainCommand.CreateLoraModel(cfg.InitFrom!, modelConfig, lora, cfg.Lora!)
             : cfg.InitFrom != null ? CausalLanguageModels.Load(cfg.InitFrom, ModelOptions.Default) : CausalLanguageModels.Create(modelConfig);
         if (cfg.InitFrom == null) model.InitializeWeights(o.Seed);
         if (tokenizer.VocabularySize > model.VocabularySize)

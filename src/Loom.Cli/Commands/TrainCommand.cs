@@ -115,7 +115,7 @@ internal static class TrainCommand
         else if (writer)
             RunDirectory.CheckFresh(cfg.Output, overwrite, [cfg.InitFrom, cfg.Tokenizer, .. cfg.Data]);   // deletes nothing yet
         var lora = cfg.Lora?.ToOptions(cfg.InitFrom, cfg.Seed);
-        using var model = lora != null ? CreateLoraModel(cfg.InitFrom!, modelConfig, lora, cfg.Lora!.BaseFormat(), cfg.Lora!.DoubleQuant())
+        using var model = lora != null ? CreateLoraModel(cfg.InitFrom!, modelConfig, lora, cfg.Lora!)
             : cfg.InitFrom != null ? ModelCommands.LoadModel(cfg.InitFrom, ModelOptions.Default) : CausalLanguageModels.Create(modelConfig);
         if (cfg.InitFrom == null) model.InitializeWeights(cfg.Seed);
         // Print and save the resolved model config (every field, defaults included).
@@ -193,9 +193,12 @@ internal static class TrainCommand
     }
 
     // init_from's weights frozen under a fresh adapter (A Kaiming-uniform, B zero, as PEFT initialises it).
-    internal static ICausalLanguageModel CreateLoraModel(string initFrom, object modelConfig, LoraOptions lora, Loom.Core.Kernels.Quantized.QuantFormat? baseFormat = null, bool doubleQuant = false)
+    // The lora: section is passed whole so every task reads base_quantization and base_double_quant the same
+    // way (a finetune task that passed only the format once ignored base_double_quant silently).
+    internal static ICausalLanguageModel CreateLoraModel(string initFrom, object modelConfig, LoraOptions lora, TrainLoraConfig settings)
     {
-        if (baseFormat is { } format)
+        bool doubleQuant = settings.DoubleQuant();
+        if (settings.BaseFormat() is { } format)
         {
             // QLoRA (Dettmers et al., 2023): the base is read in f32 (no gradient block), its projection
             // weights quantized into the new model's frozen projections, LoRA wrapped around them; the

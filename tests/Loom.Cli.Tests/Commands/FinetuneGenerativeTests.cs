@@ -95,6 +95,25 @@ public class FinetuneGenerativeTests
     }
 
     [Fact]
+    public void SftReadsTheLoraSectionsDoubleQuantSettingAsTrainDoes()
+    {
+        // lora.base_double_quant without base_quantization: nf4 is refused by loom train; loom finetune
+        // once passed only the base format on and ran without a word, ignoring the setting.
+        var (dir, baseDir) = Shared.Value;
+        string config = Config("sft-dq", $$"""
+            task: sft
+            output: {{Path.Combine(dir, "sft-dq")}}
+            init_from: {{baseDir}}
+            data: {train: {{dir}}/sft.jsonl, validation_fraction: 0.2}
+            lora: {r: 4, lora_alpha: 8, target_modules: [c_attn], base_double_quant: true}
+            train: {batch_size: 2, max_length: 48, max_steps: 1}
+            """);
+        var (code, console) = Finetune(config);
+        Assert.Equal(1, code);
+        Assert.Contains("lora.base_double_quant", console);
+    }
+
+    [Fact]
     public void PackedSftScoresValidationAsUnpackedAndResumesBitIdentically()
     {
         // sft.packing: the step-0 validation loss (same model, same held-out conversations) equals the unpacked
