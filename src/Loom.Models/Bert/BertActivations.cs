@@ -28,7 +28,9 @@ internal sealed class BertActivations : ActivationPlan
 {
     public readonly int B, T;
     public bool HasTargets;
+    public int Predicted;                                            // M rows the head saw (BertModel.LogitsForTargetsOnly); 0: all B·T
     public readonly int[] Ids, Types, Targets;
+    public readonly int[] PredictedRows;                             // (M) their positions in B·T
     public readonly byte[] Keep;                                     // (B, T) 1 = real token
     public readonly ActivationRegion EmbSum, Emb;                    // (B, T, C) word + position + type, its LayerNorm
     public readonly ActivationRegion EmbMean, EmbRstd;               // (B, T)
@@ -42,6 +44,7 @@ internal sealed class BertActivations : ActivationPlan
     public readonly ActivationRegion DAtt;                           // (B, NH, T, T)
     public readonly ActivationRegion EmbMask, Branch;                // (B, T, C) embedding dropout mask, a branch before its dropout; empty without dropout
     public readonly ActivationRegion ProbsDropped;                   // (B, NH, T, T) P ⊙ mask; empty without attention dropout
+    public readonly ActivationRegion PredictedHidden;                // (M ≤ B·T, C) hidden rows of the predicted positions
     public bool Dropped;                                             // the last forward applied hidden dropout
     public bool AttentionDropped;                                    // the last forward applied attention dropout
 
@@ -68,7 +71,8 @@ internal sealed class BertActivations : ActivationPlan
         H0 = Add(BT * C); H1 = Add(BT * C); H2 = Add(BT * C); H3 = Add(BT * C); DAtt = Add(BT * NH * t);
         if (dropout) { EmbMask = Add(BT * C); Branch = Add(BT * C); }
         if (attentionDropout) ProbsDropped = Add(BT * NH * t);
+        PredictedHidden = Add(BT * C);
         Allocate();
-        Ids = new int[BT]; Types = new int[BT]; Targets = new int[BT]; Keep = new byte[BT];
+        Ids = new int[BT]; Types = new int[BT]; Targets = new int[BT]; Keep = new byte[BT]; PredictedRows = new int[BT];
     }
 }

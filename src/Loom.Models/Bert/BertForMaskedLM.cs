@@ -32,7 +32,12 @@ public sealed class BertForMaskedLM : ILanguageModel, ITrainingMode
     {
         options ??= ModelOptions.Default;
         var trainable = options.Trainable;
-        Body = new BertModel(config, options with { Trainable = name => !name.StartsWith(PoolerPrefix, StringComparison.Ordinal) && (trainable?.Invoke(name) ?? true) }, pool);
+        Body = new BertModel(config, options with { Trainable = name => !name.StartsWith(PoolerPrefix, StringComparison.Ordinal) && (trainable?.Invoke(name) ?? true) }, pool)
+        {
+            // Pre-training predicts ~15% of the positions: the head (its (C, V) decoder dominates at a 16k+ vocabulary)
+            // runs on those rows only; loss and gradients are unchanged (BertMaskedRowsTests).
+            LogitsForTargetsOnly = true,
+        };
     }
 
     /// <inheritdoc/>
@@ -43,7 +48,7 @@ public sealed class BertForMaskedLM : ILanguageModel, ITrainingMode
     public int ContextLength => Body.Config.MaxPositions;
     /// <inheritdoc/>
     public ParameterSet Parameters => Body.Parameters;
-    /// <inheritdoc/>
+    /// <summary>Logits of the last forward: (B·T, V) without targets; with targets only the rows whose target is not −100, (M, V) in position order.</summary>
     public ReadOnlySpan<float> Logits => Body.Logits;
     /// <inheritdoc/>
     public bool IsTraining { get => Body.IsTraining; set => Body.IsTraining = value; }

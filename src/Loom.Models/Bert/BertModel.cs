@@ -201,12 +201,42 @@ public sealed class BertModel : IPooledHiddenStateModel, ITrainingMode, IWordEmb
         var mlm = Mlm;   // a body built for hidden states has none: refuse before computing anything
         var hidden = ForwardHidden(new TokenBatch(ids, batch, time) { TokenTypes = tokenTypes, AttentionMask = attentionMask });
         var a = Acts!;
-        var logits = mlm.Forward(hidden, BT);
         a.HasTargets = !targets.IsEmpty;
+        a.Predicted = 0;
+        if (a.HasTargets && LogitsForTargetsOnly)
+        {
+            // Only the M positions with a target reach the head: the loss (a mean over exactly those rows)
+            // is the same, and the decoder's (N, C)·(C, V) product shrinks to (M, C)·(C, V), M ≈ 15% of N.
+            int C = Config.HiddenSize, m = 0;
+            var rows = a[a.PredictedHidden];
+            for (int i = 0; i < BT; i++)
+            {
+                if (targets[i] == CrossEntropyLoss.IgnoreIndex) continue;
+                a.PredictedRows[m] = i;
+                a.Targets[m] = targets[i];
+                hidden.Slice(i * C, C).CopyTo(rows.Slice(m * C, C));
+                m++;
+            }
+            if (m > 0)
+            {
+                a.Predicted = m;
+                var picked = mlm.Forward(rows[..(m * C)], m);
+                return CrossEntropyLoss.Forward(picked, a.Targets.AsSpan(0, m), Config.VocabSize, a[a.Losses][..m], _pool);
+            }
+        }
+        var logits = mlm.Forward(hidden, BT);
         if (!a.HasTargets) return float.NaN;
         targets.CopyTo(a.Targets);
         return CrossEntropyLoss.Forward(logits, targets, Config.VocabSize, a[a.Losses], _pool);
     }
+
+    /// <summary>
+    /// When set, a forward with targets runs the masked-LM head only on the positions whose target is not −100
+    /// (as Megatron-LM and the cramming recipe do): the loss and every gradient are those of the full head, but
+    /// <see cref="Logits"/> then holds just those rows, (M, V) in position order. Off by default, so Logits keep
+    /// Hugging Face's (B·T, V); <see cref="BertForMaskedLM"/> turns it on for pre-training.
+    /// </summary>
+    public bool LogitsForTargetsOnly { get; set; }
 
     /// <summary>Runs the encoder and the pooler; returns the last layer's output (B·T, C), valid until the next forward.</summary>
     public ReadOnlySpan<float> ForwardHidden(in TokenBatch batch) => ForwardHidden(batch, Config.Layers);
@@ -303,6 +333,20 @@ public sealed class BertModel : IPooledHiddenStateModel, ITrainingMode, IWordEmb
         var a = Acts ?? throw new InvalidOperationException("Run Forward with targets before Backward.");
         if (!a.HasTargets) throw new InvalidOperationException("Backward needs the last Forward to have had targets.");
         Parameters.EnsureGradients();
+        if (a.Predicted > 0)
+        {
+            // The head saw only the predicted rows: its dhidden (M, C) scatters back; every other row gets zero.
+            int m = a.Predicted, C = Config.HiddenSize;
+            CrossEntropyLoss.Backward(Mlm.Logits, a.Targets.AsSpan(0, m), Config.VocabSize, a[a.Losses][..m], lossScale, _pool);
+            var rows = a[a.PredictedHidden][..(m * C)];
+            var rowGradient = a[a.DC0][..(m * C)];
+            Mlm.Backward(rows, rowGradient);
+            var dhidden = a[a.DC1];
+            dhidden.Clear();
+            for (int j = 0; j < m; j++) rowGradient.Slice(j * C, C).CopyTo(dhidden.Slice(a.PredictedRows[j] * C, C));
+            BackwardHidden(dhidden);
+            return;
+        }
         CrossEntropyLoss.Backward(Mlm.Logits, a.Targets, Config.VocabSize, a[a.Losses], lossScale, _pool);
         var hidden = Config.Layers > 0 ? a[a.Layers[Config.Layers - 1].X2] : a[a.Emb];
         Mlm.Backward(hidden, a[a.DC1]);
