@@ -44,6 +44,7 @@ internal static class FinetuneSuite
         if (ctx.Selected("imdb-tfidf-logreg")) baseline = Baseline(ctx, trainUsed, testUsed, record: true);
         Dictionary<string, double>? loomPos = null;
         if (ctx.Selected("imdb")) loomPos = Imdb(ctx, s, dir, trainUsed, testUsed, threads);
+        else if (ctx.Selected("imdb-rescore")) Rescore(ctx, s, testUsed);
         if (ctx.Selected("imdb-ensemble-tfidf-mean-prob"))
         {
             loomPos ??= ReadPredictions(Path.Combine(s.WorkDir, "imdb", "predictions.jsonl"), testUsed.Count);
@@ -158,6 +159,22 @@ internal static class FinetuneSuite
         return pos;
     }
 
+    // The imdb case's test accuracy again from its saved predictions (runs/bench-finetune/imdb/predictions.jsonl and
+    // .ids), without training: for a run whose scoring step failed or changed after it ran.
+    private static void Rescore(BenchContext ctx, ImdbSettings s, List<Review> test)
+    {
+        string predictions = Path.Combine(s.WorkDir, "imdb", "predictions.jsonl");
+        var pos = ReadPredictions(predictions, test.Count);
+        if (pos is null || !test.All(r => pos.ContainsKey(r.Id)))
+        {
+            Console.WriteLine($"imdb-rescore skipped: {predictions} holds no predictions for this test set (run --filter imdb first).");
+            return;
+        }
+        double accuracy = test.Count(r => (pos[r.Id] >= 0.5 ? 1 : 0) == r.Label) / (double)test.Count;
+        Console.WriteLine($"{"imdb-rescore",-28} test accuracy {accuracy:P2} ({test.Count:N0} test reviews, from {predictions})");
+        ctx.Rows.Add(new BenchRow("imdb-rescore", "test_accuracy", accuracy, "fraction"));
+    }
+
     private static void Ensemble(BenchContext ctx, TfidfLogisticRegression baseline, Dictionary<string, double> loomPos, List<Review> test)
     {
         // Mean of the two P(pos); reported apart from the Loom row, which must stand on the transformer alone.
@@ -244,7 +261,9 @@ internal static class FinetuneSuite
         var idList = File.ReadAllLines(ids);
         if (idList.Length != lines.Length) return null;
         var result = new Dictionary<string, double>();
-        for (int i = 0; i < lines.Length; i++) result[idList[i]] = (double)JsonNode.Parse(lines[i])!["probabilities"]!["pos"]!;
+        for (int i = 0; i < lines.Length; i++)
+            if (!result.TryAdd(idList[i], (double)JsonNode.Parse(lines[i])!["probabilities"]!["pos"]!))
+                throw new InvalidDataException($"{ids} line {i + 1}: review id \"{idList[i]}\" appears twice; predictions must map to distinct reviews.");
         return result;
     }
 
@@ -276,7 +295,9 @@ internal static class FinetuneSuite
             if (line.Length == 0) continue;
             using var doc = JsonDocument.Parse(line);
             var root = doc.RootElement;
-            string id = root.TryGetProperty("id", out var idElement) ? idElement.ToString() : rows.Count.ToString(Inv);
+            // The key is the line's position in its file: IMDB's own "id" repeats across labels (pos/0 and neg/0 are
+            // different reviews), and keying predictions by it once scored every review against the wrong one.
+            string id = rows.Count.ToString(Inv);
             string label = root.TryGetProperty("label", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString()! : "";
             rows.Add(new Review(id, root.GetProperty("text").GetString()!, label == "pos" ? 1 : 0));
         }

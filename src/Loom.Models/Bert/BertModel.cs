@@ -220,7 +220,7 @@ public sealed class BertModel : IPooledHiddenStateModel, ITrainingMode, IWordEmb
             if (m > 0)
             {
                 a.Predicted = m;
-                var picked = mlm.Forward(rows[..(m * C)], m);
+                var picked = mlm.Forward(rows[..(m * C)], m, BT);   // one plan for every count of masked rows
                 return CrossEntropyLoss.Forward(picked, a.Targets.AsSpan(0, m), Config.VocabSize, a[a.Losses][..m], _pool);
             }
         }

@@ -52,30 +52,46 @@ public sealed class MaskedLanguageModelHead : IDisposable
         _plans = new ActivationPlanCache<Plan>((rows, _) => new Plan(rows, _c, _v));
     }
 
+    private int _rows;   // rows of the last forward (≤ its plan's)
+
     /// <summary>Logits of the last forward, (N, V) (their gradient after a backward).</summary>
-    public Span<float> Logits => _plans.Current is { } a ? a[a.Logits] : throw new InvalidOperationException("Run the head's Forward first.");
+    public Span<float> Logits => _plans.Current is { } a ? a[a.Logits][..(_rows * _v)] : throw new InvalidOperationException("Run the head's Forward first.");
 
     /// <summary>logits (N, V) from hidden (N, C).</summary>
-    public Span<float> Forward(ReadOnlySpan<float> hidden, int rows)
+    public Span<float> Forward(ReadOnlySpan<float> hidden, int rows) => Forward(hidden, rows, rows);
+
+    /// <summary>
+    /// logits (N, V) from hidden (N, C), planned for <paramref name="plannedRows"/> ≥ N rows: a caller whose row
+    /// count changes every batch (the masked positions of masked-LM pre-training) keeps one plan instead of one per count.
+    /// </summary>
+    public Span<float> Forward(ReadOnlySpan<float> hidden, int rows, int plannedRows)
     {
-        var a = _plans.Use(rows, 0);
-        _transform.Forward(hidden, a[a.Tr], rows);
-        GeluExact.Forward(a[a.Tr], a[a.TrAct], _pool);
-        LayerNorm.Forward(a[a.TrAct], _p.Value(_lnW), _p.Value(_lnB), a[a.TrLn], a[a.Mean], a[a.Rstd], _c, _eps, _pool);
-        _decoder.Forward(a[a.TrLn], a[a.Logits], rows);
-        return a[a.Logits];
+        if (rows > plannedRows) throw new ArgumentOutOfRangeException(nameof(rows), rows, $"More rows than planned ({plannedRows}).");
+        var a = _plans.Use(plannedRows, 0);
+        _rows = rows;
+        int nc = rows * _c;
+        var tr = a[a.Tr][..nc];
+        var act = a[a.TrAct][..nc];
+        var ln = a[a.TrLn][..nc];
+        var logits = a[a.Logits][..(rows * _v)];
+        _transform.Forward(hidden[..nc], tr, rows);
+        GeluExact.Forward(tr, act, _pool);
+        LayerNorm.Forward(act, _p.Value(_lnW), _p.Value(_lnB), ln, a[a.Mean][..rows], a[a.Rstd][..rows], _c, _eps, _pool);
+        _decoder.Forward(ln, logits, rows);
+        return logits;
     }
 
     /// <summary>Backward from the logits' gradient (in <see cref="Logits"/>): writes dhidden (N, C), adds the head's gradients.</summary>
     public void Backward(ReadOnlySpan<float> hidden, Span<float> hiddenGradient)
     {
         var a = _plans.Current ?? throw new InvalidOperationException("Run the head's Forward first.");
-        int rows = a[a.Mean].Length;
-        var d = a[a.D];
-        _decoder.Backward(a[a.Logits], a[a.TrLn], d, rows);
-        LayerNorm.Backward(d, a[a.TrAct], _p.Value(_lnW), a[a.Mean], a[a.Rstd], d, _p.GradientOrDiscard(_lnW), _p.GradientOrDiscard(_lnB), _c, false, _pool);
-        GeluExact.Backward(a[a.Tr], d, d, _pool);
-        _transform.Backward(d, hidden, hiddenGradient, rows);
+        int rows = _rows, nc = rows * _c;
+        var d = a[a.D][..nc];
+        var act = a[a.TrAct][..nc];
+        _decoder.Backward(a[a.Logits][..(rows * _v)], a[a.TrLn][..nc], d, rows);
+        LayerNorm.Backward(d, act, _p.Value(_lnW), a[a.Mean][..rows], a[a.Rstd][..rows], d, _p.GradientOrDiscard(_lnW), _p.GradientOrDiscard(_lnB), _c, false, _pool);
+        GeluExact.Backward(a[a.Tr][..nc], d, d, _pool);
+        _transform.Backward(d, hidden[..nc], hiddenGradient[..nc], rows);
     }
 
     public void Dispose()

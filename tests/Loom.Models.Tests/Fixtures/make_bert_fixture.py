@@ -6,7 +6,9 @@
 # tied to the word embeddings plus a bias), and the tanh pooler on [CLS]. Stored: weights
 # ("w.<name>"), ids, token types, attention mask, targets (−100 on unmasked and padded positions),
 # logits, pooled output, loss, every gradient ("g.<name>") and 10 AdamW step losses (lr 1e-3).
-#   /usr/bin/python3 tests/Loom.Models.Tests/Fixtures/make_bert_fixture.py
+#   /usr/bin/python3 tests/Loom.Models.Tests/Fixtures/make_bert_fixture.py          (bert_tiny: T = 8, head size 8)
+#   /usr/bin/python3 tests/Loom.Models.Tests/Fixtures/make_bert_fixture.py --long   (bert_long: T = 256, head size 64,
+#     the shapes of the IMDB recipe's pre-training, where the attention kernels take their blocked paths)
 import json, math, os, sys
 import torch
 import torch.nn.functional as F
@@ -14,10 +16,11 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fixture_io import adamw_step_losses, save_safetensors  # noqa: E402
 
+LONG = "--long" in sys.argv
 torch.manual_seed(2468)
-V, C, NH, L, I, MAXPOS = 97, 32, 4, 2, 64, 16
+V, C, NH, L, I, MAXPOS = (97, 128, 2, 1, 128, 256) if LONG else (97, 32, 4, 2, 64, 16)
 HD = C // NH
-B, T = 2, 8
+B, T = (2, 256) if LONG else (2, 8)
 EPS = 1e-12
 
 def p(*shape, std=0.2):
@@ -55,9 +58,15 @@ ids = torch.randint(0, V, (B, T))
 token_types = torch.zeros(B, T, dtype=torch.long)
 token_types[:, 5:] = 1
 attention_mask = torch.ones(B, T, dtype=torch.long)
-attention_mask[1, 6:] = 0                       # two padded positions in the second sequence
 targets = torch.full((B, T), -100)
-targets[0, 1], targets[0, 4], targets[1, 2], targets[1, 5] = 7, 30, 55, 91
+if LONG:
+    attention_mask[1, 217:] = 0                 # 39 padded positions in the second sequence
+    chosen = torch.rand(B, T) < 0.15
+    chosen[1, 217:] = False
+    targets[chosen] = torch.randint(0, V, (int(chosen.sum()),))
+else:
+    attention_mask[1, 6:] = 0                   # two padded positions in the second sequence
+    targets[0, 1], targets[0, 4], targets[1, 2], targets[1, 5] = 7, 30, 55, 91
 
 def lin(x, name):
     return x @ params[name + ".weight"].T + params[name + ".bias"]
@@ -99,5 +108,5 @@ config = {"model_type": "bert", "vocab_size": V, "hidden_size": C, "num_hidden_l
           "intermediate_size": I, "max_position_embeddings": MAXPOS, "type_vocab_size": 2, "layer_norm_eps": EPS,
           "hidden_act": "gelu"}
 here = os.path.dirname(os.path.abspath(__file__))
-save_safetensors(out, os.path.join(here, "bert_tiny.safetensors"), {"config": json.dumps(config), "batch": str(B), "time": str(T), "lr": "1e-3"})
+save_safetensors(out, os.path.join(here, "bert_long.safetensors" if LONG else "bert_tiny.safetensors"), {"config": json.dumps(config), "batch": str(B), "time": str(T), "lr": "1e-3"})
 print("loss", loss.item(), "step losses", out["step_losses"].tolist())
