@@ -98,30 +98,32 @@ internal static class FinetuneSuite
         var text = File.Exists(unsupFile) ? new[] { trainFile, unsupFile } : new[] { trainFile };
         double dataSeconds = total.Elapsed.TotalSeconds;
 
-        // (a) WordPiece on train + unsup text (never the test reviews).
+        // (a) A tokenizer on train + unsup text (never the test reviews): WordPiece for BERT, byte-level BPE for GPT-2.
+        bool gpt2 = s.Family == "gpt2";
         string tokenizer = Path.Combine(work, "tokenizer");
-        var tok = LoomChild.Run(["tokenizer", "train", "--model", "wordpiece", "--input", .. text, "--vocab-size", I(s.VocabSize), "--output", tokenizer, "--overwrite"],
+        var tok = LoomChild.Run(["tokenizer", "train", .. (gpt2 ? Array.Empty<string>() : ["--model", "wordpiece"]), "--input", .. text, "--vocab-size", I(s.VocabSize), "--output", tokenizer, "--overwrite"],
             threads, Path.Combine(work, "logs", "tokenizer.log"));
 
-        // (b) Masked-LM pre-training for a bounded number of minutes (examples/imdb/pretrain.yaml).
-        string bert = Path.Combine(work, "bert");
+        // (b) Language-model pre-training for a bounded number of minutes (examples/imdb/pretrain[-gpt2].yaml).
+        string pretrained = Path.Combine(work, gpt2 ? "gpt2" : "bert");
         LoomRun? pre = null;
-        var model = new List<string>
-        {
-            $"model.hidden_size={s.Hidden}", $"model.num_hidden_layers={s.Layers}", $"model.num_attention_heads={s.Heads}",
-            $"model.intermediate_size={4 * s.Hidden}", $"model.max_position_embeddings={Math.Max(s.MaxLength, s.PretrainSequenceLength)}",
-        };
+        int positions = Math.Max(s.MaxLength, s.PretrainSequenceLength);
+        List<string> model = gpt2
+            ? [$"model.n_embd={s.Hidden}", $"model.n_layer={s.Layers}", $"model.n_head={s.Heads}", $"model.n_positions={positions}"]
+            : [$"model.hidden_size={s.Hidden}", $"model.num_hidden_layers={s.Layers}", $"model.num_attention_heads={s.Heads}",
+               $"model.intermediate_size={4 * s.Hidden}", $"model.max_position_embeddings={positions}"];
+        string suffix = gpt2 ? "-gpt2" : "";
         if (s.PretrainMinutes > 0)
-            pre = LoomChild.Run(["train", "--config", "examples/imdb/pretrain.yaml", "--overwrite", "--set", $"output={bert}", $"data=[{string.Join(", ", text)}]",
+            pre = LoomChild.Run(["train", "--config", $"examples/imdb/pretrain{suffix}.yaml", "--overwrite", "--set", $"output={pretrained}", $"data=[{string.Join(", ", text)}]",
                     $"tokenizer={tokenizer}", $"train.time_budget_seconds={(s.PretrainMinutes * 60).ToString("R", Inv)}", $"train.sequence_length={s.PretrainSequenceLength}", .. model],
                 threads, Path.Combine(work, "logs", "pretrain.log"));
 
-        // (c) Fine-tune on the labelled train reviews, 10% stratified hold-out (examples/imdb/finetune.yaml).
+        // (c) Fine-tune on the labelled train reviews, 10% stratified hold-out (examples/imdb/finetune[-gpt2].yaml).
         string run = Path.Combine(work, "finetune");
         var set = new List<string> { $"output={run}", $"data.train={trainFile}", $"train.epochs={s.Epochs}", $"train.max_length={s.MaxLength}" };
-        if (pre is null) set.AddRange(["init_from=~", $"tokenizer={tokenizer}", "model.model_type=bert", .. model]);
-        else set.Add($"init_from={bert}");
-        var ft = LoomChild.Run(["finetune", "--config", "examples/imdb/finetune.yaml", "--overwrite", "--set", .. set], threads, Path.Combine(work, "logs", "finetune.log"));
+        if (pre is null) set.AddRange(["init_from=~", $"tokenizer={tokenizer}", $"model.model_type={s.Family}", .. model]);
+        else set.Add($"init_from={pretrained}");
+        var ft = LoomChild.Run(["finetune", "--config", $"examples/imdb/finetune{suffix}.yaml", "--overwrite", "--set", .. set], threads, Path.Combine(work, "logs", "finetune.log"));
         var results = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "eval_results.json")))!;
         double validationAccuracy = (double)results["metrics"]!["accuracy"]!;
 
@@ -136,7 +138,7 @@ internal static class FinetuneSuite
 
         Console.WriteLine($"{"imdb",-28} test accuracy {accuracy:P2} (validation {validationAccuracy:P2}), {seconds / 60:F1} min end to end: " +
                           $"tokenizer {tok.WallSeconds:F0} s, pre-train {pre?.WallSeconds ?? 0:F0} s, fine-tune {ft.WallSeconds:F0} s, classify {cls.WallSeconds:F0} s " +
-                          $"({cls.WallSeconds / test.Count * 1000:F1} ms/review); BERT {s.Layers}×{s.Hidden}, vocab {s.VocabSize}, max_length {s.MaxLength}, {s.Epochs} epochs, {train.Count:N0} train / {test.Count:N0} test reviews");
+                          $"({cls.WallSeconds / test.Count * 1000:F1} ms/review); {(gpt2 ? "GPT-2" : "BERT")} {s.Layers}×{s.Hidden}, vocab {s.VocabSize}, max_length {s.MaxLength}, {s.Epochs} epochs, {train.Count:N0} train / {test.Count:N0} test reviews");
         ctx.Rows.Add(new BenchRow("imdb", "test_accuracy", accuracy, "fraction"));
         ctx.Rows.Add(new BenchRow("imdb", "validation_accuracy", validationAccuracy, "fraction"));
         ctx.Rows.Add(new BenchRow("imdb", "wall_seconds", seconds, "s"));
@@ -156,6 +158,7 @@ internal static class FinetuneSuite
         ctx.Rows.Add(new BenchRow("imdb setting", "train_reviews", train.Count, "reviews"));
         ctx.Rows.Add(new BenchRow("imdb setting", "test_reviews", test.Count, "reviews"));
         ctx.Rows.Add(new BenchRow("imdb setting", "threads", threads, "threads"));
+        ctx.Rows.Add(new BenchRow("imdb setting", "family_gpt2", gpt2 ? 1 : 0, "1 = GPT-2 causal LM, 0 = BERT masked LM"));
         return pos;
     }
 

@@ -22,6 +22,12 @@ internal sealed record ImdbSettings
     /// <summary>Masked-LM pre-training wall-clock minutes (0: fine-tune a fresh BERT). LOOM_BENCH_PRETRAIN_MINUTES.</summary>
     public double PretrainMinutes { get; init; } = 33;
 
+    /// <summary>
+    /// bert (WordPiece, masked-LM BERT, examples/imdb/pretrain.yaml + finetune.yaml) or gpt2 (byte-level BPE, causal-LM
+    /// GPT-2, examples/imdb/pretrain-gpt2.yaml + finetune-gpt2.yaml). LOOM_BENCH_IMDB_FAMILY.
+    /// </summary>
+    public string Family { get; init; } = "bert";
+
     /// <summary>Pre-training window in tokens. LOOM_BENCH_PRETRAIN_SEQ.</summary>
     public int PretrainSequenceLength { get; init; } = 256;
 
@@ -62,6 +68,9 @@ internal sealed record ImdbSettings
             TestReviews = Int("LOOM_BENCH_IMDB_TEST", d.TestReviews),
             UnsupReviews = Int("LOOM_BENCH_IMDB_UNSUP", d.UnsupReviews),
             PretrainMinutes = Number("LOOM_BENCH_PRETRAIN_MINUTES", d.PretrainMinutes),
+            Family = Environment.GetEnvironmentVariable("LOOM_BENCH_IMDB_FAMILY") is { Length: > 0 } f
+                ? f is "bert" or "gpt2" ? f : throw new FormatException($"LOOM_BENCH_IMDB_FAMILY is \"{f}\"; it must be bert or gpt2.")
+                : d.Family,
             PretrainSequenceLength = Int("LOOM_BENCH_PRETRAIN_SEQ", d.PretrainSequenceLength),
             VocabSize = Int("LOOM_BENCH_VOCAB", d.VocabSize),
             Hidden = Int("LOOM_BENCH_HIDDEN", d.Hidden),
