@@ -397,6 +397,8 @@ public static class LanguageModelTraining
         float best = float.PositiveInfinity;
         string? bestPath = null;
         int savedScheduleSteps = 0;
+        int horizon = options.MaxSteps;   // the schedule's length: MaxSteps, or fitted to the time budget
+        bool fitted = false;
         if (resumeFrom != null)
         {
             var saved = Checkpoints.TrainingCheckpoint.ReadState(resumeFrom);
@@ -488,8 +490,7 @@ public static class LanguageModelTraining
         // to its end, where they fix the schedule's length once. The warmup's rates do not depend on the length,
         // and from there on the run is a plain fixed-length schedule, saved in checkpoints. A run resumed before
         // the fit measures from its first step instead.
-        int horizon = options.MaxSteps, fitAt = -1, measureFrom = -1;
-        bool fitted = false;
+        int fitAt = -1, measureFrom = -1;
         double measureStart = 0, evalSeconds = 0, evalSecondsAtStart = 0;
         double? secondsPerStep = null;
         if (options.FitScheduleToTimeBudget)
