@@ -171,6 +171,7 @@ internal static class TrainCommand
             var task = ctx.AddTask("training", maxValue: cfg.Train.MaxSteps);
             var progress = new InlineProgress<StepMetrics>(s =>
             {
+                task.MaxValue = s.MaxSteps;   // the schedule's length: train.max_steps, or fitted to train.time_budget_seconds
                 task.Value = s.Step;
                 task.Description = $"step {s.Step}/{s.MaxSteps} loss {s.Loss:F3} lr {s.LearningRate:E1} {s.TokensPerSecond:F0} tok/s" + (s.Applied ? "" : " (skipped: fp16 overflow)");
             });

@@ -29,6 +29,8 @@ public sealed record CheckpointState(int Step, ulong DataRngState, int Optimizer
     public Dictionary<string, string>? FixedSettings { get; init; }
     /// <summary>The model's dropout step (masks drawn so far), so a resumed run draws the same masks.</summary>
     public ulong DropoutStep { get; init; }
+    /// <summary>The schedule's length once fitted to the time budget (train.fit_schedule_to_time_budget), so a resumed run keeps it; 0: not fitted.</summary>
+    public int ScheduleSteps { get; init; }
 }
 
 /// <summary>Writes, lists and reads checkpoints.</summary>

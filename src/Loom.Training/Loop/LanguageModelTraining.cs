@@ -4,7 +4,6 @@
 // and an HTML report. The whole typed options record is written next to the outputs.
 using Loom.Core.IO;
 using Loom.Core.Validation;
-using System.Diagnostics;
 using System.Text.Json;
 using Loom.Models;
 using Loom.Training.Optimizers;
@@ -21,14 +20,23 @@ public sealed record TrainOptions
     public int GradientAccumulation { get; init; } = 1;
     public int SequenceLength { get; init; } = 128;
     public int MaxSteps { get; init; } = 2000;
-    /// <summary>Stops after this long even before MaxSteps (the schedule still assumes MaxSteps).</summary>
+    /// <summary>Stops after this long even before MaxSteps (the schedule still assumes MaxSteps unless FitScheduleToTimeBudget).</summary>
     public double? TimeBudgetSeconds { get; init; }
+    /// <summary>
+    /// Fits the learning-rate schedule to TimeBudgetSeconds instead of MaxSteps (which becomes a cap): when the warmup
+    /// ends, the seconds per step measured over its second half fix the schedule's length so that its decay ends when
+    /// the budget does. The warmup's learning rates do not depend on it, and the length is saved in checkpoints, so a
+    /// resumed run continues bit for bit; two fresh runs on machines of different speed get different lengths.
+    /// </summary>
+    public bool FitScheduleToTimeBudget { get; init; }
     public float LearningRate { get; init; } = 1e-3f;
     public float MinLearningRate { get; init; } = 1e-4f;
     /// <summary>Decay after the warmup: "cosine" (default) to MinLearningRate, or "linear" (HF's default schedule) to MinLearningRate.</summary>
     public string Schedule { get; init; } = "cosine";
     public int WarmupSteps { get; init; } = 50;
     public float WeightDecay { get; init; } = 0.1f;
+    /// <summary>AdamW's second-moment decay β2: 0.999 (Kingma &amp; Ba 2015); nanoGPT's short runs use 0.99 (shakespeare-char) or 0.95.</summary>
+    public float AdamBeta2 { get; init; } = 0.999f;
     public float GradientClip { get; init; } = 1f;
     public int EvalEvery { get; init; } = 100;
     public int EvalBatches { get; init; } = 8;
@@ -57,6 +65,8 @@ public sealed record TrainOptions
         Setting.AtLeast(prefix + "sequence_length", SequenceLength, 2);
         Setting.AtLeast(prefix + "max_steps", MaxSteps, 1);
         if (TimeBudgetSeconds is { } budget) Setting.Positive(prefix + "time_budget_seconds", budget);
+        if (FitScheduleToTimeBudget && TimeBudgetSeconds is null)
+            throw new ArgumentException($"{prefix}fit_schedule_to_time_budget is true but {prefix}time_budget_seconds is not set: give the budget to fit the schedule to, or set {prefix}fit_schedule_to_time_budget to false.");
         Setting.Positive(prefix + "learning_rate", LearningRate);
         Setting.NonNegative(prefix + "min_learning_rate", MinLearningRate);
         if (MinLearningRate > LearningRate)
@@ -64,6 +74,7 @@ public sealed record TrainOptions
         Setting.AtLeast(prefix + "warmup_steps", WarmupSteps, 0);
         Setting.OneOf(prefix + "schedule", Schedule, "cosine", "linear");
         Setting.NonNegative(prefix + "weight_decay", WeightDecay);
+        if (!(AdamBeta2 >= 0 && AdamBeta2 < 1)) throw Setting.Error(prefix + "adam_beta2", AdamBeta2, "at least 0 and less than 1");
         Setting.Positive(prefix + "gradient_clip", GradientClip);
         Setting.AtLeast(prefix + "eval_every", EvalEvery, 1);
         Setting.AtLeast(prefix + "eval_batches", EvalBatches, 1);
@@ -93,6 +104,10 @@ public sealed record TrainResult(int Steps, float LastTrainLoss, float Validatio
 {
     /// <summary>True when the run ended because validation loss stopped improving.</summary>
     public bool StoppedEarly { get; init; }
+    /// <summary>The schedule's length when it was fitted to the time budget (TrainOptions.FitScheduleToTimeBudget), else null.</summary>
+    public int? FittedScheduleSteps { get; init; }
+    /// <summary>The seconds per step the fit measured (null when not fitted, or restored from a checkpoint).</summary>
+    public double? FittedSecondsPerStep { get; init; }
 }
 
 /// <summary>Warmup then cosine decay to the minimum.</summary>
@@ -170,6 +185,9 @@ public sealed class TrainingStep : IDisposable
     /// <summary>The mixed-precision state.</summary>
     public MixedPrecision Precision { get; }
 
+    /// <summary>The steps the learning-rate schedule spans: TrainOptions.MaxSteps unless the loop fitted it to a time budget.</summary>
+    public int ScheduleSteps { get; set; }
+
     /// <param name="model">The model to train.</param>
     /// <param name="batches">Training batches.</param>
     /// <param name="options">Optimisation settings.</param>
@@ -189,12 +207,16 @@ public sealed class TrainingStep : IDisposable
             // fp16 loss scaling would need every rank to agree on overflow, bf16 rounding on the shards: not built.
             if (options.Precision != TrainingPrecision.Fp32)
                 throw new ArgumentException($"train.precision is {options.Precision.ToString().ToLowerInvariant()}; distributed training supports fp32 only so far. Set train.precision: fp32 or train without --distributed.");
+            // The strategies build their own AdamW (sharded moments) with the default betas.
+            if (options.AdamBeta2 != new TrainOptions().AdamBeta2)
+                throw new ArgumentException($"train.adam_beta2 is {options.AdamBeta2}; distributed training uses AdamW's default 0.999 so far. Remove train.adam_beta2 or train without --distributed.");
             if (options.BatchSize < parallel.Size)
                 throw new ArgumentException($"train.batch_size is {options.BatchSize} but {parallel.Size} ranks share every micro-batch by rows; set train.batch_size to at least {parallel.Size} (the global batch stays batch_size × gradient_accumulation).");
         }
-        else _optimizer = new AdamWOptimizer(model.Parameters, new AdamWOptions { LearningRate = options.LearningRate, WeightDecay = options.WeightDecay });
+        else _optimizer = new AdamWOptimizer(model.Parameters, new AdamWOptions { LearningRate = options.LearningRate, WeightDecay = options.WeightDecay, Beta2 = options.AdamBeta2 });
         Precision = new MixedPrecision(model.Parameters, options.Precision, options.LossScaling);
         _microWeights = new double[options.GradientAccumulation];
+        ScheduleSteps = options.MaxSteps;
     }
 
     /// <summary>Runs optimizer step number <paramref name="step"/> (0-based, for the schedule).</summary>
@@ -275,8 +297,8 @@ public sealed class TrainingStep : IDisposable
     }
 
     private float LearningRate(int step) => _options.Schedule == "linear"
-        ? LearningRateSchedule.WarmupLinear(step, _options.WarmupSteps, _options.MaxSteps, _options.LearningRate, _options.MinLearningRate)
-        : LearningRateSchedule.WarmupCosine(step, _options.WarmupSteps, _options.MaxSteps, _options.LearningRate, _options.MinLearningRate);
+        ? LearningRateSchedule.WarmupLinear(step, _options.WarmupSteps, ScheduleSteps, _options.LearningRate, _options.MinLearningRate)
+        : LearningRateSchedule.WarmupCosine(step, _options.WarmupSteps, ScheduleSteps, _options.LearningRate, _options.MinLearningRate);
 
     // The data-parallel step. Every rank draws the same global micro-batch and takes rows
     // [r·B/N, (r+1)·B/N). The single-process loss of a micro-batch is the mean over its K target tokens;
@@ -337,11 +359,11 @@ public static class LanguageModelTraining
 
     /// <summary>Trains on random windows of a token stream; validation uses fixed windows of the validation stream.</summary>
     public static TrainResult Train(ILanguageModel model, int[] trainTokens, int[] validationTokens, TrainOptions options, string outputDirectory,
-        IProgress<StepMetrics>? progress = null, CancellationToken ct = default, string? resumeFrom = null)
+        IProgress<StepMetrics>? progress = null, CancellationToken ct = default, string? resumeFrom = null, TimeProvider? timeProvider = null)
     {
         options.Validate();
         return Train(model, new WindowBatches(trainTokens, options.BatchSize, options.SequenceLength, options.Seed),
-            new WindowBatches(validationTokens, options.BatchSize, options.SequenceLength, seed: 0), options, outputDirectory, progress, ct, resumeFrom);
+            new WindowBatches(validationTokens, options.BatchSize, options.SequenceLength, seed: 0), options, outputDirectory, progress, ct, resumeFrom, timeProvider: timeProvider);
     }
 
     /// <summary>Runs the loop; writes options.json, metrics.jsonl and report.html into <paramref name="outputDirectory"/>.</summary>
@@ -349,10 +371,11 @@ public static class LanguageModelTraining
     /// Every evaluation replays the same <see cref="TrainOptions.EvalBatches"/> validation batches. With
     /// <paramref name="resumeFrom"/> (a checkpoint directory) the weights, optimizer, loss scale, data
     /// position and step are restored and the run continues exactly as if it had never stopped.
+    /// <paramref name="timeProvider"/> is the clock of the time budget and its fitted schedule (the system's when null).
     /// </remarks>
     public static TrainResult Train(ILanguageModel model, IBatchSource train, IBatchSource validation, TrainOptions options, string outputDirectory,
         IProgress<StepMetrics>? progress = null, CancellationToken ct = default, string? resumeFrom = null, IReadOnlyDictionary<string, string>? fixedSettings = null,
-        IDataParallel? parallel = null)
+        IDataParallel? parallel = null, TimeProvider? timeProvider = null)
     {
         options.Validate();
         // Data-parallel: every rank trains, rank 0 alone writes the run directory (metrics, checkpoints, report).
@@ -373,6 +396,9 @@ public static class LanguageModelTraining
         int step = 0;
         float best = float.PositiveInfinity;
         string? bestPath = null;
+        int savedScheduleSteps = 0;
+        int horizon = options.MaxSteps;   // the schedule's length: MaxSteps, or fitted to the time budget
+        bool fitted = false;
         if (resumeFrom != null)
         {
             var saved = Checkpoints.TrainingCheckpoint.ReadState(resumeFrom);
@@ -390,6 +416,9 @@ public static class LanguageModelTraining
                 parallel.LoadOptimizerState(m, v, optimizerStep);
             }
             step = state.Step;
+            savedScheduleSteps = state.ScheduleSteps;
+            if (options.FitScheduleToTimeBudget && savedScheduleSteps > 0 && step >= savedScheduleSteps)
+                throw new ArgumentException($"{resumeFrom} is at step {step}, the end of its schedule fitted to the time budget ({savedScheduleSteps} steps): there is nothing left to train. Start a new run to train longer.");
             train.State = new BatchSourceState(state.DataRngState, state.DataPosition);
             trainer.Precision.Restore(state.LossScale, state.SkippedSteps);
             best = state.BestValidationLoss;
@@ -399,7 +428,9 @@ public static class LanguageModelTraining
         }
         if (writer) DurableFile.WriteAllText(Path.Combine(outputDirectory, "options.json"), JsonSerializer.Serialize(new { train = options, model = model.Configuration }, new JsonSerializerOptions { WriteIndented = true }));
         using TextWriter log = writer ? new StreamWriter(metrics, append: resumeFrom != null) { AutoFlush = true } : TextWriter.Null;
-        var clock = Stopwatch.StartNew();
+        var time = timeProvider ?? TimeProvider.System;
+        long clockStart = time.GetTimestamp();
+        double Elapsed() => time.GetElapsedTime(clockStart).TotalSeconds;
         float lastLoss = float.NaN;
         float bestEval = float.PositiveInfinity;
         int sinceImprovement = 0;
@@ -433,6 +464,7 @@ public static class LanguageModelTraining
                 FixedSettings = runSettings,
                 DataPosition = position.Position, LossScale = trainer.Precision.LossScale, SkippedSteps = trainer.Precision.SkippedSteps,
                 DropoutStep = (model as ITrainingMode)?.DropoutStep ?? 0,
+                ScheduleSteps = fitted ? horizon : 0,
             };
             string saved = gathered is { } moments
                 ? Checkpoints.TrainingCheckpoint.Save(checkpoints, model, moments.First, moments.Second, parallel!.OptimizerStep, checkpointState)
@@ -453,13 +485,35 @@ public static class LanguageModelTraining
         // meaningful on a shared machine, where wall time measures the neighbours (evaluation, checkpoints and
         // a distillation teacher-cache pass are not counted).
         double trainCpu = 0;
-        for (; step < options.MaxSteps; step++)
+        // A schedule fitted to the time budget (TrainOptions.FitScheduleToTimeBudget): the seconds per step are
+        // measured from halfway through the warmup (past the first steps' JIT compilation; evaluations left out)
+        // to its end, where they fix the schedule's length once. The warmup's rates do not depend on the length,
+        // and from there on the run is a plain fixed-length schedule, saved in checkpoints. A run resumed before
+        // the fit measures from its first step instead.
+        int fitAt = -1, measureFrom = -1;
+        double measureStart = 0, evalSeconds = 0, evalSecondsAtStart = 0;
+        double? secondsPerStep = null;
+        if (options.FitScheduleToTimeBudget)
+        {
+            if (savedScheduleSteps > 0) (horizon, fitted) = (Math.Min(savedScheduleSteps, options.MaxSteps), true);
+            else
+            {
+                fitAt = Math.Max(options.WarmupSteps, MinimumStepsBeforeFit);
+                measureFrom = fitAt / 2;
+                if (step >= measureFrom) (measureFrom, fitAt) = (step, Math.Max(fitAt, step + MinimumStepsBeforeFit / 2));
+                if (measureFrom == step) measureStart = Elapsed();
+            }
+        }
+        trainer.ScheduleSteps = horizon;
+        for (; step < horizon; step++)
         {
             ct.ThrowIfCancellationRequested();
-            if (options.TimeBudgetSeconds is { } budget && OverBudget(clock.Elapsed.TotalSeconds >= budget)) break;
+            if (options.TimeBudgetSeconds is { } budget && OverBudget(Elapsed() >= budget)) break;
             if (step % options.EvalEvery == 0)
             {
+                double evalStarted = Elapsed();
                 var e = new EvalMetrics(step, Validate());
+                evalSeconds += Elapsed() - evalStarted;
                 if (!float.IsFinite(e.ValidationLoss))
                     throw new InvalidOperationException($"The validation loss is {e.ValidationLoss} at step {step}: the weights hold NaN or infinity. Lower the learning rate (now {options.LearningRate}) or check the initial weights.");
                 evals.Add(e);
@@ -471,14 +525,14 @@ public static class LanguageModelTraining
                     break;
                 }
             }
-            long started = Stopwatch.GetTimestamp();
+            long started = time.GetTimestamp();
             statistics?.ResetStatistics();
             var cpuBefore = Environment.CpuUsage.TotalTime;
             var outcome = trainer.Run(step);
             trainCpu += (Environment.CpuUsage.TotalTime - cpuBefore).TotalSeconds;
-            double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            double seconds = time.GetElapsedTime(started).TotalSeconds;
             lastLoss = outcome.Loss;
-            var m = new StepMetrics(step + 1, outcome.Loss, outcome.LearningRate, outcome.GradientNorm, outcome.Tokens / seconds, clock.Elapsed.TotalSeconds, options.MaxSteps)
+            var m = new StepMetrics(step + 1, outcome.Loss, outcome.LearningRate, outcome.GradientNorm, outcome.Tokens / seconds, Elapsed(), horizon)
             {
                 Applied = outcome.Applied, LossScale = trainer.Precision.LossScale,
             };
@@ -487,16 +541,53 @@ public static class LanguageModelTraining
                 ? Line(new { type = "train", step = m.Step, loss = m.Loss, lr = m.LearningRate, grad_norm = m.GradientNorm, tokens_per_s = m.TokensPerSecond, loss_scale = m.LossScale }, "")
                 : JsonSerializer.Serialize(new { type = "skip", step = m.Step, loss = m.Loss, reason = "fp16 gradient overflow", loss_scale = m.LossScale }, Json));
             progress?.Report(m);
-            if (options.CheckpointEvery > 0 && (step + 1) % options.CheckpointEvery == 0 && step + 1 < options.MaxSteps)
+            if (step + 1 == measureFrom) (measureStart, evalSecondsAtStart) = (Elapsed(), evalSeconds);
+            if (step + 1 == fitAt)
+            {
+                secondsPerStep = (Elapsed() - measureStart - (evalSeconds - evalSecondsAtStart)) / (fitAt - measureFrom);
+                horizon = FittedScheduleSteps(step + 1, Elapsed(), secondsPerStep.Value, options);
+                if (parallel != null)
+                {
+                    // Every rank must take the same schedule and stop at the same step: rank 0's fit decides.
+                    Span<double> h = [parallel.Rank == 0 ? horizon : 0];
+                    parallel.SumOverRanks(h);
+                    horizon = (int)h[0];
+                }
+                trainer.ScheduleSteps = horizon;
+                fitted = true;
+            }
+            if (options.CheckpointEvery > 0 && (step + 1) % options.CheckpointEvery == 0 && step + 1 < horizon)
                 Checkpoint(step + 1);
         }
         var final = new EvalMetrics(step, Validate());
         evals.Add(final);
         log.WriteLine(Line(new { type = "eval", step = final.Step, val_loss = final.ValidationLoss, train_cpu_s = Math.Round(trainCpu, 3) }, "val_"));
         Checkpoint(step);
-        var result = new TrainResult(step, lastLoss, final.ValidationLoss, history, evals, clock.Elapsed.TotalSeconds) { StoppedEarly = stoppedEarly };
+        var result = new TrainResult(step, lastLoss, final.ValidationLoss, history, evals, Elapsed())
+        {
+            StoppedEarly = stoppedEarly, FittedScheduleSteps = fitted ? horizon : null, FittedSecondsPerStep = secondsPerStep,
+        };
         if (writer) TrainingReport.Write(Path.Combine(outputDirectory, "report.html"), result, options, model.Configuration, statistics != null ? metrics : null);
         return result;
+    }
+
+    /// <summary>Fewest steps before a schedule is fitted to the time budget (half of them measured).</summary>
+    public const int MinimumStepsBeforeFit = 8;
+
+    /// <summary>
+    /// The schedule length that ends a run when its time budget does, 2% kept back for the final evaluation and
+    /// checkpoint: the <paramref name="completed"/> steps plus what the rest of the budget buys at
+    /// <paramref name="secondsPerStep"/>, each step also carrying its share of the evaluations (EvalBatches forward
+    /// passes every EvalEvery steps; a forward pass costs about a third of a step's forward and backward, 2N against
+    /// 6N FLOPs per token: Kaplan et al. 2020, §2.1). At least <paramref name="completed"/>, at most MaxSteps.
+    /// </summary>
+    public static int FittedScheduleSteps(int completed, double elapsedSeconds, double secondsPerStep, TrainOptions options)
+    {
+        double budget = options.TimeBudgetSeconds ?? throw new ArgumentException("train.time_budget_seconds is not set: there is no budget to fit the schedule to.");
+        double perStep = secondsPerStep * (1 + options.EvalBatches / (3.0 * options.GradientAccumulation * options.EvalEvery));
+        double remaining = Math.Max(0, 0.98 * budget - elapsedSeconds);
+        double more = perStep > 0 ? Math.Floor(remaining / perStep) : double.PositiveInfinity;
+        return (int)Math.Clamp(completed + more, completed, options.MaxSteps);
     }
 
     /// <summary>

@@ -37,5 +37,45 @@ public class QuickstartCommandTests
         Assert.True(genCode == 0, genConsole);
         Assert.True(Squash(continuation).Length > 0);
         Assert.Equal(Squash("ROMEO:" + continuation), Squash(sample));
+
+        // --steps fixes the schedule's length (no fitting to the budget).
+        var train = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "options.json"))).RootElement.GetProperty("train");
+        Assert.False(train.GetProperty("FitScheduleToTimeBudget").GetBoolean());
+        Assert.Equal(8, train.GetProperty("MaxSteps").GetInt32());
+    }
+
+    [Fact]
+    public void TheDefaultRecipeFitsItsScheduleToTheBudgetAndSetOverridesIt()
+    {
+        string dir = CliRunner.TempDir();
+        var (code, _, console) = CliRunner.Run("quickstart", "--minutes", "1", "--set", "train.max_steps=3", "--set", "train.learning_rate=3e-3", "--output", dir);
+        Assert.True(code == 0, console);
+        Assert.Contains("as many steps as fit in 1 min", console);
+        var train = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "options.json"))).RootElement.GetProperty("train");
+        Assert.True(train.GetProperty("FitScheduleToTimeBudget").GetBoolean());
+        Assert.Equal(60.0, train.GetProperty("TimeBudgetSeconds").GetDouble());
+        Assert.Equal(3, train.GetProperty("MaxSteps").GetInt32());                 // --set: a cap on the fitted schedule
+        Assert.Equal(3e-3, train.GetProperty("LearningRate").GetDouble(), 6);
+        Assert.Equal("linear", train.GetProperty("Schedule").GetString());
+        // The validation measure every quickstart figure in docs/PERFORMANCE.md was taken with: 8 batches of 16 × 128.
+        Assert.Equal(16, train.GetProperty("BatchSize").GetInt32());
+        Assert.Equal(128, train.GetProperty("SequenceLength").GetInt32());
+        Assert.Equal(8, train.GetProperty("EvalBatches").GetInt32());
+        var records = File.ReadAllLines(Path.Combine(dir, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(3, records.Count(r => r.GetProperty("type").GetString() == "train"));
+    }
+
+    [Theory]
+    [InlineData("train.adam_beta=0.9", "train.adam_beta is not a setting")]
+    [InlineData("model.vocab_size=2048", "model.vocab_size is 2048")]
+    [InlineData("model.n_head=5", "model.n_embd is 192")]
+    [InlineData("train.sequence_length=256", "train.sequence_length is 256; it must be at most model.n_positions (128)")]
+    public void BadSettingsFailBeforeTheTokenizerIsTrained(string assignment, string message)
+    {
+        string dir = CliRunner.TempDir();
+        var (code, _, console) = CliRunner.Run("quickstart", "--set", assignment, "--output", dir);
+        Assert.Equal(1, code);
+        Assert.Contains(message, console);
+        Assert.DoesNotContain("1/4 tokenizer", console);
     }
 }
