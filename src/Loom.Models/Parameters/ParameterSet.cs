@@ -260,7 +260,7 @@ public sealed unsafe class ParameterSet : IDisposable
     /// backward kernel that asks for it through <see cref="GradientToWrite"/> writes it instead of adding
     /// to it (the weight-gradient GEMMs, β = 0), and any other access zeroes it first (across
     /// <paramref name="pool"/> when large). For GPT-2 124M this saves writing 0.5 GB of zeros per step and
-    /// the GEMMs' read of the old gradients; the numbers are those of <see cref="ZeroGradients(Loom.Core.Threading.WorkerPool?)"/>
+    /// the GEMMs' read of the old gradients; the numbers are those of eager <see cref="ZeroGradients()"/>
     /// (x + 0 = x). Single-threaded use only, as the backward that follows.
     /// </summary>
     public void ZeroGradientsOnFirstWrite(Loom.Core.Threading.WorkerPool? pool = null)
