@@ -92,8 +92,20 @@ internal static class TrainSuite
         }
     }
 
+    // As TrainingStep: zeroing deferred to the first write of each gradient (LOOM_TRAIN_EAGER_ZERO=1: the
+    // eager 0.5 GB pass, for comparison).
+    private static readonly bool EagerZero = Environment.GetEnvironmentVariable("LOOM_TRAIN_EAGER_ZERO") == "1";
+
+    private static void ZeroGradients(Loom.Models.Parameters.ParameterSet p, Loom.Core.Threading.WorkerPool pool)
+    {
+        if (EagerZero) p.ZeroGradients(pool);
+        else p.ZeroGradientsOnFirstWrite(pool);
+    }
+
     public static void Run(BenchContext ctx)
     {
+        // LOOM_TRAIN_FULL_ATTENTION=1: attention's full T×T products instead of skipping the causal upper blocks (to compare).
+        if (Environment.GetEnvironmentVariable("LOOM_TRAIN_FULL_ATTENTION") == "1") Loom.Core.Kernels.Attention.CausalBlockSkipping = false;
         int widest = Loom.Core.Diagnostics.FmaPeak.WidestWidth;
         double PeakGflopsPerCore = widest == 0 ? double.NaN
             : Loom.Core.Diagnostics.FmaPeak.Measure(widest, 1.0, ctx.Pool(1)).GflopsPerSecond;
@@ -128,7 +140,7 @@ internal static class TrainSuite
                 {
                     mp.BeginStep();
                     model.Forward(ids, targets, b, t);
-                    using (OpProfiler.Op("optimizer", "zero gradients")) model.Parameters.ZeroGradients(pool);
+                    using (OpProfiler.Op("optimizer", "zero gradients")) ZeroGradients(model.Parameters, pool);
                     model.Backward(mp.LossScale);
                     if (!mp.EndStep()) return;
                     float norm;

@@ -23,10 +23,12 @@ public static unsafe class Conv1D
 
     /// <summary>
     /// dx = dy·Wᵀ (added to dx when <paramref name="accumulateInput"/>; skipped when dx is empty),
-    /// dW += xᵀ·dy, db += Σ_rows dy (skipped when db is empty).
+    /// dW += xᵀ·dy (dW = xᵀ·dy, the old dW not read, when <paramref name="accumulateWeight"/> is false),
+    /// db += Σ_rows dy (skipped when db is empty).
     /// </summary>
     public static void Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
-        Span<float> dx, Span<float> dweight, Span<float> dbias, int m, int inFeatures, int outFeatures, bool accumulateInput = false, WorkerPool? pool = null)
+        Span<float> dx, Span<float> dweight, Span<float> dbias, int m, int inFeatures, int outFeatures, bool accumulateInput = false, WorkerPool? pool = null,
+        bool accumulateWeight = true)
     {
         Check("dy", dy.Length, m, outFeatures);
         Check("x", x.Length, m, inFeatures);
@@ -39,7 +41,7 @@ public static unsafe class Conv1D
             if (!dx.IsEmpty)
                 Gemm.Run(Transpose.No, Transpose.Yes, m, inFeatures, outFeatures, 1f, pdy, outFeatures, pw, outFeatures,
                     accumulateInput ? 1f : 0f, pdx, inFeatures, null, pool);
-            Gemm.Run(Transpose.Yes, Transpose.No, inFeatures, outFeatures, m, 1f, px, inFeatures, pdy, outFeatures, 1f, pdw, outFeatures, null, pool);
+            Gemm.Run(Transpose.Yes, Transpose.No, inFeatures, outFeatures, m, 1f, px, inFeatures, pdy, outFeatures, accumulateWeight ? 1f : 0f, pdw, outFeatures, null, pool);
         }
         if (!dbias.IsEmpty) Bias.Backward(dy, dbias, pool);
     }

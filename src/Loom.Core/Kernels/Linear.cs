@@ -26,10 +26,12 @@ public static unsafe class Linear
 
     /// <summary>
     /// Backward of <see cref="Forward"/>: dx = dy·W (added to dx when <paramref name="accumulateInput"/>),
-    /// dweight += dyᵀ·x, dbias += Σ dy (skipped when dbias is empty). dx may be empty to skip it (first layer).
+    /// dweight += dyᵀ·x (dweight = dyᵀ·x, the old one not read, when <paramref name="accumulateWeight"/> is false),
+    /// dbias += Σ dy (skipped when dbias is empty). dx may be empty to skip it (first layer).
     /// </summary>
     public static void Backward(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> weight,
-        Span<float> dx, Span<float> dweight, Span<float> dbias, int m, int k, int n, bool accumulateInput = false, WorkerPool? pool = null)
+        Span<float> dx, Span<float> dweight, Span<float> dbias, int m, int k, int n, bool accumulateInput = false, WorkerPool? pool = null,
+        bool accumulateWeight = true)
     {
         CheckSize("dy", dy.Length, m, n);
         CheckSize("x", x.Length, m, k);
@@ -43,7 +45,7 @@ public static unsafe class Linear
         {
             if (!dx.IsEmpty)
                 Gemm.Run(Transpose.No, Transpose.No, m, k, n, 1f, pdy, n, pw, k, accumulateInput ? 1f : 0f, pdx, k, null, pool);
-            Gemm.Run(Transpose.Yes, Transpose.No, n, k, m, 1f, pdy, n, px, k, 1f, pdw, k, null, pool);
+            Gemm.Run(Transpose.Yes, Transpose.No, n, k, m, 1f, pdy, n, px, k, accumulateWeight ? 1f : 0f, pdw, k, null, pool);
         }
         if (!dbias.IsEmpty) Bias.Backward(dy, dbias, pool);
     }

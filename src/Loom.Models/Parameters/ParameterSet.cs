@@ -18,7 +18,14 @@ public sealed unsafe class ParameterSet : IDisposable
     public NativeBuffer Values { get; }
 
     /// <summary>Gradients of the trainable tensors, packed; null when nothing is trainable.</summary>
-    public NativeBuffer? Gradients => _gradients;
+    public NativeBuffer? Gradients
+    {
+        get
+        {
+            ZeroAllPending();   // raw memory: every tensor must hold its real gradient
+            return _gradients;
+        }
+    }
 
     /// <summary>Total number of parameters.</summary>
     public long Count { get; }
@@ -93,6 +100,7 @@ public sealed unsafe class ParameterSet : IDisposable
         _discard?.Dispose();
         _gradients = null;
         _discard = null;
+        CancelPending();   // the new block is allocated zeroed
         GradientFloats = g;
         TrainableCount = count;
         if (g > 0)
@@ -136,12 +144,67 @@ public sealed unsafe class ParameterSet : IDisposable
     /// <summary>Gradient of tensor <paramref name="index"/>; throws when it is frozen.</summary>
     public Span<float> Gradient(int index)
     {
+        var g = RawGradient(index);
+        if (_pendingCount > 0 && _pendingZero[index]) ZeroPending(index, g);
+        return g;
+    }
+
+    /// <summary>
+    /// Gradient of tensor <paramref name="index"/> for a kernel that can either write it or add to it:
+    /// <paramref name="overwrite"/> is true when the gradient is still logically zero after
+    /// <see cref="ZeroGradientsOnFirstWrite"/> — the caller must then write every element (a GEMM with
+    /// β = 0), which saves zeroing the tensor and reading it back. Later calls in the same step get false
+    /// (add). Throws when the tensor is frozen.
+    /// </summary>
+    public Span<float> GradientToWrite(int index, out bool overwrite)
+    {
+        var g = RawGradient(index);
+        overwrite = _pendingCount > 0 && _pendingZero[index];
+        if (overwrite)
+        {
+            _pendingZero[index] = false;
+            _pendingCount--;
+        }
+        return g;
+    }
+
+    private Span<float> RawGradient(int index)
+    {
         var s = _specs[index];
         if (s.GradientOffset < 0)
             throw new InvalidOperationException(_gradients == null
                 ? $"Parameter \"{s.Name}\" has no gradient: the model was built for inference (every parameter frozen); build it for training to run Backward."
                 : $"Parameter \"{s.Name}\" is frozen and has no gradient.");
         return new((float*)_gradients!.Pointer + s.GradientOffset, checked((int)s.Count));
+    }
+
+    // Deferred zeroing (ZeroGradientsOnFirstWrite): _pendingZero[i] means tensor i's gradient is zero
+    // although its memory still holds the last step's values. Every accessor but GradientToWrite zeroes
+    // a pending tensor before handing it out, so code that only adds into gradients stays correct.
+    private bool[] _pendingZero = [];
+    private int _pendingCount;
+    private Loom.Core.Threading.WorkerPool? _pendingPool;
+
+    private void ZeroPending(int index, Span<float> g)
+    {
+        _pendingZero[index] = false;
+        _pendingCount--;
+        if (g.Length >= 1 << 16) Loom.Core.Kernels.Arithmetic.Clear(g, _pendingPool);
+        else g.Clear();
+    }
+
+    private void ZeroAllPending()
+    {
+        if (_pendingCount == 0) return;
+        for (int i = 0; i < _pendingZero.Length && _pendingCount > 0; i++)
+            if (_pendingZero[i]) ZeroPending(i, RawGradient(i));
+    }
+
+    private void CancelPending()
+    {
+        if (_pendingCount == 0) return;
+        Array.Clear(_pendingZero);
+        _pendingCount = 0;
     }
 
     /// <summary>
@@ -151,7 +214,7 @@ public sealed unsafe class ParameterSet : IDisposable
     internal Span<float> GradientOrDiscard(int index)
     {
         var s = _specs[index];
-        if (s.GradientOffset >= 0) return new((float*)_gradients!.Pointer + s.GradientOffset, checked((int)s.Count));
+        if (s.GradientOffset >= 0) return Gradient(index);
         if (_discard == null || _discard.ByteLength < s.Count * sizeof(float))
             throw new InvalidOperationException("Backward needs trainable parameters: the model was built for inference (every parameter frozen).");
         return new((float*)_discard.Pointer, checked((int)s.Count));
@@ -165,16 +228,58 @@ public sealed unsafe class ParameterSet : IDisposable
     }
 
     /// <summary>The whole gradient block (trainable tensors only, padding included and always zero); empty when none.</summary>
-    public Span<float> AllGradients => _gradients == null ? default : new((float*)_gradients.Pointer, checked((int)GradientFloats));
+    public Span<float> AllGradients
+    {
+        get
+        {
+            if (_gradients == null) return default;
+            ZeroAllPending();
+            return new((float*)_gradients.Pointer, checked((int)GradientFloats));
+        }
+    }
 
     /// <summary>The whole value block.</summary>
     public Span<float> AllValues => new((float*)Values.Pointer, checked((int)Floats));
 
     /// <summary>Sets every gradient to zero.</summary>
-    public void ZeroGradients() => AllGradients.Clear();
+    public void ZeroGradients()
+    {
+        CancelPending();
+        AllGradients.Clear();
+    }
 
     /// <summary>Sets every gradient to zero, split across <paramref name="pool"/> (the block is 0.5 GB for GPT-2 124M).</summary>
-    public void ZeroGradients(Loom.Core.Threading.WorkerPool? pool) => Loom.Core.Kernels.Arithmetic.Clear(AllGradients, pool);
+    public void ZeroGradients(Loom.Core.Threading.WorkerPool? pool)
+    {
+        CancelPending();
+        Loom.Core.Kernels.Arithmetic.Clear(AllGradients, pool);
+    }
+
+    /// <summary>
+    /// Sets every gradient to zero without a pass over the block: each tensor is marked zero, the first
+    /// backward kernel that asks for it through <see cref="GradientToWrite"/> writes it instead of adding
+    /// to it (the weight-gradient GEMMs, β = 0), and any other access zeroes it first (across
+    /// <paramref name="pool"/> when large). For GPT-2 124M this saves writing 0.5 GB of zeros per step and
+    /// the GEMMs' read of the old gradients; the numbers are those of eager <see cref="ZeroGradients()"/>
+    /// (x + 0 = x). Single-threaded use only, as the backward that follows.
+    /// </summary>
+    public void ZeroGradientsOnFirstWrite(Loom.Core.Threading.WorkerPool? pool = null)
+    {
+        if (_gradients == null) return;
+        if (_pendingZero.Length != _specs.Count) _pendingZero = new bool[_specs.Count];
+        int n = 0;
+        for (int i = 0; i < _specs.Count; i++)
+        {
+            bool trainable = _specs[i].GradientOffset >= 0;
+            _pendingZero[i] = trainable;
+            if (trainable) n++;
+        }
+        _pendingCount = n;
+        _pendingPool = pool;
+    }
+
+    /// <summary>Tensors whose gradient is still marked zero by <see cref="ZeroGradientsOnFirstWrite"/> (not yet written or read).</summary>
+    public int PendingZeroGradients => _pendingCount;
 
     public void Dispose()
     {

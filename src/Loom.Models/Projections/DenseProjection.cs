@@ -2,6 +2,7 @@
 // layout. The three GEMMs per layout (Core's Linear and Conv1D kernels):
 //   OutIn (nn.Linear): y = x·Wᵀ + b (NT);  dx = dy·W (NN);   dW += dyᵀ·x (TN)
 //   InOut (Conv1D):    y = x·W + b  (NN);  dx = dy·Wᵀ (NT);  dW += xᵀ·dy (TN)
+// (dW = … instead of += when the step's gradients were zeroed lazily: ParameterSet.GradientToWrite.)
 // A frozen weight skips its gradient GEMM (a third of the backward's flops); a frozen bias its row
 // sum. A single row (KV-cache decoding) uses the matrix-vector kernels, which read each weight once.
 using System.Numerics.Tensors;
@@ -77,8 +78,10 @@ public sealed class DenseProjection : IProjection
         Span<float> db = trainB ? _p.Gradient(_b) : default;
         if (trainW)
         {
-            if (_outIn) Linear.Backward(dy, x, w, dx, _p.Gradient(_w), db, rows, _in, _out, accumulateInput, _pool);
-            else Conv1D.Backward(dy, x, w, dx, _p.Gradient(_w), db, rows, _in, _out, accumulateInput, _pool);
+            // The first backward of a step writes dW instead of adding to it (ParameterSet.ZeroGradientsOnFirstWrite).
+            var dw = _p.GradientToWrite(_w, out bool overwrite);
+            if (_outIn) Linear.Backward(dy, x, w, dx, dw, db, rows, _in, _out, accumulateInput, _pool, accumulateWeight: !overwrite);
+            else Conv1D.Backward(dy, x, w, dx, dw, db, rows, _in, _out, accumulateInput, _pool, accumulateWeight: !overwrite);
             return;
         }
         // Frozen weight: only the input gradient (and a trainable bias's).

@@ -68,7 +68,8 @@ public class TrainingReferenceTests
     }
 
     // The training loop's form: clipping fused into the update (GlobalNorm, then Update(lr, coefficient))
-    // and the gradients zeroed through the pool. Same PyTorch curve, and bit for bit the unfused step.
+    // and the gradients' zeroing deferred to their first write (ZeroGradientsOnFirstWrite: the weight-gradient
+    // GEMMs write instead of adding). Same PyTorch curve, and bit for bit the unfused, eagerly zeroed step.
     [Fact]
     public void FusedClippingMatchesPyTorchAndTheUnfusedStepBitForBit()
     {
@@ -88,7 +89,7 @@ public class TrainingReferenceTests
             float lossPlain = plain.Forward(ids, targets, B, T);
             Assert.True(Math.Abs(loss - want[step]) <= 1e-5, $"step {step}: PyTorch loss {want[step]:R}, Loom {loss:R}");
             Assert.Equal(BitConverter.SingleToInt32Bits(lossPlain), BitConverter.SingleToInt32Bits(loss));
-            fused.Parameters.ZeroGradients(pool);
+            fused.Parameters.ZeroGradientsOnFirstWrite(pool);
             fused.Backward();
             plain.Parameters.ZeroGradients();
             plain.Backward();
