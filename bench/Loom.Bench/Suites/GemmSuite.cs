@@ -160,6 +160,34 @@ internal static unsafe class GemmSuite
 
         Loom();
         Report(ctx, name, flops / ctx.Time(Loom, threads) / 1e9, anchors);
+        if (CompareDrivers && gm <= GemmBlocking.MaxMC) CompareBPacking(ctx, name, flops, threads, Loom);
+    }
+
+    // LOOM_BENCH_GEMM_DRIVERS=1: for M ≤ MaxMC, also time the block-packing driver (Gemm.PackBPerPanel
+    // off) against the per-panel one, alternating in the same process (two rounds each, best of each
+    // kept), so a loaded machine affects both alike. Both compute the same bits.
+    private static readonly bool CompareDrivers = Environment.GetEnvironmentVariable("LOOM_BENCH_GEMM_DRIVERS") == "1";
+
+    private static void CompareBPacking(BenchContext ctx, string name, double flops, int threads, Action loom)
+    {
+        double perPanel = 0, block = 0;
+        try
+        {
+            for (int round = 0; round < 2; round++)
+            {
+                Gemm.PackBPerPanel = true;
+                perPanel = Math.Max(perPanel, flops / ctx.Time(loom, threads) / 1e9);
+                Gemm.PackBPerPanel = false;
+                block = Math.Max(block, flops / ctx.Time(loom, threads) / 1e9);
+            }
+        }
+        finally
+        {
+            Gemm.PackBPerPanel = true;
+        }
+        ctx.Rows.Add(new BenchRow(name, "gflops_pack_b_per_panel", Math.Round(perPanel, 2), "GFLOP/s")
+            { Anchor = Math.Round(block, 2), AnchorName = "same GEMM, B packed a KC×NC block at a time", Ratio = Math.Round(perPanel / block, 3) });
+        Console.WriteLine($"{name,-36}   B per panel {perPanel,7:F1}  B per block {block,7:F1} GFLOP/s  ratio {perPanel / block:F3}");
     }
 
     private static void Report(BenchContext ctx, string name, double gfLoom, List<OpenBlasChildResult> anchors)
