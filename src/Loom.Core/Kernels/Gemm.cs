@@ -4,6 +4,9 @@
 //   for jc (NC columns of C) → for pc (KC of the shared dimension) → pack B[kc×nc] →
 //   for ic (MC rows) → pack A[mc×kc] → for jr (NR) → for ir (MR) → MR×NR micro-kernel.
 // The packed B micro-panel (NR×KC floats) stays in L1, the packed A block in L2.
+// When M fits one block of A (M ≤ 288: GPT-2's 256 tokens), B is instead packed one micro-panel
+// at a time, just before its column of tiles, with the next panel's source prefetched meanwhile
+// (SerialOneBlockOfA; same tiles and bits as the block order).
 // Micro-kernels (GemmMicroKernels.cs), one per GemmPath, chosen once per process by the CPU:
 //   AVX-512: a 12×32 tile of C in 24 zmm accumulators; per k 2 loads of B, 12 broadcasts of A
 //            and 24 FMAs (27 of the 32 zmm registers).
