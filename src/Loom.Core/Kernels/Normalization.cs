@@ -5,6 +5,8 @@
 // RMSNorm:    r = 1/√(mean(x²)+ε), n = x·r, y = n⊙w.
 //             dx = r (dn − n·mean(dn⊙n));  dw += Σ_rows dy⊙n.
 // The per-row statistics (μ, σ⁻¹ or r) are saved by the forward for the backward.
+// Sums follow VectorOps' 16-lane order on every path (same bits); on AVX-512 the LayerNorm forward
+// takes four rows at a time so their dependent reduction chains overlap (Rows4Avx512).
 // The backward is one pass over the rows: each thread writes dx for its rows and sums its rows'
 // dw (and db) into its own partial vector; the caller then adds the partials in thread order.
 // For a given thread count the result is bit-identical run to run.
