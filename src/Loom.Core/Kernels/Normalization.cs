@@ -5,13 +5,10 @@
 // RMSNorm:    r = 1/√(mean(x²)+ε), n = x·r, y = n⊙w.
 //             dx = r (dn − n·mean(dn⊙n));  dw += Σ_rows dy⊙n.
 // The per-row statistics (μ, σ⁻¹ or r) are saved by the forward for the backward.
-// Sums follow VectorOps' 16-lane order on every path (same bits); on AVX-512 the LayerNorm forward
-// takes four rows at a time so their dependent reduction chains overlap (Rows4Avx512).
 // The backward is one pass over the rows: each thread writes dx for its rows and sums its rows'
 // dw (and db) into its own partial vector; the caller then adds the partials in thread order.
 // For a given thread count the result is bit-identical run to run.
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Loom.Core.Threading;
 
@@ -70,13 +67,7 @@ public static unsafe class LayerNorm
         public readonly void Run(int start, int end)
         {
             int w = Vector<float>.Count;
-            int r = start;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                float* lanes = stackalloc float[4 * 16];
-                for (; r + 4 <= end; r += 4) Rows4Avx512(r, lanes);
-            }
-            for (; r < end; r++)
+            for (int r = start; r < end; r++)
             {
                 float* x = X + (long)r * Cols, y = Y + (long)r * Cols;
                 float mu = VectorOps.Sum(x, Cols) / Cols;
@@ -98,98 +89,6 @@ public static unsafe class LayerNorm
                 for (; j <= Cols - w; j += w)
                     VectorOps.Store(y + j, (VectorOps.Load(x + j) - vmu) * vrs * VectorOps.Load(W + j) + VectorOps.Load(B + j));
                 for (; j < Cols; j++) y[j] = (x[j] - mu) * rs * W[j] + B[j];
-            }
-        }
-
-        // AVX-512, four rows at a time. A row's mean and variance are chains of dependent adds
-        // (48 each at C = 768, one 16-lane accumulator: VectorOps.Sum's order), and one row at a time
-        // left those chains' latency exposed between the row's memory reads: the 512-bit path ran at
-        // 0.78× the AVX2 path (PERFORMANCE.md, issue 11). Here four rows' chains run interleaved, the
-        // lane sums of four rows too, and the normalisation loads w and b once for four rows. Each row
-        // keeps exactly its own accumulation order (the one every path uses), so the numbers are
-        // bit-identical to the one-row loop above and to the AVX2, SSE and scalar paths (tested).
-        private readonly void Rows4Avx512(int r, float* lanes)
-        {
-            int cols = Cols, main = cols & ~15;
-            float* x0 = X + (long)r * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
-            float* y0 = Y + (long)r * cols, y1 = y0 + cols, y2 = y1 + cols, y3 = y2 + cols;
-
-            // Σx: lane j of each row's accumulator sums its elements i ≡ j (mod 16), then the tail.
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (int j = 0; j < main; j += 16)
-            {
-                a0 += Vector512.Load(x0 + j);
-                a1 += Vector512.Load(x1 + j);
-                a2 += Vector512.Load(x2 + j);
-                a3 += Vector512.Load(x3 + j);
-            }
-            LaneSums4(a0, a1, a2, a3, main, lanes, out float s0, out float s1, out float s2, out float s3);
-            for (int j = main; j < cols; j++) { s0 += x0[j]; s1 += x1[j]; s2 += x2[j]; s3 += x3[j]; }
-            float mu0 = s0 / cols, mu1 = s1 / cols, mu2 = s2 / cols, mu3 = s3 / cols;
-
-            // Σ(x − μ)², the same order (VectorOps.SumSquaredDeviation).
-            Vector512<float> m0 = Vector512.Create(mu0), m1 = Vector512.Create(mu1), m2 = Vector512.Create(mu2), m3 = Vector512.Create(mu3);
-            a0 = default; a1 = default; a2 = default; a3 = default;
-            for (int j = 0; j < main; j += 16)
-            {
-                var d0 = Vector512.Load(x0 + j) - m0; a0 += d0 * d0;
-                var d1 = Vector512.Load(x1 + j) - m1; a1 += d1 * d1;
-                var d2 = Vector512.Load(x2 + j) - m2; a2 += d2 * d2;
-                var d3 = Vector512.Load(x3 + j) - m3; a3 += d3 * d3;
-            }
-            LaneSums4(a0, a1, a2, a3, main, lanes, out s0, out s1, out s2, out s3);
-            for (int j = main; j < cols; j++)
-            {
-                float d0 = x0[j] - mu0; s0 += d0 * d0;
-                float d1 = x1[j] - mu1; s1 += d1 * d1;
-                float d2 = x2[j] - mu2; s2 += d2 * d2;
-                float d3 = x3[j] - mu3; s3 += d3 * d3;
-            }
-            float rs0 = 1f / MathF.Sqrt(s0 / cols + Eps), rs1 = 1f / MathF.Sqrt(s1 / cols + Eps);
-            float rs2 = 1f / MathF.Sqrt(s2 / cols + Eps), rs3 = 1f / MathF.Sqrt(s3 / cols + Eps);
-            Mean[r] = mu0; Mean[r + 1] = mu1; Mean[r + 2] = mu2; Mean[r + 3] = mu3;
-            Rstd[r] = rs0; Rstd[r + 1] = rs1; Rstd[r + 2] = rs2; Rstd[r + 3] = rs3;
-
-            // y = (x − μ)·rstd·w + b, the per-element arithmetic of every path.
-            Vector512<float> r0 = Vector512.Create(rs0), r1 = Vector512.Create(rs1), r2 = Vector512.Create(rs2), r3 = Vector512.Create(rs3);
-            for (int j = 0; j < main; j += 16)
-            {
-                var w = Vector512.Load(W + j);
-                var b = Vector512.Load(B + j);
-                ((Vector512.Load(x0 + j) - m0) * r0 * w + b).Store(y0 + j);
-                ((Vector512.Load(x1 + j) - m1) * r1 * w + b).Store(y1 + j);
-                ((Vector512.Load(x2 + j) - m2) * r2 * w + b).Store(y2 + j);
-                ((Vector512.Load(x3 + j) - m3) * r3 * w + b).Store(y3 + j);
-            }
-            for (int j = main; j < cols; j++)
-            {
-                float w = W[j], b = B[j];
-                y0[j] = (x0[j] - mu0) * rs0 * w + b;
-                y1[j] = (x1[j] - mu1) * rs1 * w + b;
-                y2[j] = (x2[j] - mu2) * rs2 * w + b;
-                y3[j] = (x3[j] - mu3) * rs3 * w + b;
-            }
-        }
-
-        // Four rows' 16-lane accumulators summed lane 0 to 15 (VectorOps' lane order), the four
-        // chains interleaved; a row shorter than 16 starts from 0, as VectorOps.Sum does.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void LaneSums4(Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3,
-            int main, float* lanes, out float s0, out float s1, out float s2, out float s3)
-        {
-            if (main == 0)
-            {
-                s0 = s1 = s2 = s3 = 0f;
-                return;
-            }
-            a0.Store(lanes); a1.Store(lanes + 16); a2.Store(lanes + 32); a3.Store(lanes + 48);
-            s0 = lanes[0]; s1 = lanes[16]; s2 = lanes[32]; s3 = lanes[48];
-            for (int j = 1; j < 16; j++)
-            {
-                s0 += lanes[j];
-                s1 += lanes[16 + j];
-                s2 += lanes[32 + j];
-                s3 += lanes[48 + j];
             }
         }
     }

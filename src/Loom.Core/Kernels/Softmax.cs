@@ -107,6 +107,10 @@ public static unsafe class Softmax
         }
     }
 
+    // Whether AVX-512 rows go through the fused routine (ForwardKernel.DenseAvx512) or VectorOps'
+    // general one; same bits either way (tested), switchable so the `kernels` suite can compare them.
+    internal static bool FusedRowAvx512 = true;
+
     internal static int CheckRows(int length, int cols, string name)
     {
         if (cols <= 0) throw new ArgumentOutOfRangeException(nameof(cols), cols, "The row length must be positive.");
@@ -139,7 +143,7 @@ public static unsafe class Softmax
 
         private static void Dense(float* x, float* y, int n)
         {
-            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
+            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && FusedRowAvx512)
             {
                 DenseAvx512(x, y, n);
                 return;
