@@ -160,6 +160,83 @@ internal static unsafe class GemmSuite
 
         Loom();
         Report(ctx, name, flops / ctx.Time(Loom, threads) / 1e9, anchors);
+        if (CompareDrivers && gm <= GemmBlocking.MaxMC) CompareBPacking(ctx, name, flops, threads, Loom);
+        if (PackingShare) MeasurePackingShare(ctx, name, ta, tb, gm, gn, gk, (float*)a, lda, (float*)b, ldb, (float*)pln, ldc, threads);
+    }
+
+    // LOOM_BENCH_GEMM_PACKING=1: what share of one thread's GEMM time its packing takes. Thread 0's
+    // share at this thread count (C split along its larger dimension, as Gemm's job splits it) runs
+    // on one thread, whole; then the same packing calls alone (every k block's B, every block of A,
+    // as the block driver makes them), on the same operands. One thread's CPU time, so it is the same
+    // figure on a loaded machine; the packing alone runs with operands as warm as a repeated GEMM has them.
+    private static readonly bool PackingShare = Environment.GetEnvironmentVariable("LOOM_BENCH_GEMM_PACKING") == "1";
+
+    private static void MeasurePackingShare(BenchContext ctx, string name, Transpose ta, Transpose tb, int m, int n, int k,
+        float* a, int lda, float* b, int ldb, float* c, int ldc, int threads)
+    {
+        var blk = GemmBlocking.For(Gemm.SelectedPath);
+        if (n >= m)
+        {
+            var (j0, j1) = Loom.Core.Threading.WorkerPool.PartitionAligned(n, blk.NR, 0, threads);
+            n = j1 - j0;
+        }
+        else
+        {
+            var (i0, i1) = Loom.Core.Threading.WorkerPool.PartitionAligned(m, blk.MR, 0, threads);
+            m = i1 - i0;
+        }
+        var one = ctx.Pool(1);
+        // Lambdas capture addresses as nint (pointers are converted back inside).
+        nint na = (nint)a, nb = (nint)b, ncc = (nint)c;
+        double tAll = ctx.Time(() => Gemm.Run(ta, tb, m, n, k, 1f, (float*)na, lda, (float*)nb, ldb, 0f, (float*)ncc, ldc, null, one), 1);
+        using var pa = new NativeBuffer((long)GemmBlocking.MaxPackA * 4, zero: false);
+        using var pb = new NativeBuffer((long)GemmBlocking.MaxPackB * 4, zero: false);
+        nint npa = (nint)pa.Pointer, npb = (nint)pb.Pointer;
+        int kBlocks = (k + blk.KC - 1) / blk.KC, KC = (k + kBlocks - 1) / kBlocks;
+        int MC = m <= GemmBlocking.MaxMC ? (m + blk.MR - 1) / blk.MR * blk.MR : blk.MC;
+        double tPackB = ctx.Time(() =>
+        {
+            for (int jc = 0; jc < n; jc += blk.NC)
+                for (int pc = 0; pc < k; pc += KC)
+                    GemmPacking.PackB(blk.NR, tb, (float*)nb, ldb, pc, jc, Math.Min(KC, k - pc), Math.Min(blk.NC, n - jc), (float*)npb);
+        }, 1);
+        double tPackA = ctx.Time(() =>
+        {
+            for (int jc = 0; jc < n; jc += blk.NC)
+                for (int pc = 0; pc < k; pc += KC)
+                    for (int ic = 0; ic < m; ic += MC)
+                        GemmPacking.PackA(blk.MR, ta, (float*)na, lda, ic, pc, Math.Min(MC, m - ic), Math.Min(KC, k - pc), (float*)npa);
+        }, 1);
+        ctx.Rows.Add(new BenchRow(name, "packing_share", Math.Round((tPackA + tPackB) / tAll, 4), "fraction")
+            { AnchorName = $"thread 0's share {m}x{n}x{k} on one thread: {tAll * 1e3:F3} ms; packing A {tPackA * 1e3:F3} ms, B {tPackB * 1e3:F3} ms" });
+        Console.WriteLine($"{name,-36}   thread 0's share {m}x{n}x{k}: {tAll * 1e3,8:F3} ms; packing A {tPackA * 1e3:F3} ms ({tPackA / tAll:P1}), B {tPackB * 1e3:F3} ms ({tPackB / tAll:P1})");
+    }
+
+    // LOOM_BENCH_GEMM_DRIVERS=1: for M ≤ MaxMC, also time the block-packing driver (Gemm.PackBPerPanel
+    // off) against the per-panel one, alternating in the same process (two rounds each, best of each
+    // kept), so a loaded machine affects both alike. Both compute the same bits.
+    private static readonly bool CompareDrivers = Environment.GetEnvironmentVariable("LOOM_BENCH_GEMM_DRIVERS") == "1";
+
+    private static void CompareBPacking(BenchContext ctx, string name, double flops, int threads, Action loom)
+    {
+        double perPanel = 0, block = 0;
+        try
+        {
+            for (int round = 0; round < 2; round++)
+            {
+                Gemm.PackBPerPanel = true;
+                perPanel = Math.Max(perPanel, flops / ctx.Time(loom, threads) / 1e9);
+                Gemm.PackBPerPanel = false;
+                block = Math.Max(block, flops / ctx.Time(loom, threads) / 1e9);
+            }
+        }
+        finally
+        {
+            Gemm.PackBPerPanel = true;
+        }
+        ctx.Rows.Add(new BenchRow(name, "gflops_pack_b_per_panel", Math.Round(perPanel, 2), "GFLOP/s")
+            { Anchor = Math.Round(block, 2), AnchorName = "same GEMM, B packed a KC×NC block at a time", Ratio = Math.Round(perPanel / block, 3) });
+        Console.WriteLine($"{name,-36}   B per panel {perPanel,7:F1}  B per block {block,7:F1} GFLOP/s  ratio {perPanel / block:F3}");
     }
 
     private static void Report(BenchContext ctx, string name, double gfLoom, List<OpenBlasChildResult> anchors)

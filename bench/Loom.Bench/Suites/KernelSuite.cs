@@ -119,6 +119,8 @@ internal static unsafe class KernelSuite
                     vsAvx2 = $"  AVX2 {a2,6:F1} GB/s  ×{gbs / a2:F2}";
                 }
                 Console.WriteLine($"{caseName,-44} {gbs,7:F1} GB/s  {t * 1e3,8:F2} ms" + (row.Ratio is { } r ? $"  vs copy {r:F2}" : "") + vsAvx2);
+                if (CompareVariants && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && name.StartsWith("softmax") && !name.Contains("backward"))
+                    CompareVariant(ctx, caseName, bytes, threads, () => run(pool));
             }
         }
         if (child)
@@ -126,6 +128,33 @@ internal static unsafe class KernelSuite
             Console.Out.Flush();
             Environment.Exit(0);
         }
+    }
+
+    // LOOM_BENCH_KERNEL_VARIANTS=1: the fused AVX-512 softmax row against VectorOps' general passes,
+    // alternating in the same process (two rounds each, best of each kept), so the load on a shared
+    // machine hits both alike.
+    private static readonly bool CompareVariants = Environment.GetEnvironmentVariable("LOOM_BENCH_KERNEL_VARIANTS") == "1";
+
+    private static void CompareVariant(BenchContext ctx, string caseName, long bytes, int threads, Action run)
+    {
+        double on = 0, off = 0;
+        try
+        {
+            for (int round = 0; round < 2; round++)
+            {
+                Softmax.FusedRowAvx512 = true;
+                on = Math.Max(on, bytes / ctx.Time(run, threads) / 1e9);
+                Softmax.FusedRowAvx512 = false;
+                off = Math.Max(off, bytes / ctx.Time(run, threads) / 1e9);
+            }
+        }
+        finally
+        {
+            Softmax.FusedRowAvx512 = true;
+        }
+        const string what = "fused AVX-512 row vs VectorOps passes";
+        ctx.Rows.Add(new BenchRow(caseName, "gb_per_s_new_kernel", Math.Round(on, 2), "GB/s") { Anchor = Math.Round(off, 2), AnchorName = what, Ratio = Math.Round(on / off, 3) });
+        Console.WriteLine($"{caseName,-44}   {what}: {on,6:F1} vs {off,6:F1} GB/s  ratio {on / off:F3}");
     }
 
     // exp alone (FastMath's Cephes polynomial), as the other exp-bound kernels drive it.

@@ -4,6 +4,9 @@
 //   for jc (NC columns of C) → for pc (KC of the shared dimension) → pack B[kc×nc] →
 //   for ic (MC rows) → pack A[mc×kc] → for jr (NR) → for ir (MR) → MR×NR micro-kernel.
 // The packed B micro-panel (NR×KC floats) stays in L1, the packed A block in L2.
+// When M fits one block of A (M ≤ 288: GPT-2's 256 tokens), B is instead packed one micro-panel
+// at a time, just before its column of tiles, with the next panel's source prefetched meanwhile
+// (SerialOneBlockOfA; same tiles and bits as the block order).
 // Micro-kernels (GemmMicroKernels.cs), one per GemmPath, chosen once per process by the CPU:
 //   AVX-512: a 12×32 tile of C in 24 zmm accumulators; per k 2 loads of B, 12 broadcasts of A
 //            and 24 FMAs (27 of the 32 zmm registers).
@@ -316,6 +319,11 @@ public static unsafe class Gemm
             int mBlocks = (m + blk.MC - 1) / blk.MC;
             MC = RoundUp((m + mBlocks - 1) / mBlocks, MR);
         }
+        if (m <= GemmBlocking.MaxMC && PackBPerPanel)
+        {
+            SerialOneBlockOfA(blk, ta, tb, m, n, k, KC, alpha, a, lda, b, ldb, beta, c, ldc, packA, packB, edge);
+            return;
+        }
         var A = new Panels { Packed = packA };
         var B = new Panels { Packed = packB };
         for (int jc = 0; jc < n; jc += blk.NC)
@@ -337,6 +345,117 @@ public static unsafe class Gemm
     }
 
     private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+
+    // Whether M ≤ MaxMC (one block of A) packs B one micro-panel at a time (SerialOneBlockOfA) rather
+    // than a whole KC×NC block first. Both compute the same tiles with the same kernels in the same
+    // k order, so the results are bit-identical (tested); the switch exists so the tests and the
+    // `gemm` suite can compare the two.
+    internal static bool PackBPerPanel = true;
+
+    // M ≤ MaxMC (GPT-2's M = 256 rows, or each thread's share of it): A is one block per k block,
+    // so every packed B micro-panel is used by exactly one column of tiles. Packing all of a KC×NC
+    // block first (a thread's 1,536 columns at 2 threads: 1.5 MiB, past the 1 MiB L2) wrote it out
+    // to L3 and read it back, in a packing phase that also waited on W's strided rows from memory
+    // while the FMA units idled — both threads at once at 2 threads. Here each micro-panel is packed
+    // right before its column of tiles (32 KiB that stay in L1, as OpenBLAS's level-3 driver packs B
+    // for its first block of A), and while the tiles run, the source lines of the next micro-panel
+    // — and, over the last panels of a k block, those of the next k block's A — are prefetched a few
+    // per tile, so the packing reads from cache instead of memory.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SerialOneBlockOfA(GemmBlocking blk, Transpose ta, Transpose tb, int m, int n, int k, int KC, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, float* packA, float* packB, float* edge)
+    {
+        int MR = blk.MR, NR = blk.NR;
+        int tiles = (m + MR - 1) / MR;   // micro-kernel calls per micro-panel (Macro's ir loop)
+        var A = new Panels { Packed = packA };
+        var B = new Panels { Packed = packB };
+        var pf = new Prefetcher();
+        for (int jc = 0; jc < n; jc += blk.NC)
+        {
+            int nc = Math.Min(blk.NC, n - jc);
+            int panels = (nc + NR - 1) / NR;
+            // The next k block's A is prefetched over the last few panels only, so it is not evicted
+            // again (by C and the B panels' traffic) before the packing reads it.
+            int aPanels = Math.Min(panels, 4);
+            for (int pc = 0; pc < k; pc += KC)
+            {
+                int kc = Math.Min(KC, k - pc);
+                int pcNext = pc + kc, kcNext = Math.Min(KC, k - pcNext);
+                GemmPacking.PackA(MR, ta, a, lda, 0, pc, m, kc, packA);
+                float betaNow = pc == 0 ? beta : 1f;
+                pf.A = default;
+                for (int jr = 0, panel = 0; jr < nc; jr += NR, panel++)
+                {
+                    int nr = Math.Min(NR, nc - jr);
+                    GemmPacking.PackB(NR, tb, b, ldb, pc, jc + jr, kc, nr, packB);
+                    if (jr + NR < nc) pf.B = RegionOfB(tb, b, ldb, pc, kc, jc + jr + NR, Math.Min(NR, nc - jr - NR), tiles);
+                    else if (pcNext < k) pf.B = RegionOfB(tb, b, ldb, pcNext, kcNext, jc, Math.Min(NR, nc), tiles);
+                    else pf.B = default;
+                    if (panel == panels - aPanels && pcNext < k)
+                        pf.A = ta == Transpose.No
+                            ? PrefetchRegion.Of(a + pcNext, lda, m, kcNext, aPanels * tiles)
+                            : PrefetchRegion.Of(a + (long)pcNext * lda, lda, kcNext, m, aPanels * tiles);
+                    Macro(blk, m, nr, kc, alpha, A, B, betaNow, c + jc + jr, ldc, edge, &pf);
+                }
+            }
+        }
+    }
+
+    // Where op(B)[p0 : p0+kc, j0 : j0+w] is stored: kc rows of w floats (B as stored), or w rows of kc (B stored transposed).
+    private static PrefetchRegion RegionOfB(Transpose tb, float* b, int ldb, int p0, int kc, int j0, int w, int steps) =>
+        tb == Transpose.No
+            ? PrefetchRegion.Of(b + (long)p0 * ldb + j0, ldb, kc, w, steps)
+            : PrefetchRegion.Of(b + (long)j0 * ldb + p0, ldb, w, kc, steps);
+
+    // The lines of a row-major region (Rows rows of Len floats, Ld apart), prefetched in order, a quota
+    // per Step so that `steps` calls cover it all.
+    private struct PrefetchRegion
+    {
+        private float* _base;
+        private nint _ld;
+        private int _rows, _len, _quota, _row, _off;
+
+        public static PrefetchRegion Of(float* start, nint ld, int rows, int len, int steps)
+        {
+            if (rows <= 0 || len <= 0) return default;
+            long lines = (long)rows * ((len + 15) / 16 + 1);
+            return new PrefetchRegion { _base = start, _ld = ld, _rows = rows, _len = len, _quota = (int)Math.Max(1, (lines + steps - 1) / Math.Max(1, steps)) };
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step()
+        {
+            if (!Sse.IsSupported) return;
+            for (int q = _quota; q > 0 && _row < _rows; q--)
+            {
+                float* row = _base + _row * _ld;
+                if (_off < _len)
+                {
+                    Sse.Prefetch1(row + _off);
+                    _off += 16;
+                }
+                else
+                {
+                    // The row's last line (the steps of 16 floats miss it when the row starts mid-line).
+                    Sse.Prefetch1(row + _len - 1);
+                    _off = 0;
+                    _row++;
+                }
+            }
+        }
+    }
+
+    private struct Prefetcher
+    {
+        public PrefetchRegion A, B;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Step()
+        {
+            A.Step();
+            B.Step();
+        }
+    }
 
     // Where the micro-kernel finds an operand's panels: the first Full rows (A) or columns (B)
     // in place at Direct (panel r at Direct + r, Ld floats per k), the rest packed at Packed
@@ -362,7 +481,8 @@ public static unsafe class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Macro(GemmBlocking blk, int mc, int nc, int kc, float alpha, Panels pa, Panels pb, float beta, float* c, int ldc, float* edge)
+    private static void Macro(GemmBlocking blk, int mc, int nc, int kc, float alpha, Panels pa, Panels pb, float beta, float* c, int ldc, float* edge,
+        Prefetcher* prefetch = null)
     {
         int MR = blk.MR, NR = blk.NR;
         for (int jr = 0; jr < nc; jr += NR)
@@ -374,6 +494,7 @@ public static unsafe class Gemm
             for (int ir = 0; ir < mc; ir += MR)
             {
                 int mr = Math.Min(MR, mc - ir);
+                if (prefetch != null) prefetch->Step();
                 float* ap; nint sa;
                 bool rowsA = ir < pa.Full && pa.RowsA;
                 if (rowsA) { ap = pa.Direct + (long)ir * pa.Ld; sa = pa.Ld; }

@@ -11,6 +11,7 @@
 // one first-visible-key index per (batch, query), shared by the SegmentHeads groups of a batch row;
 // query q then sees keys [first, q] only, so documents packed into one row never attend to each other.
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Loom.Core.Threading;
 
 namespace Loom.Core.Kernels;
@@ -106,6 +107,10 @@ public static unsafe class Softmax
         }
     }
 
+    // Whether AVX-512 rows go through the fused routine (ForwardKernel.DenseAvx512) or VectorOps'
+    // general one; same bits either way (tested), switchable so the `kernels` suite can compare them.
+    internal static bool FusedRowAvx512 = true;
+
     internal static int CheckRows(int length, int cols, string name)
     {
         if (cols <= 0) throw new ArgumentOutOfRangeException(nameof(cols), cols, "The row length must be positive.");
@@ -138,9 +143,58 @@ public static unsafe class Softmax
 
         private static void Dense(float* x, float* y, int n)
         {
+            if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && FusedRowAvx512)
+            {
+                DenseAvx512(x, y, n);
+                return;
+            }
             float max = VectorOps.Max(x, n);
             float sum = VectorOps.ExpShiftedSum(x, y, n, max);
             VectorOps.Scale(y, y, n, 1f / sum);
+        }
+
+        // The same three passes (max, exp and 16-lane sum, scale by 1/Σ) in one AVX-512 routine, with
+        // the row's last ≤ 15 keys as one masked 16-lane chunk: a masked load with −∞ in the hidden
+        // lanes (exp(−∞) = 0 adds nothing: VectorOps.ExpShifted's padded tail, same order) and a
+        // masked store, where the general routines copy the tail through a stack buffer element by
+        // element, reduce the max lane by lane and scale the tail with scalar multiplies. Causal rows
+        // have every length 1..T, so that fixed per-row cost was a large share of their exp work, and
+        // the AVX-512 causal softmax ran only 1.41–1.67× its AVX2 path (issue 11). The max reduces in
+        // registers (max is exact in any order); the sum keeps VectorOps' lane order, so the output is
+        // bit-identical to the other paths (tested).
+        private static void DenseAvx512(float* x, float* y, int n)
+        {
+            if (n <= 0) return;
+            int main = n & ~15, rem = n - main;
+            var ninf = Vector512.Create(float.NegativeInfinity);
+            var tail = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(rem)).AsSingle();
+            var xt = rem > 0 ? Avx512F.MaskLoad(x + main, tail, ninf) : ninf;
+
+            var vmax = xt;
+            for (int i = 0; i < main; i += 16) vmax = Vector512.Max(vmax, Vector512.Load(x + i));
+            var m256 = Vector256.Max(vmax.GetLower(), vmax.GetUpper());
+            var m128 = Vector128.Max(m256.GetLower(), m256.GetUpper());
+            m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(2, 3, 0, 1)));
+            m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(1, 0, 3, 2)));
+            var vm = Vector512.Create(m128.ToScalar());
+
+            var acc = Vector512<float>.Zero;
+            for (int i = 0; i < main; i += 16)
+            {
+                var e = FastMath.Exp(Vector512.Load(x + i) - vm);
+                e.Store(y + i);
+                acc += e;
+            }
+            var et = FastMath.Exp(xt - vm);
+            if (rem > 0) acc += et;
+            float* lanes = stackalloc float[16];
+            acc.Store(lanes);
+            float sum = lanes[0];
+            for (int j = 1; j < 16; j++) sum += lanes[j];
+
+            var inv = Vector512.Create(1f / sum);
+            for (int i = 0; i < main; i += 16) (Vector512.Load(y + i) * inv).Store(y + i);
+            if (rem > 0) Avx512F.MaskStore(y + main, tail, et * inv);
         }
 
         // Hidden keys become −∞ in y, then the dense path runs in place: exp(−∞ − max) is exactly 0,

@@ -124,6 +124,43 @@ public class GemmTests
 
     [Theory]
     [MemberData(nameof(PathCases))]
+    public void PackingBPerPanelGivesTheBitsOfPackingABlock(GemmPath path)
+    {
+        // M ≤ 288 (one block of A) packs B one micro-panel at a time and prefetches the next panel's
+        // and the next k block's sources; the block driver packs a KC×NC block first. Same tiles, same
+        // kernels, same k order: identical results, in every layout, on 1 and 2 threads, across k blocks
+        // (k = 517: 2 blocks; 300: 2), the 4-row edge (256 = 21·12 + 4), partial panels and NC = 4096.
+        foreach (var (m, n, k) in new[] { (256, 100, 517), (13, 4133, 300), (288, 65, 257), (37, 33, 129) })
+            foreach (var ta in new[] { Transpose.No, Transpose.Yes })
+                foreach (var tb in new[] { Transpose.No, Transpose.Yes })
+                    foreach (int threads in new[] { 1, 2 })
+                    {
+                        int lda = ta == Transpose.No ? k + 1 : m + 3, ldb = tb == Transpose.No ? n + 2 : k + 5;
+                        var a = TestUtil.Random(8, (ta == Transpose.No ? m : k) * lda);
+                        var b = TestUtil.Random(9, (tb == Transpose.No ? k : n) * ldb);
+                        var c0 = TestUtil.Random(10, m * n);
+                        var perPanel = (float[])c0.Clone();
+                        var block = (float[])c0.Clone();
+                        using var pool = new WorkerPool(threads);
+                        try
+                        {
+                            Gemm.PackBPerPanel = true;
+                            Gemm.Sgemm(path, ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 1.5f, perPanel, n, pool);
+                            Gemm.PackBPerPanel = false;
+                            Gemm.Sgemm(path, ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 1.5f, block, n, pool);
+                        }
+                        finally
+                        {
+                            Gemm.PackBPerPanel = true;
+                        }
+                        Assert.Equal(block, perPanel);
+                        if (threads == 1 && (long)m * n * k < 20_000_000)
+                            TestUtil.Close(Naive(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 1.5f, c0, n), perPanel, 1e-5, 1e-5 * Math.Sqrt(k), $"{path} {ta}{tb} {m}x{n}x{k}");
+                    }
+    }
+
+    [Theory]
+    [MemberData(nameof(PathCases))]
     public void BatchedMatchesPerItem(GemmPath path)
     {
         // Small items (one thread each) and one large item on 2 threads (split inside the GEMM),

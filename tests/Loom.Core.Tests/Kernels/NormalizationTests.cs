@@ -52,6 +52,61 @@ public class NormalizationTests
         TestUtil.Close(RmsNormRef(TestUtil.ToDouble(x), TestUtil.ToDouble(w), cols, 1e-6), y, 1e-4, 1e-5, "rmsnorm");
     }
 
+    // VectorOps' 16-lane order: lane j sums elements i ≡ j (mod 16) in order, the lanes are added
+    // in order, the tail last (a row shorter than 16 is summed from 0 in order).
+    private static float SixteenLaneSum(int n, Func<int, float> term)
+    {
+        var lanes = new float[16];
+        int main = n / 16 * 16;
+        for (int i = 0; i < main; i++) lanes[i % 16] += term(i);
+        float s = 0f;
+        if (main > 0)
+        {
+            s = lanes[0];
+            for (int j = 1; j < 16; j++) s += lanes[j];
+        }
+        for (int i = main; i < n; i++) s += term(i);
+        return s;
+    }
+
+    [Theory]
+    [InlineData(5, 1)]
+    [InlineData(16, 1)]
+    [InlineData(37, 1)]
+    [InlineData(768, 1)]
+    [InlineData(1536, 2)]
+    [InlineData(1003, 3)]
+    public void LayerNormForwardOnSeveralThreadsEqualsTheScalarReferenceBitForBit(int cols, int threads)
+    {
+        // 11 rows, on 1 to 3 threads (at 1536 and 1003 columns the rows split 6 + 5): every row must
+        // get the numbers of the 16-lane order that every path (AVX-512, AVX2, SSE, scalar) uses, bit
+        // for bit, and stay close to the double-precision reference.
+        int rows = 11;
+        var x = TestUtil.Random(cols + 7, rows * cols, 3f, 0.5f);
+        var w = TestUtil.Random(cols + 8, cols, 1f, 1f);
+        var b = TestUtil.Random(cols + 9, cols);
+        var y = new float[x.Length];
+        var mean = new float[rows];
+        var rstd = new float[rows];
+        using var pool = new Loom.Core.Threading.WorkerPool(threads);
+        LayerNorm.Forward(x, w, b, y, mean, rstd, cols, 1e-5f, pool);
+        TestUtil.Close(LayerNormRef(TestUtil.ToDouble(x), TestUtil.ToDouble(w), TestUtil.ToDouble(b), cols, 1e-5), y, 1e-4, 1e-5, "layernorm");
+        for (int r = 0; r < rows; r++)
+        {
+            var row = x.AsSpan(r * cols, cols).ToArray();
+            float mu = SixteenLaneSum(cols, i => row[i]) / cols;
+            float rs = 1f / MathF.Sqrt(SixteenLaneSum(cols, i => (row[i] - mu) * (row[i] - mu)) / cols + 1e-5f);
+            Assert.Equal(BitConverter.SingleToInt32Bits(mu), BitConverter.SingleToInt32Bits(mean[r]));
+            Assert.Equal(BitConverter.SingleToInt32Bits(rs), BitConverter.SingleToInt32Bits(rstd[r]));
+            for (int j = 0; j < cols; j++)
+            {
+                float want = (row[j] - mu) * rs * w[j] + b[j];
+                Assert.True(BitConverter.SingleToInt32Bits(want) == BitConverter.SingleToInt32Bits(y[r * cols + j]),
+                    $"row {r} col {j}: reference {want:R}, got {y[r * cols + j]:R}");
+            }
+        }
+    }
+
     [Theory]
     [InlineData(1, 2)]
     [InlineData(3, 5)]

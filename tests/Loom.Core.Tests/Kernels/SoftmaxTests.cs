@@ -47,6 +47,43 @@ public class SoftmaxTests
         TestUtil.Close(Reference(TestUtil.ToDouble(x), t, (r, j) => j <= r % t), y, 1e-5, 1e-7);
     }
 
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(17, 0)]
+    [InlineData(40, 0)]
+    [InlineData(100, 0)]
+    [InlineData(70, 9)]
+    public void CausalRowsEqualTheScalarReferenceBitForBit(int t, int queryRows)
+    {
+        // Every row length 1..t (each tail of the 16-lane chunks): softmax = exp(x − max)·(1/Σ) with
+        // Σ in VectorOps' exp order (lane j sums the visible keys i ≡ j (mod 16), the last chunk padded
+        // with exp(−∞) = 0), hidden keys exactly 0 — the same bits on every path; also in place.
+        int q = queryRows == 0 ? t : queryRows, groups = 2, rows = groups * q;
+        var x = TestUtil.Random(t + 3, rows * t, 6f);
+        var y = TestUtil.Random(t + 4, rows * t);   // stale values where keys are hidden
+        var mask = new SoftmaxMask { Causal = true, QueryRows = queryRows };
+        Softmax.Forward(x, y, t, mask);
+        for (int r = 0; r < rows; r++)
+        {
+            int visible = r % q + (t - q) + 1;
+            var row = x.AsSpan(r * t, t).ToArray();
+            float max = row.Take(visible).Max();
+            var lanes = new float[16];
+            for (int i = 0; i < visible; i++) lanes[i % 16] += FastMath.Exp(row[i] - max);
+            float sum = lanes[0];
+            for (int j = 1; j < 16; j++) sum += lanes[j];
+            for (int j = 0; j < t; j++)
+            {
+                float want = j < visible ? FastMath.Exp(row[j] - max) * (1f / sum) : 0f;
+                Assert.True(BitConverter.SingleToInt32Bits(want) == BitConverter.SingleToInt32Bits(y[r * t + j]),
+                    $"t={t} row {r} col {j}: reference {want:R}, got {y[r * t + j]:R}");
+            }
+        }
+        var inPlace = (float[])x.Clone();
+        Softmax.Forward(inPlace, inPlace, t, mask);
+        Assert.Equal(y, inPlace);
+    }
+
     [Fact]
     public void CausalWithCachedKeysSeesThePrefix()
     {
