@@ -16,9 +16,10 @@ public enum QuantKernelPath
     /// <summary>AVX-VNNI: vpdpbusd multiplies and accumulates bytes into int32 in one instruction (int8 formats); AVX-512F vpermps table lookup (NF4).</summary>
     Vnni,
     /// <summary>
-    /// AVX-512BW: 64-byte vpmaddubsw + vpmaddwd, two 32-weight blocks (or two k-quant groups) per instruction.
-    /// .NET 10 exposes no 512-bit vpdpbusd (AVX512-VNNI has no API class; AvxVnniInt8.V512 is AVX10.2), so this is
-    /// ggml's AVX-512 path without VNNI. F16 weights widen 16 halves to floats per instruction.
+    /// AVX-512BW: 64-byte vpmaddubsw + vpmaddwd — 4 weights of each of 16 rows per instruction for Q8_0/Q4_0 (held
+    /// interleaved, InterleavedDot), two k-quant groups for Q4_K/Q6_K. .NET 10 exposes no 512-bit vpdpbusd
+    /// (AVX512-VNNI has no API class; AvxVnniInt8.V512 is AVX10.2), so this is ggml's AVX-512 path without VNNI.
+    /// F16 weights widen 16 halves to floats per instruction.
     /// </summary>
     Avx512,
 }

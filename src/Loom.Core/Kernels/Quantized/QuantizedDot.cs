@@ -31,7 +31,7 @@ internal static unsafe class QuantizedDot
     // A block's fp16 scale as float, by the same bit arithmetic as HalfToSingle below (branch-free but for inf/NaN,
     // which a scale never is): read once per block, so its cost is paid per 32 weights.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Half(byte* p)
+    internal static float Half(byte* p)
     {
         uint h = *(ushort*)p;
         uint m = (h & 0x7FFF) << 13;
@@ -362,43 +362,60 @@ internal static unsafe class QuantizedDot
         return acc;
     }
 
-    // Four int8 scales s[0..3] as 16 int32 lanes, each repeated 4 times (the lanes of one 16-weight sub-block).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Scales4x4(sbyte* s) =>
-        Avx512F.ConvertToVector512Int32(Ssse3.Shuffle(Vector128.CreateScalar(*(int*)s).AsSByte(), Vector128.Create((sbyte)0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3)));
+    // vpermw indices that spread a super-block's 16 int16 scales over the 32 int16 pair sums of 64 weights (a 16-weight
+    // sub-block is 8 pairs): Q6Scales[k] covers sub-blocks 4k..4k+3, i.e. weights 64k..64k+63 of the super-block.
+    private static readonly Vector512<short> Q6Scales0 = SubBlockScaleIndex(0), Q6Scales1 = SubBlockScaleIndex(4),
+        Q6Scales2 = SubBlockScaleIndex(8), Q6Scales3 = SubBlockScaleIndex(12);
 
+    private static Vector512<short> SubBlockScaleIndex(int first)
+    {
+        var index = new short[32];
+        for (int i = 0; i < 32; i++) index[i] = (short)(first + i / 8);
+        return Vector512.Create(index);
+    }
+
+    // Q6_K with every per-super-block step in vectors (ggml's AVX2 q6_K order: scales applied by vpmaddwd to the int16
+    // pair sums, no per-lane int32 multiply): the 6-bit codes of 64 weights are rebuilt in one 512-bit vector (low
+    // nibbles from ql, the 2 high bits from qh moved to bits 4-5 by a variable shift per 256-bit half), multiplied
+    // with the activations by vpmaddubsw (|q| ≤ 63, |x| ≤ 127: pair sums ≤ 16,002), and vpmaddwd multiplies each pair
+    // sum by its sub-block's scale (vpermw-spread, |sc| ≤ 128: ≤ 4.1 M per lane). ggml's −32 code offset is
+    // −32·Σ_j sc_j·bsums_j, one 16-lane product per super-block. The super-block's int32 lanes are scaled into a float
+    // accumulator; the one horizontal sum is per row.
     private static float Q6_KAvx512(byte* w, Q8Row x, int superBlocks)
     {
-        float acc = 0;
+        var acc = Vector512<float>.Zero;
         var low = Vector512.Create((byte)0xF);
-        var three = Vector256.Create((byte)3);
+        var bits45 = Vector512.Create((byte)0x30);
+        // qh bits (0-1, 2-3) → 4-5 for weights l and l+32 (shift left 4, 2); (4-5, 6-7) for l+64 and l+96 (right 0, 2).
+        var left = Vector512.Create(Vector256.Create((ushort)4), Vector256.Create((ushort)2));
+        var right = Vector512.Create(Vector256.Create((ushort)0), Vector256.Create((ushort)2));
         for (int b = 0; b < superBlocks; b++)
         {
-            byte* blk = w + 210 * b;
-            sbyte* sc = (sbyte*)(blk + 192);
-            float d = Half(blk + 208) * x.D[b];
-            int* bs = x.Sums + 16 * b;
-            int offset = 0;
-            for (int j = 0; j < 16; j++) offset += sc[j] * bs[j];
+            byte* blk = w + 210L * b;
             sbyte* xq = x.Qs + 256 * b;
-            var vs = Vector512<int>.Zero;
-            for (int h = 0; h < 2; h++)
-            {
-                // ggml's layout per 128 weights: ql[0..63] low nibbles of weights 0-63 and (>> 4) of 64-127; qh[0..31]
-                // holds 2 high bits of weights l, l+32, l+64, l+96. Weights 0-63 and 64-127 each fill one 512-bit vector.
-                var l = Vector512.Load(blk + 64 * h);
-                var hb = Avx.LoadVector256(blk + 128 + 32 * h).AsUInt16();
-                var h01 = Vector512.Create(Avx2.And(hb.AsByte(), three), Avx2.And(Avx2.ShiftRightLogical(hb, 2).AsByte(), three));
-                var h23 = Vector512.Create(Avx2.And(Avx2.ShiftRightLogical(hb, 4).AsByte(), three), Avx2.And(Avx2.ShiftRightLogical(hb, 6).AsByte(), three));
-                var q01 = (l & low) | Avx512BW.ShiftLeftLogical(h01.AsUInt16(), 4).AsByte();
-                var q23 = (Avx512BW.ShiftRightLogical(l.AsUInt16(), 4).AsByte() & low) | Avx512BW.ShiftLeftLogical(h23.AsUInt16(), 4).AsByte();
-                var p01 = DotU8S8(q01, Vector512.Load(xq + 128 * h));
-                var p23 = DotU8S8(q23, Vector512.Load(xq + 128 * h + 64));
-                vs += Avx512F.MultiplyLow(p01, Scales4x4(sc + 8 * h)) + Avx512F.MultiplyLow(p23, Scales4x4(sc + 8 * h + 4));
-            }
-            acc += d * (Vector512.Sum(vs) - 32 * offset);
+            var sc = Vector128.Load((sbyte*)(blk + 192));
+            var sc16 = Avx2.ConvertToVector256Int16(sc).ToVector512Unsafe();   // only lanes 0-15 are indexed
+            var vs = Vector512<int>.Zero - (Avx512F.MultiplyLow(Avx512F.ConvertToVector512Int32(sc), Vector512.Load(x.Sums + 16 * b)) << 5);
+            vs += Q6_KHalf(blk, blk + 128, xq, sc16, Q6Scales0, Q6Scales1, low, bits45, left, right);
+            vs += Q6_KHalf(blk + 64, blk + 160, xq + 128, sc16, Q6Scales2, Q6Scales3, low, bits45, left, right);
+            acc = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(vs), Vector512.Create(Half(blk + 208) * x.D[b]), acc);
         }
-        return acc;
+        return Vector512.Sum(acc);
+    }
+
+    // 128 weights of a Q6_K super-block (ggml's layout: ql[0..63] low nibbles of weights 0-63 and, >> 4, of 64-127;
+    // qh[0..31] the 2 high bits of weights l, l+32, l+64, l+96) against their activations, scaled per sub-block.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Q6_KHalf(byte* ql, byte* qh, sbyte* xq, Vector512<short> scales, Vector512<short> index01, Vector512<short> index23,
+        Vector512<byte> low, Vector512<byte> bits45, Vector512<ushort> left, Vector512<ushort> right)
+    {
+        var l = Vector512.Load(ql);
+        var h = Vector512.Create(Vector256.Load(qh)).AsUInt16();
+        var q01 = (l & low) | (Avx512BW.ShiftLeftLogicalVariable(h, left).AsByte() & bits45);
+        var q23 = (Vector512.ShiftRightLogical(l.AsUInt16(), 4).AsByte() & low) | (Avx512BW.ShiftRightLogicalVariable(h, right).AsByte() & bits45);
+        var p01 = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q01, Vector512.Load(xq)), Avx512BW.PermuteVar32x16(scales, index01));
+        var p23 = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q23, Vector512.Load(xq + 64)), Avx512BW.PermuteVar32x16(scales, index23));
+        return p01 + p23;
     }
 
     // ---------------------------------------------------------------- F16 (float activations)
@@ -408,7 +425,7 @@ internal static unsafe class QuantizedDot
     // subnormal, exact), so one multiply by 2^112 restores it; exponent 31 (inf/NaN) gets the float's all-ones
     // exponent; the sign is moved to bit 31. Exact for every half.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> HalfToSingle(Vector512<uint> h)
+    internal static Vector512<float> HalfToSingle(Vector512<uint> h)
     {
         var m = (h & Vector512.Create(0x7FFFu)) << 13;
         var f = m.AsSingle() * Vector512.Create(5.192296858534828e33f);   // 2^112
@@ -417,7 +434,7 @@ internal static unsafe class QuantizedDot
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> HalfToSingle(Vector256<uint> h)
+    internal static Vector256<float> HalfToSingle(Vector256<uint> h)
     {
         var m = (h & Vector256.Create(0x7FFFu)) << 13;
         var f = m.AsSingle() * Vector256.Create(5.192296858534828e33f);
