@@ -8,7 +8,10 @@
 // NF4 and F16 multiply by float activations: each NF4 code is looked up in the 16-level table in registers;
 // F16 halves are widened to floats in registers (bit arithmetic below: .NET 10 has no vcvtph2ps API).
 // The AVX-512 paths handle two 32-blocks (or two k-quant groups) per 64-byte vpmaddubsw + vpmaddwd, with two
-// independent accumulators so the FMA chain does not bound a memory-bound decode.
+// independent accumulators so the FMA chain does not bound a memory-bound decode; the k-quants apply their
+// sub-block scales with vpmaddwd and keep a float accumulator per row (one horizontal sum per row).
+// These per-row kernels serve Q4_K, Q6_K, F16 and NF4 matrices, and the rows of a Q8_0/Q4_0 matrix after its last
+// full 16-row group; the groups themselves run InterleavedDot.
 // Each SIMD path is checked against the scalar one, which is checked against dequantize-then-dot.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -331,35 +334,67 @@ internal static unsafe class QuantizedDot
         return acc - 8 * corr;
     }
 
+    // vpermw indices giving the int16 pair sums of Q4_K group g (64 weights: low nibbles sub-block 2g, high 2g+1) their
+    // scales: lanes 0-15 scale 2g, lanes 16-31 scale 2g+1, out of the 8 unpacked scales in int16 lanes 0-7.
+    private static readonly Vector512<short> Q4KScales0 = GroupScaleIndex(0), Q4KScales1 = GroupScaleIndex(1),
+        Q4KScales2 = GroupScaleIndex(2), Q4KScales3 = GroupScaleIndex(3);
+
+    private static Vector512<short> GroupScaleIndex(int g)
+    {
+        var index = new short[32];
+        for (int i = 0; i < 32; i++) index[i] = (short)(2 * g + i / 16);
+        return Vector512.Create(index);
+    }
+
+    // The 12 scale bytes of a block_q4_K as 8 scale bytes then 8 min bytes (what ScalesMins computes one by one), with
+    // 32-bit masks and shifts on the three little-endian words, as ggml's x86 q4_K dot does:
+    //   sc[0..3] = s[0..3] & 63              m[0..3] = s[4..7] & 63
+    //   sc[4..7] = s[8..11] & 15 | (s[0..3] >> 6) << 4    m[4..7] = s[8..11] >> 4 | (s[4..7] >> 6) << 4
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> PackedScalesMins(byte* s)
+    {
+        uint s0 = *(uint*)s, s1 = *(uint*)(s + 4), s2 = *(uint*)(s + 8);
+        uint sc03 = s0 & 0x3F3F3F3F;
+        uint sc47 = (s2 & 0x0F0F0F0F) | ((s0 >> 6) & 0x03030303) << 4;
+        uint m03 = s1 & 0x3F3F3F3F;
+        uint m47 = ((s2 >> 4) & 0x0F0F0F0F) | ((s1 >> 6) & 0x03030303) << 4;
+        return Vector128.Create(sc03, sc47, m03, m47).AsByte();
+    }
+
+    // Q4_K as Q6_K below: each group's scales applied by vpmaddwd to the int16 pair sums (no vpmulld), the super-block
+    // scaled into a float accumulator, one horizontal sum per row; the mins term Σ dmin·dx·Σ_j m_j·bsum_j stays scalar.
     private static float Q4_KAvx512(byte* w, Q8Row x, int superBlocks)
     {
-        int* sc = stackalloc int[8];
-        int* m = stackalloc int[8];
-        float acc = 0;
+        var acc = Vector512<float>.Zero;
+        float mins = 0;
         var low = Vector256.Create((byte)0xF);
         for (int b = 0; b < superBlocks; b++)
         {
-            byte* blk = w + 144 * b;
-            float d = Half(blk) * x.D[b], dmin = Half(blk + 2) * x.D[b];
-            ScalesMins(blk + 4, sc, m);
+            byte* blk = w + 144L * b;
+            float dx = x.D[b];
+            var scm = PackedScalesMins(blk + 4);
+            var sc16 = Avx2.ConvertToVector256Int16(scm).ToVector512Unsafe();   // lanes 0-7 scales (8-15 mins, not indexed)
             int* bs = x.Sums + 16 * b;
-            int mins = 0;
-            for (int j = 0; j < 8; j++) mins += m[j] * (bs[2 * j] + bs[2 * j + 1]);
+            int msum = 0;
+            for (int j = 0; j < 8; j++) msum += scm.GetElement(8 + j) * (bs[2 * j] + bs[2 * j + 1]);
+            mins += Half(blk + 2) * dx * msum;
             byte* q = blk + 16;
             sbyte* xq = x.Qs + 256 * b;
-            var vs = Vector512<int>.Zero;
-            for (int g = 0; g < 4; g++)
-            {
-                // 32 bytes = 64 weights: low nibbles are sub-block 2g (scale sc[2g]), high nibbles 2g+1; the activations
-                // of both are 64 contiguous bytes, so one 512-bit product covers the pair.
-                var raw = Avx.LoadVector256(q + 32 * g);
-                var v = Vector512.Create(Avx2.And(raw, low), Avx2.And(Avx2.ShiftRightLogical(raw.AsUInt16(), 4).AsByte(), low));
-                var p = DotU8S8(v, Vector512.Load(xq + 64 * g));
-                vs += Avx512F.MultiplyLow(p, Vector512.Create(Vector256.Create(sc[2 * g]), Vector256.Create(sc[2 * g + 1])));
-            }
-            acc += d * Vector512.Sum(vs) - dmin * mins;
+            var vs = (Q4_KGroup(q, xq, sc16, Q4KScales0, low) + Q4_KGroup(q + 32, xq + 64, sc16, Q4KScales1, low))
+                   + (Q4_KGroup(q + 64, xq + 128, sc16, Q4KScales2, low) + Q4_KGroup(q + 96, xq + 192, sc16, Q4KScales3, low));
+            acc = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(vs), Vector512.Create(Half(blk) * dx), acc);
         }
-        return acc;
+        return Vector512.Sum(acc) - mins;
+    }
+
+    // 32 bytes = 64 weights: low nibbles are sub-block 2g, high nibbles 2g+1; their activations are 64 contiguous bytes.
+    // Pair sums ≤ 2·15·127; times a 6-bit scale ≤ 480,060 per int32 lane.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Q4_KGroup(byte* q, sbyte* xq, Vector512<short> scales, Vector512<short> index, Vector256<byte> low)
+    {
+        var raw = Vector256.Load(q);
+        var v = Vector512.Create(raw & low, Vector256.ShiftRightLogical(raw.AsUInt16(), 4).AsByte() & low);
+        return Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(v, Vector512.Load(xq)), Avx512BW.PermuteVar32x16(scales, index));
     }
 
     // vpermw indices that spread a super-block's 16 int16 scales over the 32 int16 pair sums of 64 weights (a 16-weight
