@@ -46,6 +46,26 @@ internal static unsafe class InterleavedDot
         else Scalar(g, scales, x, blocks, y, q8: true);
     }
 
+    // The scales of a group lie after its quants, so a kernel reads two streams per group: the quants (long, found by
+    // the hardware prefetcher) and the scales (blocks·32 bytes, restarting every group — too short to train it; measured
+    // under load, Q8_0 groups ran at 12 GB/s vs 16.5 for ggml's per-row layout, whose scales sit inside its one stream).
+    // So the first 4 scale lines are prefetched at entry and each block prefetches the line 8 blocks ahead.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchScales(byte* scales)
+    {
+        if (!Sse.IsSupported) return;
+        Sse.Prefetch0(scales);
+        Sse.Prefetch0(scales + 64);
+        Sse.Prefetch0(scales + 128);
+        Sse.Prefetch0(scales + 192);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrefetchAhead(byte* scales, int b)
+    {
+        if (Sse.IsSupported && (b & 1) == 0) Sse.Prefetch0(scales + 32L * b + 256);
+    }
+
     // ---------------------------------------------------------------- scalar (the reference)
 
     private static void Scalar(byte* g, byte* scales, Q8Row x, int blocks, float* y, bool q8)
@@ -95,8 +115,10 @@ internal static unsafe class InterleavedDot
         var acc = Vector512<float>.Zero;
         var low = Vector512.Create((byte)0x0F);
         var ones = Vector512.Create((short)1);
+        PrefetchScales(scales);
         for (int b = 0; b < blocks; b++)
         {
+            PrefetchAhead(scales, b);
             byte* q = g + 256L * b;
             int* xw = (int*)(x.Qs + 32 * b);   // xw[c]: activations 4c..4c+3 (low nibbles of word c); xw[4 + c]: 16+4c.. (high)
             var v0 = Vector512.Load(q);
@@ -119,8 +141,10 @@ internal static unsafe class InterleavedDot
         var low = Vector512.Create((byte)0x0F);
         var ones = Vector512.Create((short)1);
         var sixteen = Vector512.Create((short)16);
+        PrefetchScales(scales);
         for (int b = 0; b < blocks; b++)
         {
+            PrefetchAhead(scales, b);
             byte* q = g + 512L * b;
             int* xw = (int*)(x.Qs + 32 * b);
             var lo = Vector512<short>.Zero;
@@ -192,8 +216,10 @@ internal static unsafe class InterleavedDot
     {
         Vector256<float> acc0 = default, acc1 = default;
         var low = Vector256.Create((byte)0x0F);
+        PrefetchScales(scales);
         for (int b = 0; b < blocks; b++)
         {
+            PrefetchAhead(scales, b);
             byte* q = g + 256L * b;
             int* xw = (int*)(x.Qs + 32 * b);
             Vector256<int> i0 = default, i1 = default;   // rows 0-7, rows 8-15
@@ -220,8 +246,10 @@ internal static unsafe class InterleavedDot
     private static void Q8_0Avx256<T>(byte* g, byte* scales, Q8Row x, int blocks, float* y) where T : struct, IDot256
     {
         Vector256<float> acc0 = default, acc1 = default;
+        PrefetchScales(scales);
         for (int b = 0; b < blocks; b++)
         {
+            PrefetchAhead(scales, b);
             byte* q = g + 512L * b;
             int* xw = (int*)(x.Qs + 32 * b);
             Vector256<int> i0 = default, i1 = default;

@@ -10,7 +10,7 @@
 // The AVX-512 paths handle two 32-blocks (or two k-quant groups) per 64-byte vpmaddubsw + vpmaddwd, with two
 // independent accumulators so the FMA chain does not bound a memory-bound decode; the k-quants apply their
 // sub-block scales with vpmaddwd and keep a float accumulator per row (one horizontal sum per row).
-// These per-row kernels serve Q4_K, Q6_K, F16 and NF4 matrices, and the rows of a Q8_0/Q4_0 matrix after its last
+// These per-row kernels serve Q8_0, Q4_K, Q6_K, F16 and NF4 matrices, and the rows of a Q4_0 matrix after its last
 // full 16-row group; the groups themselves run InterleavedDot.
 // Each SIMD path is checked against the scalar one, which is checked against dequantize-then-dot.
 using System.Runtime.CompilerServices;

@@ -6,8 +6,8 @@
 // row of W is dotted with all of them while its blocks are in L1 — the weights are read once per call
 // and never decoded to floats. Many rows (prefill, training): panels of W are dequantized into a
 // thread-local scratch and multiplied with the packed GEMM (ggml also dequantizes for large batches).
-// Q8_0 and Q4_0 are held interleaved in groups of 16 rows (InterleavedBlocks: llama.cpp's load-time
-// repacking, same bytes) for the 16-row kernels of InterleavedDot; Blocks and DequantizeRows undo it.
+// Q4_0 is held interleaved in groups of 16 rows (InterleavedBlocks: llama.cpp's load-time repacking, same
+// bytes) for the 16-row kernels of InterleavedDot; Blocks and DequantizeRows undo it.
 using Loom.Core.Tensors;
 using Loom.Core.Threading;
 
@@ -80,8 +80,8 @@ public sealed unsafe class QuantizedMatrix : IQuantizedWeight
     }
 
     /// <summary>
-    /// The blocks in ggml's layout, row after row (what GGUF and model files hold). Q8_0 and Q4_0 are held
-    /// interleaved for the kernels, so for them this is a copy made on each call.
+    /// The blocks in ggml's layout, row after row (what GGUF and model files hold). Q4_0 is held interleaved for
+    /// its kernels (InterleavedBlocks.Applies), so for it this is a copy made on each call.
     /// </summary>
     public ReadOnlySpan<byte> Blocks
     {
