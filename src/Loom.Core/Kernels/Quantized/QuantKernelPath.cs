@@ -36,14 +36,14 @@ public static class QuantKernelPaths
         : Avx2.IsSupported && Fma.IsSupported ? QuantKernelPath.Avx2 : QuantKernelPath.Scalar;
 
     /// <summary>
-    /// The path a matrix of <paramref name="format"/> uses by default: the widest, except that Q8_0 stays on 256-bit
-    /// AVX-VNNI where it exists (one vpdpbusd per 32 bytes against AVX-512BW's vpmaddubsw + vpmaddwd and sign trick).
-    /// Measured with `quant --filter matvec` (GPT-2's 50,257 × 768 head, 1 thread, CPU time on the shared Zen 5 under
-    /// load ~35, 2026-12-02 13:24-13:28), GB/s: Q8_0 (ggml rows) 16.6-18.1 VNNI vs 14.7-15.4 AVX-512; Q4_0 (16-row
-    /// groups) 11.6 AVX-512 vs 9.0 VNNI; Q4_K 4.9-5.6 vs 3.5-3.6; Q6_K 7.2-7.3 vs 3.1-3.3; F16 14.1-14.2 vs 9.8-10.1.
+    /// The path a matrix of <paramref name="format"/> uses by default: the widest for every format. Measured with
+    /// `quant --filter matvec` (GPT-2's 50,257 × 768 head, 1 thread, CPU time on the shared Zen 5 under load ~35,
+    /// 2026-12-02 13:20-13:43), GB/s: Q4_0 (16-row groups) 11.4-11.6 AVX-512 vs 7.6-9.0 VNNI; Q4_K 4.9-7.5 vs 3.5-3.8;
+    /// Q6_K 7.2-8.7 vs 3.1-4.1; F16 14.1-18.8 vs 9.8-11.5; Q8_0 (ggml rows) was mixed — VNNI ahead in two runs
+    /// (16.6 vs 14.7, 18.1 vs 15.4), AVX-512 in the third (15.5 vs 10.2) and in the morning's (17.2 vs 16.1) — so it
+    /// keeps AVX-512.
     /// </summary>
-    public static QuantKernelPath BestFor(QuantFormat format) =>
-        Best == QuantKernelPath.Avx512 && format == QuantFormat.Q8_0 && IsSupported(QuantKernelPath.Vnni) ? QuantKernelPath.Vnni : Best;
+    public static QuantKernelPath BestFor(QuantFormat format) => Best;
 
     /// <summary>True when <paramref name="path"/> runs here.</summary>
     public static bool IsSupported(QuantKernelPath path) => path switch
