@@ -119,7 +119,36 @@ internal static class QuantSuite
                 string label = $"head {rows}x{k} {QuantFormatInfo.Name(format)} matvec threads=1";
                 ctx.Rows.Add(new BenchRow(label, "weights_gb_per_s", Math.Round(gbs, 2), "GB/s") { Kernel = path.ToString() });
                 Console.WriteLine($"{label,-44} {path,-7} {gbs,7:F2} GB/s  {seconds * 1e3,7:F2} ms  max |Δ| vs scalar {err:G2}");
+                if (InterleavedBlocks.Applies(format) && path is QuantKernelPath.Vnni or QuantKernelPath.Avx512)
+                {
+                    // The same product with the per-row kernels on ggml's layout (what these formats ran before the
+                    // 16-row interleaved groups), timed right after in the same run: the before/after under one load.
+                    var ggml = m.Blocks.ToArray();
+                    PerRow(format, ggml, rows, k, x, y, path);
+                    double perRowErr = 0;
+                    for (int i = 0; i < rows; i++) perRowErr = Math.Max(perRowErr, Math.Abs(y[i] - reference[i]));
+                    double perRow = ctx.Time(() => PerRow(format, ggml, rows, k, x, y, path));
+                    double perRowGbs = m.ByteLength / perRow / 1e9;
+                    ctx.Rows.Add(new BenchRow(label + " per-row ggml layout", "weights_gb_per_s", Math.Round(perRowGbs, 2), "GB/s") { Kernel = path.ToString() });
+                    Console.WriteLine($"{label + " per-row ggml",-44} {path,-7} {perRowGbs,7:F2} GB/s  {perRow * 1e3,7:F2} ms  max |Δ| vs scalar {perRowErr:G2}");
+                }
             }
+        }
+    }
+
+    // One matrix-vector product of ggml-layout Q8_0/Q4_0 rows with QuantizedDot's per-row kernels (activations
+    // quantized once, as QuantizedMatrix.Multiply does).
+    private static unsafe void PerRow(QuantFormat format, byte[] ggml, int rows, int k, float[] x, float[] y, QuantKernelPath path)
+    {
+        long rowBytes = QuantFormatInfo.RowBytes(format, k);
+        byte* s = stackalloc byte[(int)Q8Row.ScratchBytes(k) + 64];
+        var row = Q8Row.At((byte*)(((nint)s + 63) & ~(nint)63), k);
+        fixed (byte* w = ggml)
+        fixed (float* px = x, py = y)
+        {
+            Q8Row.Quantize32(px, k, row);
+            for (int o = 0; o < rows; o++)
+                py[o] = format == QuantFormat.Q8_0 ? QuantizedDot.Q8_0(w + o * rowBytes, row, k / 32, path) : QuantizedDot.Q4_0(w + o * rowBytes, row, k / 32, path);
         }
     }
 

@@ -16,9 +16,10 @@ public enum QuantKernelPath
     /// <summary>AVX-VNNI: vpdpbusd multiplies and accumulates bytes into int32 in one instruction (int8 formats); AVX-512F vpermps table lookup (NF4).</summary>
     Vnni,
     /// <summary>
-    /// AVX-512BW: 64-byte vpmaddubsw + vpmaddwd, two 32-weight blocks (or two k-quant groups) per instruction.
-    /// .NET 10 exposes no 512-bit vpdpbusd (AVX512-VNNI has no API class; AvxVnniInt8.V512 is AVX10.2), so this is
-    /// ggml's AVX-512 path without VNNI. F16 weights widen 16 halves to floats per instruction.
+    /// AVX-512BW: 64-byte vpmaddubsw + vpmaddwd — 4 weights of each of 16 rows per instruction for Q4_0 (held
+    /// interleaved, InterleavedDot), two blocks for Q8_0, two k-quant groups for Q4_K/Q6_K. .NET 10 exposes no 512-bit vpdpbusd
+    /// (AVX512-VNNI has no API class; AvxVnniInt8.V512 is AVX10.2), so this is ggml's AVX-512 path without VNNI.
+    /// F16 weights widen 16 halves to floats per instruction.
     /// </summary>
     Avx512,
 }
@@ -35,14 +36,14 @@ public static class QuantKernelPaths
         : Avx2.IsSupported && Fma.IsSupported ? QuantKernelPath.Avx2 : QuantKernelPath.Scalar;
 
     /// <summary>
-    /// The path a matrix of <paramref name="format"/> uses by default: the widest, except that Q4_0 and Q4_K stay on
-    /// 256-bit AVX-VNNI where it exists — building a 64-byte vector from two 16-byte nibble blocks (or unpacking
-    /// a k-quant group) costs more shuffles than the wider multiply saves. Measured with `quant --filter matvec`
-    /// (GPT-2's 50,257 × 768 head, 1 thread, Zen 5): Q8_0 17.2 GB/s AVX-512 vs 16.1 VNNI; Q4_0 7.5 vs 8.9; Q4_K 4.9 vs
-    /// 5.4; Q6_K 4.4 vs 4.2; F16 17.0 vs 11.1 (AVX2).
+    /// The path a matrix of <paramref name="format"/> uses by default: the widest for every format. Measured with
+    /// `quant --filter matvec` (GPT-2's 50,257 × 768 head, 1 thread, CPU time on the shared Zen 5 under load ~35,
+    /// 2026-12-02 13:20-13:43), GB/s: Q4_0 (16-row groups) 11.4-11.6 AVX-512 vs 7.6-9.0 VNNI; Q4_K 4.9-7.5 vs 3.5-3.8;
+    /// Q6_K 7.2-8.7 vs 3.1-4.1; F16 14.1-18.8 vs 9.8-11.5; Q8_0 (ggml rows) was mixed — VNNI ahead in two runs
+    /// (16.6 vs 14.7, 18.1 vs 15.4), AVX-512 in the third (15.5 vs 10.2) and in the morning's (17.2 vs 16.1) — so it
+    /// keeps AVX-512.
     /// </summary>
-    public static QuantKernelPath BestFor(QuantFormat format) =>
-        Best == QuantKernelPath.Avx512 && format is QuantFormat.Q4_0 or QuantFormat.Q4_K && IsSupported(QuantKernelPath.Vnni) ? QuantKernelPath.Vnni : Best;
+    public static QuantKernelPath BestFor(QuantFormat format) => Best;
 
     /// <summary>True when <paramref name="path"/> runs here.</summary>
     public static bool IsSupported(QuantKernelPath path) => path switch

@@ -8,7 +8,10 @@
 // NF4 and F16 multiply by float activations: each NF4 code is looked up in the 16-level table in registers;
 // F16 halves are widened to floats in registers (bit arithmetic below: .NET 10 has no vcvtph2ps API).
 // The AVX-512 paths handle two 32-blocks (or two k-quant groups) per 64-byte vpmaddubsw + vpmaddwd, with two
-// independent accumulators so the FMA chain does not bound a memory-bound decode.
+// independent accumulators so the FMA chain does not bound a memory-bound decode; the k-quants apply their
+// sub-block scales with vpmaddwd and keep a float accumulator per row (one horizontal sum per row).
+// These per-row kernels serve Q8_0, Q4_K, Q6_K, F16 and NF4 matrices, and the rows of a Q4_0 matrix after its last
+// full 16-row group; the groups themselves run InterleavedDot.
 // Each SIMD path is checked against the scalar one, which is checked against dequantize-then-dot.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -31,7 +34,7 @@ internal static unsafe class QuantizedDot
     // A block's fp16 scale as float, by the same bit arithmetic as HalfToSingle below (branch-free but for inf/NaN,
     // which a scale never is): read once per block, so its cost is paid per 32 weights.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Half(byte* p)
+    internal static float Half(byte* p)
     {
         uint h = *(ushort*)p;
         uint m = (h & 0x7FFF) << 13;
@@ -331,74 +334,123 @@ internal static unsafe class QuantizedDot
         return acc - 8 * corr;
     }
 
+    // vpermw indices giving the int16 pair sums of Q4_K group g (64 weights: low nibbles sub-block 2g, high 2g+1) their
+    // scales: lanes 0-15 scale 2g, lanes 16-31 scale 2g+1, out of the 8 unpacked scales in int16 lanes 0-7.
+    private static readonly Vector512<short> Q4KScales0 = GroupScaleIndex(0), Q4KScales1 = GroupScaleIndex(1),
+        Q4KScales2 = GroupScaleIndex(2), Q4KScales3 = GroupScaleIndex(3);
+
+    private static Vector512<short> GroupScaleIndex(int g)
+    {
+        var index = new short[32];
+        for (int i = 0; i < 32; i++) index[i] = (short)(2 * g + i / 16);
+        return Vector512.Create(index);
+    }
+
+    // The 12 scale bytes of a block_q4_K as 8 scale bytes then 8 min bytes (what ScalesMins computes one by one), with
+    // 32-bit masks and shifts on the three little-endian words, as ggml's x86 q4_K dot does:
+    //   sc[0..3] = s[0..3] & 63              m[0..3] = s[4..7] & 63
+    //   sc[4..7] = s[8..11] & 15 | (s[0..3] >> 6) << 4    m[4..7] = s[8..11] >> 4 | (s[4..7] >> 6) << 4
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> PackedScalesMins(byte* s)
+    {
+        uint s0 = *(uint*)s, s1 = *(uint*)(s + 4), s2 = *(uint*)(s + 8);
+        uint sc03 = s0 & 0x3F3F3F3F;
+        uint sc47 = (s2 & 0x0F0F0F0F) | ((s0 >> 6) & 0x03030303) << 4;
+        uint m03 = s1 & 0x3F3F3F3F;
+        uint m47 = ((s2 >> 4) & 0x0F0F0F0F) | ((s1 >> 6) & 0x03030303) << 4;
+        return Vector128.Create(sc03, sc47, m03, m47).AsByte();
+    }
+
+    // Q4_K as Q6_K below: each group's scales applied by vpmaddwd to the int16 pair sums (no vpmulld), the super-block
+    // scaled into a float accumulator, one horizontal sum per row; the mins term Σ dmin·dx·Σ_j m_j·bsum_j stays scalar.
     private static float Q4_KAvx512(byte* w, Q8Row x, int superBlocks)
     {
-        int* sc = stackalloc int[8];
-        int* m = stackalloc int[8];
-        float acc = 0;
+        var acc = Vector512<float>.Zero;
+        float mins = 0;
         var low = Vector256.Create((byte)0xF);
         for (int b = 0; b < superBlocks; b++)
         {
-            byte* blk = w + 144 * b;
-            float d = Half(blk) * x.D[b], dmin = Half(blk + 2) * x.D[b];
-            ScalesMins(blk + 4, sc, m);
+            byte* blk = w + 144L * b;
+            float dx = x.D[b];
+            var scm = PackedScalesMins(blk + 4);
+            var sc16 = Avx2.ConvertToVector256Int16(scm).ToVector512Unsafe();   // lanes 0-7 scales (8-15 mins, not indexed)
             int* bs = x.Sums + 16 * b;
-            int mins = 0;
-            for (int j = 0; j < 8; j++) mins += m[j] * (bs[2 * j] + bs[2 * j + 1]);
+            int msum = 0;
+            for (int j = 0; j < 8; j++) msum += scm.GetElement(8 + j) * (bs[2 * j] + bs[2 * j + 1]);
+            mins += Half(blk + 2) * dx * msum;
             byte* q = blk + 16;
             sbyte* xq = x.Qs + 256 * b;
-            var vs = Vector512<int>.Zero;
-            for (int g = 0; g < 4; g++)
-            {
-                // 32 bytes = 64 weights: low nibbles are sub-block 2g (scale sc[2g]), high nibbles 2g+1; the activations
-                // of both are 64 contiguous bytes, so one 512-bit product covers the pair.
-                var raw = Avx.LoadVector256(q + 32 * g);
-                var v = Vector512.Create(Avx2.And(raw, low), Avx2.And(Avx2.ShiftRightLogical(raw.AsUInt16(), 4).AsByte(), low));
-                var p = DotU8S8(v, Vector512.Load(xq + 64 * g));
-                vs += Avx512F.MultiplyLow(p, Vector512.Create(Vector256.Create(sc[2 * g]), Vector256.Create(sc[2 * g + 1])));
-            }
-            acc += d * Vector512.Sum(vs) - dmin * mins;
+            var vs = (Q4_KGroup(q, xq, sc16, Q4KScales0, low) + Q4_KGroup(q + 32, xq + 64, sc16, Q4KScales1, low))
+                   + (Q4_KGroup(q + 64, xq + 128, sc16, Q4KScales2, low) + Q4_KGroup(q + 96, xq + 192, sc16, Q4KScales3, low));
+            acc = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(vs), Vector512.Create(Half(blk) * dx), acc);
         }
-        return acc;
+        return Vector512.Sum(acc) - mins;
     }
 
-    // Four int8 scales s[0..3] as 16 int32 lanes, each repeated 4 times (the lanes of one 16-weight sub-block).
+    // 32 bytes = 64 weights: low nibbles are sub-block 2g, high nibbles 2g+1; their activations are 64 contiguous bytes.
+    // Pair sums ≤ 2·15·127; times a 6-bit scale ≤ 480,060 per int32 lane.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Scales4x4(sbyte* s) =>
-        Avx512F.ConvertToVector512Int32(Ssse3.Shuffle(Vector128.CreateScalar(*(int*)s).AsSByte(), Vector128.Create((sbyte)0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3)));
+    private static Vector512<int> Q4_KGroup(byte* q, sbyte* xq, Vector512<short> scales, Vector512<short> index, Vector256<byte> low)
+    {
+        var raw = Vector256.Load(q);
+        var v = Vector512.Create(raw & low, Vector256.ShiftRightLogical(raw.AsUInt16(), 4).AsByte() & low);
+        return Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(v, Vector512.Load(xq)), Avx512BW.PermuteVar32x16(scales, index));
+    }
 
+    // vpermw indices that spread a super-block's 16 int16 scales over the 32 int16 pair sums of 64 weights (a 16-weight
+    // sub-block is 8 pairs): Q6Scales[k] covers sub-blocks 4k..4k+3, i.e. weights 64k..64k+63 of the super-block.
+    private static readonly Vector512<short> Q6Scales0 = SubBlockScaleIndex(0), Q6Scales1 = SubBlockScaleIndex(4),
+        Q6Scales2 = SubBlockScaleIndex(8), Q6Scales3 = SubBlockScaleIndex(12);
+
+    private static Vector512<short> SubBlockScaleIndex(int first)
+    {
+        var index = new short[32];
+        for (int i = 0; i < 32; i++) index[i] = (short)(first + i / 8);
+        return Vector512.Create(index);
+    }
+
+    // Q6_K with every per-super-block step in vectors (ggml's AVX2 q6_K order: scales applied by vpmaddwd to the int16
+    // pair sums, no per-lane int32 multiply): the 6-bit codes of 64 weights are rebuilt in one 512-bit vector (low
+    // nibbles from ql, the 2 high bits from qh moved to bits 4-5 by a variable shift per 256-bit half), multiplied
+    // with the activations by vpmaddubsw (|q| ≤ 63, |x| ≤ 127: pair sums ≤ 16,002), and vpmaddwd multiplies each pair
+    // sum by its sub-block's scale (vpermw-spread, |sc| ≤ 128: ≤ 4.1 M per lane). ggml's −32 code offset is
+    // −32·Σ_j sc_j·bsums_j, one 16-lane product per super-block. The super-block's int32 lanes are scaled into a float
+    // accumulator; the one horizontal sum is per row.
     private static float Q6_KAvx512(byte* w, Q8Row x, int superBlocks)
     {
-        float acc = 0;
+        var acc = Vector512<float>.Zero;
         var low = Vector512.Create((byte)0xF);
-        var three = Vector256.Create((byte)3);
+        var bits45 = Vector512.Create((byte)0x30);
+        // qh bits (0-1, 2-3) → 4-5 for weights l and l+32 (shift left 4, 2); (4-5, 6-7) for l+64 and l+96 (right 0, 2).
+        var left = Vector512.Create(Vector256.Create((ushort)4), Vector256.Create((ushort)2));
+        var right = Vector512.Create(Vector256.Create((ushort)0), Vector256.Create((ushort)2));
         for (int b = 0; b < superBlocks; b++)
         {
-            byte* blk = w + 210 * b;
-            sbyte* sc = (sbyte*)(blk + 192);
-            float d = Half(blk + 208) * x.D[b];
-            int* bs = x.Sums + 16 * b;
-            int offset = 0;
-            for (int j = 0; j < 16; j++) offset += sc[j] * bs[j];
+            byte* blk = w + 210L * b;
             sbyte* xq = x.Qs + 256 * b;
-            var vs = Vector512<int>.Zero;
-            for (int h = 0; h < 2; h++)
-            {
-                // ggml's layout per 128 weights: ql[0..63] low nibbles of weights 0-63 and (>> 4) of 64-127; qh[0..31]
-                // holds 2 high bits of weights l, l+32, l+64, l+96. Weights 0-63 and 64-127 each fill one 512-bit vector.
-                var l = Vector512.Load(blk + 64 * h);
-                var hb = Avx.LoadVector256(blk + 128 + 32 * h).AsUInt16();
-                var h01 = Vector512.Create(Avx2.And(hb.AsByte(), three), Avx2.And(Avx2.ShiftRightLogical(hb, 2).AsByte(), three));
-                var h23 = Vector512.Create(Avx2.And(Avx2.ShiftRightLogical(hb, 4).AsByte(), three), Avx2.And(Avx2.ShiftRightLogical(hb, 6).AsByte(), three));
-                var q01 = (l & low) | Avx512BW.ShiftLeftLogical(h01.AsUInt16(), 4).AsByte();
-                var q23 = (Avx512BW.ShiftRightLogical(l.AsUInt16(), 4).AsByte() & low) | Avx512BW.ShiftLeftLogical(h23.AsUInt16(), 4).AsByte();
-                var p01 = DotU8S8(q01, Vector512.Load(xq + 128 * h));
-                var p23 = DotU8S8(q23, Vector512.Load(xq + 128 * h + 64));
-                vs += Avx512F.MultiplyLow(p01, Scales4x4(sc + 8 * h)) + Avx512F.MultiplyLow(p23, Scales4x4(sc + 8 * h + 4));
-            }
-            acc += d * (Vector512.Sum(vs) - 32 * offset);
+            var sc = Vector128.Load((sbyte*)(blk + 192));
+            var sc16 = Avx2.ConvertToVector256Int16(sc).ToVector512Unsafe();   // only lanes 0-15 are indexed
+            var vs = Vector512<int>.Zero - (Avx512F.MultiplyLow(Avx512F.ConvertToVector512Int32(sc), Vector512.Load(x.Sums + 16 * b)) << 5);
+            vs += Q6_KHalf(blk, blk + 128, xq, sc16, Q6Scales0, Q6Scales1, low, bits45, left, right);
+            vs += Q6_KHalf(blk + 64, blk + 160, xq + 128, sc16, Q6Scales2, Q6Scales3, low, bits45, left, right);
+            acc = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(vs), Vector512.Create(Half(blk + 208) * x.D[b]), acc);
         }
-        return acc;
+        return Vector512.Sum(acc);
+    }
+
+    // 128 weights of a Q6_K super-block (ggml's layout: ql[0..63] low nibbles of weights 0-63 and, >> 4, of 64-127;
+    // qh[0..31] the 2 high bits of weights l, l+32, l+64, l+96) against their activations, scaled per sub-block.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Q6_KHalf(byte* ql, byte* qh, sbyte* xq, Vector512<short> scales, Vector512<short> index01, Vector512<short> index23,
+        Vector512<byte> low, Vector512<byte> bits45, Vector512<ushort> left, Vector512<ushort> right)
+    {
+        var l = Vector512.Load(ql);
+        var h = Vector512.Create(Vector256.Load(qh)).AsUInt16();
+        var q01 = (l & low) | (Avx512BW.ShiftLeftLogicalVariable(h, left).AsByte() & bits45);
+        var q23 = (Vector512.ShiftRightLogical(l.AsUInt16(), 4).AsByte() & low) | (Avx512BW.ShiftRightLogicalVariable(h, right).AsByte() & bits45);
+        var p01 = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q01, Vector512.Load(xq)), Avx512BW.PermuteVar32x16(scales, index01));
+        var p23 = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(q23, Vector512.Load(xq + 64)), Avx512BW.PermuteVar32x16(scales, index23));
+        return p01 + p23;
     }
 
     // ---------------------------------------------------------------- F16 (float activations)
@@ -408,7 +460,7 @@ internal static unsafe class QuantizedDot
     // subnormal, exact), so one multiply by 2^112 restores it; exponent 31 (inf/NaN) gets the float's all-ones
     // exponent; the sign is moved to bit 31. Exact for every half.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> HalfToSingle(Vector512<uint> h)
+    internal static Vector512<float> HalfToSingle(Vector512<uint> h)
     {
         var m = (h & Vector512.Create(0x7FFFu)) << 13;
         var f = m.AsSingle() * Vector512.Create(5.192296858534828e33f);   // 2^112
@@ -417,7 +469,7 @@ internal static unsafe class QuantizedDot
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> HalfToSingle(Vector256<uint> h)
+    internal static Vector256<float> HalfToSingle(Vector256<uint> h)
     {
         var m = (h & Vector256.Create(0x7FFFu)) << 13;
         var f = m.AsSingle() * Vector256.Create(5.192296858534828e33f);

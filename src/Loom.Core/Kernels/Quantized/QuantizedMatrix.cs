@@ -6,6 +6,8 @@
 // row of W is dotted with all of them while its blocks are in L1 — the weights are read once per call
 // and never decoded to floats. Many rows (prefill, training): panels of W are dequantized into a
 // thread-local scratch and multiplied with the packed GEMM (ggml also dequantizes for large batches).
+// Q4_0 is held interleaved in groups of 16 rows (InterleavedBlocks: llama.cpp's load-time repacking, same
+// bytes) for the 16-row kernels of InterleavedDot; Blocks and DequantizeRows undo it.
 using Loom.Core.Tensors;
 using Loom.Core.Threading;
 
@@ -59,6 +61,7 @@ public sealed unsafe class QuantizedMatrix : IQuantizedWeight
         var m = new QuantizedMatrix(format, rows, columns);
         fixed (float* w = weights)
             Ranges.Run(pool, rows, columns * 8L, new QuantizeKernel { W = w, M = (byte*)m._data.Pointer, F = format, N = columns, RowBytes = m.RowBytes });
+        m.Interleave(pool);
         return m;
     }
 
@@ -71,20 +74,58 @@ public sealed unsafe class QuantizedMatrix : IQuantizedWeight
             m.Dispose();
             throw new ArgumentException($"A ({rows}, {columns}) {QuantFormatInfo.Name(format)} matrix has {(long)rows * QuantFormatInfo.RowBytes(format, columns)} bytes of blocks; got {blocks.Length}.");
         }
-        blocks.CopyTo(m.Blocks);
+        blocks.CopyTo(new Span<byte>((void*)m._data.Pointer, checked((int)m.ByteLength)));
+        m.Interleave(null);
         return m;
     }
 
-    /// <summary>The blocks, row after row.</summary>
-    public Span<byte> Blocks => new((void*)_data.Pointer, checked((int)ByteLength));
+    /// <summary>
+    /// The blocks in ggml's layout, row after row (what GGUF and model files hold). Q4_0 is held interleaved for
+    /// its kernels (InterleavedBlocks.Applies), so for it this is a copy made on each call.
+    /// </summary>
+    public ReadOnlySpan<byte> Blocks
+    {
+        get
+        {
+            var all = new ReadOnlySpan<byte>((void*)_data.Pointer, checked((int)ByteLength));
+            if (Groups == 0) return all;
+            var copy = GC.AllocateUninitializedArray<byte>(all.Length);
+            fixed (byte* c = copy)
+                for (int r = 0; r < Rows; r++) RowBlocks(r, c + r * RowBytes);
+            return copy;
+        }
+    }
+
+    // Full 16-row groups held interleaved (0 for the formats InterleavedBlocks does not apply to).
+    private int Groups => InterleavedBlocks.Applies(Format) ? Rows / InterleavedBlocks.Rows : 0;
+
+    // Rewrites each full group of 16 ggml rows in place as an interleaved group (same size).
+    private void Interleave(WorkerPool? pool)
+    {
+        if (Groups == 0) return;
+        Ranges.Run(pool, Groups, RowBytes * InterleavedBlocks.Rows, new InterleaveKernel { M = (byte*)_data.Pointer, F = Format, RowBytes = RowBytes, Blocks = Columns / 32 });
+    }
+
+    // Row r's blocks in ggml's layout: a copy out of its group, or the stored row after the last group.
+    private void RowBlocks(int r, byte* destination)
+    {
+        byte* data = (byte*)_data.Pointer;
+        int g = r / InterleavedBlocks.Rows;
+        if (g < Groups) InterleavedBlocks.Deinterleave(Format, data + (long)g * InterleavedBlocks.Rows * RowBytes, r % InterleavedBlocks.Rows, Columns / 32, destination);
+        else Buffer.MemoryCopy(data + r * RowBytes, destination, RowBytes, RowBytes);
+    }
 
     /// <summary>Decodes rows [<paramref name="start"/>, start + count) into <paramref name="destination"/> (count × Columns).</summary>
     public void DequantizeRows(int start, int count, Span<float> destination)
     {
         if ((uint)start > Rows || count < 0 || start + count > Rows) throw new ArgumentOutOfRangeException(nameof(count), $"Rows [{start}, {start + count}) are outside 0..{Rows}.");
         if (destination.Length < (long)count * Columns) throw new ArgumentException($"destination has {destination.Length} floats; {count} rows need {(long)count * Columns}.");
-        for (int r = 0; r < count; r++)
-            BlockQuantizer.Dequantize(Format, Blocks.Slice((int)((start + r) * RowBytes), (int)RowBytes), destination.Slice(r * Columns, Columns));
+        var kernel = new DequantizeKernel { Matrix = this, Start = start, N = Columns };
+        fixed (float* d = destination)
+        {
+            kernel.Out = d;
+            kernel.Run(0, count);
+        }
     }
 
     /// <summary>y (rows × Rows) = x (rows × Columns)·Wᵀ, added to y when <paramref name="accumulate"/>.</summary>
@@ -116,7 +157,8 @@ public sealed unsafe class QuantizedMatrix : IQuantizedWeight
                 job.Scratch = s;
                 job.ScratchPerRow = per;
             }
-            Ranges.Run(pool, Rows, RowBytes * rows / 4 + rows * 16, job, granule: 8);
+            job.Groups = Groups;
+            Ranges.Run(pool, Rows, RowBytes * rows / 4 + rows * 16, job, granule: InterleavedBlocks.Rows);
         }
     }
 
@@ -150,7 +192,7 @@ public sealed unsafe class QuantizedMatrix : IQuantizedWeight
     }
 
     private void DequantizePanel(int start, int count, float* panel, WorkerPool pool) =>
-        Ranges.Run(pool, count, Columns * 2L, new DequantizeKernel { W = (byte*)_data.Pointer + start * RowBytes, RowBytes = RowBytes, F = Format, N = Columns, Out = panel });
+        Ranges.Run(pool, count, Columns * 2L, new DequantizeKernel { Matrix = this, Start = start, N = Columns, Out = panel });
 
     // One buffer per calling thread, grown to the largest request: no allocation per call.
     private static byte* Scratch(long bytes)
@@ -179,17 +221,49 @@ public sealed unsafe class QuantizedMatrix : IQuantizedWeight
         }
     }
 
+    // Rows [Start + start, Start + end) decoded to Out rows [start, end); interleaved rows go through a row of
+    // ggml blocks in a buffer per range (stack up to 16 KB: a 3,072-wide Q8_0 row is 3.3 KB).
     private struct DequantizeKernel : IRangeKernel
     {
-        public byte* W;
+        public QuantizedMatrix Matrix;
         public float* Out;
-        public QuantFormat F;
-        public int N;
-        public long RowBytes;
+        public int Start, N;
         public readonly void Run(int start, int end)
         {
-            for (int r = start; r < end; r++)
-                BlockQuantizer.Dequantize(F, new ReadOnlySpan<byte>(W + r * RowBytes, (int)RowBytes), new Span<float>(Out + (long)r * N, N));
+            var m = Matrix;
+            int bytes = (int)m.RowBytes;
+            if (m.Groups == 0)
+            {
+                for (int r = start; r < end; r++)
+                    BlockQuantizer.Dequantize(m.Format, new ReadOnlySpan<byte>((byte*)m._data.Pointer + (Start + r) * m.RowBytes, bytes), new Span<float>(Out + (long)r * N, N));
+                return;
+            }
+            Span<byte> row = bytes <= 16384 ? stackalloc byte[bytes] : new byte[bytes];
+            fixed (byte* p = row)
+                for (int r = start; r < end; r++)
+                {
+                    m.RowBlocks(Start + r, p);
+                    BlockQuantizer.Dequantize(m.Format, row, new Span<float>(Out + (long)r * N, N));
+                }
+        }
+    }
+
+    private struct InterleaveKernel : IRangeKernel
+    {
+        public byte* M;
+        public QuantFormat F;
+        public long RowBytes;
+        public int Blocks;
+        public readonly void Run(int start, int end)
+        {
+            long groupBytes = RowBytes * InterleavedBlocks.Rows;
+            var rows = new byte[groupBytes];   // once per range at load time: the group's ggml rows
+            fixed (byte* r = rows)
+                for (int g = start; g < end; g++)
+                {
+                    Buffer.MemoryCopy(M + g * groupBytes, r, groupBytes, groupBytes);
+                    InterleavedBlocks.Interleave(F, r, RowBytes, Blocks, M + g * groupBytes);
+                }
         }
     }
 
@@ -199,7 +273,7 @@ public sealed unsafe class QuantizedMatrix : IQuantizedWeight
         public long RowBytes, ScratchPerRow;
         public QuantFormat F;
         public QuantKernelPath Path;
-        public int K, N, R;
+        public int K, N, R, Groups;
         public float* X, Y;
         public bool Accumulate;
 
@@ -207,15 +281,40 @@ public sealed unsafe class QuantizedMatrix : IQuantizedWeight
         // per-row overhead shows.
         public readonly void Run(int start, int end)
         {
+            int o0 = start;
+            if (Groups > 0) o0 = RunGroups(start, end);
             switch (F)
             {
-                case QuantFormat.Q8_0: for (int o = start; o < end; o++) for (int r = 0; r < R; r++) Store(o, r, QuantizedDot.Q8_0(W + o * RowBytes, Row(r), K / 32, Path)); break;
-                case QuantFormat.Q4_0: for (int o = start; o < end; o++) for (int r = 0; r < R; r++) Store(o, r, QuantizedDot.Q4_0(W + o * RowBytes, Row(r), K / 32, Path)); break;
+                case QuantFormat.Q8_0: for (int o = o0; o < end; o++) for (int r = 0; r < R; r++) Store(o, r, QuantizedDot.Q8_0(W + o * RowBytes, Row(r), K / 32, Path)); break;
+                case QuantFormat.Q4_0: for (int o = o0; o < end; o++) for (int r = 0; r < R; r++) Store(o, r, QuantizedDot.Q4_0(W + o * RowBytes, Row(r), K / 32, Path)); break;
                 case QuantFormat.Q4_K: for (int o = start; o < end; o++) for (int r = 0; r < R; r++) Store(o, r, QuantizedDot.Q4_K(W + o * RowBytes, Row(r), K / 256, Path)); break;
                 case QuantFormat.Q6_K: for (int o = start; o < end; o++) for (int r = 0; r < R; r++) Store(o, r, QuantizedDot.Q6_K(W + o * RowBytes, Row(r), K / 256, Path)); break;
                 case QuantFormat.F16: for (int o = start; o < end; o++) for (int r = 0; r < R; r++) Store(o, r, QuantizedDot.F16(W + o * RowBytes, X + (long)r * K, K, Path)); break;
                 default: for (int o = start; o < end; o++) for (int r = 0; r < R; r++) Store(o, r, QuantizedDot.Nf4(W + o * RowBytes, X + (long)r * K, K / 64, Path)); break;
             }
+        }
+
+        // The interleaved groups overlapping [start, end), 16 rows per kernel call (Ranges splits at multiples of 16,
+        // so a range cuts a group only if a caller splits otherwise; then the whole group is computed and the
+        // range's rows kept). Returns the first row after them: the ggml-layout rows past the last group.
+        private readonly int RunGroups(int start, int end)
+        {
+            const int G = InterleavedBlocks.Rows;
+            float* y = stackalloc float[G];
+            int last = Math.Min(end, Groups * G), o = start;
+            while (o < last)
+            {
+                int g = o / G, stop = Math.Min(last, (g + 1) * G);
+                byte* group = W + (long)g * G * RowBytes;
+                for (int r = 0; r < R; r++)
+                {
+                    if (F == QuantFormat.Q8_0) InterleavedDot.Q8_0(group, Row(r), K / 32, Path, y);
+                    else InterleavedDot.Q4_0(group, Row(r), K / 32, Path, y);
+                    for (int i = o; i < stop; i++) Store(i, r, y[i - g * G]);
+                }
+                o = stop;
+            }
+            return Math.Max(o, start);
         }
 
         private readonly Q8Row Row(int r) => Q8Row.At(Scratch + ScratchPerRow * r, K);
