@@ -124,7 +124,7 @@ public class WorkerPoolTests
     [InlineData(3, 2000, 0)]
     [InlineData(2, 20, 3)]
     [InlineData(3, 20, 3)]
-    public unsafe void SpinThenBlockRunsEveryItemOnceAndLosesNoWakeUp(int threads, int spinMicroseconds, int pauseEvery)
+    public async Task SpinThenBlockRunsEveryItemOnceAndLosesNoWakeUp(int threads, int spinMicroseconds, int pauseEvery)
     {
         const int runs = 2000, total = 37;
         var hits = new int[total];
@@ -135,12 +135,12 @@ public class WorkerPoolTests
             Assert.Equal(spinMicroseconds, pool.SpinMicroseconds);
             for (int rep = 0; rep < runs; rep++)
             {
-                fixed (int* h = hits, s = seen)
-                    pool.Run(new MarkJob { Hits = h, Seen = s, Total = total });
+                RunMarks(pool, hits, seen, total);
                 if (pauseEvery > 0 && rep % pauseEvery == 0) Thread.Sleep(1);   // longer than the bound: the workers block
             }
         });
-        Assert.True(work.Wait(TimeSpan.FromSeconds(120)), "a Run did not return: a wake-up was lost");
+        Assert.True(await Task.WhenAny(work, Task.Delay(TimeSpan.FromSeconds(120))) == work, "a Run did not return: a wake-up was lost");
+        await work;
         Assert.All(hits, v => Assert.Equal(runs, v));
         Assert.All(seen, v => Assert.Equal(runs, v));
     }
@@ -164,7 +164,7 @@ public class WorkerPoolTests
     [Theory]
     [InlineData(0)]
     [InlineData(2000)]
-    public void DisposeStopsPollingAndBlockedWorkers(int spinMicroseconds)
+    public async Task DisposeStopsPollingAndBlockedWorkers(int spinMicroseconds)
     {
         var done = Task.Run(() =>
         {
@@ -177,8 +177,14 @@ public class WorkerPoolTests
             Assert.Throws<ObjectDisposedException>(() => pool.Run(new CountJob { Counts = counts, Slot = 0 }));
             return counts[0];
         });
-        Assert.True(done.Wait(TimeSpan.FromSeconds(60)), "Dispose did not return: a worker was not woken");
-        Assert.Equal(4, done.Result);
+        Assert.True(await Task.WhenAny(done, Task.Delay(TimeSpan.FromSeconds(60))) == done, "Dispose did not return: a worker was not woken");
+        Assert.Equal(4, await done);
+    }
+
+    private static unsafe void RunMarks(WorkerPool pool, int[] hits, int[] seen, int total)
+    {
+        fixed (int* h = hits, s = seen)
+            pool.Run(new MarkJob { Hits = h, Seen = s, Total = total });
     }
 
     [Fact]
