@@ -14,7 +14,9 @@ public sealed partial class LlamaModel : IBatchedDecoder
     private readonly PagedWorkspace _paged = new();
 
     /// <inheritdoc/>
-    public KvCacheShape KvShape => new(Config.Layers, Config.KvHeads, Config.HeadDim);
+    public KvCacheShape KvShape => _kvShape ??= new(Config.Layers, Config.KvHeads, Config.HeadDim);
+
+    private KvCacheShape? _kvShape;   // made once: ForwardPaged compares it with the pool's every call (a record: no garbage per token)
 
     /// <inheritdoc/>
     public void ForwardPaged(IReadOnlyList<KvSequence> sequences, ReadOnlySpan<int> tokens, ReadOnlySpan<int> counts, Span<float> logits)
