@@ -9,8 +9,8 @@
 // matters as much as the kernel. llama.cpp's CPU backend keeps its threads polling an atomic
 // between ops (ggml-cpu's threadpool: `ggml_barrier` spins; idle threads poll before they sleep on
 // a condition variable). Here each worker waits on its own go-ticket (one cache line each) and the
-// caller on a pending count: both are polled — with the CPU's pause instruction for the first 20 µs,
-// then yielding the core between polls — for up to SpinMicroseconds, and only then does the thread
+// caller on a pending count: both are polled — with the CPU's pause instruction for the first
+// LOOM_POOL_PAUSE_US µs (default 0), then yielding the core between polls — for up to SpinMicroseconds, and only then does the thread
 // block on a monitor, so an idle process stops burning CPU within that bound. The previous hand-off (ManualResetEventSlim with spinCount 2000)
 // spun with sched_yield/Sleep(0) between polls: a system call each, which on this machine (kernel
 // page-table isolation, no PCID) also flushes the TLB of a core about to stream weights.
@@ -214,7 +214,11 @@ public sealed class WorkerPool : IDisposable
     // oversubscribed one (more runnable threads than cores) the thread being waited for may be descheduled,
     // and pausing would hold its core for the whole bound (measured under load: 409 µs per empty call with
     // pause alone against 70 µs blocking at once), while yielding hands the core over.
-    private const int PauseMicroseconds = 20;
+    // Default 0 (yield from the first poll) after measuring under load (load average 40): 20 µs of pausing
+    // cost 170 µs per empty call against 37 µs for the old hand-off. LOOM_POOL_PAUSE_US sets it for a quiet
+    // machine, where pausing is what llama.cpp does (not yet measured there).
+    private static readonly int PauseMicroseconds =
+        int.TryParse(Environment.GetEnvironmentVariable("LOOM_POOL_PAUSE_US"), out int us) && us >= 0 ? us : 0;
 
     // The caller's wait for the last worker: poll, then block until the last decrement pulses.
     private void AwaitJoin()
