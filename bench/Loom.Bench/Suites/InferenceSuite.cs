@@ -17,10 +17,17 @@
 //   packing the weight per call) and as SkinnyMatMul (what it runs now), one row's matrix-vector
 //   product for scale, paged attention of 16 rows, and per-row sampling over the vocabulary
 //   (softmax sampling, log-softmax + entropy, top-p 0.9 with the partial selection vs a full sort).
+// `--filter dispatch` instead times the worker pool's hand-off: one parallel call of an empty job (start and
+//   join) back to back, and with 5 µs of serial work on the caller between calls (a decode step's layer norm or
+//   residual add between two matrix-vector products), for the pool's default spin bound, for 0 (every hand-off
+//   blocks and wakes through the kernel), and for the hand-off before 2026-12-02 (Anchors/EventWorkerPool.cs);
+//   rows `pool dispatch ... threads=T` in µs per call.
+// LOOM_DECODE_PROFILE=1 adds, after each decode case, a per-op profile of the same tokens (DecodeProfile.cs).
 // `--filter tiny` runs a 2-layer 64-wide model instead, to check the suite end to end in seconds;
 // `--steps N` sets the decoded tokens per case (default 128, as tg128).
 using Loom.Bench.Anchors;
 using Loom.Core.Kernels;
+using Loom.Core.Threading;
 using Loom.Models;
 using Loom.Models.Formats.Gguf;
 using Loom.Models.Gpt2;
@@ -36,6 +43,11 @@ internal static class InferenceSuite
         var config = tiny ? new Gpt2Config { Layers = 2, Embedding = 64, Heads = 4, VocabSize = 1000, MaxPositions = 1024 } : new Gpt2Config();
         string name = tiny ? "gpt2-tiny" : "gpt2-124M";
         int tokens = ctx.Steps ?? 128;
+        if (ctx.Filter?.Contains("dispatch", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            Dispatch(ctx);
+            return;
+        }
         if (ctx.Filter?.Contains("phases", StringComparison.OrdinalIgnoreCase) == true)
         {
             foreach (int threads in ctx.Threads) Phases(ctx, config, name, threads);
@@ -104,12 +116,65 @@ internal static class InferenceSuite
             model.DecodeStep(seqs, next, logits);
         }
         double tps = streams * tokens / (ctx.Now(threads) - start);
+        if (DecodeProfile.Requested)
+        {
+            // The same positions again: release, prefill, warm up, then profile as many steps as were timed.
+            foreach (var s in seqs) s.Release();
+            foreach (var s in seqs) s.TryReserve(16);
+            model.Prefill(seqs, prompt, logits);
+            void Step()
+            {
+                for (int i = 0; i < streams; i++) { next[i] = rng.Next(model.VocabularySize); seqs[i].TryReserve(seqs[i].Length + 1); }
+                model.DecodeStep(seqs, next, logits);
+            }
+            for (int t = 0; t < 8; t++) Step();
+            DecodeProfile.Run(ctx, label, threads, tokens, Step);
+        }
         foreach (var s in seqs) s.Release();
         ctx.Rows.Add(new BenchRow(label, "tokens_per_s", Math.Round(tps, 1), "tokens/s") { Anchor = anchor is double x ? Math.Round(x, 1) : null, AnchorName = anchor is null ? null : $"llama.cpp tg{tokens} {anchorType} (same GGUF)", Ratio = Ratio(tps, anchor) });
         if (sharp is double sh)
             ctx.Rows.Add(new BenchRow(label + " vs LLamaSharp", "tokens_per_s", Math.Round(tps, 1), "tokens/s") { Anchor = Math.Round(sh, 1), AnchorName = $"LLamaSharp 0.30.0 decode {anchorType} (same GGUF)", Ratio = Ratio(tps, sh) });
         Console.WriteLine($"{label,-44} {tps,9:F1} tokens/s" + (anchor is double b ? $"  llama.cpp {b:F1} → {tps / b:F2}x" : "") + (sharp is double c ? $"  LLamaSharp {c:F1} → {tps / c:F2}x" : ""));
         return tps;
+    }
+
+    private struct EmptyJob : IParallelJob
+    {
+        public readonly void Execute(int threadIndex, int threadCount) { }
+    }
+
+    // µs per parallel call of an empty job on each hand-off (see the header), timed as batches of 200 calls.
+    private static void Dispatch(BenchContext ctx)
+    {
+        const int calls = 200;
+        long gapTicks = (long)(5e-6 * System.Diagnostics.Stopwatch.Frequency);
+        static void Busy(long ticks)
+        {
+            long end = System.Diagnostics.Stopwatch.GetTimestamp() + ticks;
+            while (System.Diagnostics.Stopwatch.GetTimestamp() < end) { }
+        }
+        foreach (int threads in ctx.Threads.Where(t => t >= 2))
+        {
+            foreach (long gap in new[] { 0L, gapTicks })
+            {
+                string how = gap == 0 ? "back-to-back" : "5us gap";
+                double gapUs = gap * 1e6 / System.Diagnostics.Stopwatch.Frequency;
+                using var before = new EventWorkerPool(threads);
+                double anchor = ctx.Time(() => { for (int i = 0; i < calls; i++) { before.Run(new EmptyJob()); Busy(gap); } }, threads) / calls * 1e6 - gapUs;
+                foreach (int spin in new[] { WorkerPool.DefaultSpinMicroseconds, 0 })
+                {
+                    using var pool = new WorkerPool(threads, spin);
+                    double us = ctx.Time(() => { for (int i = 0; i < calls; i++) { pool.Run(new EmptyJob()); Busy(gap); } }, threads) / calls * 1e6 - gapUs;
+                    string label = $"pool dispatch {how} spin={spin}us threads={threads}";
+                    // Lower is better here, so the ratio is anchor ÷ Loom (how many times cheaper the new hand-off is).
+                    ctx.Rows.Add(new BenchRow(label, "us_per_call", Math.Round(us, 3), "us")
+                    {
+                        Anchor = Math.Round(anchor, 3), AnchorName = "ManualResetEventSlim hand-off before 2026-12-02", Ratio = us > 0 ? Math.Round(anchor / us, 2) : null,
+                    });
+                    Console.WriteLine($"{label,-52} {us,8:F2} µs/call  (event hand-off before: {anchor:F2} µs)");
+                }
+            }
+        }
     }
 
     private static void Prefill(BenchContext ctx, IBatchedDecoder model, string name, int threads, int length, double? anchor)

@@ -12,7 +12,8 @@
 // Rows: `gpt2-124M <type> decode n=1 threads=T` tokens/s (anchor llama.cpp tg), the same value against LLamaSharp
 // (`... vs LLamaSharp`), and `gpt2-124M <type> weights` MB of weights the decode reads per token.
 // `--filter` picks types (comma-separated, e.g. `q8_0,q4_0`); `--filter tiny` runs a 2-layer 256-wide model to
-// check the suite in seconds; `--steps N` sets the decoded tokens (default 128, as tg128).
+// check the suite in seconds; `--steps N` sets the decoded tokens (default 128, as tg128). LOOM_DECODE_PROFILE=1
+// adds a per-op profile of each type's decode (DecodeProfile.cs).
 using System.Diagnostics;
 using Loom.Bench.Anchors;
 using Loom.Core.Kernels.Quantized;
@@ -68,7 +69,7 @@ internal static class QuantSuite
                 string label = $"{name} {type} decode n=1 threads={threads}";
                 var llama = gguf is null ? null : LlamaAnchors.LlamaBench(gguf, threads, 0, tokens)?.On(ctx);
                 var sharp = gguf is null ? null : LlamaAnchors.LlamaSharp(gguf, threads, 16, tokens)?.Decode.On(ctx);
-                double tps = Decode(ctx, model, tokens, threads);
+                double tps = Decode(ctx, model, tokens, threads, label);
                 string kernel = format is QuantFormat kf ? QuantKernelPaths.BestFor(kf).ToString() : "f32";
                 ctx.Rows.Add(new BenchRow(label, "tokens_per_s", Math.Round(tps, 1), "tokens/s")
                 {
@@ -226,7 +227,7 @@ internal static class QuantSuite
     }
 
     // Tokens/s of one sequence decoding `tokens` tokens after a 16-token prompt, one call per token.
-    private static double Decode(BenchContext ctx, IBatchedDecoder model, int tokens, int threads)
+    private static double Decode(BenchContext ctx, IBatchedDecoder model, int tokens, int threads, string label)
     {
         using var pool = new KvBlockPool(model.KvShape, 16, (long)((16 + 16 + tokens + 15) / 16) * 16 * model.KvShape.FloatsPerPosition * sizeof(float));
         var seq = new KvSequence(pool);
@@ -246,6 +247,21 @@ internal static class QuantSuite
             model.DecodeStep([seq], next, logits);
         }
         double tps = tokens / (ctx.Now(threads) - start);
+        if (DecodeProfile.Requested)
+        {
+            // The same positions again (DecodeProfile.cs): release, prefill, warm up, then profile the timed number of tokens.
+            seq.Release();
+            seq.TryReserve(16);
+            model.Prefill([seq], [prompt], logits);
+            void Step()
+            {
+                next[0] = rng.Next(model.VocabularySize);
+                seq.TryReserve(seq.Length + 1);
+                model.DecodeStep([seq], next, logits);
+            }
+            for (int t = 0; t < 16; t++) Step();
+            DecodeProfile.Run(ctx, label, threads, tokens, Step);
+        }
         seq.Release();
         return tps;
     }

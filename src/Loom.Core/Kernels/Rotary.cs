@@ -18,9 +18,56 @@ public static unsafe class Rotary
     /// <summary>cos and sin tables (positions, d/2) for positions [0, positions).</summary>
     public static void Tables(int positions, int headDim, float theta, RopeScaling scaling, int trainedLength, Span<float> cos, Span<float> sin)
     {
-        if (headDim % 2 != 0) throw new ArgumentException($"Rotary embeddings need an even head dimension; got {headDim}.");
-        int half = headDim / 2;
+        int half = CheckHalf(headDim);
         if (cos.Length < positions * half || sin.Length < positions * half) throw new ArgumentException($"cos/sin need {positions * half} elements.");
+        var (baseTheta, posScale) = Frequencies(positions, headDim, theta, scaling, trainedLength);
+        for (int i = 0; i < half; i++)
+        {
+            // Computed as PyTorch does: inv_freq in float32, then position · inv_freq in float32.
+            float invFreq = (float)(1.0 / Math.Pow(baseTheta, 2.0 * i / headDim));
+            for (int t = 0; t < positions; t++)
+            {
+                float angle = (float)(t * posScale) * invFreq;
+                cos[t * half + i] = MathF.Cos(angle);
+                sin[t * half + i] = MathF.Sin(angle);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Row r of the (<paramref name="window"/>, d/2) tables <see cref="Tables"/> would build, for each
+    /// r = <paramref name="positions"/>[k], written to row k of cos and sin (k, d/2) — bit for bit the same
+    /// values. A decode step needs only its new rows' positions: building the whole window's tables was
+    /// O(context) sines and cosines per token (≈ 64K for TinyLlama at 1,000 positions).
+    /// </summary>
+    public static void TablesAt(ReadOnlySpan<int> positions, int window, int headDim, float theta, RopeScaling scaling, int trainedLength, Span<float> cos, Span<float> sin)
+    {
+        int half = CheckHalf(headDim);
+        if (cos.Length < positions.Length * half || sin.Length < positions.Length * half) throw new ArgumentException($"cos/sin need {positions.Length * half} elements.");
+        var (baseTheta, posScale) = Frequencies(window, headDim, theta, scaling, trainedLength);
+        for (int i = 0; i < half; i++)
+        {
+            float invFreq = (float)(1.0 / Math.Pow(baseTheta, 2.0 * i / headDim));
+            for (int k = 0; k < positions.Length; k++)
+            {
+                int t = positions[k];
+                if ((uint)t >= (uint)window) throw new ArgumentOutOfRangeException(nameof(positions), t, $"Position {t} is outside the window of {window}.");
+                float angle = (float)(t * posScale) * invFreq;
+                cos[k * half + i] = MathF.Cos(angle);
+                sin[k * half + i] = MathF.Sin(angle);
+            }
+        }
+    }
+
+    private static int CheckHalf(int headDim)
+    {
+        if (headDim % 2 != 0) throw new ArgumentException($"Rotary embeddings need an even head dimension; got {headDim}.");
+        return headDim / 2;
+    }
+
+    // The base and position scale of a window of `positions` (dynamic NTK depends on the window's length).
+    private static (double BaseTheta, double PosScale) Frequencies(int positions, int headDim, float theta, RopeScaling scaling, int trainedLength)
+    {
         double baseTheta = theta;
         double posScale = 1.0;
         switch (scaling.Type ?? "none")
@@ -33,17 +80,7 @@ public static unsafe class Rotary
                 break;
             default: throw new NotSupportedException($"rope_scaling type \"{scaling.Type}\" is not supported; use linear or dynamic.");
         }
-        for (int i = 0; i < half; i++)
-        {
-            // Computed as PyTorch does: inv_freq in float32, then position · inv_freq in float32.
-            float invFreq = (float)(1.0 / Math.Pow(baseTheta, 2.0 * i / headDim));
-            for (int t = 0; t < positions; t++)
-            {
-                float angle = (float)(t * posScale) * invFreq;
-                cos[t * half + i] = MathF.Cos(angle);
-                sin[t * half + i] = MathF.Sin(angle);
-            }
-        }
+        return (baseTheta, posScale);
     }
 
     /// <summary>

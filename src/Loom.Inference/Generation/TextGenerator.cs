@@ -1,9 +1,11 @@
 // Token-by-token generation for one sequence with a causal language model, streamed through the
 // tokenizer's streaming decoder so no half character is ever emitted. A model that offers
-// IIncrementalDecoder (GPT-2) keeps its contiguous key/value cache, filled one position at a time;
-// one that offers IBatchedDecoder (Llama) gets a paged cache of its own, the prompt prefilled in one
-// batched forward; any other runs the full forward over the window for each new token (the same
-// logits, at quadratic cost). When the context window fills, the cache is re-primed with the most
+// IBatchedDecoder (GPT-2, Llama) gets a paged cache of its own, the prompt prefilled in one batched
+// forward and each token decoded by the same call the engine and the `inference` bench make; one that
+// offers only IIncrementalDecoder keeps its contiguous key/value cache, filled one position at a time;
+// any other runs the full forward over the window for each new token (the same logits, at quadratic
+// cost). (GPT-2 took its contiguous cache until 2026-12-02: the prompt one token at a time and the
+// attention on the calling thread alone.) When the context window fills, the cache is re-primed with the most
 // recent half window. Serving many requests at once is InferenceEngine's job.
 using Loom.Models;
 using Loom.Models.Paged;
@@ -18,7 +20,7 @@ public sealed class TextGenerator
     private readonly BpeTokenizer _tokenizer;
     private readonly int _window;
 
-    /// <param name="model">The model (one that is an <see cref="IIncrementalDecoder"/> decodes with a KV cache; others recompute the window).</param>
+    /// <param name="model">The model (an <see cref="IBatchedDecoder"/> decodes with a paged KV cache, an <see cref="IIncrementalDecoder"/> with its own; others recompute the window).</param>
     /// <param name="tokenizer">Its tokenizer.</param>
     /// <param name="window">Context kept (defaults to the model's context length).</param>
     public TextGenerator(ICausalLanguageModel model, BpeTokenizer tokenizer, int? window = null)
@@ -141,8 +143,8 @@ public sealed class TextGenerator
         // them, so text that turns out to start a stop sequence is never printed.
         int holdBack = Math.Max(0, options.StopSequences.Select(st => st.Length).DefaultIfEmpty(0).Max() - 1);
         int emitted = 0;
-        using IStepper cache = _model is IIncrementalDecoder incremental ? new CachedStepper(incremental, _window)
-            : _model is IBatchedDecoder batched ? new PagedStepper(batched, _window)
+        using IStepper cache = _model is IBatchedDecoder batched ? new PagedStepper(batched, _window)
+            : _model is IIncrementalDecoder incremental ? new CachedStepper(incremental, _window)
             : new RecomputeStepper(_model, _window);
         // The logits live in the model's scratch; an iterator cannot hold a span across yields, so copy.
         var logits = new float[_model.VocabularySize];

@@ -2,6 +2,7 @@
 // of any number of sequences at once — every projection and the MLP one (R, ·) matrix product, the
 // attention per row over its own sequence's blocks (PagedAttention) — and the head only on each
 // sequence's last row.
+using Loom.Core.Diagnostics;
 using Loom.Core.Kernels;
 using Loom.Models.Paged;
 
@@ -13,7 +14,9 @@ public sealed partial class Gpt2Model : IBatchedDecoder
     private readonly PagedWorkspace _paged = new();
 
     /// <inheritdoc/>
-    public KvCacheShape KvShape => new(Config.Layers, Config.Heads, Config.Embedding / Config.Heads);
+    public KvCacheShape KvShape => _kvShape ??= new(Config.Layers, Config.Heads, Config.Embedding / Config.Heads);
+
+    private KvCacheShape? _kvShape;   // made once: ForwardPaged compares it with the pool's every call (a record: no garbage per token)
 
     /// <inheritdoc/>
     public void ForwardPaged(IReadOnlyList<KvSequence> sequences, ReadOnlySpan<int> tokens, ReadOnlySpan<int> counts, Span<float> logits)
@@ -38,30 +41,47 @@ public sealed partial class Gpt2Model : IBatchedDecoder
         // x = wte[ids] + wpe[pos]
         var wte = p.Value(_wte);
         var wpe = p.Value(_wpe);
-        for (int r = 0; r < R; r++)
-            Arithmetic.Add(wte.Slice(rows.Tokens[r] * C, C), wpe.Slice(rows.Position[r] * C, C), x.Slice(r * C, C));
+        using (OpProfiler.Op("elementwise", "wte+wpe"))
+            for (int r = 0; r < R; r++)
+                Arithmetic.Add(wte.Slice(rows.Tokens[r] * C, C), wpe.Slice(rows.Position[r] * C, C), x.Slice(r * C, C));
         float scale = 1f / MathF.Sqrt(hs);
+        // Each line is timed under LOOM_DECODE_PROFILE (bench/Loom.Bench/DecodeProfile.cs); off, a scope is one bool read.
         for (int l = 0; l < Config.Layers; l++)
         {
             var L = _layers[l];
-            LayerNorm.Forward(x, p.Value(L.Ln1W), p.Value(L.Ln1B), ln, mean, rstd, C, eps, _pool);
-            L.Attn.ForwardDecode(ln, qkv, R);
+            using (OpProfiler.Op("elementwise", "ln_1"))
+                LayerNorm.Forward(x, p.Value(L.Ln1W), p.Value(L.Ln1B), ln, mean, rstd, C, eps, _pool);
+            using (OpProfiler.Op("matvec", "c_attn"))
+                L.Attn.ForwardDecode(ln, qkv, R);
             // qkv row: [q (C) | k (C) | v (C)], head h at h·hs within each
-            PagedAttention.WriteKv(pool, rows, l, qkv[C..], 3 * C, qkv[(2 * C)..], 3 * C);
-            PagedAttention.Attend(pool, rows, l, qkv, 3 * C, NH, att, scale, _pool);
+            using (OpProfiler.Op("attention", "kv write"))
+                PagedAttention.WriteKv(pool, rows, l, qkv[C..], 3 * C, qkv[(2 * C)..], 3 * C);
+            using (OpProfiler.Op("attention", "attend"))
+                PagedAttention.Attend(pool, rows, l, qkv, 3 * C, NH, att, scale, _pool);
             // Projection then residual add (not an accumulating GEMM): one row takes the matrix-vector path, which reads each weight once.
-            L.Proj.ForwardDecode(att, ln, R);
-            Arithmetic.Add(x, ln, x, _pool);
-            LayerNorm.Forward(x, p.Value(L.Ln2W), p.Value(L.Ln2B), ln, mean, rstd, C, eps, _pool);
-            L.Fc.ForwardDecode(ln, hidden, R);
-            Activations.GeluForward(hidden, hidden, _pool);
-            L.Mproj.ForwardDecode(hidden, ln, R);
-            Arithmetic.Add(x, ln, x, _pool);
+            using (OpProfiler.Op("matvec", "attn.c_proj"))
+                L.Proj.ForwardDecode(att, ln, R);
+            using (OpProfiler.Op("elementwise", "residual"))
+                Arithmetic.Add(x, ln, x, _pool);
+            using (OpProfiler.Op("elementwise", "ln_2"))
+                LayerNorm.Forward(x, p.Value(L.Ln2W), p.Value(L.Ln2B), ln, mean, rstd, C, eps, _pool);
+            using (OpProfiler.Op("matvec", "c_fc"))
+                L.Fc.ForwardDecode(ln, hidden, R);
+            using (OpProfiler.Op("elementwise", "gelu"))
+                Activations.GeluForward(hidden, hidden, _pool);
+            using (OpProfiler.Op("matvec", "mlp.c_proj"))
+                L.Mproj.ForwardDecode(hidden, ln, R);
+            using (OpProfiler.Op("elementwise", "residual"))
+                Arithmetic.Add(x, ln, x, _pool);
         }
         // Only each sequence's last row reaches ln_f and the head.
-        for (int i = 0; i < n; i++) x.Slice(rows.LastRow[i] * C, C).CopyTo(last.Slice(i * C, C));
-        LayerNorm.Forward(last, p.Value(_lnfW), p.Value(_lnfB), lastLn, lastMean, lastRstd, C, eps, _pool);
-        Head.Projection.ForwardDecode(lastLn, logits[..(n * V)], n);
+        using (OpProfiler.Op("elementwise", "ln_f"))
+        {
+            for (int i = 0; i < n; i++) x.Slice(rows.LastRow[i] * C, C).CopyTo(last.Slice(i * C, C));
+            LayerNorm.Forward(last, p.Value(_lnfW), p.Value(_lnfB), lastLn, lastMean, lastRstd, C, eps, _pool);
+        }
+        using (OpProfiler.Op("matvec", "lm_head"))
+            Head.Projection.ForwardDecode(lastLn, logits[..(n * V)], n);
         rows.Commit(sequences, counts);
     }
 }

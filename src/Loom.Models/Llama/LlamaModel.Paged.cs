@@ -14,7 +14,9 @@ public sealed partial class LlamaModel : IBatchedDecoder
     private readonly PagedWorkspace _paged = new();
 
     /// <inheritdoc/>
-    public KvCacheShape KvShape => new(Config.Layers, Config.KvHeads, Config.HeadDim);
+    public KvCacheShape KvShape => _kvShape ??= new(Config.Layers, Config.KvHeads, Config.HeadDim);
+
+    private KvCacheShape? _kvShape;   // made once: ForwardPaged compares it with the pool's every call (a record: no garbage per token)
 
     /// <inheritdoc/>
     public void ForwardPaged(IReadOnlyList<KvSequence> sequences, ReadOnlySpan<int> tokens, ReadOnlySpan<int> counts, Span<float> logits)
@@ -30,21 +32,17 @@ public sealed partial class LlamaModel : IBatchedDecoder
         var p = Parameters;
         float eps = Config.RmsNormEpsilon;
         long q = (long)NH * hd, kv = (long)NKV * hd;
-        _paged.Reset(R * (2L * C + q + 2 * kv + q + 2L * I + 1 + 2L * half) + 2L * span * half + 2L * n * C + n);
+        _paged.Reset(R * (2L * C + q + 2 * kv + q + 2L * I + 1 + 2L * half) + 2L * n * C + n);
         Span<float> x = _paged.Take((long)R * C), ln = _paged.Take((long)R * C), qr = _paged.Take(R * q), kr = _paged.Take(R * kv),
             vr = _paged.Take(R * kv), y = _paged.Take(R * q), gate = _paged.Take((long)R * I), up = _paged.Take((long)R * I), rstd = _paged.Take(R),
-            cosRows = _paged.Take((long)R * half), sinRows = _paged.Take((long)R * half), cos = _paged.Take((long)span * half), sin = _paged.Take((long)span * half),
+            cosRows = _paged.Take((long)R * half), sinRows = _paged.Take((long)R * half),
             last = _paged.Take((long)n * C), lastLn = _paged.Take((long)n * C), lastRstd = _paged.Take(n);
 
-        // The tables the full forward would build for a window reaching the longest row (per position
-        // they do not depend on the window for linear or no scaling, nor for dynamic NTK below the
-        // trained length, which a sequence never passes), gathered to one row per new token.
-        Rotary.Tables(span, hd, Config.RopeTheta, Config.RopeScaling?.ToKernel() ?? default, Config.MaxPositions, cos, sin);
-        for (int r = 0; r < R; r++)
-        {
-            cos.Slice(rows.Position[r] * half, half).CopyTo(cosRows.Slice(r * half, half));
-            sin.Slice(rows.Position[r] * half, half).CopyTo(sinRows.Slice(r * half, half));
-        }
+        // The rows of the tables the full forward would build for a window reaching the longest row (per
+        // position they do not depend on the window for linear or no scaling, nor for dynamic NTK below the
+        // trained length, which a sequence never passes), one per new token: only those rows are computed,
+        // not the whole window's (which made a decode step O(context) in sines and cosines).
+        Rotary.TablesAt(rows.Positions, span, hd, Config.RopeTheta, Config.RopeScaling?.ToKernel() ?? default, Config.MaxPositions, cosRows, sinRows);
 
         Embedding.Forward(rows.TokenIds, p.Value(_embed), C, x, _pool);
         float scale = 1f / MathF.Sqrt(hd);

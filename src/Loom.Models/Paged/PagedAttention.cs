@@ -68,25 +68,32 @@ public static unsafe class PagedAttention
     {
         var q0 = Vector512.Load(q); var q1 = Vector512.Load(q + 16); var q2 = Vector512.Load(q + 32); var q3 = Vector512.Load(q + 48);
         int span = scores.Length;
-        for (int j = 0; j < span; j++)
+        // Block by block through the table (no division per position): block b holds positions [b·bs, b·bs + bs).
+        for (int b = 0, j = 0; j < span; b++)
         {
-            float* key = k.Pool + table[j / k.Bs] * k.BlockFloats + keyBase + (long)(j % k.Bs) * 64;
-            var acc = Vector512.Load(key) * q0;
-            acc = Avx512F.FusedMultiplyAdd(Vector512.Load(key + 16), q1, acc);
-            acc = Avx512F.FusedMultiplyAdd(Vector512.Load(key + 32), q2, acc);
-            acc = Avx512F.FusedMultiplyAdd(Vector512.Load(key + 48), q3, acc);
-            scores[j] = Vector512.Sum(acc) * k.Scale;
+            float* key = k.Pool + table[b] * k.BlockFloats + keyBase;
+            for (int end = Math.Min(span, j + k.Bs); j < end; j++, key += 64)
+            {
+                var acc = Vector512.Load(key) * q0;
+                acc = Avx512F.FusedMultiplyAdd(Vector512.Load(key + 16), q1, acc);
+                acc = Avx512F.FusedMultiplyAdd(Vector512.Load(key + 32), q2, acc);
+                acc = Avx512F.FusedMultiplyAdd(Vector512.Load(key + 48), q3, acc);
+                scores[j] = Vector512.Sum(acc) * k.Scale;
+            }
         }
         TensorPrimitives.SoftMax(scores, scores);
         Vector512<float> y0 = default, y1 = default, y2 = default, y3 = default;
-        for (int j = 0; j < span; j++)
+        for (int b = 0, j = 0; j < span; b++)
         {
-            float* value = k.Pool + table[j / k.Bs] * k.BlockFloats + valueBase + (long)(j % k.Bs) * 64;
-            var p = Vector512.Create(scores[j]);
-            y0 = Avx512F.FusedMultiplyAdd(Vector512.Load(value), p, y0);
-            y1 = Avx512F.FusedMultiplyAdd(Vector512.Load(value + 16), p, y1);
-            y2 = Avx512F.FusedMultiplyAdd(Vector512.Load(value + 32), p, y2);
-            y3 = Avx512F.FusedMultiplyAdd(Vector512.Load(value + 48), p, y3);
+            float* value = k.Pool + table[b] * k.BlockFloats + valueBase;
+            for (int end = Math.Min(span, j + k.Bs); j < end; j++, value += 64)
+            {
+                var p = Vector512.Create(scores[j]);
+                y0 = Avx512F.FusedMultiplyAdd(Vector512.Load(value), p, y0);
+                y1 = Avx512F.FusedMultiplyAdd(Vector512.Load(value + 16), p, y1);
+                y2 = Avx512F.FusedMultiplyAdd(Vector512.Load(value + 32), p, y2);
+                y3 = Avx512F.FusedMultiplyAdd(Vector512.Load(value + 48), p, y3);
+            }
         }
         y0.Store(y); y1.Store(y + 16); y2.Store(y + 32); y3.Store(y + 48);
     }
@@ -116,18 +123,20 @@ public static unsafe class PagedAttention
                     Head64(in this, Q + (long)r * QStride + h * Hd, table, keyBase, valueBase, s, Y + ((long)r * Heads + h) * Hd);
                     continue;
                 }
-                for (int j = 0; j < span; j++)
+                for (int b = 0, j = 0; j < span; b++)
                 {
-                    float* key = Pool + table[j / Bs] * BlockFloats + keyBase + (long)(j % Bs) * Hd;
-                    s[j] = TensorPrimitives.Dot(q, new ReadOnlySpan<float>(key, Hd)) * Scale;
+                    float* key = Pool + table[b] * BlockFloats + keyBase;
+                    for (int end = Math.Min(span, j + Bs); j < end; j++, key += Hd)
+                        s[j] = TensorPrimitives.Dot(q, new ReadOnlySpan<float>(key, Hd)) * Scale;
                 }
                 TensorPrimitives.SoftMax(s, s);
                 var y = new Span<float>(Y + ((long)r * Heads + h) * Hd, Hd);
                 y.Clear();
-                for (int j = 0; j < span; j++)
+                for (int b = 0, j = 0; j < span; b++)
                 {
-                    float* value = Pool + table[j / Bs] * BlockFloats + valueBase + (long)(j % Bs) * Hd;
-                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(value, Hd), s[j], y, y);
+                    float* value = Pool + table[b] * BlockFloats + valueBase;
+                    for (int end = Math.Min(span, j + Bs); j < end; j++, value += Hd)
+                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(value, Hd), s[j], y, y);
                 }
             }
         }

@@ -68,6 +68,31 @@ public class RotaryAndHeadsTests
         Assert.Throws<NotSupportedException>(() => Rotary.Tables(2, d, 1f, new RopeScaling("yarn", 2f), 4, c3, s3));
     }
 
+    // A decode step's rows of the tables (TablesAt) are the whole window's tables (Tables, checked against
+    // the formula above) at those positions, bit for bit, for every scaling — dynamic NTK past the trained
+    // length included, where the window's length sets the base.
+    [Theory]
+    [InlineData("none", 1f, 2048)]
+    [InlineData("linear", 2f, 2048)]
+    [InlineData("dynamic", 2f, 16)]
+    [InlineData("dynamic", 3f, 300)]
+    public void TablesAtGivesTheWindowsRowsBitForBit(string type, float factor, int trained)
+    {
+        int d = 64, half = d / 2, window = 37;
+        var scaling = new RopeScaling(type, factor);
+        var cos = new float[window * half]; var sin = new float[window * half];
+        Rotary.Tables(window, d, 10000f, scaling, trained, cos, sin);
+        int[] positions = [36, 0, 5, 36, 17];
+        var c = new float[positions.Length * half]; var s = new float[positions.Length * half];
+        Rotary.TablesAt(positions, window, d, 10000f, scaling, trained, c, s);
+        for (int k = 0; k < positions.Length; k++)
+        {
+            Assert.Equal(cos.AsSpan(positions[k] * half, half).ToArray(), c.AsSpan(k * half, half).ToArray());
+            Assert.Equal(sin.AsSpan(positions[k] * half, half).ToArray(), s.AsSpan(k * half, half).ToArray());
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => Rotary.TablesAt([window], window, d, 10000f, scaling, trained, c, s));
+    }
+
     [Fact]
     public void GroupedHeadsExpandAndTheirGradientsSum()
     {

@@ -22,6 +22,43 @@ public class TensorTests
         Assert.Equal(before, NativeBuffer.LiveBytes);
     }
 
+    // LOOM_HUGE_PAGES=1 (NativeBuffer.HugePages): a large block is mmap'd on a 2 MiB boundary, zero, counted like
+    // any other, readable and writable to its last byte, and unmapped on dispose; small blocks are unchanged.
+    [Fact]
+    public unsafe void HugePageBlocksAreAlignedZeroCountedAndFreed()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        bool saved = NativeBuffer.HugePages;
+        long before = NativeBuffer.LiveBytes;
+        try
+        {
+            NativeBuffer.HugePages = true;
+            long n = NativeBuffer.HugePageMinBytes + 12345;
+            using (var big = new NativeBuffer(n))
+            using (var raw = new NativeBuffer(n, zero: false))
+            using (var small = new NativeBuffer(4096))
+            {
+                Assert.True(big.IsHugePageBacked);
+                Assert.True(raw.IsHugePageBacked);
+                Assert.False(small.IsHugePageBacked);
+                Assert.Equal(0, (long)big.Pointer % (2L << 20));
+                Assert.Equal(0, (long)raw.Pointer % (2L << 20));
+                Assert.Equal(before + 2 * n + 4096, NativeBuffer.LiveBytes);
+                byte* p = (byte*)big.Pointer;
+                for (long i = 0; i < n; i += 4093) Assert.Equal(0, p[i]);
+                Assert.Equal(0, p[n - 1]);
+                p[0] = 1; p[n - 1] = 2;
+                Assert.Equal(1, p[0]);
+                Assert.Equal(2, p[n - 1]);
+            }
+            Assert.Equal(before, NativeBuffer.LiveBytes);
+        }
+        finally
+        {
+            NativeBuffer.HugePages = saved;
+        }
+    }
+
     [Fact]
     public void DoubleDisposeIsSafeAndUseAfterDisposeThrows()
     {

@@ -130,6 +130,45 @@ public class PagedDecodingTests
         Assert.Equal(0, pool.UsedBlocks);
     }
 
+    // A decode step is the engine's inner loop: after warm-up it allocates nothing on the calling thread
+    // (issue 13 §4: no per-token garbage). The blocks for the whole context are reserved up front, so the
+    // window measures ForwardPaged alone (TryReserve may grow the sequence's block list). As in Core's
+    // AllocationTests, the runtime's own one-off bookkeeping (a tier-1 method installed during a window)
+    // may land in one window, so at least one of three windows must allocate nothing.
+    [Theory, MemberData(nameof(Families))]
+    public void ADecodeStepAllocatesNothingAfterWarmUp(string family)
+    {
+        var (model, file) = Load(family);
+        using var _m = model; using var _f = file;
+        var decoder = (IBatchedDecoder)model;
+        int T = model.ContextLength, V = model.VocabularySize;
+        int[] ids = RandomIds(T, V, 11);
+        using var pool = new KvBlockPool(decoder.KvShape, blockSize: 4, budgetBytes: 1 << 20);
+        var seq = new KvSequence(pool);
+        KvSequence[] seqs = [seq];
+        var token = new int[1];
+        var logits = new float[V];
+        var windows = new List<long>();
+        for (int round = 0; round < 60; round++)
+        {
+            seq.Release();
+            Assert.True(seq.TryReserve(T));
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int pos = 0; pos < T; pos++)
+            {
+                token[0] = ids[pos];
+                decoder.DecodeStep(seqs, token, logits);
+            }
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (round < 50) continue;   // warm-up: tiered JIT settles
+            if (allocated == 0) break;
+            windows.Add(allocated);
+            if (windows.Count == 3) Assert.Fail($"{family}: {T} decode steps allocated {string.Join(", ", windows)} bytes in three windows after warm-up.");
+        }
+        Assert.Equal(T, seq.Length);
+        seq.Release();
+    }
+
     [Fact]
     public void ThePoolIsSizedFromTheBudgetAndCountsExactly()
     {
