@@ -217,8 +217,7 @@ public sealed class WorkerPool : IDisposable
     // Default 0 (yield from the first poll) after measuring under load (load average 40): 20 µs of pausing
     // cost 170 µs per empty call against 37 µs for the old hand-off. LOOM_POOL_PAUSE_US sets it for a quiet
     // machine, where pausing is what llama.cpp does (not yet measured there).
-    private static readonly int PauseMicroseconds =
-        int.TryParse(Environment.GetEnvironmentVariable("LOOM_POOL_PAUSE_US"), out int us) && us >= 0 ? us : 0;
+    private static readonly int PauseMicroseconds = EnvironmentCount("LOOM_POOL_PAUSE_US", 0, 0);
 
     // The caller's wait for the last worker: poll, then block until the last decrement pulses.
     private void AwaitJoin()
@@ -297,15 +296,23 @@ public sealed class WorkerPool : IDisposable
 
     private static int DefaultThreadCount()
     {
-        string? env = Environment.GetEnvironmentVariable("LOOM_THREADS");
-        if (env != null && int.TryParse(env, out int n) && n >= 1) return n;
-        return Environment.ProcessorCount;
+        return EnvironmentCount("LOOM_THREADS", 1, Environment.ProcessorCount);
     }
 
-    private static int DefaultSpin()
+    private static int DefaultSpin() => EnvironmentCount("LOOM_POOL_SPIN_US", 0, DefaultSpinMicroseconds);
+
+    /// <summary>
+    /// A whole number ≥ <paramref name="minimum"/> from the environment variable <paramref name="name"/>, else
+    /// <paramref name="fallback"/>; a value that is set but not such a number is named on stderr (a tuning knob
+    /// should not stop every command, nor be ignored without a word).
+    /// </summary>
+    internal static int EnvironmentCount(string name, int minimum, int fallback)
     {
-        string? env = Environment.GetEnvironmentVariable("LOOM_POOL_SPIN_US");
-        return env != null && int.TryParse(env, out int us) && us >= 0 ? us : DefaultSpinMicroseconds;
+        string? env = Environment.GetEnvironmentVariable(name);
+        if (string.IsNullOrEmpty(env)) return fallback;
+        if (int.TryParse(env, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n) && n >= minimum) return n;
+        Console.Error.WriteLine($"warning: {name}=\"{env}\" is not a whole number ≥ {minimum}; using {fallback}.");
+        return fallback;
     }
 
     /// <summary>Stops the threads. The shared pool is never disposed.</summary>
