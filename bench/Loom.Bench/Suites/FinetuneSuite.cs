@@ -49,7 +49,7 @@ internal static class FinetuneSuite
         {
             loomPos ??= ReadPredictions(Path.Combine(s.WorkDir, "imdb", "predictions.jsonl"), testUsed.Count);
             if (loomPos is null || !testUsed.All(r => loomPos.ContainsKey(r.Id))) Console.WriteLine("imdb-ensemble-tfidf-mean-prob skipped: no predictions of the imdb case for this test set (run --filter imdb first).");
-            else Ensemble(ctx, baseline ?? Baseline(ctx, trainUsed, testUsed, record: false), loomPos, testUsed);
+            else Ensemble(ctx, baseline ?? Baseline(ctx, trainUsed, testUsed, record: false), loomPos, testUsed, s.Family);
         }
         if (ctx.Selected("ladder")) Ladder(ctx, s, train, test, threads);
         if (ctx.Selected("classify-throughput")) ClassifyThroughput(ctx, s, dir, test, threads);
@@ -178,11 +178,11 @@ internal static class FinetuneSuite
         ctx.Rows.Add(new BenchRow("imdb-rescore", "test_accuracy", accuracy, "fraction"));
     }
 
-    private static void Ensemble(BenchContext ctx, TfidfLogisticRegression baseline, Dictionary<string, double> loomPos, List<Review> test)
+    private static void Ensemble(BenchContext ctx, TfidfLogisticRegression baseline, Dictionary<string, double> loomPos, List<Review> test, string family)
     {
         // Mean of the two P(pos); reported apart from the Loom row, which must stand on the transformer alone.
         double accuracy = test.Count(r => ((loomPos[r.Id] + baseline.Probability(r.Text)) / 2 >= 0.5 ? 1 : 0) == r.Label) / (double)test.Count;
-        Console.WriteLine($"{"imdb-ensemble-tfidf-mean-prob",-28} test accuracy {accuracy:P2} (mean of the fine-tuned BERT's and the TF-IDF logistic regression's P(pos))");
+        Console.WriteLine($"{"imdb-ensemble-tfidf-mean-prob",-28} test accuracy {accuracy:P2} (mean of the fine-tuned {(family == "gpt2" ? "GPT-2" : "BERT")}'s and the TF-IDF logistic regression's P(pos))");
         ctx.Rows.Add(new BenchRow("imdb-ensemble-tfidf-mean-prob", "test_accuracy", accuracy, "fraction"));
     }
 
