@@ -167,10 +167,10 @@ internal static unsafe class KernelSuite
                 LayerNorm.PrefetchNextRow = prefetch;
                 LayerNorm.Forward(new ReadOnlySpan<float>(x, N), new ReadOnlySpan<float>(ww, Cols), new ReadOnlySpan<float>(bb, Cols), new Span<float>(yy, N), mean, rstd, Cols, 1e-5f, pool);
             }
-            void Vector256Row(float* yy)
+            void Vector256Row(float* yy, bool prefetch = false)
             {
                 fixed (float* pw = w, pb = b, pm = mean, pr = rstd)
-                    Ranges.Run(pool, Rows, Cols * 3L, new LayerNormVector256 { X = x, W = pw, B = pb, Y = yy, Mean = pm, Rstd = pr, Cols = Cols, Eps = 1e-5f });
+                    Ranges.Run(pool, Rows, Cols * 3L, new LayerNormVector256 { X = x, W = pw, B = pb, Y = yy, Mean = pm, Rstd = pr, Cols = Cols, Eps = 1e-5f, Prefetch = prefetch });
             }
             return
             [
@@ -180,6 +180,7 @@ internal static unsafe class KernelSuite
                 ("AVX-512 row, prefetching, aligned w/b", () => Avx512(true, y, wa, ba)),
                 ("AVX-512 row, no prefetch, y + 2 KiB", () => { fixed (float* pw = w, pb = b) Avx512(false, yShifted, pw, pb); }),
                 ("Vector256 row, y + 2 KiB", () => Vector256Row(yShifted)),
+                ("Vector256 row, prefetching like AVX-512", () => Vector256Row(y, prefetch: true)),
             ];
         }
         if (name == "exp")
@@ -217,12 +218,14 @@ internal static unsafe class KernelSuite
     }
 
     // The AVX2 path's LayerNorm forward (VectorOps' Vector256 branch: two 8-lane accumulators = 16 lanes,
-    // lanes stored and added in order; then 8 floats at a time), run in this AVX-512 process.
+    // lanes stored and added in order; then 8 floats at a time), run in this AVX-512 process; with
+    // Prefetch, the next row's lines are prefetched as LayerNorm's AVX-512 rows do (one per 64 bytes).
     private struct LayerNormVector256 : IRangeKernel
     {
         public float* X, W, B, Y, Mean, Rstd;
         public int Cols;
         public float Eps;
+        public bool Prefetch;
 
         public readonly void Run(int start, int end)
         {
@@ -230,6 +233,7 @@ internal static unsafe class KernelSuite
             for (int r = start; r < end; r++)
             {
                 float* x = X + (long)r * Cols, y = Y + (long)r * Cols;
+                long ahead = Prefetch && r + 1 < end ? Cols : 0;
                 Vector256<float> a0 = default, a1 = default;
                 int i = 0;
                 for (; i <= Cols - 16; i += 16) { a0 += Vector256.Load(x + i); a1 += Vector256.Load(x + i + 8); }
@@ -240,6 +244,7 @@ internal static unsafe class KernelSuite
                 a0 = default; a1 = default;
                 for (i = 0; i <= Cols - 16; i += 16)
                 {
+                    if (Prefetch) System.Runtime.Intrinsics.X86.Sse.Prefetch0(x + ahead + i);
                     var d0 = Vector256.Load(x + i) - vmu; a0 += d0 * d0;
                     var d1 = Vector256.Load(x + i + 8) - vmu; a1 += d1 * d1;
                 }
@@ -250,7 +255,10 @@ internal static unsafe class KernelSuite
                 Rstd[r] = rs;
                 var vrs = Vector256.Create(rs);
                 for (i = 0; i <= Cols - 8; i += 8)
+                {
+                    if (Prefetch && (i & 15) == 0) System.Runtime.Intrinsics.X86.Sse.Prefetch0(y + ahead + i);
                     ((Vector256.Load(x + i) - vmu) * vrs * Vector256.Load(W + i) + Vector256.Load(B + i)).Store(y + i);
+                }
                 for (; i < Cols; i++) y[i] = (x[i] - mu) * rs * W[i] + B[i];
             }
         }
