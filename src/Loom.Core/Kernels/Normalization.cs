@@ -104,7 +104,8 @@ public static unsafe class LayerNorm
         // between one row's first pass and the next row's, DRAM only works if a prefetcher asks it
         // to. The second pass (x from L1) prefetches the next row's x line by line, the third its y
         // lines, so the store misses of the next row find their lines already on the way. Measured
-        // in one process under load (`kernels`, LOOM_BENCH_KERNEL_VARIANTS=1): 1.16–1.2× without.
+        // in one process under load (`kernels`, LOOM_BENCH_KERNEL_VARIANTS=1): 1.20–1.22× the row without;
+        // the AVX2 code with the same prefetch gains as much (docs/PERFORMANCE.md).
         private readonly void RunAvx512(int start, int end)
         {
             int cols = Cols, main = cols & ~15, rem = cols - main;
