@@ -111,6 +111,11 @@ public static unsafe class Softmax
     // general one; same bits either way (tested), switchable so the `kernels` suite can compare them.
     internal static bool FusedRowAvx512 = true;
 
+    // Whether the fused AVX-512 rows prefetch the next row's input and output lines while they work
+    // on this one (a row's max pass must finish before its exp pass starts, so the core itself does
+    // not run ahead to the next row's DRAM lines). Same bits either way; switchable for the suite.
+    internal static bool PrefetchNextRow = true;
+
     internal static int CheckRows(int length, int cols, string name)
     {
         if (cols <= 0) throw new ArgumentOutOfRangeException(nameof(cols), cols, "The row length must be positive.");
@@ -128,29 +133,52 @@ public static unsafe class Softmax
 
         public readonly void Run(int start, int end)
         {
+            bool avx512 = Vector512.IsHardwareAccelerated && Avx512F.IsSupported && FusedRowAvx512;
+            bool prefetch = avx512 && PrefetchNextRow;
             for (int r = start; r < end; r++)
             {
                 float* x = X + (long)r * Cols, y = Y + (long)r * Cols;
                 int visible = Causal ? Math.Min(Cols, r % QueryRows + (Cols - QueryRows) + 1) : Cols;
                 // Packed documents: keys before the query's document start are hidden (probability 0).
                 int first = First == null ? 0 : First[(long)(r / QueryRows / SegmentHeads) * QueryRows + r % QueryRows];
+                // The AVX-512 row prefetches the next row as it goes (see DenseAvx512); the last row of
+                // the share "prefetches" itself, which keeps the loops free of branches.
+                long ahead = prefetch && r + 1 < end ? Cols : 0;
                 if (first > 0) VectorOps.Clear(y, first);
-                if (Mask == null) Dense(x + first, y + first, visible - first);
+                if (Mask == null) Dense(x + first, y + first, visible - first, ahead);
                 else Padded(x + first, y + first, visible - first, Mask + (long)(r / RowsPerMask) * Cols + first);
-                if (visible < Cols) VectorOps.Clear(y + visible, Cols - visible);
+                if (visible < Cols)
+                {
+                    if (prefetch) ClearAvx512(y + visible, Cols - visible, ahead);
+                    else VectorOps.Clear(y + visible, Cols - visible);
+                }
             }
         }
 
-        private static void Dense(float* x, float* y, int n)
+        private static void Dense(float* x, float* y, int n, long ahead = 0)
         {
             if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported && FusedRowAvx512)
             {
-                DenseAvx512(x, y, n);
+                DenseAvx512(x, y, n, ahead);
                 return;
             }
             float max = VectorOps.Max(x, n);
             float sum = VectorOps.ExpShiftedSum(x, y, n, max);
             VectorOps.Scale(y, y, n, 1f / sum);
+        }
+
+        // The hidden keys of a causal row (on average half the row) are zeros written 16 at a time,
+        // prefetching the same lines of the next row's output, where a memset call would not.
+        private static void ClearAvx512(float* y, int n, long ahead)
+        {
+            int i = 0;
+            for (; i <= n - 16; i += 16)
+            {
+                Sse.Prefetch0(y + ahead + i);
+                Vector512<float>.Zero.Store(y + i);
+            }
+            if (i < n)
+                Avx512F.MaskStore(y + i, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n - i)).AsSingle(), Vector512<float>.Zero);
         }
 
         // The same three passes (max, exp and 16-lane sum, scale by 1/Σ) in one AVX-512 routine, with
@@ -162,7 +190,7 @@ public static unsafe class Softmax
         // the AVX-512 causal softmax ran only 1.41–1.67× its AVX2 path (issue 11). The max reduces in
         // registers (max is exact in any order); the sum keeps VectorOps' lane order, so the output is
         // bit-identical to the other paths (tested).
-        private static void DenseAvx512(float* x, float* y, int n)
+        private static void DenseAvx512(float* x, float* y, int n, long ahead)
         {
             if (n <= 0) return;
             int main = n & ~15, rem = n - main;
@@ -170,22 +198,27 @@ public static unsafe class Softmax
             var tail = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(rem)).AsSingle();
             var xt = rem > 0 ? Avx512F.MaskLoad(x + main, tail, ninf) : ninf;
 
+            // vmaxps (MaxNative), not Vector512.Max: the IEEE maximum that Max promises compiles to
+            // vrangeps and two vfixupimmps, three dependent instructions on the loop-carried register
+            // per 16 keys. The two differ only for NaN and ±0, and neither changes an output: a NaN
+            // key makes Σ and so every output NaN either way, and x − (±0) gives the same exp.
             var vmax = xt;
-            for (int i = 0; i < main; i += 16) vmax = Vector512.Max(vmax, Vector512.Load(x + i));
-            var m256 = Vector256.Max(vmax.GetLower(), vmax.GetUpper());
-            var m128 = Vector128.Max(m256.GetLower(), m256.GetUpper());
-            m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(2, 3, 0, 1)));
-            m128 = Vector128.Max(m128, Vector128.Shuffle(m128, Vector128.Create(1, 0, 3, 2)));
+            for (int i = 0; i < main; i += 16) vmax = Vector512.MaxNative(vmax, Vector512.Load(x + i));
+            var m256 = Vector256.MaxNative(vmax.GetLower(), vmax.GetUpper());
+            var m128 = Vector128.MaxNative(m256.GetLower(), m256.GetUpper());
+            m128 = Vector128.MaxNative(m128, Vector128.Shuffle(m128, Vector128.Create(2, 3, 0, 1)));
+            m128 = Vector128.MaxNative(m128, Vector128.Shuffle(m128, Vector128.Create(1, 0, 3, 2)));
             var vm = Vector512.Create(m128.ToScalar());
 
             var acc = Vector512<float>.Zero;
             for (int i = 0; i < main; i += 16)
             {
-                var e = FastMath.Exp(Vector512.Load(x + i) - vm);
+                Sse.Prefetch0(x + ahead + i);
+                var e = FastMath.ExpNonPositive(Vector512.Load(x + i) - vm);
                 e.Store(y + i);
                 acc += e;
             }
-            var et = FastMath.Exp(xt - vm);
+            var et = FastMath.ExpNonPositive(xt - vm);
             if (rem > 0) acc += et;
             float* lanes = stackalloc float[16];
             acc.Store(lanes);
@@ -193,7 +226,11 @@ public static unsafe class Softmax
             for (int j = 1; j < 16; j++) sum += lanes[j];
 
             var inv = Vector512.Create(1f / sum);
-            for (int i = 0; i < main; i += 16) (Vector512.Load(y + i) * inv).Store(y + i);
+            for (int i = 0; i < main; i += 16)
+            {
+                Sse.Prefetch0(y + ahead + i);
+                (Vector512.Load(y + i) * inv).Store(y + i);
+            }
             if (rem > 0) Avx512F.MaskStore(y + main, tail, et * inv);
         }
 

@@ -244,13 +244,13 @@ internal static unsafe class VectorOps
             var vm = Vector512.Create(max);
             for (; i < main; i += Lanes)
             {
-                var e = FastMath.Exp(Vector512.Load(x + i) - vm);
+                var e = FastMath.ExpNonPositive(Vector512.Load(x + i) - vm);
                 if (store) e.Store(y + i);
                 a += e;
             }
             if (rem > 0)
             {
-                var e = FastMath.Exp(Vector512.Load(t) - vm);
+                var e = FastMath.ExpNonPositive(Vector512.Load(t) - vm);
                 e.Store(t);
                 a += e;
             }

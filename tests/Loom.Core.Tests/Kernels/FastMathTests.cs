@@ -64,6 +64,26 @@ public class FastMathTests
     }
 
     [Fact]
+    public void ExpNonPositiveReturnsTheScalarBitsForEveryInputAtMostZero()
+    {
+        // Softmax and cross-entropy feed exp x − max ≤ 0 (−∞ for masked lanes, NaN for NaN rows):
+        // for those inputs the shorter Vector512 routine must reproduce the scalar exactly, around
+        // the lower clamp and in the subnormal range of the result (2ⁿ at n = −126) included.
+        var x = SweepWithEdges().Where(v => !(v > 0f)).ToList();
+        while (x.Count % 16 != 0) x.Add(-1f);
+        for (int i = 0; i < x.Count; i += 16)
+        {
+            var v = FastMath.ExpNonPositive(Vector512.Create(x.GetRange(i, 16).ToArray()));
+            for (int l = 0; l < 16; l++)
+            {
+                float want = FastMath.Exp(x[i + l]);
+                Assert.True(BitConverter.SingleToInt32Bits(want) == BitConverter.SingleToInt32Bits(v[l]),
+                    $"exp({x[i + l]:R}): scalar {want:R}, ExpNonPositive {v[l]:R}");
+            }
+        }
+    }
+
+    [Fact]
     public void ScalarIsWithinTwoUlpOfMathExp()
     {
         const int n = 1 << 16;
