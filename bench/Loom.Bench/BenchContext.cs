@@ -32,7 +32,7 @@ public sealed class BenchContext
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
     private static extern unsafe int ClockGetTime(int clock, long* timespec);
 
-    private static unsafe double ProcessCpuSeconds()
+    internal static unsafe double ProcessCpuSeconds()
     {
         long* t = stackalloc long[2]; // struct timespec { tv_sec; tv_nsec; } on 64-bit Linux
         ClockGetTime(2, t);           // CLOCK_PROCESS_CPUTIME_ID

@@ -18,8 +18,25 @@ internal static class SelfProcess
     /// <summary>Runs <paramref name="suite"/> in a child with <paramref name="environment"/>; returns its stdout lines split at tabs, or an error.</summary>
     public static (List<string[]> Lines, string? Error) Run(string suite, string role, BenchContext ctx, IReadOnlyDictionary<string, string> environment)
     {
+        using var p = Process.Start(StartInfo(suite, role, ctx, environment, stdin: false)) ?? throw new InvalidOperationException($"could not start {Environment.ProcessPath}");
+        var stderr = p.StandardError.ReadToEndAsync();
+        var lines = new List<string[]>();
+        while (p.StandardOutput.ReadLine() is { } line) lines.Add(line.Split('\t'));
+        p.WaitForExit();
+        return (lines, p.ExitCode == 0 ? null : $"child exited {p.ExitCode}: {stderr.Result.Trim()}");
+    }
+
+    /// <summary>
+    /// Starts <paramref name="suite"/> in a child that keeps running and takes requests on its standard
+    /// input (the gemm suite's anchor, asked for one case at a time); the caller owns the process.
+    /// </summary>
+    public static Process Start(string suite, string role, BenchContext ctx, IReadOnlyDictionary<string, string> environment) =>
+        Process.Start(StartInfo(suite, role, ctx, environment, stdin: true)) ?? throw new InvalidOperationException($"could not start {Environment.ProcessPath}");
+
+    private static ProcessStartInfo StartInfo(string suite, string role, BenchContext ctx, IReadOnlyDictionary<string, string> environment, bool stdin)
+    {
         string exe = Environment.ProcessPath ?? "dotnet";
-        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin, UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(exe) == "dotnet") psi.ArgumentList.Add(typeof(SelfProcess).Assembly.Location);
         psi.ArgumentList.Add(suite);
         psi.ArgumentList.Add("--threads");
@@ -30,11 +47,6 @@ internal static class SelfProcess
         if (ctx.CpuTime) psi.ArgumentList.Add("--cpu-time");
         foreach (var (k, v) in environment) psi.Environment[k] = v;
         psi.Environment[ChildVariable] = role;
-        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {exe}");
-        var stderr = p.StandardError.ReadToEndAsync();
-        var lines = new List<string[]>();
-        while (p.StandardOutput.ReadLine() is { } line) lines.Add(line.Split('\t'));
-        p.WaitForExit();
-        return (lines, p.ExitCode == 0 ? null : $"child exited {p.ExitCode}: {stderr.Result.Trim()}");
+        return psi;
     }
 }

@@ -2,9 +2,13 @@
 // in the three layouts training uses, at each thread count, on square sizes and the GPT-2 124M
 // training shapes; OpenBLAS on the same shapes when it is installed, twice: with its AVX-512
 // kernels (OPENBLAS_CORETYPE=SkylakeX, the ratio's anchor) and its AVX2 kernels (Haswell), each
-// in a child process because OpenBLAS fixes its kernels when it loads (OpenBlasChild). The child
-// checks OpenBLAS against Loom on each case before timing it. LOOM_BENCH_OPENBLAS_CORETYPES
-// (comma-separated) overrides the core types; the first is the ratio's anchor.
+// in a child process because OpenBLAS fixes its kernels when it loads (OpenBlasChild). The
+// children stay up for the whole run and time each case just before Loom does, so a ratio's two
+// figures are seconds apart, not minutes (see OpenBlasChild). The child checks OpenBLAS against
+// Loom on each case before timing it. LOOM_BENCH_OPENBLAS_CORETYPES (comma-separated) overrides
+// the core types, the first being the ratio's anchor; "none" times Loom alone.
+// LOOM_BENCH_GEMM_ROUNDS=N runs the whole list N times in the one process (default 1; the JSON keeps
+// the last round), which shows whether a case's rate drifts as the process ages.
 // Batched cases ("attn B·H×(m×k×n) LAYOUT") are attention's per-head products of GPT-2 124M
 // (12 heads of 64) at B=4,T=64 (48 products of 64×64×64) and B=8,T=256 (96 of T×T×64 and
 // T×64×T), through Gemm.SgemmBatched; OpenBLAS 0.3.21 has no batched SGEMM, so its anchor calls
@@ -49,38 +53,99 @@ internal static unsafe class GemmSuite
                     if (ctx.Selected(name)) batchedCases.Add((name, layout, batch, m, k, n, threads));
                 }
 
+        // Every case in suite order; given the anchor children it times Loom (parent), given null it
+        // times OpenBLAS and returns its GFLOP/s (child).
+        var all = new List<(string Name, Func<List<OpenBlasChild>?, double?> Run)>();
+        foreach (var c in cases) all.Add((c.Name, anchors => RunCase(ctx, c.Name, c.Layout, c.M, c.K, c.N, c.Threads, anchors)));
+        foreach (var c in batchedCases) all.Add((c.Name, anchors => RunBatchedCase(ctx, c.Name, c.Layout, c.Batch, c.M, c.K, c.N, c.Threads, anchors)));
+
         if (OpenBlasChild.IsChild)
         {
-            // Child: OpenBLAS only, under the core type the parent set; lines for the parent.
-            Console.WriteLine($"corename\t{OpenBlas.CoreName ?? "unknown"}");
-            foreach (var c in cases) RunCase(ctx, c.Name, c.Layout, c.M, c.K, c.N, c.Threads, anchors: null);
-            foreach (var c in batchedCases) RunBatchedCase(ctx, c.Name, c.Layout, c.Batch, c.M, c.K, c.N, c.Threads, anchors: null);
-            Console.Out.Flush();
+            ServeAnchor(all);
             Environment.Exit(0);
         }
 
-        var anchors = new List<OpenBlasChildResult>();
-        if (!OpenBlas.IsAvailable)
+        var children = new List<OpenBlasChild>();
+        string types = Environment.GetEnvironmentVariable("LOOM_BENCH_OPENBLAS_CORETYPES") is { Length: > 0 } coreTypes ? coreTypes : "SkylakeX,Haswell";
+        if (types.Equals("none", StringComparison.OrdinalIgnoreCase))
+            Console.WriteLine("anchor: none (LOOM_BENCH_OPENBLAS_CORETYPES=none)");
+        else if (!OpenBlas.IsAvailable)
             Console.WriteLine("anchor: OpenBLAS not found (apt-get install libopenblas0-pthread to measure the ratio)");
         else
         {
-            string types = Environment.GetEnvironmentVariable("LOOM_BENCH_OPENBLAS_CORETYPES") is { Length: > 0 } t ? t : "SkylakeX,Haswell";
             foreach (var coreType in types.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                Console.WriteLine($"anchor: OpenBLAS ({OpenBlas.LoadedFrom}) with OPENBLAS_CORETYPE={coreType}: running in a child process…");
-                var r = OpenBlasChild.Run(coreType, ctx);
-                Console.WriteLine(r.Error is null
-                    ? $"anchor: OpenBLAS OPENBLAS_CORETYPE={coreType} → openblas_get_corename() = {r.CoreName}, {r.GflopsByCase.Count} cases"
-                    : $"anchor: OpenBLAS OPENBLAS_CORETYPE={coreType} failed: {r.Error}");
-                if (r.Error is null) anchors.Add(r);
+                var child = OpenBlasChild.Start(coreType, ctx);
+                Console.WriteLine(child.Error is null
+                    ? $"anchor: OpenBLAS ({OpenBlas.LoadedFrom}) OPENBLAS_CORETYPE={coreType} → openblas_get_corename() = {child.CoreName}, in a child process timed case by case before Loom"
+                    : $"anchor: OpenBLAS OPENBLAS_CORETYPE={coreType} failed: {child.Error}");
+                if (child.Error is null) children.Add(child);
+                else child.Dispose();
             }
         }
+        int rounds = Loom.Core.Threading.WorkerPool.EnvironmentCount("LOOM_BENCH_GEMM_ROUNDS", 1, 1);
         Console.WriteLine($"loom: {Gemm.Describe(Gemm.SelectedPath)}");
-        foreach (var c in cases) RunCase(ctx, c.Name, c.Layout, c.M, c.K, c.N, c.Threads, anchors);
-        foreach (var c in batchedCases) RunBatchedCase(ctx, c.Name, c.Layout, c.Batch, c.M, c.K, c.N, c.Threads, anchors);
+        try
+        {
+            for (int round = 1; round <= rounds; round++)
+            {
+                if (rounds > 1)
+                {
+                    ctx.Rows.Clear();
+                    Console.WriteLine($"round {round} of {rounds}");
+                }
+                foreach (var c in all) c.Run(children);
+            }
+        }
+        finally
+        {
+            foreach (var child in children)
+            {
+                if (child.Error is not null) Console.WriteLine($"anchor: OpenBLAS OPENBLAS_CORETYPE={child.CoreType} stopped answering: {child.Error}");
+                child.Dispose();
+            }
+        }
     }
 
-    private static void RunBatchedCase(BenchContext ctx, string name, Layout layout, int batch, int m, int k, int n, int threads, List<OpenBlasChildResult>? anchors)
+    // Child: names OpenBLAS's kernels, then times each case the parent asks for (OpenBlasChild's
+    // protocol). It answers after the case's operands are freed and the process is idle, so
+    // neither freeing them nor OpenBLAS's polling threads overlap the parent's timing of Loom.
+    private static void ServeAnchor(List<(string Name, Func<List<OpenBlasChild>?, double?> Run)> all)
+    {
+        Console.WriteLine($"corename\t{OpenBlas.CoreName ?? "unknown"}");
+        Console.Out.Flush();
+        var byName = new Dictionary<string, Func<List<OpenBlasChild>?, double?>>();
+        foreach (var (name, run) in all) byName[name] = run;
+        while (Console.In.ReadLine() is { } line)
+        {
+            if (line.Split('\t') is not ["case", var name]) continue;
+            string reply;
+            try
+            {
+                if (!byName.TryGetValue(name, out var run))
+                    throw new InvalidOperationException($"the child has no case named \"{name}\" (parent and child selected different cases)");
+                double rate = run(null) ?? throw new InvalidOperationException("no rate");
+                reply = $"anchor\t{name}\t{rate.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}";
+            }
+            catch (Exception e)
+            {
+                reply = $"error\t{name}\t{e.Message.ReplaceLineEndings(" ").Replace('\t', ' ')}";
+            }
+            OpenBlasChild.WaitUntilIdle();
+            Console.WriteLine(reply);
+            Console.Out.Flush();
+        }
+    }
+
+    // The anchors' GFLOP/s on one case, measured now, one per child (null where a child failed).
+    private static double?[] MeasureAnchors(List<OpenBlasChild> children, string name)
+    {
+        var rates = new double?[children.Count];
+        for (int i = 0; i < children.Count; i++) rates[i] = children[i].Measure(name);
+        return rates;
+    }
+
+    private static double? RunBatchedCase(BenchContext ctx, string name, Layout layout, int batch, int m, int k, int n, int threads, List<OpenBlasChild>? anchors)
     {
         var (ta, tb) = layout switch
         {
@@ -113,14 +178,15 @@ internal static unsafe class GemmSuite
             OpenBlas.SetThreads(threads);
             Blas();
             Check(name, (float*)pl, (float*)pr, batch * sc, k);
-            double tBlas = ctx.Time(Blas, threads);
-            Console.WriteLine($"anchor\t{name}\t{(flops / tBlas / 1e9).ToString("R", System.Globalization.CultureInfo.InvariantCulture)}");
-            return;
+            return flops / ctx.Time(Blas, threads) / 1e9;
         }
-        Report(ctx, name, flops / ctx.Time(Loom, threads) / 1e9, anchors);
+        Loom();
+        var rates = MeasureAnchors(anchors, name);
+        Report(ctx, name, flops / ctx.Time(Loom, threads) / 1e9, anchors, rates);
+        return null;
     }
 
-    private static void RunCase(BenchContext ctx, string name, Layout layout, int m, int k, int n, int threads, List<OpenBlasChildResult>? anchors)
+    private static double? RunCase(BenchContext ctx, string name, Layout layout, int m, int k, int n, int threads, List<OpenBlasChild>? anchors)
     {
         // Operands of the training role: X[m×k], W[n×k], Y/dY[m×n], dX[m×k], dW[n×k].
         using var x = new NativeBuffer((long)m * k * 4, zero: false);
@@ -153,15 +219,16 @@ internal static unsafe class GemmSuite
             OpenBlas.SetThreads(threads);
             Blas();
             Check(name, pl, pr, (long)gm * gn, gk);
-            double tBlas = ctx.Time(Blas, threads);
-            Console.WriteLine($"anchor\t{name}\t{(flops / tBlas / 1e9).ToString("R", System.Globalization.CultureInfo.InvariantCulture)}");
-            return;
+            return flops / ctx.Time(Blas, threads) / 1e9;
         }
 
+        // Loom once first (code and operands warm), then the anchors on this case, then Loom timed.
         Loom();
-        Report(ctx, name, flops / ctx.Time(Loom, threads) / 1e9, anchors);
+        var rates = MeasureAnchors(anchors, name);
+        Report(ctx, name, flops / ctx.Time(Loom, threads) / 1e9, anchors, rates);
         if (CompareDrivers && gm <= GemmBlocking.MaxMC) CompareBPacking(ctx, name, flops, threads, Loom);
         if (PackingShare) MeasurePackingShare(ctx, name, ta, tb, gm, gn, gk, (float*)a, lda, (float*)b, ldb, (float*)pln, ldc, threads);
+        return null;
     }
 
     // LOOM_BENCH_GEMM_PACKING=1: what share of one thread's GEMM time its packing takes. Thread 0's
@@ -239,13 +306,13 @@ internal static unsafe class GemmSuite
         Console.WriteLine($"{name,-36}   B per panel {perPanel,7:F1}  B per block {block,7:F1} GFLOP/s  ratio {perPanel / block:F3}");
     }
 
-    private static void Report(BenchContext ctx, string name, double gfLoom, List<OpenBlasChildResult> anchors)
+    private static void Report(BenchContext ctx, string name, double gfLoom, List<OpenBlasChild> anchors, double?[] rates)
     {
         BenchRow row = new(name, "gflops", Math.Round(gfLoom, 2), "GFLOP/s") { Kernel = Gemm.SelectedPath.ToString() };
         string anchorText = "";
         for (int i = 0; i < anchors.Count; i++)
         {
-            if (!anchors[i].GflopsByCase.TryGetValue(name, out double gfBlas)) continue;
+            if (rates[i] is not double gfBlas) continue;
             if (i == 0) row = row with { Anchor = Math.Round(gfBlas, 2), AnchorName = $"openblas {anchors[i].CoreName}", Ratio = Math.Round(gfLoom / gfBlas, 3) };
             else ctx.Rows.Add(new BenchRow(name, $"gflops_openblas_{anchors[i].CoreType.ToLowerInvariant()}", Math.Round(gfBlas, 2), "GFLOP/s")
                 { AnchorName = $"openblas {anchors[i].CoreName}", Ratio = Math.Round(gfLoom / gfBlas, 3) });
