@@ -106,6 +106,8 @@ internal static class TrainSuite
     {
         // LOOM_TRAIN_FULL_ATTENTION=1: attention's full T×T products instead of skipping the causal upper blocks (to compare).
         if (Environment.GetEnvironmentVariable("LOOM_TRAIN_FULL_ATTENTION") == "1") Loom.Core.Kernels.Attention.CausalBlockSkipping = false;
+        // LOOM_TRAIN_BATCHED_ATTENTION=1: attention's passes over all heads at once instead of head by head (the same bits; to compare).
+        if (Environment.GetEnvironmentVariable("LOOM_TRAIN_BATCHED_ATTENTION") == "1") Loom.Core.Kernels.Attention.PerHeadPasses = false;
         int widest = Loom.Core.Diagnostics.FmaPeak.WidestWidth;
         double PeakGflopsPerCore = widest == 0 ? double.NaN
             : Loom.Core.Diagnostics.FmaPeak.Measure(widest, 1.0, ctx.Pool(1)).GflopsPerSecond;

@@ -112,7 +112,9 @@ internal static class QuickstartCommand
             });
         model.Save(outDir);
         if (result.FittedScheduleSteps is { } fitted)
-            console.MarkupLine($"schedule fitted to the budget: {fitted} steps" + (result.FittedSecondsPerStep is { } sps ? $" ({sps * 1000:F0} ms per step measured in the warmup)" : ""));
+            console.MarkupLine($"schedule fitted to the budget: {fitted} steps" + (result.FittedSecondsPerStep is { } sps ? $" ({sps * 1000:F0} ms per step measured in the warmup" : "")
+                + (result.RefitStep is { } at ? $", {result.WarmupFittedScheduleSteps} steps at its end; re-fitted after step {at} at {result.RefitSecondsPerStep!.Value * 1000:F0} ms per step with evaluations" : "")
+                + (result.FittedSecondsPerStep is null ? "" : ")"));
         console.MarkupLine($"trained {result.Steps} steps in {result.Seconds:F0} s: train loss {result.LastTrainLoss:F3}, [bold]validation loss {result.ValidationLoss:F3}[/] " +
                            $"(started at {result.Evaluations[0].ValidationLoss:F3}; uniform guessing is {Math.Log(config.VocabSize):F3})");
 

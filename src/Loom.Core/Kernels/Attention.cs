@@ -54,7 +54,7 @@ public readonly ref struct AttentionDropout
 }
 
 /// <summary>Causal multi-head attention forward and backward.</summary>
-public static unsafe class Attention
+public static unsafe partial class Attention
 {
     /// <summary>
     /// output (B,T,C) from qkv (B,T,3C). Writes q, k, v (B,NH,T,hs) and probabilities (B,NH,T,T) for the
@@ -72,6 +72,16 @@ public static unsafe class Attention
         pool ??= WorkerPool.Shared;
         int hs = s.HeadSize, T = s.Time, bh = s.Batch * s.Heads;
         float scale = 1f / MathF.Sqrt(hs);
+        if (PerHeadPasses && !dropout.IsActive)
+        {
+            // (Each head's softmax checks its batch row's entries; the length is checked here, before any pointer is read.)
+            if (!firstVisibleKey.IsEmpty && firstVisibleKey.Length != s.Batch * T)
+                throw new ArgumentException($"firstVisibleKey has {firstVisibleKey.Length} entries; B·T = {s.Batch * T} are needed (one per query).");
+            fixed (float* pqkv = qkv, pq = q, pk = k, pv = v, pp = probabilities, pout = output, py = headOutput)
+            fixed (int* pf = firstVisibleKey)
+                ForwardPerHead(pqkv, pout, pq, pk, pv, pp, py, firstVisibleKey.IsEmpty ? null : pf, s, pool);
+            return;
+        }
         fixed (float* pqkv = qkv, pq = q, pk = k, pv = v, pout = output, py = headOutput)
         {
             Ranges.Run(pool, s.Batch * T, 3L * s.Channels, new SplitKernel { Qkv = pqkv, Q = pq, K = pk, V = pv, S = s });
@@ -97,6 +107,14 @@ public static unsafe class Attention
         int hs = s.HeadSize, T = s.Time, bh = s.Batch * s.Heads;
         long th = (long)T * hs, tt = (long)T * T;
         float scale = 1f / MathF.Sqrt(hs);
+        Require(probabilities.Length, s.ScoreElements, "probabilities"); Require(q.Length, s.HeadElements, "q");
+        Require(k.Length, s.HeadElements, "k"); Require(v.Length, s.HeadElements, "v");
+        if (PerHeadPasses && !dropout.IsActive)
+        {
+            fixed (float* pdo = doutput, pq = q, pk = k, pv = v, pp = probabilities, pdqkv = dqkv, pdy = dHeadOutput, pdq = dq, pdk = dk, pdv = dv, pds = dScores)
+                BackwardPerHead(pdo, pq, pk, pv, pp, pdqkv, pdy, pdq, pdk, pdv, pds, s, pool);
+            return;
+        }
         fixed (float* pdo = doutput, pdy = dHeadOutput)
             Ranges.Run(pool, s.Batch * T, s.Channels, new SplitOneKernel { Src = pdo, Dst = pdy, S = s });
         BackwardHeads(dHeadOutput, q, k, v, probabilities, dq, dk, dv, dScores, bh, T, hs, pool, dropout, causal: true);

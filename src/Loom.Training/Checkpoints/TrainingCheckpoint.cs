@@ -31,6 +31,8 @@ public sealed record CheckpointState(int Step, ulong DataRngState, int Optimizer
     public ulong DropoutStep { get; init; }
     /// <summary>The schedule's length once fitted to the time budget (train.fit_schedule_to_time_budget), so a resumed run keeps it; 0: not fitted.</summary>
     public int ScheduleSteps { get; init; }
+    /// <summary>The step at which a fitted schedule is still to be re-fitted once (TrainOptions.FitScheduleToTimeBudget); 0: none pending (and in checkpoints written before it existed).</summary>
+    public int ScheduleRefitStep { get; init; }
 }
 
 /// <summary>Writes, lists and reads checkpoints.</summary>

@@ -25,8 +25,11 @@ public sealed record TrainOptions
     /// <summary>
     /// Fits the learning-rate schedule to TimeBudgetSeconds instead of MaxSteps (which becomes a cap): when the warmup
     /// ends, the seconds per step measured over its second half fix the schedule's length so that its decay ends when
-    /// the budget does. The warmup's learning rates do not depend on it, and the length is saved in checkpoints, so a
-    /// resumed run continues bit for bit; two fresh runs on machines of different speed get different lengths.
+    /// the budget does. The warmup's learning rates do not depend on it. Halfway through that schedule it is re-fitted
+    /// once from the steps since a quarter of the way (evaluations and checkpoints included), because steps past the
+    /// warmup can run slower than the warmup's and the budget would otherwise end the run before the decay does. The
+    /// length and any pending re-fit are saved in checkpoints: a run resumed after the re-fit continues bit for bit, one
+    /// resumed before it re-fits from its own steps; two fresh runs on machines of different speed get different lengths.
     /// </summary>
     public bool FitScheduleToTimeBudget { get; init; }
     public float LearningRate { get; init; } = 1e-3f;
@@ -108,6 +111,12 @@ public sealed record TrainResult(int Steps, float LastTrainLoss, float Validatio
     public int? FittedScheduleSteps { get; init; }
     /// <summary>The seconds per step the fit measured (null when not fitted, or restored from a checkpoint).</summary>
     public double? FittedSecondsPerStep { get; init; }
+    /// <summary>The length the warmup's fit chose, before the re-fit (null when this run made no fit).</summary>
+    public int? WarmupFittedScheduleSteps { get; init; }
+    /// <summary>The step after which the schedule was re-fitted (null when this run made no re-fit).</summary>
+    public int? RefitStep { get; init; }
+    /// <summary>The seconds per step, evaluations and checkpoints included, that the re-fit measured (null without a re-fit).</summary>
+    public double? RefitSecondsPerStep { get; init; }
 }
 
 /// <summary>Warmup then cosine decay to the minimum.</summary>
@@ -400,9 +409,10 @@ public static class LanguageModelTraining
         int step = 0;
         float best = float.PositiveInfinity;
         string? bestPath = null;
-        int savedScheduleSteps = 0;
+        int savedScheduleSteps = 0, savedRefitStep = 0;
         int horizon = options.MaxSteps;   // the schedule's length: MaxSteps, or fitted to the time budget
         bool fitted = false;
+        int refitAt = -1;   // the step after which a fitted schedule is fitted once more (below)
         if (resumeFrom != null)
         {
             var saved = Checkpoints.TrainingCheckpoint.ReadState(resumeFrom);
@@ -421,6 +431,7 @@ public static class LanguageModelTraining
             }
             step = state.Step;
             savedScheduleSteps = state.ScheduleSteps;
+            savedRefitStep = state.ScheduleRefitStep;
             if (options.FitScheduleToTimeBudget && savedScheduleSteps > 0 && step >= savedScheduleSteps)
                 throw new ArgumentException($"{resumeFrom} is at step {step}, the end of its schedule fitted to the time budget ({savedScheduleSteps} steps): there is nothing left to train. Start a new run to train longer.");
             train.State = new BatchSourceState(state.DataRngState, state.DataPosition);
@@ -469,6 +480,7 @@ public static class LanguageModelTraining
                 DataPosition = position.Position, LossScale = trainer.Precision.LossScale, SkippedSteps = trainer.Precision.SkippedSteps,
                 DropoutStep = (model as ITrainingMode)?.DropoutStep ?? 0,
                 ScheduleSteps = fitted ? horizon : 0,
+                ScheduleRefitStep = refitAt > completedSteps ? refitAt : 0,
             };
             string saved = gathered is { } moments
                 ? Checkpoints.TrainingCheckpoint.Save(checkpoints, model, moments.First, moments.Second, parallel!.OptimizerStep, checkpointState)
@@ -491,15 +503,29 @@ public static class LanguageModelTraining
         double trainCpu = 0;
         // A schedule fitted to the time budget (TrainOptions.FitScheduleToTimeBudget): the seconds per step are
         // measured from halfway through the warmup (past the first steps' JIT compilation; evaluations left out)
-        // to its end, where they fix the schedule's length once. The warmup's rates do not depend on the length,
-        // and from there on the run is a plain fixed-length schedule, saved in checkpoints. A run resumed before
-        // the fit measures from its first step instead.
-        int fitAt = -1, measureFrom = -1;
-        double measureStart = 0, evalSeconds = 0, evalSecondsAtStart = 0;
-        double? secondsPerStep = null;
+        // to its end, where they fix the schedule's length. The warmup's rates do not depend on the length. A run
+        // resumed before the fit measures from its first step instead.
+        // Steps past the warmup can be slower than the warmup's (the quickstart of 2026-12-02 14:27 measured 112 ms in
+        // its warmup, 122 ms over the whole run: the budget ended it 71 steps before its fitted end, the learning rate
+        // not yet decayed), so halfway through the fitted schedule it is fitted once more, from the wall time per step
+        // since a quarter of the way (evaluations and checkpoints included: they recur in the rest). From there on the
+        // run is a plain fixed-length schedule (the rate steps once at the re-fit, by the ratio of the two lengths'
+        // decays). Checkpoints save the length and a pending re-fit's step; a run resumed before the re-fit measures
+        // from its first step to that step, one resumed after continues bit for bit.
+        int fitAt = -1, measureFrom = -1, refitFrom = -1, warmupFitted = 0;
+        double measureStart = 0, refitStart = 0, evalSeconds = 0, evalSecondsAtStart = 0;
+        double? secondsPerStep = null, refitSecondsPerStep = null;
         if (options.FitScheduleToTimeBudget)
         {
-            if (savedScheduleSteps > 0) (horizon, fitted) = (Math.Min(savedScheduleSteps, options.MaxSteps), true);
+            if (savedScheduleSteps > 0)
+            {
+                (horizon, fitted) = (Math.Min(savedScheduleSteps, options.MaxSteps), true);
+                if (savedRefitStep > step)
+                {
+                    (refitFrom, refitAt) = (step, Math.Max(savedRefitStep, step + MinimumStepsBeforeFit / 2));
+                    refitStart = Elapsed();
+                }
+            }
             else
             {
                 fitAt = Math.Max(options.WarmupSteps, MinimumStepsBeforeFit);
@@ -559,6 +585,21 @@ public static class LanguageModelTraining
                 }
                 trainer.ScheduleSteps = horizon;
                 fitted = true;
+                warmupFitted = horizon;
+                (refitFrom, refitAt) = RefitWindow(step + 1, horizon);
+            }
+            if (step + 1 == refitFrom) refitStart = Elapsed();
+            if (step + 1 == refitAt && refitAt < horizon)
+            {
+                refitSecondsPerStep = (Elapsed() - refitStart) / (refitAt - refitFrom);
+                horizon = RefittedScheduleSteps(step + 1, Elapsed(), refitSecondsPerStep.Value, options);
+                if (parallel != null)
+                {
+                    Span<double> h = [parallel.Rank == 0 ? horizon : 0];
+                    parallel.SumOverRanks(h);
+                    horizon = (int)h[0];
+                }
+                trainer.ScheduleSteps = horizon;
             }
             if (options.CheckpointEvery > 0 && (step + 1) % options.CheckpointEvery == 0 && step + 1 < horizon)
                 Checkpoint(step + 1);
@@ -570,6 +611,8 @@ public static class LanguageModelTraining
         var result = new TrainResult(step, lastLoss, final.ValidationLoss, history, evals, Elapsed())
         {
             StoppedEarly = stoppedEarly, FittedScheduleSteps = fitted ? horizon : null, FittedSecondsPerStep = secondsPerStep,
+            WarmupFittedScheduleSteps = warmupFitted > 0 ? warmupFitted : null,
+            RefitStep = refitSecondsPerStep is null ? null : refitAt, RefitSecondsPerStep = refitSecondsPerStep,
         };
         if (writer) TrainingReport.Write(Path.Combine(outputDirectory, "report.html"), result, options, model.Configuration, statistics != null ? metrics : null);
         return result;
@@ -591,6 +634,31 @@ public static class LanguageModelTraining
         double perStep = secondsPerStep * (1 + options.EvalBatches / (3.0 * options.GradientAccumulation * options.EvalEvery));
         double remaining = Math.Max(0, 0.98 * budget - elapsedSeconds);
         double more = perStep > 0 ? Math.Floor(remaining / perStep) : double.PositiveInfinity;
+        return (int)Math.Clamp(completed + more, completed, options.MaxSteps);
+    }
+
+    /// <summary>
+    /// Where the schedule fitted at step <paramref name="fittedAt"/> to <paramref name="horizon"/> steps is re-fitted:
+    /// measured from a quarter of the way from the fit to the end, re-fitted halfway. (−1, −1) when the window would hold
+    /// fewer than half of <see cref="MinimumStepsBeforeFit"/> steps.
+    /// </summary>
+    public static (int From, int At) RefitWindow(int fittedAt, int horizon)
+    {
+        int rest = horizon - fittedAt;
+        int from = fittedAt + rest / 4, at = fittedAt + rest / 2;
+        return at - from >= MinimumStepsBeforeFit / 2 ? (from, at) : (-1, -1);
+    }
+
+    /// <summary>
+    /// The re-fitted schedule length: the <paramref name="completed"/> steps plus what 98% of the budget, less
+    /// <paramref name="elapsedSeconds"/>, buys at <paramref name="secondsPerStep"/> — here measured with the evaluations
+    /// and checkpoints of its window, so none is added. At least <paramref name="completed"/>, at most MaxSteps.
+    /// </summary>
+    public static int RefittedScheduleSteps(int completed, double elapsedSeconds, double secondsPerStep, TrainOptions options)
+    {
+        double budget = options.TimeBudgetSeconds ?? throw new ArgumentException("train.time_budget_seconds is not set: there is no budget to fit the schedule to.");
+        double remaining = Math.Max(0, 0.98 * budget - elapsedSeconds);
+        double more = secondsPerStep > 0 ? Math.Floor(remaining / secondsPerStep) : double.PositiveInfinity;
         return (int)Math.Clamp(completed + more, completed, options.MaxSteps);
     }
 

@@ -48,14 +48,22 @@ public class TimeFittedScheduleTests
         // Measured over warmup steps 5..10: 0.1 s per step, plus the evaluations' share, 2 batches every 20
         // steps at a third of a step each: 0.1 × (1 + 2/60). At step 10 the clock reads 1.0 s of the budget's
         // 98% (9.8 s): 8.8 / 0.10333 = 85.2 more steps, 95 in all.
-        Assert.Equal(95, r.FittedScheduleSteps);
+        Assert.Equal(95, r.WarmupFittedScheduleSteps);
         Assert.Equal(0.1, r.FittedSecondsPerStep!.Value, 4);
-        Assert.Equal(95, r.Steps);                      // the schedule ended the run, inside the budget
+        // Re-fitted after step 10 + 85/2 = 52 from steps 31..52: 0.1 s each (this clock charges the evaluation
+        // nothing), 5.2 s gone, (9.8 − 5.2) / 0.1 = 46 more less the clock's microseconds: 97 or 98.
+        Assert.Equal(52, r.RefitStep);
+        Assert.Equal(0.1, r.RefitSecondsPerStep!.Value, 4);
+        int length = r.FittedScheduleSteps!.Value;
+        Assert.InRange(length, 97, 98);
+        Assert.Equal(length, r.Steps);                  // the schedule ended the run, inside the budget
         Assert.True(r.History[^1].ElapsedSeconds < 10, r.History[^1].ElapsedSeconds.ToString());
-        // Every step's rate is the fixed-length schedule of 95 steps, the warmup's too (it never depends on the length).
+        // Every step's rate is that of a fixed-length schedule: 95 steps up to the re-fit (the warmup's rates never
+        // depend on the length), the re-fitted length after it.
         for (int i = 0; i < r.History.Count; i++)
-            Assert.Equal(LearningRateSchedule.WarmupLinear(i, 10, 95, 3e-3f, 0f), r.History[i].LearningRate);
-        Assert.All(r.History.Skip(10), h => Assert.Equal(95, h.MaxSteps));
+            Assert.Equal(LearningRateSchedule.WarmupLinear(i, 10, i < 52 ? 95 : length, 3e-3f, 0f), r.History[i].LearningRate);
+        Assert.All(r.History.Skip(10).Take(42), h => Assert.Equal(95, h.MaxSteps));
+        Assert.All(r.History.Skip(52), h => Assert.Equal(length, h.MaxSteps));
     }
 
     [Fact]
@@ -63,21 +71,75 @@ public class TimeFittedScheduleTests
     {
         string straight = TempDir();
         var full = Run(straight, secondsPerStep: 0.1);
-        string at40 = Path.Combine(straight, "checkpoints", "step_000040");
-        Assert.True(Directory.Exists(at40));
-        // A slower clock would fit a shorter schedule (0.15 s per step from the start: 63 steps); the checkpoint's 95 must win.
-        var rest = Run(TempDir(), secondsPerStep: 0.15, initSeed: 999, resumeFrom: at40);
-        Assert.Equal(95, rest.FittedScheduleSteps);
+        int length = full.FittedScheduleSteps!.Value;
+        string at80 = Path.Combine(straight, "checkpoints", "step_000080");
+        Assert.True(Directory.Exists(at80));
+        // Past the re-fit (step 52): a slower clock would fit a shorter schedule (0.15 s per step from the start:
+        // 63 steps); the checkpoint's length must win.
+        var rest = Run(TempDir(), secondsPerStep: 0.15, initSeed: 999, resumeFrom: at80);
+        Assert.Equal(length, rest.FittedScheduleSteps);
         Assert.Null(rest.FittedSecondsPerStep);
-        Assert.Equal(full.History.Skip(40).Select(h => h.Step), rest.History.Select(h => h.Step));
-        Assert.Equal(full.History.Skip(40).Select(h => h.Loss), rest.History.Select(h => h.Loss));   // bit-identical
-        Assert.Equal(full.History.Skip(40).Select(h => h.LearningRate), rest.History.Select(h => h.LearningRate));
+        Assert.Null(rest.RefitStep);
+        Assert.Equal(full.History.Skip(80).Select(h => h.Step), rest.History.Select(h => h.Step));
+        Assert.Equal(full.History.Skip(80).Select(h => h.Loss), rest.History.Select(h => h.Loss));   // bit-identical
+        Assert.Equal(full.History.Skip(80).Select(h => h.LearningRate), rest.History.Select(h => h.LearningRate));
         Assert.Equal(full.ValidationLoss, rest.ValidationLoss);
 
         // The final checkpoint is the end of the fitted schedule: resuming it says so.
-        string end = Path.Combine(straight, "checkpoints", "step_000095");
+        string end = Path.Combine(straight, "checkpoints", $"step_{length:D6}");
         var ex = Assert.Throws<ArgumentException>(() => Run(TempDir(), 0.1, resumeFrom: end));
-        Assert.Contains("fitted to the time budget (95 steps)", ex.Message);
+        Assert.Contains($"fitted to the time budget ({length} steps)", ex.Message);
+    }
+
+    [Fact]
+    public void ARunResumedBeforeTheRefitKeepsTheFittedLengthUpToItThenRefitsFromItsOwnSteps()
+    {
+        string straight = TempDir();
+        var full = Run(straight, secondsPerStep: 0.1);
+        // Step 40 is past the warmup's fit (95 steps) and before the re-fit after step 52, which the checkpoint keeps pending.
+        var rest = Run(TempDir(), secondsPerStep: 0.15, initSeed: 999, resumeFrom: Path.Combine(straight, "checkpoints", "step_000040"));
+        Assert.Equal(52, rest.RefitStep);
+        Assert.Null(rest.WarmupFittedScheduleSteps);
+        Assert.Equal(full.History.Skip(40).Take(12).Select(h => h.Loss), rest.History.Take(12).Select(h => h.Loss));   // bit-identical up to the re-fit
+        Assert.All(rest.History.Take(12), h => Assert.Equal(95, h.MaxSteps));
+        // Its own steps 40..52 at 0.15 s on the resumed run's budget (restarted at the resume): 1.8 s gone,
+        // (9.8 − 1.8) / 0.15 = 53.3 more: 105.
+        Assert.Equal(0.15, rest.RefitSecondsPerStep!.Value, 4);
+        Assert.Equal(105, rest.FittedScheduleSteps);
+        Assert.Equal(105, rest.Steps);
+    }
+
+    [Fact]
+    public void ARunThatSlowsDownAfterTheWarmupIsRefittedAndItsDecayEndsInsideTheBudget()
+    {
+        // The quickstart's case: the warmup measured 0.1 s per step, the later steps take 0.12 s. Fitted at the
+        // warmup's rate alone the schedule (95 steps) outlasts the budget: the budget ends the run at step 85 of 95,
+        // the learning rate still at 10/85 of its peak. Re-fitted after step 52 from steps 31..52 (0.12 s each;
+        // 1.0 + 42 × 0.12 = 6.04 s gone): (9.8 − 6.04) / 0.12 = 31.3 more, 83 in all.
+        using var model = new Gpt2Model(Tiny);
+        model.InitializeWeights(1);
+        var clock = new StepClock();
+        var r = LanguageModelTraining.Train(model, Pattern(4000), Pattern(800), Options with { CheckpointEvery = 0 }, TempDir(),
+            new EachStep(s => clock.Advance(s.Step <= 10 ? 0.1 : 0.12)), timeProvider: clock);
+        Assert.Equal(95, r.WarmupFittedScheduleSteps);
+        Assert.Equal(52, r.RefitStep);
+        Assert.Equal(0.12, r.RefitSecondsPerStep!.Value, 4);
+        Assert.Equal(83, r.FittedScheduleSteps);
+        Assert.Equal(83, r.Steps);                                  // the schedule, not the budget, ended the run
+        Assert.True(r.History[^1].ElapsedSeconds < 10, r.History[^1].ElapsedSeconds.ToString());
+        Assert.Equal(LearningRateSchedule.WarmupLinear(82, 10, 83, 3e-3f, 0f), r.History[^1].LearningRate);   // the decay's last step
+    }
+
+    [Fact]
+    public void TheRefitWindowIsAQuarterToHalfOfTheFittedSchedule()
+    {
+        Assert.Equal((461, 823), LanguageModelTraining.RefitWindow(100, 1546));   // the quickstart's fit of 2026-12-02 14:27
+        Assert.Equal((31, 52), LanguageModelTraining.RefitWindow(10, 95));
+        Assert.Equal((-1, -1), LanguageModelTraining.RefitWindow(10, 20));        // steps 12..15, 3 measured: too few, no re-fit
+        var o = Options with { TimeBudgetSeconds = 100, MaxSteps = 500 };
+        Assert.Equal(52 + 80, LanguageModelTraining.RefittedScheduleSteps(52, 50, 0.6, o));   // (98 − 50) / 0.6 = 80: no evaluation share added
+        Assert.Equal(52, LanguageModelTraining.RefittedScheduleSteps(52, 120, 0.6, o));       // already over budget
+        Assert.Equal(500, LanguageModelTraining.RefittedScheduleSteps(52, 1, 0.001, o));      // capped by MaxSteps
     }
 
     [Fact]
@@ -86,11 +148,13 @@ public class TimeFittedScheduleTests
         using var model = new Gpt2Model(Tiny);
         model.InitializeWeights(1);
         var clock = new StepClock();
-        // 0.1 s per step while the fit measures, then 0.3 s: the budget ends the run before the 95 fitted steps.
+        // 0.1 s per step while the fit measures, then 0.3 s: the budget ends the run before the 95 fitted steps,
+        // and before the re-fit after step 52 could shorten them.
         var r = LanguageModelTraining.Train(model, Pattern(4000), Pattern(800), Options with { CheckpointEvery = 0 }, TempDir(),
             new EachStep(s => clock.Advance(s.Step <= 10 ? 0.1 : 0.3)), timeProvider: clock);
         Assert.Equal(95, r.FittedScheduleSteps);
         Assert.Equal(10 + 30, r.Steps);   // 1.0 s + 30 × 0.3 s reaches the 10 s budget
+        Assert.Null(r.RefitStep);
     }
 
     [Fact]
