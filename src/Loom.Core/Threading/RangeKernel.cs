@@ -6,7 +6,8 @@
 // chunks from the back of the others' shares, as ggml-cpu's mul_mat hands out chunks through an atomic counter.
 // A decode step makes ~60 such calls of 20-150 µs; with fixed shares each one lasts as long as its slowest thread
 // (the worker starts a few µs after the caller, and on a shared machine may be descheduled for longer). Which
-// thread computes an item never changes its value, so results stay bit-identical.
+// thread computes an item never changes its value, so results stay bit-identical. Stealing happens only when the
+// pool's Balanced is on (off by default: slower in loaded A/B runs; WorkerPool.Balanced has the figures).
 namespace Loom.Core.Threading;
 
 /// <summary>Work over a contiguous range of items (rows, columns, elements).</summary>

@@ -134,13 +134,15 @@ public sealed class WorkerPool : IDisposable
     public int SpinMicroseconds { get; }
 
     /// <summary>
-    /// Whether <see cref="Ranges.RunBalanced{TKernel}"/> lets threads take work from each other's shares (default;
-    /// <c>LOOM_POOL_BALANCED=0</c> turns it off for the process) or runs fixed shares like <see cref="Ranges.Run{TKernel}"/>.
-    /// Results are the same either way; benches flip it to compare.
+    /// Whether <see cref="Ranges.RunBalanced{TKernel}"/> lets threads take work from each other's shares
+    /// (<c>LOOM_POOL_BALANCED=1</c> turns it on for the process) or runs fixed shares like <see cref="Ranges.Run{TKernel}"/>
+    /// (default). Results are the same either way; benches flip it to compare. Off by default: in six alternating
+    /// pairs of `quant --filter decode-matvec:q8_0` at 2 threads (CPU time, load ~5, 2026-12-02 17:27) balanced
+    /// shares were slower in five (19.7–25.5 GB/s against 19.3–34.7 fixed); not yet measured on a quiet machine.
     /// </summary>
     public bool Balanced { get; set; } = s_balanced;
 
-    private static readonly bool s_balanced = EnvironmentCount("LOOM_POOL_BALANCED", 0, 1) != 0;
+    private static readonly bool s_balanced = EnvironmentCount("LOOM_POOL_BALANCED", 0, 0) != 0;
 
     /// <summary>
     /// Runs <paramref name="job"/> on every thread and returns when all are done. A Run from inside

@@ -42,46 +42,36 @@ public class RangesBalancedTests
         }
     }
 
-    // The caller's first range sleeps: the worker finishes its own share and then takes the rest of the caller's
-    // from the back, so the call takes about one sleep, not the caller's whole share of sleeps.
+    // The caller holds its first range until another thread has taken part of the caller's share (which it can only
+    // do by stealing from its back) — bounded at 10 s, so a pool that does not steal fails instead of hanging.
     [Fact]
     public unsafe void AHeldUpThreadsShareIsTakenByTheOthers()
     {
-        using var pool = new WorkerPool(2);
+        using var pool = new WorkerPool(2) { Balanced = true };
         const int count = 4096;
         var hits = new int[count];
-        var owner = new int[count];
-        fixed (int* h = hits, o = owner)
-        {
-            var kernel = new OwnerKernel { Hits = h, Owner = o };
-            Ranges.RunBalanced(pool, count, 1 << 12, kernel, 16);
-        }
+        int waited = 0, stolen = 0;
+        fixed (int* h = hits)
+            Ranges.RunBalanced(pool, count, 1 << 12, new OwnerKernel { Hits = h, Waited = &waited, Stolen = &stolen, CallerId = Environment.CurrentManagedThreadId, Count = count }, 16);
         Assert.All(hits, v => Assert.Equal(1, v));
-        // Items of the caller's share [0, 2048) were made by the worker too (it stole while the caller slept).
-        Assert.Contains(owner.Take(count / 2), t => t != OwnerKernel.CallerThreadId);
+        Assert.True(stolen > 0, "no item of the caller's share was made by the worker");
     }
 
     private unsafe struct OwnerKernel : IRangeKernel
     {
-        [ThreadStatic] private static int t_id;
-        private static int s_next;
-        public static int CallerThreadId = -1;
-        public int* Hits;
-        public int* Owner;
+        public int* Hits, Waited, Stolen;
+        public int CallerId, Count;
 
         public readonly void Run(int start, int end)
         {
-            if (t_id == 0) t_id = Interlocked.Increment(ref s_next);
-            if (start == 0)
+            int me = Environment.CurrentManagedThreadId;
+            if (me != CallerId && start < Count / 2) Interlocked.Increment(ref *Stolen);
+            if (me == CallerId && Interlocked.Exchange(ref *Waited, 1) == 0)
             {
-                CallerThreadId = t_id;
-                Thread.Sleep(100);   // the first chunk of the caller's share (thread 0 starts at item 0)
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                while (Volatile.Read(ref *Stolen) == 0 && clock.ElapsedMilliseconds < 10_000) Thread.Sleep(1);
             }
-            for (int i = start; i < end; i++)
-            {
-                Interlocked.Increment(ref Hits[i]);
-                Owner[i] = t_id;
-            }
+            for (int i = start; i < end; i++) Interlocked.Increment(ref Hits[i]);
         }
     }
 
@@ -102,7 +92,7 @@ public class RangesBalancedTests
     [Fact]
     public unsafe void NestedBalancedRunsExecuteInline()
     {
-        using var pool = new WorkerPool(2);
+        using var pool = new WorkerPool(2) { Balanced = true };
         const int count = 300;
         var hits = new int[2 * count];
         fixed (int* h = hits)

@@ -158,7 +158,7 @@ public sealed unsafe class QuantizedMatrix : IQuantizedWeight
                 job.ScratchPerRow = per;
             }
             job.Groups = Groups;
-            // Each output row is one kernel call whichever thread makes it: balanced (work-stealing) shares.
+            // Each output row is one kernel call whichever thread makes it, so the shares may be balanced (WorkerPool.Balanced).
             Ranges.RunBalanced(pool, Rows, RowBytes * rows / 4 + rows * 16, job, granule: InterleavedBlocks.Rows);
         }
     }
