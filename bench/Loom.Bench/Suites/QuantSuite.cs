@@ -13,7 +13,8 @@
 // (`... vs LLamaSharp`), and `gpt2-124M <type> weights` MB of weights the decode reads per token.
 // `--filter` picks types (comma-separated, e.g. `q8_0,q4_0`); `--filter tiny` runs a 2-layer 256-wide model to
 // check the suite in seconds; `--steps N` sets the decoded tokens (default 128, as tg128). LOOM_DECODE_PROFILE=1
-// adds a per-op profile of each type's decode (DecodeProfile.cs).
+// adds a per-op profile of each type's decode (DecodeProfile.cs). `--filter decode-matvec[:f32-rows,q8_0,...]` times a
+// decode step's matrix-vector products alone, per shape (DecodeMatVecBench.cs).
 using System.Diagnostics;
 using Loom.Bench.Anchors;
 using Loom.Core.Kernels.Quantized;
@@ -41,6 +42,7 @@ internal static class QuantSuite
         string name = tiny ? "gpt2-tiny" : "gpt2-124M";
         int tokens = ctx.Steps ?? 128;
         var wanted = tiny || ctx.Filter is null or "all" ? null : ctx.Filter.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (ctx.Filter?.StartsWith("decode-matvec", StringComparison.OrdinalIgnoreCase) == true) { DecodeMatVecBench.Run(ctx); return; }
         if (ctx.Filter?.StartsWith("matvec", StringComparison.OrdinalIgnoreCase) == true) { MatVec(ctx); return; }
         Console.WriteLine($"quantized kernel path {QuantKernelPaths.Best}; llama-bench {LlamaAnchors.LlamaBenchPath ?? "(LOOM_LLAMA_BENCH not set)"}; LLamaSharp {LlamaAnchors.PeersPath ?? "(LOOM_PEERS not set)"}");
         foreach (int threads in ctx.Threads)

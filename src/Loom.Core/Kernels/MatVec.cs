@@ -18,7 +18,7 @@ public static unsafe class MatVec
         if (weight.Length != (long)x.Length * y.Length)
             throw new ArgumentException($"weight has {weight.Length} elements; a ({y.Length}, {x.Length}) matrix needs {(long)x.Length * y.Length}.");
         fixed (float* pw = weight, px = x, py = y)
-            Ranges.Run(pool, y.Length, x.Length, new RowsKernel { W = pw, X = px, Y = py, K = x.Length });
+            Ranges.RunBalanced(pool, y.Length, x.Length, new RowsKernel { W = pw, X = px, Y = py, K = x.Length });
     }
 
     /// <summary>y[n] = Σ_k x[k]·W[k, n] (+ bias[n]) for W of shape (x.Length, y.Length).</summary>

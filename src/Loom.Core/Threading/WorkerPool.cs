@@ -57,6 +57,15 @@ public sealed class WorkerPool : IDisposable
         [FieldOffset(72)] public int Sleeping;
     }
 
+    // One thread's share of a balanced job (Ranges.RunBalanced), alone on a line: the units [front, back) it has not
+    // handed out yet, packed as front | back << 32 so that the owner's claim from the front and a thief's from the
+    // back are one compare-exchange each. The owner's claims hit its own line; only stealing crosses cores.
+    [StructLayout(LayoutKind.Explicit, Size = 128)]
+    private struct Share
+    {
+        [FieldOffset(64)] public long Units;
+    }
+
     // The caller's join state, likewise alone on a line.
     [StructLayout(LayoutKind.Explicit, Size = 128)]
     private struct JoinState
@@ -74,6 +83,7 @@ public sealed class WorkerPool : IDisposable
 
     private readonly Thread[] _threads;
     private readonly Slot[] _slots;
+    private readonly Share[] _shares;
     private readonly object[] _gates;
     private readonly object _joinGate = new();
     private readonly object _failureLock = new();
@@ -106,6 +116,7 @@ public sealed class WorkerPool : IDisposable
         _pauseTicks = (long)(Math.Min(spinMicroseconds, PauseMicroseconds) * 1e-6 * Stopwatch.Frequency);
         _threads = new Thread[threadCount - 1];
         _slots = new Slot[threadCount - 1];
+        _shares = new Share[threadCount];
         _gates = new object[threadCount - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
@@ -123,12 +134,30 @@ public sealed class WorkerPool : IDisposable
     public int SpinMicroseconds { get; }
 
     /// <summary>
+    /// Whether <see cref="Ranges.RunBalanced{TKernel}"/> lets threads take work from each other's shares
+    /// (<c>LOOM_POOL_BALANCED=1</c> turns it on for the process) or runs fixed shares like <see cref="Ranges.Run{TKernel}"/>
+    /// (default). Results are the same either way; benches flip it to compare. Off by default: in six alternating
+    /// pairs of `quant --filter decode-matvec:q8_0` at 2 threads (CPU time, load ~5, 2026-12-02 17:27) balanced
+    /// shares were slower in five (19.7–25.5 GB/s against 19.3–34.7 fixed); not yet measured on a quiet machine.
+    /// </summary>
+    public bool Balanced { get; set; } = s_balanced;
+
+    private static readonly bool s_balanced = EnvironmentCount("LOOM_POOL_BALANCED", 0, 0) != 0;
+
+    /// <summary>
     /// Runs <paramref name="job"/> on every thread and returns when all are done. A Run from inside
     /// a job, or on a pool of one thread, runs inline as thread 0 of 1. At most
     /// <paramref name="maxThreads"/> threads take part (small jobs use fewer). The first
     /// exception a thread throws is rethrown here after all threads finish.
     /// </summary>
-    public void Run<TJob>(in TJob job, int maxThreads = int.MaxValue) where TJob : struct, IParallelJob
+    public void Run<TJob>(in TJob job, int maxThreads = int.MaxValue) where TJob : struct, IParallelJob => Run(job, maxThreads, 0);
+
+    /// <summary>
+    /// <see cref="Run{TJob}(in TJob, int)"/> for a job that hands out <paramref name="shareUnits"/> units of work
+    /// through <see cref="ClaimFront"/> and <see cref="ClaimBack"/> (0: none): thread t's share starts as its
+    /// <see cref="Partition"/> of them, set before any thread starts.
+    /// </summary>
+    internal void Run<TJob>(in TJob job, int maxThreads, int shareUnits) where TJob : struct, IParallelJob
     {
         int threads = Math.Min(ThreadCount, Math.Max(1, maxThreads));
         if (threads == 1 || t_runningIn != null)
@@ -145,6 +174,12 @@ public sealed class WorkerPool : IDisposable
             _activeThreads = threads;
             _failure = null;
             Volatile.Write(ref _join.Pending, threads - 1);
+            if (shareUnits > 0)
+                for (int t = 0; t < threads; t++)
+                {
+                    var (s, e) = Partition(shareUnits, t, threads);
+                    _shares[t].Units = (uint)s | (long)e << 32;
+                }
             // Workers 1..threads-1 only: the others keep waiting (their tickets do not move).
             for (int i = 0; i < threads - 1; i++) Signal(i);
 
@@ -186,6 +221,45 @@ public sealed class WorkerPool : IDisposable
         int units = (total + granule - 1) / granule;
         var (s, e) = Partition(units, threadIndex, threadCount);
         return (Math.Min(s * granule, total), Math.Min(e * granule, total));
+    }
+
+    /// <summary>
+    /// Takes up to <paramref name="chunk"/> units from the front of thread <paramref name="thread"/>'s share of the
+    /// running balanced job into [<paramref name="start"/>, <paramref name="end"/>); false when the share is empty.
+    /// </summary>
+    internal bool ClaimFront(int thread, int chunk, out int start, out int end)
+    {
+        ref long units = ref _shares[thread].Units;
+        while (true)
+        {
+            long seen = Volatile.Read(ref units);
+            int front = (int)(uint)seen, back = (int)(seen >> 32);
+            if (front >= back) { start = end = back; return false; }
+            int next = Math.Min(back, front + chunk);
+            if (Interlocked.CompareExchange(ref units, (uint)next | (long)back << 32, seen) == seen)
+            {
+                (start, end) = (front, next);
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Takes up to <paramref name="chunk"/> units from the back of thread <paramref name="thread"/>'s share (stealing).</summary>
+    internal bool ClaimBack(int thread, int chunk, out int start, out int end)
+    {
+        ref long units = ref _shares[thread].Units;
+        while (true)
+        {
+            long seen = Volatile.Read(ref units);
+            int front = (int)(uint)seen, back = (int)(seen >> 32);
+            if (front >= back) { start = end = front; return false; }
+            int next = Math.Max(front, back - chunk);
+            if (Interlocked.CompareExchange(ref units, (uint)front | (long)next << 32, seen) == seen)
+            {
+                (start, end) = (next, back);
+                return true;
+            }
+        }
     }
 
     /// <summary>How many threads a job of <paramref name="work"/> units should use, at <paramref name="minWorkPerThread"/> units each.</summary>

@@ -31,12 +31,28 @@ internal static unsafe class QuantizedDot
         return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, s), Vector256.Create((short)1));
     }
 
-    // A block's fp16 scale as float, by the same bit arithmetic as HalfToSingle below (branch-free but for inf/NaN,
-    // which a scale never is): read once per block, so its cost is paid per 32 weights.
+    // A block's fp16 scale as float: one load from a table of all 65,536 halves (ggml's ggml_table_f32_f16, which it
+    // reads where F16C is absent; .NET 10 exposes no vcvtph2ps). The bit arithmetic it replaced (HalfBits) took ~12
+    // scalar operations and two GPR↔XMM moves per block, more than the block's whole vector work in the Q8_0 AVX-512
+    // kernel, which measured compute-bound at 10-15 GB/s on one thread where f32 rows streamed at 24 GB/s (decode-matvec,
+    // docs/PERFORMANCE.md). A model's scales take few distinct values, so the lines read stay in L1.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static float Half(byte* p)
+    internal static float Half(byte* p) => s_halves[*(ushort*)p];
+
+    private static readonly float* s_halves = MakeHalves();
+
+    // Process lifetime (never freed): 256 KB, 64-byte aligned.
+    private static float* MakeHalves()
     {
-        uint h = *(ushort*)p;
+        var t = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(65536 * sizeof(float), 64);
+        for (int h = 0; h < 65536; h++) t[h] = HalfBits((ushort)h);
+        return t;
+    }
+
+    /// <summary>fp16 bits → float by the same bit arithmetic as <see cref="HalfToSingle(Vector512{uint})"/>: exact for every half.</summary>
+    internal static float HalfBits(ushort half)
+    {
+        uint h = half;
         uint m = (h & 0x7FFF) << 13;
         uint bits = BitConverter.SingleToUInt32Bits(BitConverter.UInt32BitsToSingle(m) * 5.192296858534828e33f) | (h & 0x8000) << 16;
         if (m >= 0x7C00u << 13) bits |= 0x7F800000;

@@ -158,7 +158,8 @@ public sealed unsafe class QuantizedMatrix : IQuantizedWeight
                 job.ScratchPerRow = per;
             }
             job.Groups = Groups;
-            Ranges.Run(pool, Rows, RowBytes * rows / 4 + rows * 16, job, granule: InterleavedBlocks.Rows);
+            // Each output row is one kernel call whichever thread makes it, so the shares may be balanced (WorkerPool.Balanced).
+            Ranges.RunBalanced(pool, Rows, RowBytes * rows / 4 + rows * 16, job, granule: InterleavedBlocks.Rows);
         }
     }
 
